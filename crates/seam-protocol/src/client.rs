@@ -1,0 +1,216 @@
+//! Frames a client sends, and how the broker decodes them into typed
+//! commands or a precise error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::ErrorCode;
+use crate::principal::CustomerContext;
+use crate::session::SessionId;
+
+/// A client-chosen command id, echoed in the command's `ack` or `error`.
+/// Resending a command with the same id never applies it twice.
+pub type CommandId = String;
+
+/// A frame sent by a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// The first frame on every connection: protocol versions the client
+    /// speaks and, unless an `Authorization: Bearer` header carried it, the token.
+    Hello {
+        /// Protocol versions the client supports.
+        versions: Vec<u32>,
+        /// The JWT, when not sent as a header.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    /// Customer: open a session, or get back the open one.
+    OpenSession {
+        /// Command id.
+        id: CommandId,
+        /// Context to add to the token's context (fields here win).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<CustomerContext>,
+    },
+    /// Attach this connection to a session: join it (agents, supervisors,
+    /// bots) or resume it (anyone already in it). Events after `after_seq`
+    /// are replayed, then live events follow.
+    Join {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The last sequence number this client has seen; omit for full history.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_seq: Option<u64>,
+        /// The epoch `after_seq` was seen in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<String>,
+    },
+    /// Leave a session without ending it (not for customers: they end it).
+    Leave {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+    },
+    /// Post a chat message.
+    Message {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The text.
+        text: String,
+    },
+    /// Start or stop a typing indicator (ephemeral, never stored).
+    Typing {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// Typing now or stopped.
+        active: bool,
+    },
+    /// End a session for everyone.
+    EndSession {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// Optional reason shown in the transcript.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Replace the connection's token before it expires.
+    RefreshToken {
+        /// Command id.
+        id: CommandId,
+        /// The fresh JWT, for the same principal.
+        token: String,
+    },
+}
+
+/// Every command type name, in wire spelling.
+const COMMAND_TYPES: &[&str] = &[
+    "hello",
+    "open_session",
+    "join",
+    "leave",
+    "message",
+    "typing",
+    "end_session",
+    "refresh_token",
+];
+
+/// Why a text frame could not be decoded into a [`ClientFrame`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// `bad_json`, `unknown_type` or `invalid_message`.
+    pub code: ErrorCode,
+    /// What was wrong, for a human.
+    pub message: String,
+    /// The frame's `id`, when one could be read, so the error can be correlated.
+    pub id: Option<CommandId>,
+}
+
+impl ClientFrame {
+    /// Decodes one text frame, classifying failures precisely.
+    ///
+    /// The well-formed path parses once; only a failure pays for a second,
+    /// untyped parse to tell bad JSON from an unknown type or a bad field.
+    pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
+        let typed_error = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => return Ok(frame),
+            Err(e) => e,
+        };
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                return Err(DecodeError {
+                    code: ErrorCode::BadJson,
+                    message: format!("frame is not valid JSON: {e}"),
+                    id: None,
+                })
+            }
+        };
+        let id = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+        let Some(object) = value.as_object() else {
+            return Err(DecodeError {
+                code: ErrorCode::InvalidMessage,
+                message: "frame must be a JSON object".into(),
+                id,
+            });
+        };
+        match object.get("type").and_then(|t| t.as_str()) {
+            None => Err(DecodeError {
+                code: ErrorCode::InvalidMessage,
+                message: "frame has no string field `type`".into(),
+                id,
+            }),
+            Some(t) if !COMMAND_TYPES.contains(&t) => Err(DecodeError {
+                code: ErrorCode::UnknownType,
+                message: format!("unknown frame type `{t}`"),
+                id,
+            }),
+            Some(t) => Err(DecodeError {
+                code: ErrorCode::InvalidMessage,
+                message: format!("invalid `{t}` frame: {typed_error}"),
+                id,
+            }),
+        }
+    }
+
+    /// The command id, for every frame but `hello`.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            ClientFrame::Hello { .. } => None,
+            ClientFrame::OpenSession { id, .. }
+            | ClientFrame::Join { id, .. }
+            | ClientFrame::Leave { id, .. }
+            | ClientFrame::Message { id, .. }
+            | ClientFrame::Typing { id, .. }
+            | ClientFrame::EndSession { id, .. }
+            | ClientFrame::RefreshToken { id, .. } => Some(id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_decode_failures() {
+        assert_eq!(
+            ClientFrame::decode("{nope").unwrap_err().code,
+            ErrorCode::BadJson
+        );
+        let unknown = ClientFrame::decode(r#"{"type":"shout","id":"c1"}"#).unwrap_err();
+        assert_eq!(unknown.code, ErrorCode::UnknownType);
+        assert_eq!(unknown.id.as_deref(), Some("c1"));
+        let missing = ClientFrame::decode(r#"{"type":"message","id":"c2"}"#).unwrap_err();
+        assert_eq!(missing.code, ErrorCode::InvalidMessage);
+        assert!(
+            missing.message.contains("session_id"),
+            "{}",
+            missing.message
+        );
+        assert_eq!(
+            ClientFrame::decode("[1]").unwrap_err().code,
+            ErrorCode::InvalidMessage
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"id":"x"}"#).unwrap_err().code,
+            ErrorCode::InvalidMessage
+        );
+    }
+
+    #[test]
+    fn command_types_cover_every_variant() {
+        for t in COMMAND_TYPES {
+            let err = ClientFrame::decode(&format!(r#"{{"type":"{t}"}}"#)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidMessage, "{t}");
+        }
+    }
+}

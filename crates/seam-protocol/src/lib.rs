@@ -1,0 +1,37 @@
+//! The seam wire protocol, version 1.
+//!
+//! Every frame is one JSON text WebSocket message with a `type` tag. Clients
+//! send [`ClientFrame`]s, the broker sends [`ServerFrame`]s. Session history is
+//! a per-session ordered log of [`SessionEvent`]s numbered by `seq`; everything
+//! else (typing, acks, errors) is ephemeral.
+//!
+//! This crate does no I/O: it is shared by the broker, the Rust client and the
+//! documentation tests, so the three cannot drift apart. `docs/protocol.md`
+//! describes every frame with JSON examples that a test decodes with these
+//! types.
+
+mod client;
+mod codes;
+mod principal;
+mod server;
+mod session;
+
+pub use client::{ClientFrame, CommandId, DecodeError};
+pub use codes::{CloseCode, ErrorCode};
+pub use principal::{CustomerContext, Principal, Role};
+pub use server::{Ack, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
+pub use session::{EventBody, SessionEvent, SessionId, SessionSnapshot, SessionState};
+
+/// The protocol version this crate speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Every protocol version this crate can speak, newest first.
+pub const SUPPORTED_VERSIONS: &[u32] = &[PROTOCOL_VERSION];
+
+/// Picks the newest version both sides support, if any.
+pub fn negotiate_version(offered: &[u32]) -> Option<u32> {
+    SUPPORTED_VERSIONS
+        .iter()
+        .copied()
+        .find(|v| offered.contains(v))
+}

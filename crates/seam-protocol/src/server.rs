@@ -1,0 +1,158 @@
+//! Frames the broker sends.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::CommandId;
+use crate::codes::ErrorCode;
+use crate::principal::Principal;
+use crate::session::{SessionEvent, SessionId, SessionSnapshot};
+
+/// A frame sent by the broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The answer to a good `hello`: the connection is authenticated.
+    Welcome(Welcome),
+    /// A command succeeded.
+    Ack(Ack),
+    /// A command failed (or a frame could not be read); the connection stays open.
+    Error(ErrorFrame),
+    /// A stored session event, live or replayed.
+    Event(SessionEvent),
+    /// Someone started or stopped typing (ephemeral).
+    Typing {
+        /// The session.
+        session_id: SessionId,
+        /// Who is typing.
+        from: Principal,
+        /// Typing now or stopped.
+        active: bool,
+    },
+    /// The connection's token expires soon: send `refresh_token` before
+    /// `expires_at` or the broker closes with `token_expired`.
+    TokenExpiring {
+        /// The token's expiry, Unix seconds.
+        expires_at: u64,
+    },
+}
+
+/// The broker's answer to `hello`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// The negotiated protocol version.
+    pub version: u32,
+    /// This connection's id (for logs and support).
+    pub connection_id: String,
+    /// Who the token says the client is.
+    pub principal: Principal,
+    /// When the token expires, Unix seconds.
+    pub expires_at: u64,
+    /// How often the broker pings; answer pongs promptly.
+    pub heartbeat_interval_ms: u64,
+    /// The limits this broker enforces.
+    pub limits: Limits,
+}
+
+/// Limits a client should respect to avoid errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest accepted frame, in bytes.
+    pub max_frame_bytes: usize,
+    /// Longest accepted chat text, in characters.
+    pub max_text_chars: usize,
+    /// Sustained commands per second per connection.
+    pub commands_per_second: u32,
+    /// Commands that may be sent in a burst above the sustained rate.
+    pub command_burst: u32,
+}
+
+/// The success answer to a command.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The command's id.
+    pub id: CommandId,
+    /// The session the command acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    /// The sequence number of the event the command stored, if it stored one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// True when this command id was already applied: nothing new was stored,
+    /// `seq` is the original event's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+    /// The session's state, for `open_session` and `join`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionSnapshot>,
+    /// What `join` replayed; the replayed events follow this ack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<ResumeOutcome>,
+    /// The new token expiry, Unix seconds, for `refresh_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+/// How a `join` with `after_seq` went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ResumeOutcome {
+    /// Every event after `after_seq` follows; nothing was missed.
+    Complete {
+        /// How many events follow.
+        replayed: u64,
+    },
+    /// The broker no longer holds events before `first_available_seq`:
+    /// those are missing from the replay, which starts there.
+    Truncated {
+        /// The oldest event the broker still holds.
+        first_available_seq: u64,
+        /// How many events follow.
+        replayed: u64,
+    },
+    /// The `epoch` differs: the client's sequence numbers refer to a log the
+    /// broker no longer has. Drop local state; the full available log follows.
+    Reset {
+        /// How many events follow.
+        replayed: u64,
+    },
+}
+
+/// The failure answer to a command, or to an unreadable frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorFrame {
+    /// The failed command's id, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<CommandId>,
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// What went wrong, for a human.
+    pub message: String,
+    /// The session concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    /// For `rate_limited`: when a retry may succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl ErrorFrame {
+    /// An error frame with a code and message and nothing else.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorFrame {
+        ErrorFrame {
+            id: None,
+            code,
+            message: message.into(),
+            session_id: None,
+            retry_after_ms: None,
+        }
+    }
+}
+
+impl ServerFrame {
+    /// Serializes the frame to its JSON text.
+    pub fn to_json(&self) -> String {
+        // Every field is a plain string, number, bool, map or sequence with
+        // string keys, so serialization cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}

@@ -1,0 +1,90 @@
+//! Sessions and their ordered event log.
+
+use serde::{Deserialize, Serialize};
+
+use crate::principal::{CustomerContext, Principal};
+
+/// Opaque session identifier assigned by the broker.
+pub type SessionId = String;
+
+/// Whether a session still accepts events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// Participants may post events.
+    Open,
+    /// The session was ended; its history stays readable.
+    Ended,
+}
+
+/// A point-in-time view of a session, sent when a connection attaches to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSnapshot {
+    /// The session's id.
+    pub session_id: SessionId,
+    /// Identifies this incarnation of the session's log. A `seq` is only
+    /// meaningful together with the epoch it was seen in.
+    pub epoch: String,
+    /// Open or ended.
+    pub state: SessionState,
+    /// The customer the session belongs to.
+    pub customer: Principal,
+    /// What the customer came for.
+    pub context: CustomerContext,
+    /// Everyone currently in the session (customer first).
+    pub participants: Vec<Principal>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: u64,
+    /// The sequence number of the last stored event (0 if none).
+    pub last_seq: u64,
+}
+
+/// One stored event of a session's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionEvent {
+    /// The session the event belongs to.
+    pub session_id: SessionId,
+    /// Position in the session's log: 1, 2, 3, ... without gaps.
+    pub seq: u64,
+    /// When the broker stored it, Unix milliseconds.
+    pub at: u64,
+    /// Who caused it.
+    pub from: Principal,
+    /// The id of the client command that produced it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// What happened.
+    pub body: EventBody,
+}
+
+/// What a stored event says happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The customer opened the session.
+    SessionOpened {
+        /// The customer's context at opening.
+        context: CustomerContext,
+    },
+    /// Someone joined the session.
+    ParticipantJoined {
+        /// Who joined.
+        participant: Principal,
+    },
+    /// Someone left the session without ending it.
+    ParticipantLeft {
+        /// Who left.
+        participant: Principal,
+    },
+    /// A chat message.
+    Message {
+        /// The message text.
+        text: String,
+    },
+    /// The session ended; nothing more can be posted.
+    SessionEnded {
+        /// Why, if the ender said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
