@@ -1,1 +1,235 @@
-fn main() {}
+//! The `seam` command: run the broker, or mint development tokens.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use seam_broker::{load_or_create_dev_secret, mint_hs256, Broker, Claims, Config, MemoryStore};
+use seam_protocol::{CustomerContext, Role};
+
+/// seam: a ChannelLess session broker (chat, voice and video in one session).
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the broker (HTTP and WebSocket on one port: /healthz, /ws).
+    Serve(ServeArgs),
+    /// Mint a token signed with the HS256 secret (development and testing).
+    Token(TokenArgs),
+}
+
+/// Where the configuration comes from: embedded defaults, then the TOML
+/// file, then environment variables and flags (which win).
+#[derive(Debug, Args)]
+struct ConfigArgs {
+    /// TOML configuration file (see docs/configuration in the README).
+    #[arg(long, env = "SEAM_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the broker's files (development secret).
+    #[arg(long, env = "SEAM_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// HS256 shared secret for verifying (and minting) tokens.
+    #[arg(long, env = "SEAM_AUTH_HS256_SECRET", hide_env_values = true)]
+    hs256_secret: Option<String>,
+    /// Required token issuer (`iss`).
+    #[arg(long, env = "SEAM_AUTH_ISSUER")]
+    issuer: Option<String>,
+    /// Required token audience (`aud`).
+    #[arg(long, env = "SEAM_AUTH_AUDIENCE")]
+    audience: Option<String>,
+}
+
+impl ConfigArgs {
+    fn load(&self) -> Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(secret) = &self.hs256_secret {
+            config.auth.hs256_secret = Some(secret.clone());
+        }
+        if let Some(iss) = &self.issuer {
+            config.auth.issuer = Some(iss.clone());
+        }
+        if let Some(aud) = &self.audience {
+            config.auth.audience = Some(aud.clone());
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (default from config: 127.0.0.1:8080).
+    #[arg(long, env = "SEAM_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+    /// PEM public key file for RS256 tokens.
+    #[arg(long, env = "SEAM_AUTH_RS256_PUBLIC_KEY")]
+    rs256_public_key: Option<PathBuf>,
+    /// PEM public key file for ES256 tokens.
+    #[arg(long, env = "SEAM_AUTH_ES256_PUBLIC_KEY")]
+    es256_public_key: Option<PathBuf>,
+    /// Development mode: with no key configured, generate an HS256 secret in
+    /// the data directory and print how to mint tokens. Never in production.
+    #[arg(long, env = "SEAM_DEV")]
+    dev: bool,
+    /// Log filter, e.g. `info` or `seam_broker=debug`.
+    #[arg(long, env = "SEAM_LOG", default_value = "info")]
+    log: String,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// The principal's role.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// The principal's stable id (`sub`).
+    #[arg(long)]
+    sub: String,
+    /// Display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl: u64,
+    /// Customer context: issue type.
+    #[arg(long)]
+    issue_type: Option<String>,
+    /// Customer context: page.
+    #[arg(long)]
+    page: Option<String>,
+    /// Customer context metadata, `key=value` (repeatable).
+    #[arg(long = "meta", value_parser = parse_key_value)]
+    metadata: Vec<(String, String)>,
+    /// Agent skill (repeatable).
+    #[arg(long = "skill")]
+    skills: Vec<String>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("unknown role `{s}`: use customer, agent, supervisor, bot or service"))
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("`{s}` is not key=value"))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Token(args) => token(args),
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&args.log).context("invalid --log filter")?,
+        )
+        .init();
+    let mut config = args.config.load()?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(path) = args.rs256_public_key {
+        config.auth.rs256_public_key = Some(path);
+    }
+    if let Some(path) = args.es256_public_key {
+        config.auth.es256_public_key = Some(path);
+    }
+    config.auth.dev |= args.dev;
+    let broker = Broker::start(config.clone(), Arc::new(MemoryStore::new())).await?;
+    if broker.dev_secret().is_some() {
+        let secret_file = config.data_dir.join("dev-secret");
+        println!("seam is running in DEVELOPMENT mode on {}", broker.ws_url());
+        println!(
+            "  tokens are signed with the generated secret in {}",
+            secret_file.display()
+        );
+        println!(
+            "  mint a customer token:  seam token --role customer --sub alice --issue-type billing"
+        );
+        println!("  mint an agent token:    seam token --role agent --sub bob --name Bob");
+    }
+    shutdown_signal().await;
+    tracing::info!("shutdown requested; telling clients to reconnect elsewhere");
+    broker.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+fn token(args: TokenArgs) -> Result<()> {
+    let config = args.config.load()?;
+    let secret = match config.auth.hs256_secret.clone() {
+        Some(secret) => secret,
+        None => {
+            let path = config.data_dir.join("dev-secret");
+            if !path.exists() {
+                bail!("no HS256 secret: pass --hs256-secret, set SEAM_AUTH_HS256_SECRET, or start `seam serve --dev` once to create {}", path.display());
+            }
+            load_or_create_dev_secret(&config.data_dir)?
+        }
+    };
+    let now = seam_broker::auth::now_secs();
+    let context = (args.issue_type.is_some() || args.page.is_some() || !args.metadata.is_empty())
+        .then(|| CustomerContext {
+            issue_type: args.issue_type,
+            page: args.page,
+            metadata: args
+                .metadata
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect(),
+        });
+    let claims = Claims {
+        sub: args.sub,
+        role: args.role,
+        name: args.name,
+        exp: now + args.ttl,
+        nbf: None,
+        iat: Some(now),
+        iss: config.auth.issuer,
+        aud: config.auth.audience,
+        context,
+        skills: args.skills,
+    };
+    println!("{}", mint_hs256(&secret, &claims)?);
+    Ok(())
+}

@@ -1,1 +1,26 @@
-//! placeholder
+//! The seam broker as a library.
+//!
+//! [`Broker::start`] binds one port that serves `GET /healthz` and the
+//! WebSocket endpoint `/ws`, speaking the protocol in `seam-protocol`.
+//! See `docs/ARCHITECTURE.md` for the map of modules and tasks.
+
+pub mod auth;
+mod clock;
+mod command;
+pub mod config;
+mod connection;
+mod error;
+mod http;
+mod hub;
+mod outbox;
+mod rate_limit;
+mod server;
+mod session;
+mod shutdown;
+pub mod store;
+
+pub use auth::{mint_hs256, Authenticator, Claims, Identity};
+pub use config::{AuthConfig, Config, HeartbeatConfig, LimitsConfig};
+pub use error::{ConfigError, StartError};
+pub use server::{load_or_create_dev_secret, Broker, RunningBroker};
+pub use store::{MemoryStore, SessionStore};

@@ -1,0 +1,205 @@
+//! Broker configuration: embedded defaults, overridable from a TOML file
+//! (and, in the `seam` binary, from `SEAM_*` environment variables and flags).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// Everything the broker can be told. Every field has a default, so an empty
+/// file (or none) runs a working broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address for HTTP and WebSocket (`/ws`) on one port.
+    pub listen: SocketAddr,
+    /// Directory for the broker's files (the development secret, later the store).
+    pub data_dir: PathBuf,
+    /// How connections authenticate.
+    pub auth: AuthConfig,
+    /// Limits enforced on every connection.
+    pub limits: LimitsConfig,
+    /// Liveness checks.
+    pub heartbeat: HeartbeatConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from(".seam"),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+            heartbeat: HeartbeatConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses a TOML document; unknown keys are errors, missing keys take defaults.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text)
+    }
+}
+
+/// How tokens are verified. At least one key must be set unless `dev` is on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Shared secret for HS256 tokens.
+    pub hs256_secret: Option<String>,
+    /// Path of a PEM public key for RS256 tokens.
+    pub rs256_public_key: Option<PathBuf>,
+    /// Path of a PEM public key for ES256 tokens.
+    pub es256_public_key: Option<PathBuf>,
+    /// Required `iss` claim, if set.
+    pub issuer: Option<String>,
+    /// Required `aud` claim, if set.
+    pub audience: Option<String>,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// How long a new connection has to send its `hello`, in milliseconds.
+    pub hello_timeout_ms: u64,
+    /// How long before expiry the broker sends `token_expiring`, in seconds.
+    pub expiry_notice_secs: u64,
+    /// Development mode: with no key configured, generate an HS256 secret and
+    /// keep it in `data_dir/dev-secret` so `seam token` can mint tokens.
+    pub dev: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            hs256_secret: None,
+            rs256_public_key: None,
+            es256_public_key: None,
+            issuer: None,
+            audience: None,
+            leeway_secs: 30,
+            hello_timeout_ms: 5_000,
+            expiry_notice_secs: 60,
+            dev: false,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// Whether any verification key is configured.
+    pub fn has_keys(&self) -> bool {
+        self.hs256_secret.is_some()
+            || self.rs256_public_key.is_some()
+            || self.es256_public_key.is_some()
+    }
+
+    /// The `hello` deadline.
+    pub fn hello_timeout(&self) -> Duration {
+        Duration::from_millis(self.hello_timeout_ms)
+    }
+}
+
+/// Per-connection limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest frame answered with a `frame_too_large` error (bytes); the
+    /// connection stays open.
+    pub max_frame_bytes: usize,
+    /// Largest frame the transport reads at all (bytes); larger ones close
+    /// the connection with 1009. Must be at least `max_frame_bytes`.
+    pub max_transport_bytes: usize,
+    /// Longest chat text, in characters.
+    pub max_text_chars: usize,
+    /// Sustained commands per second per connection.
+    pub commands_per_second: u32,
+    /// Burst of commands allowed above the sustained rate.
+    pub command_burst: u32,
+    /// Frames queued for a connection before it counts as a slow consumer
+    /// and is closed with 4008.
+    pub outbound_queue: usize,
+    /// Events kept per session for resume; older ones are dropped and a
+    /// resume that needs them is answered `truncated`.
+    pub history_limit: usize,
+    /// Concurrent WebSocket connections accepted; more get HTTP 503.
+    pub max_connections: usize,
+    /// WebSocket read buffer per connection (bytes).
+    pub read_buffer_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_frame_bytes: 64 * 1024,
+            max_transport_bytes: 1024 * 1024,
+            max_text_chars: 8 * 1024,
+            commands_per_second: 20,
+            command_burst: 60,
+            outbound_queue: 512,
+            history_limit: 10_000,
+            max_connections: 100_000,
+            read_buffer_bytes: 4 * 1024,
+        }
+    }
+}
+
+/// Ping interval and dead-connection timeout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeartbeatConfig {
+    /// How often the broker pings each connection, in milliseconds.
+    pub interval_ms: u64,
+    /// A connection silent for this long (no frame, no pong) is closed with 4005.
+    pub timeout_ms: u64,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        HeartbeatConfig {
+            interval_ms: 20_000,
+            timeout_ms: 60_000,
+        }
+    }
+}
+
+impl HeartbeatConfig {
+    /// The ping interval.
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
+
+    /// The silence timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_defaults_and_typos_are_errors() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+        let c =
+            Config::from_toml("listen = \"0.0.0.0:9000\"\n[limits]\nhistory_limit = 5\n").unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.limits.history_limit, 5);
+        assert_eq!(
+            c.limits.outbound_queue,
+            LimitsConfig::default().outbound_queue
+        );
+        let err = Config::from_toml("[limits]\nhistroy_limit = 5\n").unwrap_err();
+        assert!(err.to_string().contains("histroy_limit"), "{err}");
+    }
+}

@@ -1,0 +1,388 @@
+//! One WebSocket connection: handshake, command loop, timers, and the single
+//! writer task that owns the socket's sending half.
+//!
+//! Life of a connection: `hello` within the deadline (else 4001), token
+//! checked (4002/4003), `welcome`; then frames are read, size-checked,
+//! decoded, rate-limited and executed one at a time. Alongside, the loop
+//! pings on an interval and closes silent connections (4005), warns before
+//! the token expires and closes when it does (4003), and closes with 1001
+//! when the broker shuts down. Whoever decides to close sets the outbox's
+//! close signal; the writer sends the close frame.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use seam_protocol::{
+    negotiate_version, ClientFrame, CloseCode, ErrorCode, ErrorFrame, Limits, ServerFrame, Welcome,
+    SUPPORTED_VERSIONS,
+};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
+use tokio::time::{sleep_until, timeout_at};
+
+use crate::auth::{now_secs, AuthError, Identity};
+use crate::command::{self, CommandContext};
+use crate::outbox::{Closing, Outbound, Outbox};
+use crate::rate_limit::TokenBucket;
+use crate::server::AppState;
+use crate::session::Session;
+use crate::shutdown::ShutdownSignal;
+
+/// How long the connection waits for its writer to deliver the close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Serves one upgraded WebSocket until it closes.
+pub(crate) async fn run(
+    socket: WebSocket,
+    state: Arc<AppState>,
+    header_identity: Option<Identity>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let (conn_id, conn_name) = state.hub.connection_opened();
+    let (sink, mut stream) = socket.split();
+    let (outbox, rx, close_rx) = Outbox::new(conn_id, state.config.limits.outbound_queue);
+    let mut writer = tokio::spawn(write_loop(sink, rx, close_rx.clone()));
+    let mut shutdown = state.shutdown.subscribe();
+
+    let mut attached = Vec::new();
+    match handshake(&mut stream, &state, header_identity, &mut shutdown).await {
+        Handshake::Ok(identity, version) => {
+            tracing::debug!(conn = %conn_name, sub = %identity.principal.sub, role = %identity.principal.role, "authenticated");
+            let welcome = ServerFrame::Welcome(Welcome {
+                version,
+                connection_id: conn_name.clone(),
+                principal: identity.principal.clone(),
+                expires_at: identity.expires_at,
+                heartbeat_interval_ms: state.config.heartbeat.interval_ms,
+                limits: limits(&state),
+            });
+            outbox.push_frame(&welcome);
+            command_loop(
+                &mut stream,
+                &state,
+                identity,
+                &outbox,
+                close_rx,
+                &mut attached,
+                &mut shutdown,
+            )
+            .await;
+        }
+        Handshake::Close(code, detail) => {
+            tracing::debug!(conn = %conn_name, code = code.code(), %detail, "handshake refused");
+            outbox.close_with(code, &detail);
+        }
+        Handshake::Gone => {}
+    }
+
+    for session in &attached {
+        session.detach(conn_id).await;
+    }
+    // The reader is done; make sure the writer ends too (normal close if
+    // nobody asked for anything else), then give it a moment to say goodbye.
+    outbox.close(CloseCode::Normal);
+    if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+    state.hub.connection_closed();
+    tracing::debug!(conn = %conn_name, "closed");
+}
+
+enum Handshake {
+    Ok(Identity, u32),
+    Close(CloseCode, String),
+    Gone,
+}
+
+async fn handshake(
+    stream: &mut SplitStream<WebSocket>,
+    state: &AppState,
+    header_identity: Option<Identity>,
+    shutdown: &mut ShutdownSignal,
+) -> Handshake {
+    let deadline = tokio::time::Instant::now() + state.config.auth.hello_timeout();
+    loop {
+        let frame = tokio::select! {
+            frame = timeout_at(deadline, stream.next()) => frame,
+            _ = shutdown.recv() => return Handshake::Close(CloseCode::GoingAway, "broker shutting down".into()),
+        };
+        let text = match frame {
+            Err(_) => {
+                return Handshake::Close(
+                    CloseCode::AuthTimeout,
+                    format!("no hello within {} ms", state.config.auth.hello_timeout_ms),
+                )
+            }
+            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+                return Handshake::Gone
+            }
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(Some(Ok(Message::Binary(_)))) => {
+                return Handshake::Close(
+                    CloseCode::HandshakeFailed,
+                    "binary frames are not supported".into(),
+                )
+            }
+            Ok(Some(Ok(Message::Text(text)))) => text,
+        };
+        if text.len() > state.config.limits.max_frame_bytes {
+            return Handshake::Close(CloseCode::HandshakeFailed, "hello frame too large".into());
+        }
+        let (versions, token) = match ClientFrame::decode(&text) {
+            Ok(ClientFrame::Hello { versions, token }) => (versions, token),
+            Ok(_) => {
+                return Handshake::Close(
+                    CloseCode::HandshakeFailed,
+                    "the first frame must be hello".into(),
+                )
+            }
+            Err(e) => return Handshake::Close(CloseCode::HandshakeFailed, e.message),
+        };
+        let Some(version) = negotiate_version(&versions) else {
+            return Handshake::Close(
+                CloseCode::UnsupportedVersion,
+                format!("broker speaks versions {SUPPORTED_VERSIONS:?}"),
+            );
+        };
+        let identity = match (token, header_identity) {
+            (Some(token), _) => match state.auth.verify(&token) {
+                Ok(identity) => identity,
+                Err(AuthError::Expired) => {
+                    return Handshake::Close(CloseCode::TokenExpired, String::new())
+                }
+                Err(AuthError::Invalid(why)) => {
+                    return Handshake::Close(CloseCode::AuthFailed, why)
+                }
+            },
+            (None, Some(identity)) => identity,
+            (None, None) => return Handshake::Close(CloseCode::AuthFailed, "no token".into()),
+        };
+        return Handshake::Ok(identity, version);
+    }
+}
+
+async fn command_loop(
+    stream: &mut SplitStream<WebSocket>,
+    state: &AppState,
+    mut identity: Identity,
+    outbox: &Outbox,
+    mut close_rx: watch::Receiver<Option<Closing>>,
+    attached: &mut Vec<Arc<Session>>,
+    shutdown: &mut ShutdownSignal,
+) {
+    let limits = &state.config.limits;
+    let heartbeat = &state.config.heartbeat;
+    let mut bucket = TokenBucket::new(limits.commands_per_second, limits.command_burst);
+    let mut last_seen = Instant::now();
+    let mut ping = tokio::time::interval(heartbeat.interval());
+    ping.tick().await;
+    let mut expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
+
+    loop {
+        let message = tokio::select! {
+            message = stream.next() => message,
+            _ = ping.tick() => {
+                if last_seen.elapsed() > heartbeat.timeout() {
+                    outbox.close_with(CloseCode::HeartbeatTimeout, "no frame or pong received");
+                    return;
+                }
+                outbox.push(Outbound::Ping);
+                continue;
+            }
+            _ = sleep_until(expiry.notice_at), if !expiry.noticed => {
+                expiry.noticed = true;
+                outbox.push_frame(&ServerFrame::TokenExpiring { expires_at: identity.expires_at });
+                continue;
+            }
+            _ = sleep_until(expiry.expires_at) => {
+                outbox.close_with(CloseCode::TokenExpired, "refresh_token was not sent in time");
+                return;
+            }
+            _ = shutdown.recv() => {
+                outbox.close_with(CloseCode::GoingAway, "broker shutting down; reconnect and resume");
+                return;
+            }
+            _ = close_rx.changed() => return,
+        };
+        last_seen = Instant::now();
+        let text = match message {
+            None | Some(Ok(Message::Close(_))) => return,
+            Some(Err(e)) => {
+                if is_too_big(&e) {
+                    outbox.close_with(
+                        CloseCode::TooBig,
+                        &format!("frame exceeds {} bytes", limits.max_transport_bytes),
+                    );
+                }
+                return;
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Binary(_))) => {
+                reply_error(
+                    outbox,
+                    None,
+                    ErrorCode::InvalidMessage,
+                    "binary frames are not supported; send JSON text".into(),
+                );
+                continue;
+            }
+            Some(Ok(Message::Text(text))) => text,
+        };
+        if text.len() > limits.max_frame_bytes {
+            let message = format!(
+                "frame of {} bytes exceeds the limit of {} bytes",
+                text.len(),
+                limits.max_frame_bytes
+            );
+            reply_error(outbox, None, ErrorCode::FrameTooLarge, message);
+            continue;
+        }
+        let frame = match ClientFrame::decode(&text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                reply_error(outbox, e.id, e.code, e.message);
+                continue;
+            }
+        };
+        if let Err(wait) = bucket.take(Instant::now()) {
+            outbox.push_frame(&ServerFrame::Error(ErrorFrame {
+                id: frame.id().map(str::to_owned),
+                retry_after_ms: Some(wait.as_millis().max(1) as u64),
+                ..ErrorFrame::new(
+                    ErrorCode::RateLimited,
+                    "too many commands; slow down and resend",
+                )
+            }));
+            continue;
+        }
+        let id = frame.id().map(str::to_owned);
+        let ctx = CommandContext {
+            identity: &mut identity,
+            outbox,
+            attached,
+            hub: &state.hub,
+            auth: &state.auth,
+            limits,
+        };
+        if let Err(e) = command::execute(ctx, frame).await {
+            outbox.push_frame(&e.into_frame(id));
+        }
+        if identity.expires_at != expiry.expires_secs {
+            expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
+        }
+    }
+}
+
+fn reply_error(outbox: &Outbox, id: Option<String>, code: ErrorCode, message: String) {
+    outbox.push_frame(&ServerFrame::Error(ErrorFrame {
+        id,
+        ..ErrorFrame::new(code, message)
+    }));
+}
+
+fn limits(state: &AppState) -> Limits {
+    let l = &state.config.limits;
+    Limits {
+        max_frame_bytes: l.max_frame_bytes,
+        max_text_chars: l.max_text_chars,
+        commands_per_second: l.commands_per_second,
+        command_burst: l.command_burst,
+    }
+}
+
+fn is_too_big(e: &axum::Error) -> bool {
+    use std::error::Error as _;
+    let mut source = e.source();
+    while let Some(err) = source {
+        if let Some(ws) = err.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
+            return matches!(ws, tokio_tungstenite::tungstenite::Error::Capacity(_));
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// When the connection's token expires, and when to warn about it.
+struct Expiry {
+    expires_secs: u64,
+    expires_at: tokio::time::Instant,
+    notice_at: tokio::time::Instant,
+    noticed: bool,
+}
+
+impl Expiry {
+    fn new(expires_secs: u64, notice_secs: u64) -> Expiry {
+        let now = tokio::time::Instant::now();
+        let remaining = Duration::from_secs(expires_secs.saturating_sub(now_secs()));
+        let expires_at = now + remaining;
+        Expiry {
+            expires_secs,
+            expires_at,
+            notice_at: expires_at - Duration::from_secs(notice_secs).min(remaining),
+            noticed: false,
+        }
+    }
+}
+
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outbound>,
+    mut close_rx: watch::Receiver<Option<Closing>>,
+) {
+    loop {
+        let item = tokio::select! {
+            biased;
+            _ = close_rx.changed() => break,
+            item = rx.recv() => item,
+        };
+        let Some(item) = item else { break };
+        if write(&mut sink, item).await.is_err() {
+            return;
+        }
+        // Write whatever else is already queued before one flush.
+        while let Ok(item) = rx.try_recv() {
+            if write(&mut sink, item).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+    let closing = close_rx.borrow().clone();
+    let Some(closing) = closing else { return };
+    if closing.code != CloseCode::SlowConsumer {
+        while let Ok(item) = rx.try_recv() {
+            if write(&mut sink, item).await.is_err() {
+                return;
+            }
+        }
+    }
+    let frame = CloseFrame {
+        code: closing.code.code(),
+        reason: Utf8Bytes::from(closing.reason),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = sink.close().await;
+}
+
+async fn write(
+    sink: &mut SplitSink<WebSocket, Message>,
+    item: Outbound,
+) -> Result<(), axum::Error> {
+    match item {
+        Outbound::Frame(frame) => sink.feed(Message::Text(frame)).await,
+        Outbound::Batch(frames) => {
+            for frame in frames {
+                sink.feed(Message::Text(frame)).await?;
+            }
+            Ok(())
+        }
+        Outbound::Ping => sink.feed(Message::Ping(Default::default())).await,
+    }
+}

@@ -1,0 +1,62 @@
+//! The broker library's error types.
+
+use std::path::PathBuf;
+
+/// A configuration that cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for [`crate::Config`].
+    #[error("invalid config: {0}")]
+    Toml(String),
+    /// A key file could not be read or parsed.
+    #[error("invalid {what} key {path}: {reason}")]
+    Key {
+        /// Which key.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No verification key and not in development mode.
+    #[error("no token verification key configured: set auth.hs256_secret, auth.rs256_public_key or auth.es256_public_key, or run in development mode (--dev)")]
+    NoKeys,
+    /// A limit that makes no sense.
+    #[error("invalid limit: {0}")]
+    Limit(String),
+    /// The development secret could not be created.
+    #[error("cannot create development secret in {path}: {source}")]
+    DevSecret {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Why the broker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store could not be loaded.
+    #[error("cannot load sessions from the store: {0}")]
+    Store(#[from] crate::store::StoreError),
+}

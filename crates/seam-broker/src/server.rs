@@ -1,0 +1,176 @@
+//! Starting and stopping a broker: bind, serve, shut down gracefully.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::error::{ConfigError, StartError};
+use crate::http;
+use crate::hub::{random_hex, Hub};
+use crate::shutdown::Shutdown;
+use crate::store::SessionStore;
+
+/// How long shutdown waits for connections to close.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// State shared by every request and connection.
+pub(crate) struct AppState {
+    pub(crate) config: Config,
+    pub(crate) auth: Authenticator,
+    pub(crate) hub: Hub,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) connection_permits: Arc<Semaphore>,
+}
+
+/// Entry point for running a broker.
+#[derive(Debug)]
+pub struct Broker;
+
+impl Broker {
+    /// Checks the config, restores sessions from `store`, binds the listen
+    /// address and starts serving.
+    pub async fn start(
+        config: Config,
+        store: Arc<dyn SessionStore>,
+    ) -> Result<RunningBroker, StartError> {
+        validate(&config)?;
+        let dev_secret = if config.auth.dev && !config.auth.has_keys() {
+            Some(load_or_create_dev_secret(&config.data_dir)?)
+        } else {
+            None
+        };
+        let auth = Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
+        let hub = Hub::restore(store, config.limits.history_limit).await?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let state = Arc::new(AppState {
+            connection_permits: Arc::new(Semaphore::new(config.limits.max_connections)),
+            config,
+            auth,
+            hub,
+            shutdown: Shutdown::new(),
+        });
+        let router = http::router(Arc::clone(&state));
+        let mut stop = state.shutdown.subscribe();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.recv().await });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "server failed");
+            }
+        });
+        tracing::info!(%addr, "seam broker listening");
+        Ok(RunningBroker {
+            addr,
+            state,
+            server,
+            dev_secret,
+        })
+    }
+}
+
+/// A broker that is serving.
+pub struct RunningBroker {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    server: JoinHandle<()>,
+    dev_secret: Option<String>,
+}
+
+impl std::fmt::Debug for RunningBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningBroker")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl RunningBroker {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The WebSocket URL clients connect to.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// The development HS256 secret, when running in development mode.
+    pub fn dev_secret(&self) -> Option<&str> {
+        self.dev_secret.as_deref()
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.state.hub.connections()
+    }
+
+    /// Stops accepting, closes every connection with 1001 (going away) and
+    /// waits for them to finish.
+    pub async fn shutdown(self) {
+        self.state.shutdown.trigger();
+        if !self.state.shutdown.drained(DRAIN_LIMIT).await {
+            tracing::warn!("some connections did not close in time");
+        }
+        let _ = self.server.await;
+        tracing::info!("seam broker stopped");
+    }
+}
+
+fn validate(config: &Config) -> Result<(), ConfigError> {
+    let l = &config.limits;
+    if l.max_transport_bytes < l.max_frame_bytes {
+        return Err(ConfigError::Limit(
+            "limits.max_transport_bytes must be at least limits.max_frame_bytes".into(),
+        ));
+    }
+    if l.outbound_queue == 0 || l.history_limit == 0 || l.max_connections == 0 {
+        return Err(ConfigError::Limit(
+            "limits.outbound_queue, history_limit and max_connections must be positive".into(),
+        ));
+    }
+    if config.heartbeat.interval_ms == 0
+        || config.heartbeat.timeout_ms < config.heartbeat.interval_ms
+    {
+        return Err(ConfigError::Limit(
+            "heartbeat.interval_ms must be positive and at most heartbeat.timeout_ms".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The development secret kept in `data_dir/dev-secret`, created on first use.
+pub fn load_or_create_dev_secret(data_dir: &Path) -> Result<String, ConfigError> {
+    let path = data_dir.join("dev-secret");
+    let err = |source| ConfigError::DevSecret {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= 16 => return Ok(secret.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    std::fs::create_dir_all(data_dir).map_err(err)?;
+    let secret = random_hex(32);
+    std::fs::write(&path, &secret).map_err(err)?;
+    Ok(secret)
+}
