@@ -72,13 +72,14 @@ pub enum AuthError {
 
 /// Verifies tokens against the configured keys.
 pub struct Authenticator {
-    keys: Vec<(Algorithm, DecodingKey)>,
-    validation: Validation,
+    /// One entry per key: its algorithm, the key, and the rules for its tokens
+    /// (a `Validation` may only name algorithms of its key's family).
+    keys: Vec<(Algorithm, DecodingKey, Validation)>,
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let algs: Vec<_> = self.keys.iter().map(|(a, _)| *a).collect();
+        let algs: Vec<_> = self.keys.iter().map(|(a, _, _)| *a).collect();
         f.debug_struct("Authenticator")
             .field("algorithms", &algs)
             .finish()
@@ -117,46 +118,32 @@ impl Authenticator {
         if keys.is_empty() {
             return Err(ConfigError::NoKeys);
         }
-        let mut validation = Validation::new(keys[0].0);
-        validation.algorithms = keys.iter().map(|(a, _)| *a).collect();
-        validation.leeway = config.leeway_secs;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        match &config.issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
-            None => validation.iss = None,
-        }
-        match &config.audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
-        }
-        Ok(Authenticator { keys, validation })
+        let keys = keys
+            .into_iter()
+            .map(|(alg, key)| (alg, key, validation(alg, config)))
+            .collect();
+        Ok(Authenticator { keys })
     }
 
     /// Verifies a token and returns who it authenticates.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| AuthError::Invalid(format!("malformed header: {e}")))?;
-        let key = self
+        let (_, key, validation) = self
             .keys
             .iter()
-            .find(|(alg, _)| *alg == header.alg)
-            .map(|(_, key)| key)
+            .find(|(alg, _, _)| *alg == header.alg)
             .ok_or_else(|| {
                 AuthError::Invalid(format!("algorithm {:?} is not accepted", header.alg))
             })?;
         let data =
-            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
-                match e.kind() {
-                    ErrorKind::ExpiredSignature => AuthError::Expired,
-                    ErrorKind::InvalidSignature => AuthError::Invalid("bad signature".into()),
-                    ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
-                    ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
-                    ErrorKind::ImmatureSignature => {
-                        AuthError::Invalid("not valid yet (nbf)".into())
-                    }
-                    _ => AuthError::Invalid(e.to_string()),
-                }
+            jsonwebtoken::decode::<Claims>(token, key, validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::InvalidSignature => AuthError::Invalid("bad signature".into()),
+                ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
+                ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
+                ErrorKind::ImmatureSignature => AuthError::Invalid("not valid yet (nbf)".into()),
+                _ => AuthError::Invalid(e.to_string()),
             })?;
         let claims = data.claims;
         if claims.sub.trim().is_empty() {
@@ -188,6 +175,23 @@ pub fn mint_hs256(secret: &str, claims: &Claims) -> Result<String, AuthError> {
 /// The current time, Unix seconds.
 pub fn now_secs() -> u64 {
     jsonwebtoken::get_current_timestamp()
+}
+
+/// The checks every token signed with `alg` must pass.
+fn validation(alg: Algorithm, config: &AuthConfig) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.leeway = config.leeway_secs;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    match &config.issuer {
+        Some(iss) => validation.set_issuer(&[iss]),
+        None => validation.iss = None,
+    }
+    match &config.audience {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    validation
 }
 
 fn read_key(path: &Path, what: &'static str) -> Result<Vec<u8>, ConfigError> {

@@ -1,0 +1,162 @@
+//! The user-facing handle: typed commands that resolve on the broker's ack.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use seam_protocol::{Ack, ClientFrame, CustomerContext, SessionSnapshot};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::ClientConfig;
+use crate::driver::{Driver, Request};
+use crate::error::ClientError;
+use crate::event::Events;
+
+/// A connection to a seam broker. Cheap to clone; the connection closes
+/// when every clone is dropped or [`Client::close`] is called.
+#[derive(Debug, Clone)]
+pub struct Client {
+    requests: mpsc::UnboundedSender<Request>,
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+    ack_timeout: Duration,
+}
+
+impl Client {
+    /// Connects and authenticates; fails if the first connection does. After
+    /// that, lost connections are re-established in the background.
+    pub async fn connect(config: ClientConfig) -> Result<(Client, Events), ClientError> {
+        let (requests, requests_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let prefix: Arc<str> = format!("{:08x}", rand::rng().random::<u32>()).into();
+        let ack_timeout = config.ack_timeout;
+        let driver = Driver::new(config, Arc::clone(&prefix), requests_rx, events_tx);
+        driver.start().await?;
+        let client = Client {
+            requests,
+            prefix,
+            next: Arc::new(AtomicU64::new(1)),
+            ack_timeout,
+        };
+        Ok((client, Events { rx: events_rx }))
+    }
+
+    /// A fresh command id, unique to this client.
+    pub fn next_id(&self) -> String {
+        format!(
+            "{}-{}",
+            self.prefix,
+            self.next.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Sends any command and waits for its ack. The command is resent under
+    /// the same id after a reconnect until it is acknowledged, and retried
+    /// after `rate_limited`; the broker never applies it twice.
+    pub async fn send(&self, frame: ClientFrame) -> Result<Ack, ClientError> {
+        let (reply, ack) = oneshot::channel();
+        self.requests
+            .send(Request::Command { frame, reply })
+            .map_err(|_| ClientError::Shutdown)?;
+        match tokio::time::timeout(self.ack_timeout, ack).await {
+            Err(_) => Err(ClientError::Timeout),
+            Ok(Err(_)) => Err(ClientError::Shutdown),
+            Ok(Ok(result)) => result,
+        }
+    }
+
+    /// Customer: opens a session (or gets back the open one) and attaches to
+    /// it; its history follows as [`crate::Event::Session`] events.
+    pub async fn open_session(
+        &self,
+        context: Option<CustomerContext>,
+    ) -> Result<SessionSnapshot, ClientError> {
+        let ack = self
+            .send(ClientFrame::OpenSession {
+                id: self.next_id(),
+                context,
+            })
+            .await?;
+        snapshot(ack)
+    }
+
+    /// Joins (or re-attaches to) a session; its full history follows.
+    pub async fn join(&self, session_id: &str) -> Result<SessionSnapshot, ClientError> {
+        let ack = self
+            .send(ClientFrame::Join {
+                id: self.next_id(),
+                session_id: session_id.to_owned(),
+                after_seq: None,
+                epoch: None,
+            })
+            .await?;
+        snapshot(ack)
+    }
+
+    /// Posts a chat message; the ack carries its `seq`.
+    pub async fn send_message(&self, session_id: &str, text: &str) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Message {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            text: text.to_owned(),
+        })
+        .await
+    }
+
+    /// Starts or stops the typing indicator.
+    pub async fn typing(&self, session_id: &str, active: bool) -> Result<(), ClientError> {
+        self.send(ClientFrame::Typing {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            active,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Leaves a session without ending it (agents, supervisors, bots).
+    pub async fn leave(&self, session_id: &str) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Leave {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+        })
+        .await
+    }
+
+    /// Ends a session for everyone.
+    pub async fn end_session(
+        &self,
+        session_id: &str,
+        reason: Option<&str>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::EndSession {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            reason: reason.map(str::to_owned),
+        })
+        .await
+    }
+
+    /// Replaces the connection's token; returns the new expiry.
+    pub async fn refresh_token(&self, token: &str) -> Result<u64, ClientError> {
+        let ack = self
+            .send(ClientFrame::RefreshToken {
+                id: self.next_id(),
+                token: token.to_owned(),
+            })
+            .await?;
+        ack.expires_at
+            .ok_or_else(|| ClientError::Protocol("refresh ack without expires_at".into()))
+    }
+
+    /// Closes the connection; pending commands fail with [`ClientError::Shutdown`].
+    pub fn close(&self) {
+        let _ = self.requests.send(Request::Close);
+    }
+}
+
+fn snapshot(ack: Ack) -> Result<SessionSnapshot, ClientError> {
+    ack.session
+        .ok_or_else(|| ClientError::Protocol("ack without a session snapshot".into()))
+}

@@ -1,0 +1,65 @@
+//! What the client yields besides acks.
+
+use seam_protocol::{ErrorFrame, Principal, ResumeOutcome, SessionEvent, SessionId, Welcome};
+use tokio::sync::mpsc;
+
+/// Something that happened on the connection or in a session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A connection was (re-)established and authenticated.
+    Connected {
+        /// The broker's welcome.
+        welcome: Welcome,
+        /// True on reconnections.
+        reconnected: bool,
+    },
+    /// A stored session event, in `seq` order, never twice.
+    Session(SessionEvent),
+    /// Someone started or stopped typing.
+    Typing {
+        /// The session.
+        session_id: SessionId,
+        /// Who.
+        from: Principal,
+        /// Typing or stopped.
+        active: bool,
+    },
+    /// After a reconnect, a session was re-attached; missed events follow.
+    Resumed {
+        /// The session.
+        session_id: SessionId,
+        /// Whether the replay is complete (see [`ResumeOutcome`]).
+        outcome: ResumeOutcome,
+    },
+    /// The token expires soon (a [`crate::TokenSource::Provider`] is asked
+    /// for a new one automatically).
+    TokenExpiring {
+        /// Expiry, Unix seconds.
+        expires_at: u64,
+    },
+    /// The connection was lost.
+    Disconnected {
+        /// The close code, if the broker sent one.
+        code: Option<u16>,
+        /// The close reason or I/O error.
+        reason: String,
+        /// Whether the client will try to reconnect.
+        will_reconnect: bool,
+    },
+    /// An error frame not tied to a command of this client (e.g. a failed
+    /// automatic resume).
+    Error(ErrorFrame),
+}
+
+/// The stream of [`Event`]s of one client.
+#[derive(Debug)]
+pub struct Events {
+    pub(crate) rx: mpsc::UnboundedReceiver<Event>,
+}
+
+impl Events {
+    /// The next event; `None` once the client has stopped for good.
+    pub async fn next(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+}
