@@ -1,0 +1,281 @@
+//! Session stories: a customer and an agent talking, seen from every side.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use seam_client::{ClientError, Event};
+use seam_protocol::{ErrorCode, EventBody, ResumeOutcome, Role, ServerFrame, SessionState};
+
+fn code(err: ClientError) -> ErrorCode {
+    match err {
+        ClientError::Rejected(frame) => frame.code,
+        other => panic!("expected a rejection, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn an_agent_joins_and_sees_context_history_and_every_later_event() {
+    let broker = start().await;
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    assert_eq!(session.context.issue_type.as_deref(), Some("billing"));
+    assert_eq!(session.context.metadata["plan"], "gold");
+    let opened = next_session_event(&mut alice_events).await;
+    assert_eq!(opened.seq, 1);
+    assert!(matches!(opened.body, EventBody::SessionOpened { .. }));
+    let sid = session.session_id.clone();
+    alice
+        .send_message(&sid, "my card was charged twice")
+        .await
+        .unwrap();
+    alice.send_message(&sid, "order 1234").await.unwrap();
+
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    let joined = bob.join(&sid).await.unwrap();
+    assert_eq!(joined.context.page.as_deref(), Some("/checkout"));
+    assert_eq!(joined.customer.sub, "alice");
+    assert_eq!(joined.participants.len(), 2);
+    let history = drain_session_events(&mut bob_events, Duration::from_millis(200)).await;
+    let kinds: Vec<_> = history.iter().map(|e| (e.seq, e.body.clone())).collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    assert!(
+        matches!(kinds[1].1, EventBody::Message { ref text } if text == "my card was charged twice")
+    );
+    assert!(
+        matches!(kinds[3].1, EventBody::ParticipantJoined { ref participant } if participant.sub == "bob")
+    );
+    assert_eq!(
+        history.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+
+    // Alice sees Bob arrive; then they talk both ways.
+    let seen = next_session_event(&mut alice_events).await;
+    assert_eq!(seen.seq, 2);
+    let _ = next_session_event(&mut alice_events).await;
+    let arrival = next_session_event(&mut alice_events).await;
+    assert!(
+        matches!(arrival.body, EventBody::ParticipantJoined { ref participant } if participant.sub == "bob" && participant.role == Role::Agent)
+    );
+    let ack = bob.send_message(&sid, "refund on its way").await.unwrap();
+    assert_eq!(ack.seq, Some(5));
+    let reply = next_session_event(&mut alice_events).await;
+    assert_eq!(reply.seq, 5);
+    assert_eq!(reply.from.sub, "bob");
+    assert_eq!(reply.client_id.as_deref(), Some(ack.id.as_str()));
+    assert!(matches!(reply.body, EventBody::Message { ref text } if text == "refund on its way"));
+}
+
+#[tokio::test]
+async fn two_tabs_of_one_customer_share_one_session_and_see_every_event() {
+    let broker = start().await;
+    let (tab1, mut tab1_events) = client(&broker, customer_token("alice", "billing")).await;
+    let (tab2, mut tab2_events) = client(&broker, customer_token("alice", "billing")).await;
+    let (s1, s2) = tokio::join!(tab1.open_session(None), tab2.open_session(None));
+    let (s1, s2) = (s1.unwrap(), s2.unwrap());
+    assert_eq!(
+        s1.session_id, s2.session_id,
+        "opening at once must not make two sessions"
+    );
+    let sid = s1.session_id;
+    tab1.send_message(&sid, "from tab one").await.unwrap();
+    tab2.send_message(&sid, "from tab two").await.unwrap();
+    for events in [&mut tab1_events, &mut tab2_events] {
+        assert_eq!(next_message(events).await, "from tab one");
+        assert_eq!(next_message(events).await, "from tab two");
+    }
+    // A third tab opening later gets the same session with its history.
+    let (tab3, mut tab3_events) = client(&broker, customer_token("alice", "billing")).await;
+    assert_eq!(tab3.open_session(None).await.unwrap().session_id, sid);
+    assert_eq!(next_message(&mut tab3_events).await, "from tab one");
+}
+
+#[tokio::test]
+async fn typing_is_relayed_to_others_and_never_stored() {
+    let broker = start().await;
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    alice.typing(&sid, true).await.unwrap();
+    let (from, active) = wait_for(&mut bob_events, |e| match e {
+        Event::Typing { from, active, .. } => Some((from, active)),
+        _ => None,
+    })
+    .await;
+    assert_eq!((from.sub.as_str(), active), ("alice", true));
+    bob.send_message(&sid, "hello").await.unwrap();
+    // Alice's own typing did not come back to her, and nothing about typing is in the log.
+    let (late, _) = client(&broker, token(Role::Supervisor, "sue")).await;
+    let snapshot = late.join(&sid).await.unwrap();
+    assert_eq!(
+        snapshot.last_seq, 4,
+        "opened, bob joined, message, sue joined"
+    );
+    let mut alice_saw_typing = false;
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(200), alice_events.next()).await
+    {
+        alice_saw_typing |= matches!(event, Event::Typing { .. });
+    }
+    assert!(
+        !alice_saw_typing,
+        "a sender's own typing must not echo back"
+    );
+}
+
+#[tokio::test]
+async fn an_agent_leaves_without_ending_and_everyone_sees_it() {
+    let broker = start().await;
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    bob.leave(&sid).await.unwrap();
+    let left = wait_for(&mut alice_events, |e| match e {
+        Event::Session(e) => matches!(e.body, EventBody::ParticipantLeft { .. }).then_some(e),
+        _ => None,
+    })
+    .await;
+    assert!(
+        matches!(left.body, EventBody::ParticipantLeft { ref participant } if participant.sub == "bob")
+    );
+    // Bob no longer receives the session, and may not post until he joins again.
+    alice.send_message(&sid, "are you there?").await.unwrap();
+    let after = drain_session_events(&mut bob_events, Duration::from_millis(200)).await;
+    assert!(
+        after
+            .iter()
+            .all(|e| !matches!(e.body, EventBody::Message { .. })),
+        "{after:?}"
+    );
+    assert_eq!(
+        code(bob.send_message(&sid, "x").await.unwrap_err()),
+        ErrorCode::NotAParticipant
+    );
+    assert_eq!(
+        code(alice.leave(&sid).await.unwrap_err()),
+        ErrorCode::Forbidden
+    );
+}
+
+#[tokio::test]
+async fn an_ended_session_rejects_messages_and_the_next_open_starts_a_new_one() {
+    let broker = start().await;
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    bob.end_session(&sid, Some("resolved")).await.unwrap();
+    let ended = wait_for(&mut alice_events, |e| match e {
+        Event::Session(e) => matches!(e.body, EventBody::SessionEnded { .. }).then_some(e),
+        _ => None,
+    })
+    .await;
+    assert!(
+        matches!(ended.body, EventBody::SessionEnded { reason: Some(ref r) } if r == "resolved")
+    );
+    let err = alice
+        .send_message(&sid, "one more thing")
+        .await
+        .unwrap_err();
+    let ClientError::Rejected(frame) = err else {
+        panic!()
+    };
+    assert_eq!(frame.code, ErrorCode::SessionEnded);
+    assert_eq!(frame.session_id.as_deref(), Some(sid.as_str()));
+    assert_eq!(
+        code(alice.end_session(&sid, None).await.unwrap_err()),
+        ErrorCode::SessionEnded
+    );
+    assert_eq!(
+        code(alice.typing(&sid, true).await.unwrap_err()),
+        ErrorCode::SessionEnded
+    );
+
+    // The history stays readable; a new open starts a fresh session.
+    let again = bob.join(&sid).await.unwrap();
+    assert_eq!(again.state, SessionState::Ended);
+    let fresh = alice.open_session(None).await.unwrap();
+    assert_ne!(fresh.session_id, sid);
+    assert_eq!(fresh.state, SessionState::Open);
+}
+
+#[tokio::test]
+async fn customers_cannot_touch_other_sessions_and_roles_are_enforced() {
+    let broker = start().await;
+    let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (mallory, _) = client(&broker, customer_token("mallory", "billing")).await;
+    assert_eq!(
+        code(mallory.join(&sid).await.unwrap_err()),
+        ErrorCode::NotYourSession
+    );
+    assert_eq!(
+        code(mallory.send_message(&sid, "hi").await.unwrap_err()),
+        ErrorCode::NotYourSession
+    );
+    assert_eq!(
+        code(mallory.end_session(&sid, None).await.unwrap_err()),
+        ErrorCode::NotYourSession
+    );
+    assert_eq!(
+        code(mallory.typing(&sid, true).await.unwrap_err()),
+        ErrorCode::NotYourSession
+    );
+    assert_eq!(
+        code(mallory.join("s_nope").await.unwrap_err()),
+        ErrorCode::SessionNotFound
+    );
+    assert_eq!(
+        code(mallory.send_message("s_nope", "x").await.unwrap_err()),
+        ErrorCode::SessionNotFound
+    );
+
+    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
+    assert_eq!(
+        code(bob.open_session(None).await.unwrap_err()),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        code(bob.send_message(&sid, "not joined").await.unwrap_err()),
+        ErrorCode::NotAParticipant
+    );
+    let (backend, _) = client(&broker, token(Role::Service, "backend")).await;
+    assert_eq!(
+        code(backend.join(&sid).await.unwrap_err()),
+        ErrorCode::Forbidden
+    );
+
+    // None of that disturbed Alice's session.
+    let (bob2, mut bob_events) = client(&broker, token(Role::Agent, "bob2")).await;
+    bob2.join(&sid).await.unwrap();
+    let history = drain_session_events(&mut bob_events, Duration::from_millis(200)).await;
+    assert_eq!(history.len(), 2, "opened and bob2 joined only: {history:?}");
+}
+
+#[tokio::test]
+async fn open_session_context_overlays_the_tokens_context() {
+    let broker = start().await;
+    let mut raw = Raw::authed(&broker, &customer_token("alice", "billing")).await;
+    raw.send_json(serde_json::json!({
+        "type": "open_session", "id": "o1",
+        "context": {"issue_type": "shipping", "metadata": {"order": "A-17"}}
+    }))
+    .await;
+    let ServerFrame::Ack(ack) = raw.recv().await else {
+        panic!()
+    };
+    let session = ack.session.unwrap();
+    assert_eq!(session.context.issue_type.as_deref(), Some("shipping"));
+    assert_eq!(session.context.page.as_deref(), Some("/checkout"));
+    assert_eq!(session.context.metadata["order"], "A-17");
+    assert_eq!(session.context.metadata["plan"], "gold");
+    assert_eq!(ack.resume, Some(ResumeOutcome::Complete { replayed: 1 }));
+    let ServerFrame::Event(opened) = raw.recv().await else {
+        panic!()
+    };
+    assert_eq!(opened.seq, 1);
+}
