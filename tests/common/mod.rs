@@ -22,8 +22,10 @@ pub const WAIT: Duration = Duration::from_secs(5);
 
 /// A config for tests: port 0, the test secret, short timeouts.
 pub fn test_config() -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    };
     config.auth.hs256_secret = Some(SECRET.into());
     config.auth.leeway_secs = 0;
     config.auth.hello_timeout_ms = 1_000;
@@ -155,6 +157,7 @@ pub async fn drain_session_events(events: &mut Events, quiet: Duration) -> Vec<S
 /// A raw WebSocket, for sending exactly what a test wants.
 pub struct Raw {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pending_close: Option<(u16, String)>,
 }
 
 impl Raw {
@@ -163,7 +166,10 @@ impl Raw {
         let (ws, _) = tokio_tungstenite::connect_async(broker.ws_url())
             .await
             .unwrap();
-        Raw { ws }
+        Raw {
+            ws,
+            pending_close: None,
+        }
     }
 
     /// Connects and authenticates with `token`, returning after the welcome.
@@ -208,8 +214,34 @@ impl Raw {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad frame {text}: {e}"))
     }
 
+    /// The next server frame, or `None` when the next thing is a close (left unread).
+    pub async fn next_message(&mut self) -> Option<ServerFrame> {
+        let text = tokio::time::timeout(WAIT, async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Text(text))) => return Some(text),
+                    Some(Ok(Message::Close(frame))) => {
+                        self.pending_close = Some(frame.map_or((1005, String::new()), |f| {
+                            (u16::from(f.code), f.reason.to_string())
+                        }));
+                        return None;
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => panic!("connection failed: {e}"),
+                    None => return None,
+                }
+            }
+        })
+        .await
+        .expect("timed out waiting for a frame")?;
+        Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad frame {text}: {e}")))
+    }
+
     /// Reads until the broker closes; returns the close code and reason.
     pub async fn closed(&mut self) -> (u16, String) {
+        if let Some(close) = self.pending_close.take() {
+            return close;
+        }
         tokio::time::timeout(WAIT, async {
             loop {
                 match self.ws.next().await {

@@ -30,8 +30,13 @@ use crate::server::AppState;
 use crate::session::Session;
 use crate::shutdown::ShutdownSignal;
 
-/// How long the connection waits for its writer to deliver the close frame.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// How long the connection waits for its writer to deliver the close frame
+/// (a slow consumer's close frame waits behind what it has not read yet).
+const CLOSE_WRITE_GRACE: Duration = Duration::from_secs(5);
+
+/// How long the connection then waits for the peer's close frame, so the
+/// TCP connection ends cleanly rather than with a reset.
+const CLOSE_READ_GRACE: Duration = Duration::from_secs(2);
 
 /// Serves one upgraded WebSocket until it closes.
 pub(crate) async fn run(
@@ -81,14 +86,23 @@ pub(crate) async fn run(
         session.detach(conn_id).await;
     }
     // The reader is done; make sure the writer ends too (normal close if
-    // nobody asked for anything else), then give it a moment to say goodbye.
+    // nobody asked for anything else), give it a moment to say goodbye, then
+    // wait for the peer's close frame so the TCP connection ends cleanly.
     outbox.close(CloseCode::Normal);
-    if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+    if tokio::time::timeout(CLOSE_WRITE_GRACE, &mut writer)
         .await
         .is_err()
     {
         writer.abort();
     }
+    let _ = tokio::time::timeout(CLOSE_READ_GRACE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     state.hub.connection_closed();
     tracing::debug!(conn = %conn_name, "closed");
 }
