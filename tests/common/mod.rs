@@ -166,6 +166,11 @@ impl Raw {
         let (ws, _) = tokio_tungstenite::connect_async(broker.ws_url())
             .await
             .unwrap();
+        Raw::from_stream(ws)
+    }
+
+    /// Wraps an already connected WebSocket.
+    pub fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Raw {
         Raw {
             ws,
             pending_close: None,

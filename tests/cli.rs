@@ -1,0 +1,156 @@
+//! The `seam` binary as a newcomer uses it: serve in dev mode, mint a
+//! token, connect, and stop with SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::Raw;
+use seam_protocol::ServerFrame;
+
+const SEAM: &str = env!("CARGO_BIN_EXE_seam");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("seam-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(SEAM)
+        .args(args)
+        .env_remove("SEAM_AUTH_HS256_SECRET")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_explains_every_option_and_its_environment_variable() {
+    let help = String::from_utf8(run(&["serve", "--help"]).stdout).unwrap();
+    for needle in [
+        "--listen",
+        "SEAM_LISTEN",
+        "--config",
+        "SEAM_CONFIG",
+        "--dev",
+        "--hs256-secret",
+        "SEAM_AUTH_ISSUER",
+    ] {
+        assert!(
+            help.contains(needle),
+            "serve --help lacks {needle}:\n{help}"
+        );
+    }
+    let help = String::from_utf8(run(&["token", "--help"]).stdout).unwrap();
+    assert!(
+        help.contains("--role") && help.contains("--skill") && help.contains("--meta"),
+        "{help}"
+    );
+}
+
+#[test]
+fn serve_without_a_key_refuses_to_start_and_says_how_to_fix_it() {
+    let dir = temp_dir("nokey");
+    let out = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("--dev"), "{stderr}");
+    let out = run(&["token", "--role", "wizard", "--sub", "x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("unknown role"));
+    let out = run(&[
+        "token",
+        "--role",
+        "agent",
+        "--sub",
+        "x",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--dev"));
+}
+
+#[tokio::test]
+async fn dev_mode_mints_tokens_that_work_and_sigterm_sends_clients_away() {
+    let dir = temp_dir("dev");
+    let mut child = Command::new(SEAM)
+        .args([
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--log",
+            "warn",
+        ])
+        .env_remove("SEAM_AUTH_HS256_SECRET")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let url = banner.split_whitespace().last().unwrap().to_owned();
+    assert!(url.starts_with("ws://127.0.0.1:"), "{banner}");
+
+    let out = run(&[
+        "token",
+        "--role",
+        "customer",
+        "--sub",
+        "alice",
+        "--issue-type",
+        "billing",
+        "--meta",
+        "plan=gold",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let mut raw = Raw::from_stream(ws);
+    raw.send_json(serde_json::json!({"type": "hello", "versions": [1], "token": token}))
+        .await;
+    let ServerFrame::Welcome(welcome) = raw.recv().await else {
+        panic!()
+    };
+    assert_eq!(welcome.principal.sub, "alice");
+    raw.send_json(serde_json::json!({"type": "open_session", "id": "o"}))
+        .await;
+    let ServerFrame::Ack(ack) = raw.recv().await else {
+        panic!()
+    };
+    assert_eq!(ack.session.unwrap().context.metadata["plan"], "gold");
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (code, _) = raw.closed().await;
+    assert_eq!(code, 1001);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
