@@ -88,3 +88,26 @@ pub enum EventBody {
         reason: Option<String>,
     },
 }
+
+impl std::fmt::Display for SessionEvent {
+    /// One line for logs and terminals, e.g. `#3 alice: hello`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = self.from.name.as_deref().unwrap_or(&self.from.sub);
+        write!(f, "#{} ", self.seq)?;
+        match &self.body {
+            EventBody::SessionOpened { context } => match &context.issue_type {
+                Some(issue) => write!(f, "{who} opened the session about {issue}"),
+                None => write!(f, "{who} opened the session"),
+            },
+            EventBody::ParticipantJoined { participant } => {
+                write!(f, "{} ({}) joined", participant.sub, participant.role)
+            }
+            EventBody::ParticipantLeft { participant } => write!(f, "{} left", participant.sub),
+            EventBody::Message { text } => write!(f, "{who}: {text}"),
+            EventBody::SessionEnded { reason } => match reason {
+                Some(reason) => write!(f, "{who} ended the session: {reason}"),
+                None => write!(f, "{who} ended the session"),
+            },
+        }
+    }
+}
