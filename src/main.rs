@@ -156,9 +156,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     config.auth.dev |= args.dev;
     let broker = Broker::start(config.clone(), Arc::new(MemoryStore::new())).await?;
+    println!("seam listening on {}", broker.ws_url());
     if broker.dev_secret().is_some() {
         let secret_file = config.data_dir.join("dev-secret");
-        println!("seam is running in DEVELOPMENT mode on {}", broker.ws_url());
+        println!("seam is running in DEVELOPMENT mode");
         println!(
             "  tokens are signed with the generated secret in {}",
             secret_file.display()

@@ -336,3 +336,47 @@ async fn a_connect_with_a_bad_token_fails_at_once_in_the_client() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn after_a_token_expired_close_the_client_reconnects_with_a_fresh_token_and_resumes() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let mut config = test_config();
+    config.auth.expiry_notice_secs = 1;
+    let broker = start_with(config).await;
+    // First token lives 2 s; the in-band refresh attempt fails (the backend
+    // is briefly down); after the 4003 close the next token works.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let source = TokenSource::provider(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            match n {
+                0 => Ok(short_lived("alice", 2)),
+                1 => Err("token service unavailable".to_owned()),
+                _ => Ok(token(Role::Customer, "alice")),
+            }
+        }
+    });
+    let mut config = client_config(&broker, String::new());
+    config.token = source;
+    let (client, mut events) = Client::connect(config).await.unwrap();
+    let sid = client.open_session(None).await.unwrap().session_id;
+    let (code, will_reconnect) = wait_for(&mut events, |e| match e {
+        Event::Disconnected {
+            code,
+            will_reconnect,
+            ..
+        } => Some((code, will_reconnect)),
+        _ => None,
+    })
+    .await;
+    assert_eq!((code, will_reconnect), (Some(4003), true));
+    wait_for(&mut events, |e| {
+        matches!(e, Event::Resumed { .. }).then_some(())
+    })
+    .await;
+    client.send_message(&sid, "back again").await.unwrap();
+    assert_eq!(next_message(&mut events).await, "back again");
+    assert!(calls.load(Ordering::SeqCst) >= 3);
+}

@@ -154,3 +154,69 @@ async fn dev_mode_mints_tokens_that_work_and_sigterm_sends_clients_away() {
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_toml_file_configures_the_broker_and_environment_variables_override_it() {
+    let dir = temp_dir("toml");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("seam.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:1\"\n[auth]\nhs256_secret = \"file-secret-0123456789\"\n[limits]\nmax_text_chars = 5\n",
+    )
+    .unwrap();
+    let mut child = Command::new(SEAM)
+        .args(["serve", "--log", "warn"])
+        .env("SEAM_CONFIG", &file)
+        .env("SEAM_LISTEN", "127.0.0.1:0")
+        .env_remove("SEAM_AUTH_HS256_SECRET")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let url = banner.split_whitespace().last().unwrap().to_owned();
+    assert!(
+        url.starts_with("ws://127.0.0.1:") && !url.contains(":1/"),
+        "{banner}"
+    );
+
+    let out = run(&[
+        "token",
+        "--role",
+        "customer",
+        "--sub",
+        "alice",
+        "--config",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let mut raw = Raw::from_stream(ws);
+    raw.send_json(serde_json::json!({"type": "hello", "versions": [1], "token": token}))
+        .await;
+    let ServerFrame::Welcome(welcome) = raw.recv().await else {
+        panic!()
+    };
+    assert_eq!(
+        welcome.limits.max_text_chars, 5,
+        "the file's limit is in force"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    std::fs::write(&file, "[limits]\nmax_text_chars = \"many\"\n").unwrap();
+    let out = run(&["serve", "--dev", "--config", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("max_text_chars"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
