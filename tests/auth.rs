@@ -310,15 +310,7 @@ async fn the_client_refreshes_from_its_provider_and_reconnects_with_a_fresh_toke
     let (client, mut events) = Client::connect(client_config(&broker, short_lived("carol", 1)))
         .await
         .unwrap();
-    let (code, will_reconnect) = wait_for(&mut events, |e| match e {
-        Event::Disconnected {
-            code,
-            will_reconnect,
-            ..
-        } => Some((code, will_reconnect)),
-        _ => None,
-    })
-    .await;
+    let (code, will_reconnect) = wait_disconnected(&mut events).await;
     assert_eq!(code, Some(4003));
     assert!(!will_reconnect);
     let err = client.open_session(None).await.unwrap_err();
@@ -362,15 +354,7 @@ async fn after_a_token_expired_close_the_client_reconnects_with_a_fresh_token_an
     config.token = source;
     let (client, mut events) = Client::connect(config).await.unwrap();
     let sid = client.open_session(None).await.unwrap().session_id;
-    let (code, will_reconnect) = wait_for(&mut events, |e| match e {
-        Event::Disconnected {
-            code,
-            will_reconnect,
-            ..
-        } => Some((code, will_reconnect)),
-        _ => None,
-    })
-    .await;
+    let (code, will_reconnect) = wait_disconnected(&mut events).await;
     assert_eq!((code, will_reconnect), (Some(4003), true));
     wait_for(&mut events, |e| {
         matches!(e, Event::Resumed { .. }).then_some(())

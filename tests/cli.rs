@@ -1,20 +1,21 @@
-//! The `seam` binary as a newcomer uses it: serve in dev mode, mint a
-//! token, connect, and stop with SIGTERM.
+//! The `seam` binary as a newcomer uses it: serve in dev mode or from a
+//! config file, mint a token, connect, and stop with SIGTERM.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 use common::Raw;
-use seam_protocol::ServerFrame;
+use seam_protocol::{ServerFrame, Welcome};
 
 const SEAM: &str = env!("CARGO_BIN_EXE_seam");
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("seam-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
@@ -24,6 +25,50 @@ fn run(args: &[&str]) -> std::process::Output {
         .env_remove("SEAM_AUTH_HS256_SECRET")
         .output()
         .unwrap()
+}
+
+/// Starts `seam serve` and returns it with the WebSocket URL it prints first.
+fn serve(args: &[&str], env: &[(&str, &Path)]) -> (Child, String) {
+    let mut command = Command::new(SEAM);
+    command
+        .arg("serve")
+        .args(args)
+        .args(["--log", "warn"])
+        .env_remove("SEAM_AUTH_HS256_SECRET");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let url = banner.split_whitespace().last().unwrap().to_owned();
+    assert!(url.starts_with("ws://127.0.0.1:"), "{banner}");
+    // Keep reading stdout so the broker never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+/// Runs `seam token` and returns the token.
+fn mint(args: &[&str]) -> String {
+    let out = run(&[&["token"], args].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Connects to `url` and authenticates with `token`.
+async fn hello(url: &str, token: &str) -> (Raw, Welcome) {
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut raw = Raw::from_stream(ws);
+    raw.send_json(serde_json::json!({"type": "hello", "versions": [1], "token": token}))
+        .await;
+    match raw.recv().await {
+        ServerFrame::Welcome(welcome) => (raw, welcome),
+        other => panic!("expected welcome, got {other:?}"),
+    }
 }
 
 #[test]
@@ -53,16 +98,10 @@ fn help_explains_every_option_and_its_environment_variable() {
 #[test]
 fn serve_without_a_key_refuses_to_start_and_says_how_to_fix_it() {
     let dir = temp_dir("nokey");
-    let out = run(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-    ]);
+    let data_dir = dir.to_str().unwrap();
+    let out = run(&["serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir]);
     assert!(!out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("--dev"), "{stderr}");
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--dev"));
     let out = run(&["token", "--role", "wizard", "--sub", "x"]);
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr)
@@ -75,7 +114,7 @@ fn serve_without_a_key_refuses_to_start_and_says_how_to_fix_it() {
         "--sub",
         "x",
         "--data-dir",
-        dir.to_str().unwrap(),
+        data_dir,
     ]);
     assert!(String::from_utf8(out.stderr).unwrap().contains("--dev"));
 }
@@ -83,28 +122,12 @@ fn serve_without_a_key_refuses_to_start_and_says_how_to_fix_it() {
 #[tokio::test]
 async fn dev_mode_mints_tokens_that_work_and_sigterm_sends_clients_away() {
     let dir = temp_dir("dev");
-    let mut child = Command::new(SEAM)
-        .args([
-            "serve",
-            "--dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--log",
-            "warn",
-        ])
-        .env_remove("SEAM_AUTH_HS256_SECRET")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    let url = banner.split_whitespace().last().unwrap().to_owned();
-    assert!(url.starts_with("ws://127.0.0.1:"), "{banner}");
-
-    let out = run(&[
-        "token",
+    let data_dir = dir.to_str().unwrap();
+    let (mut child, url) = serve(
+        &["--dev", "--listen", "127.0.0.1:0", "--data-dir", data_dir],
+        &[],
+    );
+    let token = mint(&[
         "--role",
         "customer",
         "--sub",
@@ -114,24 +137,9 @@ async fn dev_mode_mints_tokens_that_work_and_sigterm_sends_clients_away() {
         "--meta",
         "plan=gold",
         "--data-dir",
-        dir.to_str().unwrap(),
+        data_dir,
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-
-    let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let mut raw = Raw::from_stream(ws);
-    raw.send_json(serde_json::json!({"type": "hello", "versions": [1], "token": token}))
-        .await;
-    let ServerFrame::Welcome(welcome) = raw.recv().await else {
-        panic!()
-    };
+    let (mut raw, welcome) = hello(&url, &token).await;
     assert_eq!(welcome.principal.sub, "alice");
     raw.send_json(serde_json::json!({"type": "open_session", "id": "o"}))
         .await;
@@ -145,8 +153,7 @@ async fn dev_mode_mints_tokens_that_work_and_sigterm_sends_clients_away() {
         .status()
         .unwrap();
     assert!(kill.success());
-    let (code, _) = raw.closed().await;
-    assert_eq!(code, 1001);
+    assert_eq!(raw.closed().await.0, 1001);
     let status = tokio::task::spawn_blocking(move || child.wait())
         .await
         .unwrap()
@@ -158,31 +165,21 @@ async fn dev_mode_mints_tokens_that_work_and_sigterm_sends_clients_away() {
 #[tokio::test]
 async fn a_toml_file_configures_the_broker_and_environment_variables_override_it() {
     let dir = temp_dir("toml");
-    std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("seam.toml");
-    std::fs::write(
-        &file,
-        "listen = \"127.0.0.1:1\"\n[auth]\nhs256_secret = \"file-secret-0123456789\"\n[limits]\nmax_text_chars = 5\n",
-    )
-    .unwrap();
-    let mut child = Command::new(SEAM)
-        .args(["serve", "--log", "warn"])
-        .env("SEAM_CONFIG", &file)
-        .env("SEAM_LISTEN", "127.0.0.1:0")
-        .env_remove("SEAM_AUTH_HS256_SECRET")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    let url = banner.split_whitespace().last().unwrap().to_owned();
-    assert!(
-        url.starts_with("ws://127.0.0.1:") && !url.contains(":1/"),
-        "{banner}"
+    let toml = "listen = \"127.0.0.1:1\"\n[auth]\nhs256_secret = \"file-secret-0123456789\"\n[limits]\nmax_text_chars = 5\n";
+    std::fs::write(&file, toml).unwrap();
+    let (mut child, url) = serve(
+        &[],
+        &[
+            ("SEAM_CONFIG", &file),
+            ("SEAM_LISTEN", Path::new("127.0.0.1:0")),
+        ],
     );
-
-    let out = run(&[
-        "token",
+    assert!(
+        !url.contains(":1/"),
+        "SEAM_LISTEN overrides the file: {url}"
+    );
+    let token = mint(&[
         "--role",
         "customer",
         "--sub",
@@ -190,21 +187,7 @@ async fn a_toml_file_configures_the_broker_and_environment_variables_override_it
         "--config",
         file.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let mut raw = Raw::from_stream(ws);
-    raw.send_json(serde_json::json!({"type": "hello", "versions": [1], "token": token}))
-        .await;
-    let ServerFrame::Welcome(welcome) = raw.recv().await else {
-        panic!()
-    };
+    let (_raw, welcome) = hello(&url, &token).await;
     assert_eq!(
         welcome.limits.max_text_chars, 5,
         "the file's limit is in force"

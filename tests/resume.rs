@@ -184,15 +184,7 @@ async fn clients_ride_through_a_broker_restart_with_nothing_lost_or_doubled() {
     }
 
     broker.shutdown().await;
-    let (code, will_reconnect) = wait_for(&mut bob_events, |e| match e {
-        Event::Disconnected {
-            code,
-            will_reconnect,
-            ..
-        } => Some((code, will_reconnect)),
-        _ => None,
-    })
-    .await;
+    let (code, will_reconnect) = wait_disconnected(&mut bob_events).await;
     assert_eq!((code, will_reconnect), (Some(1001), true));
     // Sent while the broker is down: queued, then delivered once it is back.
     let pending = {

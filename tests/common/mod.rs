@@ -263,3 +263,17 @@ impl Raw {
         .expect("timed out waiting for the close")
     }
 }
+
+/// Waits for the next disconnect; returns its close code and whether the
+/// client will reconnect.
+pub async fn wait_disconnected(events: &mut Events) -> (Option<u16>, bool) {
+    wait_for(events, |e| match e {
+        Event::Disconnected {
+            code,
+            will_reconnect,
+            ..
+        } => Some((code, will_reconnect)),
+        _ => None,
+    })
+    .await
+}
