@@ -277,3 +277,12 @@ pub async fn wait_disconnected(events: &mut Events) -> (Option<u16>, bool) {
     })
     .await
 }
+
+/// Collects every event until none arrives for `quiet`.
+pub async fn drain_events(events: &mut Events, quiet: Duration) -> Vec<Event> {
+    let mut out = Vec::new();
+    while let Ok(Some(event)) = tokio::time::timeout(quiet, events.next()).await {
+        out.push(event);
+    }
+    out
+}

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use seam_protocol::{Ack, ClientFrame, ErrorCode, ErrorFrame, Role, ServerFrame};
 
 use crate::auth::{AuthError, Authenticator, Identity};
-use crate::config::LimitsConfig;
+use crate::clock::now_millis;
+use crate::config::Config;
 use crate::hub::Hub;
+use crate::media;
 use crate::outbox::Outbox;
-use crate::session::{Posted, Session, SessionError};
+use crate::session::{Posted, Session, SessionError, WantedMode};
 
 /// A command that failed, to be answered with an `error` frame.
 #[derive(Debug)]
@@ -56,6 +58,13 @@ impl From<SessionError> for CommandError {
             SessionError::NotYourSession => ErrorCode::NotYourSession,
             SessionError::NotAParticipant => ErrorCode::NotAParticipant,
             SessionError::Ended => ErrorCode::SessionEnded,
+            SessionError::RequestPending => ErrorCode::RequestPending,
+            SessionError::RequestNotFound => ErrorCode::RequestNotFound,
+            SessionError::NotYourRequest(_) => ErrorCode::NotYourRequest,
+            SessionError::InvalidModeChange(_) => ErrorCode::InvalidModeChange,
+            SessionError::ConsentRequired => ErrorCode::ConsentRequired,
+            SessionError::NotInCall => ErrorCode::NotInCall,
+            SessionError::TargetNotFound => ErrorCode::TargetNotFound,
             SessionError::Store(err) => {
                 tracing::error!(error = %err, "store refused an event");
                 ErrorCode::Internal
@@ -77,8 +86,8 @@ pub struct CommandContext<'a> {
     pub hub: &'a Hub,
     /// The authenticator, for `refresh_token`.
     pub auth: &'a Authenticator,
-    /// Limits.
-    pub limits: &'a LimitsConfig,
+    /// The broker's configuration.
+    pub config: &'a Arc<Config>,
 }
 
 /// Runs one command. On success the command has queued its answer (an ack,
@@ -101,6 +110,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             session
                 .attach(&actor, ctx.outbox, &id, None, None, ctx.hub.store())
                 .await?;
+            join_call_in_progress(&ctx, &session, &actor.sub).await;
             remember(ctx.attached, session);
             Ok(())
         }
@@ -127,6 +137,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                 )
                 .await
                 .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+            join_call_in_progress(&ctx, &session, &actor.sub).await;
             remember(ctx.attached, session);
             Ok(())
         }
@@ -156,12 +167,12 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                 );
             }
             let chars = text.chars().count();
-            if chars > ctx.limits.max_text_chars {
+            if chars > ctx.config.limits.max_text_chars {
                 return Err(CommandError::new(
                     ErrorCode::MessageTooLarge,
                     format!(
                         "message has {chars} characters; the limit is {}",
-                        ctx.limits.max_text_chars
+                        ctx.config.limits.max_text_chars
                     ),
                 )
                 .in_session(&session_id));
@@ -210,6 +221,139 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
         }
+        ClientFrame::RequestMode {
+            id,
+            session_id,
+            mode,
+            screen_share,
+            reason,
+        } => {
+            let config = &ctx.config.media;
+            if !config.allows(mode) {
+                return Err(CommandError::new(
+                    ErrorCode::ModeDisabled,
+                    format!("mode `{mode}` is disabled on this broker"),
+                )
+                .in_session(&session_id));
+            }
+            if screen_share && !config.screen_share {
+                return Err(CommandError::new(
+                    ErrorCode::ModeDisabled,
+                    "screen sharing is disabled on this broker",
+                )
+                .in_session(&session_id));
+            }
+            let session = find(ctx.hub, &session_id)?;
+            let expires_at = now_millis() + config.request_timeout_ms;
+            let (posted, request_id) = session
+                .request_mode(
+                    &actor,
+                    &id,
+                    WantedMode {
+                        mode,
+                        screen_share,
+                        reason,
+                    },
+                    expires_at,
+                    ctx.hub.store(),
+                )
+                .await
+                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+            if !posted.duplicate {
+                media::expire_later(
+                    Arc::clone(&session),
+                    ctx.hub.store_handle(),
+                    request_id.clone(),
+                    config.request_timeout(),
+                );
+            }
+            ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
+                request_id: Some(request_id),
+                ..posted_ack(id, session_id, posted)
+            }));
+            Ok(())
+        }
+        ClientFrame::AnswerMode {
+            id,
+            session_id,
+            request_id,
+            accept,
+            reason,
+        } => {
+            let session = find(ctx.hub, &session_id)?;
+            let posted = session
+                .answer_mode(&actor, &id, &request_id, accept, reason, ctx.hub.store())
+                .await
+                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+            if posted.call_started {
+                media::start_call(Arc::clone(ctx.config), session).await;
+            }
+            ack_posted(ctx.outbox, id, session_id, posted);
+            Ok(())
+        }
+        ClientFrame::CancelModeRequest {
+            id,
+            session_id,
+            request_id,
+        } => {
+            let session = find(ctx.hub, &session_id)?;
+            let posted = session
+                .cancel_mode_request(&actor, &id, &request_id, ctx.hub.store())
+                .await
+                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+            ack_posted(ctx.outbox, id, session_id, posted);
+            Ok(())
+        }
+        ClientFrame::SetMode {
+            id,
+            session_id,
+            mode,
+            screen_share,
+            reason,
+        } => {
+            let session = find(ctx.hub, &session_id)?;
+            let posted = session
+                .set_mode(
+                    &actor,
+                    &id,
+                    WantedMode {
+                        mode,
+                        screen_share,
+                        reason,
+                    },
+                    ctx.hub.store(),
+                )
+                .await
+                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+            ack_posted(ctx.outbox, id, session_id, posted);
+            Ok(())
+        }
+        ClientFrame::Signal {
+            id,
+            session_id,
+            to,
+            signal,
+        } => {
+            let max = ctx.config.media.max_signal_bytes;
+            if signal.payload_len() > max {
+                return Err(CommandError::new(
+                    ErrorCode::MessageTooLarge,
+                    format!("signal payload exceeds {max} bytes"),
+                )
+                .in_session(&session_id));
+            }
+            let session = find(ctx.hub, &session_id)?;
+            session
+                .relay_signal(&actor, ctx.outbox, &to, signal)
+                .await
+                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+            ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
+                id,
+                session_id: Some(session_id),
+                ..Ack::default()
+            }));
+            Ok(())
+        }
         ClientFrame::RefreshToken { id, token } => {
             let fresh = ctx.auth.verify(&token).map_err(|e| match e {
                 AuthError::Expired => {
@@ -232,6 +376,14 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             }));
             Ok(())
         }
+    }
+}
+
+/// A connection that attaches to a session during a call gets ICE servers
+/// after the history, so it can (re)start negotiation.
+async fn join_call_in_progress(ctx: &CommandContext<'_>, session: &Session, sub: &str) {
+    if session.call_generation().await.is_some() {
+        media::send_ice_servers(&ctx.config.media, session.id(), sub, ctx.outbox);
     }
 }
 
@@ -263,11 +415,15 @@ fn remember(attached: &mut Vec<Arc<Session>>, session: Arc<Session>) {
 }
 
 fn ack_posted(outbox: &Outbox, id: String, session_id: String, posted: Posted) {
-    outbox.push_frame(&ServerFrame::Ack(Ack {
+    outbox.push_frame(&ServerFrame::Ack(posted_ack(id, session_id, posted)));
+}
+
+fn posted_ack(id: String, session_id: String, posted: Posted) -> Ack {
+    Ack {
         id,
         session_id: Some(session_id),
         seq: Some(posted.seq),
         duplicate: posted.duplicate,
         ..Ack::default()
-    }));
+    }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use seam_protocol::Mode;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -24,6 +25,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Liveness checks.
     pub heartbeat: HeartbeatConfig,
+    /// Voice, video and WebRTC signaling.
+    pub media: MediaConfig,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             heartbeat: HeartbeatConfig::default(),
+            media: MediaConfig::default(),
         }
     }
 }
@@ -181,6 +185,77 @@ impl HeartbeatConfig {
     /// The silence timeout.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// Which media modes are allowed, and the ICE servers handed to calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Modes sessions may use; `chat` is always allowed.
+    pub modes: Vec<Mode>,
+    /// Whether screen sharing may be requested.
+    pub screen_share: bool,
+    /// How long an upgrade request waits for an answer, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Largest SDP or ICE candidate relayed, in bytes.
+    pub max_signal_bytes: usize,
+    /// STUN/TURN servers for calls.
+    pub ice_servers: Vec<IceServerConfig>,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            modes: vec![Mode::Chat, Mode::Voice, Mode::Video],
+            screen_share: true,
+            request_timeout_ms: 30_000,
+            max_signal_bytes: 32 * 1024,
+            ice_servers: Vec::new(),
+        }
+    }
+}
+
+impl MediaConfig {
+    /// Whether `mode` may be used.
+    pub fn allows(&self, mode: Mode) -> bool {
+        mode == Mode::Chat || self.modes.contains(&mode)
+    }
+
+    /// How long an upgrade request waits.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+/// One STUN/TURN server. Credentials are either static (`username` and
+/// `credential`) or minted per participant from a shared `secret` (the TURN
+/// REST API convention of coturn's `use-auth-secret`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IceServerConfig {
+    /// `stun:`, `turn:` or `turns:` URLs.
+    pub urls: Vec<String>,
+    /// Static TURN username.
+    pub username: Option<String>,
+    /// Static TURN password.
+    pub credential: Option<String>,
+    /// Shared secret for time-limited TURN credentials.
+    pub secret: Option<String>,
+    /// Lifetime of minted credentials, in seconds; they are re-sent to a
+    /// call after three quarters of it.
+    pub ttl_secs: u64,
+}
+
+impl Default for IceServerConfig {
+    fn default() -> Self {
+        IceServerConfig {
+            urls: Vec::new(),
+            username: None,
+            credential: None,
+            secret: None,
+            ttl_secs: 3600,
+        }
     }
 }
 

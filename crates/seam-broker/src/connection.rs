@@ -47,7 +47,8 @@ pub(crate) async fn run(
 ) {
     let (conn_id, conn_name) = state.hub.connection_opened();
     let (sink, mut stream) = socket.split();
-    let (outbox, rx, close_rx) = Outbox::new(conn_id, state.config.limits.outbound_queue);
+    let (outbox, rx, close_rx) =
+        Outbox::new(conn_id, &conn_name, state.config.limits.outbound_queue);
     let mut writer = tokio::spawn(write_loop(sink, rx, close_rx.clone()));
     let mut shutdown = state.shutdown.subscribe();
 
@@ -281,7 +282,7 @@ async fn command_loop(
             attached,
             hub: &state.hub,
             auth: &state.auth,
-            limits,
+            config: &state.config,
         };
         if let Err(e) = command::execute(ctx, frame).await {
             outbox.push_frame(&e.into_frame(id));

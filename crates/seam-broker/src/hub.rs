@@ -67,6 +67,19 @@ impl Hub {
         self.store.as_ref()
     }
 
+    /// A shared handle on the store, for tasks that outlive a command.
+    pub fn store_handle(&self) -> Arc<dyn SessionStore> {
+        Arc::clone(&self.store)
+    }
+
+    /// Every session held.
+    pub fn sessions(&self) -> Vec<Arc<Session>> {
+        self.sessions
+            .iter()
+            .map(|s| Arc::clone(s.value()))
+            .collect()
+    }
+
     /// A session by id.
     pub fn session(&self, id: &str) -> Option<Arc<Session>> {
         self.sessions.get(id).map(|s| Arc::clone(s.value()))

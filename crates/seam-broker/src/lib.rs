@@ -12,6 +12,7 @@ mod connection;
 mod error;
 mod http;
 mod hub;
+pub mod media;
 mod outbox;
 mod rate_limit;
 mod server;
@@ -20,7 +21,7 @@ mod shutdown;
 pub mod store;
 
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};
-pub use config::{AuthConfig, Config, HeartbeatConfig, LimitsConfig};
+pub use config::{AuthConfig, Config, HeartbeatConfig, IceServerConfig, LimitsConfig, MediaConfig};
 pub use error::{ConfigError, StartError};
 pub use server::{load_or_create_dev_secret, Broker, RunningBroker};
 pub use store::{MemoryStore, SessionStore};

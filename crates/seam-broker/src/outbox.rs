@@ -52,6 +52,7 @@ pub enum Outbound {
 #[derive(Debug, Clone)]
 pub struct Outbox {
     conn_id: u64,
+    name: Arc<str>,
     tx: mpsc::Sender<Outbound>,
     close: Arc<watch::Sender<Option<Closing>>>,
 }
@@ -61,6 +62,7 @@ impl Outbox {
     /// the close signal the writer and the reader watch.
     pub fn new(
         conn_id: u64,
+        name: &str,
         capacity: usize,
     ) -> (
         Outbox,
@@ -71,6 +73,7 @@ impl Outbox {
         let (close, close_rx) = watch::channel(None);
         let outbox = Outbox {
             conn_id,
+            name: Arc::from(name),
             tx,
             close: Arc::new(close),
         };
@@ -80,6 +83,11 @@ impl Outbox {
     /// The connection this outbox feeds.
     pub fn conn_id(&self) -> u64 {
         self.conn_id
+    }
+
+    /// The connection's public id (as in `welcome.connection_id`).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Queues a stored or acknowledged frame. If the queue is full the

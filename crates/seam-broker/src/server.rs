@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::error::{ConfigError, StartError};
 use crate::http;
 use crate::hub::{random_hex, Hub};
+use crate::media;
 use crate::shutdown::Shutdown;
 use crate::store::SessionStore;
 
@@ -22,7 +23,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// State shared by every request and connection.
 pub(crate) struct AppState {
-    pub(crate) config: Config,
+    pub(crate) config: Arc<Config>,
     pub(crate) auth: Authenticator,
     pub(crate) hub: Hub,
     pub(crate) shutdown: Shutdown,
@@ -59,6 +60,8 @@ impl Broker {
             addr: config.listen,
             source,
         })?;
+        let config = Arc::new(config);
+        media::resume_timers(&config, &hub).await;
         let state = Arc::new(AppState {
             connection_permits: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
@@ -145,6 +148,29 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         return Err(ConfigError::Limit(
             "limits.outbound_queue, history_limit and max_connections must be positive".into(),
         ));
+    }
+    for server in &config.media.ice_servers {
+        if server.urls.is_empty() {
+            return Err(ConfigError::Limit(
+                "every media.ice_servers entry needs urls".into(),
+            ));
+        }
+        if server.secret.is_some() && (server.username.is_some() || server.credential.is_some()) {
+            return Err(ConfigError::Limit(
+                "an ICE server has either a secret or a static username/credential, not both"
+                    .into(),
+            ));
+        }
+        if server.username.is_some() != server.credential.is_some() {
+            return Err(ConfigError::Limit(
+                "a static ICE server credential needs both username and credential".into(),
+            ));
+        }
+        if server.ttl_secs < 2 {
+            return Err(ConfigError::Limit(
+                "media.ice_servers ttl_secs must be at least 2".into(),
+            ));
+        }
     }
     if config.heartbeat.interval_ms == 0
         || config.heartbeat.timeout_ms < config.heartbeat.interval_ms

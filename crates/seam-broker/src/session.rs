@@ -11,8 +11,8 @@ use std::collections::{HashMap, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
 use seam_protocol::{
-    Ack, CustomerContext, EventBody, Principal, ResumeOutcome, Role, ServerFrame, SessionEvent,
-    SessionId, SessionSnapshot, SessionState,
+    Ack, CustomerContext, EventBody, Mode, ModeRequest, Principal, ResumeOutcome, Role,
+    ServerFrame, SessionEvent, SessionId, SessionSnapshot, SessionState, Signal, SignalTarget,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -32,6 +32,27 @@ pub enum SessionError {
     /// The session has ended.
     #[error("the session has ended")]
     Ended,
+    /// Another mode request is pending.
+    #[error("another mode request is pending; answer or cancel it first")]
+    RequestPending,
+    /// No pending request has this id.
+    #[error("no pending mode request with this id (answered, cancelled or expired)")]
+    RequestNotFound,
+    /// The actor may not answer or cancel this request.
+    #[error("{0}")]
+    NotYourRequest(&'static str),
+    /// The mode change makes no sense from the current mode.
+    #[error("{0}")]
+    InvalidModeChange(String),
+    /// An upgrade attempted without consent.
+    #[error("an upgrade needs the other side's consent: use request_mode")]
+    ConsentRequired,
+    /// Signaling outside a call.
+    #[error("the session is not in a voice or video call")]
+    NotInCall,
+    /// Nobody to deliver a signal to.
+    #[error("the target is not a connected participant of this session")]
+    TargetNotFound,
     /// The store refused the event.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -44,6 +65,19 @@ pub struct Posted {
     pub seq: u64,
     /// True when the command id had already been applied.
     pub duplicate: bool,
+    /// True when this event took the session from chat into a call.
+    pub call_started: bool,
+}
+
+/// The mode a participant wants, in `request_mode` or `set_mode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedMode {
+    /// The mode.
+    pub mode: Mode,
+    /// Screen sharing on or off.
+    pub screen_share: bool,
+    /// Why, for the other side and the transcript.
+    pub reason: Option<String>,
 }
 
 /// A connection attached to a session.
@@ -71,6 +105,12 @@ pub(crate) struct Inner {
     /// (sub, command id) -> seq, for every command still in `log`.
     applied: HashMap<(String, String), u64>,
     subscribers: Vec<Subscriber>,
+    mode: Mode,
+    screen_share: bool,
+    mode_request: Option<ModeRequest>,
+    /// Counts calls: incremented each time the session goes from chat into
+    /// voice or video, so timers of an earlier call can tell it is over.
+    call: u64,
 }
 
 /// A live session.
@@ -134,6 +174,10 @@ impl Session {
             log: VecDeque::new(),
             applied: HashMap::new(),
             subscribers: Vec::new(),
+            mode: Mode::Chat,
+            screen_share: false,
+            mode_request: None,
+            call: 0,
         };
         for event in stored.events {
             inner.apply(event, history_limit);
@@ -218,7 +262,7 @@ impl Session {
         let ack = ServerFrame::Ack(Ack {
             id: ack_id.to_owned(),
             session_id: Some(self.id.clone()),
-            session: Some(self.snapshot(&inner)),
+            session: Some(Box::new(self.snapshot(&inner))),
             resume: Some(outcome(first_available, replay.len() as u64)),
             ..Ack::default()
         });
@@ -251,8 +295,10 @@ impl Session {
         text: String,
         store: &dyn SessionStore,
     ) -> Result<Posted, SessionError> {
-        self.post(actor, command_id, EventBody::Message { text }, store)
-            .await
+        self.post(actor, command_id, store, |_| {
+            Ok(EventBody::Message { text })
+        })
+        .await
     }
 
     /// Removes a participant (not the customer) without ending the session.
@@ -266,7 +312,7 @@ impl Session {
         let body = EventBody::ParticipantLeft {
             participant: actor.clone(),
         };
-        self.post(actor, command_id, body, store).await
+        self.post(actor, command_id, store, |_| Ok(body)).await
     }
 
     /// Ends the session for everyone.
@@ -277,8 +323,10 @@ impl Session {
         reason: Option<String>,
         store: &dyn SessionStore,
     ) -> Result<Posted, SessionError> {
-        self.post(actor, command_id, EventBody::SessionEnded { reason }, store)
-            .await
+        self.post(actor, command_id, store, |_| {
+            Ok(EventBody::SessionEnded { reason })
+        })
+        .await
     }
 
     /// Relays a typing indicator to every other attached connection.
@@ -309,12 +357,247 @@ impl Session {
         Ok(())
     }
 
+    /// Asks the other side to upgrade the session's mode. The request
+    /// expires at `expires_at` (Unix ms) unless answered or cancelled.
+    pub async fn request_mode(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        wanted: WantedMode,
+        expires_at: u64,
+        store: &dyn SessionStore,
+    ) -> Result<(Posted, String), SessionError> {
+        let WantedMode {
+            mode,
+            screen_share,
+            reason,
+        } = wanted;
+        let mut request_id = String::new();
+        let posted = self
+            .post(actor, command_id, store, |inner| {
+                if inner.mode_request.is_some() {
+                    return Err(SessionError::RequestPending);
+                }
+                let adds_sharing = screen_share && !inner.screen_share;
+                if mode < inner.mode || (mode == inner.mode && !adds_sharing) {
+                    return Err(SessionError::InvalidModeChange(format!(
+                        "the session is already in {}{}; request a higher mode, or use set_mode to downgrade",
+                        inner.mode,
+                        if inner.screen_share { " with screen sharing" } else { "" }
+                    )));
+                }
+                if screen_share && !mode.is_media() {
+                    return Err(SessionError::InvalidModeChange(
+                        "screen sharing needs voice or video".into(),
+                    ));
+                }
+                request_id = format!("mr-{}", inner.last_seq + 1);
+                Ok(EventBody::ModeRequested {
+                    request: ModeRequest {
+                        request_id: request_id.clone(),
+                        mode,
+                        screen_share,
+                        requested_by: actor.clone(),
+                        expires_at,
+                    },
+                    reason,
+                })
+            })
+            .await?;
+        if posted.duplicate {
+            request_id = format!("mr-{}", posted.seq);
+        }
+        Ok((posted, request_id))
+    }
+
+    /// Accepts (the mode changes) or declines the other side's request.
+    pub async fn answer_mode(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        request_id: &str,
+        accept: bool,
+        reason: Option<String>,
+        store: &dyn SessionStore,
+    ) -> Result<Posted, SessionError> {
+        self.post(actor, command_id, store, |inner| {
+            let request = inner.pending(request_id)?;
+            if is_customer_side(request.requested_by.role) == is_customer_side(actor.role) {
+                return Err(SessionError::NotYourRequest(
+                    "only the other side may answer a request",
+                ));
+            }
+            Ok(if accept {
+                EventBody::ModeChanged {
+                    previous: inner.mode,
+                    mode: request.mode,
+                    screen_share: request.screen_share
+                        || (inner.screen_share && request.mode.is_media()),
+                    request_id: Some(request.request_id.clone()),
+                    reason,
+                }
+            } else {
+                EventBody::ModeRequestDeclined {
+                    request_id: request.request_id.clone(),
+                    reason,
+                }
+            })
+        })
+        .await
+    }
+
+    /// Withdraws the actor's own pending request.
+    pub async fn cancel_mode_request(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        request_id: &str,
+        store: &dyn SessionStore,
+    ) -> Result<Posted, SessionError> {
+        self.post(actor, command_id, store, |inner| {
+            let request = inner.pending(request_id)?;
+            if request.requested_by.sub != actor.sub {
+                return Err(SessionError::NotYourRequest(
+                    "only the requester may cancel a request",
+                ));
+            }
+            Ok(EventBody::ModeRequestCancelled {
+                request_id: request.request_id.clone(),
+            })
+        })
+        .await
+    }
+
+    /// Downgrades the mode or stops screen sharing; needs no consent.
+    pub async fn set_mode(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        wanted: WantedMode,
+        store: &dyn SessionStore,
+    ) -> Result<Posted, SessionError> {
+        let WantedMode {
+            mode,
+            screen_share,
+            reason,
+        } = wanted;
+        self.post(actor, command_id, store, |inner| {
+            let share = screen_share && mode.is_media();
+            if mode > inner.mode || (share && !inner.screen_share) {
+                return Err(SessionError::ConsentRequired);
+            }
+            if mode == inner.mode && share == inner.screen_share {
+                return Err(SessionError::InvalidModeChange(format!(
+                    "the session is already in {mode}"
+                )));
+            }
+            Ok(EventBody::ModeChanged {
+                previous: inner.mode,
+                mode,
+                screen_share: share,
+                request_id: None,
+                reason,
+            })
+        })
+        .await
+    }
+
+    /// Records that `request_id` expired, if it is still pending.
+    pub async fn expire_request(
+        &self,
+        request_id: &str,
+        store: &dyn SessionStore,
+    ) -> Result<(), SessionError> {
+        let mut inner = self.inner.lock().await;
+        let Some(requester) = inner
+            .mode_request
+            .as_ref()
+            .filter(|r| r.request_id == request_id)
+            .map(|r| r.requested_by.clone())
+        else {
+            return Ok(());
+        };
+        let body = EventBody::ModeRequestExpired {
+            request_id: request_id.to_owned(),
+        };
+        self.append(&mut inner, &requester, None, body, store)
+            .await?;
+        Ok(())
+    }
+
+    /// Relays a signaling message to the target's connections (never to the
+    /// sender's own), only during a call.
+    pub async fn relay_signal(
+        &self,
+        actor: &Principal,
+        from: &Outbox,
+        to: &SignalTarget,
+        signal: Signal,
+    ) -> Result<(), SessionError> {
+        self.check_owner(actor)?;
+        let mut inner = self.inner.lock().await;
+        inner.check_can_post(&actor.sub)?;
+        if !inner.mode.is_media() {
+            return Err(SessionError::NotInCall);
+        }
+        let is_target = |s: &Subscriber| {
+            s.sub == to.sub
+                && s.outbox.conn_id() != from.conn_id()
+                && to
+                    .connection_id
+                    .as_deref()
+                    .is_none_or(|c| c == s.outbox.name())
+        };
+        if !inner.is_participant(&to.sub) || !inner.subscribers.iter().any(is_target) {
+            return Err(SessionError::TargetNotFound);
+        }
+        let frame = Utf8Bytes::from(
+            ServerFrame::Signal {
+                session_id: self.id.clone(),
+                from: actor.clone(),
+                from_connection: from.name().to_owned(),
+                signal,
+            }
+            .to_json(),
+        );
+        inner
+            .subscribers
+            .retain(|s| !is_target(s) || s.outbox.push(Outbound::Frame(frame.clone())));
+        Ok(())
+    }
+
+    /// The current call's number, while the open session is in voice or video.
+    pub async fn call_generation(&self) -> Option<u64> {
+        let inner = self.inner.lock().await;
+        (inner.state == SessionState::Open && inner.mode.is_media()).then_some(inner.call)
+    }
+
+    /// The pending request's id and expiry (Unix ms), if any.
+    pub async fn pending_request(&self) -> Option<(String, u64)> {
+        let inner = self.inner.lock().await;
+        inner
+            .mode_request
+            .as_ref()
+            .map(|r| (r.request_id.clone(), r.expires_at))
+    }
+
+    /// Calls `f` with the principal and outbox of every attached connection.
+    pub async fn for_each_subscriber(&self, mut f: impl FnMut(&str, &Outbox)) {
+        let inner = self.inner.lock().await;
+        for s in &inner.subscribers {
+            f(&s.sub, &s.outbox);
+        }
+    }
+
+    /// Applies a command: answers a repeated command id with its original
+    /// event, checks the session is open and the actor a participant, lets
+    /// `rule` check the state and produce the event, then appends it.
     async fn post(
         &self,
         actor: &Principal,
         command_id: &str,
-        body: EventBody,
         store: &dyn SessionStore,
+        rule: impl FnOnce(&Inner) -> Result<EventBody, SessionError>,
     ) -> Result<Posted, SessionError> {
         self.check_owner(actor)?;
         let mut inner = self.inner.lock().await;
@@ -323,15 +606,19 @@ impl Session {
             return Ok(Posted {
                 seq,
                 duplicate: true,
+                call_started: false,
             });
         }
         inner.check_can_post(&actor.sub)?;
+        let body = rule(&inner)?;
+        let call_before = inner.call;
         let seq = self
             .append(&mut inner, actor, Some(command_id), body, store)
             .await?;
         Ok(Posted {
             seq,
             duplicate: false,
+            call_started: inner.call != call_before,
         })
     }
 
@@ -379,13 +666,28 @@ impl Session {
             participants: inner.participants.clone(),
             created_at: self.created_at,
             last_seq: inner.last_seq,
+            mode: inner.mode,
+            screen_share: inner.screen_share,
+            mode_request: inner.mode_request.clone(),
         }
     }
+}
+
+/// Customers on one side, everyone answering them on the other.
+fn is_customer_side(role: Role) -> bool {
+    role == Role::Customer
 }
 
 impl Inner {
     fn is_participant(&self, sub: &str) -> bool {
         self.participants.iter().any(|p| p.sub == sub)
+    }
+
+    fn pending(&self, request_id: &str) -> Result<&ModeRequest, SessionError> {
+        self.mode_request
+            .as_ref()
+            .filter(|r| r.request_id == request_id)
+            .ok_or(SessionError::RequestNotFound)
     }
 
     fn check_can_post(&self, sub: &str) -> Result<(), SessionError> {
@@ -410,7 +712,32 @@ impl Inner {
                 self.participants.retain(|p| p.sub != participant.sub);
                 self.subscribers.retain(|s| s.sub != participant.sub);
             }
-            EventBody::SessionEnded { .. } => self.state = SessionState::Ended,
+            EventBody::SessionEnded { .. } => {
+                self.state = SessionState::Ended;
+                self.mode = Mode::Chat;
+                self.screen_share = false;
+                self.mode_request = None;
+            }
+            EventBody::ModeRequested { request, .. } => self.mode_request = Some(request.clone()),
+            EventBody::ModeRequestDeclined { .. }
+            | EventBody::ModeRequestCancelled { .. }
+            | EventBody::ModeRequestExpired { .. } => self.mode_request = None,
+            EventBody::ModeChanged {
+                previous,
+                mode,
+                screen_share,
+                request_id,
+                ..
+            } => {
+                if request_id.is_some() {
+                    self.mode_request = None;
+                }
+                if !previous.is_media() && mode.is_media() {
+                    self.call += 1;
+                }
+                self.mode = *mode;
+                self.screen_share = *screen_share;
+            }
             EventBody::SessionOpened { .. } | EventBody::Message { .. } => {}
         }
         self.last_seq = event.seq;

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use seam_protocol::{Ack, ClientFrame, CustomerContext, SessionSnapshot};
+use seam_protocol::{
+    Ack, ClientFrame, CustomerContext, Mode, SessionSnapshot, Signal, SignalTarget,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::ClientConfig;
@@ -138,6 +140,101 @@ impl Client {
         .await
     }
 
+    /// Asks the other side to upgrade the session to `mode` (optionally with
+    /// screen sharing); returns the request's id.
+    pub async fn request_mode(
+        &self,
+        session_id: &str,
+        mode: Mode,
+        screen_share: bool,
+        reason: Option<&str>,
+    ) -> Result<String, ClientError> {
+        let ack = self
+            .send(ClientFrame::RequestMode {
+                id: self.next_id(),
+                session_id: session_id.to_owned(),
+                mode,
+                screen_share,
+                reason: reason.map(str::to_owned),
+            })
+            .await?;
+        ack.request_id
+            .ok_or_else(|| ClientError::Protocol("request_mode ack without request_id".into()))
+    }
+
+    /// Accepts or declines the other side's request.
+    pub async fn answer_mode(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        accept: bool,
+        reason: Option<&str>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::AnswerMode {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            request_id: request_id.to_owned(),
+            accept,
+            reason: reason.map(str::to_owned),
+        })
+        .await
+    }
+
+    /// Withdraws your own pending request.
+    pub async fn cancel_mode_request(
+        &self,
+        session_id: &str,
+        request_id: &str,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::CancelModeRequest {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            request_id: request_id.to_owned(),
+        })
+        .await
+    }
+
+    /// Downgrades the session (or stops screen sharing); no consent needed.
+    pub async fn set_mode(
+        &self,
+        session_id: &str,
+        mode: Mode,
+        screen_share: bool,
+        reason: Option<&str>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::SetMode {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            mode,
+            screen_share,
+            reason: reason.map(str::to_owned),
+        })
+        .await
+    }
+
+    /// Hangs up: back to chat.
+    pub async fn hang_up(&self, session_id: &str) -> Result<Ack, ClientError> {
+        self.set_mode(session_id, Mode::Chat, false, Some("hang up"))
+            .await
+    }
+
+    /// Sends a WebRTC signaling message to another participant.
+    pub async fn signal(
+        &self,
+        session_id: &str,
+        to: SignalTarget,
+        signal: Signal,
+    ) -> Result<(), ClientError> {
+        self.send(ClientFrame::Signal {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            to,
+            signal,
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// Replaces the connection's token; returns the new expiry.
     pub async fn refresh_token(&self, token: &str) -> Result<u64, ClientError> {
         let ack = self
@@ -158,5 +255,6 @@ impl Client {
 
 fn snapshot(ack: Ack) -> Result<SessionSnapshot, ClientError> {
     ack.session
+        .map(|snapshot| *snapshot)
         .ok_or_else(|| ClientError::Protocol("ack without a session snapshot".into()))
 }

@@ -422,6 +422,26 @@ impl Driver {
                 from,
                 active,
             }),
+            ServerFrame::Signal {
+                session_id,
+                from,
+                from_connection,
+                signal,
+            } => self.emit(Event::Signal {
+                session_id,
+                from,
+                from_connection,
+                signal,
+            }),
+            ServerFrame::IceServers {
+                session_id,
+                ice_servers,
+                expires_at,
+            } => self.emit(Event::IceServers {
+                session_id,
+                ice_servers,
+                expires_at,
+            }),
             ServerFrame::TokenExpiring { expires_at } => {
                 self.emit(Event::TokenExpiring { expires_at });
                 if let TokenSource::Provider(provider) = &self.config.token {

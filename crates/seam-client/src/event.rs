@@ -1,6 +1,8 @@
 //! What the client yields besides acks.
 
-use seam_protocol::{ErrorFrame, Principal, ResumeOutcome, SessionEvent, SessionId, Welcome};
+use seam_protocol::{
+    ErrorFrame, IceServer, Principal, ResumeOutcome, SessionEvent, SessionId, Signal, Welcome,
+};
 use tokio::sync::mpsc;
 
 /// Something that happened on the connection or in a session.
@@ -23,6 +25,26 @@ pub enum Event {
         from: Principal,
         /// Typing or stopped.
         active: bool,
+    },
+    /// A WebRTC signaling message from another participant.
+    Signal {
+        /// The session.
+        session_id: SessionId,
+        /// Who sent it.
+        from: Principal,
+        /// The sender's connection; address the reply to it.
+        from_connection: String,
+        /// The message.
+        signal: Signal,
+    },
+    /// ICE servers (with credentials) for the session's call.
+    IceServers {
+        /// The session.
+        session_id: SessionId,
+        /// Servers in `RTCIceServer` shape.
+        ice_servers: Vec<IceServer>,
+        /// When time-limited credentials expire, Unix seconds.
+        expires_at: Option<u64>,
     },
     /// After a reconnect, a session was re-attached; missed events follow.
     Resumed {

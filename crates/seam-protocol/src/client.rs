@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codes::ErrorCode;
+use crate::media::{Mode, Signal, SignalTarget};
 use crate::principal::CustomerContext;
 use crate::session::SessionId;
 
@@ -82,6 +83,74 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Ask the other side to upgrade the session (chat → voice → video, or
+    /// to add screen sharing). They answer with `answer_mode`.
+    RequestMode {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The wanted mode (higher than the current one, or the same with
+        /// screen sharing added).
+        mode: Mode,
+        /// Also share a screen.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        screen_share: bool,
+        /// Why, shown to the other side and in the transcript.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Accept or decline the other side's pending request.
+    AnswerMode {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The request being answered.
+        request_id: String,
+        /// Accept (the mode changes) or decline.
+        accept: bool,
+        /// Why, if declining.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Withdraw your own pending request.
+    CancelModeRequest {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The request.
+        request_id: String,
+    },
+    /// Downgrade (video → voice → chat, or stop screen sharing) or hang up
+    /// (`chat`); needs no consent.
+    SetMode {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The new, lower mode.
+        mode: Mode,
+        /// Keep screen sharing on (only if it is on and the mode stays media).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        screen_share: bool,
+        /// Why, for the transcript.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Relay a WebRTC signaling message to another participant (only while
+    /// the session is in voice or video).
+    Signal {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The recipient.
+        to: SignalTarget,
+        /// The message.
+        signal: Signal,
+    },
     /// Replace the connection's token before it expires.
     RefreshToken {
         /// Command id.
@@ -90,18 +159,6 @@ pub enum ClientFrame {
         token: String,
     },
 }
-
-/// Every command type name, in wire spelling.
-const COMMAND_TYPES: &[&str] = &[
-    "hello",
-    "open_session",
-    "join",
-    "leave",
-    "message",
-    "typing",
-    "end_session",
-    "refresh_token",
-];
 
 /// Why a text frame could not be decoded into a [`ClientFrame`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +172,23 @@ pub struct DecodeError {
 }
 
 impl ClientFrame {
+    /// Every command type name, in wire spelling.
+    pub const TYPES: &'static [&'static str] = &[
+        "hello",
+        "open_session",
+        "join",
+        "leave",
+        "message",
+        "typing",
+        "end_session",
+        "request_mode",
+        "answer_mode",
+        "cancel_mode_request",
+        "set_mode",
+        "signal",
+        "refresh_token",
+    ];
+
     /// Decodes one text frame, classifying failures precisely.
     ///
     /// The well-formed path parses once; only a failure pays for a second,
@@ -148,7 +222,7 @@ impl ClientFrame {
                 message: "frame has no string field `type`".into(),
                 id,
             }),
-            Some(t) if !COMMAND_TYPES.contains(&t) => Err(DecodeError {
+            Some(t) if !ClientFrame::TYPES.contains(&t) => Err(DecodeError {
                 code: ErrorCode::UnknownType,
                 message: format!("unknown frame type `{t}`"),
                 id,
@@ -171,6 +245,11 @@ impl ClientFrame {
             | ClientFrame::Message { id, .. }
             | ClientFrame::Typing { id, .. }
             | ClientFrame::EndSession { id, .. }
+            | ClientFrame::RequestMode { id, .. }
+            | ClientFrame::AnswerMode { id, .. }
+            | ClientFrame::CancelModeRequest { id, .. }
+            | ClientFrame::SetMode { id, .. }
+            | ClientFrame::Signal { id, .. }
             | ClientFrame::RefreshToken { id, .. } => Some(id),
         }
     }
@@ -208,7 +287,7 @@ mod tests {
 
     #[test]
     fn command_types_cover_every_variant() {
-        for t in COMMAND_TYPES {
+        for t in ClientFrame::TYPES {
             let err = ClientFrame::decode(&format!(r#"{{"type":"{t}"}}"#)).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidMessage, "{t}");
         }

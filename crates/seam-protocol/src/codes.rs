@@ -34,6 +34,23 @@ pub enum ErrorCode {
     NotAParticipant,
     /// A token given to `refresh_token` was invalid or for another principal.
     InvalidToken,
+    /// The broker's configuration does not allow this mode (or screen sharing).
+    ModeDisabled,
+    /// The mode change makes no sense: an upgrade to a mode not above the
+    /// current one, or a downgrade to one not below it.
+    InvalidModeChange,
+    /// An upgrade was attempted with `set_mode`; use `request_mode`.
+    ConsentRequired,
+    /// Another mode request is already pending.
+    RequestPending,
+    /// No pending request has this id (answered, cancelled or expired).
+    RequestNotFound,
+    /// Only the other side may answer a request; only the requester may cancel it.
+    NotYourRequest,
+    /// Signaling outside a voice or video call.
+    NotInCall,
+    /// The signaling target is not a connected participant of the session.
+    TargetNotFound,
     /// The broker failed; the command had no effect and may be retried.
     Internal,
 }
@@ -54,6 +71,14 @@ impl ErrorCode {
         ErrorCode::SessionEnded,
         ErrorCode::NotAParticipant,
         ErrorCode::InvalidToken,
+        ErrorCode::ModeDisabled,
+        ErrorCode::InvalidModeChange,
+        ErrorCode::ConsentRequired,
+        ErrorCode::RequestPending,
+        ErrorCode::RequestNotFound,
+        ErrorCode::NotYourRequest,
+        ErrorCode::NotInCall,
+        ErrorCode::TargetNotFound,
         ErrorCode::Internal,
     ];
 
@@ -73,6 +98,14 @@ impl ErrorCode {
             ErrorCode::SessionEnded => "session_ended",
             ErrorCode::NotAParticipant => "not_a_participant",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::ModeDisabled => "mode_disabled",
+            ErrorCode::InvalidModeChange => "invalid_mode_change",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::RequestPending => "request_pending",
+            ErrorCode::RequestNotFound => "request_not_found",
+            ErrorCode::NotYourRequest => "not_your_request",
+            ErrorCode::NotInCall => "not_in_call",
+            ErrorCode::TargetNotFound => "target_not_found",
             ErrorCode::Internal => "internal",
         }
     }

@@ -12,12 +12,14 @@
 
 mod client;
 mod codes;
+mod media;
 mod principal;
 mod server;
 mod session;
 
 pub use client::{ClientFrame, CommandId, DecodeError};
 pub use codes::{CloseCode, ErrorCode};
+pub use media::{IceServer, Mode, ModeRequest, Signal, SignalTarget};
 pub use principal::{CustomerContext, Principal, Role};
 pub use server::{Ack, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
 pub use session::{EventBody, SessionEvent, SessionId, SessionSnapshot, SessionState};

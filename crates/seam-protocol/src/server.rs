@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::CommandId;
 use crate::codes::ErrorCode;
+use crate::media::{IceServer, Signal};
 use crate::principal::Principal;
 use crate::session::{SessionEvent, SessionId, SessionSnapshot};
 
@@ -27,6 +28,29 @@ pub enum ServerFrame {
         from: Principal,
         /// Typing now or stopped.
         active: bool,
+    },
+    /// A signaling message from another participant (never stored).
+    Signal {
+        /// The session.
+        session_id: SessionId,
+        /// Who sent it.
+        from: Principal,
+        /// The sender's connection: address replies to it.
+        from_connection: String,
+        /// The message.
+        signal: Signal,
+    },
+    /// STUN/TURN servers with credentials for this participant, sent when
+    /// the session enters voice or video, to joiners during a call, and
+    /// again before the credentials expire.
+    IceServers {
+        /// The session.
+        session_id: SessionId,
+        /// Servers in `RTCIceServer` shape.
+        ice_servers: Vec<IceServer>,
+        /// When time-limited credentials expire, Unix seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<u64>,
     },
     /// The connection's token expires soon: send `refresh_token` before
     /// `expires_at` or the broker closes with `token_expired`.
@@ -83,10 +107,13 @@ pub struct Ack {
     pub duplicate: bool,
     /// The session's state, for `open_session` and `join`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<SessionSnapshot>,
+    pub session: Option<Box<SessionSnapshot>>,
     /// What `join` replayed; the replayed events follow this ack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<ResumeOutcome>,
+    /// The new request's id, for `request_mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// The new token expiry, Unix seconds, for `refresh_token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::media::{Mode, ModeRequest};
 use crate::principal::{CustomerContext, Principal};
 
 /// Opaque session identifier assigned by the broker.
@@ -37,6 +38,15 @@ pub struct SessionSnapshot {
     pub created_at: u64,
     /// The sequence number of the last stored event (0 if none).
     pub last_seq: u64,
+    /// The session's current mode; everyone in the session is in its call.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Whether screen sharing is on (voice or video only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub screen_share: bool,
+    /// An upgrade request awaiting an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_request: Option<ModeRequest>,
 }
 
 /// One stored event of a session's log.
@@ -81,6 +91,49 @@ pub enum EventBody {
         /// The message text.
         text: String,
     },
+    /// Someone asked to upgrade the session's mode; the other side answers.
+    ModeRequested {
+        /// The request.
+        request: ModeRequest,
+        /// Why, as the requester put it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The other side declined the request.
+    ModeRequestDeclined {
+        /// The request.
+        request_id: String,
+        /// Why, if they said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The requester withdrew the request.
+    ModeRequestCancelled {
+        /// The request.
+        request_id: String,
+    },
+    /// Nobody answered the request in time.
+    ModeRequestExpired {
+        /// The request.
+        request_id: String,
+    },
+    /// The session's mode changed: an accepted request (`request_id` set),
+    /// or a downgrade / hang-up, which needs no consent.
+    ModeChanged {
+        /// The mode before.
+        previous: Mode,
+        /// The mode now.
+        mode: Mode,
+        /// Screen sharing now on or off.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        screen_share: bool,
+        /// The accepted request, for upgrades.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        /// Why, if the actor said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// The session ended; nothing more can be posted.
     SessionEnded {
         /// Why, if the ender said.
@@ -104,6 +157,20 @@ impl std::fmt::Display for SessionEvent {
             }
             EventBody::ParticipantLeft { participant } => write!(f, "{} left", participant.sub),
             EventBody::Message { text } => write!(f, "{who}: {text}"),
+            EventBody::ModeRequested { request, .. } => {
+                let share = if request.screen_share {
+                    " with screen sharing"
+                } else {
+                    ""
+                };
+                write!(f, "{who} asked for {}{share}", request.mode)
+            }
+            EventBody::ModeRequestDeclined { .. } => write!(f, "{who} declined"),
+            EventBody::ModeRequestCancelled { .. } => write!(f, "{who} cancelled the request"),
+            EventBody::ModeRequestExpired { .. } => write!(f, "the request expired unanswered"),
+            EventBody::ModeChanged { previous, mode, .. } => {
+                write!(f, "{who} switched the session from {previous} to {mode}")
+            }
             EventBody::SessionEnded { reason } => match reason {
                 Some(reason) => write!(f, "{who} ended the session: {reason}"),
                 None => write!(f, "{who} ended the session"),

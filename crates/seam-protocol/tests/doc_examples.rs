@@ -74,40 +74,31 @@ fn every_example_round_trips_through_the_protocol_types() {
         assert_eq!(reencoded, original, "example does not round-trip:\n{text}");
     }
     let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-    assert_eq!(
-        client_types,
-        set(&[
-            "hello",
-            "open_session",
-            "join",
-            "leave",
-            "message",
-            "typing",
-            "end_session",
-            "refresh_token"
-        ])
-    );
-    assert_eq!(
-        server_types,
-        set(&[
-            "welcome",
-            "ack",
-            "error",
-            "event",
-            "typing",
-            "token_expiring"
-        ])
-    );
-    assert_eq!(
-        event_kinds,
-        set(&[
-            "session_opened",
-            "participant_joined",
-            "participant_left",
-            "message",
-            "session_ended"
-        ])
-    );
+    let all_server_types = [
+        "welcome",
+        "ack",
+        "error",
+        "event",
+        "typing",
+        "signal",
+        "ice_servers",
+        "token_expiring",
+    ];
+    let all_event_kinds = [
+        "session_opened",
+        "participant_joined",
+        "participant_left",
+        "message",
+        "mode_requested",
+        "mode_request_declined",
+        "mode_request_cancelled",
+        "mode_request_expired",
+        "mode_changed",
+        "session_ended",
+    ];
+    assert_eq!(client_types, set(ClientFrame::TYPES));
+    assert_eq!(server_types, set(&all_server_types));
+    assert_eq!(event_kinds, set(&all_event_kinds));
     assert_eq!(resume_statuses, set(&["complete", "truncated", "reset"]));
 }
 
