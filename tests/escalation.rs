@@ -10,15 +10,8 @@ use base64::Engine;
 use common::*;
 use hmac::{Hmac, Mac};
 use seam_broker::{Config, IceServerConfig, MemoryStore, RunningBroker};
-use seam_client::{Client, ClientError, Event, Events};
+use seam_client::{Client, Event, Events};
 use seam_protocol::{ErrorCode, EventBody, IceServer, Mode, Role, Signal, SignalTarget};
-
-fn code(err: ClientError) -> ErrorCode {
-    match err {
-        ClientError::Rejected(frame) => frame.code,
-        other => panic!("expected a rejection, got {other}"),
-    }
-}
 
 /// A customer with an open session and an agent who joined it, both having
 /// seen events 1 (opened) and 2 (agent joined).
@@ -201,11 +194,11 @@ async fn decline_cancel_and_timeout_are_each_an_event_both_sides_see() {
     assert_eq!(story(&drain_events(&mut bob_events, quiet).await), expected);
     // Answering what is no longer pending is refused.
     assert_eq!(
-        code(bob.answer_mode(&sid, &r1, true, None).await.unwrap_err()),
+        rejected(bob.answer_mode(&sid, &r1, true, None).await),
         ErrorCode::RequestNotFound
     );
     assert_eq!(
-        code(alice.cancel_mode_request(&sid, "mr-99").await.unwrap_err()),
+        rejected(alice.cancel_mode_request(&sid, "mr-99").await),
         ErrorCode::RequestNotFound
     );
     assert_eq!(alice.join(&sid).await.unwrap().mode, Mode::Chat);
@@ -221,46 +214,23 @@ async fn requests_that_make_no_sense_get_clear_errors() {
     let (eve, _) = client(&broker, token(Role::Agent, "eve")).await;
 
     assert_eq!(
-        code(
-            alice
-                .request_mode(&sid, Mode::Video, false, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(alice.request_mode(&sid, Mode::Video, false, None).await),
         ErrorCode::ModeDisabled
     );
     assert_eq!(
-        code(
-            alice
-                .request_mode(&sid, Mode::Voice, true, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(alice.request_mode(&sid, Mode::Voice, true, None).await),
         ErrorCode::ModeDisabled
     );
     assert_eq!(
-        code(
-            alice
-                .request_mode(&sid, Mode::Chat, false, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(alice.request_mode(&sid, Mode::Chat, false, None).await),
         ErrorCode::InvalidModeChange
     );
     assert_eq!(
-        code(
-            bob.set_mode(&sid, Mode::Voice, false, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(bob.set_mode(&sid, Mode::Voice, false, None).await),
         ErrorCode::ConsentRequired
     );
     assert_eq!(
-        code(
-            bob.set_mode(&sid, Mode::Chat, false, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(bob.set_mode(&sid, Mode::Chat, false, None).await),
         ErrorCode::InvalidModeChange
     );
 
@@ -270,62 +240,35 @@ async fn requests_that_make_no_sense_get_clear_errors() {
         .unwrap();
     // A second concurrent request, from either side.
     assert_eq!(
-        code(
-            bob.request_mode(&sid, Mode::Voice, false, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(bob.request_mode(&sid, Mode::Voice, false, None).await),
         ErrorCode::RequestPending
     );
     assert_eq!(
-        code(
-            alice
-                .request_mode(&sid, Mode::Voice, false, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(alice.request_mode(&sid, Mode::Voice, false, None).await),
         ErrorCode::RequestPending
     );
     // Accepting your own request, or cancelling someone else's.
     assert_eq!(
-        code(
-            alice
-                .answer_mode(&sid, &pending, true, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(alice.answer_mode(&sid, &pending, true, None).await),
         ErrorCode::NotYourRequest
     );
     assert_eq!(
-        code(bob.cancel_mode_request(&sid, &pending).await.unwrap_err()),
+        rejected(bob.cancel_mode_request(&sid, &pending).await),
         ErrorCode::NotYourRequest
     );
     // Someone outside the session.
     assert_eq!(
-        code(
-            eve.answer_mode(&sid, &pending, true, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(eve.answer_mode(&sid, &pending, true, None).await),
         ErrorCode::NotAParticipant
     );
     // Escalating an ended session.
     bob.end_session(&sid, None).await.unwrap();
     assert_eq!(
-        code(
-            alice
-                .request_mode(&sid, Mode::Voice, false, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(alice.request_mode(&sid, Mode::Voice, false, None).await),
         ErrorCode::SessionEnded
     );
     assert_eq!(
-        code(
-            bob.answer_mode(&sid, &pending, true, None)
-                .await
-                .unwrap_err()
-        ),
+        rejected(bob.answer_mode(&sid, &pending, true, None).await),
         ErrorCode::SessionEnded
     );
 }
@@ -339,8 +282,8 @@ async fn simultaneous_requests_from_both_sides_leave_exactly_one_pending() {
         bob.request_mode(&sid, Mode::Video, false, None)
     );
     assert!(a.is_ok() != b.is_ok(), "exactly one wins: {a:?} {b:?}");
-    let loser = a.err().or(b.err()).unwrap();
-    assert_eq!(code(loser), ErrorCode::RequestPending);
+    let loser = if a.is_ok() { b } else { a };
+    assert_eq!(rejected(loser), ErrorCode::RequestPending);
     assert!(alice.join(&sid).await.unwrap().mode_request.is_some());
 }
 
@@ -358,12 +301,7 @@ async fn signaling_is_relayed_to_the_addressed_connection_and_never_stored() {
 
     // Not in a call yet.
     assert_eq!(
-        code(
-            alice
-                .signal(&sid, to_bob.clone(), offer.clone())
-                .await
-                .unwrap_err()
-        ),
+        rejected(alice.signal(&sid, to_bob.clone(), offer.clone()).await),
         ErrorCode::NotInCall
     );
     let r = alice
@@ -431,7 +369,7 @@ async fn signaling_is_relayed_to_the_addressed_connection_and_never_stored() {
         connection_id: None,
     };
     assert_eq!(
-        code(bob.signal(&sid, nobody, Signal::Hangup).await.unwrap_err()),
+        rejected(bob.signal(&sid, nobody, Signal::Hangup).await),
         ErrorCode::TargetNotFound
     );
     let wrong_conn = SignalTarget {
@@ -439,11 +377,7 @@ async fn signaling_is_relayed_to_the_addressed_connection_and_never_stored() {
         connection_id: Some("nope-1".into()),
     };
     assert_eq!(
-        code(
-            bob.signal(&sid, wrong_conn, Signal::Hangup)
-                .await
-                .unwrap_err()
-        ),
+        rejected(bob.signal(&sid, wrong_conn, Signal::Hangup).await),
         ErrorCode::TargetNotFound
     );
     let to_self = SignalTarget {
@@ -451,34 +385,24 @@ async fn signaling_is_relayed_to_the_addressed_connection_and_never_stored() {
         connection_id: None,
     };
     assert_eq!(
-        code(bob.signal(&sid, to_self, Signal::Hangup).await.unwrap_err()),
+        rejected(bob.signal(&sid, to_self, Signal::Hangup).await),
         ErrorCode::TargetNotFound
     );
     let (mallory, _) = client(&broker, token(Role::Agent, "mallory")).await;
     assert_eq!(
-        code(
-            mallory
-                .signal(&sid, to_bob.clone(), Signal::Hangup)
-                .await
-                .unwrap_err()
-        ),
+        rejected(mallory.signal(&sid, to_bob.clone(), Signal::Hangup).await),
         ErrorCode::NotAParticipant
     );
     let (carla, _) = client(&broker, customer_token("carla", "x")).await;
     assert_eq!(
-        code(
-            carla
-                .signal(&sid, to_bob.clone(), Signal::Hangup)
-                .await
-                .unwrap_err()
-        ),
+        rejected(carla.signal(&sid, to_bob.clone(), Signal::Hangup).await),
         ErrorCode::NotYourSession
     );
     let huge = Signal::Offer {
         sdp: "a".repeat(40_000),
     };
     assert_eq!(
-        code(alice.signal(&sid, to_bob, huge).await.unwrap_err()),
+        rejected(alice.signal(&sid, to_bob, huge).await),
         ErrorCode::MessageTooLarge
     );
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use seam_broker::{mint_hs256, Broker, Claims, Config, MemoryStore, RunningBroker, SessionStore};
-use seam_client::{Client, ClientConfig, Event, Events};
-use seam_protocol::{CustomerContext, EventBody, Role, ServerFrame, SessionEvent};
+use seam_client::{Client, ClientConfig, ClientError, Event, Events};
+use seam_protocol::{CustomerContext, ErrorCode, EventBody, Role, ServerFrame, SessionEvent};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -285,4 +285,13 @@ pub async fn drain_events(events: &mut Events, quiet: Duration) -> Vec<Event> {
         out.push(event);
     }
     out
+}
+
+/// The error code of a command the broker refused; panics if it succeeded
+/// or failed otherwise.
+pub fn rejected<T: std::fmt::Debug>(result: Result<T, ClientError>) -> ErrorCode {
+    match result {
+        Err(ClientError::Rejected(frame)) => frame.code,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
 }

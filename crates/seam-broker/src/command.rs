@@ -136,7 +136,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                     ctx.hub.store(),
                 )
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             join_call_in_progress(&ctx, &session, &actor.sub).await;
             remember(ctx.attached, session);
             Ok(())
@@ -151,7 +151,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             let posted = session
                 .leave(&actor, &id, ctx.hub.store())
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
         }
@@ -181,7 +181,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             let posted = session
                 .message(&actor, &id, text, ctx.hub.store())
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
         }
@@ -194,7 +194,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             session
                 .typing(&actor, ctx.outbox.conn_id(), active)
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
                 id,
                 session_id: Some(session_id),
@@ -216,7 +216,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             let posted = session
                 .end(&actor, &id, reason, ctx.hub.store())
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             ctx.hub.forget_open(&session);
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
@@ -258,7 +258,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                     ctx.hub.store(),
                 )
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             if !posted.duplicate {
                 media::expire_later(
                     Arc::clone(&session),
@@ -284,7 +284,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             let posted = session
                 .answer_mode(&actor, &id, &request_id, accept, reason, ctx.hub.store())
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             if posted.call_started {
                 media::start_call(Arc::clone(ctx.config), session).await;
             }
@@ -300,7 +300,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             let posted = session
                 .cancel_mode_request(&actor, &id, &request_id, ctx.hub.store())
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
         }
@@ -324,7 +324,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                     ctx.hub.store(),
                 )
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
         }
@@ -346,7 +346,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             session
                 .relay_signal(&actor, ctx.outbox, &to, signal)
                 .await
-                .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+                .map_err(in_session(&session_id))?;
             ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
                 id,
                 session_id: Some(session_id),
@@ -385,6 +385,11 @@ async fn join_call_in_progress(ctx: &CommandContext<'_>, session: &Session, sub:
     if session.call_generation().await.is_some() {
         media::send_ice_servers(&ctx.config.media, session.id(), sub, ctx.outbox);
     }
+}
+
+/// Maps a session's refusal to an error naming the session.
+fn in_session(session_id: &str) -> impl FnOnce(SessionError) -> CommandError + '_ {
+    move |e| CommandError::from(e).in_session(session_id)
 }
 
 fn require_role(role: Role, allowed: &[Role], what: &str) -> Result<(), CommandError> {
