@@ -117,6 +117,9 @@ struct TokenArgs {
     /// Agent skill (repeatable).
     #[arg(long = "skill")]
     skills: Vec<String>,
+    /// Agent capacity: maximum concurrent sessions.
+    #[arg(long)]
+    capacity: Option<u32>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -230,6 +233,7 @@ fn token(args: TokenArgs) -> Result<()> {
         aud: config.auth.audience,
         context,
         skills: args.skills,
+        capacity: args.capacity,
     };
     println!("{}", mint_hs256(&secret, &claims)?);
     Ok(())

@@ -65,6 +65,7 @@ pub fn claims(role: Role, sub: &str) -> Claims {
         aud: None,
         context: None,
         skills: Vec::new(),
+        capacity: None,
     }
 }
 

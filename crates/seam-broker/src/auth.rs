@@ -44,6 +44,9 @@ pub struct Claims {
     /// Agents: their skills.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skills: Vec<String>,
+    /// Agents: maximum concurrent sessions (default from the routing config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
 }
 
 /// An authenticated principal, as the broker keeps it for a connection.
@@ -55,6 +58,8 @@ pub struct Identity {
     pub context: CustomerContext,
     /// Agent skills from the token.
     pub skills: Vec<String>,
+    /// Agent capacity from the token.
+    pub capacity: Option<u32>,
     /// Token expiry, Unix seconds.
     pub expires_at: u64,
 }
@@ -157,6 +162,7 @@ impl Authenticator {
             },
             context: claims.context.unwrap_or_default(),
             skills: claims.skills,
+            capacity: claims.capacity,
             expires_at: claims.exp,
         })
     }

@@ -27,6 +27,9 @@ pub struct Config {
     pub heartbeat: HeartbeatConfig,
     /// Voice, video and WebRTC signaling.
     pub media: MediaConfig,
+    /// Queues, offers and invitations. With no queue configured, routing is
+    /// off and agents join sessions by id.
+    pub routing: RoutingConfig,
 }
 
 impl Default for Config {
@@ -38,6 +41,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             heartbeat: HeartbeatConfig::default(),
             media: MediaConfig::default(),
+            routing: RoutingConfig::default(),
         }
     }
 }
@@ -255,6 +259,84 @@ impl Default for IceServerConfig {
             credential: None,
             secret: None,
             ttl_secs: 3600,
+        }
+    }
+}
+
+/// Queues, agent defaults, offer timing and invitation rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// The queues; a customer's session enters the first whose
+    /// `issue_types` contains its issue type, else the first with none.
+    pub queues: Vec<QueueConfig>,
+    /// How long an agent has to answer an offer, in milliseconds.
+    pub offer_timeout_ms: u64,
+    /// Concurrent sessions per agent unless the token or `set_status` says otherwise.
+    pub default_capacity: u32,
+    /// How long after its last connection drops an agent turns offline, in milliseconds.
+    pub offline_grace_ms: u64,
+    /// How many recent waits per queue the wait estimate averages.
+    pub wait_samples: usize,
+    /// Proactive invitations sent by rule.
+    pub invitation_rules: Vec<InvitationRule>,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        RoutingConfig {
+            queues: Vec::new(),
+            offer_timeout_ms: 20_000,
+            default_capacity: 3,
+            offline_grace_ms: 30_000,
+            wait_samples: 20,
+            invitation_rules: Vec::new(),
+        }
+    }
+}
+
+/// One queue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Its name.
+    pub name: String,
+    /// Customer issue types routed here; empty means "anything else".
+    pub issue_types: Vec<String>,
+    /// Skills an agent needs to be offered its sessions.
+    pub skills: Vec<String>,
+    /// Higher is served first.
+    pub priority: i32,
+    /// A bot answers first; the session reaches humans after a hand-off.
+    pub bot_first: bool,
+    /// Where a hand-off from this queue goes (default: this queue's humans).
+    pub handoff_queue: Option<String>,
+}
+
+/// Invite a visitor who has been on a matching page for a while.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InvitationRule {
+    /// The page must start with this.
+    pub page_prefix: Option<String>,
+    /// The page view must carry this issue type.
+    pub issue_type: Option<String>,
+    /// Time on the page before the invitation, in milliseconds.
+    pub after_ms: u64,
+    /// The mode offered.
+    pub mode: Mode,
+    /// The topic shown to the visitor.
+    pub topic: String,
+}
+
+impl Default for InvitationRule {
+    fn default() -> Self {
+        InvitationRule {
+            page_prefix: None,
+            issue_type: None,
+            after_ms: 30_000,
+            mode: Mode::Chat,
+            topic: String::new(),
         }
     }
 }

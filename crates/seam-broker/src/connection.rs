@@ -65,6 +65,8 @@ pub(crate) async fn run(
                 limits: limits(&state),
             });
             outbox.push_frame(&welcome);
+            state.router.connected(&identity, &outbox);
+            let principal = identity.principal.clone();
             command_loop(
                 &mut stream,
                 &state,
@@ -75,6 +77,7 @@ pub(crate) async fn run(
                 &mut shutdown,
             )
             .await;
+            state.router.disconnected(&principal, conn_id);
         }
         Handshake::Close(code, detail) => {
             tracing::debug!(conn = %conn_name, code = code.code(), %detail, "handshake refused");
@@ -281,6 +284,7 @@ async fn command_loop(
             outbox,
             attached,
             hub: &state.hub,
+            router: &state.router,
             auth: &state.auth,
             config: &state.config,
         };

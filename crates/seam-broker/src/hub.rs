@@ -143,6 +143,11 @@ impl Hub {
         }
     }
 
+    /// Whether the customer `sub` has an open session.
+    pub fn has_open_session(&self, sub: &str) -> bool {
+        self.open_by_customer.contains_key(sub)
+    }
+
     /// Forgets that `session` is its customer's open session (it ended).
     pub fn forget_open(&self, session: &Session) {
         self.open_by_customer

@@ -5,7 +5,7 @@
 //! See `docs/ARCHITECTURE.md` for the map of modules and tasks.
 
 pub mod auth;
-mod clock;
+pub mod clock;
 mod command;
 pub mod config;
 mod connection;
@@ -15,13 +15,18 @@ mod hub;
 pub mod media;
 mod outbox;
 mod rate_limit;
+pub mod routing;
 mod server;
 mod session;
 mod shutdown;
 pub mod store;
 
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};
-pub use config::{AuthConfig, Config, HeartbeatConfig, IceServerConfig, LimitsConfig, MediaConfig};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{
+    AuthConfig, Config, HeartbeatConfig, IceServerConfig, InvitationRule, LimitsConfig,
+    MediaConfig, QueueConfig, RoutingConfig,
+};
 pub use error::{ConfigError, StartError};
 pub use server::{load_or_create_dev_secret, Broker, RunningBroker};
 pub use store::{MemoryStore, SessionStore};

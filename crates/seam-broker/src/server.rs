@@ -5,16 +5,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use seam_protocol::{OfferKind, SessionState};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::{ConfigError, StartError};
 use crate::http;
 use crate::hub::{random_hex, Hub};
 use crate::media;
+use crate::routing::{Enqueue, Router, Stage};
 use crate::shutdown::Shutdown;
 use crate::store::SessionStore;
 
@@ -25,7 +28,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 pub(crate) struct AppState {
     pub(crate) config: Arc<Config>,
     pub(crate) auth: Authenticator,
-    pub(crate) hub: Hub,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) router: Arc<Router>,
     pub(crate) shutdown: Shutdown,
     pub(crate) connection_permits: Arc<Semaphore>,
 }
@@ -41,6 +45,16 @@ impl Broker {
         config: Config,
         store: Arc<dyn SessionStore>,
     ) -> Result<RunningBroker, StartError> {
+        Broker::start_with_clock(config, store, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Broker::start`], with routing reading time from `clock`
+    /// (tests use a [`crate::clock::ManualClock`] for deterministic decisions).
+    pub async fn start_with_clock(
+        config: Config,
+        store: Arc<dyn SessionStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<RunningBroker, StartError> {
         validate(&config)?;
         let dev_secret = if config.auth.dev && !config.auth.has_keys() {
             Some(load_or_create_dev_secret(&config.data_dir)?)
@@ -48,7 +62,7 @@ impl Broker {
             None
         };
         let auth = Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
-        let hub = Hub::restore(store, config.limits.history_limit).await?;
+        let hub = Arc::new(Hub::restore(store, config.limits.history_limit).await?);
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -62,11 +76,14 @@ impl Broker {
         })?;
         let config = Arc::new(config);
         media::resume_timers(&config, &hub).await;
+        let router = Arc::new(Router::new(config.routing.clone(), clock));
+        requeue_waiting(&router, &hub).await;
         let state = Arc::new(AppState {
             connection_permits: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
             auth,
             hub,
+            router,
             shutdown: Shutdown::new(),
         });
         let router = http::router(Arc::clone(&state));
@@ -137,6 +154,29 @@ impl RunningBroker {
     }
 }
 
+/// After a restart, sessions that were waiting for an agent wait again.
+async fn requeue_waiting(router: &Arc<Router>, hub: &Hub) {
+    if !router.enabled() {
+        return;
+    }
+    for session in hub.sessions() {
+        let (state, _, queue, staff) = session.overview().await;
+        let Some(queue) = queue.filter(|_| state == SessionState::Open && staff.is_empty()) else {
+            continue;
+        };
+        let bot_first = router.queue(&queue).is_ok_and(|q| q.bot_first);
+        router.enqueue(Enqueue {
+            session,
+            queue,
+            stage: if bot_first { Stage::Bot } else { Stage::Human },
+            kind: OfferKind::Queue,
+            only_agent: None,
+            note: None,
+            requested_mode: None,
+        });
+    }
+}
+
 fn validate(config: &Config) -> Result<(), ConfigError> {
     let l = &config.limits;
     if l.max_transport_bytes < l.max_frame_bytes {
@@ -170,6 +210,22 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             return Err(ConfigError::Limit(
                 "media.ice_servers ttl_secs must be at least 2".into(),
             ));
+        }
+    }
+    let queues = &config.routing.queues;
+    for (i, queue) in queues.iter().enumerate() {
+        if queue.name.is_empty() || queues[..i].iter().any(|q| q.name == queue.name) {
+            return Err(ConfigError::Limit(
+                "every routing queue needs a unique, non-empty name".into(),
+            ));
+        }
+        if let Some(target) = &queue.handoff_queue {
+            if !queues.iter().any(|q| &q.name == target) {
+                return Err(ConfigError::Limit(format!(
+                    "queue `{}` hands off to unknown queue `{target}`",
+                    queue.name
+                )));
+            }
         }
     }
     if config.heartbeat.interval_ms == 0

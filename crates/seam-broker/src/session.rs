@@ -13,6 +13,7 @@ use axum::extract::ws::Utf8Bytes;
 use seam_protocol::{
     Ack, CustomerContext, EventBody, Mode, ModeRequest, Principal, ResumeOutcome, Role,
     ServerFrame, SessionEvent, SessionId, SessionSnapshot, SessionState, Signal, SignalTarget,
+    TransferTarget,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -80,10 +81,37 @@ pub struct WantedMode {
     pub reason: Option<String>,
 }
 
+/// How a connection attaches to a session (`join`, `open_session`, `monitor`).
+#[derive(Debug, Clone, Copy)]
+pub struct Attach<'a> {
+    /// The command to acknowledge.
+    pub ack_id: &'a str,
+    /// Replay events after this seq (all when `None`).
+    pub after_seq: Option<u64>,
+    /// The epoch `after_seq` belongs to.
+    pub epoch: Option<&'a str>,
+    /// Monitor without becoming a participant (supervisors).
+    pub silent: bool,
+}
+
+impl<'a> Attach<'a> {
+    /// A plain join or resume.
+    pub fn join(ack_id: &'a str, after_seq: Option<u64>, epoch: Option<&'a str>) -> Attach<'a> {
+        Attach {
+            ack_id,
+            after_seq,
+            epoch,
+            silent: false,
+        }
+    }
+}
+
 /// A connection attached to a session.
 #[derive(Debug)]
 struct Subscriber {
     sub: String,
+    /// Sees staff-only events (whispers, notes).
+    staff: bool,
     outbox: Outbox,
 }
 
@@ -93,6 +121,7 @@ struct Subscriber {
 struct LogEntry {
     seq: u64,
     command: Option<(String, String)>,
+    staff_only: bool,
     frame: Utf8Bytes,
 }
 
@@ -108,6 +137,8 @@ pub(crate) struct Inner {
     mode: Mode,
     screen_share: bool,
     mode_request: Option<ModeRequest>,
+    /// The queue the session waits in or last came through.
+    queue: Option<String>,
     /// Counts calls: incremented each time the session goes from chat into
     /// voice or video, so timers of an earlier call can tell it is over.
     call: u64,
@@ -177,6 +208,7 @@ impl Session {
             mode: Mode::Chat,
             screen_share: false,
             mode_request: None,
+            queue: None,
             call: 0,
         };
         for event in stored.events {
@@ -203,6 +235,22 @@ impl Session {
         &self.customer
     }
 
+    /// What the customer came for.
+    pub fn context(&self) -> &CustomerContext {
+        &self.context
+    }
+
+    /// Whether `sub` is a participant.
+    pub async fn is_participant(&self, sub: &str) -> bool {
+        self.inner.lock().await.is_participant(sub)
+    }
+
+    /// Whether `actor` may end the session now (owner, participant, open).
+    pub async fn may_end(&self, actor: &Principal) -> Result<(), SessionError> {
+        self.check_owner(actor)?;
+        self.inner.lock().await.check_can_post(&actor.sub)
+    }
+
     /// Whether the session is still open.
     pub async fn is_open(&self) -> bool {
         self.inner.lock().await.state == SessionState::Open
@@ -221,15 +269,20 @@ impl Session {
         &self,
         actor: &Principal,
         outbox: &Outbox,
-        ack_id: &str,
-        after_seq: Option<u64>,
-        epoch: Option<&str>,
+        how: Attach<'_>,
         store: &dyn SessionStore,
     ) -> Result<(), SessionError> {
+        let Attach {
+            ack_id,
+            after_seq,
+            epoch,
+            silent,
+        } = how;
         self.check_owner(actor)?;
+        let staff = actor.role != Role::Customer;
         let mut inner = self.inner.lock().await;
         let is_participant = inner.is_participant(&actor.sub);
-        if !is_participant && inner.state == SessionState::Open {
+        if !is_participant && !silent && inner.state == SessionState::Open {
             let body = EventBody::ParticipantJoined {
                 participant: actor.clone(),
             };
@@ -256,7 +309,7 @@ impl Session {
         let replay: Vec<Utf8Bytes> = inner
             .log
             .iter()
-            .filter(|e| e.seq > from_seq)
+            .filter(|e| e.seq > from_seq && (staff || !e.staff_only))
             .map(|e| e.frame.clone())
             .collect();
         let ack = ServerFrame::Ack(Ack {
@@ -275,6 +328,7 @@ impl Session {
         if outbox.push(Outbound::Batch(batch)) {
             inner.subscribers.push(Subscriber {
                 sub: actor.sub.clone(),
+                staff,
                 outbox: outbox.clone(),
             });
         }
@@ -599,6 +653,19 @@ impl Session {
         store: &dyn SessionStore,
         rule: impl FnOnce(&Inner) -> Result<EventBody, SessionError>,
     ) -> Result<Posted, SessionError> {
+        self.post_many(actor, command_id, store, |inner| Ok(vec![rule(inner)?]))
+            .await
+    }
+
+    /// Like `post`, for commands that store several events at once; the
+    /// first carries the command id, and `Posted.seq` is its seq.
+    async fn post_many(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        store: &dyn SessionStore,
+        rule: impl FnOnce(&Inner) -> Result<Vec<EventBody>, SessionError>,
+    ) -> Result<Posted, SessionError> {
         self.check_owner(actor)?;
         let mut inner = self.inner.lock().await;
         let key = (actor.sub.clone(), command_id.to_owned());
@@ -610,16 +677,127 @@ impl Session {
             });
         }
         inner.check_can_post(&actor.sub)?;
-        let body = rule(&inner)?;
+        let bodies = rule(&inner)?;
         let call_before = inner.call;
+        let mut first = None;
+        for body in bodies {
+            let id = first.is_none().then_some(command_id);
+            let seq = self.append(&mut inner, actor, id, body, store).await?;
+            first.get_or_insert(seq);
+        }
+        Ok(Posted {
+            seq: first.unwrap_or(inner.last_seq),
+            duplicate: false,
+            call_started: inner.call != call_before,
+        })
+    }
+
+    /// Stores an event the broker itself records (routing), if the session
+    /// is still open. Returns its seq, or `None` for an ended session.
+    pub async fn record(
+        &self,
+        from: &Principal,
+        body: EventBody,
+        store: &dyn SessionStore,
+    ) -> Result<Option<u64>, SessionError> {
+        let mut inner = self.inner.lock().await;
+        if inner.state == SessionState::Ended {
+            return Ok(None);
+        }
+        let seq = self.append(&mut inner, from, None, body, store).await?;
+        Ok(Some(seq))
+    }
+
+    /// A whisper or note: staff only, by a participant or a monitoring supervisor.
+    pub async fn staff_post(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        body: EventBody,
+        store: &dyn SessionStore,
+    ) -> Result<Posted, SessionError> {
+        let mut inner = self.inner.lock().await;
+        if let Some(&seq) = inner
+            .applied
+            .get(&(actor.sub.clone(), command_id.to_owned()))
+        {
+            return Ok(Posted {
+                seq,
+                duplicate: true,
+                call_started: false,
+            });
+        }
+        if inner.state == SessionState::Ended {
+            return Err(SessionError::Ended);
+        }
+        let attached = inner.subscribers.iter().any(|s| s.sub == actor.sub);
+        if !inner.is_participant(&actor.sub) && !attached {
+            return Err(SessionError::NotAParticipant);
+        }
         let seq = self
             .append(&mut inner, actor, Some(command_id), body, store)
             .await?;
         Ok(Posted {
             seq,
             duplicate: false,
-            call_started: inner.call != call_before,
+            call_started: false,
         })
+    }
+
+    /// Hands the session on: stores `transferred` (or `handed_off`), the
+    /// note for the next agent (staff only), and the actor leaving.
+    pub async fn hand_on(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        body: EventBody,
+        note: Option<String>,
+        store: &dyn SessionStore,
+    ) -> Result<Posted, SessionError> {
+        let leaves = actor.role != Role::Customer;
+        self.post_many(actor, command_id, store, |_| {
+            let mut bodies = vec![body];
+            bodies.extend(note.map(|text| EventBody::Note { text }));
+            if leaves {
+                bodies.push(EventBody::ParticipantLeft {
+                    participant: actor.clone(),
+                });
+            }
+            Ok(bodies)
+        })
+        .await
+    }
+
+    /// The bots currently in the session.
+    pub async fn bots(&self) -> Vec<Principal> {
+        let inner = self.inner.lock().await;
+        inner
+            .participants
+            .iter()
+            .filter(|p| p.role == Role::Bot)
+            .cloned()
+            .collect()
+    }
+
+    /// What a supervisor's overview shows of this session.
+    pub async fn overview(&self) -> (SessionState, Mode, Option<String>, Vec<Principal>) {
+        let inner = self.inner.lock().await;
+        let staff = inner
+            .participants
+            .iter()
+            .filter(|p| p.role != Role::Customer)
+            .cloned()
+            .collect();
+        (inner.state, inner.mode, inner.queue.clone(), staff)
+    }
+
+    /// Sends an ephemeral frame to the customer's connections.
+    pub async fn push_to_customer(&self, frame: &ServerFrame) {
+        let inner = self.inner.lock().await;
+        let frame = Utf8Bytes::from(frame.to_json());
+        for s in inner.subscribers.iter().filter(|s| !s.staff) {
+            s.outbox.offer(frame.clone());
+        }
     }
 
     /// Stores the next event and fans it out. The caller holds the lock and
@@ -642,10 +820,11 @@ impl Session {
         };
         store.append(&event).await?;
         let seq = event.seq;
+        let staff_only = event.body.is_staff_only();
         let frame = inner.apply(event, self.history_limit);
         inner
             .subscribers
-            .retain(|s| s.outbox.push(Outbound::Frame(frame.clone())));
+            .retain(|s| (staff_only && !s.staff) || s.outbox.push(Outbound::Frame(frame.clone())));
         Ok(seq)
     }
 
@@ -738,7 +917,19 @@ impl Inner {
                 self.mode = *mode;
                 self.screen_share = *screen_share;
             }
-            EventBody::SessionOpened { .. } | EventBody::Message { .. } => {}
+            EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
+                self.queue = Some(queue.clone());
+            }
+            EventBody::Transferred {
+                to: TransferTarget::Queue(queue),
+            } => self.queue = Some(queue.clone()),
+            EventBody::SessionOpened { .. }
+            | EventBody::Message { .. }
+            | EventBody::Assigned { .. }
+            | EventBody::Transferred { .. }
+            | EventBody::QueueAbandoned { .. }
+            | EventBody::Whisper { .. }
+            | EventBody::Note { .. } => {}
         }
         self.last_seq = event.seq;
         let command = event
@@ -749,10 +940,12 @@ impl Inner {
             self.applied.insert(key.clone(), event.seq);
         }
         let seq = event.seq;
+        let staff_only = event.body.is_staff_only();
         let frame = Utf8Bytes::from(ServerFrame::Event(event).to_json());
         self.log.push_back(LogEntry {
             seq,
             command,
+            staff_only,
             frame: frame.clone(),
         });
         while self.log.len() > history_limit.max(1) {

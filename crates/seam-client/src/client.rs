@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use seam_protocol::{
-    Ack, ClientFrame, CustomerContext, Mode, SessionSnapshot, Signal, SignalTarget,
+    Ack, AgentStatus, ClientFrame, CustomerContext, Mode, Overview, SessionSnapshot, Signal,
+    SignalTarget, TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -233,6 +234,190 @@ impl Client {
         })
         .await
         .map(|_| ())
+    }
+
+    /// Agents and bots: sets the routing status.
+    pub async fn set_status(&self, status: AgentStatus) -> Result<(), ClientError> {
+        self.send(ClientFrame::SetStatus {
+            id: self.next_id(),
+            status,
+            skills: None,
+            capacity: None,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Agents: accepts an offer and joins the session (its history follows).
+    pub async fn accept_offer(&self, offer_id: &str) -> Result<SessionSnapshot, ClientError> {
+        let ack = self
+            .send(ClientFrame::AcceptOffer {
+                id: self.next_id(),
+                offer_id: offer_id.to_owned(),
+            })
+            .await?;
+        snapshot(ack)
+    }
+
+    /// Agents: declines an offer.
+    pub async fn decline_offer(&self, offer_id: &str) -> Result<(), ClientError> {
+        self.send(ClientFrame::DeclineOffer {
+            id: self.next_id(),
+            offer_id: offer_id.to_owned(),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Agents: transfers the session to another agent or a queue.
+    pub async fn transfer(
+        &self,
+        session_id: &str,
+        to: TransferTarget,
+        note: Option<&str>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Transfer {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            to,
+            note: note.map(str::to_owned),
+        })
+        .await
+    }
+
+    /// Agents: invites another agent into the session.
+    pub async fn invite_agent(
+        &self,
+        session_id: &str,
+        agent: &str,
+        note: Option<&str>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::InviteAgent {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            agent: agent.to_owned(),
+            note: note.map(str::to_owned),
+        })
+        .await
+    }
+
+    /// Supervisors: attaches silently to a session.
+    pub async fn monitor(&self, session_id: &str) -> Result<SessionSnapshot, ClientError> {
+        let ack = self
+            .send(ClientFrame::Monitor {
+                id: self.next_id(),
+                session_id: session_id.to_owned(),
+            })
+            .await?;
+        snapshot(ack)
+    }
+
+    /// Agents and supervisors: a message the customer never sees.
+    pub async fn whisper(&self, session_id: &str, text: &str) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Whisper {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            text: text.to_owned(),
+        })
+        .await
+    }
+
+    /// Agents and supervisors: an internal note.
+    pub async fn note(&self, session_id: &str, text: &str) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Note {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            text: text.to_owned(),
+        })
+        .await
+    }
+
+    /// Supervisors and services: queues, agents and live sessions.
+    pub async fn overview(&self) -> Result<Overview, ClientError> {
+        let ack = self
+            .send(ClientFrame::Overview { id: self.next_id() })
+            .await?;
+        ack.overview
+            .map(|o| *o)
+            .ok_or_else(|| ClientError::Protocol("overview ack without an overview".into()))
+    }
+
+    /// Bots: hands the session to a human agent.
+    pub async fn handoff(
+        &self,
+        session_id: &str,
+        summary: Option<&str>,
+        mode: Option<Mode>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Handoff {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            summary: summary.map(str::to_owned),
+            mode,
+        })
+        .await
+    }
+
+    /// Customers: "talk to an agent", optionally by voice or video.
+    pub async fn request_agent(
+        &self,
+        session_id: &str,
+        mode: Option<Mode>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::RequestAgent {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            mode,
+        })
+        .await
+    }
+
+    /// Customers: reports the page the visitor is on.
+    pub async fn page_view(&self, page: &str, issue_type: Option<&str>) -> Result<(), ClientError> {
+        self.send(ClientFrame::PageView {
+            id: self.next_id(),
+            page: page.to_owned(),
+            issue_type: issue_type.map(str::to_owned),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Services: invites a connected visitor; returns the invitation's id.
+    pub async fn invite_visitor(
+        &self,
+        sub: &str,
+        mode: Mode,
+        topic: &str,
+        context: Option<CustomerContext>,
+    ) -> Result<String, ClientError> {
+        let ack = self
+            .send(ClientFrame::InviteVisitor {
+                id: self.next_id(),
+                sub: sub.to_owned(),
+                mode,
+                topic: topic.to_owned(),
+                context,
+            })
+            .await?;
+        ack.invitation_id
+            .ok_or_else(|| ClientError::Protocol("invite ack without invitation_id".into()))
+    }
+
+    /// Customers: accepts an invitation (returns the new session) or declines it (`None`).
+    pub async fn answer_invitation(
+        &self,
+        invitation_id: &str,
+        accept: bool,
+    ) -> Result<Option<SessionSnapshot>, ClientError> {
+        let ack = self
+            .send(ClientFrame::AnswerInvitation {
+                id: self.next_id(),
+                invitation_id: invitation_id.to_owned(),
+                accept,
+            })
+            .await?;
+        Ok(ack.session.map(|s| *s))
     }
 
     /// Replaces the connection's token; returns the new expiry.

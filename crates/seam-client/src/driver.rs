@@ -442,6 +442,22 @@ impl Driver {
                 ice_servers,
                 expires_at,
             }),
+            ServerFrame::Offer(offer) => self.emit(Event::Offer(offer)),
+            ServerFrame::OfferRevoked { offer_id, reason } => {
+                self.emit(Event::OfferRevoked { offer_id, reason })
+            }
+            ServerFrame::QueueStatus {
+                session_id,
+                queue,
+                position,
+                estimated_wait_ms,
+            } => self.emit(Event::QueueStatus {
+                session_id,
+                queue,
+                position,
+                estimated_wait_ms,
+            }),
+            ServerFrame::Invitation(invitation) => self.emit(Event::Invitation(invitation)),
             ServerFrame::TokenExpiring { expires_at } => {
                 self.emit(Event::TokenExpiring { expires_at });
                 if let TokenSource::Provider(provider) = &self.config.token {

@@ -1,7 +1,8 @@
 //! What the client yields besides acks.
 
 use seam_protocol::{
-    ErrorFrame, IceServer, Principal, ResumeOutcome, SessionEvent, SessionId, Signal, Welcome,
+    ErrorFrame, IceServer, Invitation, Offer, Principal, ResumeOutcome, SessionEvent, SessionId,
+    Signal, Welcome,
 };
 use tokio::sync::mpsc;
 
@@ -46,6 +47,28 @@ pub enum Event {
         /// When time-limited credentials expire, Unix seconds.
         expires_at: Option<u64>,
     },
+    /// Agents: a session is offered; accept or decline before it expires.
+    Offer(Offer),
+    /// Agents: an offer was withdrawn (`expired`, `ended`).
+    OfferRevoked {
+        /// The offer.
+        offer_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Customers: place in the queue and estimated wait.
+    QueueStatus {
+        /// The session.
+        session_id: SessionId,
+        /// The queue.
+        queue: String,
+        /// 1 = next.
+        position: usize,
+        /// Estimated wait, milliseconds (0 when unknown).
+        estimated_wait_ms: u64,
+    },
+    /// Visitors: an invitation to a session.
+    Invitation(Invitation),
     /// After a reconnect, a session was re-attached; missed events follow.
     Resumed {
         /// The session.

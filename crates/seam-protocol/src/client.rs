@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::ErrorCode;
 use crate::media::{Mode, Signal, SignalTarget};
 use crate::principal::CustomerContext;
+use crate::routing::{AgentStatus, TransferTarget};
 use crate::session::SessionId;
 
 /// A client-chosen command id, echoed in the command's `ack` or `error`.
@@ -151,6 +152,144 @@ pub enum ClientFrame {
         /// The message.
         signal: Signal,
     },
+    /// Agents and bots: set status (and optionally skills and capacity).
+    SetStatus {
+        /// Command id.
+        id: CommandId,
+        /// The new status.
+        status: AgentStatus,
+        /// Replace the token's skills.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skills: Option<Vec<String>>,
+        /// Maximum concurrent sessions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<u32>,
+    },
+    /// Accept an offer: the session is assigned and this connection joins it
+    /// (the ack and the history follow, as for `join`).
+    AcceptOffer {
+        /// Command id.
+        id: CommandId,
+        /// The offer.
+        offer_id: String,
+    },
+    /// Decline an offer; it goes to the next eligible agent.
+    DeclineOffer {
+        /// Command id.
+        id: CommandId,
+        /// The offer.
+        offer_id: String,
+    },
+    /// Hand the session to another agent or queue, with a note for them.
+    Transfer {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// Where to.
+        to: TransferTarget,
+        /// A note only agents see.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Invite another agent into the session (conference).
+    InviteAgent {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The agent's `sub`.
+        agent: String,
+        /// A note for them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Supervisors: attach silently (not a participant; the customer is not told).
+    Monitor {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+    },
+    /// Agents and supervisors: a message the customer never sees.
+    Whisper {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The text.
+        text: String,
+    },
+    /// Agents and supervisors: an internal note on the session.
+    Note {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The text.
+        text: String,
+    },
+    /// Supervisors and services: queues, agents and live sessions.
+    Overview {
+        /// Command id.
+        id: CommandId,
+    },
+    /// Bots: hand the session to a human agent with a summary.
+    Handoff {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// What the agent should know.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+        /// Ask the agent for voice or video on arrival.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<Mode>,
+    },
+    /// Customers: "talk to an agent" (optionally by voice or video).
+    RequestAgent {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// Ask the agent for voice or video on arrival.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<Mode>,
+    },
+    /// Customers: the page the visitor is on, for invitation rules.
+    PageView {
+        /// Command id.
+        id: CommandId,
+        /// The page.
+        page: String,
+        /// The issue type the page suggests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        issue_type: Option<String>,
+    },
+    /// Services: invite a connected visitor to a session.
+    InviteVisitor {
+        /// Command id.
+        id: CommandId,
+        /// The visitor's `sub`.
+        sub: String,
+        /// The mode offered.
+        mode: Mode,
+        /// What about.
+        topic: String,
+        /// Context the session opens with.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<CustomerContext>,
+    },
+    /// Customers: accept (a session opens) or decline an invitation.
+    AnswerInvitation {
+        /// Command id.
+        id: CommandId,
+        /// The invitation.
+        invitation_id: String,
+        /// Accept or decline.
+        accept: bool,
+    },
     /// Replace the connection's token before it expires.
     RefreshToken {
         /// Command id.
@@ -186,6 +325,20 @@ impl ClientFrame {
         "cancel_mode_request",
         "set_mode",
         "signal",
+        "set_status",
+        "accept_offer",
+        "decline_offer",
+        "transfer",
+        "invite_agent",
+        "monitor",
+        "whisper",
+        "note",
+        "overview",
+        "handoff",
+        "request_agent",
+        "page_view",
+        "invite_visitor",
+        "answer_invitation",
         "refresh_token",
     ];
 
@@ -250,6 +403,20 @@ impl ClientFrame {
             | ClientFrame::CancelModeRequest { id, .. }
             | ClientFrame::SetMode { id, .. }
             | ClientFrame::Signal { id, .. }
+            | ClientFrame::SetStatus { id, .. }
+            | ClientFrame::AcceptOffer { id, .. }
+            | ClientFrame::DeclineOffer { id, .. }
+            | ClientFrame::Transfer { id, .. }
+            | ClientFrame::InviteAgent { id, .. }
+            | ClientFrame::Monitor { id, .. }
+            | ClientFrame::Whisper { id, .. }
+            | ClientFrame::Note { id, .. }
+            | ClientFrame::Overview { id }
+            | ClientFrame::Handoff { id, .. }
+            | ClientFrame::RequestAgent { id, .. }
+            | ClientFrame::PageView { id, .. }
+            | ClientFrame::InviteVisitor { id, .. }
+            | ClientFrame::AnswerInvitation { id, .. }
             | ClientFrame::RefreshToken { id, .. } => Some(id),
         }
     }

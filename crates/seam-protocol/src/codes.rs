@@ -51,6 +51,16 @@ pub enum ErrorCode {
     NotInCall,
     /// The signaling target is not a connected participant of the session.
     TargetNotFound,
+    /// No such offer for this agent (expired, declined or taken).
+    OfferNotFound,
+    /// No such queue.
+    QueueNotFound,
+    /// No such agent, or not connected.
+    AgentNotFound,
+    /// No such invitation for this visitor, or it was answered.
+    InvitationNotFound,
+    /// No such visitor connected.
+    VisitorNotFound,
     /// The broker failed; the command had no effect and may be retried.
     Internal,
 }
@@ -79,6 +89,11 @@ impl ErrorCode {
         ErrorCode::NotYourRequest,
         ErrorCode::NotInCall,
         ErrorCode::TargetNotFound,
+        ErrorCode::OfferNotFound,
+        ErrorCode::QueueNotFound,
+        ErrorCode::AgentNotFound,
+        ErrorCode::InvitationNotFound,
+        ErrorCode::VisitorNotFound,
         ErrorCode::Internal,
     ];
 
@@ -106,6 +121,11 @@ impl ErrorCode {
             ErrorCode::NotYourRequest => "not_your_request",
             ErrorCode::NotInCall => "not_in_call",
             ErrorCode::TargetNotFound => "target_not_found",
+            ErrorCode::OfferNotFound => "offer_not_found",
+            ErrorCode::QueueNotFound => "queue_not_found",
+            ErrorCode::AgentNotFound => "agent_not_found",
+            ErrorCode::InvitationNotFound => "invitation_not_found",
+            ErrorCode::VisitorNotFound => "visitor_not_found",
             ErrorCode::Internal => "internal",
         }
     }

@@ -14,6 +14,7 @@ mod client;
 mod codes;
 mod media;
 mod principal;
+mod routing;
 mod server;
 mod session;
 
@@ -21,6 +22,10 @@ pub use client::{ClientFrame, CommandId, DecodeError};
 pub use codes::{CloseCode, ErrorCode};
 pub use media::{IceServer, Mode, ModeRequest, Signal, SignalTarget};
 pub use principal::{CustomerContext, Principal, Role};
+pub use routing::{
+    AgentOverview, AgentStatus, Invitation, InvitationStats, Offer, OfferKind, Overview,
+    QueueOverview, SessionOverview, TransferTarget,
+};
 pub use server::{Ack, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
 pub use session::{EventBody, SessionEvent, SessionId, SessionSnapshot, SessionState};
 

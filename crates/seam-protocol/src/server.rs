@@ -6,6 +6,7 @@ use crate::client::CommandId;
 use crate::codes::ErrorCode;
 use crate::media::{IceServer, Signal};
 use crate::principal::Principal;
+use crate::routing::{Invitation, Offer, Overview};
 use crate::session::{SessionEvent, SessionId, SessionSnapshot};
 
 /// A frame sent by the broker.
@@ -52,6 +53,28 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expires_at: Option<u64>,
     },
+    /// A session is offered to this agent.
+    Offer(Offer),
+    /// An offer was withdrawn (it expired, or the session went elsewhere).
+    OfferRevoked {
+        /// The offer.
+        offer_id: String,
+        /// `expired`, `ended`, `taken`.
+        reason: String,
+    },
+    /// The customer's place in the queue.
+    QueueStatus {
+        /// The session.
+        session_id: SessionId,
+        /// The queue.
+        queue: String,
+        /// 1 = next.
+        position: usize,
+        /// Estimated wait from recent waits in this queue, milliseconds.
+        estimated_wait_ms: u64,
+    },
+    /// An invitation for this visitor.
+    Invitation(Invitation),
     /// The connection's token expires soon: send `refresh_token` before
     /// `expires_at` or the broker closes with `token_expired`.
     TokenExpiring {
@@ -111,9 +134,15 @@ pub struct Ack {
     /// What `join` replayed; the replayed events follow this ack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<ResumeOutcome>,
+    /// The invitation's id, for `invite_visitor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation_id: Option<String>,
     /// The new request's id, for `request_mode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Routing state, for `overview`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overview: Option<Box<Overview>>,
     /// The new token expiry, Unix seconds, for `refresh_token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,

@@ -134,12 +134,68 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// The session entered a queue to wait for an agent.
+    Queued {
+        /// The queue.
+        queue: String,
+    },
+    /// An agent accepted the session from routing.
+    Assigned {
+        /// The agent.
+        agent: Principal,
+        /// The queue it came from, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+        /// How long the customer waited, milliseconds.
+        waited_ms: u64,
+    },
+    /// An agent transferred the session to another agent or a queue.
+    Transferred {
+        /// Where to.
+        to: crate::routing::TransferTarget,
+    },
+    /// A bot or the customer asked for a human agent.
+    HandedOff {
+        /// The queue the session now waits in.
+        queue: String,
+        /// The bot's summary for the agent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+        /// The mode the customer asked for (voice or video), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requested_mode: Option<Mode>,
+    },
+    /// The customer left the queue before an agent answered.
+    QueueAbandoned {
+        /// The queue.
+        queue: String,
+        /// How long they waited, milliseconds.
+        waited_ms: u64,
+    },
+    /// A message only agents and supervisors see (never the customer).
+    Whisper {
+        /// The text.
+        text: String,
+    },
+    /// An internal note only agents and supervisors see.
+    Note {
+        /// The text.
+        text: String,
+    },
     /// The session ended; nothing more can be posted.
     SessionEnded {
         /// Why, if the ender said.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+}
+
+impl EventBody {
+    /// Whether only agents, supervisors and bots may see this event (the
+    /// customer never receives it, live or in a replay).
+    pub fn is_staff_only(&self) -> bool {
+        matches!(self, EventBody::Whisper { .. } | EventBody::Note { .. })
+    }
 }
 
 impl std::fmt::Display for SessionEvent {
@@ -171,6 +227,20 @@ impl std::fmt::Display for SessionEvent {
             EventBody::ModeChanged { previous, mode, .. } => {
                 write!(f, "{who} switched the session from {previous} to {mode}")
             }
+            EventBody::Queued { queue } => write!(f, "waiting in the {queue} queue"),
+            EventBody::Assigned { agent, .. } => write!(f, "assigned to {}", agent.sub),
+            EventBody::Transferred { to } => match to {
+                crate::routing::TransferTarget::Agent(a) => write!(f, "{who} transferred to {a}"),
+                crate::routing::TransferTarget::Queue(q) => {
+                    write!(f, "{who} transferred to the {q} queue")
+                }
+            },
+            EventBody::HandedOff { queue, .. } => {
+                write!(f, "{who} asked for a human agent ({queue})")
+            }
+            EventBody::QueueAbandoned { queue, .. } => write!(f, "left the {queue} queue"),
+            EventBody::Whisper { text } => write!(f, "{who} (whisper): {text}"),
+            EventBody::Note { text } => write!(f, "{who} (note): {text}"),
             EventBody::SessionEnded { reason } => match reason {
                 Some(reason) => write!(f, "{who} ended the session: {reason}"),
                 None => write!(f, "{who} ended the session"),

@@ -82,6 +82,10 @@ fn every_example_round_trips_through_the_protocol_types() {
         "typing",
         "signal",
         "ice_servers",
+        "offer",
+        "offer_revoked",
+        "queue_status",
+        "invitation",
         "token_expiring",
     ];
     let all_event_kinds = [
@@ -94,6 +98,13 @@ fn every_example_round_trips_through_the_protocol_types() {
         "mode_request_cancelled",
         "mode_request_expired",
         "mode_changed",
+        "queued",
+        "assigned",
+        "transferred",
+        "handed_off",
+        "queue_abandoned",
+        "whisper",
+        "note",
         "session_ended",
     ];
     assert_eq!(client_types, set(ClientFrame::TYPES));

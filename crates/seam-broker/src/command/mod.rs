@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use seam_protocol::{Ack, ClientFrame, ErrorCode, ErrorFrame, Role, ServerFrame};
+use seam_protocol::{Ack, ClientFrame, ErrorCode, ErrorFrame, EventBody, Role, ServerFrame};
 
 use crate::auth::{AuthError, Authenticator, Identity};
 use crate::clock::now_millis;
@@ -13,7 +13,10 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::media;
 use crate::outbox::Outbox;
-use crate::session::{Posted, Session, SessionError, WantedMode};
+use crate::routing::Router;
+use crate::session::{Attach, Posted, Session, SessionError, WantedMode};
+
+mod routing;
 
 /// A command that failed, to be answered with an `error` frame.
 #[derive(Debug)]
@@ -83,7 +86,9 @@ pub struct CommandContext<'a> {
     /// Sessions this connection is attached to (to detach on close).
     pub attached: &'a mut Vec<Arc<Session>>,
     /// The hub.
-    pub hub: &'a Hub,
+    pub hub: &'a Arc<Hub>,
+    /// The router.
+    pub router: &'a Arc<Router>,
     /// The authenticator, for `refresh_token`.
     pub auth: &'a Authenticator,
     /// The broker's configuration.
@@ -92,7 +97,7 @@ pub struct CommandContext<'a> {
 
 /// Runs one command. On success the command has queued its answer (an ack,
 /// or an ack with replay for `open_session` and `join`).
-pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), CommandError> {
+pub async fn execute(mut ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), CommandError> {
     let actor = ctx.identity.principal.clone();
     match frame {
         ClientFrame::Hello { .. } => Err(CommandError::new(
@@ -106,11 +111,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                 .context
                 .clone()
                 .merged_with(context.unwrap_or_default());
-            let (session, _created) = ctx.hub.open_session(&actor, context, &id).await?;
-            session
-                .attach(&actor, ctx.outbox, &id, None, None, ctx.hub.store())
-                .await?;
-            join_call_in_progress(&ctx, &session, &actor.sub).await;
+            let session = routing::open_and_route(&mut ctx, &id, context, None).await?;
             remember(ctx.attached, session);
             Ok(())
         }
@@ -130,9 +131,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                 .attach(
                     &actor,
                     ctx.outbox,
-                    &id,
-                    after_seq,
-                    epoch.as_deref(),
+                    Attach::join(&id, after_seq, epoch.as_deref()),
                     ctx.hub.store(),
                 )
                 .await
@@ -152,6 +151,7 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                 .leave(&actor, &id, ctx.hub.store())
                 .await
                 .map_err(in_session(&session_id))?;
+            ctx.router.release(&actor.sub, &session_id);
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
         }
@@ -213,6 +213,12 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
                 "end_session",
             )?;
             let session = find(ctx.hub, &session_id)?;
+            if session.may_end(&actor).await.is_ok() {
+                if let Some((queue, waited_ms)) = ctx.router.session_ended(&session_id) {
+                    let body = EventBody::QueueAbandoned { queue, waited_ms };
+                    session.record(&actor, body, ctx.hub.store()).await?;
+                }
+            }
             let posted = session
                 .end(&actor, &id, reason, ctx.hub.store())
                 .await
@@ -354,6 +360,68 @@ pub async fn execute(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), 
             }));
             Ok(())
         }
+        ClientFrame::SetStatus {
+            id,
+            status,
+            skills,
+            capacity,
+        } => routing::set_status(&ctx, id, status, skills, capacity),
+        ClientFrame::AcceptOffer { id, offer_id } => {
+            routing::accept_offer(&mut ctx, id, offer_id).await
+        }
+        ClientFrame::DeclineOffer { id, offer_id } => routing::decline_offer(&ctx, id, offer_id),
+        ClientFrame::Transfer {
+            id,
+            session_id,
+            to,
+            note,
+        } => routing::transfer(&ctx, id, session_id, to, note).await,
+        ClientFrame::InviteAgent {
+            id,
+            session_id,
+            agent,
+            note,
+        } => routing::invite_agent(&ctx, id, session_id, agent, note).await,
+        ClientFrame::Monitor { id, session_id } => routing::monitor(&mut ctx, id, session_id).await,
+        ClientFrame::Whisper {
+            id,
+            session_id,
+            text,
+        } => routing::staff_post(&ctx, id, session_id, EventBody::Whisper { text }).await,
+        ClientFrame::Note {
+            id,
+            session_id,
+            text,
+        } => routing::staff_post(&ctx, id, session_id, EventBody::Note { text }).await,
+        ClientFrame::Overview { id } => routing::overview(&ctx, id).await,
+        ClientFrame::Handoff {
+            id,
+            session_id,
+            summary,
+            mode,
+        } => routing::hand_off(&ctx, id, session_id, summary, mode).await,
+        ClientFrame::RequestAgent {
+            id,
+            session_id,
+            mode,
+        } => routing::hand_off(&ctx, id, session_id, None, mode).await,
+        ClientFrame::PageView {
+            id,
+            page,
+            issue_type,
+        } => routing::page_view(&ctx, id, page, issue_type),
+        ClientFrame::InviteVisitor {
+            id,
+            sub,
+            mode,
+            topic,
+            context,
+        } => routing::invite_visitor(&ctx, id, sub, mode, topic, context),
+        ClientFrame::AnswerInvitation {
+            id,
+            invitation_id,
+            accept,
+        } => routing::answer_invitation(&mut ctx, id, invitation_id, accept).await,
         ClientFrame::RefreshToken { id, token } => {
             let fresh = ctx.auth.verify(&token).map_err(|e| match e {
                 AuthError::Expired => {

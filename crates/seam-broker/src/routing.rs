@@ -1,0 +1,966 @@
+//! Routing: which agent (or bot) is offered which waiting session.
+//!
+//! All routing state sits behind one lock: agents (status, skills, capacity,
+//! assigned sessions, idle time), waiting sessions, outstanding offers,
+//! queue statistics, connected visitors and invitations. Every change ends
+//! with [`State::dispatch`], a pure decision over that state: for each
+//! waiting session, highest queue priority first and then longest waiting,
+//! offer it to the eligible agent idle the longest (skills match, status
+//! available, spare capacity, no other offer outstanding). The decisions come
+//! back as [`Action`]s that are carried out after the lock is released.
+//! Time comes from an injected [`Clock`], so tests can make "longest idle"
+//! and "waited for" exact.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use seam_protocol::{
+    AgentOverview, AgentStatus, CustomerContext, Invitation, InvitationStats, Mode, Offer,
+    OfferKind, Overview, Principal, QueueOverview, Role, ServerFrame, SessionId, SessionOverview,
+    SessionState,
+};
+
+use crate::auth::Identity;
+use crate::clock::Clock;
+use crate::config::{QueueConfig, RoutingConfig};
+use crate::hub::Hub;
+use crate::outbox::Outbox;
+use crate::session::Session;
+
+/// Why routing refused a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoutingError {
+    /// No queue is configured.
+    #[error("routing is not configured on this broker (no queues)")]
+    Disabled,
+    /// No such offer for this agent.
+    #[error("no such offer for you (expired, declined or taken)")]
+    OfferNotFound,
+    /// No such queue.
+    #[error("no queue named `{0}`")]
+    QueueNotFound(String),
+    /// No such agent connected.
+    #[error("no connected agent `{0}`")]
+    AgentNotFound(String),
+    /// No such invitation for this visitor.
+    #[error("no such invitation for you (answered or unknown)")]
+    InvitationNotFound,
+    /// No such visitor connected.
+    #[error("no connected visitor `{0}`")]
+    VisitorNotFound(String),
+}
+
+/// Which kind of principal a waiting session is offered to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// A bot-first queue, before hand-off.
+    Bot,
+    /// Human agents.
+    Human,
+}
+
+/// What enters a queue.
+#[derive(Debug)]
+pub struct Enqueue {
+    /// The session.
+    pub session: Arc<Session>,
+    /// The queue.
+    pub queue: String,
+    /// Bots or humans.
+    pub stage: Stage,
+    /// Why it is offered (queue, transfer).
+    pub kind: OfferKind,
+    /// Only this agent (a transfer to an agent); falls back to the queue if
+    /// they decline.
+    pub only_agent: Option<String>,
+    /// Shown with the offer (transfer note, bot summary).
+    pub note: Option<String>,
+    /// Voice or video the customer asked for, requested on assignment.
+    pub requested_mode: Option<Mode>,
+}
+
+/// An offer an agent accepted.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The session.
+    pub session: Arc<Session>,
+    /// Queue, transfer or conference.
+    pub kind: OfferKind,
+    /// The queue it waited in.
+    pub queue: Option<String>,
+    /// How long it waited, milliseconds.
+    pub waited_ms: u64,
+    /// Voice or video to request on the customer's behalf.
+    pub requested_mode: Option<Mode>,
+}
+
+/// A side effect decided under the lock, carried out after it.
+#[derive(Debug)]
+enum Action {
+    Send(Outbox, ServerFrame),
+    ExpireOfferAfter(String, Duration),
+    TellCustomer(Arc<Session>, ServerFrame),
+}
+
+#[derive(Debug)]
+struct Agent {
+    principal: Principal,
+    status: AgentStatus,
+    skills: Vec<String>,
+    capacity: u32,
+    sessions: BTreeSet<SessionId>,
+    idle_since: u64,
+    outboxes: Vec<Outbox>,
+    /// The queue or transfer offer outstanding (one at a time).
+    offer: Option<String>,
+    /// Changes on every connect, so a pending offline timer can tell.
+    presence: u64,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    session: Arc<Session>,
+    queue: String,
+    stage: Stage,
+    kind: OfferKind,
+    since: u64,
+    order: u64,
+    offer: Option<String>,
+    tried: HashSet<String>,
+    only_agent: Option<String>,
+    note: Option<String>,
+    requested_mode: Option<Mode>,
+}
+
+#[derive(Debug)]
+struct PendingOffer {
+    offer: Offer,
+    agent: String,
+    session: Arc<Session>,
+    requested_mode: Option<Mode>,
+    since: u64,
+}
+
+#[derive(Debug, Default)]
+struct QueueStats {
+    recent_waits: VecDeque<u64>,
+    abandoned: u64,
+}
+
+#[derive(Debug, Default)]
+struct Visitor {
+    outboxes: Vec<Outbox>,
+    /// The page and a counter that changes with every page view.
+    page: Option<(String, u64)>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    agents: HashMap<String, Agent>,
+    waiting: Vec<Waiting>,
+    offers: HashMap<String, PendingOffer>,
+    stats: HashMap<String, QueueStats>,
+    visitors: HashMap<String, Visitor>,
+    invitations: HashMap<String, (String, Invitation)>,
+    invitation_stats: InvitationStats,
+    next: u64,
+}
+
+/// The routing engine of one broker.
+#[derive(Debug)]
+pub struct Router {
+    config: RoutingConfig,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+impl Router {
+    /// A router for `config`, reading time from `clock`.
+    pub fn new(config: RoutingConfig, clock: Arc<dyn Clock>) -> Router {
+        Router {
+            config,
+            clock,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Whether any queue is configured.
+    pub fn enabled(&self) -> bool {
+        !self.config.queues.is_empty()
+    }
+
+    /// The queue a customer context goes to.
+    pub fn queue_for(&self, context: &CustomerContext) -> Option<&QueueConfig> {
+        let issue = context.issue_type.as_deref();
+        self.config
+            .queues
+            .iter()
+            .find(|q| issue.is_some_and(|i| q.issue_types.iter().any(|t| t == i)))
+            .or_else(|| self.config.queues.iter().find(|q| q.issue_types.is_empty()))
+            .or_else(|| self.config.queues.first())
+    }
+
+    /// A queue by name.
+    pub fn queue(&self, name: &str) -> Result<&QueueConfig, RoutingError> {
+        self.config
+            .queues
+            .iter()
+            .find(|q| q.name == name)
+            .ok_or_else(|| RoutingError::QueueNotFound(name.to_owned()))
+    }
+
+    /// The queue a hand-off from `queue` goes to.
+    pub fn handoff_queue(&self, queue: Option<&str>) -> Result<String, RoutingError> {
+        let from = match queue {
+            Some(name) => self.queue(name)?,
+            None => self.config.queues.first().ok_or(RoutingError::Disabled)?,
+        };
+        Ok(from
+            .handoff_queue
+            .clone()
+            .unwrap_or_else(|| from.name.clone()))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update keeps the state consistent before it can panic.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connection authenticated: agents and bots join the roster (status
+    /// unchanged: they say when they are available), customers the visitors.
+    pub fn connected(&self, identity: &Identity, outbox: &Outbox) {
+        let now = self.clock.now_millis();
+        let mut st = self.lock();
+        let principal = &identity.principal;
+        match principal.role {
+            Role::Agent | Role::Bot => {
+                let capacity = identity.capacity.unwrap_or(self.config.default_capacity);
+                let agent = st
+                    .agents
+                    .entry(principal.sub.clone())
+                    .or_insert_with(|| Agent {
+                        principal: principal.clone(),
+                        status: AgentStatus::Offline,
+                        skills: identity.skills.clone(),
+                        capacity,
+                        sessions: BTreeSet::new(),
+                        idle_since: now,
+                        outboxes: Vec::new(),
+                        offer: None,
+                        presence: 0,
+                    });
+                agent.outboxes.push(outbox.clone());
+                agent.presence += 1;
+                if agent.status == AgentStatus::Offline {
+                    agent.status = AgentStatus::Away;
+                }
+            }
+            Role::Customer => {
+                let visitor = st.visitors.entry(principal.sub.clone()).or_default();
+                visitor.outboxes.push(outbox.clone());
+            }
+            Role::Supervisor | Role::Service => {}
+        }
+    }
+
+    /// A connection closed. An agent left with no connection turns offline
+    /// after the grace period unless it reconnects.
+    pub fn disconnected(self: &Arc<Self>, principal: &Principal, conn_id: u64) {
+        let mut st = self.lock();
+        match principal.role {
+            Role::Agent | Role::Bot => {
+                let Some(agent) = st.agents.get_mut(&principal.sub) else {
+                    return;
+                };
+                agent.outboxes.retain(|o| o.conn_id() != conn_id);
+                if agent.outboxes.is_empty() {
+                    let presence = agent.presence;
+                    let router = Arc::clone(self);
+                    let sub = principal.sub.clone();
+                    let grace = Duration::from_millis(self.config.offline_grace_ms);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(grace).await;
+                        router.went_offline(&sub, presence);
+                    });
+                }
+            }
+            Role::Customer => {
+                if let Some(visitor) = st.visitors.get_mut(&principal.sub) {
+                    visitor.outboxes.retain(|o| o.conn_id() != conn_id);
+                    if visitor.outboxes.is_empty() {
+                        st.visitors.remove(&principal.sub);
+                    }
+                }
+            }
+            Role::Supervisor | Role::Service => {}
+        }
+    }
+
+    fn went_offline(self: &Arc<Self>, sub: &str, presence: u64) {
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            let Some(agent) = st.agents.get_mut(sub) else {
+                return;
+            };
+            if agent.presence != presence || !agent.outboxes.is_empty() {
+                return;
+            }
+            agent.status = AgentStatus::Offline;
+            if let Some(offer_id) = agent.offer.take() {
+                st.withdraw(&offer_id);
+            }
+            st.dispatch(&self.config, self.clock.now_millis(), &mut actions);
+        }
+        self.run(actions);
+    }
+
+    /// An agent or bot sets its status (and optionally skills and capacity).
+    pub fn set_status(
+        self: &Arc<Self>,
+        principal: &Principal,
+        status: AgentStatus,
+        skills: Option<Vec<String>>,
+        capacity: Option<u32>,
+    ) {
+        let now = self.clock.now_millis();
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            if let Some(agent) = st.agents.get_mut(&principal.sub) {
+                if status == AgentStatus::Available && agent.status != AgentStatus::Available {
+                    agent.idle_since = now;
+                }
+                agent.status = status;
+                if let Some(skills) = skills {
+                    agent.skills = skills;
+                }
+                if let Some(capacity) = capacity {
+                    agent.capacity = capacity;
+                }
+                if status != AgentStatus::Available {
+                    if let Some(offer_id) = agent.offer.take() {
+                        st.withdraw(&offer_id);
+                    }
+                }
+            }
+            st.dispatch(&self.config, now, &mut actions);
+        }
+        self.run(actions);
+    }
+
+    /// Puts a session in a queue.
+    pub fn enqueue(self: &Arc<Self>, entry: Enqueue) {
+        let now = self.clock.now_millis();
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            st.waiting.retain(|w| w.session.id() != entry.session.id());
+            st.next += 1;
+            let order = st.next;
+            st.waiting.push(Waiting {
+                session: entry.session,
+                queue: entry.queue,
+                stage: entry.stage,
+                kind: entry.kind,
+                since: now,
+                order,
+                offer: None,
+                tried: HashSet::new(),
+                only_agent: entry.only_agent,
+                note: entry.note,
+                requested_mode: entry.requested_mode,
+            });
+            st.dispatch(&self.config, now, &mut actions);
+        }
+        self.run(actions);
+    }
+
+    /// Offers a session to one agent directly (conference).
+    pub fn invite_agent(
+        self: &Arc<Self>,
+        session: Arc<Session>,
+        agent: &str,
+        note: Option<String>,
+        context: CustomerContext,
+    ) -> Result<(), RoutingError> {
+        let now = self.clock.now_millis();
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            let connected = st.agents.get(agent).is_some_and(|a| !a.outboxes.is_empty());
+            if !connected {
+                return Err(RoutingError::AgentNotFound(agent.to_owned()));
+            }
+            let offer_id = st.new_id("of");
+            let offer = Offer {
+                offer_id: offer_id.clone(),
+                kind: OfferKind::Conference,
+                session_id: session.id().clone(),
+                queue: None,
+                customer: session.customer().clone(),
+                context,
+                note,
+                expires_at: now + self.config.offer_timeout_ms,
+            };
+            st.send_offer(agent, offer, session, None, now, &self.config, &mut actions);
+        }
+        self.run(actions);
+        Ok(())
+    }
+
+    /// The agent accepts an offer.
+    pub fn accept(self: &Arc<Self>, agent: &str, offer_id: &str) -> Result<Accepted, RoutingError> {
+        let now = self.clock.now_millis();
+        let mut actions = Vec::new();
+        let accepted = {
+            let mut st = self.lock();
+            let pending = match st.offers.get(offer_id) {
+                Some(p) if p.agent == agent => st.offers.remove(offer_id),
+                _ => None,
+            }
+            .ok_or(RoutingError::OfferNotFound)?;
+            let session_id = pending.offer.session_id.clone();
+            let mut waited_ms = now.saturating_sub(pending.since);
+            if pending.offer.kind != OfferKind::Conference {
+                if let Some(i) = st
+                    .waiting
+                    .iter()
+                    .position(|w| w.session.id() == &session_id)
+                {
+                    let w = st.waiting.remove(i);
+                    waited_ms = now.saturating_sub(w.since);
+                    if w.stage == Stage::Human {
+                        let stats = st.stats.entry(w.queue.clone()).or_default();
+                        stats.recent_waits.push_back(waited_ms);
+                        while stats.recent_waits.len() > self.config.wait_samples.max(1) {
+                            stats.recent_waits.pop_front();
+                        }
+                    }
+                }
+            }
+            if let Some(a) = st.agents.get_mut(agent) {
+                a.sessions.insert(session_id);
+                if a.offer.as_deref() == Some(offer_id) {
+                    a.offer = None;
+                }
+            }
+            st.dispatch(&self.config, now, &mut actions);
+            Accepted {
+                session: pending.session,
+                kind: pending.offer.kind,
+                queue: pending.offer.queue,
+                waited_ms,
+                requested_mode: pending.requested_mode,
+            }
+        };
+        self.run(actions);
+        Ok(accepted)
+    }
+
+    /// The agent declines an offer; it goes to the next eligible agent.
+    pub fn decline(self: &Arc<Self>, agent: &str, offer_id: &str) -> Result<(), RoutingError> {
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            if st.offers.get(offer_id).is_none_or(|p| p.agent != agent) {
+                return Err(RoutingError::OfferNotFound);
+            }
+            st.withdraw(offer_id);
+            st.dispatch(&self.config, self.clock.now_millis(), &mut actions);
+        }
+        self.run(actions);
+        Ok(())
+    }
+
+    fn expire(self: &Arc<Self>, offer_id: &str) {
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            let Some(pending) = st.offers.get(offer_id) else {
+                return;
+            };
+            if let Some(agent) = st.agents.get(&pending.agent) {
+                for outbox in &agent.outboxes {
+                    actions.push(Action::Send(outbox.clone(), revoked(offer_id, "expired")));
+                }
+            }
+            st.withdraw(offer_id);
+            st.dispatch(&self.config, self.clock.now_millis(), &mut actions);
+        }
+        self.run(actions);
+    }
+
+    /// The agent no longer serves the session (left, transferred, ended).
+    pub fn release(self: &Arc<Self>, agent: &str, session_id: &str) {
+        let now = self.clock.now_millis();
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            if let Some(a) = st.agents.get_mut(agent) {
+                if a.sessions.remove(session_id) {
+                    a.idle_since = now;
+                }
+            }
+            st.dispatch(&self.config, now, &mut actions);
+        }
+        self.run(actions);
+    }
+
+    /// Takes a session out of routing because it ended. Returns its queue and
+    /// how long it waited if it was still waiting (an abandonment).
+    pub fn session_ended(self: &Arc<Self>, session_id: &str) -> Option<(String, u64)> {
+        let now = self.clock.now_millis();
+        let mut actions = Vec::new();
+        let abandoned = {
+            let mut st = self.lock();
+            let offers: Vec<String> = st
+                .offers
+                .iter()
+                .filter(|(_, p)| p.offer.session_id == session_id)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for offer_id in offers {
+                if let Some(p) = st.offers.get(&offer_id) {
+                    if let Some(agent) = st.agents.get(&p.agent) {
+                        for outbox in &agent.outboxes {
+                            actions.push(Action::Send(outbox.clone(), revoked(&offer_id, "ended")));
+                        }
+                    }
+                }
+                st.withdraw(&offer_id);
+            }
+            let abandoned = st
+                .waiting
+                .iter()
+                .position(|w| w.session.id() == session_id)
+                .map(|i| st.waiting.remove(i))
+                .map(|w| {
+                    let waited = now.saturating_sub(w.since);
+                    st.stats.entry(w.queue.clone()).or_default().abandoned += 1;
+                    (w.queue, waited)
+                });
+            for agent in st.agents.values_mut() {
+                if agent.sessions.remove(session_id) {
+                    agent.idle_since = now;
+                }
+            }
+            st.dispatch(&self.config, now, &mut actions);
+            abandoned
+        };
+        self.run(actions);
+        abandoned
+    }
+
+    /// Whether `sub` is a connected agent or bot.
+    pub fn agent_connected(&self, sub: &str) -> bool {
+        self.lock()
+            .agents
+            .get(sub)
+            .is_some_and(|a| !a.outboxes.is_empty())
+    }
+
+    /// Whether the session waits for an agent (or bot).
+    pub fn is_waiting(&self, session_id: &str) -> bool {
+        self.lock()
+            .waiting
+            .iter()
+            .any(|w| w.session.id() == session_id)
+    }
+
+    /// Sends a connected visitor an invitation. Returns its id.
+    pub fn invite_visitor(
+        &self,
+        from: &Principal,
+        sub: &str,
+        mode: Mode,
+        topic: String,
+        context: CustomerContext,
+    ) -> Result<String, RoutingError> {
+        let mut st = self.lock();
+        if !st.visitors.contains_key(sub) {
+            return Err(RoutingError::VisitorNotFound(sub.to_owned()));
+        }
+        let invitation_id = st.new_id("in");
+        let invitation = Invitation {
+            invitation_id: invitation_id.clone(),
+            from: from.clone(),
+            mode,
+            topic,
+            context,
+        };
+        if let Some(visitor) = st.visitors.get(sub) {
+            let frame = ServerFrame::Invitation(invitation.clone());
+            for outbox in &visitor.outboxes {
+                outbox.push_frame(&frame);
+            }
+        }
+        st.invitations
+            .insert(invitation_id.clone(), (sub.to_owned(), invitation));
+        st.invitation_stats.sent += 1;
+        Ok(invitation_id)
+    }
+
+    /// The visitor answers an invitation; returns it so an accepted one can open a session.
+    pub fn answer_invitation(
+        &self,
+        sub: &str,
+        invitation_id: &str,
+        accept: bool,
+    ) -> Result<Invitation, RoutingError> {
+        let mut st = self.lock();
+        match st.invitations.get(invitation_id) {
+            Some((owner, _)) if owner == sub => {}
+            _ => return Err(RoutingError::InvitationNotFound),
+        }
+        if accept {
+            st.invitation_stats.accepted += 1;
+        } else {
+            st.invitation_stats.declined += 1;
+        }
+        st.invitations
+            .remove(invitation_id)
+            .map(|(_, invitation)| invitation)
+            .ok_or(RoutingError::InvitationNotFound)
+    }
+
+    /// A visitor is on `page`: arms the invitation rules that match.
+    pub fn page_view(
+        self: &Arc<Self>,
+        visitor: &Principal,
+        page: &str,
+        issue_type: Option<&str>,
+        hub: Arc<Hub>,
+    ) {
+        let view = {
+            let mut st = self.lock();
+            st.next += 1;
+            let view = st.next;
+            let Some(v) = st.visitors.get_mut(&visitor.sub) else {
+                return;
+            };
+            v.page = Some((page.to_owned(), view));
+            view
+        };
+        for rule in &self.config.invitation_rules {
+            let page_ok = rule
+                .page_prefix
+                .as_deref()
+                .is_none_or(|p| page.starts_with(p));
+            let issue_ok = rule.issue_type.is_none() || rule.issue_type.as_deref() == issue_type;
+            if !page_ok || !issue_ok {
+                continue;
+            }
+            let router = Arc::clone(self);
+            let hub = Arc::clone(&hub);
+            let rule = rule.clone();
+            let sub = visitor.sub.clone();
+            let context = CustomerContext {
+                issue_type: issue_type.map(str::to_owned),
+                page: Some(page.to_owned()),
+                ..CustomerContext::default()
+            };
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(rule.after_ms)).await;
+                let still_there = router
+                    .lock()
+                    .visitors
+                    .get(&sub)
+                    .and_then(|v| v.page.as_ref())
+                    .is_some_and(|(_, v)| *v == view);
+                if still_there && !hub.has_open_session(&sub) {
+                    let rules = Principal {
+                        sub: "seam-rules".into(),
+                        role: Role::Service,
+                        name: Some("seam".into()),
+                    };
+                    let _ = router.invite_visitor(&rules, &sub, rule.mode, rule.topic, context);
+                }
+            });
+        }
+    }
+
+    /// Queues, agents and live sessions, for supervisors.
+    pub async fn overview(&self, hub: &Hub) -> Overview {
+        let (queues, agents, waiting, invitations) = {
+            let st = self.lock();
+            let queues = self
+                .config
+                .queues
+                .iter()
+                .map(|q| {
+                    let stats = st.stats.get(&q.name);
+                    QueueOverview {
+                        name: q.name.clone(),
+                        waiting: st.waiting.iter().filter(|w| w.queue == q.name).count(),
+                        agents_available: st
+                            .agents
+                            .values()
+                            .filter(|a| {
+                                a.can_take() && q.skills.iter().all(|s| a.skills.contains(s))
+                            })
+                            .count(),
+                        estimated_wait_ms: stats.map_or(0, |s| mean(&s.recent_waits)),
+                        abandoned: stats.map_or(0, |s| s.abandoned),
+                    }
+                })
+                .collect();
+            let mut agents: Vec<AgentOverview> = st
+                .agents
+                .values()
+                .map(|a| AgentOverview {
+                    agent: a.principal.clone(),
+                    status: a.status,
+                    skills: a.skills.clone(),
+                    sessions: a.sessions.len(),
+                    capacity: a.capacity,
+                })
+                .collect();
+            agents.sort_by(|a, b| a.agent.sub.cmp(&b.agent.sub));
+            let waiting: HashSet<SessionId> =
+                st.waiting.iter().map(|w| w.session.id().clone()).collect();
+            (queues, agents, waiting, st.invitation_stats.clone())
+        };
+        let mut sessions = Vec::new();
+        for session in hub.sessions() {
+            let (state, mode, queue, staff) = session.overview().await;
+            if state == SessionState::Open {
+                sessions.push(SessionOverview {
+                    session_id: session.id().clone(),
+                    customer: session.customer().clone(),
+                    state,
+                    mode,
+                    queue,
+                    waiting: waiting.contains(session.id()),
+                    staff,
+                });
+            }
+        }
+        sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        Overview {
+            queues,
+            agents,
+            sessions,
+            invitations,
+        }
+    }
+
+    fn run(self: &Arc<Self>, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Send(outbox, frame) => {
+                    outbox.push_frame(&frame);
+                }
+                Action::ExpireOfferAfter(offer_id, after) => {
+                    let router = Arc::clone(self);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        router.expire(&offer_id);
+                    });
+                }
+                Action::TellCustomer(session, frame) => {
+                    tokio::spawn(async move { session.push_to_customer(&frame).await });
+                }
+            }
+        }
+    }
+}
+
+impl Agent {
+    fn can_take(&self) -> bool {
+        self.status == AgentStatus::Available
+            && (self.sessions.len() as u32) < self.capacity
+            && !self.outboxes.is_empty()
+    }
+}
+
+impl State {
+    fn new_id(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}-{}", self.next)
+    }
+
+    /// Forgets an offer; its session (if waiting) may be offered again, to
+    /// someone else first.
+    fn withdraw(&mut self, offer_id: &str) {
+        let Some(pending) = self.offers.remove(offer_id) else {
+            return;
+        };
+        if let Some(agent) = self.agents.get_mut(&pending.agent) {
+            if agent.offer.as_deref() == Some(offer_id) {
+                agent.offer = None;
+            }
+        }
+        if let Some(w) = self
+            .waiting
+            .iter_mut()
+            .find(|w| w.offer.as_deref() == Some(offer_id))
+        {
+            w.offer = None;
+            w.tried.insert(pending.agent.clone());
+            if w.only_agent.as_deref() == Some(pending.agent.as_str()) {
+                w.only_agent = None;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_offer(
+        &mut self,
+        agent: &str,
+        offer: Offer,
+        session: Arc<Session>,
+        requested_mode: Option<Mode>,
+        since: u64,
+        config: &RoutingConfig,
+        actions: &mut Vec<Action>,
+    ) {
+        if let Some(a) = self.agents.get(agent) {
+            for outbox in &a.outboxes {
+                actions.push(Action::Send(
+                    outbox.clone(),
+                    ServerFrame::Offer(offer.clone()),
+                ));
+            }
+        }
+        actions.push(Action::ExpireOfferAfter(
+            offer.offer_id.clone(),
+            Duration::from_millis(config.offer_timeout_ms),
+        ));
+        self.offers.insert(
+            offer.offer_id.clone(),
+            PendingOffer {
+                offer,
+                agent: agent.to_owned(),
+                session,
+                requested_mode,
+                since,
+            },
+        );
+    }
+
+    /// Offers every waiting session that has no offer out to the best
+    /// eligible agent, then tells waiting customers where they stand.
+    fn dispatch(&mut self, config: &RoutingConfig, now: u64, actions: &mut Vec<Action>) {
+        let priority = |queue: &str| {
+            config
+                .queues
+                .iter()
+                .find(|q| q.name == queue)
+                .map_or(0, |q| q.priority)
+        };
+        let mut order: Vec<usize> = (0..self.waiting.len()).collect();
+        order.sort_by_key(|&i| {
+            let w = &self.waiting[i];
+            (-priority(&w.queue), w.since, w.order)
+        });
+        for i in order {
+            if self.waiting[i].offer.is_some() {
+                continue;
+            }
+            let mut pick = self.pick_agent(config, i);
+            if pick.is_none() && !self.waiting[i].tried.is_empty() {
+                // Everyone eligible has passed once: start another round.
+                self.waiting[i].tried.clear();
+                pick = self.pick_agent(config, i);
+            }
+            let Some(agent) = pick else { continue };
+            let offer_id = self.new_id("of");
+            let w = &mut self.waiting[i];
+            w.offer = Some(offer_id.clone());
+            let offer = Offer {
+                offer_id: offer_id.clone(),
+                kind: w.kind,
+                session_id: w.session.id().clone(),
+                queue: Some(w.queue.clone()),
+                customer: w.session.customer().clone(),
+                context: w.session.context().clone(),
+                note: w.note.clone(),
+                expires_at: now + config.offer_timeout_ms,
+            };
+            let (session, requested_mode, since) =
+                (Arc::clone(&w.session), w.requested_mode, w.since);
+            if let Some(a) = self.agents.get_mut(&agent) {
+                a.offer = Some(offer_id);
+            }
+            self.send_offer(
+                &agent,
+                offer,
+                session,
+                requested_mode,
+                since,
+                config,
+                actions,
+            );
+        }
+        self.queue_status(config, actions);
+    }
+
+    /// The eligible agent idle the longest, for waiting session `i`.
+    fn pick_agent(&self, config: &RoutingConfig, i: usize) -> Option<String> {
+        let w = &self.waiting[i];
+        let skills = config
+            .queues
+            .iter()
+            .find(|q| q.name == w.queue)
+            .map_or(&[][..], |q| &q.skills[..]);
+        self.agents
+            .values()
+            .filter(|a| a.can_take() && a.offer.is_none())
+            .filter(|a| !w.tried.contains(&a.principal.sub))
+            .filter(|a| {
+                w.only_agent
+                    .as_deref()
+                    .is_none_or(|only| only == a.principal.sub)
+            })
+            .filter(|a| match w.stage {
+                Stage::Bot => a.principal.role == Role::Bot,
+                Stage::Human => {
+                    a.principal.role != Role::Bot && skills.iter().all(|s| a.skills.contains(s))
+                }
+            })
+            .filter(|a| !a.sessions.contains(w.session.id()))
+            .min_by(|a, b| (a.idle_since, &a.principal.sub).cmp(&(b.idle_since, &b.principal.sub)))
+            .map(|a| a.principal.sub.clone())
+    }
+
+    /// Tells each customer waiting for a human their position and estimated wait.
+    fn queue_status(&self, _config: &RoutingConfig, actions: &mut Vec<Action>) {
+        let mut by_queue: HashMap<&str, Vec<&Waiting>> = HashMap::new();
+        for w in self.waiting.iter().filter(|w| w.stage == Stage::Human) {
+            by_queue.entry(w.queue.as_str()).or_default().push(w);
+        }
+        for (queue, mut waiting) in by_queue {
+            waiting.sort_by_key(|w| (w.since, w.order));
+            let mean_wait = self.stats.get(queue).map_or(0, |s| mean(&s.recent_waits));
+            for (index, w) in waiting.iter().enumerate() {
+                let position = index + 1;
+                actions.push(Action::TellCustomer(
+                    Arc::clone(&w.session),
+                    ServerFrame::QueueStatus {
+                        session_id: w.session.id().clone(),
+                        queue: queue.to_owned(),
+                        position,
+                        estimated_wait_ms: mean_wait * position as u64,
+                    },
+                ));
+            }
+        }
+    }
+}
+
+fn revoked(offer_id: &str, reason: &str) -> ServerFrame {
+    ServerFrame::OfferRevoked {
+        offer_id: offer_id.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn mean(samples: &VecDeque<u64>) -> u64 {
+    if samples.is_empty() {
+        0
+    } else {
+        samples.iter().sum::<u64>() / samples.len() as u64
+    }
+}

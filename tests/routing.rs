@@ -1,0 +1,716 @@
+//! Routing stories: queues, offers, capacity, transfers, conferences,
+//! supervisors, bots and invitations. Time-dependent decisions read a
+//! manual clock, so they are exact.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use seam_broker::{Broker, Config, ManualClock, MemoryStore, QueueConfig, RunningBroker};
+use seam_client::{Client, Event, Events};
+use seam_protocol::{
+    AgentStatus, ErrorCode, EventBody, Mode, Offer, OfferKind, Role, SessionEvent, TransferTarget,
+};
+
+fn routing_config() -> Config {
+    let mut config = test_config();
+    config.routing.offer_timeout_ms = 400;
+    config.routing.offline_grace_ms = 300;
+    config.routing.queues = vec![
+        QueueConfig {
+            name: "billing".into(),
+            issue_types: vec!["billing".into()],
+            skills: vec!["billing".into()],
+            priority: 1,
+            ..QueueConfig::default()
+        },
+        QueueConfig {
+            name: "general".into(),
+            ..QueueConfig::default()
+        },
+        QueueConfig {
+            name: "assistant".into(),
+            issue_types: vec!["help".into()],
+            bot_first: true,
+            handoff_queue: Some("general".into()),
+            ..QueueConfig::default()
+        },
+    ];
+    config
+}
+
+async fn start_routing(clock: Arc<ManualClock>) -> RunningBroker {
+    Broker::start_with_clock(routing_config(), Arc::new(MemoryStore::new()), clock)
+        .await
+        .unwrap()
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(1_800_000_000_000))
+}
+
+/// An agent (or bot) with skills, connected and available.
+async fn staff(
+    broker: &RunningBroker,
+    role: Role,
+    sub: &str,
+    skills: &[&str],
+    capacity: Option<u32>,
+) -> (Client, Events) {
+    let mut c = claims(role, sub);
+    c.skills = skills.iter().map(|s| s.to_string()).collect();
+    c.capacity = capacity;
+    let (client, events) = client(broker, seam_broker::mint_hs256(SECRET, &c).unwrap()).await;
+    client.set_status(AgentStatus::Available).await.unwrap();
+    (client, events)
+}
+
+async fn customer(broker: &RunningBroker, sub: &str, issue: &str) -> (Client, Events, String) {
+    let (c, mut events) = client(broker, customer_token(sub, issue)).await;
+    let sid = c.open_session(None).await.unwrap().session_id;
+    // opened, queued
+    while next_session_event(&mut events).await.seq < 2 {}
+    (c, events, sid)
+}
+
+async fn next_offer(events: &mut Events) -> Offer {
+    wait_for(events, |e| match e {
+        Event::Offer(offer) => Some(offer),
+        _ => None,
+    })
+    .await
+}
+
+/// The last queue status a customer was told: (position, estimated wait).
+async fn position(events: &mut Events) -> Option<(usize, u64)> {
+    let mut last = None;
+    for e in drain_events(events, Duration::from_millis(150)).await {
+        if let Event::QueueStatus {
+            position,
+            estimated_wait_ms,
+            ..
+        } = e
+        {
+            last = Some((position, estimated_wait_ms));
+        }
+    }
+    last
+}
+
+async fn no_offer(events: &mut Events, within: Duration) {
+    let got = drain_events(events, within).await;
+    assert!(
+        got.iter().all(|e| !matches!(e, Event::Offer(_))),
+        "unexpected offer: {got:?}"
+    );
+}
+
+fn bodies(events: &[SessionEvent]) -> Vec<&EventBody> {
+    events.iter().map(|e| &e.body).collect()
+}
+
+#[tokio::test]
+async fn a_session_goes_to_an_agent_with_the_right_skills_who_joins_with_everything() {
+    let broker = start_routing(clock()).await;
+    let (_generalist, mut gen_events) = staff(&broker, Role::Agent, "gen", &[], None).await;
+    let (biller, mut bill_events) = staff(&broker, Role::Agent, "bill", &["billing"], None).await;
+    let (alice, mut alice_events, sid) = customer(&broker, "alice", "billing").await;
+    alice.send_message(&sid, "charged twice").await.unwrap();
+
+    let offer = next_offer(&mut bill_events).await;
+    assert_eq!(
+        (offer.session_id.as_str(), offer.kind),
+        (sid.as_str(), OfferKind::Queue)
+    );
+    assert_eq!(offer.queue.as_deref(), Some("billing"));
+    assert_eq!(offer.context.issue_type.as_deref(), Some("billing"));
+    assert_eq!(offer.customer.sub, "alice");
+    no_offer(&mut gen_events, Duration::from_millis(100)).await;
+
+    let snapshot = biller.accept_offer(&offer.offer_id).await.unwrap();
+    assert_eq!(snapshot.context.page.as_deref(), Some("/checkout"));
+    let history = drain_session_events(&mut bill_events, Duration::from_millis(200)).await;
+    let texts: Vec<_> = history.iter().map(|e| e.to_string()).collect();
+    assert!(
+        texts.iter().any(|t| t.ends_with("charged twice")),
+        "{texts:?}"
+    );
+    assert!(matches!(history[1].body, EventBody::Queued { ref queue } if queue == "billing"));
+    let seen = drain_session_events(&mut alice_events, Duration::from_millis(200)).await;
+    assert!(bodies(&seen)
+        .iter()
+        .any(|b| matches!(b, EventBody::Assigned { agent, .. } if agent.sub == "bill")));
+    assert!(bodies(&seen).iter().any(
+        |b| matches!(b, EventBody::ParticipantJoined { participant } if participant.sub == "bill")
+    ));
+}
+
+#[tokio::test]
+async fn a_declined_or_unanswered_offer_goes_to_the_next_agent() {
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
+    let (first, mut first_events) = staff(&broker, Role::Agent, "first", &[], None).await;
+    clock.advance(1_000);
+    let (_second, mut second_events) = staff(&broker, Role::Agent, "second", &[], None).await;
+    let (_alice, _, sid) = customer(&broker, "alice", "other").await;
+
+    let offer = next_offer(&mut first_events).await;
+    assert_eq!(offer.session_id, sid);
+    first.decline_offer(&offer.offer_id).await.unwrap();
+    let offer2 = next_offer(&mut second_events).await;
+    assert_eq!(offer2.session_id, sid);
+    // "second" never answers: the offer lapses and comes back round to "first".
+    let revoked = wait_for(&mut second_events, |e| match e {
+        Event::OfferRevoked { offer_id, reason } => Some((offer_id, reason)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(revoked, (offer2.offer_id.clone(), "expired".to_owned()));
+    let offer3 = next_offer(&mut first_events).await;
+    assert_eq!(offer3.session_id, sid);
+    // Accepting a lapsed offer is refused.
+    assert_eq!(
+        rejected(first.accept_offer(&offer2.offer_id).await),
+        ErrorCode::OfferNotFound
+    );
+    first.accept_offer(&offer3.offer_id).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_longest_idle_agent_is_chosen_and_capacity_is_respected() {
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
+    let (a, mut a_events) = staff(&broker, Role::Agent, "a", &[], Some(1)).await;
+    clock.advance(5_000);
+    let (b, mut b_events) = staff(&broker, Role::Agent, "b", &[], Some(1)).await;
+
+    let (_c1, _, s1) = customer(&broker, "c1", "x").await;
+    let offer = next_offer(&mut a_events).await;
+    assert_eq!(offer.session_id, s1, "a has been idle longest");
+    a.accept_offer(&offer.offer_id).await.unwrap();
+
+    let (_c2, _, s2) = customer(&broker, "c2", "x").await;
+    let offer = next_offer(&mut b_events).await;
+    assert_eq!(offer.session_id, s2);
+    b.accept_offer(&offer.offer_id).await.unwrap();
+
+    // Both are at capacity: the third customer waits.
+    let (_c3, _, s3) = customer(&broker, "c3", "x").await;
+    no_offer(&mut a_events, Duration::from_millis(150)).await;
+    no_offer(&mut b_events, Duration::from_millis(10)).await;
+    // When b frees a slot, it gets the waiting session.
+    clock.advance(1_000);
+    b.end_session(&s2, Some("done")).await.unwrap();
+    let offer = next_offer(&mut b_events).await;
+    assert_eq!(offer.session_id, s3);
+}
+
+#[tokio::test]
+async fn waiting_customers_see_their_position_and_an_estimate_from_recent_waits() {
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
+    let (_c1, mut e1, _s1) = customer(&broker, "c1", "x").await;
+    let (_c2, mut e2, s2) = customer(&broker, "c2", "x").await;
+    let (_c3, mut e3, _s3) = customer(&broker, "c3", "x").await;
+    assert_eq!(position(&mut e1).await, Some((1, 0)));
+    assert_eq!(position(&mut e3).await, Some((3, 0)));
+    let _ = position(&mut e2).await;
+
+    // The first customer is answered after 60 s: the others move up, and
+    // the estimate now comes from that wait.
+    clock.advance(60_000);
+    let (agent, mut agent_events) = staff(&broker, Role::Agent, "a", &[], Some(1)).await;
+    let offer = next_offer(&mut agent_events).await;
+    agent.accept_offer(&offer.offer_id).await.unwrap();
+    assert_eq!(position(&mut e2).await, Some((1, 60_000)));
+    assert_eq!(position(&mut e3).await, Some((2, 120_000)));
+    let waited = drain_session_events(&mut e1, Duration::from_millis(100)).await;
+    assert!(bodies(&waited).iter().any(|b| matches!(
+        b,
+        EventBody::Assigned {
+            waited_ms: 60_000,
+            ..
+        }
+    )));
+    let _ = s2;
+}
+
+#[tokio::test]
+async fn leaving_the_queue_is_recorded_as_abandonment() {
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
+    let (alice, mut events, sid) = customer(&broker, "alice", "billing").await;
+    clock.advance(42_000);
+    alice.end_session(&sid, Some("gave up")).await.unwrap();
+    let all = drain_session_events(&mut events, Duration::from_millis(150)).await;
+    assert!(
+        matches!(all[0].body, EventBody::QueueAbandoned { ref queue, waited_ms: 42_000 } if queue == "billing"),
+        "{all:?}"
+    );
+    assert!(matches!(all[1].body, EventBody::SessionEnded { .. }));
+    let (sue, _) = client(&broker, token(Role::Supervisor, "sue")).await;
+    let overview = sue.overview().await.unwrap();
+    let billing = overview
+        .queues
+        .iter()
+        .find(|q| q.name == "billing")
+        .unwrap();
+    assert_eq!((billing.waiting, billing.abandoned), (0, 1));
+}
+
+#[tokio::test]
+async fn transfers_to_an_agent_and_to_a_queue_keep_history_mode_and_the_note() {
+    let broker = start_routing(clock()).await;
+    let (a, mut a_events) = staff(&broker, Role::Agent, "a", &[], None).await;
+    let (alice, mut alice_events, sid) = customer(&broker, "alice", "other").await;
+    let offer = next_offer(&mut a_events).await;
+    a.accept_offer(&offer.offer_id).await.unwrap();
+    let r = alice
+        .request_mode(&sid, Mode::Voice, false, None)
+        .await
+        .unwrap();
+    a.answer_mode(&sid, &r, true, None).await.unwrap();
+    let (b, mut b_events) = staff(&broker, Role::Agent, "b", &[], None).await;
+
+    a.transfer(
+        &sid,
+        TransferTarget::Agent("b".into()),
+        Some("VIP, refund approved"),
+    )
+    .await
+    .unwrap();
+    let offer = next_offer(&mut b_events).await;
+    assert_eq!(
+        (offer.kind, offer.note.as_deref()),
+        (OfferKind::Transfer, Some("VIP, refund approved"))
+    );
+    let snapshot = b.accept_offer(&offer.offer_id).await.unwrap();
+    assert_eq!(snapshot.mode, Mode::Voice, "the call goes on");
+    let staff_view = drain_session_events(&mut b_events, Duration::from_millis(200)).await;
+    assert!(bodies(&staff_view)
+        .iter()
+        .any(|b| matches!(b, EventBody::Note { text } if text == "VIP, refund approved")));
+    assert!(bodies(&staff_view)
+        .iter()
+        .any(|b| matches!(b, EventBody::ModeChanged { .. })));
+    // The customer saw the transfer and a left, but never the note.
+    let customer_view = drain_session_events(&mut alice_events, Duration::from_millis(100)).await;
+    assert!(bodies(&customer_view)
+        .iter()
+        .any(|b| matches!(b, EventBody::Transferred { .. })));
+    assert!(bodies(&customer_view).iter().all(|b| !b.is_staff_only()));
+
+    // b sends it on to the billing queue, where only billing agents get it.
+    let (_biller, mut bill_events) = staff(&broker, Role::Agent, "bill", &["billing"], None).await;
+    b.transfer(&sid, TransferTarget::Queue("billing".into()), None)
+        .await
+        .unwrap();
+    let offer = next_offer(&mut bill_events).await;
+    assert_eq!(offer.queue.as_deref(), Some("billing"));
+    assert_eq!(
+        rejected(
+            b.transfer(&sid, TransferTarget::Queue("nope".into()), None)
+                .await
+        ),
+        ErrorCode::QueueNotFound
+    );
+    assert_eq!(
+        rejected(
+            a.transfer(&sid, TransferTarget::Agent("ghost".into()), None)
+                .await
+        ),
+        ErrorCode::AgentNotFound
+    );
+}
+
+#[tokio::test]
+async fn a_conference_adds_a_second_agent_and_the_first_can_leave_without_ending() {
+    let broker = start_routing(clock()).await;
+    let (a, mut a_events) = staff(&broker, Role::Agent, "a", &[], None).await;
+    let (_alice, mut alice_events, sid) = customer(&broker, "alice", "other").await;
+    let offer = next_offer(&mut a_events).await;
+    a.accept_offer(&offer.offer_id).await.unwrap();
+    let (b, mut b_events) = staff(&broker, Role::Agent, "b", &[], None).await;
+    a.invite_agent(&sid, "b", Some("second opinion"))
+        .await
+        .unwrap();
+    let offer = next_offer(&mut b_events).await;
+    assert_eq!(
+        (offer.kind, offer.note.as_deref()),
+        (OfferKind::Conference, Some("second opinion"))
+    );
+    let snapshot = b.accept_offer(&offer.offer_id).await.unwrap();
+    let subs: Vec<_> = snapshot
+        .participants
+        .iter()
+        .map(|p| p.sub.as_str())
+        .collect();
+    assert_eq!(subs, ["alice", "a", "b"]);
+    a.leave(&sid).await.unwrap();
+    b.send_message(&sid, "I'll take it from here")
+        .await
+        .unwrap();
+    assert_eq!(
+        next_message(&mut alice_events).await,
+        "I'll take it from here"
+    );
+}
+
+#[tokio::test]
+async fn supervisors_monitor_silently_whisper_privately_and_barge_in_visibly() {
+    let broker = start_routing(clock()).await;
+    let (a, mut a_events) = staff(&broker, Role::Agent, "a", &[], None).await;
+    let (alice, mut alice_events, sid) = customer(&broker, "alice", "other").await;
+    let offer = next_offer(&mut a_events).await;
+    a.accept_offer(&offer.offer_id).await.unwrap();
+    let _ = drain_events(&mut a_events, Duration::from_millis(100)).await;
+    let _ = drain_events(&mut alice_events, Duration::from_millis(10)).await;
+
+    let (sue, mut sue_events) = client(&broker, token(Role::Supervisor, "sue")).await;
+    let overview = sue.overview().await.unwrap();
+    let live = overview
+        .sessions
+        .iter()
+        .find(|s| s.session_id == sid)
+        .unwrap();
+    assert_eq!(
+        live.staff
+            .iter()
+            .map(|p| p.sub.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+    assert!(overview
+        .agents
+        .iter()
+        .any(|ag| ag.agent.sub == "a" && ag.sessions == 1));
+
+    sue.monitor(&sid).await.unwrap();
+    alice.send_message(&sid, "hello?").await.unwrap();
+    assert_eq!(next_message(&mut sue_events).await, "hello?");
+    sue.whisper(&sid, "offer the refund").await.unwrap();
+    a.note(&sid, "customer verified").await.unwrap();
+    let agent_view = drain_session_events(&mut a_events, Duration::from_millis(200)).await;
+    assert!(bodies(&agent_view)
+        .iter()
+        .any(|b| matches!(b, EventBody::Whisper { text } if text == "offer the refund")));
+    assert!(bodies(&agent_view)
+        .iter()
+        .any(|b| matches!(b, EventBody::Note { .. })));
+    let customer_view = drain_session_events(&mut alice_events, Duration::from_millis(100)).await;
+    assert!(
+        customer_view.iter().all(|e| !e.body.is_staff_only()),
+        "{customer_view:?}"
+    );
+    assert!(
+        customer_view
+            .iter()
+            .all(|e| !matches!(e.body, EventBody::ParticipantJoined { .. })),
+        "monitoring is silent"
+    );
+
+    // Nor does a replay (another tab, or a resume) show the customer any of it.
+    let (tab, mut tab_events) = client(&broker, customer_token("alice", "other")).await;
+    tab.join(&sid).await.unwrap();
+    let replay = drain_session_events(&mut tab_events, Duration::from_millis(200)).await;
+    assert!(!replay.is_empty());
+    assert!(replay.iter().all(|e| !e.body.is_staff_only()));
+
+    // Barging in is a visible join.
+    sue.join(&sid).await.unwrap();
+    let joined = wait_for(&mut alice_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::ParticipantJoined { participant } => Some(participant),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (joined.sub.as_str(), joined.role),
+        ("sue", Role::Supervisor)
+    );
+}
+
+#[tokio::test]
+async fn a_bot_answers_first_and_hands_off_to_a_human_who_sees_everything() {
+    let broker = start_routing(clock()).await;
+    let (bot, mut bot_events) = staff(&broker, Role::Bot, "helpbot", &[], None).await;
+    let (human, mut human_events) = staff(&broker, Role::Agent, "h", &[], None).await;
+    let (alice, mut alice_events, sid) = customer(&broker, "alice", "help").await;
+
+    let offer = next_offer(&mut bot_events).await;
+    no_offer(&mut human_events, Duration::from_millis(100)).await;
+    bot.accept_offer(&offer.offer_id).await.unwrap();
+    alice.send_message(&sid, "my parcel is late").await.unwrap();
+    bot.send_message(&sid, "I can't find it, let me get a person")
+        .await
+        .unwrap();
+    bot.handoff(&sid, Some("parcel 77 late, tracking empty"), None)
+        .await
+        .unwrap();
+
+    let offer = next_offer(&mut human_events).await;
+    assert_eq!(
+        offer.note.as_deref(),
+        Some("parcel 77 late, tracking empty")
+    );
+    assert_eq!(offer.queue.as_deref(), Some("general"));
+    human.accept_offer(&offer.offer_id).await.unwrap();
+    let history = drain_session_events(&mut human_events, Duration::from_millis(200)).await;
+    let texts: Vec<_> = history.iter().map(|e| e.to_string()).collect();
+    assert!(
+        texts.iter().any(|t| t.ends_with("my parcel is late")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.ends_with("let me get a person")),
+        "{texts:?}"
+    );
+    assert!(bodies(&history).iter().any(|b| matches!(
+        b,
+        EventBody::HandedOff {
+            summary: Some(_),
+            ..
+        }
+    )));
+    let seen = drain_session_events(&mut alice_events, Duration::from_millis(100)).await;
+    assert!(bodies(&seen).iter().any(
+        |b| matches!(b, EventBody::ParticipantLeft { participant } if participant.sub == "helpbot")
+    ));
+}
+
+#[tokio::test]
+async fn talk_to_an_agent_by_video_arrives_as_a_video_request_to_the_agent() {
+    let broker = start_routing(clock()).await;
+    let (bot, mut bot_events) = staff(&broker, Role::Bot, "helpbot", &[], None).await;
+    let (alice, mut alice_events, sid) = customer(&broker, "alice", "help").await;
+    let offer = next_offer(&mut bot_events).await;
+    bot.accept_offer(&offer.offer_id).await.unwrap();
+
+    alice.request_agent(&sid, Some(Mode::Video)).await.unwrap();
+    let (human, mut human_events) = staff(&broker, Role::Agent, "h", &[], None).await;
+    let offer = next_offer(&mut human_events).await;
+    human.accept_offer(&offer.offer_id).await.unwrap();
+    let request = wait_for(&mut human_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::ModeRequested { request, .. } => Some(request),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (request.mode, request.requested_by.sub.as_str()),
+        (Mode::Video, "alice")
+    );
+    human
+        .answer_mode(&sid, &request.request_id, true, None)
+        .await
+        .unwrap();
+    let changed = wait_for(&mut alice_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::ModeChanged { mode, .. } => Some(mode),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(changed, Mode::Video);
+    // Once an agent is there, "talk to an agent" makes no sense.
+    assert_eq!(
+        rejected(alice.request_agent(&sid, None).await),
+        ErrorCode::Forbidden
+    );
+}
+
+#[tokio::test]
+async fn proactive_invitations_accepted_declined_and_by_rule() {
+    let mut config = routing_config();
+    config.routing.invitation_rules = vec![seam_broker::InvitationRule {
+        page_prefix: Some("/pricing".into()),
+        after_ms: 200,
+        mode: Mode::Chat,
+        topic: "Questions about plans?".into(),
+        ..seam_broker::InvitationRule::default()
+    }];
+    let broker = Broker::start_with_clock(config, Arc::new(MemoryStore::new()), clock())
+        .await
+        .unwrap();
+    let (backend, _) = client(&broker, token(Role::Service, "backend")).await;
+    let (visitor, mut visitor_events) = client(&broker, token(Role::Customer, "vera")).await;
+    let (_biller, mut bill_events) = staff(&broker, Role::Agent, "bill", &["billing"], None).await;
+
+    let context = seam_protocol::CustomerContext {
+        issue_type: Some("billing".into()),
+        ..Default::default()
+    };
+    let invitation_id = backend
+        .invite_visitor("vera", Mode::Chat, "Your invoice", Some(context))
+        .await
+        .unwrap();
+    let invitation = wait_for(&mut visitor_events, |e| match e {
+        Event::Invitation(i) => Some(i),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (invitation.invitation_id.as_str(), invitation.topic.as_str()),
+        (invitation_id.as_str(), "Your invoice")
+    );
+    let session = visitor
+        .answer_invitation(&invitation_id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.context.issue_type.as_deref(), Some("billing"));
+    let offer = next_offer(&mut bill_events).await;
+    assert_eq!(
+        (offer.session_id, offer.queue.as_deref()),
+        (session.session_id.clone(), Some("billing"))
+    );
+    assert_eq!(
+        rejected(visitor.answer_invitation(&invitation_id, true).await),
+        ErrorCode::InvitationNotFound
+    );
+
+    let (walker, mut walker_events) = client(&broker, token(Role::Customer, "walt")).await;
+    let second = backend
+        .invite_visitor("walt", Mode::Video, "See it live", None)
+        .await
+        .unwrap();
+    let shown = wait_for(&mut walker_events, |e| match e {
+        Event::Invitation(i) => Some(i),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (shown.mode, shown.invitation_id.as_str()),
+        (Mode::Video, second.as_str())
+    );
+    walker.answer_invitation(&second, false).await.unwrap();
+    assert_eq!(
+        rejected(
+            backend
+                .invite_visitor("nobody", Mode::Chat, "x", None)
+                .await
+        ),
+        ErrorCode::VisitorNotFound
+    );
+
+    // A rule: on /pricing for 200 ms with no session open.
+    walker.page_view("/pricing/enterprise", None).await.unwrap();
+    let by_rule = wait_for(&mut walker_events, |e| match e {
+        Event::Invitation(i) => Some(i),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (by_rule.topic.as_str(), by_rule.from.sub.as_str()),
+        ("Questions about plans?", "seam-rules")
+    );
+
+    let overview = backend.overview().await.unwrap();
+    assert_eq!(
+        (
+            overview.invitations.sent,
+            overview.invitations.accepted,
+            overview.invitations.declined
+        ),
+        (3, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn routing_actions_are_refused_to_those_who_may_not_take_them() {
+    let broker = start_routing(clock()).await;
+    let (a, mut a_events) = staff(&broker, Role::Agent, "a", &[], None).await;
+    let (b, _) = staff(&broker, Role::Agent, "b", &[], None).await;
+    let (alice, _, sid) = customer(&broker, "alice", "other").await;
+    let offer = next_offer(&mut a_events).await;
+
+    assert_eq!(
+        rejected(b.accept_offer(&offer.offer_id).await),
+        ErrorCode::OfferNotFound
+    );
+    assert_eq!(
+        rejected(alice.set_status(AgentStatus::Available).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        rejected(
+            alice
+                .transfer(&sid, TransferTarget::Agent("b".into()), None)
+                .await
+        ),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        rejected(alice.whisper(&sid, "psst").await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(rejected(alice.monitor(&sid).await), ErrorCode::Forbidden);
+    assert_eq!(rejected(alice.overview().await), ErrorCode::Forbidden);
+    assert_eq!(
+        rejected(alice.invite_visitor("x", Mode::Chat, "t", None).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(rejected(a.monitor(&sid).await), ErrorCode::Forbidden);
+    a.accept_offer(&offer.offer_id).await.unwrap();
+    // b is not in the session.
+    assert_eq!(
+        rejected(
+            b.transfer(&sid, TransferTarget::Queue("general".into()), None)
+                .await
+        ),
+        ErrorCode::NotAParticipant
+    );
+    assert_eq!(
+        rejected(b.invite_agent(&sid, "a", None).await),
+        ErrorCode::NotAParticipant
+    );
+    assert_eq!(
+        rejected(b.whisper(&sid, "psst").await),
+        ErrorCode::NotAParticipant
+    );
+    assert_eq!(
+        rejected(b.handoff(&sid, None, None).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        rejected(a.invite_agent(&sid, "ghost", None).await),
+        ErrorCode::AgentNotFound
+    );
+}
+
+#[tokio::test]
+async fn an_agent_whose_last_connection_drops_goes_offline_after_the_grace_period() {
+    let broker = start_routing(clock()).await;
+    let (a, _) = staff(&broker, Role::Agent, "a", &[], None).await;
+    let (sue, _) = client(&broker, token(Role::Supervisor, "sue")).await;
+    let status = |overview: seam_protocol::Overview| {
+        overview
+            .agents
+            .iter()
+            .find(|x| x.agent.sub == "a")
+            .map(|x| x.status)
+    };
+    assert_eq!(
+        status(sue.overview().await.unwrap()),
+        Some(AgentStatus::Available)
+    );
+    a.close();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        status(sue.overview().await.unwrap()),
+        Some(AgentStatus::Available),
+        "still within grace"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        status(sue.overview().await.unwrap()),
+        Some(AgentStatus::Offline)
+    );
+}
