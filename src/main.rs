@@ -1,11 +1,12 @@
 //! The `seam` command: run the broker, or mint development tokens.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use seam_broker::{load_or_create_dev_secret, mint_hs256, Broker, Claims, Config, MemoryStore};
+use seam_broker::{
+    load_or_create_dev_secret, mint_hs256, open_store, Broker, Claims, Config, StoreKind,
+};
 use seam_protocol::{CustomerContext, Role};
 
 /// seam: a ChannelLess session broker (chat, voice and video in one session).
@@ -84,6 +85,9 @@ struct ServeArgs {
     /// the data directory and print how to mint tokens. Never in production.
     #[arg(long, env = "SEAM_DEV")]
     dev: bool,
+    /// Where sessions are kept: `sqlite` (default, `data_dir/seam.db`) or `memory`.
+    #[arg(long, env = "SEAM_STORE", value_parser = parse_store)]
+    store: Option<StoreKind>,
     /// Log filter, e.g. `info` or `seam_broker=debug`.
     #[arg(long, env = "SEAM_LOG", default_value = "info")]
     log: String,
@@ -127,6 +131,14 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .map_err(|_| format!("unknown role `{s}`: use customer, agent, supervisor, bot or service"))
 }
 
+fn parse_store(s: &str) -> Result<StoreKind, String> {
+    match s {
+        "sqlite" => Ok(StoreKind::Sqlite),
+        "memory" => Ok(StoreKind::Memory),
+        other => Err(format!("unknown store `{other}`: use sqlite or memory")),
+    }
+}
+
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -158,7 +170,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         config.auth.es256_public_key = Some(path);
     }
     config.auth.dev |= args.dev;
-    let broker = Broker::start(config.clone(), Arc::new(MemoryStore::new())).await?;
+    if let Some(kind) = args.store {
+        config.store.kind = kind;
+    }
+    let store = open_store(&config)?;
+    let broker = Broker::start(config.clone(), store).await?;
     println!("seam listening on {}", broker.ws_url());
     if broker.dev_secret().is_some() {
         let secret_file = config.data_dir.join("dev-secret");

@@ -3,14 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use common::Raw;
+use common::{mint, serve, Raw};
 use seam_protocol::{ServerFrame, Welcome};
 
-const SEAM: &str = env!("CARGO_BIN_EXE_seam");
+use common::SEAM;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("seam-cli-{name}-{}", std::process::id()));
@@ -25,38 +24,6 @@ fn run(args: &[&str]) -> std::process::Output {
         .env_remove("SEAM_AUTH_HS256_SECRET")
         .output()
         .unwrap()
-}
-
-/// Starts `seam serve` and returns it with the WebSocket URL it prints first.
-fn serve(args: &[&str], env: &[(&str, &Path)]) -> (Child, String) {
-    let mut command = Command::new(SEAM);
-    command
-        .arg("serve")
-        .args(args)
-        .args(["--log", "warn"])
-        .env_remove("SEAM_AUTH_HS256_SECRET");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    let url = banner.split_whitespace().last().unwrap().to_owned();
-    assert!(url.starts_with("ws://127.0.0.1:"), "{banner}");
-    // Keep reading stdout so the broker never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
-}
-
-/// Runs `seam token` and returns the token.
-fn mint(args: &[&str]) -> String {
-    let out = run(&[&["token"], args].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// Connects to `url` and authenticates with `token`.

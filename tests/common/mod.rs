@@ -2,7 +2,7 @@
 //! tokens, a raw WebSocket for bad input, and event waiting with timeouts.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -295,4 +295,200 @@ pub fn rejected<T: std::fmt::Debug>(result: Result<T, ClientError>) -> ErrorCode
         Err(ClientError::Rejected(frame)) => frame.code,
         other => panic!("expected a rejection, got {other:?}"),
     }
+}
+
+/// A minimal HTTP/1.1 request; returns the status and the body as JSON
+/// (`Value::Null` for an empty or non-JSON body).
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// One request a [`WebhookSink`] received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Lower-case header names and values.
+    pub headers: std::collections::HashMap<String, String>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// A webhook endpoint on 127.0.0.1 that records every request and answers
+/// 500 to the first `fail_first` of them, 200 after.
+pub struct WebhookSink {
+    /// Its URL.
+    pub url: String,
+    /// What it received, in order.
+    pub received: Arc<std::sync::Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WebhookSink {
+    /// Starts a sink on `addr` (port 0 for any).
+    pub async fn start(addr: &str, fail_first: usize) -> WebhookSink {
+        use axum::extract::State;
+        use axum::http::{HeaderMap, StatusCode};
+        type Shared = (
+            Arc<std::sync::Mutex<Vec<Received>>>,
+            Arc<std::sync::atomic::AtomicUsize>,
+            usize,
+        );
+        async fn hook(
+            State((received, calls, fail_first)): State<Shared>,
+            headers: HeaderMap,
+            body: axum::body::Bytes,
+        ) -> StatusCode {
+            let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let headers = headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        v.to_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            received.lock().unwrap().push(Received {
+                headers,
+                body: body.to_vec(),
+            });
+            if n < fail_first {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::OK
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let url = format!("http://{}/hooks/seam", listener.local_addr().unwrap());
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let state: Shared = (
+            received.clone(),
+            Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            fail_first,
+        );
+        let app = axum::Router::new()
+            .route("/hooks/seam", axum::routing::post(hook))
+            .with_state(state);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        WebhookSink {
+            url,
+            received,
+            task,
+        }
+    }
+
+    /// Waits until at least `n` requests have arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        tokio::time::timeout(WAIT * 2, async {
+            loop {
+                let got = self.received.lock().unwrap().clone();
+                if got.len() >= n {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("timed out waiting for webhooks")
+    }
+}
+
+impl Drop for WebhookSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A fresh, empty directory under the system temp dir.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("seam-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The `seam` binary under test.
+pub const SEAM: &str = env!("CARGO_BIN_EXE_seam");
+
+/// Runs `seam` with `args` to completion.
+pub fn run_seam(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(SEAM)
+        .args(args)
+        .env_remove("SEAM_AUTH_HS256_SECRET")
+        .output()
+        .unwrap()
+}
+
+/// Starts `seam serve` and returns it with the WebSocket URL it prints first.
+pub fn serve(args: &[&str], env: &[(&str, &Path)]) -> (std::process::Child, String) {
+    let mut command = std::process::Command::new(SEAM);
+    command
+        .arg("serve")
+        .args(args)
+        .args(["--log", "warn"])
+        .env_remove("SEAM_AUTH_HS256_SECRET");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let url = banner.split_whitespace().last().unwrap().to_owned();
+    assert!(url.starts_with("ws://127.0.0.1:"), "{banner}");
+    // Keep reading stdout so the broker never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+/// Runs `seam token` and returns the token.
+pub fn mint(args: &[&str]) -> String {
+    let out = run_seam(&[&["token"], args].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

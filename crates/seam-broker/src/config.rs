@@ -30,6 +30,12 @@ pub struct Config {
     /// Queues, offers and invitations. With no queue configured, routing is
     /// off and agents join sessions by id.
     pub routing: RoutingConfig,
+    /// Where sessions are kept.
+    pub store: StoreConfig,
+    /// Signed HTTP callbacks to the company's backend.
+    pub webhooks: WebhookConfig,
+    /// How long ended sessions are kept.
+    pub retention: RetentionConfig,
 }
 
 impl Default for Config {
@@ -42,6 +48,9 @@ impl Default for Config {
             heartbeat: HeartbeatConfig::default(),
             media: MediaConfig::default(),
             routing: RoutingConfig::default(),
+            store: StoreConfig::default(),
+            webhooks: WebhookConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -259,6 +268,97 @@ impl Default for IceServerConfig {
             credential: None,
             secret: None,
             ttl_secs: 3600,
+        }
+    }
+}
+
+/// Which store keeps sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// SQLite in `data_dir` (survives restarts).
+    Sqlite,
+    /// Process memory (lost when the process exits).
+    Memory,
+}
+
+/// Where sessions are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite` (default) or `memory`.
+    pub kind: StoreKind,
+    /// The database file (default `data_dir/seam.db`).
+    pub path: Option<PathBuf>,
+    /// Commit many writes in one transaction (one fsync for many events).
+    pub group_commit: bool,
+    /// fsync on every commit (survives power loss); off survives process crashes only.
+    pub full_sync: bool,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            kind: StoreKind::Sqlite,
+            path: None,
+            group_commit: true,
+            full_sync: true,
+        }
+    }
+}
+
+/// Webhook endpoints and delivery policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Endpoints that receive every webhook (`http://` URLs).
+    pub urls: Vec<String>,
+    /// Secret for the HMAC-SHA256 signature (required with `urls`).
+    pub secret: Option<String>,
+    /// How long `session.ended` waits for the customer's rating, in milliseconds.
+    pub rating_wait_ms: u64,
+    /// First retry delay, in milliseconds (doubles each attempt).
+    pub retry_initial_ms: u64,
+    /// Longest retry delay, in milliseconds.
+    pub retry_max_ms: u64,
+    /// Attempts before a delivery is given up.
+    pub max_attempts: u32,
+    /// Per-request timeout, in milliseconds.
+    pub timeout_ms: u64,
+    /// How often the outbox is checked when idle, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            urls: Vec::new(),
+            secret: None,
+            rating_wait_ms: 10 * 60 * 1000,
+            retry_initial_ms: 1_000,
+            retry_max_ms: 60 * 60 * 1000,
+            max_attempts: 20,
+            timeout_ms: 10_000,
+            poll_ms: 250,
+        }
+    }
+}
+
+/// How long ended sessions are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Delete sessions this long after they end, in milliseconds (never if unset).
+    pub ended_sessions_ms: Option<u64>,
+    /// How often to look for sessions to delete, in milliseconds.
+    pub sweep_interval_ms: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            ended_sessions_ms: None,
+            sweep_interval_ms: 60_000,
         }
     }
 }

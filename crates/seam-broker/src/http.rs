@@ -58,6 +58,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(websocket))
+        .nest("/v1", crate::admin::routes())
         .fallback(not_found)
         .with_state(state)
 }

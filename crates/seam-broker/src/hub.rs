@@ -14,6 +14,7 @@ use seam_protocol::{CustomerContext, Principal, SessionId};
 
 use crate::session::{Session, SessionError};
 use crate::store::{SessionStore, StoreError};
+use crate::webhook::WebhookPolicy;
 
 /// Live sessions and connection bookkeeping.
 pub struct Hub {
@@ -21,6 +22,7 @@ pub struct Hub {
     open_by_customer: DashMap<String, SessionId>,
     store: Arc<dyn SessionStore>,
     history_limit: usize,
+    webhooks: Arc<WebhookPolicy>,
     node: String,
     next_conn: AtomicU64,
     connections: AtomicUsize,
@@ -41,18 +43,24 @@ impl Hub {
     pub async fn restore(
         store: Arc<dyn SessionStore>,
         history_limit: usize,
+        webhooks: Arc<WebhookPolicy>,
     ) -> Result<Hub, StoreError> {
         let hub = Hub {
             sessions: DashMap::new(),
             open_by_customer: DashMap::new(),
             store,
             history_limit,
+            webhooks,
             node: random_hex(4),
             next_conn: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
         };
         for stored in hub.store.load().await? {
-            let session = Arc::new(Session::from_stored(stored, history_limit));
+            let session = Arc::new(Session::from_stored(
+                stored,
+                history_limit,
+                Arc::clone(&hub.webhooks),
+            ));
             if session.is_open().await {
                 hub.open_by_customer
                     .insert(session.customer().sub.clone(), session.id().clone());
@@ -117,6 +125,7 @@ impl Hub {
                 context.clone(),
                 command_id,
                 self.history_limit,
+                Arc::clone(&self.webhooks),
             );
             let session = Arc::new(session);
             // Hold the new session's lock until the store has it, so a second
@@ -132,7 +141,8 @@ impl Hub {
             }
             self.sessions
                 .insert(session.id().clone(), Arc::clone(&session));
-            if let Err(e) = self.store.create(&record, &first).await {
+            let outbox = self.webhooks.ops_for(&first);
+            if let Err(e) = self.store.create(&record, &first, &outbox).await {
                 self.sessions.remove(session.id());
                 self.forget_open(&session);
                 drop(guard);
@@ -146,6 +156,15 @@ impl Hub {
     /// Whether the customer `sub` has an open session.
     pub fn has_open_session(&self, sub: &str) -> bool {
         self.open_by_customer.contains_key(sub)
+    }
+
+    /// Drops sessions the store deleted (retention, erasure).
+    pub fn remove(&self, ids: &[SessionId]) {
+        for id in ids {
+            if let Some((_, session)) = self.sessions.remove(id) {
+                self.forget_open(&session);
+            }
+        }
     }
 
     /// Forgets that `session` is its customer's open session (it ended).

@@ -11,15 +11,20 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
+use crate::clock::now_millis;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::config::StoreKind;
 use crate::error::{ConfigError, StartError};
 use crate::http;
 use crate::hub::{random_hex, Hub};
 use crate::media;
 use crate::routing::{Enqueue, Router, Stage};
 use crate::shutdown::Shutdown;
+use crate::shutdown::ShutdownSignal;
 use crate::store::SessionStore;
+use crate::store::{MemoryStore, SqliteOptions, SqliteStore};
+use crate::webhook::{self, WebhookPolicy};
 
 /// How long shutdown waits for connections to close.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -62,7 +67,8 @@ impl Broker {
             None
         };
         let auth = Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
-        let hub = Arc::new(Hub::restore(store, config.limits.history_limit).await?);
+        let webhooks = Arc::new(WebhookPolicy::new(&config.webhooks));
+        let hub = Arc::new(Hub::restore(store, config.limits.history_limit, webhooks).await?);
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -86,6 +92,19 @@ impl Broker {
             router,
             shutdown: Shutdown::new(),
         });
+        tokio::spawn(webhook::deliver_forever(
+            state.hub.store_handle(),
+            state.config.webhooks.clone(),
+            state.shutdown.subscribe(),
+        ));
+        if let Some(keep) = state.config.retention.ended_sessions_ms {
+            tokio::spawn(sweep_ended_sessions(
+                Arc::clone(&state.hub),
+                keep,
+                Duration::from_millis(state.config.retention.sweep_interval_ms),
+                state.shutdown.subscribe(),
+            ));
+        }
         let router = http::router(Arc::clone(&state));
         let mut stop = state.shutdown.subscribe();
         let server = tokio::spawn(async move {
@@ -154,6 +173,53 @@ impl RunningBroker {
     }
 }
 
+/// Opens the store the config names: SQLite in `data_dir` (or
+/// `store.path`), or memory.
+pub fn open_store(config: &Config) -> Result<Arc<dyn SessionStore>, StartError> {
+    Ok(match config.store.kind {
+        StoreKind::Memory => Arc::new(MemoryStore::new()),
+        StoreKind::Sqlite => {
+            let path = config
+                .store
+                .path
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("seam.db"));
+            let options = SqliteOptions {
+                max_batch: if config.store.group_commit { 256 } else { 1 },
+                full_sync: config.store.full_sync,
+            };
+            Arc::new(SqliteStore::open(&path, options)?)
+        }
+    })
+}
+
+/// Deletes sessions that ended more than `keep_ms` ago, every `interval`.
+async fn sweep_ended_sessions(
+    hub: Arc<Hub>,
+    keep_ms: u64,
+    interval: Duration,
+    mut shutdown: ShutdownSignal,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.recv() => return,
+        }
+        match hub
+            .store()
+            .delete_ended_before(now_millis().saturating_sub(keep_ms))
+            .await
+        {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(count = ids.len(), "deleted ended sessions past retention");
+                hub.remove(&ids);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+    }
+}
+
 /// After a restart, sessions that were waiting for an agent wait again.
 async fn requeue_waiting(router: &Arc<Router>, hub: &Hub) {
     if !router.enabled() {
@@ -211,6 +277,20 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
                 "media.ice_servers ttl_secs must be at least 2".into(),
             ));
         }
+    }
+    let hooks = &config.webhooks;
+    if !hooks.urls.is_empty() && hooks.secret.as_deref().is_none_or(str::is_empty) {
+        return Err(ConfigError::Limit(
+            "webhooks.urls needs webhooks.secret to sign deliveries".into(),
+        ));
+    }
+    if let Some(url) = hooks.urls.iter().find(|u| !u.starts_with("http://")) {
+        return Err(ConfigError::Limit(format!("webhook URL `{url}` must start with http:// (terminate TLS in a local proxy for https endpoints)")));
+    }
+    if hooks.max_attempts == 0 || hooks.retry_initial_ms == 0 || hooks.poll_ms == 0 {
+        return Err(ConfigError::Limit(
+            "webhooks.max_attempts, retry_initial_ms and poll_ms must be positive".into(),
+        ));
     }
     let queues = &config.routing.queues;
     for (i, queue) in queues.iter().enumerate() {

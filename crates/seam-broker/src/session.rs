@@ -20,6 +20,8 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::clock::now_millis;
 use crate::outbox::{Outbound, Outbox};
 use crate::store::{SessionRecord, SessionStore, StoreError, StoredSession};
+use crate::webhook::WebhookPolicy;
+use std::sync::Arc;
 
 /// Why a session refused a command.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,12 @@ pub enum SessionError {
     /// Nobody to deliver a signal to.
     #[error("the target is not a connected participant of this session")]
     TargetNotFound,
+    /// Rating an open session.
+    #[error("only an ended session can be rated")]
+    NotEnded,
+    /// Rating twice.
+    #[error("this session was already rated")]
+    AlreadyRated,
     /// The store refused the event.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -139,6 +147,8 @@ pub(crate) struct Inner {
     mode_request: Option<ModeRequest>,
     /// The queue the session waits in or last came through.
     queue: Option<String>,
+    /// Whether the customer rated the session.
+    rated: bool,
     /// Counts calls: incremented each time the session goes from chat into
     /// voice or video, so timers of an earlier call can tell it is over.
     call: u64,
@@ -153,6 +163,7 @@ pub struct Session {
     context: CustomerContext,
     created_at: u64,
     history_limit: usize,
+    webhooks: Arc<WebhookPolicy>,
     inner: Mutex<Inner>,
 }
 
@@ -166,6 +177,7 @@ impl Session {
         context: CustomerContext,
         client_id: &str,
         history_limit: usize,
+        webhooks: Arc<WebhookPolicy>,
     ) -> (Session, SessionRecord, SessionEvent) {
         let created_at = now_millis();
         let record = SessionRecord {
@@ -191,12 +203,17 @@ impl Session {
                 events: vec![first.clone()],
             },
             history_limit,
+            webhooks,
         );
         (session, record, first)
     }
 
     /// Rebuilds a session from what a store returned.
-    pub fn from_stored(stored: StoredSession, history_limit: usize) -> Session {
+    pub fn from_stored(
+        stored: StoredSession,
+        history_limit: usize,
+        webhooks: Arc<WebhookPolicy>,
+    ) -> Session {
         let record = stored.record;
         let mut inner = Inner {
             state: SessionState::Open,
@@ -209,6 +226,7 @@ impl Session {
             screen_share: false,
             mode_request: None,
             queue: None,
+            rated: false,
             call: 0,
         };
         for event in stored.events {
@@ -221,6 +239,7 @@ impl Session {
             context: record.context,
             created_at: record.created_at,
             history_limit: history_limit.max(1),
+            webhooks,
             inner: Mutex::new(inner),
         }
     }
@@ -692,6 +711,62 @@ impl Session {
         })
     }
 
+    /// The customer rates the ended session, once.
+    pub async fn rate(
+        &self,
+        actor: &Principal,
+        command_id: &str,
+        score: u8,
+        comment: Option<String>,
+        store: &dyn SessionStore,
+    ) -> Result<Posted, SessionError> {
+        if actor.sub != self.customer.sub {
+            return Err(SessionError::NotYourSession);
+        }
+        let mut inner = self.inner.lock().await;
+        if let Some(&seq) = inner
+            .applied
+            .get(&(actor.sub.clone(), command_id.to_owned()))
+        {
+            return Ok(Posted {
+                seq,
+                duplicate: true,
+                call_started: false,
+            });
+        }
+        if inner.state == SessionState::Open {
+            return Err(SessionError::NotEnded);
+        }
+        if inner.rated {
+            return Err(SessionError::AlreadyRated);
+        }
+        let body = EventBody::Rated { score, comment };
+        let seq = self
+            .append(&mut inner, actor, Some(command_id), body, store)
+            .await?;
+        Ok(Posted {
+            seq,
+            duplicate: false,
+            call_started: false,
+        })
+    }
+
+    /// Ends the session on behalf of the broker's owner (admin API, erasure),
+    /// who need not be a participant.
+    pub async fn force_end(
+        &self,
+        actor: &Principal,
+        reason: Option<String>,
+        store: &dyn SessionStore,
+    ) -> Result<u64, SessionError> {
+        let mut inner = self.inner.lock().await;
+        if inner.state == SessionState::Ended {
+            return Err(SessionError::Ended);
+        }
+        let body = EventBody::SessionEnded { reason };
+        self.append(&mut inner, actor, None, body, store).await
+    }
+
     /// Stores an event the broker itself records (routing), if the session
     /// is still open. Returns its seq, or `None` for an ended session.
     pub async fn record(
@@ -818,7 +893,7 @@ impl Session {
             client_id: command_id.map(str::to_owned),
             body,
         };
-        store.append(&event).await?;
+        store.append(&event, &self.webhooks.ops_for(&event)).await?;
         let seq = event.seq;
         let staff_only = event.body.is_staff_only();
         let frame = inner.apply(event, self.history_limit);
@@ -923,6 +998,7 @@ impl Inner {
             EventBody::Transferred {
                 to: TransferTarget::Queue(queue),
             } => self.queue = Some(queue.clone()),
+            EventBody::Rated { .. } => self.rated = true,
             EventBody::SessionOpened { .. }
             | EventBody::Message { .. }
             | EventBody::Assigned { .. }

@@ -420,6 +420,22 @@ impl Client {
         Ok(ack.session.map(|s| *s))
     }
 
+    /// Customers: rates an ended session, 1 to 5, once.
+    pub async fn rate_session(
+        &self,
+        session_id: &str,
+        score: u8,
+        comment: Option<&str>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::RateSession {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            score,
+            comment: comment.map(str::to_owned),
+        })
+        .await
+    }
+
     /// Replaces the connection's token; returns the new expiry.
     pub async fn refresh_token(&self, token: &str) -> Result<u64, ClientError> {
         let ack = self

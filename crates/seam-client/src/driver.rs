@@ -458,6 +458,9 @@ impl Driver {
                 estimated_wait_ms,
             }),
             ServerFrame::Invitation(invitation) => self.emit(Event::Invitation(invitation)),
+            ServerFrame::RatingRequested { session_id } => {
+                self.emit(Event::RatingRequested { session_id })
+            }
             ServerFrame::TokenExpiring { expires_at } => {
                 self.emit(Event::TokenExpiring { expires_at });
                 if let TokenSource::Provider(provider) = &self.config.token {

@@ -69,6 +69,11 @@ pub enum Event {
     },
     /// Visitors: an invitation to a session.
     Invitation(Invitation),
+    /// Customers: the session ended; please rate it (`rate_session`).
+    RatingRequested {
+        /// The session.
+        session_id: SessionId,
+    },
     /// After a reconnect, a session was re-attached; missed events follow.
     Resumed {
         /// The session.

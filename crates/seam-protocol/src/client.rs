@@ -290,6 +290,18 @@ pub enum ClientFrame {
         /// Accept or decline.
         accept: bool,
     },
+    /// Customers: rate an ended session (once), 1 to 5, with an optional comment.
+    RateSession {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// 1 (bad) to 5 (great).
+        score: u8,
+        /// Free text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// Replace the connection's token before it expires.
     RefreshToken {
         /// Command id.
@@ -339,6 +351,7 @@ impl ClientFrame {
         "page_view",
         "invite_visitor",
         "answer_invitation",
+        "rate_session",
         "refresh_token",
     ];
 
@@ -417,6 +430,7 @@ impl ClientFrame {
             | ClientFrame::PageView { id, .. }
             | ClientFrame::InviteVisitor { id, .. }
             | ClientFrame::AnswerInvitation { id, .. }
+            | ClientFrame::RateSession { id, .. }
             | ClientFrame::RefreshToken { id, .. } => Some(id),
         }
     }

@@ -61,6 +61,10 @@ pub enum ErrorCode {
     InvitationNotFound,
     /// No such visitor connected.
     VisitorNotFound,
+    /// Only an ended session can be rated.
+    SessionNotEnded,
+    /// The session was already rated.
+    AlreadyRated,
     /// The broker failed; the command had no effect and may be retried.
     Internal,
 }
@@ -94,6 +98,8 @@ impl ErrorCode {
         ErrorCode::AgentNotFound,
         ErrorCode::InvitationNotFound,
         ErrorCode::VisitorNotFound,
+        ErrorCode::SessionNotEnded,
+        ErrorCode::AlreadyRated,
         ErrorCode::Internal,
     ];
 
@@ -126,6 +132,8 @@ impl ErrorCode {
             ErrorCode::AgentNotFound => "agent_not_found",
             ErrorCode::InvitationNotFound => "invitation_not_found",
             ErrorCode::VisitorNotFound => "visitor_not_found",
+            ErrorCode::SessionNotEnded => "session_not_ended",
+            ErrorCode::AlreadyRated => "already_rated",
             ErrorCode::Internal => "internal",
         }
     }

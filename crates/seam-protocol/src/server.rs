@@ -75,6 +75,11 @@ pub enum ServerFrame {
     },
     /// An invitation for this visitor.
     Invitation(Invitation),
+    /// The session ended: the customer is asked to rate it (`rate_session`).
+    RatingRequested {
+        /// The session.
+        session_id: SessionId,
+    },
     /// The connection's token expires soon: send `refresh_token` before
     /// `expires_at` or the broker closes with `token_expired`.
     TokenExpiring {

@@ -182,6 +182,14 @@ pub enum EventBody {
         /// The text.
         text: String,
     },
+    /// The customer rated the ended session.
+    Rated {
+        /// 1 (bad) to 5 (great).
+        score: u8,
+        /// What they said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// The session ended; nothing more can be posted.
     SessionEnded {
         /// Why, if the ender said.
@@ -241,6 +249,7 @@ impl std::fmt::Display for SessionEvent {
             EventBody::QueueAbandoned { queue, .. } => write!(f, "left the {queue} queue"),
             EventBody::Whisper { text } => write!(f, "{who} (whisper): {text}"),
             EventBody::Note { text } => write!(f, "{who} (note): {text}"),
+            EventBody::Rated { score, .. } => write!(f, "{who} rated the session {score}/5"),
             EventBody::SessionEnded { reason } => match reason {
                 Some(reason) => write!(f, "{who} ended the session: {reason}"),
                 None => write!(f, "{who} ended the session"),

@@ -86,6 +86,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "offer_revoked",
         "queue_status",
         "invitation",
+        "rating_requested",
         "token_expiring",
     ];
     let all_event_kinds = [
@@ -105,6 +106,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "queue_abandoned",
         "whisper",
         "note",
+        "rated",
         "session_ended",
     ];
     assert_eq!(client_types, set(ClientFrame::TYPES));

@@ -68,6 +68,8 @@ impl From<SessionError> for CommandError {
             SessionError::ConsentRequired => ErrorCode::ConsentRequired,
             SessionError::NotInCall => ErrorCode::NotInCall,
             SessionError::TargetNotFound => ErrorCode::TargetNotFound,
+            SessionError::NotEnded => ErrorCode::SessionNotEnded,
+            SessionError::AlreadyRated => ErrorCode::AlreadyRated,
             SessionError::Store(err) => {
                 tracing::error!(error = %err, "store refused an event");
                 ErrorCode::Internal
@@ -214,16 +216,37 @@ pub async fn execute(mut ctx: CommandContext<'_>, frame: ClientFrame) -> Result<
             )?;
             let session = find(ctx.hub, &session_id)?;
             if session.may_end(&actor).await.is_ok() {
-                if let Some((queue, waited_ms)) = ctx.router.session_ended(&session_id) {
-                    let body = EventBody::QueueAbandoned { queue, waited_ms };
-                    session.record(&actor, body, ctx.hub.store()).await?;
-                }
+                leave_routing(ctx.hub, ctx.router, &session, &actor).await?;
             }
             let posted = session
                 .end(&actor, &id, reason, ctx.hub.store())
                 .await
                 .map_err(in_session(&session_id))?;
-            ctx.hub.forget_open(&session);
+            if !posted.duplicate {
+                ended(ctx.hub, &session).await;
+            }
+            ack_posted(ctx.outbox, id, session_id, posted);
+            Ok(())
+        }
+        ClientFrame::RateSession {
+            id,
+            session_id,
+            score,
+            comment,
+        } => {
+            require_role(actor.role, &[Role::Customer], "rate sessions")?;
+            if !(1..=5).contains(&score) {
+                return Err(CommandError::new(
+                    ErrorCode::InvalidMessage,
+                    format!("score must be 1 to 5, not {score}"),
+                )
+                .in_session(&session_id));
+            }
+            let session = find(ctx.hub, &session_id)?;
+            let posted = session
+                .rate(&actor, &id, score, comment, ctx.hub.store())
+                .await
+                .map_err(in_session(&session_id))?;
             ack_posted(ctx.outbox, id, session_id, posted);
             Ok(())
         }
@@ -445,6 +468,31 @@ pub async fn execute(mut ctx: CommandContext<'_>, frame: ClientFrame) -> Result<
             Ok(())
         }
     }
+}
+
+/// Takes a session that is about to end out of routing; if it was still
+/// waiting, records that the customer abandoned the queue.
+pub(crate) async fn leave_routing(
+    hub: &Hub,
+    router: &Arc<Router>,
+    session: &Session,
+    actor: &seam_protocol::Principal,
+) -> Result<(), CommandError> {
+    if let Some((queue, waited_ms)) = router.session_ended(session.id()) {
+        let body = EventBody::QueueAbandoned { queue, waited_ms };
+        session.record(actor, body, hub.store()).await?;
+    }
+    Ok(())
+}
+
+/// A session just ended: it is no longer its customer's open session, and
+/// the customer is asked for a rating.
+pub(crate) async fn ended(hub: &Hub, session: &Session) {
+    hub.forget_open(session);
+    let request = ServerFrame::RatingRequested {
+        session_id: session.id().clone(),
+    };
+    session.push_to_customer(&request).await;
 }
 
 /// A connection that attaches to a session during a call gets ICE servers

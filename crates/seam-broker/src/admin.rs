@@ -1,0 +1,264 @@
+//! The admin HTTP API for the company's backend (JWT with role `service`):
+//! list sessions, fetch a transcript, end a session, erase a customer.
+//!
+//! Every error is a status with a JSON body `{"error": {"code", "message"}}`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use seam_protocol::{EventBody, Principal, Role, SessionState};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::command::{ended, leave_routing};
+use crate::http::ApiError;
+use crate::server::AppState;
+use crate::store::{SessionFilter, SessionSummary, StoreError};
+
+/// The largest page of a listing.
+const MAX_LIMIT: usize = 1000;
+
+/// The admin routes, mounted under `/v1`.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/sessions", get(list_sessions))
+        .route("/sessions/{id}", get(get_session))
+        .route("/sessions/{id}/end", post(end_session))
+        .route("/customers/{sub}", delete(erase_customer))
+}
+
+/// A request authenticated with a `service` token.
+pub(crate) struct Service(Principal);
+
+impl FromRequestParts<Arc<AppState>> for Service {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send Authorization: Bearer <service token>",
+            )
+        })?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "Authorization must be `Bearer <jwt>`",
+                )
+            })?;
+        let identity = state.auth.verify(token.trim())?;
+        if identity.principal.role != Role::Service {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "role `{}` may not use the admin API; use a service token",
+                    identity.principal.role
+                ),
+            ));
+        }
+        Ok(Service(identity.principal))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        tracing::error!(error = %e, "store failed in the admin API");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the store failed; retry later",
+        )
+    }
+}
+
+fn bad(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+fn number(params: &HashMap<String, String>, key: &str) -> Result<Option<u64>, ApiError> {
+    params
+        .get(key)
+        .map(|v| v.parse::<u64>().map_err(|_| bad(format!("`{key}` must be a non-negative integer (Unix milliseconds for times), not `{v}`"))))
+        .transpose()
+}
+
+/// `GET /v1/sessions?state=&queue=&agent=&customer=&since=&until=&limit=`
+async fn list_sessions(
+    _service: Service,
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    const KNOWN: &[&str] = &[
+        "state", "queue", "agent", "customer", "since", "until", "limit",
+    ];
+    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(bad(format!(
+            "unknown parameter `{unknown}`; known: {}",
+            KNOWN.join(", ")
+        )));
+    }
+    let state_filter = match params.get("state").map(String::as_str) {
+        None => None,
+        Some("open") => Some(SessionState::Open),
+        Some("ended") => Some(SessionState::Ended),
+        Some(other) => {
+            return Err(bad(format!(
+                "`state` must be `open` or `ended`, not `{other}`"
+            )))
+        }
+    };
+    let limit = number(&params, "limit")?.unwrap_or(100) as usize;
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad(format!("`limit` must be 1 to {MAX_LIMIT}")));
+    }
+    let filter = SessionFilter {
+        state: state_filter,
+        queue: params.get("queue").cloned(),
+        agent: params.get("agent").cloned(),
+        customer: params.get("customer").cloned(),
+        since: number(&params, "since")?,
+        until: number(&params, "until")?,
+        limit,
+    };
+    let sessions: Vec<SessionSummary> = state.hub.store().list(&filter).await?;
+    Ok(Json(json!({ "sessions": sessions })))
+}
+
+#[derive(Debug, Deserialize)]
+struct TranscriptQuery {
+    #[serde(default)]
+    whispers: bool,
+}
+
+/// `GET /v1/sessions/{id}?whispers=true`: the session and its transcript.
+async fn get_session(
+    _service: Service,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    query: Result<Query<TranscriptQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| bad(e.body_text()))?;
+    let stored = state
+        .hub
+        .store()
+        .get(&id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let mut summary = SessionSummary::opened(&stored.record);
+    for event in &stored.events {
+        summary.apply(event);
+    }
+    let events: Vec<_> = stored
+        .events
+        .into_iter()
+        .filter(|e| query.whispers || !matches!(e.body, EventBody::Whisper { .. }))
+        .collect();
+    Ok(Json(json!({ "session": summary, "events": events })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndRequest {
+    reason: Option<String>,
+}
+
+/// `POST /v1/sessions/{id}/end` with an optional `{"reason": "..."}`.
+async fn end_session(
+    Service(service): Service,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let reason = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<EndRequest>(&body)
+            .map_err(|e| {
+                bad(format!(
+                    "body must be {{\"reason\": \"...\"}} or empty: {e}"
+                ))
+            })?
+            .reason
+    };
+    let session = state.hub.session(&id).ok_or_else(|| not_found(&id))?;
+    if !session.is_open().await {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "session_ended",
+            "the session has already ended",
+        ));
+    }
+    leave_routing(&state.hub, &state.router, &session, &service)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.message))?;
+    let seq = match session.force_end(&service, reason, state.hub.store()).await {
+        Ok(seq) => seq,
+        Err(crate::session::SessionError::Ended) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "session_ended",
+                "the session has already ended",
+            ))
+        }
+        Err(e) => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                e.to_string(),
+            ))
+        }
+    };
+    ended(&state.hub, &session).await;
+    Ok(Json(json!({ "session_id": id, "seq": seq })))
+}
+
+/// `DELETE /v1/customers/{sub}`: ends the customer's open sessions, then
+/// deletes every session, event and pending webhook about them.
+async fn erase_customer(
+    Service(service): Service,
+    State(state): State<Arc<AppState>>,
+    Path(sub): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    for session in state.hub.sessions() {
+        if session.customer().sub == sub && session.is_open().await {
+            let _ = leave_routing(&state.hub, &state.router, &session, &service).await;
+            if session
+                .force_end(
+                    &service,
+                    Some("customer data erased".into()),
+                    state.hub.store(),
+                )
+                .await
+                .is_ok()
+            {
+                ended(&state.hub, &session).await;
+            }
+        }
+    }
+    let erased = state.hub.store().erase_customer(&sub).await?;
+    state.hub.remove(&erased);
+    Ok(Json(json!({ "customer": sub, "erased_sessions": erased })))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "session_not_found",
+        format!("no session with id `{id}`"),
+    )
+}

@@ -1,0 +1,232 @@
+//! The in-process store: everything in memory, for tests, embedding, and
+//! brokers that need no durability across process restarts.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use seam_protocol::{SessionEvent, SessionId, SessionState};
+
+use super::{
+    check_order, BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore,
+    SessionSummary, StoreError, StoredSession,
+};
+
+#[derive(Debug, Default)]
+struct Inner {
+    sessions: HashMap<SessionId, (StoredSession, SessionSummary)>,
+    outbox: Vec<(Delivery, u64)>,
+    next_delivery: u64,
+}
+
+impl Inner {
+    fn apply_outbox(&mut self, event: &SessionEvent, ops: &[OutboxOp]) {
+        for op in ops {
+            match op {
+                OutboxOp::Enqueue { url, kind, due_at } => {
+                    self.next_delivery += 1;
+                    let delivery = Delivery {
+                        id: self.next_delivery,
+                        session_id: event.session_id.clone(),
+                        seq: event.seq,
+                        url: url.clone(),
+                        kind: *kind,
+                        attempts: 0,
+                    };
+                    self.outbox.push((delivery, *due_at));
+                }
+                OutboxOp::Hasten { kind, now } => {
+                    for (d, due) in &mut self.outbox {
+                        if d.session_id == event.session_id && d.kind == *kind && *due > *now {
+                            *due = *now;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A store that keeps everything in this process's memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        // Every update is a few inserts or pushes with no await inside, so a
+        // panic cannot leave the maps half-updated: poisoning is ignored.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn ready<T: Send + 'static>(value: T) -> BoxFuture<'static, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl SessionStore for MemoryStore {
+    fn create<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        first: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut inner = self.inner();
+        let result = check_order(first, 0).map(|()| {
+            let mut summary = SessionSummary::opened(record);
+            summary.apply(first);
+            let stored = StoredSession {
+                record: record.clone(),
+                events: vec![first.clone()],
+            };
+            inner
+                .sessions
+                .insert(record.session_id.clone(), (stored, summary));
+            inner.apply_outbox(first, outbox);
+        });
+        ready(result)
+    }
+
+    fn append<'a>(
+        &'a self,
+        event: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut inner = self.inner();
+        let result = match inner.sessions.get_mut(&event.session_id) {
+            None => Err(StoreError::UnknownSession(event.session_id.clone())),
+            Some((stored, summary)) => check_order(event, summary.last_seq).map(|()| {
+                stored.events.push(event.clone());
+                summary.apply(event);
+            }),
+        };
+        if result.is_ok() {
+            inner.apply_outbox(event, outbox);
+        }
+        ready(result)
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
+        let all = self
+            .inner()
+            .sessions
+            .values()
+            .map(|(s, _)| s.clone())
+            .collect();
+        ready(Ok(all))
+    }
+
+    fn get<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
+        let found = self
+            .inner()
+            .sessions
+            .get(session_id)
+            .map(|(s, _)| s.clone());
+        ready(Ok(found))
+    }
+
+    fn list<'a>(
+        &'a self,
+        filter: &'a SessionFilter,
+    ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
+        let mut found: Vec<SessionSummary> = self
+            .inner()
+            .sessions
+            .values()
+            .map(|(_, summary)| summary)
+            .filter(|s| filter.matches(s))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (b.created_at, &b.session_id).cmp(&(a.created_at, &a.session_id)));
+        found.truncate(filter.limit);
+        ready(Ok(found))
+    }
+
+    fn delete_ended_before(
+        &self,
+        cutoff: u64,
+    ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        let mut inner = self.inner();
+        let doomed: Vec<SessionId> = inner
+            .sessions
+            .values()
+            .filter(|(_, s)| {
+                s.state == SessionState::Ended && s.ended_at.is_some_and(|t| t < cutoff)
+            })
+            .map(|(_, s)| s.session_id.clone())
+            .collect();
+        for id in &doomed {
+            inner.sessions.remove(id);
+        }
+        inner
+            .outbox
+            .retain(|(d, _)| !doomed.contains(&d.session_id));
+        ready(Ok(doomed))
+    }
+
+    fn erase_customer<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        let mut inner = self.inner();
+        let doomed: Vec<SessionId> = inner
+            .sessions
+            .values()
+            .filter(|(_, s)| s.customer.sub == sub)
+            .map(|(_, s)| s.session_id.clone())
+            .collect();
+        for id in &doomed {
+            inner.sessions.remove(id);
+        }
+        inner
+            .outbox
+            .retain(|(d, _)| !doomed.contains(&d.session_id));
+        ready(Ok(doomed))
+    }
+
+    fn due_deliveries(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
+        let inner = self.inner();
+        let mut due: Vec<&(Delivery, u64)> =
+            inner.outbox.iter().filter(|(_, at)| *at <= now).collect();
+        due.sort_by_key(|(d, at)| (*at, d.id));
+        ready(Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|(d, _)| d.clone())
+            .collect()))
+    }
+
+    fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>> {
+        ready(Ok(self.inner().outbox.iter().map(|(_, at)| *at).min()))
+    }
+
+    fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner().outbox.retain(|(d, _)| d.id != id);
+        ready(Ok(()))
+    }
+
+    fn delivery_retry(
+        &self,
+        id: u64,
+        due_at: u64,
+        attempts: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        if let Some((d, at)) = self.inner().outbox.iter_mut().find(|(d, _)| d.id == id) {
+            d.attempts = attempts;
+            *at = due_at;
+        }
+        ready(Ok(()))
+    }
+}

@@ -1,0 +1,357 @@
+//! Where sessions, their event logs and the webhook outbox are recorded.
+//!
+//! The broker keeps live state (subscribers, a window of recent events) in
+//! memory and writes every stored event through a [`SessionStore`] before it
+//! acknowledges the command. On start it rebuilds its sessions from
+//! [`SessionStore::load`]. Two implementations share one behaviour (checked
+//! by one conformance suite): [`MemoryStore`] keeps everything in the
+//! process, so a broker restarted on the same store keeps its sessions;
+//! [`SqliteStore`] keeps it in an embedded SQLite database that survives
+//! the process.
+//!
+//! Webhook deliveries are written in the same write as the event that
+//! causes them ([`OutboxOp`]), so an acknowledged event never loses its
+//! webhook, even across a crash.
+
+mod memory;
+mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use seam_protocol::{
+    CustomerContext, EventBody, Principal, Role, SessionEvent, SessionId, SessionState,
+    TransferTarget,
+};
+use serde::{Deserialize, Serialize};
+
+pub use memory::MemoryStore;
+pub use sqlite::{SqliteOptions, SqliteStore};
+
+/// A boxed future, so the trait stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a store knows about a session apart from its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// The session's id.
+    pub session_id: SessionId,
+    /// The epoch of its log.
+    pub epoch: String,
+    /// Its customer.
+    pub customer: Principal,
+    /// The context it was opened with.
+    pub context: CustomerContext,
+    /// Creation time, Unix milliseconds.
+    pub created_at: u64,
+}
+
+/// A session as loaded back from a store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSession {
+    /// The record.
+    pub record: SessionRecord,
+    /// Its events in `seq` order.
+    pub events: Vec<SessionEvent>,
+}
+
+/// A customer's rating of a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    /// 1 to 5.
+    pub score: u8,
+    /// What they said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// One line of a session listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its customer.
+    pub customer: Principal,
+    /// What they came for.
+    pub context: CustomerContext,
+    /// Open or ended.
+    pub state: SessionState,
+    /// Created, Unix milliseconds.
+    pub created_at: u64,
+    /// Ended, Unix milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<u64>,
+    /// The queue it waited in or came through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// Every agent (or bot, supervisor) who took part, by `sub`.
+    pub agents: Vec<String>,
+    /// The last event's seq.
+    pub last_seq: u64,
+    /// The customer's rating, once given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+}
+
+impl SessionSummary {
+    /// A summary of a session that has only been opened.
+    pub fn opened(record: &SessionRecord) -> SessionSummary {
+        SessionSummary {
+            session_id: record.session_id.clone(),
+            customer: record.customer.clone(),
+            context: record.context.clone(),
+            state: SessionState::Open,
+            created_at: record.created_at,
+            ended_at: None,
+            queue: None,
+            agents: Vec::new(),
+            last_seq: 0,
+            rating: None,
+        }
+    }
+
+    /// Folds one event into the summary. Both stores use this, so their
+    /// listings agree.
+    pub fn apply(&mut self, event: &SessionEvent) {
+        self.last_seq = event.seq;
+        match &event.body {
+            EventBody::SessionEnded { .. } => {
+                self.state = SessionState::Ended;
+                self.ended_at = Some(event.at);
+            }
+            EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
+                self.queue = Some(queue.clone());
+            }
+            EventBody::Transferred {
+                to: TransferTarget::Queue(queue),
+            } => self.queue = Some(queue.clone()),
+            EventBody::ParticipantJoined { participant }
+                if participant.role != Role::Customer
+                    && !self.agents.contains(&participant.sub) =>
+            {
+                self.agents.push(participant.sub.clone());
+            }
+            EventBody::Rated { score, comment } => {
+                self.rating = Some(Rating {
+                    score: *score,
+                    comment: comment.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Which sessions a listing returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Only open or only ended sessions.
+    pub state: Option<SessionState>,
+    /// Only sessions of this queue.
+    pub queue: Option<String>,
+    /// Only sessions this agent took part in.
+    pub agent: Option<String>,
+    /// Only sessions of this customer.
+    pub customer: Option<String>,
+    /// Created at or after, Unix milliseconds.
+    pub since: Option<u64>,
+    /// Created before, Unix milliseconds.
+    pub until: Option<u64>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+impl SessionFilter {
+    /// Whether a summary passes the filter.
+    pub fn matches(&self, s: &SessionSummary) -> bool {
+        self.state.is_none_or(|state| s.state == state)
+            && self
+                .queue
+                .as_ref()
+                .is_none_or(|q| s.queue.as_ref() == Some(q))
+            && self.agent.as_ref().is_none_or(|a| s.agents.contains(a))
+            && self.customer.as_ref().is_none_or(|c| &s.customer.sub == c)
+            && self.since.is_none_or(|t| s.created_at >= t)
+            && self.until.is_none_or(|t| s.created_at < t)
+    }
+}
+
+/// The webhook events seam emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum WebhookKind {
+    /// A customer opened a session.
+    #[serde(rename = "session.started")]
+    SessionStarted,
+    /// An agent was assigned by routing.
+    #[serde(rename = "session.assigned")]
+    SessionAssigned,
+    /// The mode changed.
+    #[serde(rename = "session.mode_changed")]
+    SessionModeChanged,
+    /// The session ended (carries the transcript and the rating).
+    #[serde(rename = "session.ended")]
+    SessionEnded,
+}
+
+impl WebhookKind {
+    /// The name on the wire, e.g. `session.ended`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookKind::SessionStarted => "session.started",
+            WebhookKind::SessionAssigned => "session.assigned",
+            WebhookKind::SessionModeChanged => "session.mode_changed",
+            WebhookKind::SessionEnded => "session.ended",
+        }
+    }
+
+    /// The kind for a stored name.
+    pub fn parse(name: &str) -> Option<WebhookKind> {
+        [
+            WebhookKind::SessionStarted,
+            WebhookKind::SessionAssigned,
+            WebhookKind::SessionModeChanged,
+            WebhookKind::SessionEnded,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// A change to the webhook outbox, written together with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxOp {
+    /// Deliver `kind` for this event to `url`, not before `due_at`.
+    Enqueue {
+        /// The endpoint.
+        url: String,
+        /// The webhook.
+        kind: WebhookKind,
+        /// Unix milliseconds.
+        due_at: u64,
+    },
+    /// Deliver this session's pending `kind` deliveries now (the rating
+    /// arrived, so `session.ended` need not wait any longer).
+    Hasten {
+        /// The webhook.
+        kind: WebhookKind,
+        /// Unix milliseconds.
+        now: u64,
+    },
+}
+
+/// A webhook delivery waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The outbox row.
+    pub id: u64,
+    /// The session.
+    pub session_id: SessionId,
+    /// The event that caused it.
+    pub seq: u64,
+    /// The endpoint.
+    pub url: String,
+    /// The webhook.
+    pub kind: WebhookKind,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// A store operation failed; the command it served was not acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The event's session is unknown to the store.
+    #[error("session {0} is not in the store")]
+    UnknownSession(SessionId),
+    /// An event arrived out of order (its `seq` is not the next one).
+    #[error("event {seq} of session {session_id} is out of order (expected {expected})")]
+    OutOfOrder {
+        /// The session.
+        session_id: SessionId,
+        /// The event's seq.
+        seq: u64,
+        /// The seq the store expected.
+        expected: u64,
+    },
+    /// The backend failed.
+    #[error("store backend failed: {0}")]
+    Backend(String),
+}
+
+/// Records sessions, events and webhook deliveries. An implementation makes
+/// a write durable (by its own standard) before the write resolves.
+pub trait SessionStore: Send + Sync + 'static {
+    /// Records a new session with its first event.
+    fn create<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        first: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Appends the next event of a session.
+    fn append<'a>(
+        &'a self,
+        event: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Loads every session with its events.
+    fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>>;
+
+    /// One session with all its events.
+    fn get<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>>;
+
+    /// Sessions matching a filter, newest first.
+    fn list<'a>(
+        &'a self,
+        filter: &'a SessionFilter,
+    ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>>;
+
+    /// Deletes sessions that ended before `cutoff` (Unix ms); returns their ids.
+    fn delete_ended_before(&self, cutoff: u64)
+        -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>>;
+
+    /// Deletes everything about one customer; returns the sessions deleted.
+    fn erase_customer<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>>;
+
+    /// Deliveries due at `now`, oldest first.
+    fn due_deliveries(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>>;
+
+    /// The soonest `due_at` of any pending delivery.
+    fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>>;
+
+    /// A delivery succeeded (or was given up): remove it.
+    fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// A delivery failed: try again at `due_at`.
+    fn delivery_retry(
+        &self,
+        id: u64,
+        due_at: u64,
+        attempts: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// Checks that `event` is the next one after `last_seq`.
+fn check_order(event: &SessionEvent, last_seq: u64) -> Result<(), StoreError> {
+    let expected = last_seq + 1;
+    if event.seq == expected {
+        Ok(())
+    } else {
+        Err(StoreError::OutOfOrder {
+            session_id: event.session_id.clone(),
+            seq: event.seq,
+            expected,
+        })
+    }
+}

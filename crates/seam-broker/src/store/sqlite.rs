@@ -1,0 +1,682 @@
+//! The embedded SQLite store (the default for `seam serve`).
+//!
+//! One writer thread owns the write connection. Writes queue up on a
+//! channel; the writer takes everything queued (up to a batch limit), applies
+//! each item in its own savepoint inside one transaction, commits once, and
+//! only then answers every item: group commit, so many acknowledged events
+//! share one fsync. Reads use a second connection (WAL lets them run beside
+//! the writer). The schema is versioned with `PRAGMA user_version`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
+use tokio::sync::oneshot;
+
+use super::{
+    check_order, BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore,
+    SessionSummary, StoreError, StoredSession, WebhookKind,
+};
+
+/// Schema migrations, applied in order; `user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sessions (
+    session_id   TEXT PRIMARY KEY,
+    epoch        TEXT NOT NULL,
+    customer_sub TEXT NOT NULL,
+    customer     TEXT NOT NULL,
+    context      TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    state        TEXT NOT NULL,
+    ended_at     INTEGER,
+    queue        TEXT,
+    summary      TEXT NOT NULL
+);
+CREATE INDEX sessions_by_created ON sessions (created_at);
+CREATE INDEX sessions_by_customer ON sessions (customer_sub);
+CREATE INDEX sessions_by_end ON sessions (state, ended_at);
+CREATE TABLE session_agents (
+    session_id TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    PRIMARY KEY (session_id, agent)
+) WITHOUT ROWID;
+CREATE TABLE events (
+    session_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    event      TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    url        TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    due_at     INTEGER NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_by_due ON outbox (due_at);
+CREATE INDEX outbox_by_session ON outbox (session_id);
+"#];
+
+/// How the SQLite store trades durability and throughput.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Most writes committed together (1 turns group commit off).
+    pub max_batch: usize,
+    /// `synchronous=FULL` (survives power loss) rather than `NORMAL`
+    /// (survives a process crash, not a power loss).
+    pub full_sync: bool,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            max_batch: 256,
+            full_sync: true,
+        }
+    }
+}
+
+/// One write for the writer thread.
+#[derive(Debug)]
+enum Write {
+    Create(SessionRecord, SessionEvent, Vec<OutboxOp>),
+    Append(SessionEvent, Vec<OutboxOp>),
+    DeleteEndedBefore(u64),
+    EraseCustomer(String),
+    DeliveryDone(u64),
+    DeliveryRetry(u64, u64, u32),
+}
+
+type Reply = oneshot::Sender<Result<Vec<SessionId>, StoreError>>;
+
+/// Sessions and events in an SQLite database file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    writes: Mutex<Option<mpsc::Sender<(Write, Reply)>>>,
+    reader: Arc<Mutex<Connection>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(backend)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(backend)?;
+    let sync = if options.full_sync { "FULL" } else { "NORMAL" };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync};"
+    ))
+    .map_err(backend)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(backend)?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "database schema version {version} is newer than this seam ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(migration).map_err(backend)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(backend)?;
+        }
+        let mut conn = open_connection(path, options)?;
+        migrate(&mut conn)?;
+        let reader = open_connection(path, options)?;
+        let (tx, rx) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("seam-sqlite-writer".into())
+            .spawn(move || Writer::new(conn, options).run(rx))
+            .map_err(backend)?;
+        Ok(SqliteStore {
+            writes: Mutex::new(Some(tx)),
+            reader: Arc::new(Mutex::new(reader)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    fn write(&self, write: Write) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self
+            .writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|tx| tx.send((write, reply)).is_ok())
+            .unwrap_or(false);
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Backend("the store is closed".into()));
+            }
+            answer
+                .await
+                .map_err(|_| StoreError::Backend("the store writer stopped".into()))?
+        })
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> BoxFuture<'_, Result<T, StoreError>> {
+        let reader = Arc::clone(&self.reader);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let conn = reader.lock().unwrap_or_else(|p| p.into_inner());
+                f(&conn)
+            })
+            .await
+            .map_err(backend)?
+        })
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer finish its last batch and exit.
+        self.writes.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(writer) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The writer thread's state: the connection and a cache of summaries.
+struct Writer {
+    conn: Connection,
+    options: SqliteOptions,
+    summaries: HashMap<SessionId, SessionSummary>,
+}
+
+impl Writer {
+    fn new(conn: Connection, options: SqliteOptions) -> Writer {
+        Writer {
+            conn,
+            options,
+            summaries: HashMap::new(),
+        }
+    }
+
+    fn run(mut self, rx: mpsc::Receiver<(Write, Reply)>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.options.max_batch.max(1) {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch);
+        }
+    }
+
+    /// Applies a batch in one transaction, each write in its own savepoint,
+    /// and answers every write once the transaction is committed.
+    fn commit(&mut self, batch: Vec<(Write, Reply)>) {
+        let mut pending: HashMap<SessionId, Option<SessionSummary>> = HashMap::new();
+        let mut results = Vec::with_capacity(batch.len());
+        let outcome = (|| -> Result<(), rusqlite::Error> {
+            let mut tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (write, _) in &batch {
+                let mut sp = tx.savepoint()?;
+                let mut changes = Vec::new();
+                let result = apply(&sp, &self.summaries, &pending, write, &mut changes);
+                if result.is_ok() {
+                    sp.commit()?;
+                    pending.extend(changes);
+                } else {
+                    sp.rollback()?;
+                }
+                results.push(result);
+            }
+            tx.commit()
+        })();
+        match outcome {
+            Ok(()) => {
+                for (id, summary) in pending {
+                    match summary {
+                        Some(s) => self.summaries.insert(id, s),
+                        None => self.summaries.remove(&id),
+                    };
+                }
+                for ((_, reply), result) in batch.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store commit failed");
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(backend(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// The summary of `session_id` as of the writes applied so far in this batch.
+fn current_summary(
+    conn: &Connection,
+    cache: &HashMap<SessionId, SessionSummary>,
+    pending: &HashMap<SessionId, Option<SessionSummary>>,
+    session_id: &str,
+) -> Result<Option<SessionSummary>, StoreError> {
+    if let Some(s) = pending.get(session_id) {
+        return Ok(s.clone());
+    }
+    if let Some(s) = cache.get(session_id) {
+        return Ok(Some(s.clone()));
+    }
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT summary FROM sessions WHERE session_id = ?1",
+            [session_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    json.map(|j| serde_json::from_str(&j).map_err(backend))
+        .transpose()
+}
+
+/// Applies one write; records summary changes in `changes` (to be cached
+/// only once the transaction commits).
+fn apply(
+    conn: &Connection,
+    cache: &HashMap<SessionId, SessionSummary>,
+    pending: &HashMap<SessionId, Option<SessionSummary>>,
+    write: &Write,
+    changes: &mut Vec<(SessionId, Option<SessionSummary>)>,
+) -> Result<Vec<SessionId>, StoreError> {
+    match write {
+        Write::Create(record, first, ops) => {
+            check_order(first, 0)?;
+            let mut summary = SessionSummary::opened(record);
+            summary.apply(first);
+            conn.execute(
+                "INSERT INTO sessions (session_id, epoch, customer_sub, customer, context, created_at, state, summary)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
+                params![
+                    record.session_id,
+                    record.epoch,
+                    record.customer.sub,
+                    json(&record.customer)?,
+                    json(&record.context)?,
+                    record.created_at as i64,
+                    json(&summary)?,
+                ],
+            )
+            .map_err(backend)?;
+            insert_event(conn, first)?;
+            apply_outbox(conn, first, ops)?;
+            changes.push((record.session_id.clone(), Some(summary)));
+            Ok(Vec::new())
+        }
+        Write::Append(event, ops) => {
+            let mut summary = current_summary(conn, cache, pending, &event.session_id)?
+                .ok_or_else(|| StoreError::UnknownSession(event.session_id.clone()))?;
+            check_order(event, summary.last_seq)?;
+            summary.apply(event);
+            insert_event(conn, event)?;
+            let state = match summary.state {
+                SessionState::Open => "open",
+                SessionState::Ended => "ended",
+            };
+            conn.execute(
+                "UPDATE sessions SET state = ?2, ended_at = ?3, queue = ?4, summary = ?5 WHERE session_id = ?1",
+                params![
+                    event.session_id,
+                    state,
+                    summary.ended_at.map(|t| t as i64),
+                    summary.queue,
+                    json(&summary)?,
+                ],
+            )
+            .map_err(backend)?;
+            if let EventBody::ParticipantJoined { participant } = &event.body {
+                if summary.agents.contains(&participant.sub) {
+                    conn.execute(
+                        "INSERT OR IGNORE INTO session_agents (session_id, agent) VALUES (?1, ?2)",
+                        params![event.session_id, participant.sub],
+                    )
+                    .map_err(backend)?;
+                }
+            }
+            apply_outbox(conn, event, ops)?;
+            changes.push((event.session_id.clone(), Some(summary)));
+            Ok(Vec::new())
+        }
+        Write::DeleteEndedBefore(cutoff) => {
+            let ids = select_ids(
+                conn,
+                "SELECT session_id FROM sessions WHERE state = 'ended' AND ended_at < ?1",
+                params![*cutoff as i64],
+            )?;
+            delete_sessions(conn, &ids, changes)?;
+            Ok(ids)
+        }
+        Write::EraseCustomer(sub) => {
+            let ids = select_ids(
+                conn,
+                "SELECT session_id FROM sessions WHERE customer_sub = ?1",
+                params![sub],
+            )?;
+            delete_sessions(conn, &ids, changes)?;
+            Ok(ids)
+        }
+        Write::DeliveryDone(id) => {
+            conn.execute("DELETE FROM outbox WHERE id = ?1", params![*id as i64])
+                .map_err(backend)?;
+            Ok(Vec::new())
+        }
+        Write::DeliveryRetry(id, due_at, attempts) => {
+            conn.execute(
+                "UPDATE outbox SET due_at = ?2, attempts = ?3 WHERE id = ?1",
+                params![*id as i64, *due_at as i64, *attempts],
+            )
+            .map_err(backend)?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+fn insert_event(conn: &Connection, event: &SessionEvent) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO events (session_id, seq, event) VALUES (?1, ?2, ?3)",
+        params![event.session_id, event.seq as i64, json(event)?],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+fn apply_outbox(
+    conn: &Connection,
+    event: &SessionEvent,
+    ops: &[OutboxOp],
+) -> Result<(), StoreError> {
+    for op in ops {
+        match op {
+            OutboxOp::Enqueue { url, kind, due_at } => conn.execute(
+                "INSERT INTO outbox (session_id, seq, url, kind, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![event.session_id, event.seq as i64, url, kind.as_str(), *due_at as i64],
+            ),
+            OutboxOp::Hasten { kind, now } => conn.execute(
+                "UPDATE outbox SET due_at = ?3 WHERE session_id = ?1 AND kind = ?2 AND due_at > ?3",
+                params![event.session_id, kind.as_str(), *now as i64],
+            ),
+        }
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn select_ids(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SessionId>, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(backend)?;
+    let ids = stmt
+        .query_map(params, |r| r.get::<_, String>(0))
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    Ok(ids)
+}
+
+fn delete_sessions(
+    conn: &Connection,
+    ids: &[SessionId],
+    changes: &mut Vec<(SessionId, Option<SessionSummary>)>,
+) -> Result<(), StoreError> {
+    for id in ids {
+        for table in ["events", "session_agents", "outbox", "sessions"] {
+            conn.execute(&format!("DELETE FROM {table} WHERE session_id = ?1"), [id])
+                .map_err(backend)?;
+        }
+        changes.push((id.clone(), None));
+    }
+    Ok(())
+}
+
+fn read_session(conn: &Connection, session_id: &str) -> Result<Option<StoredSession>, StoreError> {
+    let record = conn
+        .query_row(
+            "SELECT session_id, epoch, customer, context, created_at FROM sessions WHERE session_id = ?1",
+            [session_id],
+            record_from_row,
+        )
+        .optional()
+        .map_err(backend)?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let record = record?;
+    let mut stmt = conn
+        .prepare("SELECT event FROM events WHERE session_id = ?1 ORDER BY seq")
+        .map_err(backend)?;
+    let events = stmt
+        .query_map([session_id], |r| r.get::<_, String>(0))
+        .map_err(backend)?
+        .map(|row| {
+            let text = row.map_err(backend)?;
+            serde_json::from_str(&text).map_err(backend)
+        })
+        .collect::<Result<Vec<SessionEvent>, StoreError>>()?;
+    Ok(Some(StoredSession { record, events }))
+}
+
+fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRecord, StoreError>> {
+    let customer: String = r.get(2)?;
+    let context: String = r.get(3)?;
+    let created_at: i64 = r.get(4)?;
+    Ok((|| {
+        Ok(SessionRecord {
+            session_id: r.get(0).map_err(backend)?,
+            epoch: r.get(1).map_err(backend)?,
+            customer: serde_json::from_str::<Principal>(&customer).map_err(backend)?,
+            context: serde_json::from_str::<CustomerContext>(&context).map_err(backend)?,
+            created_at: created_at as u64,
+        })
+    })())
+}
+
+impl SessionStore for SqliteStore {
+    fn create<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        first: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let write = self.write(Write::Create(
+            record.clone(),
+            first.clone(),
+            outbox.to_vec(),
+        ));
+        Box::pin(async move { write.await.map(|_| ()) })
+    }
+
+    fn append<'a>(
+        &'a self,
+        event: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let write = self.write(Write::Append(event.clone(), outbox.to_vec()));
+        Box::pin(async move { write.await.map(|_| ()) })
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
+        self.read(|conn| {
+            let ids = select_ids(
+                conn,
+                "SELECT session_id FROM sessions ORDER BY created_at",
+                [],
+            )?;
+            let mut all = Vec::with_capacity(ids.len());
+            for id in ids {
+                all.extend(read_session(conn, &id)?);
+            }
+            Ok(all)
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
+        let id = session_id.to_owned();
+        self.read(move |conn| read_session(conn, &id))
+    }
+
+    fn list<'a>(
+        &'a self,
+        filter: &'a SessionFilter,
+    ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
+        let filter = filter.clone();
+        self.read(move |conn| {
+            let state = filter.state.map(|s| match s {
+                SessionState::Open => "open",
+                SessionState::Ended => "ended",
+            });
+            let mut stmt = conn
+                .prepare(
+                    "SELECT summary FROM sessions s
+                     WHERE (?1 IS NULL OR state = ?1)
+                       AND (?2 IS NULL OR queue = ?2)
+                       AND (?3 IS NULL OR EXISTS (SELECT 1 FROM session_agents a
+                                                  WHERE a.session_id = s.session_id AND a.agent = ?3))
+                       AND (?4 IS NULL OR customer_sub = ?4)
+                       AND (?5 IS NULL OR created_at >= ?5)
+                       AND (?6 IS NULL OR created_at < ?6)
+                     ORDER BY created_at DESC, session_id DESC
+                     LIMIT ?7",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        state,
+                        filter.queue,
+                        filter.agent,
+                        filter.customer,
+                        filter.since.map(|t| t as i64),
+                        filter.until.map(|t| t as i64),
+                        filter.limit as i64,
+                    ],
+                    |r| r.get::<_, String>(0),
+                )
+                .map_err(backend)?;
+            rows.map(|row| serde_json::from_str(&row.map_err(backend)?).map_err(backend))
+                .collect()
+        })
+    }
+
+    fn delete_ended_before(
+        &self,
+        cutoff: u64,
+    ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        self.write(Write::DeleteEndedBefore(cutoff))
+    }
+
+    fn erase_customer<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        self.write(Write::EraseCustomer(sub.to_owned()))
+    }
+
+    fn due_deliveries(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, session_id, seq, url, kind, attempts FROM outbox
+                     WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![now as i64, limit as i64], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, u32>(5)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, session_id, seq, url, kind, attempts) = row.map_err(backend)?;
+                let kind = WebhookKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Backend(format!("unknown webhook kind {kind}")))?;
+                out.push(Delivery {
+                    id: id as u64,
+                    session_id,
+                    seq: seq as u64,
+                    url,
+                    kind,
+                    attempts,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>> {
+        self.read(|conn| {
+            conn.query_row("SELECT MIN(due_at) FROM outbox", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|t| t.map(|t| t as u64))
+            .map_err(backend)
+        })
+    }
+
+    fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        let write = self.write(Write::DeliveryDone(id));
+        Box::pin(async move { write.await.map(|_| ()) })
+    }
+
+    fn delivery_retry(
+        &self,
+        id: u64,
+        due_at: u64,
+        attempts: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        let write = self.write(Write::DeliveryRetry(id, due_at, attempts));
+        Box::pin(async move { write.await.map(|_| ()) })
+    }
+}

@@ -1,0 +1,640 @@
+//! Durability stories: restarts on SQLite, `kill -9` in the middle of
+//! traffic, the admin API, ratings, signed webhooks and retention.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
+use seam_broker::{Config, StoreKind};
+use seam_client::Event;
+use seam_protocol::{EventBody, Role, ServerFrame};
+use tokio_tungstenite::tungstenite::Message;
+
+fn sqlite_config(dir: &std::path::Path) -> Config {
+    let mut config = test_config();
+    config.data_dir = dir.to_owned();
+    config.store.kind = StoreKind::Sqlite;
+    config
+}
+
+async fn start_sqlite(config: Config) -> seam_broker::RunningBroker {
+    let store = seam_broker::open_store(&config).unwrap();
+    start_on(config, store).await
+}
+
+fn service_token() -> String {
+    token(Role::Service, "backend")
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_on_sqlite_and_clients_resume() {
+    let dir = temp_dir("restart");
+    let broker = start_sqlite(sqlite_config(&dir)).await;
+    let addr = broker.local_addr();
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    alice
+        .send_message(&sid, "before the restart")
+        .await
+        .unwrap();
+    assert_eq!(next_message(&mut bob_events).await, "before the restart");
+    assert_eq!(next_message(&mut alice_events).await, "before the restart");
+    broker.shutdown().await;
+
+    let mut config = sqlite_config(&dir);
+    config.listen = addr;
+    let _broker = start_sqlite(config).await;
+    // Both clients reconnect by themselves and resume where they were.
+    wait_for(&mut bob_events, |e| {
+        matches!(e, Event::Resumed { .. }).then_some(())
+    })
+    .await;
+    alice.send_message(&sid, "after the restart").await.unwrap();
+    let after = drain_session_events(&mut bob_events, Duration::from_millis(300)).await;
+    let texts: Vec<_> = after
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Message { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        ["after the restart"],
+        "nothing replayed twice, nothing missing"
+    );
+    // The same session is still the customer's open one.
+    assert_eq!(alice.open_session(None).await.unwrap().session_id, sid);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One customer sending messages one at a time, recording each ack.
+async fn chatter(
+    url: String,
+    token: String,
+    name: String,
+    acked: Arc<Mutex<Vec<(String, u64, String)>>>,
+) {
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
+        return;
+    };
+    let hello = serde_json::json!({"type": "hello", "versions": [1], "token": token});
+    if ws.send(Message::text(hello.to_string())).await.is_err() {
+        return;
+    }
+    let mut session = None;
+    let mut pending = String::from("open");
+    let open = serde_json::json!({"type": "open_session", "id": "open"});
+    if ws.send(Message::text(open.to_string())).await.is_err() {
+        return;
+    }
+    let mut n = 0;
+    while let Some(Ok(message)) = ws.next().await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
+            continue;
+        };
+        let ServerFrame::Ack(ack) = frame else {
+            continue;
+        };
+        if ack.id != pending {
+            continue;
+        }
+        if let Some(seq) = ack.seq {
+            acked
+                .lock()
+                .unwrap()
+                .push((pending.clone(), seq, session.clone().unwrap_or_default()));
+        }
+        if let Some(snapshot) = ack.session {
+            session = Some(snapshot.session_id);
+        }
+        n += 1;
+        pending = format!("{name}-m{n}");
+        let message = serde_json::json!({"type": "message", "id": pending, "session_id": session, "text": format!("message {n}")});
+        if ws.send(Message::text(message.to_string())).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn kill_9_in_the_middle_of_traffic_loses_no_acknowledged_message() {
+    let dir = temp_dir("kill9");
+    let data_dir = dir.to_str().unwrap().to_owned();
+    let (mut child, url) = serve(
+        &["--dev", "--listen", "127.0.0.1:0", "--data-dir", &data_dir],
+        &[],
+    );
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let mut writers = Vec::new();
+    for i in 0..4 {
+        let token = mint(&[
+            "--role",
+            "customer",
+            "--sub",
+            &format!("c{i}"),
+            "--data-dir",
+            &data_dir,
+        ]);
+        writers.push(tokio::spawn(chatter(
+            url.clone(),
+            token,
+            format!("c{i}"),
+            acked.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    let _ = child.wait();
+    for w in writers {
+        let _ = w.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 20,
+        "the run should have acknowledged a fair number of messages: {}",
+        acked.len()
+    );
+
+    let (mut child, url) = serve(
+        &["--dev", "--listen", "127.0.0.1:0", "--data-dir", &data_dir],
+        &[],
+    );
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let service = mint(&[
+        "--role",
+        "service",
+        "--sub",
+        "backend",
+        "--data-dir",
+        &data_dir,
+    ]);
+    let mut sessions: Vec<String> = acked.iter().map(|(_, _, s)| s.clone()).collect();
+    sessions.sort();
+    sessions.dedup();
+    for sid in sessions {
+        let (status, body) = http(
+            addr,
+            "GET",
+            &format!("/v1/sessions/{sid}"),
+            Some(&service),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let events = body["events"].as_array().unwrap();
+        let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as u64).collect::<Vec<_>>(),
+            "no gaps, no duplicates"
+        );
+        for (id, seq, _) in acked.iter().filter(|(_, _, s)| *s == sid) {
+            let matching: Vec<_> = events
+                .iter()
+                .filter(|e| e["client_id"] == id.as_str())
+                .collect();
+            assert_eq!(
+                matching.len(),
+                1,
+                "acknowledged {id} must be there exactly once"
+            );
+            assert_eq!(matching[0]["seq"].as_u64(), Some(*seq));
+        }
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_admin_api_lists_fetches_ends_and_erases_with_clear_errors() {
+    let dir = temp_dir("admin");
+    let mut config = sqlite_config(&dir);
+    config.routing.queues = vec![seam_broker::QueueConfig {
+        name: "general".into(),
+        ..Default::default()
+    }];
+    let broker = start_sqlite(config).await;
+    let addr = broker.local_addr();
+    let service = service_token();
+    let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
+    let s1 = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&s1).await.unwrap();
+    bob.whisper(&s1, "secret advice").await.unwrap();
+    bob.note(&s1, "verified").await.unwrap();
+    alice.send_message(&s1, "hello").await.unwrap();
+    bob.end_session(&s1, Some("solved")).await.unwrap();
+    let (carol, _) = client(&broker, customer_token("carol", "shipping")).await;
+    let s2 = carol.open_session(None).await.unwrap().session_id;
+
+    let list = |query: &'static str| {
+        let service = service.clone();
+        async move {
+            let (status, body) = http(
+                addr,
+                "GET",
+                &format!("/v1/sessions{query}"),
+                Some(&service),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{query}: {body}");
+            body["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["session_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("").await, [s2.as_str(), s1.as_str()]);
+    assert_eq!(list("?state=ended").await, [s1.as_str()]);
+    assert_eq!(list("?state=open").await, [s2.as_str()]);
+    assert_eq!(list("?agent=bob").await, [s1.as_str()]);
+    assert_eq!(list("?queue=general").await, [s2.as_str(), s1.as_str()]);
+    assert_eq!(list("?queue=vip").await, Vec::<String>::new());
+    assert_eq!(list("?customer=carol").await, [s2.as_str()]);
+    assert_eq!(list("?since=0&until=1").await, Vec::<String>::new());
+    assert_eq!(list("?limit=1").await, [s2.as_str()]);
+
+    // The transcript: whispers only when asked for, notes always.
+    let (status, body) = http(
+        addr,
+        "GET",
+        &format!("/v1/sessions/{s1}"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let kinds: Vec<_> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["body"]["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.contains(&"note".to_owned()) && !kinds.contains(&"whisper".to_owned()),
+        "{kinds:?}"
+    );
+    assert_eq!(body["session"]["state"], "ended");
+    let (_, body) = http(
+        addr,
+        "GET",
+        &format!("/v1/sessions/{s1}?whispers=true"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert!(body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["body"]["kind"] == "whisper"));
+
+    // Errors.
+    for (query, needle) in [
+        ("?state=closed", "state"),
+        ("?since=yesterday", "since"),
+        ("?limit=0", "limit"),
+        ("?sort=asc", "unknown parameter"),
+    ] {
+        let (status, body) = http(
+            addr,
+            "GET",
+            &format!("/v1/sessions{query}"),
+            Some(&service),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["error"]["code"], "bad_request");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(needle),
+            "{body}"
+        );
+    }
+    let (status, body) = http(addr, "GET", "/v1/sessions", None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let (status, _) = http(addr, "GET", "/v1/sessions", Some("not-a-jwt"), None).await;
+    assert_eq!(status, 401);
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/v1/sessions",
+        Some(&token(Role::Agent, "bob")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, body) = http(addr, "GET", "/v1/sessions/s_nope", Some(&service), None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("session_not_found"))
+    );
+    let (status, _) = http(
+        addr,
+        "GET",
+        &format!("/v1/sessions/{s1}?whispers=maybe"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // Ending a session through the API.
+    let (status, body) = http(
+        addr,
+        "POST",
+        &format!("/v1/sessions/{s2}/end"),
+        Some(&service),
+        Some(serde_json::json!({"reason": "closed by backend"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(
+        addr,
+        "POST",
+        &format!("/v1/sessions/{s2}/end"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("session_ended"))
+    );
+    let (status, _) = http(
+        addr,
+        "POST",
+        "/v1/sessions/s_nope/end",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = http(
+        addr,
+        "POST",
+        &format!("/v1/sessions/{s2}/end"),
+        Some(&service),
+        Some(serde_json::json!({"reason": 5})),
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // Erasing a customer: everything about alice is gone, carol stays.
+    let (status, body) = http(addr, "DELETE", "/v1/customers/alice", Some(&service), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["erased_sessions"].as_array().unwrap().len(), 1);
+    let (status, _) = http(
+        addr,
+        "GET",
+        &format!("/v1/sessions/{s1}"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(list("").await, [s2.as_str()]);
+    assert_eq!(
+        rejected(bob.join(&s1).await),
+        seam_protocol::ErrorCode::SessionNotFound
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_customer_is_asked_for_a_rating_and_it_is_stored_once() {
+    let broker = start().await;
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    assert_eq!(
+        rejected(alice.rate_session(&sid, 5, None).await),
+        seam_protocol::ErrorCode::SessionNotEnded
+    );
+    bob.end_session(&sid, None).await.unwrap();
+    let asked = wait_for(&mut alice_events, |e| match e {
+        Event::RatingRequested { session_id } => Some(session_id),
+        _ => None,
+    })
+    .await;
+    assert_eq!(asked, sid);
+    assert_eq!(
+        rejected(alice.rate_session(&sid, 6, None).await),
+        seam_protocol::ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(alice.rate_session(&sid, 0, None).await),
+        seam_protocol::ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(bob.rate_session(&sid, 5, None).await),
+        seam_protocol::ErrorCode::Forbidden
+    );
+    let (mallory, _) = client(&broker, customer_token("mallory", "x")).await;
+    assert_eq!(
+        rejected(mallory.rate_session(&sid, 1, None).await),
+        seam_protocol::ErrorCode::NotYourSession
+    );
+    alice
+        .rate_session(&sid, 4, Some("quick and kind"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rejected(alice.rate_session(&sid, 5, None).await),
+        seam_protocol::ErrorCode::AlreadyRated
+    );
+
+    let (status, body) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{sid}"),
+        Some(&service_token()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["session"]["rating"],
+        serde_json::json!({"score": 4, "comment": "quick and kind"})
+    );
+}
+
+fn verify(secret: &str, received: &Received) {
+    let timestamp = &received.headers["seam-timestamp"];
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(&received.body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(received.headers["seam-signature"], format!("v1={hex}"));
+    let age = seam_broker::auth::now_secs().abs_diff(timestamp.parse().unwrap());
+    assert!(age < 60, "fresh timestamp");
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_and_carry_the_transcript_and_rating() {
+    let sink = WebhookSink::start("127.0.0.1:0", 2).await;
+    let dir = temp_dir("hooks");
+    let mut config = sqlite_config(&dir);
+    config.webhooks.urls = vec![sink.url.clone()];
+    config.webhooks.secret = Some("hook-secret".into());
+    config.webhooks.retry_initial_ms = 50;
+    config.webhooks.poll_ms = 20;
+    config.webhooks.rating_wait_ms = 60_000;
+    let broker = start_sqlite(config).await;
+    let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    let r = alice
+        .request_mode(&sid, seam_protocol::Mode::Voice, false, None)
+        .await
+        .unwrap();
+    bob.answer_mode(&sid, &r, true, None).await.unwrap();
+    alice.send_message(&sid, "thanks").await.unwrap();
+    bob.end_session(&sid, Some("solved")).await.unwrap();
+
+    // The endpoint failed the first two requests (500): those deliveries were
+    // retried, under the same delivery id, without holding up the others.
+    let got = sink.wait_for(4).await;
+    for r in &got {
+        verify("hook-secret", r);
+    }
+    let kinds: Vec<_> = got
+        .iter()
+        .map(|r| r.headers["seam-event"].clone())
+        .collect();
+    let ids: Vec<_> = got
+        .iter()
+        .map(|r| r.headers["seam-delivery"].clone())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "session.started").count()
+            + kinds
+                .iter()
+                .filter(|k| *k == "session.mode_changed")
+                .count(),
+        4,
+        "{kinds:?}"
+    );
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        2,
+        "two deliveries, two of them retried: {ids:?}"
+    );
+    let mode = got
+        .iter()
+        .find(|r| r.headers["seam-event"] == "session.mode_changed")
+        .unwrap();
+    assert_eq!(mode.json()["event"]["body"]["mode"], "voice");
+    // session.ended waits for the rating, then carries it with the transcript.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sink.received.lock().unwrap().len(), 4);
+    alice.rate_session(&sid, 5, Some("great")).await.unwrap();
+    let got = sink.wait_for(5).await;
+    let ended = got[4].json();
+    verify("hook-secret", &got[4]);
+    assert_eq!(ended["type"], "session.ended");
+    assert_eq!(ended["session"]["rating"]["score"], 5);
+    let transcript = ended["transcript"].as_array().unwrap();
+    assert!(transcript.iter().any(|e| e["body"]["text"] == "thanks"));
+    assert!(transcript.iter().any(|e| e["body"]["kind"] == "rated"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn webhooks_pending_at_shutdown_are_delivered_after_a_restart() {
+    // Reserve a port for the endpoint, but nothing listens there yet.
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = reserved.local_addr().unwrap();
+    drop(reserved);
+    let dir = temp_dir("hooks-restart");
+    let mut config = sqlite_config(&dir);
+    config.webhooks.urls = vec![format!("http://{endpoint}/hooks/seam")];
+    config.webhooks.secret = Some("hook-secret".into());
+    config.webhooks.retry_initial_ms = 50;
+    config.webhooks.retry_max_ms = 100;
+    config.webhooks.poll_ms = 20;
+    let broker = start_sqlite(config.clone()).await;
+    let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
+    alice.open_session(None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await; // a few failed attempts
+    broker.shutdown().await;
+
+    let sink = WebhookSink::start(&endpoint.to_string(), 0).await;
+    let _broker = start_sqlite(config).await;
+    let got = sink.wait_for(1).await;
+    assert_eq!(got[0].headers["seam-event"], "session.started");
+    verify("hook-secret", &got[0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn ended_sessions_are_deleted_after_the_retention_period() {
+    let dir = temp_dir("retention");
+    let mut config = sqlite_config(&dir);
+    config.retention.ended_sessions_ms = Some(100);
+    config.retention.sweep_interval_ms = 50;
+    let broker = start_sqlite(config).await;
+    let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
+    let ended = alice.open_session(None).await.unwrap().session_id;
+    alice.end_session(&ended, None).await.unwrap();
+    let open = alice.open_session(None).await.unwrap().session_id;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let service = service_token();
+    let (status, _) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{ended}"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{open}"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "open sessions are kept");
+    assert_eq!(
+        rejected(alice.join(&ended).await),
+        seam_protocol::ErrorCode::SessionNotFound
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
