@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use seam_protocol::{EventBody, Principal, Role, SessionState};
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::command::{ended, leave_routing};
-use crate::http::ApiError;
+use crate::http::{bearer_token, ApiError};
 use crate::server::AppState;
 use crate::store::{SessionFilter, SessionSummary, StoreError};
 
@@ -42,25 +42,14 @@ impl FromRequestParts<Arc<AppState>> for Service {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        let token = bearer_token(&parts.headers)?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "send Authorization: Bearer <service token>",
             )
         })?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_token",
-                    "Authorization must be `Bearer <jwt>`",
-                )
-            })?;
-        let identity = state.auth.verify(token.trim())?;
+        let identity = state.auth.verify(token)?;
         if identity.principal.role != Role::Service {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

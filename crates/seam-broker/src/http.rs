@@ -53,6 +53,26 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// The bearer token of a request, if it has an `Authorization` header;
+/// a header that is not `Bearer <token>` is an error.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|token| Some(token.trim()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "Authorization must be `Bearer <jwt>`",
+            )
+        })
+}
+
 /// All routes on the broker's one port.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -104,22 +124,9 @@ async fn websocket(
             "broker is shutting down; try another",
         ));
     }
-    let identity = match headers.get(header::AUTHORIZATION) {
+    let identity = match bearer_token(&headers)? {
         None => None,
-        Some(value) => {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        "invalid_token",
-                        "Authorization must be `Bearer <jwt>`",
-                    )
-                })?;
-            Some(state.auth.verify(token.trim())?)
-        }
+        Some(token) => Some(state.auth.verify(token)?),
     };
     let permit = Arc::clone(&state.connection_permits)
         .try_acquire_owned()

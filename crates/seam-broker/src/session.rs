@@ -687,13 +687,8 @@ impl Session {
     ) -> Result<Posted, SessionError> {
         self.check_owner(actor)?;
         let mut inner = self.inner.lock().await;
-        let key = (actor.sub.clone(), command_id.to_owned());
-        if let Some(&seq) = inner.applied.get(&key) {
-            return Ok(Posted {
-                seq,
-                duplicate: true,
-                call_started: false,
-            });
+        if let Some(posted) = inner.already_applied(&actor.sub, command_id) {
+            return Ok(posted);
         }
         inner.check_can_post(&actor.sub)?;
         let bodies = rule(&inner)?;
@@ -724,15 +719,8 @@ impl Session {
             return Err(SessionError::NotYourSession);
         }
         let mut inner = self.inner.lock().await;
-        if let Some(&seq) = inner
-            .applied
-            .get(&(actor.sub.clone(), command_id.to_owned()))
-        {
-            return Ok(Posted {
-                seq,
-                duplicate: true,
-                call_started: false,
-            });
+        if let Some(posted) = inner.already_applied(&actor.sub, command_id) {
+            return Ok(posted);
         }
         if inner.state == SessionState::Open {
             return Err(SessionError::NotEnded);
@@ -792,15 +780,8 @@ impl Session {
         store: &dyn SessionStore,
     ) -> Result<Posted, SessionError> {
         let mut inner = self.inner.lock().await;
-        if let Some(&seq) = inner
-            .applied
-            .get(&(actor.sub.clone(), command_id.to_owned()))
-        {
-            return Ok(Posted {
-                seq,
-                duplicate: true,
-                call_started: false,
-            });
+        if let Some(posted) = inner.already_applied(&actor.sub, command_id) {
+            return Ok(posted);
         }
         if inner.state == SessionState::Ended {
             return Err(SessionError::Ended);
@@ -933,6 +914,16 @@ fn is_customer_side(role: Role) -> bool {
 }
 
 impl Inner {
+    /// The answer to a command this principal already sent, if it did.
+    fn already_applied(&self, sub: &str, command_id: &str) -> Option<Posted> {
+        let seq = *self.applied.get(&(sub.to_owned(), command_id.to_owned()))?;
+        Some(Posted {
+            seq,
+            duplicate: true,
+            call_started: false,
+        })
+    }
+
     fn is_participant(&self, sub: &str) -> bool {
         self.participants.iter().any(|p| p.sub == sub)
     }

@@ -19,6 +19,21 @@ struct Inner {
 }
 
 impl Inner {
+    /// Deletes the sessions whose summary matches, with their deliveries.
+    fn delete_where(&mut self, doomed: impl Fn(&SessionSummary) -> bool) -> Vec<SessionId> {
+        let ids: Vec<SessionId> = self
+            .sessions
+            .values()
+            .filter(|(_, s)| doomed(s))
+            .map(|(_, s)| s.session_id.clone())
+            .collect();
+        for id in &ids {
+            self.sessions.remove(id);
+        }
+        self.outbox.retain(|(d, _)| !ids.contains(&d.session_id));
+        ids
+    }
+
     fn apply_outbox(&mut self, event: &SessionEvent, ops: &[OutboxOp]) {
         for op in ops {
             match op {
@@ -154,42 +169,17 @@ impl SessionStore for MemoryStore {
         &self,
         cutoff: u64,
     ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
-        let mut inner = self.inner();
-        let doomed: Vec<SessionId> = inner
-            .sessions
-            .values()
-            .filter(|(_, s)| {
-                s.state == SessionState::Ended && s.ended_at.is_some_and(|t| t < cutoff)
-            })
-            .map(|(_, s)| s.session_id.clone())
-            .collect();
-        for id in &doomed {
-            inner.sessions.remove(id);
-        }
-        inner
-            .outbox
-            .retain(|(d, _)| !doomed.contains(&d.session_id));
-        ready(Ok(doomed))
+        let deleted = self.inner().delete_where(|s| {
+            s.state == SessionState::Ended && s.ended_at.is_some_and(|t| t < cutoff)
+        });
+        ready(Ok(deleted))
     }
 
     fn erase_customer<'a>(
         &'a self,
         sub: &'a str,
     ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
-        let mut inner = self.inner();
-        let doomed: Vec<SessionId> = inner
-            .sessions
-            .values()
-            .filter(|(_, s)| s.customer.sub == sub)
-            .map(|(_, s)| s.session_id.clone())
-            .collect();
-        for id in &doomed {
-            inner.sessions.remove(id);
-        }
-        inner
-            .outbox
-            .retain(|(d, _)| !doomed.contains(&d.session_id));
-        ready(Ok(doomed))
+        ready(Ok(self.inner().delete_where(|s| s.customer.sub == sub)))
     }
 
     fn due_deliveries(
