@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use seam_protocol::{OfferKind, SessionState};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -106,6 +107,10 @@ impl Broker {
             ));
         }
         let router = http::router(Arc::clone(&state));
+        // Small frames must leave at once: no Nagle delay on any connection.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let mut stop = state.shutdown.subscribe();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, router)

@@ -210,9 +210,10 @@ impl Driver {
             }
         })?;
         let handshake = async {
-            let (mut ws, _) = tokio_tungstenite::connect_async(self.config.url.as_str())
-                .await
-                .map_err(|e| Failure::Retry(None, e.to_string()))?;
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async_with_config(self.config.url.as_str(), None, true)
+                    .await
+                    .map_err(|e| Failure::Retry(None, e.to_string()))?;
             let hello = ClientFrame::Hello {
                 versions: SUPPORTED_VERSIONS.to_vec(),
                 token: Some(token),

@@ -111,9 +111,16 @@ impl SessionSummary {
     }
 
     /// Folds one event into the summary. Both stores use this, so their
-    /// listings agree.
-    pub fn apply(&mut self, event: &SessionEvent) {
+    /// listings agree. Returns whether anything but `last_seq` changed (most
+    /// events, chat messages, change nothing else).
+    pub fn apply(&mut self, event: &SessionEvent) -> bool {
         self.last_seq = event.seq;
+        let before = (
+            self.state,
+            self.queue.clone(),
+            self.agents.len(),
+            self.rating.is_some(),
+        );
         match &event.body {
             EventBody::SessionEnded { .. } => {
                 self.state = SessionState::Ended;
@@ -139,6 +146,13 @@ impl SessionSummary {
             }
             _ => {}
         }
+        before
+            != (
+                self.state,
+                self.queue.clone(),
+                self.agents.len(),
+                self.rating.is_some(),
+            )
     }
 }
 

@@ -291,15 +291,11 @@ fn current_summary(
     if let Some(s) = cache.get(session_id) {
         return Ok(Some(s.clone()));
     }
-    let json: Option<String> = conn
-        .query_row(
-            "SELECT summary FROM sessions WHERE session_id = ?1",
-            [session_id],
-            |r| r.get(0),
-        )
+    let row: Option<(String, u64)> = conn
+        .query_row(SELECT_SUMMARY, [session_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(backend)?;
-    json.map(|j| serde_json::from_str(&j).map_err(backend))
+    row.map(|(json, last_seq)| summary_from(&json, last_seq))
         .transpose()
 }
 
@@ -317,7 +313,8 @@ fn apply(
             check_order(first, 0)?;
             let mut summary = SessionSummary::opened(record);
             summary.apply(first);
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO sessions (session_id, epoch, customer_sub, customer, context, created_at, state, summary)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
                 params![
@@ -329,8 +326,7 @@ fn apply(
                     record.created_at as i64,
                     json(&summary)?,
                 ],
-            )
-            .map_err(backend)?;
+            )?;
             insert_event(conn, first)?;
             apply_outbox(conn, first, ops)?;
             changes.push((record.session_id.clone(), Some(summary)));
@@ -340,13 +336,21 @@ fn apply(
             let mut summary = current_summary(conn, cache, pending, &event.session_id)?
                 .ok_or_else(|| StoreError::UnknownSession(event.session_id.clone()))?;
             check_order(event, summary.last_seq)?;
-            summary.apply(event);
+            let changed = summary.apply(event);
             insert_event(conn, event)?;
+            apply_outbox(conn, event, ops)?;
+            if !changed {
+                // Most events (messages) change nothing listed but `last_seq`,
+                // which reads compute from `events`: leave the row alone.
+                changes.push((event.session_id.clone(), Some(summary)));
+                return Ok(Vec::new());
+            }
             let state = match summary.state {
                 SessionState::Open => "open",
                 SessionState::Ended => "ended",
             };
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE sessions SET state = ?2, ended_at = ?3, queue = ?4, summary = ?5 WHERE session_id = ?1",
                 params![
                     event.session_id,
@@ -355,18 +359,16 @@ fn apply(
                     summary.queue,
                     json(&summary)?,
                 ],
-            )
-            .map_err(backend)?;
+            )?;
             if let EventBody::ParticipantJoined { participant } = &event.body {
                 if summary.agents.contains(&participant.sub) {
-                    conn.execute(
+                    exec(
+                        conn,
                         "INSERT OR IGNORE INTO session_agents (session_id, agent) VALUES (?1, ?2)",
                         params![event.session_id, participant.sub],
-                    )
-                    .map_err(backend)?;
+                    )?;
                 }
             }
-            apply_outbox(conn, event, ops)?;
             changes.push((event.session_id.clone(), Some(summary)));
             Ok(Vec::new())
         }
@@ -389,19 +391,41 @@ fn apply(
             Ok(ids)
         }
         Write::DeliveryDone(id) => {
-            conn.execute("DELETE FROM outbox WHERE id = ?1", params![*id as i64])
-                .map_err(backend)?;
+            exec(
+                conn,
+                "DELETE FROM outbox WHERE id = ?1",
+                params![*id as i64],
+            )?;
             Ok(Vec::new())
         }
         Write::DeliveryRetry(id, due_at, attempts) => {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE outbox SET due_at = ?2, attempts = ?3 WHERE id = ?1",
                 params![*id as i64, *due_at as i64, *attempts],
-            )
-            .map_err(backend)?;
+            )?;
             Ok(Vec::new())
         }
     }
+}
+
+/// A session's stored summary and its real `last_seq` (the stored summary's
+/// is only updated when something else in it changes).
+const SELECT_SUMMARY: &str =
+    "SELECT summary, (SELECT MAX(seq) FROM events e WHERE e.session_id = s.session_id)
+     FROM sessions s WHERE session_id = ?1";
+
+fn summary_from(json: &str, last_seq: u64) -> Result<SessionSummary, StoreError> {
+    let mut summary: SessionSummary = serde_json::from_str(json).map_err(backend)?;
+    summary.last_seq = last_seq;
+    Ok(summary)
+}
+
+/// Runs one statement through the connection's prepared-statement cache.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
+        .map_err(backend)
 }
 
 fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
@@ -409,11 +433,11 @@ fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
 }
 
 fn insert_event(conn: &Connection, event: &SessionEvent) -> Result<(), StoreError> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO events (session_id, seq, event) VALUES (?1, ?2, ?3)",
         params![event.session_id, event.seq as i64, json(event)?],
-    )
-    .map_err(backend)?;
+    )?;
     Ok(())
 }
 
@@ -424,16 +448,17 @@ fn apply_outbox(
 ) -> Result<(), StoreError> {
     for op in ops {
         match op {
-            OutboxOp::Enqueue { url, kind, due_at } => conn.execute(
+            OutboxOp::Enqueue { url, kind, due_at } => exec(
+                conn,
                 "INSERT INTO outbox (session_id, seq, url, kind, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![event.session_id, event.seq as i64, url, kind.as_str(), *due_at as i64],
             ),
-            OutboxOp::Hasten { kind, now } => conn.execute(
+            OutboxOp::Hasten { kind, now } => exec(
+                conn,
                 "UPDATE outbox SET due_at = ?3 WHERE session_id = ?1 AND kind = ?2 AND due_at > ?3",
                 params![event.session_id, kind.as_str(), *now as i64],
             ),
-        }
-        .map_err(backend)?;
+        }?;
     }
     Ok(())
 }
@@ -459,8 +484,11 @@ fn delete_sessions(
 ) -> Result<(), StoreError> {
     for id in ids {
         for table in ["events", "session_agents", "outbox", "sessions"] {
-            conn.execute(&format!("DELETE FROM {table} WHERE session_id = ?1"), [id])
-                .map_err(backend)?;
+            exec(
+                conn,
+                &format!("DELETE FROM {table} WHERE session_id = ?1"),
+                [id],
+            )?;
         }
         changes.push((id.clone(), None));
     }
@@ -568,7 +596,8 @@ impl SessionStore for SqliteStore {
             });
             let mut stmt = conn
                 .prepare(
-                    "SELECT summary FROM sessions s
+                    "SELECT summary, (SELECT MAX(seq) FROM events e WHERE e.session_id = s.session_id)
+                     FROM sessions s
                      WHERE (?1 IS NULL OR state = ?1)
                        AND (?2 IS NULL OR queue = ?2)
                        AND (?3 IS NULL OR EXISTS (SELECT 1 FROM session_agents a
@@ -591,11 +620,14 @@ impl SessionStore for SqliteStore {
                         filter.until.map(|t| t as i64),
                         filter.limit as i64,
                     ],
-                    |r| r.get::<_, String>(0),
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)),
                 )
                 .map_err(backend)?;
-            rows.map(|row| serde_json::from_str(&row.map_err(backend)?).map_err(backend))
-                .collect()
+            rows.map(|row| {
+                let (json, last_seq) = row.map_err(backend)?;
+                summary_from(&json, last_seq)
+            })
+            .collect()
         })
     }
 
