@@ -3,7 +3,13 @@
 //! 127.0.0.1.
 
 mod durability;
+mod fanout;
+mod idle;
+mod proc;
+mod relay;
 mod report;
+mod storm;
+mod wire;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -21,11 +27,23 @@ enum Scenario {
     /// Acknowledged messages per second: in-memory store against SQLite
     /// (group commit on and off, fsync on and off), on an embedded broker.
     Durability(durability::Args),
+    /// Memory per idle authenticated connection (seam, or a peer server).
+    Idle(idle::Args),
+    /// Sender→receiver relay in pairs: flat out or at a rate per sender.
+    Relay(relay::Args),
+    /// One session, many watchers.
+    Fanout(fanout::Args),
+    /// Everyone reconnects at once and resumes.
+    Storm(storm::Args),
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().scenario {
         Scenario::Durability(args) => durability::run(args).await,
+        Scenario::Idle(args) => idle::run(args).await,
+        Scenario::Relay(args) => relay::run(args).await,
+        Scenario::Fanout(args) => fanout::run(args).await,
+        Scenario::Storm(args) => storm::run(args).await,
     }
 }

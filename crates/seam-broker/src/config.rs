@@ -150,8 +150,12 @@ pub struct LimitsConfig {
     pub history_limit: usize,
     /// Concurrent WebSocket connections accepted; more get HTTP 503.
     pub max_connections: usize,
-    /// WebSocket read buffer per connection (bytes).
+    /// WebSocket read buffer per connection (bytes); larger frames still
+    /// arrive, in more reads.
     pub read_buffer_bytes: usize,
+    /// Frames are gathered up to this many bytes and written together (one
+    /// system call for everything queued); 0 writes each frame at once.
+    pub write_buffer_bytes: usize,
 }
 
 impl Default for LimitsConfig {
@@ -165,7 +169,8 @@ impl Default for LimitsConfig {
             outbound_queue: 512,
             history_limit: 10_000,
             max_connections: 100_000,
-            read_buffer_bytes: 4 * 1024,
+            read_buffer_bytes: 1024,
+            write_buffer_bytes: 16 * 1024,
         }
     }
 }

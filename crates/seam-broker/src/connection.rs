@@ -49,11 +49,19 @@ pub(crate) async fn run(
     let (sink, mut stream) = socket.split();
     let (outbox, rx, close_rx) =
         Outbox::new(conn_id, &conn_name, state.config.limits.outbound_queue);
-    let mut writer = tokio::spawn(write_loop(sink, rx, close_rx.clone()));
+    let writer = tokio::spawn(write_loop(sink, rx, close_rx.clone()));
     let mut shutdown = state.shutdown.subscribe();
 
     let mut attached = Vec::new();
-    match handshake(&mut stream, &state, header_identity, &mut shutdown).await {
+    // Boxed, so its state is freed once the connection is authenticated.
+    match Box::pin(handshake(
+        &mut stream,
+        &state,
+        header_identity,
+        &mut shutdown,
+    ))
+    .await
+    {
         Handshake::Ok(identity, version) => {
             tracing::debug!(conn = %conn_name, sub = %identity.principal.sub, role = %identity.principal.role, "authenticated");
             let welcome = ServerFrame::Welcome(Welcome {
@@ -67,7 +75,9 @@ pub(crate) async fn run(
             outbox.push_frame(&welcome);
             state.router.connected(&identity, &outbox);
             let principal = identity.principal.clone();
-            command_loop(
+            // Boxed, and built in place: a future bound to a local first keeps
+            // its full size reserved in this one for the connection's life.
+            Box::pin(command_loop(
                 &mut stream,
                 &state,
                 identity,
@@ -75,7 +85,7 @@ pub(crate) async fn run(
                 close_rx,
                 &mut attached,
                 &mut shutdown,
-            )
+            ))
             .await;
             state.router.disconnected(&principal, conn_id);
         }
@@ -86,12 +96,26 @@ pub(crate) async fn run(
         Handshake::Gone => {}
     }
 
+    // Boxed: the closing handshake's timers are only needed at the end.
+    Box::pin(close(stream, writer, &outbox, attached, conn_id)).await;
+    state.hub.connection_closed();
+    tracing::debug!(conn = %conn_name, "closed");
+}
+
+/// Detaches from sessions, lets the writer send its close frame, then waits
+/// briefly for the peer's close so the TCP connection ends cleanly.
+async fn close(
+    mut stream: SplitStream<WebSocket>,
+    mut writer: tokio::task::JoinHandle<()>,
+    outbox: &Outbox,
+    attached: Vec<Arc<Session>>,
+    conn_id: u64,
+) {
     for session in &attached {
         session.detach(conn_id).await;
     }
-    // The reader is done; make sure the writer ends too (normal close if
-    // nobody asked for anything else), give it a moment to say goodbye, then
-    // wait for the peer's close frame so the TCP connection ends cleanly.
+    // Make sure the writer ends too (a normal close if nobody asked for
+    // anything else).
     outbox.close(CloseCode::Normal);
     if tokio::time::timeout(CLOSE_WRITE_GRACE, &mut writer)
         .await
@@ -107,8 +131,6 @@ pub(crate) async fn run(
         }
     })
     .await;
-    state.hub.connection_closed();
-    tracing::debug!(conn = %conn_name, "closed");
 }
 
 enum Handshake {
@@ -288,7 +310,9 @@ async fn command_loop(
             auth: &state.auth,
             config: &state.config,
         };
-        if let Err(e) = command::execute(ctx, frame).await {
+        // Boxed: the command state machines are large, and inlining them
+        // would make every idle connection carry their size.
+        if let Err(e) = Box::pin(command::execute(ctx, frame)).await {
             outbox.push_frame(&e.into_frame(id));
         }
         if identity.expires_at != expiry.expires_secs {

@@ -140,7 +140,7 @@ async fn websocket(
     let limits = &state.config.limits;
     Ok(upgrade
         .read_buffer_size(limits.read_buffer_bytes)
-        .write_buffer_size(0)
+        .write_buffer_size(limits.write_buffer_bytes)
         .max_message_size(limits.max_transport_bytes)
         .max_frame_size(limits.max_transport_bytes)
         .on_upgrade(move |socket| connection::run(socket, state, identity, permit)))

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use seam_protocol::{OfferKind, SessionState};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
@@ -70,13 +70,10 @@ impl Broker {
         let auth = Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
         let webhooks = Arc::new(WebhookPolicy::new(&config.webhooks));
         let hub = Arc::new(Hub::restore(store, config.limits.history_limit, webhooks).await?);
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+        let listener = bind(config.listen).map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: config.listen,
             source,
@@ -176,6 +173,21 @@ impl RunningBroker {
         let _ = self.server.await;
         tracing::info!("seam broker stopped");
     }
+}
+
+/// How many connections may wait to be accepted: enough for every client
+/// reconnecting at once after a restart (the kernel caps it at somaxconn).
+const ACCEPT_BACKLOG: u32 = 8192;
+
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Opens the store the config names: SQLite in `data_dir` (or

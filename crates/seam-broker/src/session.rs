@@ -139,8 +139,8 @@ pub(crate) struct Inner {
     participants: Vec<Principal>,
     last_seq: u64,
     log: VecDeque<LogEntry>,
-    /// (sub, command id) -> seq, for every command still in `log`.
-    applied: HashMap<(String, String), u64>,
+    /// sub -> command id -> seq, for every command still in `log`.
+    applied: HashMap<String, HashMap<String, u64>>,
     subscribers: Vec<Subscriber>,
     mode: Mode,
     screen_share: bool,
@@ -916,7 +916,7 @@ fn is_customer_side(role: Role) -> bool {
 impl Inner {
     /// The answer to a command this principal already sent, if it did.
     fn already_applied(&self, sub: &str, command_id: &str) -> Option<Posted> {
-        let seq = *self.applied.get(&(sub.to_owned(), command_id.to_owned()))?;
+        let seq = *self.applied.get(sub)?.get(command_id)?;
         Some(Posted {
             seq,
             duplicate: true,
@@ -1003,8 +1003,11 @@ impl Inner {
             .client_id
             .clone()
             .map(|id| (event.from.sub.clone(), id));
-        if let Some(key) = &command {
-            self.applied.insert(key.clone(), event.seq);
+        if let Some((sub, id)) = &command {
+            self.applied
+                .entry(sub.clone())
+                .or_default()
+                .insert(id.clone(), event.seq);
         }
         let seq = event.seq;
         let staff_only = event.body.is_staff_only();
@@ -1017,8 +1020,13 @@ impl Inner {
         });
         while self.log.len() > history_limit.max(1) {
             if let Some(old) = self.log.pop_front() {
-                if let Some(key) = old.command {
-                    self.applied.remove(&key);
+                if let Some((sub, id)) = old.command {
+                    if let Some(ids) = self.applied.get_mut(&sub) {
+                        ids.remove(&id);
+                        if ids.is_empty() {
+                            self.applied.remove(&sub);
+                        }
+                    }
                 }
             }
         }
