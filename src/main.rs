@@ -173,6 +173,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(kind) = args.store {
         config.store.kind = kind;
     }
+    if config.auth.dev && config.routing.queues.is_empty() {
+        // The demo needs routing: one queue for everything.
+        config.routing.queues.push(seam_broker::QueueConfig {
+            name: "general".into(),
+            ..seam_broker::QueueConfig::default()
+        });
+    }
     let store = open_store(&config)?;
     let broker = Broker::start(config.clone(), store).await?;
     println!("seam listening on {}", broker.ws_url());
@@ -187,11 +194,20 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "  mint a customer token:  seam token --role customer --sub alice --issue-type billing"
         );
         println!("  mint an agent token:    seam token --role agent --sub bob --name Bob");
+        println!(
+            "  try it in two windows:  {}/demo/  and  {}/demo/console",
+            broker_http(&broker),
+            broker_http(&broker)
+        );
     }
     shutdown_signal().await;
     tracing::info!("shutdown requested; telling clients to reconnect elsewhere");
     broker.shutdown().await;
     Ok(())
+}
+
+fn broker_http(broker: &seam_broker::RunningBroker) -> String {
+    format!("http://{}", broker.local_addr())
 }
 
 async fn shutdown_signal() {

@@ -79,6 +79,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/ws", get(websocket))
         .nest("/v1", crate::admin::routes())
+        .route("/demo", get(crate::demo::redirect))
+        .nest("/demo/", crate::demo::routes())
         .fallback(not_found)
         .with_state(state)
 }

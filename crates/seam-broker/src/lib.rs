@@ -10,6 +10,7 @@ pub mod clock;
 pub(crate) mod command;
 pub mod config;
 mod connection;
+mod demo;
 mod error;
 mod http;
 mod hub;

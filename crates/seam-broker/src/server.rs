@@ -38,6 +38,8 @@ pub(crate) struct AppState {
     pub(crate) router: Arc<Router>,
     pub(crate) shutdown: Shutdown,
     pub(crate) connection_permits: Arc<Semaphore>,
+    /// The development secret, when running in development mode (`/demo/token`).
+    pub(crate) dev_secret: Option<String>,
 }
 
 /// Entry point for running a broker.
@@ -89,6 +91,7 @@ impl Broker {
             hub,
             router,
             shutdown: Shutdown::new(),
+            dev_secret: dev_secret.clone(),
         });
         tokio::spawn(webhook::deliver_forever(
             state.hub.store_handle(),

@@ -15,6 +15,7 @@ pub type CommandId = String;
 
 /// A frame sent by a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// The first frame on every connection: protocol versions the client

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The stable code of an `error` frame. The connection stays open after an
 /// error frame; the command it answers had no effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The frame was not valid JSON.

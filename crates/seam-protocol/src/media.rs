@@ -10,6 +10,7 @@ use crate::principal::Principal;
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Text only.
@@ -45,6 +46,7 @@ impl std::fmt::Display for Mode {
 
 /// An upgrade request waiting for the other side's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModeRequest {
     /// Identifies the request in answers and outcome events.
     pub request_id: String,
@@ -62,6 +64,7 @@ pub struct ModeRequest {
 /// Whom a signaling message is for: every connection of a participant, or
 /// one connection (as named by an earlier signal's `from_connection`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignalTarget {
     /// The participant.
     pub sub: String,
@@ -72,6 +75,7 @@ pub struct SignalTarget {
 
 /// A WebRTC signaling message, relayed as is and never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Signal {
     /// An SDP offer (also for renegotiation during a call).
@@ -114,6 +118,7 @@ impl Signal {
 
 /// One STUN or TURN server, in the shape of WebRTC's `RTCIceServer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IceServer {
     /// `stun:` / `turn:` / `turns:` URLs.
     pub urls: Vec<String>,

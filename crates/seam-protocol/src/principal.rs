@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 /// The kind of principal a token authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A person on the company's website.
@@ -41,6 +42,7 @@ impl std::fmt::Display for Role {
 
 /// The public identity of a participant, as other participants see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Principal {
     /// Stable subject identifier from the token (`sub`).
     pub sub: String,
@@ -54,6 +56,7 @@ pub struct Principal {
 /// What a customer came for: carried by the customer's token and/or the
 /// `open_session` command, shown to every agent who joins.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CustomerContext {
     /// The kind of problem, e.g. `"billing"`; later used for routing.
     #[serde(default, skip_serializing_if = "Option::is_none")]

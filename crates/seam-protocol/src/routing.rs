@@ -9,6 +9,7 @@ use crate::session::{SessionId, SessionState};
 
 /// Whether an agent (or bot) takes new sessions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     /// Receives offers up to its capacity.
@@ -23,6 +24,7 @@ pub enum AgentStatus {
 
 /// Why a session is being offered to an agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OfferKind {
     /// A waiting session from a queue.
@@ -35,6 +37,7 @@ pub enum OfferKind {
 
 /// A session offered to one agent, who accepts or declines before `expires_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Offer {
     /// Identifies the offer in `accept_offer` / `decline_offer`.
     pub offer_id: String,
@@ -58,6 +61,7 @@ pub struct Offer {
 
 /// Where a transfer sends a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferTarget {
     /// One agent, by `sub`.
@@ -68,6 +72,7 @@ pub enum TransferTarget {
 
 /// A queue as a supervisor sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QueueOverview {
     /// Its name.
     pub name: String,
@@ -83,6 +88,7 @@ pub struct QueueOverview {
 
 /// An agent as a supervisor sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AgentOverview {
     /// Who.
     pub agent: Principal,
@@ -98,6 +104,7 @@ pub struct AgentOverview {
 
 /// A live session as a supervisor sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionOverview {
     /// The session.
     pub session_id: SessionId,
@@ -118,6 +125,7 @@ pub struct SessionOverview {
 
 /// How proactive invitations fared.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InvitationStats {
     /// Invitations sent (by services and by rules).
     pub sent: u64,
@@ -129,6 +137,7 @@ pub struct InvitationStats {
 
 /// What supervisors and services see of the broker's routing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Overview {
     /// Every configured queue.
     pub queues: Vec<QueueOverview>,
@@ -142,6 +151,7 @@ pub struct Overview {
 
 /// An invitation to a connected visitor to start a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Invitation {
     /// Identifies it in `answer_invitation`.
     pub invitation_id: String,

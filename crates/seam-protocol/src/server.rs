@@ -11,6 +11,7 @@ use crate::session::{SessionEvent, SessionId, SessionSnapshot};
 
 /// A frame sent by the broker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     /// The answer to a good `hello`: the connection is authenticated.
@@ -90,6 +91,7 @@ pub enum ServerFrame {
 
 /// The broker's answer to `hello`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Welcome {
     /// The negotiated protocol version.
     pub version: u32,
@@ -107,6 +109,7 @@ pub struct Welcome {
 
 /// Limits a client should respect to avoid errors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Limits {
     /// Largest accepted frame, in bytes.
     pub max_frame_bytes: usize,
@@ -120,6 +123,7 @@ pub struct Limits {
 
 /// The success answer to a command.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ack {
     /// The command's id.
     pub id: CommandId,
@@ -155,6 +159,7 @@ pub struct Ack {
 
 /// How a `join` with `after_seq` went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ResumeOutcome {
     /// Every event after `after_seq` follows; nothing was missed.
@@ -180,6 +185,7 @@ pub enum ResumeOutcome {
 
 /// The failure answer to a command, or to an unreadable frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorFrame {
     /// The failed command's id, when it could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,7 @@ pub type SessionId = String;
 
 /// Whether a session still accepts events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
     /// Participants may post events.
@@ -20,6 +21,7 @@ pub enum SessionState {
 
 /// A point-in-time view of a session, sent when a connection attaches to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionSnapshot {
     /// The session's id.
     pub session_id: SessionId,
@@ -51,6 +53,7 @@ pub struct SessionSnapshot {
 
 /// One stored event of a session's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionEvent {
     /// The session the event belongs to.
     pub session_id: SessionId,
@@ -69,6 +72,7 @@ pub struct SessionEvent {
 
 /// What a stored event says happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventBody {
     /// The customer opened the session.

@@ -1,0 +1,184 @@
+import type { ClientFrame, IceServer, Mode, Principal, ServerFrame, SessionSnapshot, Signal } from "./generated/protocol.js";
+export type * from "./generated/protocol.js";
+/** A command's success answer. */
+export type Ack = Extract<ServerFrame, {
+    type: "ack";
+}>;
+/** A command's failure answer. */
+export type ErrorFrame = Extract<ServerFrame, {
+    type: "error";
+}>;
+/** The answer to `hello`. */
+export type Welcome = Extract<ServerFrame, {
+    type: "welcome";
+}>;
+/** A stored session event. */
+export type SessionEvent = Omit<Extract<ServerFrame, {
+    type: "event";
+}>, "type">;
+/** A command without its id (the SDK assigns one). */
+type WithoutId<T> = T extends {
+    id: string;
+} ? Omit<T, "id"> : never;
+export type Command = WithoutId<Exclude<ClientFrame, {
+    type: "hello";
+}>>;
+/** Where tokens come from: a fixed token, or a function fetching a fresh one. */
+export type TokenSource = string | (() => Promise<string>);
+export interface SeamOptions {
+    /** The broker's WebSocket URL, e.g. `ws://localhost:8080/ws`. */
+    url: string;
+    token: TokenSource;
+    /** First reconnect delay bound and cap, milliseconds. */
+    backoff?: {
+        initialMs: number;
+        maxMs: number;
+    };
+    /** How long a command waits for its ack before rejecting. */
+    ackTimeoutMs?: number;
+}
+/** A command the broker refused (or that could not be sent). */
+export declare class SeamError extends Error {
+    code: string;
+    frame?: ErrorFrame | undefined;
+    constructor(code: string, message: string, frame?: ErrorFrame | undefined);
+}
+/** Everything a connection reports, by name. */
+export interface SeamEvents {
+    connected: {
+        welcome: Welcome;
+        reconnected: boolean;
+    };
+    event: SessionEvent;
+    typing: {
+        session_id: string;
+        from: Principal;
+        active: boolean;
+    };
+    signal: {
+        session_id: string;
+        from: Principal;
+        from_connection: string;
+        signal: Signal;
+    };
+    ice_servers: {
+        session_id: string;
+        ice_servers: IceServer[];
+        expires_at?: number | null;
+    };
+    offer: Extract<ServerFrame, {
+        type: "offer";
+    }>;
+    offer_revoked: {
+        offer_id: string;
+        reason: string;
+    };
+    queue_status: {
+        session_id: string;
+        queue: string;
+        position: number;
+        estimated_wait_ms: number;
+    };
+    invitation: Extract<ServerFrame, {
+        type: "invitation";
+    }>;
+    rating_requested: {
+        session_id: string;
+    };
+    resumed: {
+        session_id: string;
+        status: string;
+    };
+    disconnected: {
+        code?: number;
+        reason: string;
+        willReconnect: boolean;
+    };
+    error: ErrorFrame;
+}
+/** A connection to seam. */
+export declare class Seam {
+    private options;
+    private ws?;
+    private pending;
+    private sessions;
+    private listeners;
+    private counter;
+    private readonly prefix;
+    private attempt;
+    private closed;
+    private connectedOnce;
+    /** The broker's welcome on the current connection. */
+    welcome?: Welcome;
+    /** The latest ICE servers per session. */
+    readonly iceServers: Map<string, IceServer[]>;
+    private constructor();
+    /** Connects and authenticates; rejects if the first attempt fails. */
+    static connect(options: SeamOptions): Promise<Seam>;
+    /** Subscribes to an event; returns the unsubscribe function. */
+    on<K extends keyof SeamEvents>(kind: K, listener: (value: SeamEvents[K]) => void): () => void;
+    private emit;
+    private token;
+    private open;
+    private lost;
+    /** Re-attaches every session from its last seq, then resends what was never acknowledged. */
+    private afterConnect;
+    private nextId;
+    private handle;
+    /** Sends a command; resolves with the broker's ack. Resent under the same id after a reconnect. */
+    send(command: Command): Promise<Ack>;
+    /** Customer: opens (or gets back) the session; its history follows as events. */
+    openSession(context?: Record<string, unknown>): Promise<SessionSnapshot>;
+    /** Joins a session; its history follows as events. */
+    join(sessionId: string): Promise<SessionSnapshot>;
+    message(sessionId: string, text: string): Promise<Ack>;
+    typing(sessionId: string, active: boolean): Promise<Ack>;
+    /** Asks the other side for voice or video; resolves with the request id. */
+    requestMode(sessionId: string, mode: Mode, reason?: string): Promise<string>;
+    answerMode(sessionId: string, requestId: string, accept: boolean): Promise<Ack>;
+    /** Downgrades (no consent needed); `chat` hangs up. */
+    setMode(sessionId: string, mode: Mode, reason?: string): Promise<Ack>;
+    signal(sessionId: string, to: {
+        sub: string;
+        connection_id?: string;
+    }, signal: Signal): Promise<Ack>;
+    endSession(sessionId: string, reason?: string): Promise<Ack>;
+    rate(sessionId: string, score: number, comment?: string): Promise<Ack>;
+    /** Closes for good. */
+    close(): void;
+}
+export interface CallOptions {
+    /** Send video as well as audio. */
+    video: boolean;
+    /** Only relay candidates (through TURN). */
+    relayOnly?: boolean;
+    /** Called with every remote track. */
+    onTrack?: (stream: MediaStream, track: MediaStreamTrack) => void;
+    /** Called as the peer connection's state changes. */
+    onState?: (state: RTCPeerConnectionState) => void;
+}
+/**
+ * One WebRTC call between this client and one peer of a session, with its
+ * signaling going through seam. The side that asked for the upgrade calls
+ * `start(peer)`; the other side answers automatically when the offer comes.
+ */
+export declare class Call {
+    private seam;
+    private sessionId;
+    private options;
+    private pc?;
+    private local?;
+    private peer?;
+    private early;
+    private unsubscribe;
+    constructor(seam: Seam, sessionId: string, options: CallOptions);
+    /** The local media stream, once started. */
+    get localStream(): MediaStream | undefined;
+    private connection;
+    /** Offers to `peerSub` (all of its connections until one answers). */
+    start(peerSub: string): Promise<void>;
+    private onSignal;
+    private flushCandidates;
+    /** Stops the media and the peer connection. */
+    close(): void;
+}

@@ -1,0 +1,34 @@
+import { type Seam, type SessionEvent } from "./sdk.js";
+import type { Mode } from "./generated/protocol.js";
+/** Creates an element with attributes and children. */
+export declare function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
+/** A one-line description of a stored event for a transcript. */
+export declare function describe(e: SessionEvent): string;
+/**
+ * Starts and stops the WebRTC call as the session's mode changes. The side
+ * that asked for the upgrade offers once it has ICE servers; the other side
+ * answers the offer. State and remote tracks are shown on `root`'s data
+ * attributes (`data-call-state`, `data-remote-tracks`).
+ */
+export declare class CallManager {
+    private seam;
+    private sessionId;
+    private root;
+    private remoteVideo;
+    private localVideo;
+    private relayOnly;
+    private call?;
+    private startWhenReady?;
+    remoteTracks: number;
+    constructor(seam: Seam, sessionId: () => string | undefined, root: HTMLElement, remoteVideo: HTMLVideoElement, localVideo: HTMLVideoElement, relayOnly: boolean);
+    /** The session's mode is now `mode`; `offerTo` is the peer to offer to if this side asked. */
+    modeChanged(mode: Mode, offerTo?: string): void;
+    private showLocal;
+    /** Hangs up locally. */
+    stop(): void;
+}
+/** The page's WebSocket URL for seam (same host, `/ws`). */
+export declare function defaultUrl(): string;
+/** A token source that asks `url` for a fresh `{ "token": "..." }` each time. */
+export declare function tokenFrom(url: string): () => Promise<string>;
+export declare const STYLE = "\n.seam-panel{font:14px/1.4 system-ui,sans-serif;background:#fff;border:1px solid #ccd;border-radius:10px;box-shadow:0 4px 18px #0002;display:flex;flex-direction:column;overflow:hidden}\n.seam-head{background:#2b4c7e;color:#fff;padding:8px 12px;display:flex;justify-content:space-between;align-items:center}\n.seam-log{flex:1;overflow-y:auto;padding:8px 12px;min-height:120px}\n.seam-log div{margin:2px 0}\n.seam-log .mine{color:#2b4c7e}\n.seam-row{display:flex;gap:6px;padding:6px 12px;flex-wrap:wrap;align-items:center}\n.seam-row input{flex:1;padding:6px;border:1px solid #ccd;border-radius:6px}\n.seam-row button,.seam-prompt button{padding:6px 10px;border:0;border-radius:6px;background:#2b4c7e;color:#fff;cursor:pointer}\n.seam-row button.secondary{background:#e4e8f0;color:#223}\n.seam-status{padding:4px 12px;color:#556;font-size:12px;min-height:16px}\n.seam-prompt{background:#fff6d6;padding:8px 12px;display:none;gap:6px;align-items:center}\n.seam-prompt.show{display:flex}\n.seam-videos{display:none;gap:6px;padding:6px 12px;background:#111}\n.seam-videos.show{display:flex}\n.seam-videos video{width:50%;border-radius:6px;background:#000}\n";

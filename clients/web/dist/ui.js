@@ -1,0 +1,160 @@
+// Small DOM helpers and the call handling shared by the widget and the
+// agent console.
+import { Call } from "./sdk.js";
+/** Creates an element with attributes and children. */
+export function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs))
+        node.setAttribute(k, v);
+    for (const child of children)
+        node.append(child);
+    return node;
+}
+/** A one-line description of a stored event for a transcript. */
+export function describe(e) {
+    const who = e.from.name ?? e.from.sub;
+    const b = e.body;
+    switch (b.kind) {
+        case "message":
+            return `${who}: ${b.text}`;
+        case "session_opened":
+            return `${who} opened the session${b.context.issue_type ? ` about ${b.context.issue_type}` : ""}`;
+        case "participant_joined":
+            return `${b.participant.name ?? b.participant.sub} joined`;
+        case "participant_left":
+            return `${b.participant.name ?? b.participant.sub} left`;
+        case "queued":
+            return `Waiting in the ${b.queue} queue`;
+        case "assigned":
+            return `${b.agent.name ?? b.agent.sub} is taking care of you`;
+        case "mode_requested":
+            return `${who} asked for ${b.request.mode}`;
+        case "mode_request_declined":
+            return `${who} declined`;
+        case "mode_request_cancelled":
+            return `${who} cancelled the request`;
+        case "mode_request_expired":
+            return "The request expired";
+        case "mode_changed":
+            return `${who} switched from ${b.previous} to ${b.mode}`;
+        case "session_ended":
+            return `${who} ended the session`;
+        case "rated":
+            return `${who} rated the session ${b.score}/5`;
+        case "whisper":
+            return `${who} (whisper): ${b.text}`;
+        case "note":
+            return `${who} (note): ${b.text}`;
+        case "transferred":
+            return `${who} transferred the session`;
+        case "handed_off":
+            return `${who} asked for an agent`;
+        case "queue_abandoned":
+            return `Left the ${b.queue} queue`;
+    }
+}
+/**
+ * Starts and stops the WebRTC call as the session's mode changes. The side
+ * that asked for the upgrade offers once it has ICE servers; the other side
+ * answers the offer. State and remote tracks are shown on `root`'s data
+ * attributes (`data-call-state`, `data-remote-tracks`).
+ */
+export class CallManager {
+    constructor(seam, sessionId, root, remoteVideo, localVideo, relayOnly) {
+        this.seam = seam;
+        this.sessionId = sessionId;
+        this.root = root;
+        this.remoteVideo = remoteVideo;
+        this.localVideo = localVideo;
+        this.relayOnly = relayOnly;
+        this.remoteTracks = 0;
+        seam.on("ice_servers", (s) => {
+            if (s.session_id === this.sessionId() && this.startWhenReady && this.call) {
+                const peer = this.startWhenReady;
+                this.startWhenReady = undefined;
+                void this.call.start(peer).then(() => this.showLocal());
+            }
+        });
+    }
+    /** The session's mode is now `mode`; `offerTo` is the peer to offer to if this side asked. */
+    modeChanged(mode, offerTo) {
+        const sid = this.sessionId();
+        if (!sid)
+            return;
+        if (mode === "chat") {
+            this.stop();
+            return;
+        }
+        if (this.call)
+            return;
+        this.remoteTracks = 0;
+        this.call = new Call(this.seam, sid, {
+            video: mode === "video",
+            relayOnly: this.relayOnly,
+            onTrack: (stream) => {
+                this.remoteTracks += 1;
+                this.remoteVideo.srcObject = stream;
+                this.root.dataset.remoteTracks = String(this.remoteTracks);
+                void this.remoteVideo.play().catch(() => { });
+                this.showLocal();
+            },
+            onState: (state) => {
+                this.root.dataset.callState = state;
+            },
+        });
+        this.root.dataset.callState = "new";
+        if (offerTo) {
+            if (this.seam.iceServers.has(sid))
+                void this.call.start(offerTo).then(() => this.showLocal());
+            else
+                this.startWhenReady = offerTo;
+        }
+    }
+    showLocal() {
+        const local = this.call?.localStream;
+        if (local && this.localVideo.srcObject !== local) {
+            this.localVideo.srcObject = local;
+            void this.localVideo.play().catch(() => { });
+        }
+    }
+    /** Hangs up locally. */
+    stop() {
+        this.call?.close();
+        this.call = undefined;
+        this.startWhenReady = undefined;
+        this.remoteVideo.srcObject = null;
+        this.localVideo.srcObject = null;
+        this.root.dataset.callState = "closed";
+    }
+}
+/** The page's WebSocket URL for seam (same host, `/ws`). */
+export function defaultUrl() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    return `${scheme}://${location.host}/ws`;
+}
+/** A token source that asks `url` for a fresh `{ "token": "..." }` each time. */
+export function tokenFrom(url) {
+    return async () => {
+        const response = await fetch(url);
+        if (!response.ok)
+            throw new Error(`token endpoint answered ${response.status}`);
+        return (await response.json()).token;
+    };
+}
+export const STYLE = `
+.seam-panel{font:14px/1.4 system-ui,sans-serif;background:#fff;border:1px solid #ccd;border-radius:10px;box-shadow:0 4px 18px #0002;display:flex;flex-direction:column;overflow:hidden}
+.seam-head{background:#2b4c7e;color:#fff;padding:8px 12px;display:flex;justify-content:space-between;align-items:center}
+.seam-log{flex:1;overflow-y:auto;padding:8px 12px;min-height:120px}
+.seam-log div{margin:2px 0}
+.seam-log .mine{color:#2b4c7e}
+.seam-row{display:flex;gap:6px;padding:6px 12px;flex-wrap:wrap;align-items:center}
+.seam-row input{flex:1;padding:6px;border:1px solid #ccd;border-radius:6px}
+.seam-row button,.seam-prompt button{padding:6px 10px;border:0;border-radius:6px;background:#2b4c7e;color:#fff;cursor:pointer}
+.seam-row button.secondary{background:#e4e8f0;color:#223}
+.seam-status{padding:4px 12px;color:#556;font-size:12px;min-height:16px}
+.seam-prompt{background:#fff6d6;padding:8px 12px;display:none;gap:6px;align-items:center}
+.seam-prompt.show{display:flex}
+.seam-videos{display:none;gap:6px;padding:6px 12px;background:#111}
+.seam-videos.show{display:flex}
+.seam-videos video{width:50%;border-radius:6px;background:#000}
+`;

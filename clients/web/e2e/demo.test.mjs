@@ -1,0 +1,177 @@
+// End to end in headless Chromium: a customer opens the widget, an agent
+// accepts in the console, they chat, the customer asks for video, the agent
+// accepts, both peer connections connect and receive remote tracks, they go
+// back to chat, the customer reloads and finds the history, the session
+// ends with a rating. Run twice: directly, and through a real TURN server
+// (coturn, use-auth-secret) with relay-only ICE, which proves the broker's
+// time-limited TURN credentials are accepted.
+//
+// Needs: the `seam` binary (SEAM_BIN, default ../../target/debug/seam),
+// /usr/bin/chromium, and `turnserver` for the second run.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const SEAM = resolve(process.env.SEAM_BIN ?? "../../target/debug/seam");
+const ARTIFACTS = resolve(process.env.SEAM_E2E_ARTIFACTS ?? "../../target/e2e");
+const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+  "--autoplay-policy=no-user-gesture-required",
+];
+const WAIT = 30_000;
+
+/** A free TCP port on loopback. */
+function freePort() {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts `seam serve --dev` and resolves with its HTTP base URL. */
+function startSeam(extraArgs) {
+  const dir = mkdtempSync(join(tmpdir(), "seam-e2e-"));
+  const child = spawn(SEAM, ["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log", "warn", ...extraArgs], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((ok, fail) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/seam listening on ws:\/\/([\d.:]+)\/ws/);
+      if (m) ok({ child, base: `http://${m[1]}`, dir });
+    });
+    child.on("exit", (code) => fail(new Error(`seam exited with ${code}: ${out}`)));
+  });
+}
+
+/** Starts coturn on loopback with a shared secret; resolves when it listens. */
+async function startTurn(secret) {
+  const port = await freePort();
+  const child = spawn("turnserver", [
+    "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--listening-port=${port}`,
+    "--use-auth-secret", `--static-auth-secret=${secret}`, "--realm=seam.test",
+    "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
+    "--min-port=49160", "--max-port=49400", "--log-file=stdout", "--simple-log",
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (c) => { log += c; });
+  child.stderr.on("data", (c) => { log += c; });
+  for (let i = 0; i < 100; i++) {
+    if (/listener opened on|Total UDP servers/i.test(log)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, port, log: () => log };
+}
+
+async function waitForAttr(page, selector, attr, wanted) {
+  await page.waitForFunction(
+    ([sel, a, w]) => {
+      const v = document.querySelector(sel)?.dataset[a];
+      return typeof w === "number" ? Number(v) >= w : v === w;
+    },
+    [selector, attr, wanted],
+    { timeout: WAIT },
+  );
+}
+
+async function story({ relayOnly, name }) {
+  const secret = "coturn-e2e-secret-0123456789";
+  let turn;
+  const extra = [];
+  if (relayOnly) {
+    turn = await startTurn(secret);
+    const dir = mkdtempSync(join(tmpdir(), "seam-e2e-config-"));
+    const config = join(dir, "seam.toml");
+    writeFileSync(config, `[media]\nice_servers = [{ urls = ["turn:127.0.0.1:${turn.port}?transport=udp"], secret = "${secret}", ttl_secs = 3600 }]\n`);
+    extra.push("--config", config);
+  }
+  const seam = await startSeam(extra);
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+  const flag = relayOnly ? "&relay-only" : "";
+  try {
+    const agent = await browser.newPage({ viewport: { width: 800, height: 700 } });
+    await agent.goto(`${seam.base}/demo/console?sub=bob&name=Bob${flag}`);
+    await waitForAttr(agent, "#seam-console", "ready", "true");
+    await agent.getByTestId("status-available").click();
+    await agent.getByTestId("agent-status").filter({ hasText: "available" }).waitFor({ timeout: WAIT });
+
+    const customer = await browser.newPage({ viewport: { width: 800, height: 700 } });
+    await customer.goto(`${seam.base}/demo/?sub=alice&name=Alice&issue=billing${flag}`);
+    await waitForAttr(customer, "#seam-widget", "ready", "true");
+    await customer.getByTestId("input").fill("Hi, I was charged twice for order A-17");
+    await customer.getByTestId("send").click();
+
+    // The agent gets the offer, accepts, and sees the context and the history.
+    await agent.getByTestId("accept-offer").click({ timeout: WAIT });
+    await agent.getByTestId("context").filter({ hasText: "Issue: billing" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("history").filter({ hasText: "charged twice" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("agent-input").fill("Sorry about that! Let me check.");
+    await agent.getByTestId("agent-send").click();
+    await customer.getByTestId("log").filter({ hasText: "Let me check" }).waitFor({ timeout: WAIT });
+
+    // "Talk to an agent" by video, in the same window; the agent accepts.
+    await customer.getByTestId("talk-video").click();
+    await agent.getByTestId("agent-accept-upgrade").click({ timeout: WAIT });
+    await waitForAttr(customer, "#seam-widget", "callState", "connected");
+    await waitForAttr(agent, "#seam-console", "callState", "connected");
+    await waitForAttr(customer, "#seam-widget", "remoteTracks", 1);
+    await waitForAttr(agent, "#seam-console", "remoteTracks", 1);
+    assert.equal(await customer.getByTestId("mode").textContent(), "video");
+    await customer.waitForTimeout(1500); // let a few frames render for the screenshots
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await customer.screenshot({ path: join(ARTIFACTS, `${name}-customer.png`) });
+    await agent.screenshot({ path: join(ARTIFACTS, `${name}-agent.png`) });
+
+    // Back to chat: no consent needed.
+    await customer.getByTestId("hang-up").click();
+    await customer.getByTestId("mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("agent-mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
+    await waitForAttr(customer, "#seam-widget", "callState", "closed");
+
+    // A reload resumes the same session with its history.
+    const session = await customer.$eval("#seam-widget", (e) => e.dataset.session);
+    await customer.reload();
+    await waitForAttr(customer, "#seam-widget", "ready", "true");
+    assert.equal(await customer.$eval("#seam-widget", (e) => e.dataset.session), session);
+    await customer.getByTestId("log").filter({ hasText: "charged twice" }).waitFor({ timeout: WAIT });
+    await customer.getByTestId("log").filter({ hasText: "switched from video to chat" }).waitFor({ timeout: WAIT });
+
+    // The agent ends it; the customer rates it; the rating is stored.
+    await agent.getByTestId("end-session").click();
+    await customer.getByTestId("rate-5").click({ timeout: WAIT });
+    await customer.getByTestId("status").filter({ hasText: "Thank you" }).waitFor({ timeout: WAIT });
+    const service = await (await fetch(`${seam.base}/demo/token?role=service&sub=backend`)).json();
+    const res = await fetch(`${seam.base}/v1/sessions/${session}`, { headers: { authorization: `Bearer ${service.token}` } });
+    const body = await res.json();
+    assert.equal(res.status, 200);
+    assert.equal(body.session.state, "ended");
+    assert.equal(body.session.rating.score, 5);
+    const kinds = body.events.map((e) => e.body.kind);
+    for (const kind of ["assigned", "message", "mode_requested", "mode_changed", "session_ended", "rated"]) {
+      assert.ok(kinds.includes(kind), `${kind} in ${kinds}`);
+    }
+    if (turn) assert.match(turn.log(), /allocation|ALLOCATE|relay/i, "coturn saw the allocations");
+  } finally {
+    await browser.close();
+    seam.child.kill();
+    turn?.child.kill();
+  }
+}
+
+test("customer and agent go from chat to video and back in one session", { timeout: 120_000 }, () =>
+  story({ relayOnly: false, name: "direct" }));
+
+test("the same, with media forced through coturn using seam's TURN credentials", { timeout: 120_000 }, () =>
+  story({ relayOnly: true, name: "turn" }));

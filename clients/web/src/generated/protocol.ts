@@ -1,0 +1,1399 @@
+// Generated from the Rust protocol crate by `npm run gen`: do not edit.
+
+/**
+ * A frame sent by a client.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ClientFrame".
+ */
+export type ClientFrame =
+  | {
+      /**
+       * The JWT, when not sent as a header.
+       */
+      token?: string | null;
+      type: "hello";
+      /**
+       * Protocol versions the client supports.
+       */
+      versions: number[];
+    }
+  | {
+      /**
+       * Context to add to the token's context (fields here win).
+       */
+      context?: CustomerContext | null;
+      /**
+       * Command id.
+       */
+      id: string;
+      type: "open_session";
+    }
+  | {
+      /**
+       * The last sequence number this client has seen; omit for full history.
+       */
+      after_seq?: number | null;
+      /**
+       * The epoch `after_seq` was seen in.
+       */
+      epoch?: string | null;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "join";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "leave";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * The text.
+       */
+      text: string;
+      type: "message";
+    }
+  | {
+      /**
+       * Typing now or stopped.
+       */
+      active: boolean;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "typing";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * Optional reason shown in the transcript.
+       */
+      reason?: string | null;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "end_session";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The wanted mode (higher than the current one, or the same with screen sharing added).
+       */
+      mode: Mode;
+      /**
+       * Why, shown to the other side and in the transcript.
+       */
+      reason?: string | null;
+      /**
+       * Also share a screen.
+       */
+      screen_share?: boolean;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "request_mode";
+    }
+  | {
+      /**
+       * Accept (the mode changes) or decline.
+       */
+      accept: boolean;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * Why, if declining.
+       */
+      reason?: string | null;
+      /**
+       * The request being answered.
+       */
+      request_id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "answer_mode";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The request.
+       */
+      request_id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "cancel_mode_request";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The new, lower mode.
+       */
+      mode: Mode;
+      /**
+       * Why, for the transcript.
+       */
+      reason?: string | null;
+      /**
+       * Keep screen sharing on (only if it is on and the mode stays media).
+       */
+      screen_share?: boolean;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "set_mode";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * The message.
+       */
+      signal: Signal;
+      /**
+       * The recipient.
+       */
+      to: SignalTarget;
+      type: "signal";
+    }
+  | {
+      /**
+       * Maximum concurrent sessions.
+       */
+      capacity?: number | null;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * Replace the token's skills.
+       */
+      skills?: string[] | null;
+      /**
+       * The new status.
+       */
+      status: AgentStatus;
+      type: "set_status";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The offer.
+       */
+      offer_id: string;
+      type: "accept_offer";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The offer.
+       */
+      offer_id: string;
+      type: "decline_offer";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * A note only agents see.
+       */
+      note?: string | null;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * Where to.
+       */
+      to: TransferTarget;
+      type: "transfer";
+    }
+  | {
+      /**
+       * The agent's `sub`.
+       */
+      agent: string;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * A note for them.
+       */
+      note?: string | null;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "invite_agent";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "monitor";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * The text.
+       */
+      text: string;
+      type: "whisper";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * The text.
+       */
+      text: string;
+      type: "note";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      type: "overview";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * Ask the agent for voice or video on arrival.
+       */
+      mode?: Mode | null;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * What the agent should know.
+       */
+      summary?: string | null;
+      type: "handoff";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * Ask the agent for voice or video on arrival.
+       */
+      mode?: Mode | null;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "request_agent";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The issue type the page suggests.
+       */
+      issue_type?: string | null;
+      /**
+       * The page.
+       */
+      page: string;
+      type: "page_view";
+    }
+  | {
+      /**
+       * Context the session opens with.
+       */
+      context?: CustomerContext | null;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The mode offered.
+       */
+      mode: Mode;
+      /**
+       * The visitor's `sub`.
+       */
+      sub: string;
+      /**
+       * What about.
+       */
+      topic: string;
+      type: "invite_visitor";
+    }
+  | {
+      /**
+       * Accept or decline.
+       */
+      accept: boolean;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The invitation.
+       */
+      invitation_id: string;
+      type: "answer_invitation";
+    }
+  | {
+      /**
+       * Free text.
+       */
+      comment?: string | null;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * 1 (bad) to 5 (great).
+       */
+      score: number;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "rate_session";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The fresh JWT, for the same principal.
+       */
+      token: string;
+      type: "refresh_token";
+    };
+/**
+ * How a session's participants talk. Ordered: chat < voice < video.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Mode".
+ */
+export type Mode = "chat" | "voice" | "video";
+/**
+ * A WebRTC signaling message, relayed as is and never stored.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Signal".
+ */
+export type Signal =
+  | {
+      kind: "offer";
+      /**
+       * The SDP.
+       */
+      sdp: string;
+    }
+  | {
+      kind: "answer";
+      /**
+       * The SDP.
+       */
+      sdp: string;
+    }
+  | {
+      /**
+       * The candidate line.
+       */
+      candidate: string;
+      kind: "ice_candidate";
+      /**
+       * The media line index.
+       */
+      sdp_m_line_index?: number | null;
+      /**
+       * The media stream id.
+       */
+      sdp_mid?: string | null;
+    }
+  | {
+      kind: "hangup";
+    };
+/**
+ * Whether an agent (or bot) takes new sessions.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentStatus".
+ */
+export type AgentStatus = "available" | "away" | "offline";
+/**
+ * Where a transfer sends a session.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TransferTarget".
+ */
+export type TransferTarget =
+  | {
+      agent: string;
+    }
+  | {
+      queue: string;
+    };
+/**
+ * A frame sent by the broker.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ServerFrame".
+ */
+export type ServerFrame =
+  | {
+      /**
+       * This connection's id (for logs and support).
+       */
+      connection_id: string;
+      /**
+       * When the token expires, Unix seconds.
+       */
+      expires_at: number;
+      /**
+       * How often the broker pings; answer pongs promptly.
+       */
+      heartbeat_interval_ms: number;
+      /**
+       * The limits this broker enforces.
+       */
+      limits: Limits;
+      /**
+       * Who the token says the client is.
+       */
+      principal: Principal;
+      type: "welcome";
+      /**
+       * The negotiated protocol version.
+       */
+      version: number;
+    }
+  | {
+      /**
+       * True when this command id was already applied: nothing new was stored, `seq` is the original event's.
+       */
+      duplicate?: boolean;
+      /**
+       * The new token expiry, Unix seconds, for `refresh_token`.
+       */
+      expires_at?: number | null;
+      /**
+       * The command's id.
+       */
+      id: string;
+      /**
+       * The invitation's id, for `invite_visitor`.
+       */
+      invitation_id?: string | null;
+      /**
+       * Routing state, for `overview`.
+       */
+      overview?: Overview | null;
+      /**
+       * The new request's id, for `request_mode`.
+       */
+      request_id?: string | null;
+      /**
+       * What `join` replayed; the replayed events follow this ack.
+       */
+      resume?: ResumeOutcome | null;
+      /**
+       * The sequence number of the event the command stored, if it stored one.
+       */
+      seq?: number | null;
+      /**
+       * The session's state, for `open_session` and `join`.
+       */
+      session?: SessionSnapshot | null;
+      /**
+       * The session the command acted on.
+       */
+      session_id?: string | null;
+      type: "ack";
+    }
+  | {
+      /**
+       * Stable machine-readable code.
+       */
+      code: ErrorCode;
+      /**
+       * The failed command's id, when it could be read.
+       */
+      id?: string | null;
+      /**
+       * What went wrong, for a human.
+       */
+      message: string;
+      /**
+       * For `rate_limited`: when a retry may succeed.
+       */
+      retry_after_ms?: number | null;
+      /**
+       * The session concerned, if any.
+       */
+      session_id?: string | null;
+      type: "error";
+    }
+  | {
+      /**
+       * When the broker stored it, Unix milliseconds.
+       */
+      at: number;
+      /**
+       * What happened.
+       */
+      body: EventBody;
+      /**
+       * The id of the client command that produced it, if any.
+       */
+      client_id?: string | null;
+      /**
+       * Who caused it.
+       */
+      from: Principal;
+      /**
+       * Position in the session's log: 1, 2, 3, ... without gaps.
+       */
+      seq: number;
+      /**
+       * The session the event belongs to.
+       */
+      session_id: string;
+      type: "event";
+    }
+  | {
+      /**
+       * Typing now or stopped.
+       */
+      active: boolean;
+      /**
+       * Who is typing.
+       */
+      from: Principal;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "typing";
+    }
+  | {
+      /**
+       * Who sent it.
+       */
+      from: Principal;
+      /**
+       * The sender's connection: address replies to it.
+       */
+      from_connection: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * The message.
+       */
+      signal: Signal;
+      type: "signal";
+    }
+  | {
+      /**
+       * When time-limited credentials expire, Unix seconds.
+       */
+      expires_at?: number | null;
+      /**
+       * Servers in `RTCIceServer` shape.
+       */
+      ice_servers: IceServer[];
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "ice_servers";
+    }
+  | {
+      /**
+       * What the customer came for.
+       */
+      context: CustomerContext;
+      /**
+       * The customer.
+       */
+      customer: Principal;
+      /**
+       * When the offer lapses and goes to someone else, Unix milliseconds.
+       */
+      expires_at: number;
+      /**
+       * Why this offer.
+       */
+      kind: OfferKind;
+      /**
+       * A note from the transferring or inviting agent, or a bot's summary.
+       */
+      note?: string | null;
+      /**
+       * Identifies the offer in `accept_offer` / `decline_offer`.
+       */
+      offer_id: string;
+      /**
+       * The queue it waits in, if any.
+       */
+      queue?: string | null;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "offer";
+    }
+  | {
+      /**
+       * The offer.
+       */
+      offer_id: string;
+      /**
+       * `expired`, `ended`, `taken`.
+       */
+      reason: string;
+      type: "offer_revoked";
+    }
+  | {
+      /**
+       * Estimated wait from recent waits in this queue, milliseconds.
+       */
+      estimated_wait_ms: number;
+      /**
+       * 1 = next.
+       */
+      position: number;
+      /**
+       * The queue.
+       */
+      queue: string;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "queue_status";
+    }
+  | {
+      /**
+       * Context the session opens with.
+       */
+      context?: CustomerContext;
+      /**
+       * Who invites (a service, or the broker's rule engine as a service).
+       */
+      from: Principal;
+      /**
+       * Identifies it in `answer_invitation`.
+       */
+      invitation_id: string;
+      /**
+       * The mode offered.
+       */
+      mode: Mode;
+      /**
+       * What about, shown to the visitor.
+       */
+      topic: string;
+      type: "invitation";
+    }
+  | {
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "rating_requested";
+    }
+  | {
+      /**
+       * The token's expiry, Unix seconds.
+       */
+      expires_at: number;
+      type: "token_expiring";
+    };
+/**
+ * The kind of principal a token authenticates.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Role".
+ */
+export type Role = "customer" | "agent" | "supervisor" | "bot" | "service";
+/**
+ * Whether a session still accepts events.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SessionState".
+ */
+export type SessionState = "open" | "ended";
+/**
+ * How a `join` with `after_seq` went.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ResumeOutcome".
+ */
+export type ResumeOutcome =
+  | {
+      /**
+       * How many events follow.
+       */
+      replayed: number;
+      status: "complete";
+    }
+  | {
+      /**
+       * The oldest event the broker still holds.
+       */
+      first_available_seq: number;
+      /**
+       * How many events follow.
+       */
+      replayed: number;
+      status: "truncated";
+    }
+  | {
+      /**
+       * How many events follow.
+       */
+      replayed: number;
+      status: "reset";
+    };
+/**
+ * The stable code of an `error` frame. The connection stays open after an error frame; the command it answers had no effect.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ErrorCode".
+ */
+export type ErrorCode =
+  | "bad_json"
+  | "unknown_type"
+  | "invalid_message"
+  | "frame_too_large"
+  | "message_too_large"
+  | "rate_limited"
+  | "already_authenticated"
+  | "forbidden"
+  | "not_your_session"
+  | "session_not_found"
+  | "session_ended"
+  | "not_a_participant"
+  | "invalid_token"
+  | "mode_disabled"
+  | "invalid_mode_change"
+  | "consent_required"
+  | "request_pending"
+  | "request_not_found"
+  | "not_your_request"
+  | "not_in_call"
+  | "target_not_found"
+  | "offer_not_found"
+  | "queue_not_found"
+  | "agent_not_found"
+  | "invitation_not_found"
+  | "visitor_not_found"
+  | "session_not_ended"
+  | "already_rated"
+  | "internal";
+/**
+ * What a stored event says happened.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "EventBody".
+ */
+export type EventBody =
+  | {
+      /**
+       * The customer's context at opening.
+       */
+      context: CustomerContext;
+      kind: "session_opened";
+    }
+  | {
+      kind: "participant_joined";
+      /**
+       * Who joined.
+       */
+      participant: Principal;
+    }
+  | {
+      kind: "participant_left";
+      /**
+       * Who left.
+       */
+      participant: Principal;
+    }
+  | {
+      kind: "message";
+      /**
+       * The message text.
+       */
+      text: string;
+    }
+  | {
+      kind: "mode_requested";
+      /**
+       * Why, as the requester put it.
+       */
+      reason?: string | null;
+      /**
+       * The request.
+       */
+      request: ModeRequest;
+    }
+  | {
+      kind: "mode_request_declined";
+      /**
+       * Why, if they said.
+       */
+      reason?: string | null;
+      /**
+       * The request.
+       */
+      request_id: string;
+    }
+  | {
+      kind: "mode_request_cancelled";
+      /**
+       * The request.
+       */
+      request_id: string;
+    }
+  | {
+      kind: "mode_request_expired";
+      /**
+       * The request.
+       */
+      request_id: string;
+    }
+  | {
+      kind: "mode_changed";
+      /**
+       * The mode now.
+       */
+      mode: Mode;
+      /**
+       * The mode before.
+       */
+      previous: Mode;
+      /**
+       * Why, if the actor said.
+       */
+      reason?: string | null;
+      /**
+       * The accepted request, for upgrades.
+       */
+      request_id?: string | null;
+      /**
+       * Screen sharing now on or off.
+       */
+      screen_share?: boolean;
+    }
+  | {
+      kind: "queued";
+      /**
+       * The queue.
+       */
+      queue: string;
+    }
+  | {
+      /**
+       * The agent.
+       */
+      agent: Principal;
+      kind: "assigned";
+      /**
+       * The queue it came from, if any.
+       */
+      queue?: string | null;
+      /**
+       * How long the customer waited, milliseconds.
+       */
+      waited_ms: number;
+    }
+  | {
+      kind: "transferred";
+      /**
+       * Where to.
+       */
+      to: TransferTarget;
+    }
+  | {
+      kind: "handed_off";
+      /**
+       * The queue the session now waits in.
+       */
+      queue: string;
+      /**
+       * The mode the customer asked for (voice or video), if any.
+       */
+      requested_mode?: Mode | null;
+      /**
+       * The bot's summary for the agent.
+       */
+      summary?: string | null;
+    }
+  | {
+      kind: "queue_abandoned";
+      /**
+       * The queue.
+       */
+      queue: string;
+      /**
+       * How long they waited, milliseconds.
+       */
+      waited_ms: number;
+    }
+  | {
+      kind: "whisper";
+      /**
+       * The text.
+       */
+      text: string;
+    }
+  | {
+      kind: "note";
+      /**
+       * The text.
+       */
+      text: string;
+    }
+  | {
+      /**
+       * What they said.
+       */
+      comment?: string | null;
+      kind: "rated";
+      /**
+       * 1 (bad) to 5 (great).
+       */
+      score: number;
+    }
+  | {
+      kind: "session_ended";
+      /**
+       * Why, if the ender said.
+       */
+      reason?: string | null;
+    };
+/**
+ * Why a session is being offered to an agent.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "OfferKind".
+ */
+export type OfferKind = "queue" | "transfer" | "conference";
+
+/**
+ * Both directions of the protocol, so one schema names every type.
+ */
+export interface Protocol {
+  /**
+   * Frames a client sends.
+   */
+  client: ClientFrame;
+  /**
+   * Frames the broker sends.
+   */
+  server: ServerFrame;
+}
+/**
+ * What a customer came for: carried by the customer's token and/or the `open_session` command, shown to every agent who joins.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "CustomerContext".
+ */
+export interface CustomerContext {
+  /**
+   * The kind of problem, e.g. `"billing"`; later used for routing.
+   */
+  issue_type?: string | null;
+  /**
+   * Free metadata from the company's site (plan, order id, ...).
+   */
+  metadata?: {
+    [k: string]: unknown;
+  };
+  /**
+   * The page the customer was on.
+   */
+  page?: string | null;
+}
+/**
+ * Whom a signaling message is for: every connection of a participant, or one connection (as named by an earlier signal's `from_connection`).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SignalTarget".
+ */
+export interface SignalTarget {
+  /**
+   * One of their connections; omit for all of them.
+   */
+  connection_id?: string | null;
+  /**
+   * The participant.
+   */
+  sub: string;
+}
+/**
+ * Limits a client should respect to avoid errors.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Limits".
+ */
+export interface Limits {
+  /**
+   * Commands that may be sent in a burst above the sustained rate.
+   */
+  command_burst: number;
+  /**
+   * Sustained commands per second per connection.
+   */
+  commands_per_second: number;
+  /**
+   * Largest accepted frame, in bytes.
+   */
+  max_frame_bytes: number;
+  /**
+   * Longest accepted chat text, in characters.
+   */
+  max_text_chars: number;
+}
+/**
+ * The public identity of a participant, as other participants see it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Principal".
+ */
+export interface Principal {
+  /**
+   * Display name, when the token carries one.
+   */
+  name?: string | null;
+  /**
+   * The principal's role.
+   */
+  role: Role;
+  /**
+   * Stable subject identifier from the token (`sub`).
+   */
+  sub: string;
+}
+/**
+ * What supervisors and services see of the broker's routing.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Overview".
+ */
+export interface Overview {
+  /**
+   * Every known agent and bot.
+   */
+  agents: AgentOverview[];
+  /**
+   * Proactive invitations.
+   */
+  invitations: InvitationStats;
+  /**
+   * Every configured queue.
+   */
+  queues: QueueOverview[];
+  /**
+   * Every open session.
+   */
+  sessions: SessionOverview[];
+}
+/**
+ * An agent as a supervisor sees it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentOverview".
+ */
+export interface AgentOverview {
+  /**
+   * Who.
+   */
+  agent: Principal;
+  /**
+   * Maximum concurrent sessions.
+   */
+  capacity: number;
+  /**
+   * Sessions assigned now.
+   */
+  sessions: number;
+  /**
+   * Skills.
+   */
+  skills: string[];
+  /**
+   * Status.
+   */
+  status: AgentStatus;
+}
+/**
+ * How proactive invitations fared.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "InvitationStats".
+ */
+export interface InvitationStats {
+  /**
+   * Accepted: a session opened.
+   */
+  accepted: number;
+  /**
+   * Declined by the visitor.
+   */
+  declined: number;
+  /**
+   * Invitations sent (by services and by rules).
+   */
+  sent: number;
+}
+/**
+ * A queue as a supervisor sees it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "QueueOverview".
+ */
+export interface QueueOverview {
+  /**
+   * Sessions that left this queue before being answered.
+   */
+  abandoned: number;
+  /**
+   * Eligible agents currently available with spare capacity.
+   */
+  agents_available: number;
+  /**
+   * Estimated wait for a session entering now, milliseconds.
+   */
+  estimated_wait_ms: number;
+  /**
+   * Its name.
+   */
+  name: string;
+  /**
+   * Sessions waiting.
+   */
+  waiting: number;
+}
+/**
+ * A live session as a supervisor sees it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SessionOverview".
+ */
+export interface SessionOverview {
+  /**
+   * Its customer.
+   */
+  customer: Principal;
+  /**
+   * Its mode.
+   */
+  mode: Mode;
+  /**
+   * The queue it waits in or came through.
+   */
+  queue?: string | null;
+  /**
+   * The session.
+   */
+  session_id: string;
+  /**
+   * Its participants other than the customer.
+   */
+  staff: Principal[];
+  /**
+   * Open or ended.
+   */
+  state: SessionState;
+  /**
+   * Whether it is waiting for an agent.
+   */
+  waiting: boolean;
+}
+/**
+ * A point-in-time view of a session, sent when a connection attaches to it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SessionSnapshot".
+ */
+export interface SessionSnapshot {
+  /**
+   * What the customer came for.
+   */
+  context: CustomerContext;
+  /**
+   * Creation time, Unix milliseconds.
+   */
+  created_at: number;
+  /**
+   * The customer the session belongs to.
+   */
+  customer: Principal;
+  /**
+   * Identifies this incarnation of the session's log. A `seq` is only meaningful together with the epoch it was seen in.
+   */
+  epoch: string;
+  /**
+   * The sequence number of the last stored event (0 if none).
+   */
+  last_seq: number;
+  /**
+   * The session's current mode; everyone in the session is in its call.
+   */
+  mode?: Mode & string;
+  /**
+   * An upgrade request awaiting an answer.
+   */
+  mode_request?: ModeRequest | null;
+  /**
+   * Everyone currently in the session (customer first).
+   */
+  participants: Principal[];
+  /**
+   * Whether screen sharing is on (voice or video only).
+   */
+  screen_share?: boolean;
+  /**
+   * The session's id.
+   */
+  session_id: string;
+  /**
+   * Open or ended.
+   */
+  state: SessionState;
+}
+/**
+ * An upgrade request waiting for the other side's answer.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ModeRequest".
+ */
+export interface ModeRequest {
+  /**
+   * When the request expires unanswered, Unix milliseconds.
+   */
+  expires_at: number;
+  /**
+   * The requested mode.
+   */
+  mode: Mode;
+  /**
+   * Identifies the request in answers and outcome events.
+   */
+  request_id: string;
+  /**
+   * Who asked.
+   */
+  requested_by: Principal;
+  /**
+   * Whether screen sharing was requested with it.
+   */
+  screen_share?: boolean;
+}
+/**
+ * One STUN or TURN server, in the shape of WebRTC's `RTCIceServer`.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "IceServer".
+ */
+export interface IceServer {
+  /**
+   * TURN password.
+   */
+  credential?: string | null;
+  /**
+   * `stun:` / `turn:` / `turns:` URLs.
+   */
+  urls: string[];
+  /**
+   * TURN username.
+   */
+  username?: string | null;
+}

@@ -1,0 +1,443 @@
+// seam browser SDK: one connection to a seam broker, typed events, commands
+// that resolve on the broker's ack, reconnect with backoff and resume from
+// the last sequence number (nothing missed, nothing twice), and a WebRTC
+// helper wired to seam's signaling and ICE servers.
+
+import type {
+  ClientFrame,
+  IceServer,
+  Mode,
+  Principal,
+  ServerFrame,
+  SessionSnapshot,
+  Signal,
+} from "./generated/protocol.js";
+
+export type * from "./generated/protocol.js";
+
+/** A command's success answer. */
+export type Ack = Extract<ServerFrame, { type: "ack" }>;
+/** A command's failure answer. */
+export type ErrorFrame = Extract<ServerFrame, { type: "error" }>;
+/** The answer to `hello`. */
+export type Welcome = Extract<ServerFrame, { type: "welcome" }>;
+/** A stored session event. */
+export type SessionEvent = Omit<Extract<ServerFrame, { type: "event" }>, "type">;
+
+/** A command without its id (the SDK assigns one). */
+type WithoutId<T> = T extends { id: string } ? Omit<T, "id"> : never;
+export type Command = WithoutId<Exclude<ClientFrame, { type: "hello" }>>;
+
+/** Where tokens come from: a fixed token, or a function fetching a fresh one. */
+export type TokenSource = string | (() => Promise<string>);
+
+export interface SeamOptions {
+  /** The broker's WebSocket URL, e.g. `ws://localhost:8080/ws`. */
+  url: string;
+  token: TokenSource;
+  /** First reconnect delay bound and cap, milliseconds. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** How long a command waits for its ack before rejecting. */
+  ackTimeoutMs?: number;
+}
+
+/** A command the broker refused (or that could not be sent). */
+export class SeamError extends Error {
+  constructor(public code: string, message: string, public frame?: ErrorFrame) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** Everything a connection reports, by name. */
+export interface SeamEvents {
+  connected: { welcome: Welcome; reconnected: boolean };
+  event: SessionEvent;
+  typing: { session_id: string; from: Principal; active: boolean };
+  signal: { session_id: string; from: Principal; from_connection: string; signal: Signal };
+  ice_servers: { session_id: string; ice_servers: IceServer[]; expires_at?: number | null };
+  offer: Extract<ServerFrame, { type: "offer" }>;
+  offer_revoked: { offer_id: string; reason: string };
+  queue_status: { session_id: string; queue: string; position: number; estimated_wait_ms: number };
+  invitation: Extract<ServerFrame, { type: "invitation" }>;
+  rating_requested: { session_id: string };
+  resumed: { session_id: string; status: string };
+  disconnected: { code?: number; reason: string; willReconnect: boolean };
+  error: ErrorFrame;
+}
+
+interface Pending {
+  id: string;
+  text: string;
+  resolve: (ack: Ack) => void;
+  reject: (e: Error) => void;
+  internal?: "resume";
+}
+
+/** Codes after which reconnecting cannot help. */
+const FATAL = new Set([1000, 4000, 4002, 4004]);
+
+/** A connection to seam. */
+export class Seam {
+  private ws?: WebSocket;
+  private pending = new Map<string, Pending>();
+  private sessions = new Map<string, { epoch: string; lastSeq: number }>();
+  private listeners = new Map<string, Set<(value: never) => void>>();
+  private counter = 0;
+  private readonly prefix = Math.random().toString(16).slice(2, 10);
+  private attempt = 0;
+  private closed = false;
+  private connectedOnce = false;
+  /** The broker's welcome on the current connection. */
+  welcome?: Welcome;
+  /** The latest ICE servers per session. */
+  readonly iceServers = new Map<string, IceServer[]>();
+
+  private constructor(private options: SeamOptions) {}
+
+  /** Connects and authenticates; rejects if the first attempt fails. */
+  static async connect(options: SeamOptions): Promise<Seam> {
+    const seam = new Seam(options);
+    await seam.open();
+    return seam;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof SeamEvents>(kind: K, listener: (value: SeamEvents[K]) => void): () => void {
+    const set = this.listeners.get(kind) ?? new Set();
+    set.add(listener as (value: never) => void);
+    this.listeners.set(kind, set);
+    return () => set.delete(listener as (value: never) => void);
+  }
+
+  private emit<K extends keyof SeamEvents>(kind: K, value: SeamEvents[K]): void {
+    for (const listener of this.listeners.get(kind) ?? []) {
+      (listener as (value: SeamEvents[K]) => void)(value);
+    }
+  }
+
+  private async token(): Promise<string> {
+    const source = this.options.token;
+    return typeof source === "string" ? source : source();
+  }
+
+  private open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.token().then((token) => {
+        const ws = new WebSocket(this.options.url);
+        this.ws = ws;
+        let welcomed = false;
+        ws.onopen = () => ws.send(JSON.stringify({ type: "hello", versions: [1], token } satisfies ClientFrame));
+        ws.onmessage = (message) => {
+          const frame = JSON.parse(String(message.data)) as ServerFrame;
+          if (!welcomed) {
+            if (frame.type === "welcome") {
+              welcomed = true;
+              this.welcome = frame;
+              this.attempt = 0;
+              this.emit("connected", { welcome: frame, reconnected: this.connectedOnce });
+              this.connectedOnce = true;
+              this.afterConnect();
+              resolve();
+            }
+            return;
+          }
+          this.handle(frame);
+        };
+        ws.onclose = (event) => {
+          if (!welcomed) {
+            reject(new SeamError(`close_${event.code}`, event.reason || "connection failed"));
+          }
+          if (welcomed || this.connectedOnce) {
+            this.lost(event.code, event.reason);
+          }
+        };
+      }, reject);
+    });
+  }
+
+  private lost(code: number, reason: string): void {
+    this.ws = undefined;
+    const willReconnect = !this.closed && !FATAL.has(code) && !(code === 4003 && typeof this.options.token === "string");
+    this.emit("disconnected", { code, reason, willReconnect });
+    if (!willReconnect) {
+      for (const p of this.pending.values()) p.reject(new SeamError("closed", reason || `closed (${code})`));
+      this.pending.clear();
+      return;
+    }
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 200, maxMs: 10_000 };
+    const cap = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 16));
+    this.attempt += 1;
+    setTimeout(() => {
+      if (!this.closed) this.open().catch(() => this.lost(1006, "reconnect failed"));
+    }, Math.random() * cap);
+  }
+
+  /** Re-attaches every session from its last seq, then resends what was never acknowledged. */
+  private afterConnect(): void {
+    for (const [id, p] of this.pending) {
+      if (p.internal === "resume") this.pending.delete(id);
+    }
+    const resend = [...this.pending.values()];
+    for (const [sessionId, tracked] of this.sessions) {
+      const id = this.nextId("r");
+      const frame: ClientFrame = { type: "join", id, session_id: sessionId, after_seq: tracked.lastSeq, epoch: tracked.epoch };
+      this.pending.set(id, { id, text: JSON.stringify(frame), resolve: () => {}, reject: () => {}, internal: "resume" });
+      this.ws?.send(JSON.stringify(frame));
+    }
+    for (const p of resend) this.ws?.send(p.text);
+  }
+
+  private nextId(kind = "c"): string {
+    this.counter += 1;
+    return `${this.prefix}-${kind}${this.counter}`;
+  }
+
+  private handle(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "ack": {
+        const p = this.pending.get(frame.id);
+        if (!p) return;
+        this.pending.delete(frame.id);
+        if (frame.session) {
+          const tracked = this.sessions.get(frame.session.session_id);
+          const reset = frame.resume?.status === "reset";
+          if (!tracked || reset || tracked.epoch !== frame.session.epoch) {
+            this.sessions.set(frame.session.session_id, { epoch: frame.session.epoch, lastSeq: 0 });
+          }
+        }
+        if (p.internal === "resume" && frame.session_id && frame.resume) {
+          this.emit("resumed", { session_id: frame.session_id, status: frame.resume.status });
+        }
+        p.resolve(frame);
+        return;
+      }
+      case "error": {
+        const p = frame.id ? this.pending.get(frame.id) : undefined;
+        if (!p) {
+          this.emit("error", frame);
+          return;
+        }
+        if (frame.code === "rate_limited") {
+          setTimeout(() => this.ws?.send(p.text), frame.retry_after_ms ?? 100);
+          return;
+        }
+        this.pending.delete(p.id);
+        if (p.internal) this.emit("error", frame);
+        p.reject(new SeamError(frame.code, frame.message, frame));
+        return;
+      }
+      case "event": {
+        const tracked = this.sessions.get(frame.session_id);
+        if (tracked) {
+          if (frame.seq <= tracked.lastSeq) return;
+          tracked.lastSeq = frame.seq;
+        }
+        const { type: _type, ...event } = frame;
+        this.emit("event", event as SessionEvent);
+        return;
+      }
+      case "ice_servers":
+        this.iceServers.set(frame.session_id, frame.ice_servers);
+        this.emit("ice_servers", frame);
+        return;
+      case "typing":
+      case "signal":
+      case "offer":
+      case "offer_revoked":
+      case "queue_status":
+      case "invitation":
+      case "rating_requested":
+        this.emit(frame.type, frame as never);
+        return;
+      case "token_expiring":
+        if (typeof this.options.token !== "string") {
+          this.token().then((token) => this.send({ type: "refresh_token", token })).catch(() => {});
+        }
+        return;
+      case "welcome":
+        return;
+    }
+  }
+
+  /** Sends a command; resolves with the broker's ack. Resent under the same id after a reconnect. */
+  send(command: Command): Promise<Ack> {
+    const id = this.nextId();
+    const text = JSON.stringify({ ...command, id });
+    return new Promise<Ack>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SeamError("timeout", "no acknowledgement in time"));
+      }, this.options.ackTimeoutMs ?? 30_000);
+      this.pending.set(id, {
+        id,
+        text,
+        resolve: (ack) => {
+          clearTimeout(timer);
+          resolve(ack);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(text);
+    });
+  }
+
+  /** Customer: opens (or gets back) the session; its history follows as events. */
+  async openSession(context?: Record<string, unknown>): Promise<SessionSnapshot> {
+    const ack = await this.send({ type: "open_session", context: context ?? null });
+    return ack.session as SessionSnapshot;
+  }
+
+  /** Joins a session; its history follows as events. */
+  async join(sessionId: string): Promise<SessionSnapshot> {
+    const ack = await this.send({ type: "join", session_id: sessionId });
+    return ack.session as SessionSnapshot;
+  }
+
+  message(sessionId: string, text: string): Promise<Ack> {
+    return this.send({ type: "message", session_id: sessionId, text });
+  }
+
+  typing(sessionId: string, active: boolean): Promise<Ack> {
+    return this.send({ type: "typing", session_id: sessionId, active });
+  }
+
+  /** Asks the other side for voice or video; resolves with the request id. */
+  async requestMode(sessionId: string, mode: Mode, reason?: string): Promise<string> {
+    const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
+    return ack.request_id as string;
+  }
+
+  answerMode(sessionId: string, requestId: string, accept: boolean): Promise<Ack> {
+    return this.send({ type: "answer_mode", session_id: sessionId, request_id: requestId, accept });
+  }
+
+  /** Downgrades (no consent needed); `chat` hangs up. */
+  setMode(sessionId: string, mode: Mode, reason?: string): Promise<Ack> {
+    return this.send({ type: "set_mode", session_id: sessionId, mode, reason: reason ?? null });
+  }
+
+  signal(sessionId: string, to: { sub: string; connection_id?: string }, signal: Signal): Promise<Ack> {
+    return this.send({ type: "signal", session_id: sessionId, to, signal });
+  }
+
+  endSession(sessionId: string, reason?: string): Promise<Ack> {
+    return this.send({ type: "end_session", session_id: sessionId, reason: reason ?? null });
+  }
+
+  rate(sessionId: string, score: number, comment?: string): Promise<Ack> {
+    return this.send({ type: "rate_session", session_id: sessionId, score, comment: comment ?? null });
+  }
+
+  /** Closes for good. */
+  close(): void {
+    this.closed = true;
+    this.ws?.close(1000);
+  }
+}
+
+export interface CallOptions {
+  /** Send video as well as audio. */
+  video: boolean;
+  /** Only relay candidates (through TURN). */
+  relayOnly?: boolean;
+  /** Called with every remote track. */
+  onTrack?: (stream: MediaStream, track: MediaStreamTrack) => void;
+  /** Called as the peer connection's state changes. */
+  onState?: (state: RTCPeerConnectionState) => void;
+}
+
+/**
+ * One WebRTC call between this client and one peer of a session, with its
+ * signaling going through seam. The side that asked for the upgrade calls
+ * `start(peer)`; the other side answers automatically when the offer comes.
+ */
+export class Call {
+  private pc?: RTCPeerConnection;
+  private local?: MediaStream;
+  private peer?: { sub: string; connection_id?: string };
+  private early: RTCIceCandidateInit[] = [];
+  private unsubscribe: () => void;
+
+  constructor(private seam: Seam, private sessionId: string, private options: CallOptions) {
+    this.unsubscribe = seam.on("signal", (s) => {
+      if (s.session_id === this.sessionId) void this.onSignal(s.from.sub, s.from_connection, s.signal);
+    });
+  }
+
+  /** The local media stream, once started. */
+  get localStream(): MediaStream | undefined {
+    return this.local;
+  }
+
+  private async connection(): Promise<RTCPeerConnection> {
+    if (this.pc) return this.pc;
+    const iceServers = (this.seam.iceServers.get(this.sessionId) ?? []).map((s) => ({
+      urls: s.urls,
+      username: s.username ?? undefined,
+      credential: s.credential ?? undefined,
+    }));
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: this.options.relayOnly ? "relay" : "all" });
+    this.pc = pc;
+    this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.options.video });
+    for (const track of this.local.getTracks()) pc.addTrack(track, this.local);
+    pc.onicecandidate = (e) => {
+      if (e.candidate && this.peer) {
+        const c = e.candidate.toJSON();
+        void this.seam.signal(this.sessionId, this.peer, {
+          kind: "ice_candidate",
+          candidate: c.candidate ?? "",
+          sdp_mid: c.sdpMid ?? null,
+          sdp_m_line_index: c.sdpMLineIndex ?? null,
+        });
+      }
+    };
+    pc.ontrack = (e) => this.options.onTrack?.(e.streams[0] ?? new MediaStream([e.track]), e.track);
+    pc.onconnectionstatechange = () => this.options.onState?.(pc.connectionState);
+    return pc;
+  }
+
+  /** Offers to `peerSub` (all of its connections until one answers). */
+  async start(peerSub: string): Promise<void> {
+    this.peer = { sub: peerSub };
+    const pc = await this.connection();
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    await this.seam.signal(this.sessionId, this.peer, { kind: "offer", sdp: offer.sdp ?? "" });
+  }
+
+  private async onSignal(from: string, connection: string, signal: Signal): Promise<void> {
+    this.peer = { sub: from, connection_id: connection };
+    if (signal.kind === "offer") {
+      const pc = await this.connection();
+      await pc.setRemoteDescription({ type: "offer", sdp: signal.sdp });
+      await this.flushCandidates();
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      await this.seam.signal(this.sessionId, this.peer, { kind: "answer", sdp: answer.sdp ?? "" });
+    } else if (signal.kind === "answer") {
+      await this.pc?.setRemoteDescription({ type: "answer", sdp: signal.sdp });
+      await this.flushCandidates();
+    } else if (signal.kind === "ice_candidate") {
+      const candidate = { candidate: signal.candidate, sdpMid: signal.sdp_mid ?? null, sdpMLineIndex: signal.sdp_m_line_index ?? null };
+      if (this.pc?.remoteDescription) await this.pc.addIceCandidate(candidate);
+      else this.early.push(candidate);
+    } else if (signal.kind === "hangup") {
+      this.close();
+    }
+  }
+
+  private async flushCandidates(): Promise<void> {
+    for (const c of this.early.splice(0)) await this.pc?.addIceCandidate(c);
+  }
+
+  /** Stops the media and the peer connection. */
+  close(): void {
+    this.unsubscribe();
+    this.local?.getTracks().forEach((t) => t.stop());
+    this.pc?.close();
+    this.pc = undefined;
+  }
+}

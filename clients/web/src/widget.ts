@@ -1,0 +1,176 @@
+// The embeddable chat widget: one script tag on the host page.
+//
+//   <script type="module" src="https://seam.example/demo/widget.js"
+//           data-token-url="/my/seam-token"></script>
+//
+// Attributes: `data-token` (a token) or `data-token-url` (an endpoint
+// answering {"token": "..."}), `data-url` (the broker's WebSocket URL; default:
+// this host's /ws), `data-relay-only` (force TURN). The widget opens the
+// customer's session (or gets back the open one, so a reload resumes with
+// the history), shows chat, typing, queue position and wait, and a "talk to
+// an agent" for voice or video in the same window.
+
+import { Seam, SeamError, type SessionEvent } from "./sdk.js";
+import { CallManager, defaultUrl, describe, el, STYLE, tokenFrom } from "./ui.js";
+import type { Mode } from "./generated/protocol.js";
+
+const script = document.querySelector<HTMLScriptElement>('script[src$="widget.js"]');
+const data = script?.dataset ?? {};
+
+async function main(): Promise<void> {
+  document.head.append(el("style", {}, STYLE));
+  const log = el("div", { class: "seam-log", "data-testid": "log" });
+  const status = el("div", { class: "seam-status", "data-testid": "status" }, "Connecting…");
+  const input = el("input", { placeholder: "Type a message", "data-testid": "input" });
+  const send = el("button", { "data-testid": "send" }, "Send");
+  const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, "Talk by voice");
+  const video = el("button", { class: "secondary", "data-testid": "talk-video" }, "Talk to an agent by video");
+  const hangup = el("button", { class: "secondary", "data-testid": "hang-up" }, "Hang up");
+  const promptText = el("span", { "data-testid": "prompt-text" });
+  const accept = el("button", { "data-testid": "accept-upgrade" }, "Accept");
+  const decline = el("button", { "data-testid": "decline-upgrade" }, "Decline");
+  const prompt = el("div", { class: "seam-prompt", "data-testid": "prompt" }, promptText, accept, decline);
+  const remoteVideo = el("video", { autoplay: "", playsinline: "", "data-testid": "remote-video" });
+  const localVideo = el("video", { autoplay: "", playsinline: "", muted: "" });
+  localVideo.muted = true;
+  const videos = el("div", { class: "seam-videos" }, remoteVideo, localVideo);
+  const rating = el("div", { class: "seam-prompt", "data-testid": "rating" }, "How did we do?");
+  for (let score = 1; score <= 5; score++) {
+    const b = el("button", { "data-testid": `rate-${score}` }, String(score));
+    b.onclick = () => void rate(score);
+    rating.append(b);
+  }
+  const mode = el("span", { "data-testid": "mode" }, "chat");
+  const root = el(
+    "div",
+    { class: "seam-panel", id: "seam-widget", style: "position:fixed;right:16px;bottom:16px;width:360px;height:560px" },
+    el("div", { class: "seam-head" }, el("b", {}, "Chat with us"), mode),
+    videos,
+    log,
+    status,
+    prompt,
+    rating,
+    el("div", { class: "seam-row" }, input, send),
+    el("div", { class: "seam-row" }, voice, video, hangup),
+  );
+  document.body.append(root);
+
+  const token = data.token ?? (data.tokenUrl ? tokenFrom(data.tokenUrl) : undefined);
+  if (!token) {
+    status.textContent = "seam widget: set data-token or data-token-url on the script tag";
+    return;
+  }
+  const seam = await Seam.connect({ url: data.url ?? defaultUrl(), token });
+  const me = seam.welcome?.principal.sub;
+  let sessionId: string | undefined;
+  let agent: string | undefined;
+  let pendingRequest: string | undefined;
+  const calls = new CallManager(seam, () => sessionId, root, remoteVideo, localVideo, data.relayOnly !== undefined);
+
+  const show = (e: SessionEvent) => {
+    if (e.session_id !== sessionId) return;
+    const line = el("div", { class: e.from.sub === me ? "mine" : "" }, describe(e));
+    log.append(line);
+    log.scrollTop = log.scrollHeight;
+    const b = e.body;
+    if (b.kind === "participant_joined" && b.participant.role !== "customer") agent = b.participant.sub;
+    if (b.kind === "assigned") {
+      agent = b.agent.sub;
+      status.textContent = `${b.agent.name ?? b.agent.sub} is here`;
+    }
+    if (b.kind === "mode_requested" && b.request.requested_by.sub !== me) {
+      pendingRequest = b.request.request_id;
+      promptText.textContent = `${e.from.name ?? e.from.sub} would like to start ${b.request.mode}`;
+      prompt.classList.add("show");
+    }
+    if (b.kind !== "mode_requested" && b.kind.startsWith("mode_")) {
+      prompt.classList.remove("show");
+    }
+    if (b.kind === "mode_changed") {
+      mode.textContent = b.mode;
+      videos.classList.toggle("show", b.mode !== "chat");
+      log.scrollTop = log.scrollHeight;
+      const askedByMe = b.request_id !== undefined && b.request_id !== null && e.from.sub !== me;
+      calls.modeChanged(b.mode, askedByMe ? agent : undefined);
+    }
+    if (b.kind === "session_ended") status.textContent = "The conversation has ended";
+  };
+  seam.on("event", show);
+  seam.on("queue_status", (q) => {
+    if (q.session_id !== sessionId) return;
+    const wait = q.estimated_wait_ms > 0 ? `, about ${Math.ceil(q.estimated_wait_ms / 1000)} s` : "";
+    status.textContent = `You are number ${q.position} in the queue${wait}`;
+  });
+  seam.on("typing", (t) => {
+    if (t.session_id === sessionId) status.textContent = t.active ? `${t.from.name ?? t.from.sub} is typing…` : "";
+  });
+  seam.on("rating_requested", (r) => {
+    if (r.session_id === sessionId) rating.classList.add("show");
+  });
+  seam.on("disconnected", (d) => {
+    status.textContent = d.willReconnect ? "Reconnecting…" : "Disconnected";
+  });
+  seam.on("resumed", () => {
+    status.textContent = "";
+  });
+
+  const snapshot = await seam.openSession();
+  sessionId = snapshot.session_id;
+  root.dataset.session = sessionId;
+  mode.textContent = snapshot.mode ?? "chat";
+  agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
+  status.textContent = agent ? "" : "Connected";
+  root.dataset.ready = "true";
+
+  const guard = async (action: () => Promise<unknown>) => {
+    try {
+      await action();
+    } catch (e) {
+      status.textContent = e instanceof SeamError ? e.message : String(e);
+    }
+  };
+  const post = () => {
+    const text = input.value.trim();
+    if (!text || !sessionId) return;
+    input.value = "";
+    void guard(() => seam.message(sessionId as string, text));
+  };
+  send.onclick = post;
+  input.onkeydown = (e) => {
+    if (e.key === "Enter") post();
+  };
+  let typingSince = 0;
+  input.oninput = () => {
+    if (sessionId && Date.now() - typingSince > 2000) {
+      typingSince = Date.now();
+      void seam.typing(sessionId, true).catch(() => {});
+    }
+  };
+  const talk = (wanted: Mode) =>
+    guard(async () => {
+      if (!sessionId) return;
+      if (agent) await seam.requestMode(sessionId, wanted, "I'd rather talk");
+      else await seam.send({ type: "request_agent", session_id: sessionId, mode: wanted });
+    });
+  voice.onclick = () => void talk("voice");
+  video.onclick = () => void talk("video");
+  hangup.onclick = () => void guard(async () => sessionId && seam.setMode(sessionId, "chat", "hang up"));
+  accept.onclick = () =>
+    void guard(async () => {
+      if (sessionId && pendingRequest) await seam.answerMode(sessionId, pendingRequest, true);
+      prompt.classList.remove("show");
+    });
+  decline.onclick = () =>
+    void guard(async () => {
+      if (sessionId && pendingRequest) await seam.answerMode(sessionId, pendingRequest, false);
+      prompt.classList.remove("show");
+    });
+  const rate = (score: number) =>
+    guard(async () => {
+      if (sessionId) await seam.rate(sessionId, score);
+      rating.classList.remove("show");
+      status.textContent = "Thank you!";
+    });
+}
+
+void main();

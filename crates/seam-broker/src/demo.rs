@@ -1,0 +1,121 @@
+//! `/demo`: the browser widget and agent console, embedded in the binary,
+//! and (in development mode only) an endpoint minting tokens for them, so a
+//! newcomer can try the whole flow in two browser windows.
+//!
+//! The assets are built from `clients/web` (`npm run build`); CI checks the
+//! committed build is current.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use seam_protocol::{CustomerContext, Role};
+use serde_json::json;
+
+use crate::auth::{mint_hs256, now_secs, Claims};
+use crate::http::ApiError;
+use crate::server::AppState;
+
+const INDEX: &str = include_str!("../../../clients/web/demo/index.html");
+const CONSOLE: &str = include_str!("../../../clients/web/demo/console.html");
+
+/// The compiled SDK, widget and console.
+const SCRIPTS: &[(&str, &str)] = &[
+    ("sdk.js", include_str!("../../../clients/web/dist/sdk.js")),
+    ("ui.js", include_str!("../../../clients/web/dist/ui.js")),
+    (
+        "widget.js",
+        include_str!("../../../clients/web/dist/widget.js"),
+    ),
+    (
+        "console.js",
+        include_str!("../../../clients/web/dist/console.js"),
+    ),
+];
+
+/// Lifetime of demo tokens.
+const DEMO_TOKEN_SECS: u64 = 12 * 3600;
+
+/// The `/demo` routes.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(|| async { html(INDEX) }))
+        .route("/console", get(|| async { html(CONSOLE) }))
+        .route("/token", get(token))
+        .route("/{file}", get(script))
+}
+
+/// `/demo` without the slash.
+pub(crate) async fn redirect() -> Redirect {
+    Redirect::permanent("/demo/")
+}
+
+fn html(body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+async fn script(Path(file): Path<String>) -> Result<Response, ApiError> {
+    let (_, body) = SCRIPTS
+        .iter()
+        .find(|(name, _)| *name == file)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no demo file `{file}`"),
+            )
+        })?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        *body,
+    )
+        .into_response())
+}
+
+/// `GET /demo/token?role=customer&sub=alice&name=Alice&issue_type=billing&page=/x`
+async fn token(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let secret = state.dev_secret.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "demo tokens are only minted in development mode (seam serve --dev)",
+        )
+    })?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m);
+    let role: Role =
+        serde_json::from_value(json!(params.get("role").map_or("customer", String::as_str)))
+            .map_err(|_| bad("role must be customer, agent, supervisor, bot or service".into()))?;
+    let sub = params
+        .get("sub")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| bad("sub is required".into()))?;
+    let context = (role == Role::Customer).then(|| CustomerContext {
+        issue_type: params.get("issue_type").cloned(),
+        page: params.get("page").cloned(),
+        ..CustomerContext::default()
+    });
+    let now = now_secs();
+    let claims = Claims {
+        sub: sub.clone(),
+        role,
+        name: params.get("name").cloned(),
+        exp: now + DEMO_TOKEN_SECS,
+        nbf: None,
+        iat: Some(now),
+        iss: state.config.auth.issuer.clone(),
+        aud: state.config.auth.audience.clone(),
+        context,
+        skills: Vec::new(),
+        capacity: None,
+    };
+    let token = mint_hs256(secret, &claims)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    Ok(Json(json!({ "token": token })))
+}
