@@ -40,9 +40,8 @@ function freePort() {
 }
 
 /** Starts `seam serve --dev` and resolves with its HTTP base URL. */
-function startSeam(extraArgs) {
-  const dir = mkdtempSync(join(tmpdir(), "seam-e2e-"));
-  const child = spawn(SEAM, ["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log", "warn", ...extraArgs], {
+function startSeam(extraArgs, listen = "127.0.0.1:0", dir = mkdtempSync(join(tmpdir(), "seam-e2e-"))) {
+  const child = spawn(SEAM, ["serve", "--dev", "--listen", listen, "--data-dir", dir, "--log", "warn", ...extraArgs], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((ok, fail) => {
@@ -50,7 +49,7 @@ function startSeam(extraArgs) {
     child.stdout.on("data", (chunk) => {
       out += chunk;
       const m = out.match(/seam listening on ws:\/\/([\d.:]+)\/ws/);
-      if (m) ok({ child, base: `http://${m[1]}`, dir });
+      if (m) ok({ child, base: `http://${m[1]}`, addr: m[1], dir });
     });
     child.on("exit", (code) => fail(new Error(`seam exited with ${code}: ${out}`)));
   });
@@ -97,29 +96,53 @@ async function story({ relayOnly, name }) {
     writeFileSync(config, `[media]\nice_servers = [{ urls = ["turn:127.0.0.1:${turn.port}?transport=udp"], secret = "${secret}", ttl_secs = 3600 }]\n`);
     extra.push("--config", config);
   }
-  const seam = await startSeam(extra);
+  let seam = await startSeam(extra);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
   const flag = relayOnly ? "&relay-only" : "";
   try {
+    // The customer arrives first and waits in the queue.
+    const customer = await browser.newPage({ viewport: { width: 800, height: 700 } });
+    await customer.goto(`${seam.base}/demo/?sub=alice&name=Alice&issue=billing${flag}`);
+    await waitForAttr(customer, "#seam-widget", "ready", "true");
+    await customer.getByTestId("status").filter({ hasText: "number 1 in the queue" }).waitFor({ timeout: WAIT });
+    await customer.getByTestId("input").fill("Hi, I was charged twice for order A-17");
+    await customer.getByTestId("send").click();
+
     const agent = await browser.newPage({ viewport: { width: 800, height: 700 } });
     await agent.goto(`${seam.base}/demo/console?sub=bob&name=Bob${flag}`);
     await waitForAttr(agent, "#seam-console", "ready", "true");
     await agent.getByTestId("status-available").click();
     await agent.getByTestId("agent-status").filter({ hasText: "available" }).waitFor({ timeout: WAIT });
 
-    const customer = await browser.newPage({ viewport: { width: 800, height: 700 } });
-    await customer.goto(`${seam.base}/demo/?sub=alice&name=Alice&issue=billing${flag}`);
-    await waitForAttr(customer, "#seam-widget", "ready", "true");
-    await customer.getByTestId("input").fill("Hi, I was charged twice for order A-17");
-    await customer.getByTestId("send").click();
-
     // The agent gets the offer, accepts, and sees the context and the history.
     await agent.getByTestId("accept-offer").click({ timeout: WAIT });
     await agent.getByTestId("context").filter({ hasText: "Issue: billing" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("history").filter({ hasText: "charged twice" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("agent-input").pressSequentially("Sorry", { delay: 20 });
+    await customer.getByTestId("status").filter({ hasText: "Bob is typing" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("agent-input").fill("Sorry about that! Let me check.");
     await agent.getByTestId("agent-send").click();
     await customer.getByTestId("log").filter({ hasText: "Let me check" }).waitFor({ timeout: WAIT });
+
+    // The broker restarts: both sides reconnect and resume, nothing is lost.
+    seam.child.kill("SIGTERM");
+    await new Promise((r) => seam.child.on("exit", r));
+    seam = await startSeam(extra, seam.addr, seam.dir);
+    await agent.getByTestId("agent-input").fill("Still here after the restart");
+    await agent.getByTestId("agent-send").click();
+    await customer.getByTestId("log").filter({ hasText: "Still here after the restart" }).waitFor({ timeout: WAIT });
+    assert.equal(await customer.getByTestId("log").getByText("Still here after the restart").count(), 1);
+
+    // The agent asks to start voice; the customer accepts in the widget; then hangs up.
+    await agent.getByTestId("agent-voice").click();
+    await customer.getByTestId("prompt-text").filter({ hasText: "would like to start voice" }).waitFor({ timeout: WAIT });
+    await customer.getByTestId("accept-upgrade").click();
+    await waitForAttr(customer, "#seam-widget", "callState", "connected");
+    await waitForAttr(agent, "#seam-console", "callState", "connected");
+    assert.equal(await customer.getByTestId("mode").textContent(), "voice");
+    await agent.getByTestId("agent-hang-up").click();
+    await customer.getByTestId("mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
+    await waitForAttr(agent, "#seam-console", "callState", "closed");
 
     // "Talk to an agent" by video, in the same window; the agent accepts.
     await customer.getByTestId("talk-video").click();

@@ -156,6 +156,13 @@ async function main(): Promise<void> {
   input.onkeydown = (e) => {
     if (e.key === "Enter") post();
   };
+  let typingSince = 0;
+  input.oninput = () => {
+    if (sessionId && Date.now() - typingSince > 2000) {
+      typingSince = Date.now();
+      void seam.typing(sessionId, true).catch(() => {});
+    }
+  };
   const ask = (wanted: Mode) => guard(async () => sessionId && seam.requestMode(sessionId, wanted, "may I?"));
   askVoice.onclick = () => void ask("voice");
   askVideo.onclick = () => void ask("video");
