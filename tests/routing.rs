@@ -714,3 +714,27 @@ async fn an_agent_whose_last_connection_drops_goes_offline_after_the_grace_perio
         Some(AgentStatus::Offline)
     );
 }
+
+#[tokio::test]
+async fn a_freed_agent_takes_the_highest_priority_then_longest_waiting_session() {
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
+    // Three customers wait, none answered: general (priority 0) first, then
+    // billing (priority 1), then general again.
+    let (_g1, _, general_first) = customer(&broker, "g1", "other").await;
+    clock.advance(1_000);
+    let (_b1, _, billing) = customer(&broker, "b1", "billing").await;
+    clock.advance(1_000);
+    let (_g2, _, _general_second) = customer(&broker, "g2", "other").await;
+    // One agent who can serve both queues, one session at a time.
+    let (agent, mut events) = staff(&broker, Role::Agent, "all", &["billing"], Some(1)).await;
+    let offer = next_offer(&mut events).await;
+    assert_eq!(
+        offer.session_id, billing,
+        "priority first, though it came later"
+    );
+    agent.accept_offer(&offer.offer_id).await.unwrap();
+    agent.end_session(&billing, None).await.unwrap();
+    let offer = next_offer(&mut events).await;
+    assert_eq!(offer.session_id, general_first, "then the longest waiting");
+}

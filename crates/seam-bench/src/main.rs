@@ -3,6 +3,7 @@
 //! 127.0.0.1.
 
 mod durability;
+mod escalate;
 mod fanout;
 mod idle;
 mod proc;
@@ -31,6 +32,8 @@ enum Scenario {
     Idle(idle::Args),
     /// Sender→receiver relay in pairs: flat out or at a rate per sender.
     Relay(relay::Args),
+    /// Escalation request → accepted latency, in many sessions at once.
+    Escalate(escalate::Args),
     /// One session, many watchers.
     Fanout(fanout::Args),
     /// Everyone reconnects at once and resumes.
@@ -43,6 +46,7 @@ async fn main() -> Result<()> {
         Scenario::Durability(args) => durability::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Relay(args) => relay::run(args).await,
+        Scenario::Escalate(args) => escalate::run(args).await,
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Storm(args) => storm::run(args).await,
     }
