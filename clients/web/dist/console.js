@@ -3,8 +3,8 @@
 //
 // Configured by the page's query string: `token-url` (an endpoint answering
 // {"token": "..."}), `url` (the broker's WebSocket URL), `relay-only`.
-import { Seam, SeamError } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, STYLE, tokenFrom } from "./ui.js";
+import { Seam } from "./sdk.js";
+import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt } from "./ui.js";
 const params = new URLSearchParams(location.search);
 async function main() {
     document.head.append(el("style", {}, STYLE));
@@ -46,14 +46,7 @@ async function main() {
     let pendingRequest;
     const calls = new CallManager(seam, () => sessionId, root, remoteVideo, localVideo, params.has("relay-only"));
     root.dataset.ready = "true";
-    const guard = async (action) => {
-        try {
-            await action();
-        }
-        catch (e) {
-            status.textContent = e instanceof SeamError ? e.message : String(e);
-        }
-    };
+    const guard = guarded(status);
     const setStatus = (value) => guard(async () => {
         await seam.send({ type: "set_status", status: value });
         statusLine.textContent = value;
@@ -122,39 +115,12 @@ async function main() {
         if (t.session_id === sessionId)
             status.textContent = t.active ? `${t.from.name ?? t.from.sub} is typing…` : "";
     });
-    const post = () => {
-        const text = input.value.trim();
-        if (!text || !sessionId)
-            return;
-        input.value = "";
-        void guard(() => seam.message(sessionId, text));
-    };
-    send.onclick = post;
-    input.onkeydown = (e) => {
-        if (e.key === "Enter")
-            post();
-    };
-    let typingSince = 0;
-    input.oninput = () => {
-        if (sessionId && Date.now() - typingSince > 2000) {
-            typingSince = Date.now();
-            void seam.typing(sessionId, true).catch(() => { });
-        }
-    };
+    wireComposer(seam, () => sessionId, input, send, guard);
     const ask = (wanted) => guard(async () => sessionId && seam.requestMode(sessionId, wanted, "may I?"));
     askVoice.onclick = () => void ask("voice");
     askVideo.onclick = () => void ask("video");
     hangup.onclick = () => void guard(async () => sessionId && seam.setMode(sessionId, "chat", "hang up"));
-    accept.onclick = () => void guard(async () => {
-        if (sessionId && pendingRequest)
-            await seam.answerMode(sessionId, pendingRequest, true);
-        prompt.classList.remove("show");
-    });
-    decline.onclick = () => void guard(async () => {
-        if (sessionId && pendingRequest)
-            await seam.answerMode(sessionId, pendingRequest, false);
-        prompt.classList.remove("show");
-    });
+    wirePrompt(seam, () => sessionId, () => pendingRequest, prompt, accept, decline, guard);
     transfer.onclick = () => void guard(async () => {
         if (!sessionId || !transferTo.value)
             return;

@@ -27,6 +27,18 @@ export declare class CallManager {
     /** Hangs up locally. */
     stop(): void;
 }
+/** Runs an action, showing any failure in `status` instead of throwing. */
+export declare function guarded(status: HTMLElement): (action: () => Promise<unknown>) => Promise<void>;
+/**
+ * Wires a message box: Enter or the send button posts to the current
+ * session; typing sends a typing indicator at most every two seconds.
+ */
+export declare function wireComposer(seam: Seam, sessionId: () => string | undefined, input: HTMLInputElement, send: HTMLButtonElement, guard: (action: () => Promise<unknown>) => Promise<void>): void;
+/**
+ * Wires a consent prompt: accept or decline the pending mode request, then
+ * hide the prompt.
+ */
+export declare function wirePrompt(seam: Seam, sessionId: () => string | undefined, pendingRequest: () => string | undefined, prompt: HTMLElement, accept: HTMLButtonElement, decline: HTMLButtonElement, guard: (action: () => Promise<unknown>) => Promise<void>): void;
 /** The page's WebSocket URL for seam (same host, `/ws`). */
 export declare function defaultUrl(): string;
 /** A token source that asks `url` for a fresh `{ "token": "..." }` each time. */

@@ -1,6 +1,6 @@
 // Small DOM helpers and the call handling shared by the widget and the
 // agent console.
-import { Call } from "./sdk.js";
+import { Call, SeamError } from "./sdk.js";
 /** Creates an element with attributes and children. */
 export function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
@@ -126,6 +126,59 @@ export class CallManager {
         this.localVideo.srcObject = null;
         this.root.dataset.callState = "closed";
     }
+}
+/** Runs an action, showing any failure in `status` instead of throwing. */
+export function guarded(status) {
+    return async (action) => {
+        try {
+            await action();
+        }
+        catch (e) {
+            status.textContent = e instanceof SeamError ? e.message : String(e);
+        }
+    };
+}
+/**
+ * Wires a message box: Enter or the send button posts to the current
+ * session; typing sends a typing indicator at most every two seconds.
+ */
+export function wireComposer(seam, sessionId, input, send, guard) {
+    const post = () => {
+        const text = input.value.trim();
+        const sid = sessionId();
+        if (!text || !sid)
+            return;
+        input.value = "";
+        void guard(() => seam.message(sid, text));
+    };
+    send.onclick = post;
+    input.onkeydown = (e) => {
+        if (e.key === "Enter")
+            post();
+    };
+    let typingSince = 0;
+    input.oninput = () => {
+        const sid = sessionId();
+        if (sid && Date.now() - typingSince > 2000) {
+            typingSince = Date.now();
+            void seam.typing(sid, true).catch(() => { });
+        }
+    };
+}
+/**
+ * Wires a consent prompt: accept or decline the pending mode request, then
+ * hide the prompt.
+ */
+export function wirePrompt(seam, sessionId, pendingRequest, prompt, accept, decline, guard) {
+    const answer = (yes) => void guard(async () => {
+        const sid = sessionId();
+        const request = pendingRequest();
+        if (sid && request)
+            await seam.answerMode(sid, request, yes);
+        prompt.classList.remove("show");
+    });
+    accept.onclick = () => answer(true);
+    decline.onclick = () => answer(false);
 }
 /** The page's WebSocket URL for seam (same host, `/ws`). */
 export function defaultUrl() {

@@ -9,8 +9,8 @@
 // customer's session (or gets back the open one, so a reload resumes with
 // the history), shows chat, typing, queue position and wait, and a "talk to
 // an agent" for voice or video in the same window.
-import { Seam, SeamError } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, STYLE, tokenFrom } from "./ui.js";
+import { Seam } from "./sdk.js";
+import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt } from "./ui.js";
 const script = document.querySelector('script[src$="widget.js"]');
 const data = script?.dataset ?? {};
 async function main() {
@@ -109,33 +109,8 @@ async function main() {
     agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
     status.textContent = agent ? "" : "Connected";
     root.dataset.ready = "true";
-    const guard = async (action) => {
-        try {
-            await action();
-        }
-        catch (e) {
-            status.textContent = e instanceof SeamError ? e.message : String(e);
-        }
-    };
-    const post = () => {
-        const text = input.value.trim();
-        if (!text || !sessionId)
-            return;
-        input.value = "";
-        void guard(() => seam.message(sessionId, text));
-    };
-    send.onclick = post;
-    input.onkeydown = (e) => {
-        if (e.key === "Enter")
-            post();
-    };
-    let typingSince = 0;
-    input.oninput = () => {
-        if (sessionId && Date.now() - typingSince > 2000) {
-            typingSince = Date.now();
-            void seam.typing(sessionId, true).catch(() => { });
-        }
-    };
+    const guard = guarded(status);
+    wireComposer(seam, () => sessionId, input, send, guard);
     const talk = (wanted) => guard(async () => {
         if (!sessionId)
             return;
@@ -147,16 +122,7 @@ async function main() {
     voice.onclick = () => void talk("voice");
     video.onclick = () => void talk("video");
     hangup.onclick = () => void guard(async () => sessionId && seam.setMode(sessionId, "chat", "hang up"));
-    accept.onclick = () => void guard(async () => {
-        if (sessionId && pendingRequest)
-            await seam.answerMode(sessionId, pendingRequest, true);
-        prompt.classList.remove("show");
-    });
-    decline.onclick = () => void guard(async () => {
-        if (sessionId && pendingRequest)
-            await seam.answerMode(sessionId, pendingRequest, false);
-        prompt.classList.remove("show");
-    });
+    wirePrompt(seam, () => sessionId, () => pendingRequest, prompt, accept, decline, guard);
     const rate = (score) => guard(async () => {
         if (sessionId)
             await seam.rate(sessionId, score);

@@ -10,8 +10,8 @@
 // the history), shows chat, typing, queue position and wait, and a "talk to
 // an agent" for voice or video in the same window.
 
-import { Seam, SeamError, type SessionEvent } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, STYLE, tokenFrom } from "./ui.js";
+import { Seam, type SessionEvent } from "./sdk.js";
+import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt } from "./ui.js";
 import type { Mode } from "./generated/protocol.js";
 
 const script = document.querySelector<HTMLScriptElement>('script[src$="widget.js"]');
@@ -122,30 +122,8 @@ async function main(): Promise<void> {
   status.textContent = agent ? "" : "Connected";
   root.dataset.ready = "true";
 
-  const guard = async (action: () => Promise<unknown>) => {
-    try {
-      await action();
-    } catch (e) {
-      status.textContent = e instanceof SeamError ? e.message : String(e);
-    }
-  };
-  const post = () => {
-    const text = input.value.trim();
-    if (!text || !sessionId) return;
-    input.value = "";
-    void guard(() => seam.message(sessionId as string, text));
-  };
-  send.onclick = post;
-  input.onkeydown = (e) => {
-    if (e.key === "Enter") post();
-  };
-  let typingSince = 0;
-  input.oninput = () => {
-    if (sessionId && Date.now() - typingSince > 2000) {
-      typingSince = Date.now();
-      void seam.typing(sessionId, true).catch(() => {});
-    }
-  };
+  const guard = guarded(status);
+  wireComposer(seam, () => sessionId, input, send, guard);
   const talk = (wanted: Mode) =>
     guard(async () => {
       if (!sessionId) return;
@@ -155,16 +133,7 @@ async function main(): Promise<void> {
   voice.onclick = () => void talk("voice");
   video.onclick = () => void talk("video");
   hangup.onclick = () => void guard(async () => sessionId && seam.setMode(sessionId, "chat", "hang up"));
-  accept.onclick = () =>
-    void guard(async () => {
-      if (sessionId && pendingRequest) await seam.answerMode(sessionId, pendingRequest, true);
-      prompt.classList.remove("show");
-    });
-  decline.onclick = () =>
-    void guard(async () => {
-      if (sessionId && pendingRequest) await seam.answerMode(sessionId, pendingRequest, false);
-      prompt.classList.remove("show");
-    });
+  wirePrompt(seam, () => sessionId, () => pendingRequest, prompt, accept, decline, guard);
   const rate = (score: number) =>
     guard(async () => {
       if (sessionId) await seam.rate(sessionId, score);
