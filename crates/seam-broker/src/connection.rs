@@ -19,12 +19,12 @@ use seam_protocol::{
     negotiate_version, ClientFrame, CloseCode, ErrorCode, ErrorFrame, Limits, ServerFrame, Welcome,
     SUPPORTED_VERSIONS,
 };
-use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
+use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{sleep_until, timeout_at};
 
 use crate::auth::{now_secs, AuthError, Identity};
 use crate::command::{self, CommandContext};
-use crate::outbox::{Closing, Outbound, Outbox};
+use crate::outbox::{Closing, Drain, Outbound, Outbox};
 use crate::rate_limit::TokenBucket;
 use crate::server::AppState;
 use crate::session::Session;
@@ -47,9 +47,9 @@ pub(crate) async fn run(
 ) {
     let (conn_id, conn_name) = state.hub.connection_opened();
     let (sink, mut stream) = socket.split();
-    let (outbox, rx, close_rx) =
+    let (outbox, drain, close_rx) =
         Outbox::new(conn_id, &conn_name, state.config.limits.outbound_queue);
-    let writer = tokio::spawn(write_loop(sink, rx, close_rx.clone()));
+    let writer = tokio::spawn(write_loop(sink, drain, close_rx.clone()));
     let mut shutdown = state.shutdown.subscribe();
 
     let mut attached = Vec::new();
@@ -374,21 +374,17 @@ impl Expiry {
 
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Outbound>,
+    drain: Drain,
     mut close_rx: watch::Receiver<Option<Closing>>,
 ) {
     loop {
-        let item = tokio::select! {
+        tokio::select! {
             biased;
             _ = close_rx.changed() => break,
-            item = rx.recv() => item,
-        };
-        let Some(item) = item else { break };
-        if write(&mut sink, item).await.is_err() {
-            return;
+            _ = drain.ready() => {}
         }
-        // Write whatever else is already queued before one flush.
-        while let Ok(item) = rx.try_recv() {
+        // Write everything queued, then one flush.
+        for item in drain.take() {
             if write(&mut sink, item).await.is_err() {
                 return;
             }
@@ -400,7 +396,7 @@ async fn write_loop(
     let closing = close_rx.borrow().clone();
     let Some(closing) = closing else { return };
     if closing.code != CloseCode::SlowConsumer {
-        while let Ok(item) = rx.try_recv() {
+        for item in drain.take() {
             if write(&mut sink, item).await.is_err() {
                 return;
             }

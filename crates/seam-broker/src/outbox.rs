@@ -6,11 +6,13 @@
 //! `slow_consumer` (4008) rather than growing memory without bound. Ephemeral
 //! frames (typing) are simply dropped when the queue is full.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
 use seam_protocol::{CloseCode, ServerFrame};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{watch, Notify};
 
 /// A request to close a connection: the code and the close frame's reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +55,55 @@ pub enum Outbound {
 pub struct Outbox {
     conn_id: u64,
     name: Arc<str>,
-    tx: mpsc::Sender<Outbound>,
+    queue: Arc<Queue>,
     close: Arc<watch::Sender<Option<Closing>>>,
+}
+
+/// The frames waiting for the writer. A `VecDeque` allocates nothing until
+/// something is queued (an idle connection pays for none of it), and the
+/// writer takes everything at once, so its buffer goes back to nothing.
+#[derive(Debug)]
+struct Queue {
+    items: Mutex<VecDeque<Outbound>>,
+    ready: Notify,
+    capacity: usize,
+    /// The writer has stopped: pushing is pointless.
+    closed: AtomicBool,
+}
+
+impl Queue {
+    fn items(&self) -> MutexGuard<'_, VecDeque<Outbound>> {
+        // Only pushes and takes happen under this lock; a panic cannot leave
+        // the deque inconsistent, so poisoning is ignored.
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The writer's end of an outbox.
+#[derive(Debug)]
+pub struct Drain {
+    queue: Arc<Queue>,
+}
+
+impl Drain {
+    /// Waits until something is queued.
+    pub async fn ready(&self) {
+        while self.queue.items().is_empty() {
+            // A notification sent before this wait is kept as a permit.
+            self.queue.ready.notified().await;
+        }
+    }
+
+    /// Takes everything queued, oldest first.
+    pub fn take(&self) -> VecDeque<Outbound> {
+        std::mem::take(&mut *self.queue.items())
+    }
+}
+
+impl Drop for Drain {
+    fn drop(&mut self) {
+        self.queue.closed.store(true, Ordering::Release);
+    }
 }
 
 impl Outbox {
@@ -64,20 +113,21 @@ impl Outbox {
         conn_id: u64,
         name: &str,
         capacity: usize,
-    ) -> (
-        Outbox,
-        mpsc::Receiver<Outbound>,
-        watch::Receiver<Option<Closing>>,
-    ) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+    ) -> (Outbox, Drain, watch::Receiver<Option<Closing>>) {
+        let queue = Arc::new(Queue {
+            items: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
+            capacity: capacity.max(1),
+            closed: AtomicBool::new(false),
+        });
         let (close, close_rx) = watch::channel(None);
         let outbox = Outbox {
             conn_id,
             name: Arc::from(name),
-            tx,
+            queue: Arc::clone(&queue),
             close: Arc::new(close),
         };
-        (outbox, rx, close_rx)
+        (outbox, Drain { queue }, close_rx)
     }
 
     /// The connection this outbox feeds.
@@ -94,14 +144,19 @@ impl Outbox {
     /// connection is closed as a slow consumer. Returns false when the frame
     /// was not queued (full or closed): the caller should forget this outbox.
     pub fn push(&self, item: Outbound) -> bool {
-        match self.tx.try_send(item) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.close(CloseCode::SlowConsumer);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        if self.queue.closed.load(Ordering::Acquire) {
+            return false;
         }
+        let mut items = self.queue.items();
+        if items.len() >= self.queue.capacity {
+            drop(items);
+            self.close(CloseCode::SlowConsumer);
+            return false;
+        }
+        items.push_back(item);
+        drop(items);
+        self.queue.ready.notify_one();
+        true
     }
 
     /// Serializes and queues one frame.
@@ -111,7 +166,15 @@ impl Outbox {
 
     /// Queues an ephemeral frame, dropping it if the queue is full.
     pub fn offer(&self, frame: Utf8Bytes) {
-        let _ = self.tx.try_send(Outbound::Frame(frame));
+        if self.queue.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let mut items = self.queue.items();
+        if items.len() < self.queue.capacity {
+            items.push_back(Outbound::Frame(frame));
+            drop(items);
+            self.queue.ready.notify_one();
+        }
     }
 
     /// Asks the connection to close with `code`. The first request wins.
