@@ -26,6 +26,16 @@ async fn start_sqlite(config: Config) -> seam_broker::RunningBroker {
     start_on(config, store).await
 }
 
+/// A SQLite config sending webhooks to `url`, retrying fast.
+fn webhook_config(dir: &std::path::Path, url: String) -> Config {
+    let mut config = sqlite_config(dir);
+    config.webhooks.urls = vec![url];
+    config.webhooks.secret = Some("hook-secret".into());
+    config.webhooks.retry_initial_ms = 50;
+    config.webhooks.poll_ms = 20;
+    config
+}
+
 fn service_token() -> String {
     token(Role::Service, "backend")
 }
@@ -504,11 +514,7 @@ fn verify(secret: &str, received: &Received) {
 async fn webhooks_are_signed_retried_and_carry_the_transcript_and_rating() {
     let sink = WebhookSink::start("127.0.0.1:0", 2).await;
     let dir = temp_dir("hooks");
-    let mut config = sqlite_config(&dir);
-    config.webhooks.urls = vec![sink.url.clone()];
-    config.webhooks.secret = Some("hook-secret".into());
-    config.webhooks.retry_initial_ms = 50;
-    config.webhooks.poll_ms = 20;
+    let mut config = webhook_config(&dir, sink.url.clone());
     config.webhooks.rating_wait_ms = 60_000;
     let broker = start_sqlite(config).await;
     let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
@@ -581,12 +587,8 @@ async fn webhooks_pending_at_shutdown_are_delivered_after_a_restart() {
     let endpoint = reserved.local_addr().unwrap();
     drop(reserved);
     let dir = temp_dir("hooks-restart");
-    let mut config = sqlite_config(&dir);
-    config.webhooks.urls = vec![format!("http://{endpoint}/hooks/seam")];
-    config.webhooks.secret = Some("hook-secret".into());
-    config.webhooks.retry_initial_ms = 50;
+    let mut config = webhook_config(&dir, format!("http://{endpoint}/hooks/seam"));
     config.webhooks.retry_max_ms = 100;
-    config.webhooks.poll_ms = 20;
     let broker = start_sqlite(config.clone()).await;
     let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
     alice.open_session(None).await.unwrap();

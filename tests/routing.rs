@@ -738,3 +738,15 @@ async fn a_freed_agent_takes_the_highest_priority_then_longest_waiting_session()
     let offer = next_offer(&mut events).await;
     assert_eq!(offer.session_id, general_first, "then the longest waiting");
 }
+
+#[tokio::test]
+async fn a_customer_who_comes_back_to_a_waiting_session_is_told_where_they_stand() {
+    let broker = start_routing(clock()).await;
+    let (_c1, _, _) = customer(&broker, "c1", "x").await;
+    let (_c2, _, _) = customer(&broker, "c2", "x").await;
+    // A second tab (or a reconnect) of the second customer: nothing moved
+    // in the queue, yet it is told its place.
+    let (tab, mut events) = client(&broker, customer_token("c2", "x")).await;
+    tab.open_session(None).await.unwrap();
+    assert_eq!(position(&mut events).await, Some((2, 0)));
+}

@@ -131,6 +131,8 @@ struct Waiting {
     only_agent: Option<String>,
     note: Option<String>,
     requested_mode: Option<Mode>,
+    /// The position and estimate the customer was last told.
+    told: Option<(usize, u64)>,
 }
 
 #[derive(Debug)]
@@ -371,6 +373,7 @@ impl Router {
                 only_agent: entry.only_agent,
                 note: entry.note,
                 requested_mode: entry.requested_mode,
+                told: None,
             });
             st.dispatch(&self.config, now, &mut actions);
         }
@@ -559,6 +562,21 @@ impl Router {
             .agents
             .get(sub)
             .is_some_and(|a| !a.outboxes.is_empty())
+    }
+
+    /// Tells a waiting session's customer where they stand again (they just
+    /// attached, perhaps after a reconnect).
+    pub fn retell_status(self: &Arc<Self>, session_id: &str) {
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            let Some(w) = st.waiting.iter_mut().find(|w| w.session.id() == session_id) else {
+                return;
+            };
+            w.told = None;
+            st.queue_status(&mut actions);
+        }
+        self.run(actions);
     }
 
     /// Whether the session waits for an agent (or bot).
@@ -894,7 +912,7 @@ impl State {
                 actions,
             );
         }
-        self.queue_status(config, actions);
+        self.queue_status(actions);
     }
 
     /// The eligible agent idle the longest, for waiting session `i`.
@@ -925,27 +943,41 @@ impl State {
             .map(|a| a.principal.sub.clone())
     }
 
-    /// Tells each customer waiting for a human their position and estimated wait.
-    fn queue_status(&self, _config: &RoutingConfig, actions: &mut Vec<Action>) {
-        let mut by_queue: HashMap<&str, Vec<&Waiting>> = HashMap::new();
-        for w in self.waiting.iter().filter(|w| w.stage == Stage::Human) {
-            by_queue.entry(w.queue.as_str()).or_default().push(w);
-        }
-        for (queue, mut waiting) in by_queue {
-            waiting.sort_by_key(|w| (w.since, w.order));
-            let mean_wait = self.stats.get(queue).map_or(0, |s| mean(&s.recent_waits));
-            for (index, w) in waiting.iter().enumerate() {
-                let position = index + 1;
-                actions.push(Action::TellCustomer(
-                    Arc::clone(&w.session),
-                    ServerFrame::QueueStatus {
-                        session_id: w.session.id().clone(),
-                        queue: queue.to_owned(),
-                        position,
-                        estimated_wait_ms: mean_wait * position as u64,
-                    },
-                ));
+    /// Tells each customer waiting for a human their position and estimated
+    /// wait, when either changed since they were last told.
+    fn queue_status(&mut self, actions: &mut Vec<Action>) {
+        let mut order: Vec<usize> = (0..self.waiting.len())
+            .filter(|&i| self.waiting[i].stage == Stage::Human)
+            .collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&self.waiting[a], &self.waiting[b]);
+            (x.queue.as_str(), x.since, x.order).cmp(&(y.queue.as_str(), y.since, y.order))
+        });
+        let mut position = 0;
+        let mut current: Option<String> = None;
+        for i in order {
+            let queue = self.waiting[i].queue.clone();
+            if current.as_deref() != Some(queue.as_str()) {
+                current = Some(queue.clone());
+                position = 0;
             }
+            position += 1;
+            let mean_wait = self.stats.get(&queue).map_or(0, |s| mean(&s.recent_waits));
+            let status = (position, mean_wait * position as u64);
+            let w = &mut self.waiting[i];
+            if w.told == Some(status) {
+                continue;
+            }
+            w.told = Some(status);
+            actions.push(Action::TellCustomer(
+                Arc::clone(&w.session),
+                ServerFrame::QueueStatus {
+                    session_id: w.session.id().clone(),
+                    queue,
+                    position: status.0,
+                    estimated_wait_ms: status.1,
+                },
+            ));
         }
     }
 }

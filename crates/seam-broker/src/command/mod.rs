@@ -139,6 +139,9 @@ pub async fn execute(mut ctx: CommandContext<'_>, frame: ClientFrame) -> Result<
                 .await
                 .map_err(in_session(&session_id))?;
             join_call_in_progress(&ctx, &session, &actor.sub).await;
+            if actor.role == Role::Customer {
+                ctx.router.retell_status(&session_id);
+            }
             remember(ctx.attached, session);
             Ok(())
         }

@@ -57,6 +57,9 @@ pub(super) async fn open_and_route(
         )
         .await?;
     super::join_call_in_progress(ctx, &session, &actor.sub).await;
+    if !created {
+        ctx.router.retell_status(session.id());
+    }
     if let Some(queue) = queue {
         ctx.router.enqueue(Enqueue {
             session: Arc::clone(&session),
