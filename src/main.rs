@@ -243,7 +243,6 @@ fn token(args: TokenArgs) -> Result<()> {
             load_or_create_dev_secret(&config.data_dir)?
         }
     };
-    let now = seam_broker::auth::now_secs();
     let context = (args.issue_type.is_some() || args.page.is_some() || !args.metadata.is_empty())
         .then(|| CustomerContext {
             issue_type: args.issue_type,
@@ -255,17 +254,13 @@ fn token(args: TokenArgs) -> Result<()> {
                 .collect(),
         });
     let claims = Claims {
-        sub: args.sub,
-        role: args.role,
         name: args.name,
-        exp: now + args.ttl,
-        nbf: None,
-        iat: Some(now),
         iss: config.auth.issuer,
         aud: config.auth.audience,
         context,
         skills: args.skills,
         capacity: args.capacity,
+        ..Claims::new(args.sub, args.role, args.ttl)
     };
     println!("{}", mint_hs256(&secret, &claims)?);
     Ok(())

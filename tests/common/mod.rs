@@ -53,19 +53,9 @@ pub async fn start_on(config: Config, store: Arc<dyn SessionStore>) -> RunningBr
 
 /// Claims for `role`/`sub`, valid for an hour.
 pub fn claims(role: Role, sub: &str) -> Claims {
-    let now = seam_broker::auth::now_secs();
     Claims {
-        sub: sub.into(),
-        role,
         name: Some(sub.to_uppercase()),
-        exp: now + 3600,
-        nbf: None,
-        iat: Some(now),
-        iss: None,
-        aud: None,
-        context: None,
-        skills: Vec::new(),
-        capacity: None,
+        ..Claims::new(sub, role, 3600)
     }
 }
 

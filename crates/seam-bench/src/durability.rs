@@ -165,20 +165,7 @@ async fn customer(
     window: usize,
     deadline: Instant,
 ) -> Result<(u64, hdrhistogram::Histogram<u64>)> {
-    let now = seam_broker::auth::now_secs();
-    let claims = Claims {
-        sub: sub.clone(),
-        role: Role::Customer,
-        name: None,
-        exp: now + 3600,
-        nbf: None,
-        iat: Some(now),
-        iss: None,
-        aud: None,
-        context: None,
-        skills: Vec::new(),
-        capacity: None,
-    };
+    let claims = Claims::new(sub.clone(), Role::Customer, 3600);
     let token = mint_hs256(SECRET, &claims)?;
     let (mut ws, _) =
         tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await?;

@@ -109,20 +109,7 @@ impl Target {
         if self.proto != Proto::Seam {
             return Ok(());
         }
-        let now = seam_broker::auth::now_secs();
-        let claims = Claims {
-            sub: sub.to_owned(),
-            role,
-            name: None,
-            exp: now + 24 * 3600,
-            nbf: None,
-            iat: Some(now),
-            iss: None,
-            aud: None,
-            context: None,
-            skills: Vec::new(),
-            capacity: None,
-        };
+        let claims = Claims::new(sub, role, 24 * 3600);
         let token = mint_hs256(&self.secret, &claims)?;
         let hello = serde_json::json!({"type": "hello", "versions": [1], "token": token});
         conn.tx.send(Message::text(hello.to_string())).await?;

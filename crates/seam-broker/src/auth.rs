@@ -49,6 +49,27 @@ pub struct Claims {
     pub capacity: Option<u32>,
 }
 
+impl Claims {
+    /// Claims for `sub` in `role`, issued now and valid for `ttl_secs`, with
+    /// no name, context, skills, capacity, issuer or audience.
+    pub fn new(sub: impl Into<String>, role: Role, ttl_secs: u64) -> Claims {
+        let now = now_secs();
+        Claims {
+            sub: sub.into(),
+            role,
+            name: None,
+            exp: now + ttl_secs,
+            nbf: None,
+            iat: Some(now),
+            iss: None,
+            aud: None,
+            context: None,
+            skills: Vec::new(),
+            capacity: None,
+        }
+    }
+}
+
 /// An authenticated principal, as the broker keeps it for a connection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identity {

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use seam_protocol::{CustomerContext, Role};
 use serde_json::json;
 
-use crate::auth::{mint_hs256, now_secs, Claims};
+use crate::auth::{mint_hs256, Claims};
 use crate::http::ApiError;
 use crate::server::AppState;
 
@@ -101,19 +101,12 @@ async fn token(
         page: params.get("page").cloned(),
         ..CustomerContext::default()
     });
-    let now = now_secs();
     let claims = Claims {
-        sub: sub.clone(),
-        role,
         name: params.get("name").cloned(),
-        exp: now + DEMO_TOKEN_SECS,
-        nbf: None,
-        iat: Some(now),
         iss: state.config.auth.issuer.clone(),
         aud: state.config.auth.audience.clone(),
         context,
-        skills: Vec::new(),
-        capacity: None,
+        ..Claims::new(sub.clone(), role, DEMO_TOKEN_SECS)
     };
     let token = mint_hs256(secret, &claims)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
