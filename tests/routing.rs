@@ -161,7 +161,9 @@ async fn a_declined_or_unanswered_offer_goes_to_the_next_agent() {
     first.decline_offer(&offer.offer_id).await.unwrap();
     let offer2 = next_offer(&mut second_events).await;
     assert_eq!(offer2.session_id, sid);
-    // "second" never answers: the offer lapses and comes back round to "first".
+    // "second" never answers: the offer lapses (400 ms on the broker's
+    // clock) and comes back round to "first".
+    clock.advance(400);
     let revoked = wait_for(&mut second_events, |e| match e {
         Event::OfferRevoked { offer_id, reason } => Some((offer_id, reason)),
         _ => None,
@@ -536,7 +538,8 @@ async fn proactive_invitations_accepted_declined_and_by_rule() {
         topic: "Questions about plans?".into(),
         ..seam_broker::InvitationRule::default()
     }];
-    let broker = Broker::start_with_clock(config, Arc::new(MemoryStore::new()), clock())
+    let clock = clock();
+    let broker = Broker::start_with_clock(config, Arc::new(MemoryStore::new()), clock.clone())
         .await
         .unwrap();
     let (backend, _) = client(&broker, token(Role::Service, "backend")).await;
@@ -600,8 +603,15 @@ async fn proactive_invitations_accepted_declined_and_by_rule() {
         ErrorCode::VisitorNotFound
     );
 
-    // A rule: on /pricing for 200 ms with no session open.
+    // A rule: on /pricing for 200 ms (on the broker's clock) with no session open.
     walker.page_view("/pricing/enterprise", None).await.unwrap();
+    clock.advance(199);
+    let early = drain_events(&mut walker_events, Duration::from_millis(150)).await;
+    assert!(
+        !early.iter().any(|e| matches!(e, Event::Invitation(_))),
+        "not before 200 ms: {early:?}"
+    );
+    clock.advance(1);
     let by_rule = wait_for(&mut walker_events, |e| match e {
         Event::Invitation(i) => Some(i),
         _ => None,
@@ -687,7 +697,8 @@ async fn routing_actions_are_refused_to_those_who_may_not_take_them() {
 
 #[tokio::test]
 async fn an_agent_whose_last_connection_drops_goes_offline_after_the_grace_period() {
-    let broker = start_routing(clock()).await;
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
     let (a, _) = staff(&broker, Role::Agent, "a", &[], None).await;
     let (sue, _) = client(&broker, token(Role::Supervisor, "sue")).await;
     let status = |overview: seam_protocol::Overview| {
@@ -702,17 +713,29 @@ async fn an_agent_whose_last_connection_drops_goes_offline_after_the_grace_perio
         Some(AgentStatus::Available)
     );
     a.close();
+    let closed = tokio::time::timeout(WAIT, async {
+        while broker.connections() > 1 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    closed.await.expect("the agent's connection closes");
+    // The grace period is 300 ms on the broker's clock.
+    clock.advance(299);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
         status(sue.overview().await.unwrap()),
         Some(AgentStatus::Available),
         "still within grace"
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(
-        status(sue.overview().await.unwrap()),
-        Some(AgentStatus::Offline)
-    );
+    clock.advance(1);
+    let offline = tokio::time::timeout(WAIT, async {
+        while status(sue.overview().await.unwrap()) != Some(AgentStatus::Offline) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    offline
+        .await
+        .expect("offline once the grace period is over");
 }
 
 #[tokio::test]

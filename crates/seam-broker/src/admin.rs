@@ -15,9 +15,10 @@ use seam_protocol::{EventBody, Principal, Role, SessionState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::command::{ended, leave_routing};
 use crate::http::{bearer_token, ApiError};
-use crate::server::AppState;
+use crate::lifecycle::{Ender, LifecycleError};
+use crate::session::{SessionError, SessionView};
+use crate::state::AppState;
 use crate::store::{SessionFilter, SessionSummary, StoreError};
 
 /// The largest page of a listing.
@@ -124,7 +125,7 @@ async fn list_sessions(
         until: number(&params, "until")?,
         limit,
     };
-    let sessions: Vec<SessionSummary> = state.hub.store().list(&filter).await?;
+    let sessions: Vec<SessionSummary> = state.store.list(&filter).await?;
     Ok(Json(json!({ "sessions": sessions })))
 }
 
@@ -142,16 +143,8 @@ async fn get_session(
     query: Result<Query<TranscriptQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|e| bad(e.body_text()))?;
-    let stored = state
-        .hub
-        .store()
-        .get(&id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    let mut summary = SessionSummary::opened(&stored.record);
-    for event in &stored.events {
-        summary.apply(event);
-    }
+    let stored = state.store.get(&id).await?.ok_or_else(|| not_found(&id))?;
+    let summary = SessionView::folded(&stored.record, &stored.events).summary();
     let events: Vec<_> = stored
         .events
         .into_iter()
@@ -184,36 +177,29 @@ async fn end_session(
             })?
             .reason
     };
-    let session = state.hub.session(&id).ok_or_else(|| not_found(&id))?;
-    if !session.is_open().await {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "session_ended",
-            "the session has already ended",
-        ));
-    }
-    leave_routing(&state.hub, &state.router, &session, &service)
+    let committed = state
+        .lifecycle
+        .end(&id, &service, Ender::Owner, reason)
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.message))?;
-    let seq = match session.force_end(&service, reason, state.hub.store()).await {
-        Ok(seq) => seq,
-        Err(crate::session::SessionError::Ended) => {
-            return Err(ApiError::new(
+        .map_err(|e| match e {
+            LifecycleError::Session(SessionError::NotFound) => not_found(&id),
+            e => e.into(),
+        })?;
+    Ok(Json(json!({ "session_id": id, "seq": committed.seq })))
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(e: LifecycleError) -> ApiError {
+        match e {
+            LifecycleError::Session(SessionError::Ended) => ApiError::new(
                 StatusCode::CONFLICT,
                 "session_ended",
                 "the session has already ended",
-            ))
+            ),
+            LifecycleError::Session(SessionError::Store(e)) | LifecycleError::Store(e) => e.into(),
+            e => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
         }
-        Err(e) => {
-            return Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                e.to_string(),
-            ))
-        }
-    };
-    ended(&state.hub, &session).await;
-    Ok(Json(json!({ "session_id": id, "seq": seq })))
+    }
 }
 
 /// `DELETE /v1/customers/{sub}`: ends the customer's open sessions, then
@@ -223,24 +209,7 @@ async fn erase_customer(
     State(state): State<Arc<AppState>>,
     Path(sub): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    for session in state.hub.sessions() {
-        if session.customer().sub == sub && session.is_open().await {
-            let _ = leave_routing(&state.hub, &state.router, &session, &service).await;
-            if session
-                .force_end(
-                    &service,
-                    Some("customer data erased".into()),
-                    state.hub.store(),
-                )
-                .await
-                .is_ok()
-            {
-                ended(&state.hub, &session).await;
-            }
-        }
-    }
-    let erased = state.hub.store().erase_customer(&sub).await?;
-    state.hub.remove(&erased);
+    let erased = state.lifecycle.erase_customer(&sub, &service).await?;
     Ok(Json(json!({ "customer": sub, "erased_sessions": erased })))
 }
 

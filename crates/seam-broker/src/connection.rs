@@ -16,8 +16,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use seam_protocol::{
-    negotiate_version, ClientFrame, CloseCode, ErrorCode, ErrorFrame, Limits, ServerFrame, Welcome,
-    SUPPORTED_VERSIONS,
+    negotiate_version, ClientFrame, CloseCode, ErrorCode, ErrorFrame, Limits, ServerFrame,
+    SessionId, Welcome, SUPPORTED_VERSIONS,
 };
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{sleep_until, timeout_at};
@@ -26,9 +26,8 @@ use crate::auth::{now_secs, AuthError, Identity};
 use crate::command::{self, CommandContext};
 use crate::outbox::{Closing, Drain, Outbound, Outbox};
 use crate::rate_limit::TokenBucket;
-use crate::server::AppState;
-use crate::session::Session;
 use crate::shutdown::ShutdownSignal;
+use crate::state::AppState;
 
 /// How long the connection waits for its writer to deliver the close frame
 /// (a slow consumer's close frame waits behind what it has not read yet).
@@ -73,8 +72,9 @@ pub(crate) async fn run(
                 limits: limits(&state),
             });
             outbox.push_frame(&welcome);
-            state.router.connected(&identity, &outbox);
             let principal = identity.principal.clone();
+            state.hub.register(&principal.sub, &outbox);
+            state.router.connected(&identity);
             // Boxed, and built in place: a future bound to a local first keeps
             // its full size reserved in this one for the connection's life.
             Box::pin(command_loop(
@@ -87,7 +87,8 @@ pub(crate) async fn run(
                 &mut shutdown,
             ))
             .await;
-            state.router.disconnected(&principal, conn_id);
+            state.router.disconnected(&principal);
+            state.hub.unregister(&principal.sub, conn_id, &attached);
         }
         Handshake::Close(code, detail) => {
             tracing::debug!(conn = %conn_name, code = code.code(), %detail, "handshake refused");
@@ -97,23 +98,18 @@ pub(crate) async fn run(
     }
 
     // Boxed: the closing handshake's timers are only needed at the end.
-    Box::pin(close(stream, writer, &outbox, attached, conn_id)).await;
+    Box::pin(close(stream, writer, &outbox)).await;
     state.hub.connection_closed();
     tracing::debug!(conn = %conn_name, "closed");
 }
 
-/// Detaches from sessions, lets the writer send its close frame, then waits
-/// briefly for the peer's close so the TCP connection ends cleanly.
+/// Lets the writer send its close frame, then waits briefly for the peer's
+/// close so the TCP connection ends cleanly.
 async fn close(
     mut stream: SplitStream<WebSocket>,
     mut writer: tokio::task::JoinHandle<()>,
     outbox: &Outbox,
-    attached: Vec<Arc<Session>>,
-    conn_id: u64,
 ) {
-    for session in &attached {
-        session.detach(conn_id).await;
-    }
     // Make sure the writer ends too (a normal close if nobody asked for
     // anything else).
     outbox.close(CloseCode::Normal);
@@ -212,7 +208,7 @@ async fn command_loop(
     mut identity: Identity,
     outbox: &Outbox,
     mut close_rx: watch::Receiver<Option<Closing>>,
-    attached: &mut Vec<Arc<Session>>,
+    attached: &mut Vec<SessionId>,
     shutdown: &mut ShutdownSignal,
 ) {
     let limits = &state.config.limits;
@@ -305,10 +301,7 @@ async fn command_loop(
             identity: &mut identity,
             outbox,
             attached,
-            hub: &state.hub,
-            router: &state.router,
-            auth: &state.auth,
-            config: &state.config,
+            state,
         };
         // Boxed: the command state machines are large, and inlining them
         // would make every idle connection carry their size.
@@ -415,10 +408,10 @@ async fn write(
     item: Outbound,
 ) -> Result<(), axum::Error> {
     match item {
-        Outbound::Frame(frame) => sink.feed(Message::Text(frame)).await,
+        Outbound::Frame(frame) => sink.feed(Message::Text(frame.into_text())).await,
         Outbound::Batch(frames) => {
             for frame in frames {
-                sink.feed(Message::Text(frame)).await?;
+                sink.feed(Message::Text(frame.into_text())).await?;
             }
             Ok(())
         }

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::auth::{mint_hs256, Claims};
 use crate::http::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 const INDEX: &str = include_str!("../../../clients/web/demo/index.html");
 const CONSOLE: &str = include_str!("../../../clients/web/demo/console.html");

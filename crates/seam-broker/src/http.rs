@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::connection;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// An HTTP error: a status and a JSON body `{"error": {"code", "message"}}`.
 #[derive(Debug)]
@@ -96,7 +96,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "protocol_versions": seam_protocol::SUPPORTED_VERSIONS,
         "connections": state.hub.connections(),
-        "sessions": state.hub.session_count(),
+        "sessions": state.engine.sessions_held(),
     });
     (status.0, Json(body)).into_response()
 }

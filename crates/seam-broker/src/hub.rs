@@ -1,28 +1,49 @@
-//! The registry of live sessions and connections on this node.
+//! The local subscription registry: which connections of this node are
+//! attached to which session, and which connections each principal has.
 //!
-//! The hub finds sessions by id and a customer's open session by `sub`, and
-//! creates sessions so that two tabs of one customer opening at once end up
-//! in the same session. It owns the store handle every session writes through.
+//! The hub is fed by the engine ([`CommitListener`]): every committed
+//! event goes to the session's subscribers in `seq` order, serialized once.
+//! Ephemeral frames (typing, signaling, queue position, offers, tokens)
+//! are pushed straight through the hub and never wait behind a store write.
+//!
+//! Attaching without a gap: a connection first [`Hub::subscribe`]s (live
+//! events are held for it), then reads its replay from the engine, then
+//! [`Hub::activate`]s with the seq the replay ends at: the ack, the replay
+//! and the held events after it go out as one piece, and from then on only
+//! events after the last one delivered.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
 
-use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
-use rand::Rng;
-use seam_protocol::{CustomerContext, Principal, SessionId};
+use seam_protocol::{EventBody, SessionEvent, SessionId};
 
-use crate::session::{Session, SessionError};
-use crate::store::{SessionStore, StoreError};
-use crate::webhook::WebhookPolicy;
+use crate::engine::{CommitListener, Logged};
+use crate::frame::Frame;
+use crate::ids::random_hex;
+use crate::outbox::{Outbound, Outbox};
 
-/// Live sessions and connection bookkeeping.
+/// Where a subscription stands.
+#[derive(Debug)]
+enum Delivery {
+    /// Attaching: committed events are held until the replay is queued.
+    Pending(Vec<Logged>),
+    /// Live: events after `last` are delivered.
+    Live { last: u64 },
+}
+
+#[derive(Debug)]
+struct Subscription {
+    sub: String,
+    /// Sees staff-only events (whispers, notes).
+    staff: bool,
+    outbox: Outbox,
+    delivery: Delivery,
+}
+
+/// Connections of this node by session and by principal.
 pub struct Hub {
-    sessions: DashMap<SessionId, Arc<Session>>,
-    open_by_customer: DashMap<String, SessionId>,
-    store: Arc<dyn SessionStore>,
-    history_limit: usize,
-    webhooks: Arc<WebhookPolicy>,
+    sessions: DashMap<SessionId, Vec<Subscription>>,
+    principals: DashMap<String, Vec<Outbox>>,
     node: String,
     next_conn: AtomicU64,
     connections: AtomicUsize,
@@ -38,142 +59,25 @@ impl std::fmt::Debug for Hub {
     }
 }
 
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
 impl Hub {
-    /// Builds a hub and restores every session the store holds.
-    pub async fn restore(
-        store: Arc<dyn SessionStore>,
-        history_limit: usize,
-        webhooks: Arc<WebhookPolicy>,
-    ) -> Result<Hub, StoreError> {
-        let hub = Hub {
+    /// An empty hub with a random node name.
+    pub fn new() -> Hub {
+        Hub {
             sessions: DashMap::new(),
-            open_by_customer: DashMap::new(),
-            store,
-            history_limit,
-            webhooks,
+            principals: DashMap::new(),
             node: random_hex(4),
             next_conn: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
-        };
-        for stored in hub.store.load().await? {
-            let session = Arc::new(Session::from_stored(
-                stored,
-                history_limit,
-                Arc::clone(&hub.webhooks),
-            ));
-            if session.is_open().await {
-                hub.open_by_customer
-                    .insert(session.customer().sub.clone(), session.id().clone());
-            }
-            hub.sessions.insert(session.id().clone(), session);
-        }
-        Ok(hub)
-    }
-
-    /// The store sessions write through.
-    pub fn store(&self) -> &dyn SessionStore {
-        self.store.as_ref()
-    }
-
-    /// A shared handle on the store, for tasks that outlive a command.
-    pub fn store_handle(&self) -> Arc<dyn SessionStore> {
-        Arc::clone(&self.store)
-    }
-
-    /// Every session held.
-    pub fn sessions(&self) -> Vec<Arc<Session>> {
-        self.sessions
-            .iter()
-            .map(|s| Arc::clone(s.value()))
-            .collect()
-    }
-
-    /// A session by id.
-    pub fn session(&self, id: &str) -> Option<Arc<Session>> {
-        self.sessions.get(id).map(|s| Arc::clone(s.value()))
-    }
-
-    /// Number of sessions held (open and ended).
-    pub fn session_count(&self) -> usize {
-        self.sessions.len()
-    }
-
-    /// The customer's open session, or a new one opened with `context`.
-    /// Returns the session and whether it was created by this call.
-    pub async fn open_session(
-        &self,
-        customer: &Principal,
-        context: CustomerContext,
-        command_id: &str,
-    ) -> Result<(Arc<Session>, bool), SessionError> {
-        loop {
-            let existing = self
-                .open_by_customer
-                .get(&customer.sub)
-                .and_then(|id| self.session(id.value()));
-            if let Some(session) = existing {
-                if session.is_open().await {
-                    return Ok((session, false));
-                }
-                self.forget_open(&session);
-                continue;
-            }
-            let (session, record, first) = Session::open(
-                format!("s_{}", random_hex(8)),
-                random_hex(8),
-                customer.clone(),
-                context.clone(),
-                command_id,
-                self.history_limit,
-                Arc::clone(&self.webhooks),
-            );
-            let session = Arc::new(session);
-            // Hold the new session's lock until the store has it, so a second
-            // tab that finds it waits instead of seeing a session not yet durable.
-            let Some(guard) = session.lock_new() else {
-                continue;
-            };
-            match self.open_by_customer.entry(customer.sub.clone()) {
-                Entry::Occupied(_) => continue,
-                Entry::Vacant(slot) => {
-                    slot.insert(session.id().clone());
-                }
-            }
-            self.sessions
-                .insert(session.id().clone(), Arc::clone(&session));
-            let outbox = self.webhooks.ops_for(&first);
-            if let Err(e) = self.store.create(&record, &first, &outbox).await {
-                self.sessions.remove(session.id());
-                self.forget_open(&session);
-                drop(guard);
-                return Err(e.into());
-            }
-            drop(guard);
-            return Ok((session, true));
         }
     }
 
-    /// Whether the customer `sub` has an open session.
-    pub fn has_open_session(&self, sub: &str) -> bool {
-        self.open_by_customer.contains_key(sub)
-    }
-
-    /// Drops sessions the store deleted (retention, erasure).
-    pub fn remove(&self, ids: &[SessionId]) {
-        for id in ids {
-            if let Some((_, session)) = self.sessions.remove(id) {
-                self.forget_open(&session);
-            }
-        }
-    }
-
-    /// Forgets that `session` is its customer's open session (it ended).
-    pub fn forget_open(&self, session: &Session) {
-        self.open_by_customer
-            .remove_if(&session.customer().sub, |_, id| id == session.id());
-    }
-
-    /// A new connection id, and the connection counted.
+    /// A new connection id and public name, and the connection counted.
     pub fn connection_opened(&self) -> (u64, String) {
         self.connections.fetch_add(1, Ordering::Relaxed);
         let n = self.next_conn.fetch_add(1, Ordering::Relaxed);
@@ -189,12 +93,211 @@ impl Hub {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
     }
+
+    /// An authenticated connection of `sub`.
+    pub fn register(&self, sub: &str, outbox: &Outbox) {
+        self.principals
+            .entry(sub.to_owned())
+            .or_default()
+            .push(outbox.clone());
+    }
+
+    /// The connection closed: it leaves its principal and every session.
+    pub fn unregister(&self, sub: &str, conn_id: u64, sessions: &[SessionId]) {
+        self.principals.remove_if_mut(sub, |_, outboxes| {
+            outboxes.retain(|o| o.conn_id() != conn_id);
+            outboxes.is_empty()
+        });
+        for session_id in sessions {
+            self.unsubscribe(session_id, conn_id);
+        }
+    }
+
+    /// Sends a frame to every connection of `sub`; returns how many.
+    pub fn send_to(&self, sub: &str, frame: &Frame) -> usize {
+        self.principals.get(sub).map_or(0, |outboxes| {
+            outboxes
+                .iter()
+                .filter(|o| o.push(Outbound::Frame(frame.clone())))
+                .count()
+        })
+    }
+
+    /// Starts attaching a connection to a session: committed events are
+    /// held for it until [`Hub::activate`].
+    pub fn subscribe(&self, session_id: &str, sub: &str, staff: bool, outbox: &Outbox) {
+        let mut subs = self.sessions.entry(session_id.to_owned()).or_default();
+        subs.retain(|s| s.outbox.conn_id() != outbox.conn_id());
+        subs.push(Subscription {
+            sub: sub.to_owned(),
+            staff,
+            outbox: outbox.clone(),
+            delivery: Delivery::Pending(Vec::new()),
+        });
+    }
+
+    /// Finishes attaching: queues `head` (the ack), the replay and every
+    /// held event after `upto` as one piece, then delivers live. Returns
+    /// false when the connection could not take it (it is being closed).
+    pub fn activate(
+        &self,
+        session_id: &str,
+        conn_id: u64,
+        head: Frame,
+        replay: Vec<Logged>,
+        upto: u64,
+    ) -> bool {
+        let Some(mut subs) = self.sessions.get_mut(session_id) else {
+            return false;
+        };
+        let Some(i) = subs.iter().position(|s| s.outbox.conn_id() == conn_id) else {
+            return false;
+        };
+        let s = &mut subs[i];
+        let held = match std::mem::replace(&mut s.delivery, Delivery::Live { last: upto }) {
+            Delivery::Pending(held) => held,
+            Delivery::Live { .. } => Vec::new(),
+        };
+        let visible = |l: &Logged| s.staff || !l.staff_only;
+        let mut batch = Vec::with_capacity(replay.len() + held.len() + 1);
+        batch.push(head);
+        // The replay ends at `upto`; held events up to it are in it already.
+        batch.extend(replay.into_iter().filter(visible).map(|l| l.frame));
+        let mut last = upto;
+        for logged in held {
+            if logged.seq > last {
+                last = logged.seq;
+                if visible(&logged) {
+                    batch.push(logged.frame);
+                }
+            }
+        }
+        s.delivery = Delivery::Live { last };
+        if s.outbox.push(Outbound::Batch(batch)) {
+            true
+        } else {
+            subs.remove(i);
+            false
+        }
+    }
+
+    /// Detaches a connection from a session.
+    pub fn unsubscribe(&self, session_id: &str, conn_id: u64) {
+        self.sessions.remove_if_mut(session_id, |_, subs| {
+            subs.retain(|s| s.outbox.conn_id() != conn_id);
+            subs.is_empty()
+        });
+    }
+
+    /// Whether `sub` has a connection attached to the session.
+    pub fn is_attached(&self, session_id: &str, sub: &str) -> bool {
+        self.sessions
+            .get(session_id)
+            .is_some_and(|subs| subs.iter().any(|s| s.sub == sub))
+    }
+
+    /// Queues an ephemeral frame for the session's customer connections
+    /// (dropped for a connection whose queue is full).
+    pub fn to_customer(&self, session_id: &str, frame: &Frame) {
+        self.offer(session_id, frame, |s| !s.staff);
+    }
+
+    /// Queues an ephemeral frame for every attached connection but `except`.
+    pub fn to_others(&self, session_id: &str, except: u64, frame: &Frame) {
+        self.offer(session_id, frame, |s| s.outbox.conn_id() != except);
+    }
+
+    fn offer(&self, session_id: &str, frame: &Frame, to: impl Fn(&Subscription) -> bool) {
+        if let Some(subs) = self.sessions.get(session_id) {
+            for s in subs.iter().filter(|s| to(s)) {
+                s.outbox.offer(frame.clone());
+            }
+        }
+    }
+
+    /// Delivers a signaling frame to `to`'s connections attached to the
+    /// session (one of them when `connection` names it), never to the
+    /// sender's own. Returns how many received it.
+    pub fn signal(
+        &self,
+        session_id: &str,
+        to: &str,
+        connection: Option<&str>,
+        from_conn: u64,
+        frame: &Frame,
+    ) -> usize {
+        let Some(mut subs) = self.sessions.get_mut(session_id) else {
+            return 0;
+        };
+        let is_target = |s: &Subscription| {
+            s.sub == to
+                && s.outbox.conn_id() != from_conn
+                && connection.is_none_or(|c| c == s.outbox.name())
+        };
+        let mut delivered = 0;
+        subs.retain(|s| {
+            if !is_target(s) {
+                return true;
+            }
+            let kept = s.outbox.push(Outbound::Frame(frame.clone()));
+            delivered += usize::from(kept);
+            kept
+        });
+        delivered
+    }
+
+    /// Whether `to` has a connection attached to the session other than
+    /// `from_conn` (and named `connection`, if given).
+    pub fn can_signal(
+        &self,
+        session_id: &str,
+        to: &str,
+        connection: Option<&str>,
+        from_conn: u64,
+    ) -> bool {
+        self.sessions.get(session_id).is_some_and(|subs| {
+            subs.iter().any(|s| {
+                s.sub == to
+                    && s.outbox.conn_id() != from_conn
+                    && connection.is_none_or(|c| c == s.outbox.name())
+            })
+        })
+    }
+
+    /// Calls `f` with the principal and outbox of every attached connection.
+    pub fn for_each_attached(&self, session_id: &str, mut f: impl FnMut(&str, &Outbox)) {
+        if let Some(subs) = self.sessions.get(session_id) {
+            for s in subs.iter() {
+                f(&s.sub, &s.outbox);
+            }
+        }
+    }
 }
 
-/// `bytes` random bytes as lowercase hex.
-pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut rng = rand::rng();
-    (0..bytes)
-        .map(|_| format!("{:02x}", rng.random::<u8>()))
-        .collect()
+impl CommitListener for Hub {
+    fn committed(&self, event: &SessionEvent, frame: &Frame) {
+        let Some(mut subs) = self.sessions.get_mut(&event.session_id) else {
+            return;
+        };
+        if let EventBody::ParticipantLeft { participant } = &event.body {
+            // Whoever left stops receiving the session, from this event on.
+            subs.retain(|s| s.sub != participant.sub);
+        }
+        let staff_only = event.body.is_staff_only();
+        subs.retain_mut(|s| match &mut s.delivery {
+            Delivery::Pending(held) => {
+                held.push(Logged {
+                    seq: event.seq,
+                    staff_only,
+                    frame: frame.clone(),
+                });
+                true
+            }
+            Delivery::Live { last } if event.seq <= *last => true,
+            Delivery::Live { last } => {
+                *last = event.seq;
+                (staff_only && !s.staff) || s.outbox.push(Outbound::Frame(frame.clone()))
+            }
+        });
+    }
 }

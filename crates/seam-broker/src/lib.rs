@@ -1,27 +1,35 @@
 //! The seam broker as a library.
 //!
-//! [`Broker::start`] binds one port that serves `GET /healthz` and the
-//! WebSocket endpoint `/ws`, speaking the protocol in `seam-protocol`.
-//! See `docs/ARCHITECTURE.md` for the map of modules and tasks.
+//! [`Broker::start`] binds one port that serves `GET /healthz`, the
+//! WebSocket endpoint `/ws`, the `/v1` admin API and `/demo`, speaking the
+//! protocol in `seam-protocol`. See `docs/ARCHITECTURE.md` for the map of
+//! modules and tasks, and the invariants the layer test enforces.
 
 mod admin;
 pub mod auth;
 pub mod clock;
-pub(crate) mod command;
+mod command;
 pub mod config;
+pub mod conformance;
 mod connection;
 mod demo;
+pub mod engine;
 mod error;
+pub mod frame;
 mod http;
 mod hub;
-pub mod media;
+mod ids;
+mod lifecycle;
+mod media;
 mod outbox;
 mod rate_limit;
-pub mod routing;
+mod routing;
 mod server;
-mod session;
+pub mod session;
 mod shutdown;
+mod state;
 pub mod store;
+mod timers;
 pub mod webhook;
 
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};
@@ -31,6 +39,7 @@ pub use config::{
     MediaConfig, QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind,
     WebhookConfig,
 };
+pub use engine::{LocalEngine, SessionEngine};
 pub use error::{ConfigError, StartError};
 pub use server::{load_or_create_dev_secret, open_store, Broker, RunningBroker};
 pub use store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore};

@@ -1,25 +1,24 @@
-//! Calls: ICE servers and TURN credentials for participants, the timer that
-//! expires unanswered upgrade requests, and the one that re-sends
-//! credentials before they expire on a long call.
+//! Calls: ICE servers and TURN credentials for participants, expiring
+//! unanswered upgrade requests, and re-sending credentials before they
+//! expire on a long call (both through the timer service).
 //!
 //! The mode rules themselves (who may request, answer, cancel, downgrade)
-//! live in [`crate::session`], under the session's lock.
+//! are in [`crate::session::rules`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use seam_protocol::{IceServer, ServerFrame};
 use sha1::Sha1;
 
-use crate::auth::now_secs;
-use crate::clock::now_millis;
-use crate::config::{Config, MediaConfig};
+use crate::clock::Clock;
+use crate::config::MediaConfig;
+use crate::engine::{Append, SessionEngine};
 use crate::hub::Hub;
 use crate::outbox::Outbox;
-use crate::session::Session;
-use crate::store::SessionStore;
+use crate::session::{rules, SessionError};
+use crate::timers::{Timer, Timers};
 
 /// Time-limited TURN credentials by the TURN REST API convention:
 /// username `<expiry-unix>:<principal>`, password
@@ -34,9 +33,14 @@ pub fn turn_credentials(secret: &str, principal: &str, expires_at: u64) -> (Stri
     (username, password)
 }
 
-/// The ICE servers frame for one participant of `session_id`.
-pub fn ice_servers_frame(config: &MediaConfig, session_id: &str, sub: &str) -> ServerFrame {
-    let now = now_secs();
+/// The ICE servers frame for one participant of `session_id`, with
+/// credentials minted at `now_secs` (Unix seconds).
+pub fn ice_servers_frame(
+    config: &MediaConfig,
+    session_id: &str,
+    sub: &str,
+    now_secs: u64,
+) -> ServerFrame {
     let mut expires_at: Option<u64> = None;
     let ice_servers = config
         .ice_servers
@@ -44,7 +48,7 @@ pub fn ice_servers_frame(config: &MediaConfig, session_id: &str, sub: &str) -> S
         .map(|server| {
             let (username, credential) = match &server.secret {
                 Some(secret) => {
-                    let expiry = now + server.ttl_secs;
+                    let expiry = now_secs + server.ttl_secs;
                     expires_at = Some(expires_at.map_or(expiry, |e| e.min(expiry)));
                     let (u, p) = turn_credentials(secret, sub, expiry);
                     (Some(u), Some(p))
@@ -65,73 +69,149 @@ pub fn ice_servers_frame(config: &MediaConfig, session_id: &str, sub: &str) -> S
     }
 }
 
-/// Sends ICE servers to one connection that attached to a session in a call.
-pub(crate) fn send_ice_servers(config: &MediaConfig, session_id: &str, sub: &str, outbox: &Outbox) {
-    outbox.push_frame(&ice_servers_frame(config, session_id, sub));
+/// Calls of this node: ICE servers for attached connections, and the
+/// timers of requests and credentials.
+#[derive(Clone)]
+pub struct Media {
+    config: MediaConfig,
+    engine: Arc<dyn SessionEngine>,
+    hub: Arc<Hub>,
+    timers: Timers,
 }
 
-/// A session just entered voice or video: every participant's connections
-/// get ICE servers, and (for minted credentials) a task re-sends fresh ones
-/// after three quarters of their lifetime for as long as this call lasts.
-pub(crate) async fn start_call(config: Arc<Config>, session: Arc<Session>) {
-    let Some(call) = session.call_generation().await else {
-        return;
-    };
-    session
-        .for_each_subscriber(|sub, outbox| {
-            outbox.push_frame(&ice_servers_frame(&config.media, session.id(), sub));
-        })
-        .await;
-    let Some(ttl) = config
-        .media
-        .ice_servers
-        .iter()
-        .filter(|s| s.secret.is_some())
-        .map(|s| s.ttl_secs)
-        .min()
-    else {
-        return;
-    };
-    let period = Duration::from_millis(ttl * 750);
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(period).await;
-            if session.call_generation().await != Some(call) {
-                return;
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Media").finish_non_exhaustive()
+    }
+}
+
+impl Media {
+    /// Calls configured by `config`.
+    pub fn new(
+        config: MediaConfig,
+        engine: Arc<dyn SessionEngine>,
+        hub: Arc<Hub>,
+        timers: Timers,
+    ) -> Media {
+        Media {
+            config,
+            engine,
+            hub,
+            timers,
+        }
+    }
+
+    fn clock(&self) -> &Arc<dyn Clock> {
+        self.timers.clock()
+    }
+
+    /// The media configuration.
+    pub fn config(&self) -> &MediaConfig {
+        &self.config
+    }
+
+    /// When a request made now expires (Unix ms).
+    pub fn request_expiry(&self) -> u64 {
+        self.clock().now_millis() + self.config.request_timeout_ms
+    }
+
+    /// Sends ICE servers to one connection attached to a session in a call.
+    pub(crate) fn send_ice_servers(&self, session_id: &str, sub: &str, outbox: &Outbox) {
+        let now = self.clock().now_millis() / 1000;
+        outbox.push_frame(&ice_servers_frame(&self.config, session_id, sub, now));
+    }
+
+    fn send_to_attached(&self, session_id: &str) {
+        let now = self.clock().now_millis() / 1000;
+        self.hub.for_each_attached(session_id, |sub, outbox| {
+            outbox.push_frame(&ice_servers_frame(&self.config, session_id, sub, now));
+        });
+    }
+
+    /// A session entered voice or video (call number `call`): every
+    /// attached connection gets ICE servers, and minted credentials are
+    /// re-sent after three quarters of their lifetime while the call lasts.
+    pub fn start_call(&self, session_id: &str, call: u64) {
+        self.send_to_attached(session_id);
+        self.arm_refresh(session_id, call);
+    }
+
+    fn arm_refresh(&self, session_id: &str, call: u64) {
+        let ttl = self
+            .config
+            .ice_servers
+            .iter()
+            .filter(|s| s.secret.is_some())
+            .map(|s| s.ttl_secs)
+            .min();
+        if let Some(ttl) = ttl {
+            let timer = Timer::IceRefresh {
+                session_id: session_id.to_owned(),
+                call,
+            };
+            self.timers.after(ttl * 750, timer);
+        }
+    }
+
+    /// The refresh timer of call `call` fired.
+    pub async fn refresh(&self, session_id: &str, call: u64) {
+        let Ok(Some(view)) = self.engine.view(session_id).await else {
+            return;
+        };
+        if view.call_in_progress() == Some(call) {
+            self.send_to_attached(session_id);
+            self.arm_refresh(session_id, call);
+        }
+    }
+
+    /// Expires `request_id` at `expires_at` (Unix ms) unless answered.
+    pub fn expire_at(&self, session_id: &str, request_id: String, expires_at: u64) {
+        let timer = Timer::ModeRequestExpiry {
+            session_id: session_id.to_owned(),
+            request_id,
+        };
+        self.timers.at(expires_at, timer);
+    }
+
+    /// The expiry timer fired: records the expiry if still pending.
+    pub async fn expire(&self, session_id: &str, request_id: &str) {
+        let Ok(Some(view)) = self.engine.view(session_id).await else {
+            return;
+        };
+        let Some(requester) = rules::requester(&view, request_id) else {
+            return;
+        };
+        let append = Append {
+            actor: &requester,
+            command_id: None,
+            decide: Box::new(move |view| Ok(rules::expire_request(view, request_id))),
+        };
+        match self.engine.append(session_id, append).await {
+            Ok(_) | Err(SessionError::NotFound) => {}
+            Err(e) => {
+                tracing::error!(error = %e, session = %session_id, "could not expire a mode request");
             }
-            session
-                .for_each_subscriber(|sub, outbox| {
-                    outbox.push_frame(&ice_servers_frame(&config.media, session.id(), sub));
-                })
-                .await;
         }
-    });
-}
+    }
 
-/// Expires the request `request_id` if it is still unanswered after `after`.
-pub(crate) fn expire_later(
-    session: Arc<Session>,
-    store: Arc<dyn SessionStore>,
-    request_id: String,
-    after: Duration,
-) {
-    tokio::spawn(async move {
-        tokio::time::sleep(after).await;
-        if let Err(e) = session.expire_request(&request_id, store.as_ref()).await {
-            tracing::error!(error = %e, session = %session.id(), "could not expire a mode request");
+    /// After a restart: re-arms the expiry of pending requests and the
+    /// credential refresh of calls in progress.
+    pub async fn resume_timers(&self) {
+        let Ok(open) = self.engine.open_sessions().await else {
+            return;
+        };
+        for view in open {
+            if let Some(request) = &view.mode_request {
+                self.expire_at(
+                    &view.session_id,
+                    request.request_id.clone(),
+                    request.expires_at,
+                );
+            }
+            if let Some(call) = view.call_in_progress() {
+                self.arm_refresh(&view.session_id, call);
+            }
         }
-    });
-}
-
-/// After a restart: re-arms the expiry of pending requests and the
-/// credential refresh of calls in progress.
-pub(crate) async fn resume_timers(config: &Arc<Config>, hub: &Hub) {
-    for session in hub.sessions() {
-        if let Some((request_id, expires_at)) = session.pending_request().await {
-            let after = Duration::from_millis(expires_at.saturating_sub(now_millis()));
-            expire_later(Arc::clone(&session), hub.store_handle(), request_id, after);
-        }
-        start_call(Arc::clone(config), session).await;
     }
 }
 

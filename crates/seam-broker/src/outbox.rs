@@ -10,9 +10,10 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::extract::ws::Utf8Bytes;
 use seam_protocol::{CloseCode, ServerFrame};
 use tokio::sync::{watch, Notify};
+
+use crate::frame::Frame;
 
 /// A request to close a connection: the code and the close frame's reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +44,9 @@ impl Closing {
 #[derive(Debug)]
 pub enum Outbound {
     /// One text frame (already serialized; shared between recipients).
-    Frame(Utf8Bytes),
+    Frame(Frame),
     /// Several frames that must stay together and in order (an ack and its replay).
-    Batch(Vec<Utf8Bytes>),
+    Batch(Vec<Frame>),
     /// A WebSocket ping.
     Ping,
 }
@@ -161,11 +162,11 @@ impl Outbox {
 
     /// Serializes and queues one frame.
     pub fn push_frame(&self, frame: &ServerFrame) -> bool {
-        self.push(Outbound::Frame(Utf8Bytes::from(frame.to_json())))
+        self.push(Outbound::Frame(Frame::encode(frame)))
     }
 
     /// Queues an ephemeral frame, dropping it if the queue is full.
-    pub fn offer(&self, frame: Utf8Bytes) {
+    pub fn offer(&self, frame: Frame) {
         if self.queue.closed.load(Ordering::Acquire) {
             return;
         }

@@ -10,23 +10,26 @@
 //! back as [`Action`]s that are carried out after the lock is released.
 //! Time comes from an injected [`Clock`], so tests can make "longest idle"
 //! and "waited for" exact.
+//!
+//! Routing addresses sessions and principals by id: frames go out through
+//! the [`Hub`] (never while the routing lock is held), deadlines through
+//! the [`Timers`].
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use seam_protocol::{
     AgentOverview, AgentStatus, CustomerContext, Invitation, InvitationStats, Mode, Offer,
     OfferKind, Overview, Principal, QueueOverview, Role, ServerFrame, SessionId, SessionOverview,
-    SessionState,
 };
 
 use crate::auth::Identity;
 use crate::clock::Clock;
-use crate::config::{QueueConfig, RoutingConfig};
+use crate::config::{InvitationRule, QueueConfig, RoutingConfig};
+use crate::frame::Frame;
 use crate::hub::Hub;
-use crate::outbox::Outbox;
-use crate::session::Session;
+use crate::session::SessionView;
+use crate::timers::{Timer, Timers};
 
 /// Why routing refused a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,11 +63,33 @@ pub enum Stage {
     Human,
 }
 
+/// A session as routing knows it: its id and whom it is for.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its customer.
+    pub customer: Principal,
+    /// What they came for (shown with offers).
+    pub context: CustomerContext,
+}
+
+impl Routed {
+    /// The routing side of a session view.
+    pub fn of(view: &SessionView) -> Routed {
+        Routed {
+            session_id: view.session_id.clone(),
+            customer: view.customer.clone(),
+            context: view.context.clone(),
+        }
+    }
+}
+
 /// What enters a queue.
 #[derive(Debug)]
 pub struct Enqueue {
     /// The session.
-    pub session: Arc<Session>,
+    pub session: Routed,
     /// The queue.
     pub queue: String,
     /// Bots or humans.
@@ -84,7 +109,7 @@ pub struct Enqueue {
 #[derive(Debug)]
 pub struct Accepted {
     /// The session.
-    pub session: Arc<Session>,
+    pub session_id: SessionId,
     /// Queue, transfer or conference.
     pub kind: OfferKind,
     /// The queue it waited in.
@@ -98,9 +123,11 @@ pub struct Accepted {
 /// A side effect decided under the lock, carried out after it.
 #[derive(Debug)]
 enum Action {
-    Send(Outbox, ServerFrame),
-    ExpireOfferAfter(String, Duration),
-    TellCustomer(Arc<Session>, ServerFrame),
+    /// To every connection of a principal.
+    Send(String, ServerFrame),
+    ExpireOfferAfter(String, u64),
+    /// To the customer connections attached to a session.
+    TellCustomer(SessionId, ServerFrame),
 }
 
 #[derive(Debug)]
@@ -111,7 +138,8 @@ struct Agent {
     capacity: u32,
     sessions: BTreeSet<SessionId>,
     idle_since: u64,
-    outboxes: Vec<Outbox>,
+    /// Open connections.
+    connections: usize,
     /// The queue or transfer offer outstanding (one at a time).
     offer: Option<String>,
     /// Changes on every connect, so a pending offline timer can tell.
@@ -120,7 +148,7 @@ struct Agent {
 
 #[derive(Debug)]
 struct Waiting {
-    session: Arc<Session>,
+    session: Routed,
     queue: String,
     stage: Stage,
     kind: OfferKind,
@@ -139,7 +167,6 @@ struct Waiting {
 struct PendingOffer {
     offer: Offer,
     agent: String,
-    session: Arc<Session>,
     requested_mode: Option<Mode>,
     since: u64,
 }
@@ -152,9 +179,11 @@ struct QueueStats {
 
 #[derive(Debug, Default)]
 struct Visitor {
-    outboxes: Vec<Outbox>,
-    /// The page and a counter that changes with every page view.
-    page: Option<(String, u64)>,
+    /// Open connections.
+    connections: usize,
+    /// The page, a counter that changes with every page view, and the
+    /// issue type the page reported.
+    page: Option<(String, u64, Option<String>)>,
 }
 
 #[derive(Debug, Default)]
@@ -174,15 +203,28 @@ struct State {
 pub struct Router {
     config: RoutingConfig,
     clock: Arc<dyn Clock>,
+    hub: Arc<Hub>,
+    timers: Timers,
     state: Mutex<State>,
 }
 
+/// The principal invitation rules speak as.
+fn rules_principal() -> Principal {
+    Principal {
+        sub: "seam-rules".into(),
+        role: Role::Service,
+        name: Some("seam".into()),
+    }
+}
+
 impl Router {
-    /// A router for `config`, reading time from `clock`.
-    pub fn new(config: RoutingConfig, clock: Arc<dyn Clock>) -> Router {
+    /// A router for `config`, sending through `hub`, with deadlines on `timers`.
+    pub fn new(config: RoutingConfig, hub: Arc<Hub>, timers: Timers) -> Router {
         Router {
             config,
-            clock,
+            clock: Arc::clone(timers.clock()),
+            hub,
+            timers,
             state: Mutex::new(State::default()),
         }
     }
@@ -231,7 +273,7 @@ impl Router {
 
     /// A connection authenticated: agents and bots join the roster (status
     /// unchanged: they say when they are available), customers the visitors.
-    pub fn connected(&self, identity: &Identity, outbox: &Outbox) {
+    pub fn connected(&self, identity: &Identity) {
         let now = self.clock.now_millis();
         let mut st = self.lock();
         let principal = &identity.principal;
@@ -248,11 +290,11 @@ impl Router {
                         capacity,
                         sessions: BTreeSet::new(),
                         idle_since: now,
-                        outboxes: Vec::new(),
+                        connections: 0,
                         offer: None,
                         presence: 0,
                     });
-                agent.outboxes.push(outbox.clone());
+                agent.connections += 1;
                 agent.presence += 1;
                 if agent.status == AgentStatus::Offline {
                     agent.status = AgentStatus::Away;
@@ -260,7 +302,7 @@ impl Router {
             }
             Role::Customer => {
                 let visitor = st.visitors.entry(principal.sub.clone()).or_default();
-                visitor.outboxes.push(outbox.clone());
+                visitor.connections += 1;
             }
             Role::Supervisor | Role::Service => {}
         }
@@ -268,29 +310,29 @@ impl Router {
 
     /// A connection closed. An agent left with no connection turns offline
     /// after the grace period unless it reconnects.
-    pub fn disconnected(self: &Arc<Self>, principal: &Principal, conn_id: u64) {
+    pub fn disconnected(&self, principal: &Principal) {
         let mut st = self.lock();
         match principal.role {
             Role::Agent | Role::Bot => {
                 let Some(agent) = st.agents.get_mut(&principal.sub) else {
                     return;
                 };
-                agent.outboxes.retain(|o| o.conn_id() != conn_id);
-                if agent.outboxes.is_empty() {
+                agent.connections = agent.connections.saturating_sub(1);
+                if agent.connections == 0 {
                     let presence = agent.presence;
-                    let router = Arc::clone(self);
-                    let sub = principal.sub.clone();
-                    let grace = Duration::from_millis(self.config.offline_grace_ms);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(grace).await;
-                        router.went_offline(&sub, presence);
-                    });
+                    self.timers.after(
+                        self.config.offline_grace_ms,
+                        Timer::AgentOffline {
+                            sub: principal.sub.clone(),
+                            presence,
+                        },
+                    );
                 }
             }
             Role::Customer => {
                 if let Some(visitor) = st.visitors.get_mut(&principal.sub) {
-                    visitor.outboxes.retain(|o| o.conn_id() != conn_id);
-                    if visitor.outboxes.is_empty() {
+                    visitor.connections = visitor.connections.saturating_sub(1);
+                    if visitor.connections == 0 {
                         st.visitors.remove(&principal.sub);
                     }
                 }
@@ -299,14 +341,15 @@ impl Router {
         }
     }
 
-    fn went_offline(self: &Arc<Self>, sub: &str, presence: u64) {
+    /// The offline grace of an agent ran out (timer).
+    pub fn went_offline(&self, sub: &str, presence: u64) {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
             let Some(agent) = st.agents.get_mut(sub) else {
                 return;
             };
-            if agent.presence != presence || !agent.outboxes.is_empty() {
+            if agent.presence != presence || agent.connections > 0 {
                 return;
             }
             agent.status = AgentStatus::Offline;
@@ -320,7 +363,7 @@ impl Router {
 
     /// An agent or bot sets its status (and optionally skills and capacity).
     pub fn set_status(
-        self: &Arc<Self>,
+        &self,
         principal: &Principal,
         status: AgentStatus,
         skills: Option<Vec<String>>,
@@ -353,12 +396,13 @@ impl Router {
     }
 
     /// Puts a session in a queue.
-    pub fn enqueue(self: &Arc<Self>, entry: Enqueue) {
+    pub fn enqueue(&self, entry: Enqueue) {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
-            st.waiting.retain(|w| w.session.id() != entry.session.id());
+            st.waiting
+                .retain(|w| w.session.session_id != entry.session.session_id);
             st.next += 1;
             let order = st.next;
             st.waiting.push(Waiting {
@@ -382,17 +426,16 @@ impl Router {
 
     /// Offers a session to one agent directly (conference).
     pub fn invite_agent(
-        self: &Arc<Self>,
-        session: Arc<Session>,
+        &self,
+        session: Routed,
         agent: &str,
         note: Option<String>,
-        context: CustomerContext,
     ) -> Result<(), RoutingError> {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
-            let connected = st.agents.get(agent).is_some_and(|a| !a.outboxes.is_empty());
+            let connected = st.agents.get(agent).is_some_and(|a| a.connections > 0);
             if !connected {
                 return Err(RoutingError::AgentNotFound(agent.to_owned()));
             }
@@ -400,21 +443,21 @@ impl Router {
             let offer = Offer {
                 offer_id: offer_id.clone(),
                 kind: OfferKind::Conference,
-                session_id: session.id().clone(),
+                session_id: session.session_id,
                 queue: None,
-                customer: session.customer().clone(),
-                context,
+                customer: session.customer,
+                context: session.context,
                 note,
                 expires_at: now + self.config.offer_timeout_ms,
             };
-            st.send_offer(agent, offer, session, None, now, &self.config, &mut actions);
+            st.send_offer(agent, offer, None, now, &self.config, &mut actions);
         }
         self.run(actions);
         Ok(())
     }
 
     /// The agent accepts an offer.
-    pub fn accept(self: &Arc<Self>, agent: &str, offer_id: &str) -> Result<Accepted, RoutingError> {
+    pub fn accept(&self, agent: &str, offer_id: &str) -> Result<Accepted, RoutingError> {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         let accepted = {
@@ -430,7 +473,7 @@ impl Router {
                 if let Some(i) = st
                     .waiting
                     .iter()
-                    .position(|w| w.session.id() == &session_id)
+                    .position(|w| w.session.session_id == session_id)
                 {
                     let w = st.waiting.remove(i);
                     waited_ms = now.saturating_sub(w.since);
@@ -451,7 +494,7 @@ impl Router {
             }
             st.dispatch(&self.config, now, &mut actions);
             Accepted {
-                session: pending.session,
+                session_id: pending.offer.session_id,
                 kind: pending.offer.kind,
                 queue: pending.offer.queue,
                 waited_ms,
@@ -463,7 +506,7 @@ impl Router {
     }
 
     /// The agent declines an offer; it goes to the next eligible agent.
-    pub fn decline(self: &Arc<Self>, agent: &str, offer_id: &str) -> Result<(), RoutingError> {
+    pub fn decline(&self, agent: &str, offer_id: &str) -> Result<(), RoutingError> {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
@@ -477,18 +520,19 @@ impl Router {
         Ok(())
     }
 
-    fn expire(self: &Arc<Self>, offer_id: &str) {
+    /// The offer was not answered in time (timer): revoked, and its session
+    /// offered to someone else.
+    pub fn expire(&self, offer_id: &str) {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
             let Some(pending) = st.offers.get(offer_id) else {
                 return;
             };
-            if let Some(agent) = st.agents.get(&pending.agent) {
-                for outbox in &agent.outboxes {
-                    actions.push(Action::Send(outbox.clone(), revoked(offer_id, "expired")));
-                }
-            }
+            actions.push(Action::Send(
+                pending.agent.clone(),
+                revoked(offer_id, "expired"),
+            ));
             st.withdraw(offer_id);
             st.dispatch(&self.config, self.clock.now_millis(), &mut actions);
         }
@@ -496,7 +540,7 @@ impl Router {
     }
 
     /// The agent no longer serves the session (left, transferred, ended).
-    pub fn release(self: &Arc<Self>, agent: &str, session_id: &str) {
+    pub fn release(&self, agent: &str, session_id: &str) {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         {
@@ -513,7 +557,7 @@ impl Router {
 
     /// Takes a session out of routing because it ended. Returns its queue and
     /// how long it waited if it was still waiting (an abandonment).
-    pub fn session_ended(self: &Arc<Self>, session_id: &str) -> Option<(String, u64)> {
+    pub fn session_ended(&self, session_id: &str) -> Option<(String, u64)> {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         let abandoned = {
@@ -526,18 +570,14 @@ impl Router {
                 .collect();
             for offer_id in offers {
                 if let Some(p) = st.offers.get(&offer_id) {
-                    if let Some(agent) = st.agents.get(&p.agent) {
-                        for outbox in &agent.outboxes {
-                            actions.push(Action::Send(outbox.clone(), revoked(&offer_id, "ended")));
-                        }
-                    }
+                    actions.push(Action::Send(p.agent.clone(), revoked(&offer_id, "ended")));
                 }
                 st.withdraw(&offer_id);
             }
             let abandoned = st
                 .waiting
                 .iter()
-                .position(|w| w.session.id() == session_id)
+                .position(|w| w.session.session_id == session_id)
                 .map(|i| st.waiting.remove(i))
                 .map(|w| {
                     let waited = now.saturating_sub(w.since);
@@ -561,30 +601,26 @@ impl Router {
         self.lock()
             .agents
             .get(sub)
-            .is_some_and(|a| !a.outboxes.is_empty())
+            .is_some_and(|a| a.connections > 0)
     }
 
     /// Tells a waiting session's customer where they stand again (they just
     /// attached, perhaps after a reconnect).
-    pub fn retell_status(self: &Arc<Self>, session_id: &str) {
+    pub fn retell_status(&self, session_id: &str) {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
-            let Some(w) = st.waiting.iter_mut().find(|w| w.session.id() == session_id) else {
+            let Some(w) = st
+                .waiting
+                .iter_mut()
+                .find(|w| w.session.session_id == session_id)
+            else {
                 return;
             };
             w.told = None;
             st.queue_status(&mut actions);
         }
         self.run(actions);
-    }
-
-    /// Whether the session waits for an agent (or bot).
-    pub fn is_waiting(&self, session_id: &str) -> bool {
-        self.lock()
-            .waiting
-            .iter()
-            .any(|w| w.session.id() == session_id)
     }
 
     /// Sends a connected visitor an invitation. Returns its id.
@@ -596,27 +632,26 @@ impl Router {
         topic: String,
         context: CustomerContext,
     ) -> Result<String, RoutingError> {
-        let mut st = self.lock();
-        if !st.visitors.contains_key(sub) {
-            return Err(RoutingError::VisitorNotFound(sub.to_owned()));
-        }
-        let invitation_id = st.new_id("in");
-        let invitation = Invitation {
-            invitation_id: invitation_id.clone(),
-            from: from.clone(),
-            mode,
-            topic,
-            context,
-        };
-        if let Some(visitor) = st.visitors.get(sub) {
-            let frame = ServerFrame::Invitation(invitation.clone());
-            for outbox in &visitor.outboxes {
-                outbox.push_frame(&frame);
+        let (invitation_id, frame) = {
+            let mut st = self.lock();
+            if !st.visitors.contains_key(sub) {
+                return Err(RoutingError::VisitorNotFound(sub.to_owned()));
             }
-        }
-        st.invitations
-            .insert(invitation_id.clone(), (sub.to_owned(), invitation));
-        st.invitation_stats.sent += 1;
+            let invitation_id = st.new_id("in");
+            let invitation = Invitation {
+                invitation_id: invitation_id.clone(),
+                from: from.clone(),
+                mode,
+                topic,
+                context,
+            };
+            let frame = Frame::encode(&ServerFrame::Invitation(invitation.clone()));
+            st.invitations
+                .insert(invitation_id.clone(), (sub.to_owned(), invitation));
+            st.invitation_stats.sent += 1;
+            (invitation_id, frame)
+        };
+        self.hub.send_to(sub, &frame);
         Ok(invitation_id)
     }
 
@@ -644,13 +679,7 @@ impl Router {
     }
 
     /// A visitor is on `page`: arms the invitation rules that match.
-    pub fn page_view(
-        self: &Arc<Self>,
-        visitor: &Principal,
-        page: &str,
-        issue_type: Option<&str>,
-        hub: Arc<Hub>,
-    ) {
+    pub fn page_view(&self, visitor: &Principal, page: &str, issue_type: Option<&str>) {
         let view = {
             let mut st = self.lock();
             st.next += 1;
@@ -658,127 +687,130 @@ impl Router {
             let Some(v) = st.visitors.get_mut(&visitor.sub) else {
                 return;
             };
-            v.page = Some((page.to_owned(), view));
+            v.page = Some((page.to_owned(), view, issue_type.map(str::to_owned)));
             view
         };
-        for rule in &self.config.invitation_rules {
+        for (i, rule) in self.config.invitation_rules.iter().enumerate() {
             let page_ok = rule
                 .page_prefix
                 .as_deref()
                 .is_none_or(|p| page.starts_with(p));
             let issue_ok = rule.issue_type.is_none() || rule.issue_type.as_deref() == issue_type;
-            if !page_ok || !issue_ok {
-                continue;
+            if page_ok && issue_ok {
+                self.timers.after(
+                    rule.after_ms,
+                    Timer::Invitation {
+                        sub: visitor.sub.clone(),
+                        view,
+                        rule: i,
+                    },
+                );
             }
-            let router = Arc::clone(self);
-            let hub = Arc::clone(&hub);
-            let rule = rule.clone();
-            let sub = visitor.sub.clone();
-            let context = CustomerContext {
-                issue_type: issue_type.map(str::to_owned),
-                page: Some(page.to_owned()),
-                ..CustomerContext::default()
-            };
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(rule.after_ms)).await;
-                let still_there = router
-                    .lock()
-                    .visitors
-                    .get(&sub)
-                    .and_then(|v| v.page.as_ref())
-                    .is_some_and(|(_, v)| *v == view);
-                if still_there && !hub.has_open_session(&sub) {
-                    let rules = Principal {
-                        sub: "seam-rules".into(),
-                        role: Role::Service,
-                        name: Some("seam".into()),
-                    };
-                    let _ = router.invite_visitor(&rules, &sub, rule.mode, rule.topic, context);
-                }
-            });
         }
     }
 
-    /// Queues, agents and live sessions, for supervisors.
-    pub async fn overview(&self, hub: &Hub) -> Overview {
-        let (queues, agents, waiting, invitations) = {
-            let st = self.lock();
-            let queues = self
-                .config
-                .queues
-                .iter()
-                .map(|q| {
-                    let stats = st.stats.get(&q.name);
-                    QueueOverview {
-                        name: q.name.clone(),
-                        waiting: st.waiting.iter().filter(|w| w.queue == q.name).count(),
-                        agents_available: st
-                            .agents
-                            .values()
-                            .filter(|a| {
-                                a.can_take() && q.skills.iter().all(|s| a.skills.contains(s))
-                            })
-                            .count(),
-                        estimated_wait_ms: stats.map_or(0, |s| mean(&s.recent_waits)),
-                        abandoned: stats.map_or(0, |s| s.abandoned),
-                    }
-                })
-                .collect();
-            let mut agents: Vec<AgentOverview> = st
-                .agents
-                .values()
-                .map(|a| AgentOverview {
-                    agent: a.principal.clone(),
-                    status: a.status,
-                    skills: a.skills.clone(),
-                    sessions: a.sessions.len(),
-                    capacity: a.capacity,
-                })
-                .collect();
-            agents.sort_by(|a, b| a.agent.sub.cmp(&b.agent.sub));
-            let waiting: HashSet<SessionId> =
-                st.waiting.iter().map(|w| w.session.id().clone()).collect();
-            (queues, agents, waiting, st.invitation_stats.clone())
-        };
-        let mut sessions = Vec::new();
-        for session in hub.sessions() {
-            let (state, mode, queue, staff) = session.overview().await;
-            if state == SessionState::Open {
-                sessions.push(SessionOverview {
-                    session_id: session.id().clone(),
-                    customer: session.customer().clone(),
-                    state,
-                    mode,
-                    queue,
-                    waiting: waiting.contains(session.id()),
-                    staff,
-                });
-            }
+    /// An invitation rule's delay ran out (timer): if the visitor is still
+    /// on the page that armed it, returns the rule and the context to invite
+    /// them with (the caller checks they have no open session first).
+    pub fn invitation_due(
+        &self,
+        sub: &str,
+        view: u64,
+        rule: usize,
+    ) -> Option<(InvitationRule, CustomerContext)> {
+        let st = self.lock();
+        let (page, seen, issue_type) = st.visitors.get(sub)?.page.as_ref()?;
+        if *seen != view {
+            return None;
         }
+        let rule = self.config.invitation_rules.get(rule)?.clone();
+        let context = CustomerContext {
+            issue_type: issue_type.clone(),
+            page: Some(page.clone()),
+            ..CustomerContext::default()
+        };
+        Some((rule, context))
+    }
+
+    /// Sends the invitation of a rule that came due.
+    pub fn invite_by_rule(&self, sub: &str, rule: InvitationRule, context: CustomerContext) {
+        // The visitor may have left since: then there is nobody to invite.
+        let _ = self.invite_visitor(&rules_principal(), sub, rule.mode, rule.topic, context);
+    }
+
+    /// Queues, agents and live sessions, for supervisors; `open` are the
+    /// open sessions.
+    pub fn overview(&self, open: Vec<SessionView>) -> Overview {
+        let st = self.lock();
+        let queues = self
+            .config
+            .queues
+            .iter()
+            .map(|q| {
+                let stats = st.stats.get(&q.name);
+                QueueOverview {
+                    name: q.name.clone(),
+                    waiting: st.waiting.iter().filter(|w| w.queue == q.name).count(),
+                    agents_available: st
+                        .agents
+                        .values()
+                        .filter(|a| a.can_take() && q.skills.iter().all(|s| a.skills.contains(s)))
+                        .count(),
+                    estimated_wait_ms: stats.map_or(0, |s| mean(&s.recent_waits)),
+                    abandoned: stats.map_or(0, |s| s.abandoned),
+                }
+            })
+            .collect();
+        let mut agents: Vec<AgentOverview> = st
+            .agents
+            .values()
+            .map(|a| AgentOverview {
+                agent: a.principal.clone(),
+                status: a.status,
+                skills: a.skills.clone(),
+                sessions: a.sessions.len(),
+                capacity: a.capacity,
+            })
+            .collect();
+        agents.sort_by(|a, b| a.agent.sub.cmp(&b.agent.sub));
+        let waiting: HashSet<&str> = st
+            .waiting
+            .iter()
+            .map(|w| w.session.session_id.as_str())
+            .collect();
+        let mut sessions: Vec<SessionOverview> = open
+            .into_iter()
+            .map(|view| SessionOverview {
+                waiting: waiting.contains(view.session_id.as_str()),
+                staff: view.staff(),
+                session_id: view.session_id,
+                customer: view.customer,
+                state: view.state,
+                mode: view.mode,
+                queue: view.queue,
+            })
+            .collect();
         sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
         Overview {
             queues,
             agents,
             sessions,
-            invitations,
+            invitations: st.invitation_stats.clone(),
         }
     }
 
-    fn run(self: &Arc<Self>, actions: Vec<Action>) {
+    /// Carries out what a decision asked for, after the lock.
+    fn run(&self, actions: Vec<Action>) {
         for action in actions {
             match action {
-                Action::Send(outbox, frame) => {
-                    outbox.push_frame(&frame);
+                Action::Send(sub, frame) => {
+                    self.hub.send_to(&sub, &Frame::encode(&frame));
                 }
-                Action::ExpireOfferAfter(offer_id, after) => {
-                    let router = Arc::clone(self);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(after).await;
-                        router.expire(&offer_id);
-                    });
+                Action::ExpireOfferAfter(offer_id, after_ms) => {
+                    self.timers.after(after_ms, Timer::OfferExpiry { offer_id });
                 }
-                Action::TellCustomer(session, frame) => {
-                    tokio::spawn(async move { session.push_to_customer(&frame).await });
+                Action::TellCustomer(session_id, frame) => {
+                    self.hub.to_customer(&session_id, &Frame::encode(&frame));
                 }
             }
         }
@@ -789,7 +821,7 @@ impl Agent {
     fn can_take(&self) -> bool {
         self.status == AgentStatus::Available
             && (self.sessions.len() as u32) < self.capacity
-            && !self.outboxes.is_empty()
+            && self.connections > 0
     }
 }
 
@@ -828,30 +860,24 @@ impl State {
         &mut self,
         agent: &str,
         offer: Offer,
-        session: Arc<Session>,
         requested_mode: Option<Mode>,
         since: u64,
         config: &RoutingConfig,
         actions: &mut Vec<Action>,
     ) {
-        if let Some(a) = self.agents.get(agent) {
-            for outbox in &a.outboxes {
-                actions.push(Action::Send(
-                    outbox.clone(),
-                    ServerFrame::Offer(offer.clone()),
-                ));
-            }
-        }
+        actions.push(Action::Send(
+            agent.to_owned(),
+            ServerFrame::Offer(offer.clone()),
+        ));
         actions.push(Action::ExpireOfferAfter(
             offer.offer_id.clone(),
-            Duration::from_millis(config.offer_timeout_ms),
+            config.offer_timeout_ms,
         ));
         self.offers.insert(
             offer.offer_id.clone(),
             PendingOffer {
                 offer,
                 agent: agent.to_owned(),
-                session,
                 requested_mode,
                 since,
             },
@@ -890,27 +916,18 @@ impl State {
             let offer = Offer {
                 offer_id: offer_id.clone(),
                 kind: w.kind,
-                session_id: w.session.id().clone(),
+                session_id: w.session.session_id.clone(),
                 queue: Some(w.queue.clone()),
-                customer: w.session.customer().clone(),
-                context: w.session.context().clone(),
+                customer: w.session.customer.clone(),
+                context: w.session.context.clone(),
                 note: w.note.clone(),
                 expires_at: now + config.offer_timeout_ms,
             };
-            let (session, requested_mode, since) =
-                (Arc::clone(&w.session), w.requested_mode, w.since);
+            let (requested_mode, since) = (w.requested_mode, w.since);
             if let Some(a) = self.agents.get_mut(&agent) {
                 a.offer = Some(offer_id);
             }
-            self.send_offer(
-                &agent,
-                offer,
-                session,
-                requested_mode,
-                since,
-                config,
-                actions,
-            );
+            self.send_offer(&agent, offer, requested_mode, since, config, actions);
         }
         self.queue_status(actions);
     }
@@ -938,7 +955,7 @@ impl State {
                     a.principal.role != Role::Bot && skills.iter().all(|s| a.skills.contains(s))
                 }
             })
-            .filter(|a| !a.sessions.contains(w.session.id()))
+            .filter(|a| !a.sessions.contains(&w.session.session_id))
             .min_by(|a, b| (a.idle_since, &a.principal.sub).cmp(&(b.idle_since, &b.principal.sub)))
             .map(|a| a.principal.sub.clone())
     }
@@ -970,9 +987,9 @@ impl State {
             }
             w.told = Some(status);
             actions.push(Action::TellCustomer(
-                Arc::clone(&w.session),
+                w.session.session_id.clone(),
                 ServerFrame::QueueStatus {
-                    session_id: w.session.id().clone(),
+                    session_id: w.session.session_id.clone(),
                     queue,
                     position: status.0,
                     estimated_wait_ms: status.1,

@@ -1,4 +1,6 @@
-//! Starting and stopping a broker: bind, serve, shut down gracefully.
+//! Starting and stopping a broker: the composition root. It builds the
+//! parts (store, hub, engine, timers, router, media, lifecycle), restores
+//! what the store holds, binds, serves, and shuts everything down.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -6,41 +8,32 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
-use seam_protocol::{OfferKind, SessionState};
+use seam_protocol::OfferKind;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
-use crate::clock::now_millis;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::config::StoreKind;
+use crate::engine::{EngineOptions, LocalEngine, SessionEngine};
 use crate::error::{ConfigError, StartError};
 use crate::http;
-use crate::hub::{random_hex, Hub};
-use crate::media;
-use crate::routing::{Enqueue, Router, Stage};
-use crate::shutdown::Shutdown;
-use crate::shutdown::ShutdownSignal;
-use crate::store::SessionStore;
-use crate::store::{MemoryStore, SqliteOptions, SqliteStore};
+use crate::hub::Hub;
+use crate::ids::random_hex;
+use crate::lifecycle::Lifecycle;
+use crate::media::Media;
+use crate::routing::{Enqueue, Routed, Router, Stage};
+use crate::session::SessionError;
+use crate::shutdown::{Shutdown, ShutdownSignal};
+use crate::state::AppState;
+use crate::store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore, StoreError};
+use crate::timers::{Fired, Timer, TimerHandler, Timers};
 use crate::webhook::{self, WebhookPolicy};
 
-/// How long shutdown waits for connections to close.
+/// How long shutdown waits for connections and background tasks to finish.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
-
-/// State shared by every request and connection.
-pub(crate) struct AppState {
-    pub(crate) config: Arc<Config>,
-    pub(crate) auth: Authenticator,
-    pub(crate) hub: Arc<Hub>,
-    pub(crate) router: Arc<Router>,
-    pub(crate) shutdown: Shutdown,
-    pub(crate) connection_permits: Arc<Semaphore>,
-    /// The development secret, when running in development mode (`/demo/token`).
-    pub(crate) dev_secret: Option<String>,
-}
 
 /// Entry point for running a broker.
 #[derive(Debug)]
@@ -56,8 +49,8 @@ impl Broker {
         Broker::start_with_clock(config, store, Arc::new(SystemClock)).await
     }
 
-    /// Like [`Broker::start`], with routing reading time from `clock`
-    /// (tests use a [`crate::clock::ManualClock`] for deterministic decisions).
+    /// Like [`Broker::start`], with every timestamp and timer on `clock`
+    /// (tests use a [`crate::clock::ManualClock`] to move time by hand).
     pub async fn start_with_clock(
         config: Config,
         store: Arc<dyn SessionStore>,
@@ -70,8 +63,19 @@ impl Broker {
             None
         };
         let auth = Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
-        let webhooks = Arc::new(WebhookPolicy::new(&config.webhooks));
-        let hub = Arc::new(Hub::restore(store, config.limits.history_limit, webhooks).await?);
+        let hub = Arc::new(Hub::new());
+        let options = EngineOptions {
+            history_limit: config.limits.history_limit,
+            webhooks: Arc::new(WebhookPolicy::new(&config.webhooks)),
+        };
+        let engine: Arc<dyn SessionEngine> = Arc::new(
+            LocalEngine::restore(Arc::clone(&store), hub.clone(), Arc::clone(&clock), options)
+                .await
+                .map_err(|e| match e {
+                    SessionError::Store(e) => e,
+                    other => StoreError::Backend(other.to_string()),
+                })?,
+        );
         let listener = bind(config.listen).map_err(|source| StartError::Bind {
             addr: config.listen,
             source,
@@ -81,26 +85,54 @@ impl Broker {
             source,
         })?;
         let config = Arc::new(config);
-        media::resume_timers(&config, &hub).await;
-        let router = Arc::new(Router::new(config.routing.clone(), clock));
-        requeue_waiting(&router, &hub).await;
+        let timers = Timers::new(Arc::clone(&clock));
+        let router = Arc::new(Router::new(
+            config.routing.clone(),
+            Arc::clone(&hub),
+            timers.clone(),
+        ));
+        let media = Media::new(
+            config.media.clone(),
+            Arc::clone(&engine),
+            Arc::clone(&hub),
+            timers.clone(),
+        );
+        media.resume_timers().await;
+        requeue_waiting(&router, engine.as_ref()).await;
+        let lifecycle = Lifecycle::new(
+            Arc::clone(&engine),
+            Arc::clone(&router),
+            Arc::clone(&hub),
+            Arc::clone(&store),
+            Arc::clone(&clock),
+        );
         let state = Arc::new(AppState {
             connection_permits: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
             auth,
+            store,
+            engine,
             hub,
             router,
+            lifecycle,
+            media,
+            timers,
             shutdown: Shutdown::new(),
             dev_secret: dev_secret.clone(),
         });
+        state.timers.run(
+            Arc::new(FireTimers(Arc::clone(&state))),
+            state.shutdown.subscribe(),
+        );
         tokio::spawn(webhook::deliver_forever(
-            state.hub.store_handle(),
+            Arc::clone(&state.store),
             state.config.webhooks.clone(),
+            clock,
             state.shutdown.subscribe(),
         ));
         if let Some(keep) = state.config.retention.ended_sessions_ms {
             tokio::spawn(sweep_ended_sessions(
-                Arc::clone(&state.hub),
+                Arc::clone(&state),
                 keep,
                 Duration::from_millis(state.config.retention.sweep_interval_ms),
                 state.shutdown.subscribe(),
@@ -125,6 +157,37 @@ impl Broker {
             state,
             server,
             dev_secret,
+        })
+    }
+}
+
+/// Hands each due timer to the part it belongs to.
+struct FireTimers(Arc<AppState>);
+
+impl TimerHandler for FireTimers {
+    fn fire(&self, timer: Timer) -> Fired<'_> {
+        Box::pin(async move {
+            let state = &self.0;
+            match timer {
+                Timer::ModeRequestExpiry {
+                    session_id,
+                    request_id,
+                } => state.media.expire(&session_id, &request_id).await,
+                Timer::IceRefresh { session_id, call } => {
+                    state.media.refresh(&session_id, call).await;
+                }
+                Timer::OfferExpiry { offer_id } => state.router.expire(&offer_id),
+                Timer::AgentOffline { sub, presence } => state.router.went_offline(&sub, presence),
+                Timer::Invitation { sub, view, rule } => {
+                    let Some((rule, context)) = state.router.invitation_due(&sub, view, rule)
+                    else {
+                        return;
+                    };
+                    if state.engine.open_session_of(&sub).await.is_none() {
+                        state.router.invite_by_rule(&sub, rule, context);
+                    }
+                }
+            }
         })
     }
 }
@@ -167,7 +230,8 @@ impl RunningBroker {
     }
 
     /// Stops accepting, closes every connection with 1001 (going away) and
-    /// waits for them to finish.
+    /// waits for them and the background tasks (timers, webhooks, retention)
+    /// to finish: once it returns, nothing more is written to the store.
     pub async fn shutdown(self) {
         self.state.shutdown.trigger();
         if !self.state.shutdown.drained(DRAIN_LIMIT).await {
@@ -215,7 +279,7 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn SessionStore>, StartError> 
 
 /// Deletes sessions that ended more than `keep_ms` ago, every `interval`.
 async fn sweep_ended_sessions(
-    hub: Arc<Hub>,
+    state: Arc<AppState>,
     keep_ms: u64,
     interval: Duration,
     mut shutdown: ShutdownSignal,
@@ -225,14 +289,9 @@ async fn sweep_ended_sessions(
             _ = tokio::time::sleep(interval) => {}
             _ = shutdown.recv() => return,
         }
-        match hub
-            .store()
-            .delete_ended_before(now_millis().saturating_sub(keep_ms))
-            .await
-        {
+        match state.lifecycle.expire_ended(keep_ms).await {
             Ok(ids) if !ids.is_empty() => {
                 tracing::info!(count = ids.len(), "deleted ended sessions past retention");
-                hub.remove(&ids);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
@@ -241,18 +300,20 @@ async fn sweep_ended_sessions(
 }
 
 /// After a restart, sessions that were waiting for an agent wait again.
-async fn requeue_waiting(router: &Arc<Router>, hub: &Hub) {
+async fn requeue_waiting(router: &Router, engine: &dyn SessionEngine) {
     if !router.enabled() {
         return;
     }
-    for session in hub.sessions() {
-        let (state, _, queue, staff) = session.overview().await;
-        let Some(queue) = queue.filter(|_| state == SessionState::Open && staff.is_empty()) else {
+    let Ok(open) = engine.open_sessions().await else {
+        return;
+    };
+    for view in open {
+        let Some(queue) = view.queue.clone().filter(|_| view.staff().is_empty()) else {
             continue;
         };
         let bot_first = router.queue(&queue).is_ok_and(|q| q.bot_first);
         router.enqueue(Enqueue {
-            session,
+            session: Routed::of(&view),
             queue,
             stage: if bot_first { Stage::Bot } else { Stage::Human },
             kind: OfferKind::Queue,

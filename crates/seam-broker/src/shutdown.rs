@@ -80,6 +80,11 @@ pub struct ShutdownSignal {
 }
 
 impl ShutdownSignal {
+    /// Whether shutdown has been triggered.
+    pub fn is_triggered(&self) -> bool {
+        *self.rx.borrow()
+    }
+
     /// Resolves once shutdown has been triggered.
     pub async fn recv(&mut self) {
         // An error means the broker itself is gone: that is shutdown too.

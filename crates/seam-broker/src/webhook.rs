@@ -17,8 +17,9 @@ use seam_protocol::{EventBody, SessionEvent};
 use serde::Serialize;
 use sha2::Sha256;
 
-use crate::clock::now_millis;
+use crate::clock::Clock;
 use crate::config::WebhookConfig;
+use crate::session::SessionView;
 use crate::shutdown::ShutdownSignal;
 use crate::store::{Delivery, OutboxOp, SessionStore, SessionSummary, StoreError, WebhookKind};
 
@@ -105,16 +106,17 @@ struct Payload {
 pub(crate) async fn deliver_forever(
     store: Arc<dyn SessionStore>,
     config: WebhookConfig,
+    clock: Arc<dyn Clock>,
     mut shutdown: ShutdownSignal,
 ) {
     let Some(secret) = config.secret.clone().filter(|_| !config.urls.is_empty()) else {
         return;
     };
     loop {
-        match store.due_deliveries(now_millis(), 32).await {
+        match store.due_deliveries(clock.now_millis(), 32).await {
             Ok(due) if !due.is_empty() => {
                 for delivery in due {
-                    deliver(store.as_ref(), &config, &secret, delivery).await;
+                    deliver(store.as_ref(), &config, &secret, clock.as_ref(), delivery).await;
                 }
                 continue;
             }
@@ -128,8 +130,14 @@ pub(crate) async fn deliver_forever(
     }
 }
 
-async fn deliver(store: &dyn SessionStore, config: &WebhookConfig, secret: &str, d: Delivery) {
-    let body = match payload(store, &d).await {
+async fn deliver(
+    store: &dyn SessionStore,
+    config: &WebhookConfig,
+    secret: &str,
+    clock: &dyn Clock,
+    d: Delivery,
+) {
+    let body = match payload(store, clock, &d).await {
         Ok(Some(payload)) => serde_json::to_vec(&payload).unwrap_or_default(),
         Ok(None) => {
             // The session was deleted (retention, erasure): nothing to say.
@@ -138,10 +146,10 @@ async fn deliver(store: &dyn SessionStore, config: &WebhookConfig, secret: &str,
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot build a webhook payload");
-            return retry(store, config, &d, &e.to_string()).await;
+            return retry(store, config, clock, &d, &e.to_string()).await;
         }
     };
-    let timestamp = now_millis() / 1000;
+    let timestamp = clock.now_millis() / 1000;
     let headers = [
         ("seam-event", d.kind.as_str().to_owned()),
         ("seam-delivery", format!("dlv-{}", d.id)),
@@ -161,11 +169,17 @@ async fn deliver(store: &dyn SessionStore, config: &WebhookConfig, secret: &str,
                 tracing::warn!(error = %e, "cannot mark a webhook delivered");
             }
         }
-        Err(why) => retry(store, config, &d, &why).await,
+        Err(why) => retry(store, config, clock, &d, &why).await,
     }
 }
 
-async fn retry(store: &dyn SessionStore, config: &WebhookConfig, d: &Delivery, why: &str) {
+async fn retry(
+    store: &dyn SessionStore,
+    config: &WebhookConfig,
+    clock: &dyn Clock,
+    d: &Delivery,
+    why: &str,
+) {
     let attempts = d.attempts + 1;
     if attempts >= config.max_attempts {
         tracing::error!(url = %d.url, kind = d.kind.as_str(), session = %d.session_id, %why, attempts, "webhook given up");
@@ -178,21 +192,22 @@ async fn retry(store: &dyn SessionStore, config: &WebhookConfig, d: &Delivery, w
         .min(config.retry_max_ms);
     tracing::debug!(url = %d.url, %why, attempts, delay, "webhook will be retried");
     if let Err(e) = store
-        .delivery_retry(d.id, now_millis() + delay, attempts)
+        .delivery_retry(d.id, clock.now_millis() + delay, attempts)
         .await
     {
         tracing::warn!(error = %e, "cannot reschedule a webhook");
     }
 }
 
-async fn payload(store: &dyn SessionStore, d: &Delivery) -> Result<Option<Payload>, StoreError> {
+async fn payload(
+    store: &dyn SessionStore,
+    clock: &dyn Clock,
+    d: &Delivery,
+) -> Result<Option<Payload>, StoreError> {
     let Some(stored) = store.get(&d.session_id).await? else {
         return Ok(None);
     };
-    let mut session = SessionSummary::opened(&stored.record);
-    for event in &stored.events {
-        session.apply(event);
-    }
+    let session = SessionView::folded(&stored.record, &stored.events).summary();
     let event = stored.events.iter().find(|e| e.seq == d.seq).cloned();
     let transcript = (d.kind == WebhookKind::SessionEnded).then(|| {
         stored
@@ -204,7 +219,7 @@ async fn payload(store: &dyn SessionStore, d: &Delivery) -> Result<Option<Payloa
     Ok(Some(Payload {
         id: format!("dlv-{}", d.id),
         kind: d.kind,
-        sent_at: now_millis(),
+        sent_at: clock.now_millis(),
         session,
         event,
         transcript,

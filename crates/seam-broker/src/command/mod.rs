@@ -1,22 +1,34 @@
 //! What each client command does, once the connection is authenticated.
 //!
-//! Commands are checked here against the principal's role; session-level
-//! rules (ownership, participation, ended sessions) live in [`Session`].
+//! One file per area: `lifecycle` (open, join, leave, end), `chat`
+//! (messages, typing, ratings), `mode` (upgrades and downgrades),
+//! `signaling`, `staff` (monitor, whispers, notes, overview), `offers`
+//! (status, offers, transfers, hand-offs, invitations) and `auth` (token
+//! refresh). Each checks the principal's role, then lets the session rules
+//! decide through the engine ([`post`]), and answers with an ack or an
+//! error frame.
 
-use std::sync::Arc;
+use seam_protocol::{
+    Ack, ClientFrame, ErrorCode, ErrorFrame, EventBody, Principal, ResumeOutcome, Role,
+    ServerFrame, SessionId,
+};
 
-use seam_protocol::{Ack, ClientFrame, ErrorCode, ErrorFrame, EventBody, Role, ServerFrame};
-
-use crate::auth::{AuthError, Authenticator, Identity};
-use crate::clock::now_millis;
-use crate::config::Config;
-use crate::hub::Hub;
-use crate::media;
+use crate::auth::Identity;
+use crate::engine::{Append, Committed};
+use crate::frame::Frame;
+use crate::lifecycle::LifecycleError;
 use crate::outbox::Outbox;
-use crate::routing::Router;
-use crate::session::{Attach, Posted, Session, SessionError, WantedMode};
+use crate::routing::RoutingError;
+use crate::session::{SessionError, SessionView};
+use crate::state::AppState;
 
-mod routing;
+mod auth;
+mod chat;
+mod lifecycle;
+mod mode;
+mod offers;
+mod signaling;
+mod staff;
 
 /// A command that failed, to be answered with an `error` frame.
 #[derive(Debug)]
@@ -39,6 +51,9 @@ impl CommandError {
     }
 
     fn in_session(mut self, session_id: &str) -> CommandError {
+        if matches!(self.code, ErrorCode::SessionNotFound) {
+            self.message = format!("no session with id `{session_id}`");
+        }
         self.session_id = Some(session_id.to_owned());
         self
     }
@@ -58,6 +73,7 @@ impl CommandError {
 impl From<SessionError> for CommandError {
     fn from(e: SessionError) -> CommandError {
         let code = match &e {
+            SessionError::NotFound => ErrorCode::SessionNotFound,
             SessionError::NotYourSession => ErrorCode::NotYourSession,
             SessionError::NotAParticipant => ErrorCode::NotAParticipant,
             SessionError::Ended => ErrorCode::SessionEnded,
@@ -79,436 +95,348 @@ impl From<SessionError> for CommandError {
     }
 }
 
+impl From<RoutingError> for CommandError {
+    fn from(e: RoutingError) -> CommandError {
+        let code = match &e {
+            RoutingError::Disabled | RoutingError::QueueNotFound(_) => ErrorCode::QueueNotFound,
+            RoutingError::OfferNotFound => ErrorCode::OfferNotFound,
+            RoutingError::AgentNotFound(_) => ErrorCode::AgentNotFound,
+            RoutingError::InvitationNotFound => ErrorCode::InvitationNotFound,
+            RoutingError::VisitorNotFound(_) => ErrorCode::VisitorNotFound,
+        };
+        CommandError::new(code, e.to_string())
+    }
+}
+
+impl From<LifecycleError> for CommandError {
+    fn from(e: LifecycleError) -> CommandError {
+        match e {
+            LifecycleError::Session(e) => e.into(),
+            LifecycleError::Routing(e) => e.into(),
+            LifecycleError::Store(e) => SessionError::Store(e).into(),
+        }
+    }
+}
+
 /// What a command needs from its connection.
-pub struct CommandContext<'a> {
+pub(crate) struct CommandContext<'a> {
     /// The authenticated principal (updated by `refresh_token`).
     pub identity: &'a mut Identity,
     /// The connection's outbox.
     pub outbox: &'a Outbox,
     /// Sessions this connection is attached to (to detach on close).
-    pub attached: &'a mut Vec<Arc<Session>>,
-    /// The hub.
-    pub hub: &'a Arc<Hub>,
-    /// The router.
-    pub router: &'a Arc<Router>,
-    /// The authenticator, for `refresh_token`.
-    pub auth: &'a Authenticator,
-    /// The broker's configuration.
-    pub config: &'a Arc<Config>,
+    pub attached: &'a mut Vec<SessionId>,
+    /// The broker.
+    pub state: &'a AppState,
+}
+
+impl CommandContext<'_> {
+    fn actor(&self) -> Principal {
+        self.identity.principal.clone()
+    }
+
+    fn ack(&self, ack: Ack) {
+        self.outbox.push_frame(&ServerFrame::Ack(ack));
+    }
+
+    /// Acknowledges a command that committed (or repeated) an event.
+    fn ack_committed(&self, id: String, session_id: String, committed: &Committed) {
+        self.ack(committed_ack(id, session_id, committed));
+    }
 }
 
 /// Runs one command. On success the command has queued its answer (an ack,
 /// or an ack with replay for `open_session` and `join`).
-pub async fn execute(mut ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), CommandError> {
-    let actor = ctx.identity.principal.clone();
+pub(crate) async fn execute(
+    mut ctx: CommandContext<'_>,
+    frame: ClientFrame,
+) -> Result<(), CommandError> {
     match frame {
         ClientFrame::Hello { .. } => Err(CommandError::new(
             ErrorCode::AlreadyAuthenticated,
             "this connection is already authenticated",
         )),
         ClientFrame::OpenSession { id, context } => {
-            require_role(actor.role, &[Role::Customer], "open_session")?;
-            let context = ctx
-                .identity
-                .context
-                .clone()
-                .merged_with(context.unwrap_or_default());
-            let session = routing::open_and_route(&mut ctx, &id, context, None).await?;
-            remember(ctx.attached, session);
-            Ok(())
+            lifecycle::open_session(&mut ctx, id, context).await
         }
         ClientFrame::Join {
             id,
             session_id,
             after_seq,
             epoch,
-        } => {
-            require_role(
-                actor.role,
-                &[Role::Customer, Role::Agent, Role::Supervisor, Role::Bot],
-                "join",
-            )?;
-            let session = find(ctx.hub, &session_id)?;
-            session
-                .attach(
-                    &actor,
-                    ctx.outbox,
-                    Attach::join(&id, after_seq, epoch.as_deref()),
-                    ctx.hub.store(),
-                )
-                .await
-                .map_err(in_session(&session_id))?;
-            join_call_in_progress(&ctx, &session, &actor.sub).await;
-            if actor.role == Role::Customer {
-                ctx.router.retell_status(&session_id);
-            }
-            remember(ctx.attached, session);
-            Ok(())
-        }
-        ClientFrame::Leave { id, session_id } => {
-            require_role(
-                actor.role,
-                &[Role::Agent, Role::Supervisor, Role::Bot],
-                "leave (customers end the session instead)",
-            )?;
-            let session = find(ctx.hub, &session_id)?;
-            let posted = session
-                .leave(&actor, &id, ctx.hub.store())
-                .await
-                .map_err(in_session(&session_id))?;
-            ctx.router.release(&actor.sub, &session_id);
-            ack_posted(ctx.outbox, id, session_id, posted);
-            Ok(())
-        }
-        ClientFrame::Message {
-            id,
-            session_id,
-            text,
-        } => {
-            if text.trim().is_empty() {
-                return Err(
-                    CommandError::new(ErrorCode::InvalidMessage, "message text is empty")
-                        .in_session(&session_id),
-                );
-            }
-            let chars = text.chars().count();
-            if chars > ctx.config.limits.max_text_chars {
-                return Err(CommandError::new(
-                    ErrorCode::MessageTooLarge,
-                    format!(
-                        "message has {chars} characters; the limit is {}",
-                        ctx.config.limits.max_text_chars
-                    ),
-                )
-                .in_session(&session_id));
-            }
-            let session = find(ctx.hub, &session_id)?;
-            let posted = session
-                .message(&actor, &id, text, ctx.hub.store())
-                .await
-                .map_err(in_session(&session_id))?;
-            ack_posted(ctx.outbox, id, session_id, posted);
-            Ok(())
-        }
-        ClientFrame::Typing {
-            id,
-            session_id,
-            active,
-        } => {
-            let session = find(ctx.hub, &session_id)?;
-            session
-                .typing(&actor, ctx.outbox.conn_id(), active)
-                .await
-                .map_err(in_session(&session_id))?;
-            ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
-                id,
-                session_id: Some(session_id),
-                ..Ack::default()
-            }));
-            Ok(())
-        }
+        } => lifecycle::join(&mut ctx, id, session_id, after_seq, epoch).await,
+        ClientFrame::Leave { id, session_id } => lifecycle::leave(&ctx, id, session_id).await,
         ClientFrame::EndSession {
             id,
             session_id,
             reason,
-        } => {
-            require_role(
-                actor.role,
-                &[Role::Customer, Role::Agent, Role::Supervisor, Role::Bot],
-                "end_session",
-            )?;
-            let session = find(ctx.hub, &session_id)?;
-            if session.may_end(&actor).await.is_ok() {
-                leave_routing(ctx.hub, ctx.router, &session, &actor).await?;
-            }
-            let posted = session
-                .end(&actor, &id, reason, ctx.hub.store())
-                .await
-                .map_err(in_session(&session_id))?;
-            if !posted.duplicate {
-                ended(ctx.hub, &session).await;
-            }
-            ack_posted(ctx.outbox, id, session_id, posted);
-            Ok(())
-        }
+        } => lifecycle::end(&ctx, id, session_id, reason).await,
+        ClientFrame::Message {
+            id,
+            session_id,
+            text,
+        } => chat::message(&ctx, id, session_id, text).await,
+        ClientFrame::Typing {
+            id,
+            session_id,
+            active,
+        } => chat::typing(&ctx, id, session_id, active).await,
         ClientFrame::RateSession {
             id,
             session_id,
             score,
             comment,
-        } => {
-            require_role(actor.role, &[Role::Customer], "rate sessions")?;
-            if !(1..=5).contains(&score) {
-                return Err(CommandError::new(
-                    ErrorCode::InvalidMessage,
-                    format!("score must be 1 to 5, not {score}"),
-                )
-                .in_session(&session_id));
-            }
-            let session = find(ctx.hub, &session_id)?;
-            let posted = session
-                .rate(&actor, &id, score, comment, ctx.hub.store())
-                .await
-                .map_err(in_session(&session_id))?;
-            ack_posted(ctx.outbox, id, session_id, posted);
-            Ok(())
-        }
+        } => chat::rate(&ctx, id, session_id, score, comment).await,
         ClientFrame::RequestMode {
             id,
             session_id,
             mode,
             screen_share,
             reason,
-        } => {
-            let config = &ctx.config.media;
-            if !config.allows(mode) {
-                return Err(CommandError::new(
-                    ErrorCode::ModeDisabled,
-                    format!("mode `{mode}` is disabled on this broker"),
-                )
-                .in_session(&session_id));
-            }
-            if screen_share && !config.screen_share {
-                return Err(CommandError::new(
-                    ErrorCode::ModeDisabled,
-                    "screen sharing is disabled on this broker",
-                )
-                .in_session(&session_id));
-            }
-            let session = find(ctx.hub, &session_id)?;
-            let expires_at = now_millis() + config.request_timeout_ms;
-            let (posted, request_id) = session
-                .request_mode(
-                    &actor,
-                    &id,
-                    WantedMode {
-                        mode,
-                        screen_share,
-                        reason,
-                    },
-                    expires_at,
-                    ctx.hub.store(),
-                )
-                .await
-                .map_err(in_session(&session_id))?;
-            if !posted.duplicate {
-                media::expire_later(
-                    Arc::clone(&session),
-                    ctx.hub.store_handle(),
-                    request_id.clone(),
-                    config.request_timeout(),
-                );
-            }
-            ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
-                request_id: Some(request_id),
-                ..posted_ack(id, session_id, posted)
-            }));
-            Ok(())
-        }
+        } => mode::request(&ctx, id, session_id, mode, screen_share, reason).await,
         ClientFrame::AnswerMode {
             id,
             session_id,
             request_id,
             accept,
             reason,
-        } => {
-            let session = find(ctx.hub, &session_id)?;
-            let posted = session
-                .answer_mode(&actor, &id, &request_id, accept, reason, ctx.hub.store())
-                .await
-                .map_err(in_session(&session_id))?;
-            if posted.call_started {
-                media::start_call(Arc::clone(ctx.config), session).await;
-            }
-            ack_posted(ctx.outbox, id, session_id, posted);
-            Ok(())
-        }
+        } => mode::answer(&ctx, id, session_id, request_id, accept, reason).await,
         ClientFrame::CancelModeRequest {
             id,
             session_id,
             request_id,
-        } => {
-            let session = find(ctx.hub, &session_id)?;
-            let posted = session
-                .cancel_mode_request(&actor, &id, &request_id, ctx.hub.store())
-                .await
-                .map_err(in_session(&session_id))?;
-            ack_posted(ctx.outbox, id, session_id, posted);
-            Ok(())
-        }
+        } => mode::cancel(&ctx, id, session_id, request_id).await,
         ClientFrame::SetMode {
             id,
             session_id,
             mode,
             screen_share,
             reason,
-        } => {
-            let session = find(ctx.hub, &session_id)?;
-            let posted = session
-                .set_mode(
-                    &actor,
-                    &id,
-                    WantedMode {
-                        mode,
-                        screen_share,
-                        reason,
-                    },
-                    ctx.hub.store(),
-                )
-                .await
-                .map_err(in_session(&session_id))?;
-            ack_posted(ctx.outbox, id, session_id, posted);
-            Ok(())
-        }
+        } => mode::set(&ctx, id, session_id, mode, screen_share, reason).await,
         ClientFrame::Signal {
             id,
             session_id,
             to,
             signal,
-        } => {
-            let max = ctx.config.media.max_signal_bytes;
-            if signal.payload_len() > max {
-                return Err(CommandError::new(
-                    ErrorCode::MessageTooLarge,
-                    format!("signal payload exceeds {max} bytes"),
-                )
-                .in_session(&session_id));
-            }
-            let session = find(ctx.hub, &session_id)?;
-            session
-                .relay_signal(&actor, ctx.outbox, &to, signal)
-                .await
-                .map_err(in_session(&session_id))?;
-            ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
-                id,
-                session_id: Some(session_id),
-                ..Ack::default()
-            }));
-            Ok(())
-        }
+        } => signaling::signal(&ctx, id, session_id, to, signal).await,
         ClientFrame::SetStatus {
             id,
             status,
             skills,
             capacity,
-        } => routing::set_status(&ctx, id, status, skills, capacity),
-        ClientFrame::AcceptOffer { id, offer_id } => {
-            routing::accept_offer(&mut ctx, id, offer_id).await
-        }
-        ClientFrame::DeclineOffer { id, offer_id } => routing::decline_offer(&ctx, id, offer_id),
+        } => offers::set_status(&ctx, id, status, skills, capacity),
+        ClientFrame::AcceptOffer { id, offer_id } => offers::accept(&mut ctx, id, offer_id).await,
+        ClientFrame::DeclineOffer { id, offer_id } => offers::decline(&ctx, id, offer_id),
         ClientFrame::Transfer {
             id,
             session_id,
             to,
             note,
-        } => routing::transfer(&ctx, id, session_id, to, note).await,
+        } => offers::transfer(&ctx, id, session_id, to, note).await,
         ClientFrame::InviteAgent {
             id,
             session_id,
             agent,
             note,
-        } => routing::invite_agent(&ctx, id, session_id, agent, note).await,
-        ClientFrame::Monitor { id, session_id } => routing::monitor(&mut ctx, id, session_id).await,
-        ClientFrame::Whisper {
-            id,
-            session_id,
-            text,
-        } => routing::staff_post(&ctx, id, session_id, EventBody::Whisper { text }).await,
-        ClientFrame::Note {
-            id,
-            session_id,
-            text,
-        } => routing::staff_post(&ctx, id, session_id, EventBody::Note { text }).await,
-        ClientFrame::Overview { id } => routing::overview(&ctx, id).await,
+        } => offers::invite_agent(&ctx, id, session_id, agent, note).await,
         ClientFrame::Handoff {
             id,
             session_id,
             summary,
             mode,
-        } => routing::hand_off(&ctx, id, session_id, summary, mode).await,
+        } => offers::hand_off(&ctx, id, session_id, summary, mode).await,
         ClientFrame::RequestAgent {
             id,
             session_id,
             mode,
-        } => routing::hand_off(&ctx, id, session_id, None, mode).await,
+        } => offers::hand_off(&ctx, id, session_id, None, mode).await,
         ClientFrame::PageView {
             id,
             page,
             issue_type,
-        } => routing::page_view(&ctx, id, page, issue_type),
+        } => offers::page_view(&ctx, id, page, issue_type),
         ClientFrame::InviteVisitor {
             id,
             sub,
             mode,
             topic,
             context,
-        } => routing::invite_visitor(&ctx, id, sub, mode, topic, context),
+        } => offers::invite_visitor(&ctx, id, sub, mode, topic, context),
         ClientFrame::AnswerInvitation {
             id,
             invitation_id,
             accept,
-        } => routing::answer_invitation(&mut ctx, id, invitation_id, accept).await,
-        ClientFrame::RefreshToken { id, token } => {
-            let fresh = ctx.auth.verify(&token).map_err(|e| match e {
-                AuthError::Expired => {
-                    CommandError::new(ErrorCode::InvalidToken, "the new token is already expired")
-                }
-                AuthError::Invalid(why) => CommandError::new(ErrorCode::InvalidToken, why),
-            })?;
-            if fresh.principal.sub != actor.sub || fresh.principal.role != actor.role {
-                return Err(CommandError::new(
-                    ErrorCode::InvalidToken,
-                    "the new token is for a different principal",
-                ));
-            }
-            let expires_at = fresh.expires_at;
-            *ctx.identity = fresh;
-            ctx.outbox.push_frame(&ServerFrame::Ack(Ack {
-                id,
-                expires_at: Some(expires_at),
-                ..Ack::default()
-            }));
-            Ok(())
+        } => offers::answer_invitation(&mut ctx, id, invitation_id, accept).await,
+        ClientFrame::Monitor { id, session_id } => staff::monitor(&mut ctx, id, session_id).await,
+        ClientFrame::Whisper {
+            id,
+            session_id,
+            text,
+        } => staff::post(&ctx, id, session_id, EventBody::Whisper { text }).await,
+        ClientFrame::Note {
+            id,
+            session_id,
+            text,
+        } => staff::post(&ctx, id, session_id, EventBody::Note { text }).await,
+        ClientFrame::Overview { id } => staff::overview(&ctx, id).await,
+        ClientFrame::RefreshToken { id, token } => auth::refresh_token(&mut ctx, id, token),
+    }
+}
+
+/// The shared path of commands that store events: find the session, let
+/// `decide` (a session rule) produce the events in the session's order,
+/// and answer with the committed seq.
+async fn post<F>(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    decide: F,
+) -> Result<Committed, CommandError>
+where
+    F: FnOnce(&SessionView, &Principal) -> Result<Vec<EventBody>, SessionError> + Send,
+{
+    let committed = append(ctx, &id, &session_id, decide).await?;
+    ctx.ack_committed(id, session_id, &committed);
+    Ok(committed)
+}
+
+/// [`post`] without the answer (for commands whose ack says more).
+async fn append<F>(
+    ctx: &CommandContext<'_>,
+    command_id: &str,
+    session_id: &str,
+    decide: F,
+) -> Result<Committed, CommandError>
+where
+    F: FnOnce(&SessionView, &Principal) -> Result<Vec<EventBody>, SessionError> + Send,
+{
+    let actor = &ctx.identity.principal;
+    let append = Append {
+        actor,
+        command_id: Some(command_id),
+        decide: Box::new(move |view| decide(view, actor)),
+    };
+    ctx.state
+        .engine
+        .append(session_id, append)
+        .await
+        .map_err(in_session(session_id))
+}
+
+/// The session as it stands, or `session_not_found`.
+async fn view(ctx: &CommandContext<'_>, session_id: &str) -> Result<SessionView, CommandError> {
+    ctx.state
+        .engine
+        .view(session_id)
+        .await
+        .map_err(in_session(session_id))?
+        .ok_or_else(|| CommandError::from(SessionError::NotFound).in_session(session_id))
+}
+
+/// How a connection attaches to a session.
+#[derive(Debug, Clone, Copy)]
+struct Attach<'a> {
+    /// The command to acknowledge.
+    ack_id: &'a str,
+    /// Replay events after this seq (all when `None`).
+    after_seq: Option<u64>,
+    /// The epoch `after_seq` belongs to.
+    epoch: Option<&'a str>,
+    /// Monitor without becoming a participant (supervisors).
+    silent: bool,
+}
+
+impl<'a> Attach<'a> {
+    fn join(ack_id: &'a str) -> Attach<'a> {
+        Attach {
+            ack_id,
+            after_seq: None,
+            epoch: None,
+            silent: false,
         }
     }
 }
 
-/// Takes a session that is about to end out of routing; if it was still
-/// waiting, records that the customer abandoned the queue.
-pub(crate) async fn leave_routing(
-    hub: &Hub,
-    router: &Arc<Router>,
-    session: &Session,
-    actor: &seam_protocol::Principal,
-) -> Result<(), CommandError> {
-    if let Some((queue, waited_ms)) = router.session_ended(session.id()) {
-        let body = EventBody::QueueAbandoned { queue, waited_ms };
-        session.record(actor, body, hub.store()).await?;
-    }
-    Ok(())
-}
-
-/// A session just ended: it is no longer its customer's open session, and
-/// the customer is asked for a rating.
-pub(crate) async fn ended(hub: &Hub, session: &Session) {
-    hub.forget_open(session);
-    let request = ServerFrame::RatingRequested {
-        session_id: session.id().clone(),
+/// Attaches the connection to a session: joins the actor as a participant
+/// if needed (and allowed), then queues the ack followed by every event
+/// after `after_seq`, in one piece, before any later live event; during a
+/// call, ICE servers follow.
+async fn attach(
+    ctx: &mut CommandContext<'_>,
+    session_id: &str,
+    how: Attach<'_>,
+) -> Result<SessionView, CommandError> {
+    let actor = ctx.actor();
+    let state = ctx.state;
+    let joined = state
+        .engine
+        .append(
+            session_id,
+            Append {
+                actor: &actor,
+                command_id: None,
+                decide: Box::new(|view| crate::session::rules::join(view, &actor, how.silent)),
+            },
+        )
+        .await
+        .map_err(in_session(session_id))?;
+    let staff = actor.role != Role::Customer;
+    state
+        .hub
+        .subscribe(session_id, &actor.sub, staff, ctx.outbox);
+    let reset = how.epoch.is_some_and(|e| e != joined.epoch);
+    let after = if reset { 0 } else { how.after_seq.unwrap_or(0) };
+    let replay = match state.engine.replay(session_id, after).await {
+        Ok(replay) => replay,
+        Err(e) => {
+            state.hub.unsubscribe(session_id, ctx.outbox.conn_id());
+            return Err(CommandError::from(e).in_session(session_id));
+        }
     };
-    session.push_to_customer(&request).await;
-}
-
-/// A connection that attaches to a session during a call gets ICE servers
-/// after the history, so it can (re)start negotiation.
-async fn join_call_in_progress(ctx: &CommandContext<'_>, session: &Session, sub: &str) {
-    if session.call_generation().await.is_some() {
-        media::send_ice_servers(&ctx.config.media, session.id(), sub, ctx.outbox);
+    let replayed = replay
+        .events
+        .iter()
+        .filter(|e| staff || !e.staff_only)
+        .count() as u64;
+    let resume = if reset {
+        ResumeOutcome::Reset { replayed }
+    } else if after + 1 < replay.first_available {
+        ResumeOutcome::Truncated {
+            first_available_seq: replay.first_available,
+            replayed,
+        }
+    } else {
+        ResumeOutcome::Complete { replayed }
+    };
+    let ack = ServerFrame::Ack(Ack {
+        id: how.ack_id.to_owned(),
+        session_id: Some(session_id.to_owned()),
+        session: Some(Box::new(replay.view.snapshot())),
+        resume: Some(resume),
+        ..Ack::default()
+    });
+    let conn_id = ctx.outbox.conn_id();
+    state.hub.activate(
+        session_id,
+        conn_id,
+        Frame::encode(&ack),
+        replay.events,
+        replay.view.last_seq,
+    );
+    if !ctx.attached.iter().any(|s| s == session_id) {
+        ctx.attached.push(session_id.to_owned());
     }
+    if replay.view.call_in_progress().is_some() {
+        state
+            .media
+            .send_ice_servers(session_id, &actor.sub, ctx.outbox);
+    }
+    Ok(replay.view)
 }
 
 /// Maps a session's refusal to an error naming the session.
-fn in_session(session_id: &str) -> impl FnOnce(SessionError) -> CommandError + '_ {
-    move |e| CommandError::from(e).in_session(session_id)
+fn in_session<E: Into<CommandError>>(session_id: &str) -> impl FnOnce(E) -> CommandError + '_ {
+    move |e| e.into().in_session(session_id)
 }
 
 fn require_role(role: Role, allowed: &[Role], what: &str) -> Result<(), CommandError> {
@@ -522,32 +450,12 @@ fn require_role(role: Role, allowed: &[Role], what: &str) -> Result<(), CommandE
     }
 }
 
-fn find(hub: &Hub, session_id: &str) -> Result<Arc<Session>, CommandError> {
-    hub.session(session_id).ok_or_else(|| {
-        CommandError::new(
-            ErrorCode::SessionNotFound,
-            format!("no session with id `{session_id}`"),
-        )
-        .in_session(session_id)
-    })
-}
-
-fn remember(attached: &mut Vec<Arc<Session>>, session: Arc<Session>) {
-    if !attached.iter().any(|s| s.id() == session.id()) {
-        attached.push(session);
-    }
-}
-
-fn ack_posted(outbox: &Outbox, id: String, session_id: String, posted: Posted) {
-    outbox.push_frame(&ServerFrame::Ack(posted_ack(id, session_id, posted)));
-}
-
-fn posted_ack(id: String, session_id: String, posted: Posted) -> Ack {
+fn committed_ack(id: String, session_id: String, committed: &Committed) -> Ack {
     Ack {
         id,
         session_id: Some(session_id),
-        seq: Some(posted.seq),
-        duplicate: posted.duplicate,
+        seq: Some(committed.seq),
+        duplicate: committed.duplicate,
         ..Ack::default()
     }
 }

@@ -6,6 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use seam_protocol::{SessionEvent, SessionId, SessionState};
 
+use crate::session::SessionView;
+
 use super::{
     check_order, BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore,
     SessionSummary, StoreError, StoredSession,
@@ -13,14 +15,14 @@ use super::{
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<SessionId, (StoredSession, SessionSummary)>,
+    sessions: HashMap<SessionId, (StoredSession, SessionView)>,
     outbox: Vec<(Delivery, u64)>,
     next_delivery: u64,
 }
 
 impl Inner {
     /// Deletes the sessions whose summary matches, with their deliveries.
-    fn delete_where(&mut self, doomed: impl Fn(&SessionSummary) -> bool) -> Vec<SessionId> {
+    fn delete_where(&mut self, doomed: impl Fn(&SessionView) -> bool) -> Vec<SessionId> {
         let ids: Vec<SessionId> = self
             .sessions
             .values()
@@ -93,15 +95,14 @@ impl SessionStore for MemoryStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let mut inner = self.inner();
         let result = check_order(first, 0).map(|()| {
-            let mut summary = SessionSummary::opened(record);
-            summary.apply(first);
+            let view = SessionView::folded(record, [first]);
             let stored = StoredSession {
                 record: record.clone(),
                 events: vec![first.clone()],
             };
             inner
                 .sessions
-                .insert(record.session_id.clone(), (stored, summary));
+                .insert(record.session_id.clone(), (stored, view));
             inner.apply_outbox(first, outbox);
         });
         ready(result)
@@ -115,9 +116,9 @@ impl SessionStore for MemoryStore {
         let mut inner = self.inner();
         let result = match inner.sessions.get_mut(&event.session_id) {
             None => Err(StoreError::UnknownSession(event.session_id.clone())),
-            Some((stored, summary)) => check_order(event, summary.last_seq).map(|()| {
+            Some((stored, view)) => check_order(event, view.last_seq).map(|()| {
                 stored.events.push(event.clone());
-                summary.apply(event);
+                view.apply(event);
             }),
         };
         if result.is_ok() {
@@ -148,6 +149,27 @@ impl SessionStore for MemoryStore {
         ready(Ok(found))
     }
 
+    fn events_after<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
+        let page = self
+            .inner()
+            .sessions
+            .get(session_id)
+            .map_or_else(Vec::new, |(s, _)| {
+                s.events
+                    .iter()
+                    .filter(|e| e.seq > after_seq)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            });
+        ready(Ok(page))
+    }
+
     fn list<'a>(
         &'a self,
         filter: &'a SessionFilter,
@@ -156,9 +178,8 @@ impl SessionStore for MemoryStore {
             .inner()
             .sessions
             .values()
-            .map(|(_, summary)| summary)
+            .map(|(_, view)| view.summary())
             .filter(|s| filter.matches(s))
-            .cloned()
             .collect();
         found.sort_by(|a, b| (b.created_at, &b.session_id).cmp(&(a.created_at, &a.session_id)));
         found.truncate(filter.limit);

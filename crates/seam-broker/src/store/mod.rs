@@ -19,10 +19,7 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-use seam_protocol::{
-    CustomerContext, EventBody, Principal, Role, SessionEvent, SessionId, SessionState,
-    TransferTarget,
-};
+use seam_protocol::{CustomerContext, Principal, SessionEvent, SessionId, SessionState};
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStore;
@@ -65,7 +62,8 @@ pub struct Rating {
     pub comment: Option<String>,
 }
 
-/// One line of a session listing.
+/// One line of a session listing: a projection of
+/// [`crate::session::SessionView`], the one fold of a session's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionSummary {
     /// The session.
@@ -91,69 +89,6 @@ pub struct SessionSummary {
     /// The customer's rating, once given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<Rating>,
-}
-
-impl SessionSummary {
-    /// A summary of a session that has only been opened.
-    pub fn opened(record: &SessionRecord) -> SessionSummary {
-        SessionSummary {
-            session_id: record.session_id.clone(),
-            customer: record.customer.clone(),
-            context: record.context.clone(),
-            state: SessionState::Open,
-            created_at: record.created_at,
-            ended_at: None,
-            queue: None,
-            agents: Vec::new(),
-            last_seq: 0,
-            rating: None,
-        }
-    }
-
-    /// Folds one event into the summary. Both stores use this, so their
-    /// listings agree. Returns whether anything but `last_seq` changed (most
-    /// events, chat messages, change nothing else).
-    pub fn apply(&mut self, event: &SessionEvent) -> bool {
-        self.last_seq = event.seq;
-        let before = (
-            self.state,
-            self.queue.clone(),
-            self.agents.len(),
-            self.rating.is_some(),
-        );
-        match &event.body {
-            EventBody::SessionEnded { .. } => {
-                self.state = SessionState::Ended;
-                self.ended_at = Some(event.at);
-            }
-            EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
-                self.queue = Some(queue.clone());
-            }
-            EventBody::Transferred {
-                to: TransferTarget::Queue(queue),
-            } => self.queue = Some(queue.clone()),
-            EventBody::ParticipantJoined { participant }
-                if participant.role != Role::Customer
-                    && !self.agents.contains(&participant.sub) =>
-            {
-                self.agents.push(participant.sub.clone());
-            }
-            EventBody::Rated { score, comment } => {
-                self.rating = Some(Rating {
-                    score: *score,
-                    comment: comment.clone(),
-                });
-            }
-            _ => {}
-        }
-        before
-            != (
-                self.state,
-                self.queue.clone(),
-                self.agents.len(),
-                self.rating.is_some(),
-            )
-    }
 }
 
 /// Which sessions a listing returns.
@@ -317,6 +252,15 @@ pub trait SessionStore: Send + Sync + 'static {
         &'a self,
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>>;
+
+    /// Up to `limit` events of a session after `after_seq`, in `seq` order
+    /// (none for an unknown session).
+    fn events_after<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>>;
 
     /// Sessions matching a filter, newest first.
     fn list<'a>(

@@ -20,6 +20,7 @@ use super::{
     check_order, BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore,
     SessionSummary, StoreError, StoredSession, WebhookKind,
 };
+use crate::session::{ListingChange, SessionView};
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[r#"
@@ -204,11 +205,11 @@ impl Drop for SqliteStore {
     }
 }
 
-/// The writer thread's state: the connection and a cache of summaries.
+/// The writer thread's state: the connection and a cache of session views.
 struct Writer {
     conn: Connection,
     options: SqliteOptions,
-    summaries: HashMap<SessionId, SessionSummary>,
+    views: HashMap<SessionId, SessionView>,
 }
 
 impl Writer {
@@ -216,7 +217,7 @@ impl Writer {
         Writer {
             conn,
             options,
-            summaries: HashMap::new(),
+            views: HashMap::new(),
         }
     }
 
@@ -236,7 +237,7 @@ impl Writer {
     /// Applies a batch in one transaction, each write in its own savepoint,
     /// and answers every write once the transaction is committed.
     fn commit(&mut self, batch: Vec<(Write, Reply)>) {
-        let mut pending: HashMap<SessionId, Option<SessionSummary>> = HashMap::new();
+        let mut pending: HashMap<SessionId, Option<SessionView>> = HashMap::new();
         let mut results = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<(), rusqlite::Error> {
             let mut tx = self
@@ -245,7 +246,7 @@ impl Writer {
             for (write, _) in &batch {
                 let mut sp = tx.savepoint()?;
                 let mut changes = Vec::new();
-                let result = apply(&sp, &self.summaries, &pending, write, &mut changes);
+                let result = apply(&sp, &self.views, &pending, write, &mut changes);
                 if result.is_ok() {
                     sp.commit()?;
                     pending.extend(changes);
@@ -258,10 +259,10 @@ impl Writer {
         })();
         match outcome {
             Ok(()) => {
-                for (id, summary) in pending {
-                    match summary {
-                        Some(s) => self.summaries.insert(id, s),
-                        None => self.summaries.remove(&id),
+                for (id, view) in pending {
+                    match view {
+                        Some(v) => self.views.insert(id, v),
+                        None => self.views.remove(&id),
                     };
                 }
                 for ((_, reply), result) in batch.into_iter().zip(results) {
@@ -278,41 +279,37 @@ impl Writer {
     }
 }
 
-/// The summary of `session_id` as of the writes applied so far in this batch.
-fn current_summary(
+/// The view of `session_id` as of the writes applied so far in this batch
+/// (folded from its events the first time the writer meets it).
+fn current_view(
     conn: &Connection,
-    cache: &HashMap<SessionId, SessionSummary>,
-    pending: &HashMap<SessionId, Option<SessionSummary>>,
+    cache: &HashMap<SessionId, SessionView>,
+    pending: &HashMap<SessionId, Option<SessionView>>,
     session_id: &str,
-) -> Result<Option<SessionSummary>, StoreError> {
-    if let Some(s) = pending.get(session_id) {
-        return Ok(s.clone());
+) -> Result<Option<SessionView>, StoreError> {
+    if let Some(v) = pending.get(session_id) {
+        return Ok(v.clone());
     }
-    if let Some(s) = cache.get(session_id) {
-        return Ok(Some(s.clone()));
+    if let Some(v) = cache.get(session_id) {
+        return Ok(Some(v.clone()));
     }
-    let row: Option<(String, u64)> = conn
-        .query_row(SELECT_SUMMARY, [session_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
-        .map_err(backend)?;
-    row.map(|(json, last_seq)| summary_from(&json, last_seq))
-        .transpose()
+    Ok(read_session(conn, session_id)?
+        .map(|stored| SessionView::folded(&stored.record, &stored.events)))
 }
 
 /// Applies one write; records summary changes in `changes` (to be cached
 /// only once the transaction commits).
 fn apply(
     conn: &Connection,
-    cache: &HashMap<SessionId, SessionSummary>,
-    pending: &HashMap<SessionId, Option<SessionSummary>>,
+    cache: &HashMap<SessionId, SessionView>,
+    pending: &HashMap<SessionId, Option<SessionView>>,
     write: &Write,
-    changes: &mut Vec<(SessionId, Option<SessionSummary>)>,
+    changes: &mut Vec<(SessionId, Option<SessionView>)>,
 ) -> Result<Vec<SessionId>, StoreError> {
     match write {
         Write::Create(record, first, ops) => {
             check_order(first, 0)?;
-            let mut summary = SessionSummary::opened(record);
-            summary.apply(first);
+            let view = SessionView::folded(record, [first]);
             exec(
                 conn,
                 "INSERT INTO sessions (session_id, epoch, customer_sub, customer, context, created_at, state, summary)
@@ -324,27 +321,28 @@ fn apply(
                     json(&record.customer)?,
                     json(&record.context)?,
                     record.created_at as i64,
-                    json(&summary)?,
+                    json(&view.summary())?,
                 ],
             )?;
             insert_event(conn, first)?;
             apply_outbox(conn, first, ops)?;
-            changes.push((record.session_id.clone(), Some(summary)));
+            changes.push((record.session_id.clone(), Some(view)));
             Ok(Vec::new())
         }
         Write::Append(event, ops) => {
-            let mut summary = current_summary(conn, cache, pending, &event.session_id)?
+            let mut view = current_view(conn, cache, pending, &event.session_id)?
                 .ok_or_else(|| StoreError::UnknownSession(event.session_id.clone()))?;
-            check_order(event, summary.last_seq)?;
-            let changed = summary.apply(event);
+            check_order(event, view.last_seq)?;
+            let change = view.apply(event);
             insert_event(conn, event)?;
             apply_outbox(conn, event, ops)?;
-            if !changed {
+            if change == ListingChange::SeqOnly {
                 // Most events (messages) change nothing listed but `last_seq`,
                 // which reads compute from `events`: leave the row alone.
-                changes.push((event.session_id.clone(), Some(summary)));
+                changes.push((event.session_id.clone(), Some(view)));
                 return Ok(Vec::new());
             }
+            let summary = view.summary();
             let state = match summary.state {
                 SessionState::Open => "open",
                 SessionState::Ended => "ended",
@@ -369,7 +367,7 @@ fn apply(
                     )?;
                 }
             }
-            changes.push((event.session_id.clone(), Some(summary)));
+            changes.push((event.session_id.clone(), Some(view)));
             Ok(Vec::new())
         }
         Write::DeleteEndedBefore(cutoff) => {
@@ -409,12 +407,8 @@ fn apply(
     }
 }
 
-/// A session's stored summary and its real `last_seq` (the stored summary's
-/// is only updated when something else in it changes).
-const SELECT_SUMMARY: &str =
-    "SELECT summary, (SELECT MAX(seq) FROM events e WHERE e.session_id = s.session_id)
-     FROM sessions s WHERE session_id = ?1";
-
+/// A stored summary with its real `last_seq` (the stored summary's is only
+/// updated when something else in it changes).
 fn summary_from(json: &str, last_seq: u64) -> Result<SessionSummary, StoreError> {
     let mut summary: SessionSummary = serde_json::from_str(json).map_err(backend)?;
     summary.last_seq = last_seq;
@@ -480,7 +474,7 @@ fn select_ids(
 fn delete_sessions(
     conn: &Connection,
     ids: &[SessionId],
-    changes: &mut Vec<(SessionId, Option<SessionSummary>)>,
+    changes: &mut Vec<(SessionId, Option<SessionView>)>,
 ) -> Result<(), StoreError> {
     for id in ids {
         for table in ["events", "session_agents", "outbox", "sessions"] {
@@ -582,6 +576,29 @@ impl SessionStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
         let id = session_id.to_owned();
         self.read(move |conn| read_session(conn, &id))
+    }
+
+    fn events_after<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
+        let id = session_id.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT event FROM events WHERE session_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![id, after_seq as i64, limit as i64], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(backend)?;
+            rows.map(|row| serde_json::from_str(&row.map_err(backend)?).map_err(backend))
+                .collect()
+        })
     }
 
     fn list<'a>(

@@ -1,0 +1,89 @@
+//! Chat: messages, typing indicators and the customer's rating.
+
+use seam_protocol::{Ack, ErrorCode, Role, ServerFrame};
+
+use super::{post, require_role, view, CommandContext, CommandError};
+use crate::frame::Frame;
+use crate::session::rules;
+
+pub(super) async fn message(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    text: String,
+) -> Result<(), CommandError> {
+    if text.trim().is_empty() {
+        return Err(
+            CommandError::new(ErrorCode::InvalidMessage, "message text is empty")
+                .in_session(&session_id),
+        );
+    }
+    let limit = ctx.state.config.limits.max_text_chars;
+    let chars = text.chars().count();
+    if chars > limit {
+        return Err(CommandError::new(
+            ErrorCode::MessageTooLarge,
+            format!("message has {chars} characters; the limit is {limit}"),
+        )
+        .in_session(&session_id));
+    }
+    post(ctx, id, session_id, |view, actor| {
+        rules::message(view, actor, text)
+    })
+    .await?;
+    Ok(())
+}
+
+/// Relays a typing indicator to every other attached connection; never
+/// stored, never waits behind a store write.
+pub(super) async fn typing(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    active: bool,
+) -> Result<(), CommandError> {
+    let actor = ctx.actor();
+    let view = view(ctx, &session_id).await?;
+    rules::check_can_post(&view, &actor)
+        .map_err(|e| CommandError::from(e).in_session(&session_id))?;
+    let frame = Frame::encode(&ServerFrame::Typing {
+        session_id: session_id.clone(),
+        from: actor,
+        active,
+    });
+    ctx.state
+        .hub
+        .to_others(&session_id, ctx.outbox.conn_id(), &frame);
+    ctx.ack(Ack {
+        id,
+        session_id: Some(session_id),
+        ..Ack::default()
+    });
+    Ok(())
+}
+
+pub(super) async fn rate(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    score: u8,
+    comment: Option<String>,
+) -> Result<(), CommandError> {
+    require_role(
+        ctx.identity.principal.role,
+        &[Role::Customer],
+        "rate sessions",
+    )?;
+    if !(1..=5).contains(&score) {
+        return Err(CommandError::new(
+            ErrorCode::InvalidMessage,
+            format!("score must be 1 to 5, not {score}"),
+        )
+        .in_session(&session_id));
+    }
+    post(ctx, id, session_id, |view, actor| {
+        rules::rate(view, actor, score, comment)
+    })
+    .await?;
+    Ok(())
+}

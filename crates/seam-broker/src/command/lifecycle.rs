@@ -1,0 +1,115 @@
+//! Opening, joining, leaving and ending sessions.
+
+use seam_protocol::{CustomerContext, Mode, Role};
+
+use super::{attach, in_session, require_role, Attach, CommandContext, CommandError};
+use crate::lifecycle::Ender;
+
+pub(super) async fn open_session(
+    ctx: &mut CommandContext<'_>,
+    id: String,
+    context: Option<CustomerContext>,
+) -> Result<(), CommandError> {
+    require_role(
+        ctx.identity.principal.role,
+        &[Role::Customer],
+        "open_session",
+    )?;
+    let context = ctx
+        .identity
+        .context
+        .clone()
+        .merged_with(context.unwrap_or_default());
+    open_and_attach(ctx, &id, context, None).await
+}
+
+/// Opens (or gets back) the customer's session, attaches this connection,
+/// and, for a new session with routing on, queues it for an agent.
+pub(super) async fn open_and_attach(
+    ctx: &mut CommandContext<'_>,
+    id: &str,
+    context: CustomerContext,
+    requested_mode: Option<Mode>,
+) -> Result<(), CommandError> {
+    let actor = ctx.actor();
+    let state = ctx.state;
+    let (view, created, enqueue) = state
+        .lifecycle
+        .open(&actor, context, id, requested_mode)
+        .await?;
+    attach(ctx, &view.session_id, Attach::join(id)).await?;
+    match enqueue {
+        Some(enqueue) => state.router.enqueue(enqueue),
+        None if !created => state.router.retell_status(&view.session_id),
+        None => {}
+    }
+    Ok(())
+}
+
+pub(super) async fn join(
+    ctx: &mut CommandContext<'_>,
+    id: String,
+    session_id: String,
+    after_seq: Option<u64>,
+    epoch: Option<String>,
+) -> Result<(), CommandError> {
+    let role = ctx.identity.principal.role;
+    require_role(
+        role,
+        &[Role::Customer, Role::Agent, Role::Supervisor, Role::Bot],
+        "join",
+    )?;
+    let how = Attach {
+        after_seq,
+        epoch: epoch.as_deref(),
+        ..Attach::join(&id)
+    };
+    attach(ctx, &session_id, how).await?;
+    if role == Role::Customer {
+        ctx.state.router.retell_status(&session_id);
+    }
+    Ok(())
+}
+
+pub(super) async fn leave(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+) -> Result<(), CommandError> {
+    let actor = ctx.actor();
+    require_role(
+        actor.role,
+        &[Role::Agent, Role::Supervisor, Role::Bot],
+        "leave (customers end the session instead)",
+    )?;
+    let committed = ctx
+        .state
+        .lifecycle
+        .leave(&session_id, &actor, &id)
+        .await
+        .map_err(in_session(&session_id))?;
+    ctx.ack_committed(id, session_id, &committed);
+    Ok(())
+}
+
+pub(super) async fn end(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    reason: Option<String>,
+) -> Result<(), CommandError> {
+    let actor = ctx.actor();
+    require_role(
+        actor.role,
+        &[Role::Customer, Role::Agent, Role::Supervisor, Role::Bot],
+        "end_session",
+    )?;
+    let committed = ctx
+        .state
+        .lifecycle
+        .end(&session_id, &actor, Ender::Participant(&id), reason)
+        .await
+        .map_err(in_session(&session_id))?;
+    ctx.ack_committed(id, session_id, &committed);
+    Ok(())
+}

@@ -1,0 +1,564 @@
+//! Conformance suites: what every [`SessionStore`] and every
+//! [`SessionEngine`] must do, as async functions that panic where an
+//! implementation differs. The broker's own tests run them against the
+//! memory and SQLite stores and the local engine; a new store or engine
+//! (a cluster engine, say) runs the same functions from its tests.
+//!
+//! This is test support: it asserts, so it panics by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use seam_protocol::{
+    CustomerContext, EventBody, Principal, Role, SessionEvent, SessionState, TransferTarget,
+};
+
+use crate::engine::{Append, CommitListener, SessionEngine};
+use crate::frame::Frame;
+use crate::session::{rules, SessionError};
+use crate::store::{
+    OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary, StoreError, WebhookKind,
+};
+
+/// A principal.
+pub fn principal(sub: &str, role: Role) -> Principal {
+    Principal {
+        sub: sub.into(),
+        role,
+        name: None,
+    }
+}
+
+/// A session record of `customer`.
+pub fn record(id: &str, customer: &str, created_at: u64) -> SessionRecord {
+    SessionRecord {
+        session_id: id.into(),
+        epoch: "e1".into(),
+        customer: principal(customer, Role::Customer),
+        context: CustomerContext {
+            issue_type: Some("billing".into()),
+            ..Default::default()
+        },
+        created_at,
+    }
+}
+
+/// An event of `session` with command id `c<seq>`.
+pub fn event(session: &str, seq: u64, at: u64, from: &Principal, body: EventBody) -> SessionEvent {
+    SessionEvent {
+        session_id: session.into(),
+        seq,
+        at,
+        from: from.clone(),
+        client_id: Some(format!("c{seq}")),
+        body,
+    }
+}
+
+/// The first event of a session.
+pub fn opened(session: &str, customer: &str, at: u64) -> SessionEvent {
+    event(
+        session,
+        1,
+        at,
+        &principal(customer, Role::Customer),
+        EventBody::SessionOpened {
+            context: Default::default(),
+        },
+    )
+}
+
+/// The store suite: sessions, ordered appends, reads, listings and their
+/// filters, the webhook outbox, retention and erasure. Run it on an empty
+/// store; it panics (with what differed) where the store does not conform.
+pub async fn store(store: &dyn SessionStore) {
+    let alice = principal("alice", Role::Customer);
+    let bob = principal("bob", Role::Agent);
+    let hook = |kind, due_at| {
+        vec![OutboxOp::Enqueue {
+            url: "http://h/1".into(),
+            kind,
+            due_at,
+        }]
+    };
+
+    // Two sessions of alice, one of carol.
+    store
+        .create(
+            &record("s1", "alice", 1_000),
+            &opened("s1", "alice", 1_000),
+            &hook(WebhookKind::SessionStarted, 1_000),
+        )
+        .await
+        .unwrap();
+    store
+        .create(
+            &record("s2", "alice", 2_000),
+            &opened("s2", "alice", 2_000),
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .create(
+            &record("s3", "carol", 3_000),
+            &opened("s3", "carol", 3_000),
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let s1 = [
+        EventBody::Queued {
+            queue: "billing".into(),
+        },
+        EventBody::ParticipantJoined {
+            participant: bob.clone(),
+        },
+        EventBody::Message { text: "hi".into() },
+        EventBody::Transferred {
+            to: TransferTarget::Queue("vip".into()),
+        },
+        EventBody::SessionEnded { reason: None },
+    ];
+    for (i, body) in s1.into_iter().enumerate() {
+        let seq = i as u64 + 2;
+        let ops = if matches!(body, EventBody::SessionEnded { .. }) {
+            hook(WebhookKind::SessionEnded, 60_000)
+        } else {
+            vec![]
+        };
+        store
+            .append(&event("s1", seq, 1_000 + seq, &alice, body), &ops)
+            .await
+            .unwrap();
+    }
+    store
+        .append(
+            &event(
+                "s1",
+                7,
+                1_100,
+                &alice,
+                EventBody::Rated {
+                    score: 4,
+                    comment: Some("ok".into()),
+                },
+            ),
+            &[OutboxOp::Hasten {
+                kind: WebhookKind::SessionEnded,
+                now: 1_100,
+            }],
+        )
+        .await
+        .unwrap();
+
+    // Order is enforced; unknown sessions are refused.
+    let gap = store
+        .append(
+            &event(
+                "s2",
+                3,
+                2_001,
+                &alice,
+                EventBody::Message { text: "x".into() },
+            ),
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(gap, Err(StoreError::OutOfOrder { expected: 2, .. })),
+        "{gap:?}"
+    );
+    let dup = store
+        .append(
+            &event(
+                "s1",
+                7,
+                1_200,
+                &alice,
+                EventBody::Message { text: "x".into() },
+            ),
+            &[],
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::OutOfOrder { .. })), "{dup:?}");
+    let unknown = store
+        .append(
+            &event(
+                "nope",
+                2,
+                1,
+                &alice,
+                EventBody::Message { text: "x".into() },
+            ),
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::UnknownSession(_))),
+        "{unknown:?}"
+    );
+
+    // Paged reads after a seq.
+    let page = store.events_after("s1", 2, 3).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4, 5]);
+    let rest = store.events_after("s1", 5, 100).await.unwrap();
+    assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), [6, 7]);
+    assert!(store.events_after("s1", 7, 100).await.unwrap().is_empty());
+    assert!(store.events_after("nope", 0, 100).await.unwrap().is_empty());
+
+    // Read back.
+    let got = store.get("s1").await.unwrap().unwrap();
+    assert_eq!(
+        got.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=7).collect::<Vec<_>>()
+    );
+    assert_eq!(got.record, record("s1", "alice", 1_000));
+    assert!(store.get("nope").await.unwrap().is_none());
+    assert_eq!(store.load().await.unwrap().len(), 3);
+
+    // Listings and filters, newest first.
+    let ids = |v: Vec<SessionSummary>| v.into_iter().map(|s| s.session_id).collect::<Vec<_>>();
+    let all = SessionFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(ids(store.list(&all).await.unwrap()), ["s3", "s2", "s1"]);
+    let f = |filter: SessionFilter| SessionFilter {
+        limit: 10,
+        ..filter
+    };
+    assert_eq!(
+        ids(store
+            .list(&f(SessionFilter {
+                state: Some(SessionState::Ended),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()),
+        ["s1"]
+    );
+    assert_eq!(
+        ids(store
+            .list(&f(SessionFilter {
+                state: Some(SessionState::Open),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()),
+        ["s3", "s2"]
+    );
+    assert_eq!(
+        ids(store
+            .list(&f(SessionFilter {
+                queue: Some("vip".into()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()),
+        ["s1"]
+    );
+    assert_eq!(
+        ids(store
+            .list(&f(SessionFilter {
+                agent: Some("bob".into()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()),
+        ["s1"]
+    );
+    assert_eq!(
+        ids(store
+            .list(&f(SessionFilter {
+                customer: Some("alice".into()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()),
+        ["s2", "s1"]
+    );
+    assert_eq!(
+        ids(store
+            .list(&f(SessionFilter {
+                since: Some(2_000),
+                until: Some(3_000),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()),
+        ["s2"]
+    );
+    assert_eq!(
+        ids(store
+            .list(&SessionFilter {
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap()),
+        ["s3"]
+    );
+    let summary = store
+        .list(&f(SessionFilter {
+            queue: Some("vip".into()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (summary.last_seq, summary.ended_at, summary.agents.clone()),
+        (7, Some(1_006), vec!["bob".to_owned()])
+    );
+    assert_eq!(summary.rating.map(|r| r.score), Some(4));
+
+    // The outbox: the rating hastened session.ended from 60 000 to 1 100.
+    let due = store.due_deliveries(1_100, 10).await.unwrap();
+    assert_eq!(
+        due.iter().map(|d| d.kind).collect::<Vec<_>>(),
+        [WebhookKind::SessionStarted, WebhookKind::SessionEnded]
+    );
+    assert_eq!(
+        (due[1].session_id.as_str(), due[1].seq, due[1].attempts),
+        ("s1", 6, 0)
+    );
+    store.delivery_retry(due[0].id, 5_000, 1).await.unwrap();
+    store.delivery_done(due[1].id).await.unwrap();
+    assert!(store.due_deliveries(4_999, 10).await.unwrap().is_empty());
+    assert_eq!(store.next_delivery_at().await.unwrap(), Some(5_000));
+    let retried = store.due_deliveries(5_000, 10).await.unwrap();
+    assert_eq!((retried.len(), retried[0].attempts), (1, 1));
+
+    // Retention and erasure.
+    assert_eq!(
+        store.delete_ended_before(1_000).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(store.delete_ended_before(2_000).await.unwrap(), ["s1"]);
+    assert!(store.get("s1").await.unwrap().is_none());
+    assert!(
+        store.due_deliveries(u64::MAX, 10).await.unwrap().is_empty(),
+        "its deliveries went with it"
+    );
+    let mut erased = store.erase_customer("alice").await.unwrap();
+    erased.sort();
+    assert_eq!(erased, ["s2"]);
+    assert_eq!(ids(store.list(&all).await.unwrap()), ["s3"]);
+}
+
+/// Records every committed event it is told about, in order.
+#[derive(Debug, Default)]
+pub struct RecordingListener {
+    seen: Mutex<Vec<(String, u64, String)>>,
+}
+
+impl RecordingListener {
+    /// `(session, seq, frame text)` of every event published so far.
+    pub fn seen(&self) -> Vec<(String, u64, String)> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// The seqs published for one session, in publish order.
+    pub fn seqs(&self, session_id: &str) -> Vec<u64> {
+        self.seen()
+            .into_iter()
+            .filter(|(s, _, _)| s == session_id)
+            .map(|(_, seq, _)| seq)
+            .collect()
+    }
+}
+
+impl CommitListener for RecordingListener {
+    fn committed(&self, event: &SessionEvent, frame: &Frame) {
+        self.seen.lock().unwrap().push((
+            event.session_id.clone(),
+            event.seq,
+            frame.as_str().to_owned(),
+        ));
+    }
+}
+
+fn say(actor: &Principal, command_id: Option<&'static str>, text: &str) -> Append<'static> {
+    let actor: &'static Principal = Box::leak(Box::new(actor.clone()));
+    let text = text.to_owned();
+    Append {
+        actor,
+        command_id,
+        decide: Box::new(move |view| rules::message(view, actor, text)),
+    }
+}
+
+/// The engine suite. `make` builds an engine over a fresh, empty store that
+/// publishes to the given listener.
+pub async fn engine<F, Fut>(make: F)
+where
+    F: Fn(Arc<dyn CommitListener>) -> Fut,
+    Fut: Future<Output = Arc<dyn SessionEngine>>,
+{
+    let listener = Arc::new(RecordingListener::default());
+    let engine = make(listener.clone()).await;
+    let alice = principal("alice", Role::Customer);
+    let bob = principal("bob", Role::Agent);
+    let ctx = CustomerContext::default();
+
+    // Two tabs opening at once end in one session.
+    let (a, b) = tokio::join!(
+        engine.open(&alice, ctx.clone(), "tab-1"),
+        engine.open(&alice, ctx.clone(), "tab-2")
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a.view.session_id, b.view.session_id,
+        "one open session per customer"
+    );
+    assert!(a.created != b.created, "exactly one call created it");
+    let id = a.view.session_id.clone();
+    assert_eq!(a.view.last_seq.max(b.view.last_seq), 1);
+    assert_eq!(engine.open_session_of("alice").await, Some(id.clone()));
+    assert_eq!(listener.seqs(&id), [1], "the opening event is published");
+
+    // Appends get the next seqs, are published in order and answer with
+    // what was committed.
+    let first = engine
+        .append(&id, say(&alice, Some("m1"), "hello"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.seq, first.duplicate, first.events.len()),
+        (2, false, 1)
+    );
+    assert_eq!(first.epoch, a.view.epoch);
+    assert_eq!(first.view.last_seq, 2);
+    // A repeated command id is answered with the original, not stored again.
+    let again = engine
+        .append(&id, say(&alice, Some("m1"), "hello"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.seq, again.duplicate, again.events.len()),
+        (2, true, 0)
+    );
+    // The key is per principal: bob may use the same id (once he is in).
+    let join = Append {
+        actor: Box::leak(Box::new(bob.clone())),
+        command_id: None,
+        decide: Box::new(|view| rules::join(view, &principal("bob", Role::Agent), false)),
+    };
+    assert_eq!(engine.append(&id, join).await.unwrap().seq, 3);
+    let bobs = engine
+        .append(&id, say(&bob, Some("m1"), "hi"))
+        .await
+        .unwrap();
+    assert_eq!((bobs.seq, bobs.duplicate), (4, false));
+    // A refusal stores and publishes nothing.
+    let mallory = principal("mallory", Role::Customer);
+    let refused = engine.append(&id, say(&mallory, Some("x"), "no")).await;
+    assert!(
+        matches!(refused, Err(SessionError::NotYourSession)),
+        "{refused:?}"
+    );
+    assert_eq!(listener.seqs(&id), [1, 2, 3, 4]);
+    // Unknown sessions are refused.
+    let unknown = engine.append("s_nope", say(&alice, None, "x")).await;
+    assert!(
+        matches!(unknown, Err(SessionError::NotFound)),
+        "{unknown:?}"
+    );
+
+    // Several events from one decision: consecutive, first carries the id.
+    let bob2 = bob.clone();
+    let hand_on = Append {
+        actor: Box::leak(Box::new(bob.clone())),
+        command_id: Some("t1"),
+        decide: Box::new(move |view| {
+            let body = EventBody::Transferred {
+                to: TransferTarget::Queue("vip".into()),
+            };
+            rules::hand_on(view, &bob2, body, Some("note".into()))
+        }),
+    };
+    let moved = engine.append(&id, hand_on).await.unwrap();
+    assert_eq!(moved.seq, 5);
+    assert_eq!(
+        moved.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [5, 6, 7]
+    );
+    assert_eq!(moved.events[0].client_id.as_deref(), Some("t1"));
+    assert!(moved.events[1].client_id.is_none());
+    assert_eq!(moved.view.queue.as_deref(), Some("vip"));
+    assert!(!moved.view.is_participant("bob"));
+
+    // Many writers at once: the log stays gap-free and published in order.
+    let writes = (0..50).map(|i| {
+        let engine = Arc::clone(&engine);
+        let id = id.clone();
+        let alice = alice.clone();
+        async move {
+            let key: &'static str = Box::leak(format!("burst-{i}").into_boxed_str());
+            engine
+                .append(&id, say(&alice, Some(key), "burst"))
+                .await
+                .unwrap()
+                .seq
+        }
+    });
+    let mut seqs = futures_util::future::join_all(writes).await;
+    seqs.sort_unstable();
+    assert_eq!(seqs, (8..58).collect::<Vec<_>>());
+    assert_eq!(listener.seqs(&id), (1..58).collect::<Vec<_>>());
+
+    // The view is current without waiting; replay is consistent with it.
+    let view = engine.view(&id).await.unwrap().unwrap();
+    assert_eq!(view.last_seq, 57);
+    let replay = engine.replay(&id, 54).await.unwrap();
+    assert_eq!(replay.view.last_seq, 57);
+    assert_eq!(
+        replay.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [55, 56, 57]
+    );
+    assert!(replay.first_available <= 55);
+    let staff_note = replay.events.iter().any(|e| e.staff_only);
+    assert!(!staff_note, "only messages after 54");
+    assert!(engine
+        .replay(&id, 0)
+        .await
+        .unwrap()
+        .events
+        .iter()
+        .any(|e| e.staff_only));
+    // Paged reads from the store.
+    let page = engine.read(&id, 0, 3).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    let page = engine.read(&id, 55, 100).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [56, 57]);
+
+    // Ending frees the customer to open a new session.
+    let end = Append {
+        actor: Box::leak(Box::new(alice.clone())),
+        command_id: Some("end"),
+        decide: Box::new(|view| rules::end(view, &principal("alice", Role::Customer), None)),
+    };
+    let ended = engine.append(&id, end).await.unwrap();
+    assert_eq!(ended.view.state, SessionState::Ended);
+    assert_eq!(engine.open_session_of("alice").await, None);
+    let late = engine
+        .append(&id, say(&alice, Some("late"), "hello?"))
+        .await;
+    assert!(matches!(late, Err(SessionError::Ended)), "{late:?}");
+    assert!(engine
+        .open_sessions()
+        .await
+        .unwrap()
+        .iter()
+        .all(|v| v.session_id != id));
+    let next = engine.open(&alice, ctx, "tab-3").await.unwrap();
+    assert!(next.created && next.view.session_id != id);
+    assert_eq!(next.view.last_seq, 1);
+
+    // Forgetting (after retention or erasure) drops it.
+    engine.forget(std::slice::from_ref(&id));
+    assert!(engine.view(&id).await.unwrap().is_none());
+}

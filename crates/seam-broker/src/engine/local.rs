@@ -1,0 +1,403 @@
+//! The single-node engine: each session's order is one async lock, held
+//! from the idempotency check through the store write to the publish, so
+//! events are stored and published in `seq` order and nothing is published
+//! or acknowledged before the store has it. Reads that must not wait behind
+//! a store write ([`SessionEngine::view`]) read a copy of the view that is
+//! updated after each commit.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+use seam_protocol::{CustomerContext, EventBody, Principal, ServerFrame, SessionEvent, SessionId};
+
+use super::{Append, BoxFuture, CommitListener, Committed, Logged, Opened, Replay, SessionEngine};
+use crate::clock::Clock;
+use crate::frame::Frame;
+use crate::ids::random_hex;
+use crate::session::{SessionError, SessionView};
+use crate::store::{SessionRecord, SessionStore};
+use crate::webhook::WebhookPolicy;
+
+/// How a [`LocalEngine`] keeps sessions.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Recent events kept in memory per session for replay and
+    /// idempotency.
+    pub history_limit: usize,
+    /// Which events also enqueue webhook deliveries (in the same write).
+    pub webhooks: Arc<WebhookPolicy>,
+}
+
+/// One event of the window, with the command that produced it.
+#[derive(Debug)]
+struct WindowEntry {
+    logged: Logged,
+    command: Option<(String, String)>,
+}
+
+/// A session's ordered state: the view, the recent log and the idempotency
+/// index of the commands in it.
+#[derive(Debug)]
+struct Log {
+    view: SessionView,
+    window: VecDeque<WindowEntry>,
+    /// sub -> command id -> seq, for every command still in `window`.
+    applied: HashMap<String, HashMap<String, u64>>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    log: tokio::sync::Mutex<Log>,
+    /// The view as of the last commit, readable without the order lock.
+    published: Mutex<SessionView>,
+}
+
+impl Slot {
+    fn published(&self) -> MutexGuard<'_, SessionView> {
+        // Replaced whole under the lock; a panic cannot leave it torn.
+        self.published.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Sessions of one broker process, stored through a [`SessionStore`].
+pub struct LocalEngine {
+    store: Arc<dyn SessionStore>,
+    listener: Arc<dyn CommitListener>,
+    clock: Arc<dyn Clock>,
+    options: EngineOptions,
+    sessions: DashMap<SessionId, Arc<Slot>>,
+    open_by_customer: DashMap<String, SessionId>,
+}
+
+impl std::fmt::Debug for LocalEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEngine")
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalEngine {
+    /// An engine holding every session `store` has, publishing to `listener`.
+    pub async fn restore(
+        store: Arc<dyn SessionStore>,
+        listener: Arc<dyn CommitListener>,
+        clock: Arc<dyn Clock>,
+        options: EngineOptions,
+    ) -> Result<LocalEngine, SessionError> {
+        let engine = LocalEngine {
+            store,
+            listener,
+            clock,
+            options,
+            sessions: DashMap::new(),
+            open_by_customer: DashMap::new(),
+        };
+        for stored in engine.store.load().await? {
+            let mut log = engine.empty_log(SessionView::new(&stored.record));
+            for event in stored.events {
+                engine.fold(&mut log, event);
+            }
+            if log.view.is_open() {
+                engine
+                    .open_by_customer
+                    .insert(log.view.customer.sub.clone(), log.view.session_id.clone());
+            }
+            let id = log.view.session_id.clone();
+            engine.sessions.insert(id, Arc::new(slot(log)));
+        }
+        Ok(engine)
+    }
+
+    fn empty_log(&self, view: SessionView) -> Log {
+        Log {
+            view,
+            window: VecDeque::new(),
+            applied: HashMap::new(),
+        }
+    }
+
+    fn slot(&self, session_id: &str) -> Result<Arc<Slot>, SessionError> {
+        self.sessions
+            .get(session_id)
+            .map(|s| Arc::clone(s.value()))
+            .ok_or(SessionError::NotFound)
+    }
+
+    /// Folds a stored event into the log and returns its frame.
+    fn fold(&self, log: &mut Log, event: SessionEvent) -> Frame {
+        log.view.apply(&event);
+        let command = event
+            .client_id
+            .clone()
+            .map(|id| (event.from.sub.clone(), id));
+        if let Some((sub, id)) = &command {
+            log.applied
+                .entry(sub.clone())
+                .or_default()
+                .insert(id.clone(), event.seq);
+        }
+        let seq = event.seq;
+        let staff_only = event.body.is_staff_only();
+        let frame = Frame::encode(&ServerFrame::Event(event));
+        log.window.push_back(WindowEntry {
+            logged: Logged {
+                seq,
+                staff_only,
+                frame: frame.clone(),
+            },
+            command,
+        });
+        while log.window.len() > self.options.history_limit.max(1) {
+            let Some(old) = log.window.pop_front() else {
+                break;
+            };
+            if let Some((sub, id)) = old.command {
+                if let Some(ids) = log.applied.get_mut(&sub) {
+                    ids.remove(&id);
+                    if ids.is_empty() {
+                        log.applied.remove(&sub);
+                    }
+                }
+            }
+        }
+        frame
+    }
+
+    /// Stores, folds and publishes one event; the caller holds the order.
+    async fn commit(
+        &self,
+        slot: &Slot,
+        log: &mut Log,
+        actor: &Principal,
+        command_id: Option<&str>,
+        body: EventBody,
+    ) -> Result<SessionEvent, SessionError> {
+        let event = SessionEvent {
+            session_id: log.view.session_id.clone(),
+            seq: log.view.last_seq + 1,
+            at: self.clock.now_millis(),
+            from: actor.clone(),
+            client_id: command_id.map(str::to_owned),
+            body,
+        };
+        self.store
+            .append(&event, &self.options.webhooks.ops_for(&event))
+            .await?;
+        let frame = self.fold(log, event.clone());
+        slot.published().apply(&event);
+        if !log.view.is_open() {
+            let (sub, id) = (&log.view.customer.sub, &log.view.session_id);
+            self.open_by_customer.remove_if(sub, |_, open| open == id);
+        }
+        self.listener.committed(&event, &frame);
+        Ok(event)
+    }
+}
+
+fn slot(log: Log) -> Slot {
+    Slot {
+        published: Mutex::new(log.view.clone()),
+        log: tokio::sync::Mutex::new(log),
+    }
+}
+
+impl SessionEngine for LocalEngine {
+    fn open<'a>(
+        &'a self,
+        customer: &'a Principal,
+        context: CustomerContext,
+        command_id: &'a str,
+    ) -> BoxFuture<'a, Result<Opened, SessionError>> {
+        Box::pin(async move {
+            loop {
+                let existing = self
+                    .open_by_customer
+                    .get(&customer.sub)
+                    .map(|id| id.value().clone());
+                if let Some(id) = existing {
+                    if let Ok(slot) = self.slot(&id) {
+                        // Waits until a session being created is durable.
+                        let log = slot.log.lock().await;
+                        if log.view.is_open() {
+                            return Ok(Opened {
+                                view: log.view.clone(),
+                                created: false,
+                            });
+                        }
+                    }
+                    self.open_by_customer
+                        .remove_if(&customer.sub, |_, open| *open == id);
+                    continue;
+                }
+                let record = SessionRecord {
+                    session_id: format!("s_{}", random_hex(8)),
+                    epoch: random_hex(8),
+                    customer: customer.clone(),
+                    context: context.clone(),
+                    created_at: self.clock.now_millis(),
+                };
+                let first = SessionEvent {
+                    session_id: record.session_id.clone(),
+                    seq: 1,
+                    at: record.created_at,
+                    from: customer.clone(),
+                    client_id: Some(command_id.to_owned()),
+                    body: EventBody::SessionOpened {
+                        context: context.clone(),
+                    },
+                };
+                let new = Arc::new(slot(self.empty_log(SessionView::new(&record))));
+                // Held until the store has the session, so a second tab that
+                // finds it waits instead of seeing a session not yet durable.
+                let mut log = new.log.lock().await;
+                match self.open_by_customer.entry(customer.sub.clone()) {
+                    Entry::Occupied(_) => continue,
+                    Entry::Vacant(vacant) => {
+                        vacant.insert(record.session_id.clone());
+                    }
+                }
+                self.sessions
+                    .insert(record.session_id.clone(), Arc::clone(&new));
+                let ops = self.options.webhooks.ops_for(&first);
+                if let Err(e) = self.store.create(&record, &first, &ops).await {
+                    self.sessions.remove(&record.session_id);
+                    self.open_by_customer
+                        .remove_if(&customer.sub, |_, id| *id == record.session_id);
+                    return Err(e.into());
+                }
+                let frame = self.fold(&mut log, first.clone());
+                new.published().apply(&first);
+                self.listener.committed(&first, &frame);
+                return Ok(Opened {
+                    view: log.view.clone(),
+                    created: true,
+                });
+            }
+        })
+    }
+
+    fn append<'a>(
+        &'a self,
+        session_id: &'a str,
+        append: Append<'a>,
+    ) -> BoxFuture<'a, Result<Committed, SessionError>> {
+        Box::pin(async move {
+            let slot = self.slot(session_id)?;
+            let mut log = slot.log.lock().await;
+            let Append {
+                actor,
+                command_id,
+                decide,
+            } = append;
+            if let Some(seq) = command_id
+                .and_then(|id| log.applied.get(&actor.sub)?.get(id))
+                .copied()
+            {
+                return Ok(Committed {
+                    epoch: log.view.epoch.clone(),
+                    seq,
+                    duplicate: true,
+                    events: Vec::new(),
+                    view: log.view.clone(),
+                });
+            }
+            let bodies = decide(&log.view)?;
+            let mut events = Vec::with_capacity(bodies.len());
+            for body in bodies {
+                let id = if events.is_empty() { command_id } else { None };
+                let event = self.commit(&slot, &mut log, actor, id, body).await?;
+                events.push(event);
+            }
+            Ok(Committed {
+                epoch: log.view.epoch.clone(),
+                seq: events.first().map_or(log.view.last_seq, |e| e.seq),
+                duplicate: false,
+                events,
+                view: log.view.clone(),
+            })
+        })
+    }
+
+    fn view<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>> {
+        let view = self
+            .sessions
+            .get(session_id)
+            .map(|slot| slot.published().clone());
+        Box::pin(std::future::ready(Ok(view)))
+    }
+
+    fn replay<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+    ) -> BoxFuture<'a, Result<Replay, SessionError>> {
+        Box::pin(async move {
+            let slot = self.slot(session_id)?;
+            let log = slot.log.lock().await;
+            let first_available = log
+                .window
+                .front()
+                .map_or(log.view.last_seq + 1, |e| e.logged.seq);
+            let events = log
+                .window
+                .iter()
+                .filter(|e| e.logged.seq > after_seq)
+                .map(|e| e.logged.clone())
+                .collect();
+            Ok(Replay {
+                view: log.view.clone(),
+                events,
+                first_available,
+            })
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, SessionError>> {
+        Box::pin(async move {
+            Ok(self
+                .store
+                .events_after(session_id, after_seq, limit)
+                .await?)
+        })
+    }
+
+    fn open_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionView>, SessionError>> {
+        let open = self
+            .sessions
+            .iter()
+            .map(|slot| slot.published().clone())
+            .filter(SessionView::is_open)
+            .collect();
+        Box::pin(std::future::ready(Ok(open)))
+    }
+
+    fn open_session_of<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Option<SessionId>> {
+        let id = self.open_by_customer.get(sub).map(|id| id.value().clone());
+        Box::pin(std::future::ready(id))
+    }
+
+    fn forget(&self, ids: &[SessionId]) {
+        for id in ids {
+            if let Some((_, slot)) = self.sessions.remove(id) {
+                let customer = slot.published().customer.sub.clone();
+                self.open_by_customer
+                    .remove_if(&customer, |_, open| open == id);
+            }
+        }
+    }
+
+    fn sessions_held(&self) -> usize {
+        self.sessions.len()
+    }
+}

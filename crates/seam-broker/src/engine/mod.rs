@@ -1,0 +1,174 @@
+//! The session engine: the one place that orders, de-duplicates, stores
+//! and publishes a session's events.
+//!
+//! A command never writes a session's log itself. It hands the engine a
+//! decision ([`Append::decide`], usually one of [`crate::session::rules`])
+//! and the engine, in the session's order: answers a repeated command id
+//! with what it committed the first time, runs the decision on the current
+//! [`SessionView`], assigns the next `seq`s, makes the events durable in the
+//! store, folds them in, and only then publishes them to local subscribers
+//! (the [`CommitListener`], in practice the hub) and answers with
+//! [`Committed`]. Anything that is not an event (typing, signaling, queue
+//! position) bypasses the engine entirely.
+//!
+//! [`LocalEngine`] is the single-node engine. A cluster engine implements
+//! the same trait (the conformance suite in [`crate::conformance`] is the
+//! contract).
+
+mod local;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId};
+
+use crate::frame::Frame;
+use crate::session::{SessionError, SessionView};
+
+pub use local::{EngineOptions, LocalEngine};
+
+/// A boxed future, so the trait stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Decides, from the session as it stands, which events a command stores
+/// (none is fine) or why it is refused.
+pub type Decide<'a> =
+    Box<dyn FnOnce(&SessionView) -> Result<Vec<EventBody>, SessionError> + Send + 'a>;
+
+/// A request to append to a session's log.
+pub struct Append<'a> {
+    /// Who the events are from.
+    pub actor: &'a Principal,
+    /// The command id: the idempotency key, per principal. A repeat returns
+    /// the original commit, marked duplicate, without deciding again.
+    pub command_id: Option<&'a str>,
+    /// The decision, run in the session's order.
+    pub decide: Decide<'a>,
+}
+
+impl std::fmt::Debug for Append<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Append")
+            .field("actor", &self.actor.sub)
+            .field("command_id", &self.command_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an append committed.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The epoch of the session's log.
+    pub epoch: String,
+    /// The first stored event's seq; for a duplicate, the original's; when
+    /// nothing was stored, the last seq.
+    pub seq: u64,
+    /// True when the command id had already been applied.
+    pub duplicate: bool,
+    /// The events this append stored (none for a duplicate).
+    pub events: Vec<SessionEvent>,
+    /// The session after the append.
+    pub view: SessionView,
+}
+
+impl Committed {
+    /// Whether these events took the session from chat into a call.
+    pub fn call_started(&self) -> bool {
+        self.events.iter().any(|e| {
+            matches!(&e.body, EventBody::ModeChanged { previous, mode, .. }
+                if !previous.is_media() && mode.is_media())
+        })
+    }
+}
+
+/// The customer's open session, found or created.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The session as it stands.
+    pub view: SessionView,
+    /// Whether this call created it.
+    pub created: bool,
+}
+
+/// One event of the recent log, serialized once.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// Its seq.
+    pub seq: u64,
+    /// Only staff may see it (whispers, notes).
+    pub staff_only: bool,
+    /// The `event` frame.
+    pub frame: Frame,
+}
+
+/// What a connection attaching to a session is replayed.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// The session, consistent with `events` (its `last_seq` is the last).
+    pub view: SessionView,
+    /// Recent events after the requested seq.
+    pub events: Vec<Logged>,
+    /// The oldest seq still replayable (older ones are truncated).
+    pub first_available: u64,
+}
+
+/// Receives every committed event, in `seq` order per session.
+pub trait CommitListener: Send + Sync + 'static {
+    /// `event` was committed; `frame` is its serialized `event` frame.
+    fn committed(&self, event: &SessionEvent, frame: &Frame);
+}
+
+/// Orders, de-duplicates, stores and publishes session events.
+pub trait SessionEngine: Send + Sync + 'static {
+    /// The customer's one open session, or a new one opened with `context`
+    /// (its first event carries `command_id`). Two calls racing for one
+    /// customer end in one session.
+    fn open<'a>(
+        &'a self,
+        customer: &'a Principal,
+        context: CustomerContext,
+        command_id: &'a str,
+    ) -> BoxFuture<'a, Result<Opened, SessionError>>;
+
+    /// Appends what `append.decide` produces, in the session's order,
+    /// durable before it resolves and before anyone sees it.
+    fn append<'a>(
+        &'a self,
+        session_id: &'a str,
+        append: Append<'a>,
+    ) -> BoxFuture<'a, Result<Committed, SessionError>>;
+
+    /// The session as it stands, without waiting behind a store write.
+    fn view<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>>;
+
+    /// The session and its recent events after `after_seq`, consistent
+    /// with each other (for attaching).
+    fn replay<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+    ) -> BoxFuture<'a, Result<Replay, SessionError>>;
+
+    /// Up to `limit` stored events after `after_seq`, from the store.
+    fn read<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, SessionError>>;
+
+    /// Every open session.
+    fn open_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionView>, SessionError>>;
+
+    /// The id of the customer's open session, if they have one.
+    fn open_session_of<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Option<SessionId>>;
+
+    /// Forgets sessions the store deleted (retention, erasure).
+    fn forget(&self, ids: &[SessionId]);
+
+    /// Sessions held in memory.
+    fn sessions_held(&self) -> usize;
+}

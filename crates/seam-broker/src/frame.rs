@@ -1,0 +1,27 @@
+//! A server frame serialized once and shared by every connection it goes
+//! to. Its representation is the transport's text type, but only the
+//! connection's writer looks inside: everyone else passes [`Frame`]s.
+
+use axum::extract::ws::Utf8Bytes;
+use seam_protocol::ServerFrame;
+
+/// One serialized server frame; clones share the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame(Utf8Bytes);
+
+impl Frame {
+    /// Serializes `frame` once.
+    pub fn encode(frame: &ServerFrame) -> Frame {
+        Frame(Utf8Bytes::from(frame.to_json()))
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The text as the WebSocket transport sends it.
+    pub(crate) fn into_text(self) -> Utf8Bytes {
+        self.0
+    }
+}

@@ -1,0 +1,328 @@
+//! The lifecycle of sessions, in one place for the WebSocket commands and
+//! the `/v1` admin API alike: open (and queue), assign, hand on (transfer,
+//! hand-off), leave, end (taking the session out of routing first), and
+//! erase or expire them from the store.
+
+use std::sync::Arc;
+
+use seam_protocol::{
+    CustomerContext, EventBody, Mode, OfferKind, Principal, ServerFrame, SessionId,
+};
+
+use crate::clock::Clock;
+use crate::engine::{Append, Committed, SessionEngine};
+use crate::frame::Frame;
+use crate::hub::Hub;
+use crate::routing::{Accepted, Enqueue, Routed, Router, RoutingError, Stage};
+use crate::session::{rules, SessionError, SessionView};
+use crate::store::{SessionStore, StoreError};
+
+/// Why a lifecycle step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    /// The session refused it.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// Routing refused it.
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who ends a session, and how.
+#[derive(Debug, Clone, Copy)]
+pub enum Ender<'a> {
+    /// A participant, with their command id (idempotent).
+    Participant(&'a str),
+    /// The broker's owner (admin API, erasure); need not be a participant.
+    Owner,
+}
+
+/// Where a session is handed on to.
+#[derive(Debug)]
+pub struct HandOn {
+    /// The event recording it (`transferred` or `handed_off`).
+    pub body: EventBody,
+    /// The queue it waits in next.
+    pub queue: String,
+    /// Offer it to this agent only (a transfer to an agent).
+    pub only_agent: Option<String>,
+    /// For the next agent (stored as a staff note for transfers).
+    pub note: Option<String>,
+    /// Whether `note` is also stored as a staff-only note.
+    pub store_note: bool,
+    /// Why it is offered again.
+    pub kind: OfferKind,
+    /// Voice or video the customer asked for.
+    pub requested_mode: Option<Mode>,
+}
+
+/// Session lifecycle steps over the engine, routing and the hub.
+#[derive(Clone)]
+pub struct Lifecycle {
+    engine: Arc<dyn SessionEngine>,
+    router: Arc<Router>,
+    hub: Arc<Hub>,
+    store: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lifecycle").finish_non_exhaustive()
+    }
+}
+
+impl Lifecycle {
+    /// The lifecycle over these parts.
+    pub fn new(
+        engine: Arc<dyn SessionEngine>,
+        router: Arc<Router>,
+        hub: Arc<Hub>,
+        store: Arc<dyn SessionStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Lifecycle {
+        Lifecycle {
+            engine,
+            router,
+            hub,
+            store,
+            clock,
+        }
+    }
+
+    /// Stores an event the broker records itself (routing) while the
+    /// session is open; `None` once it has ended.
+    pub async fn record(
+        &self,
+        session_id: &str,
+        from: &Principal,
+        body: EventBody,
+    ) -> Result<Option<u64>, LifecycleError> {
+        let append = Append {
+            actor: from,
+            command_id: None,
+            decide: Box::new(move |view| rules::record(view, body)),
+        };
+        match self.engine.append(session_id, append).await {
+            Ok(committed) => Ok(Some(committed.seq)),
+            Err(SessionError::Ended) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The customer's open session, or a new one. A new one is recorded
+    /// as queued when routing has a queue for it, and the returned
+    /// [`Enqueue`] is to be handed to [`Router::enqueue`] once the
+    /// customer's connection is attached (so it hears its place).
+    pub async fn open(
+        &self,
+        customer: &Principal,
+        context: CustomerContext,
+        command_id: &str,
+        requested_mode: Option<Mode>,
+    ) -> Result<(SessionView, bool, Option<Enqueue>), LifecycleError> {
+        let opened = self.engine.open(customer, context, command_id).await?;
+        let view = opened.view;
+        if !opened.created {
+            return Ok((view, false, None));
+        }
+        let mut enqueue = None;
+        if let Some(queue) = self.router.queue_for(&view.context).cloned() {
+            let body = EventBody::Queued {
+                queue: queue.name.clone(),
+            };
+            self.record(&view.session_id, customer, body).await?;
+            enqueue = Some(Enqueue {
+                session: Routed::of(&view),
+                stage: if queue.bot_first {
+                    Stage::Bot
+                } else {
+                    Stage::Human
+                },
+                queue: queue.name,
+                kind: OfferKind::Queue,
+                only_agent: None,
+                note: None,
+                requested_mode,
+            });
+        }
+        Ok((view, true, enqueue))
+    }
+
+    /// An agent accepted an offer: records the assignment (not for a
+    /// conference, where they only join).
+    pub async fn assign(
+        &self,
+        agent: &Principal,
+        accepted: &Accepted,
+    ) -> Result<(), LifecycleError> {
+        if accepted.kind != OfferKind::Conference {
+            let body = EventBody::Assigned {
+                agent: agent.clone(),
+                queue: accepted.queue.clone(),
+                waited_ms: accepted.waited_ms,
+            };
+            self.record(&accepted.session_id, agent, body).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the session on (a transfer, a bot's hand-off, the customer
+    /// asking for a human): stores it, takes the actor and any bots out,
+    /// and queues it again.
+    pub async fn hand_on(
+        &self,
+        session_id: &str,
+        actor: &Principal,
+        command_id: &str,
+        hand_on: HandOn,
+    ) -> Result<Committed, LifecycleError> {
+        let HandOn {
+            body,
+            queue,
+            only_agent,
+            note,
+            store_note,
+            kind,
+            requested_mode,
+        } = hand_on;
+        let stored_note = note.clone().filter(|_| store_note);
+        let append = Append {
+            actor,
+            command_id: Some(command_id),
+            decide: Box::new(move |view| rules::hand_on(view, actor, body, stored_note)),
+        };
+        let committed = self.engine.append(session_id, append).await?;
+        if committed.duplicate {
+            return Ok(committed);
+        }
+        self.router.release(&actor.sub, session_id);
+        if kind == OfferKind::Queue {
+            // A hand-off to humans: the bots step out.
+            for bot in committed
+                .view
+                .participants
+                .iter()
+                .filter(|p| p.role == seam_protocol::Role::Bot)
+            {
+                let left = EventBody::ParticipantLeft {
+                    participant: bot.clone(),
+                };
+                self.record(session_id, bot, left).await?;
+                self.router.release(&bot.sub, session_id);
+            }
+        }
+        self.router.enqueue(Enqueue {
+            session: Routed::of(&committed.view),
+            queue,
+            stage: Stage::Human,
+            kind,
+            only_agent,
+            note,
+            requested_mode,
+        });
+        Ok(committed)
+    }
+
+    /// A participant (not the customer) leaves the session.
+    pub async fn leave(
+        &self,
+        session_id: &str,
+        actor: &Principal,
+        command_id: &str,
+    ) -> Result<Committed, LifecycleError> {
+        let append = Append {
+            actor,
+            command_id: Some(command_id),
+            decide: Box::new(move |view| rules::leave(view, actor)),
+        };
+        let committed = self.engine.append(session_id, append).await?;
+        self.router.release(&actor.sub, session_id);
+        Ok(committed)
+    }
+
+    /// Ends a session: out of routing first (recording an abandonment if it
+    /// was still waiting), then `session_ended`, then the customer is asked
+    /// for a rating.
+    pub async fn end(
+        &self,
+        session_id: &str,
+        actor: &Principal,
+        ender: Ender<'_>,
+        reason: Option<String>,
+    ) -> Result<Committed, LifecycleError> {
+        let view = self
+            .engine
+            .view(session_id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        let allowed = match ender {
+            Ender::Participant(_) => rules::check_can_post(&view, actor),
+            Ender::Owner => rules::force_end(&view, None).map(|_| ()),
+        };
+        if allowed.is_ok() {
+            self.leave_routing(session_id, actor).await?;
+        }
+        let append = match ender {
+            Ender::Participant(command_id) => Append {
+                actor,
+                command_id: Some(command_id),
+                decide: Box::new(move |view| rules::end(view, actor, reason)),
+            },
+            Ender::Owner => Append {
+                actor,
+                command_id: None,
+                decide: Box::new(move |view| rules::force_end(view, reason)),
+            },
+        };
+        let committed = self.engine.append(session_id, append).await?;
+        if !committed.duplicate {
+            let request = ServerFrame::RatingRequested {
+                session_id: session_id.to_owned(),
+            };
+            self.hub.to_customer(session_id, &Frame::encode(&request));
+        }
+        Ok(committed)
+    }
+
+    async fn leave_routing(
+        &self,
+        session_id: &str,
+        actor: &Principal,
+    ) -> Result<(), LifecycleError> {
+        if let Some((queue, waited_ms)) = self.router.session_ended(session_id) {
+            let body = EventBody::QueueAbandoned { queue, waited_ms };
+            self.record(session_id, actor, body).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the customer's open session, then deletes everything about them.
+    pub async fn erase_customer(
+        &self,
+        sub: &str,
+        service: &Principal,
+    ) -> Result<Vec<SessionId>, LifecycleError> {
+        if let Some(open) = self.engine.open_session_of(sub).await {
+            let reason = Some("customer data erased".to_owned());
+            match self.end(&open, service, Ender::Owner, reason).await {
+                Ok(_) | Err(LifecycleError::Session(SessionError::Ended)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let erased = self.store.erase_customer(sub).await?;
+        self.engine.forget(&erased);
+        Ok(erased)
+    }
+
+    /// Deletes sessions that ended more than `keep_ms` ago.
+    pub async fn expire_ended(&self, keep_ms: u64) -> Result<Vec<SessionId>, LifecycleError> {
+        let cutoff = self.clock.now_millis().saturating_sub(keep_ms);
+        let deleted = self.store.delete_ended_before(cutoff).await?;
+        self.engine.forget(&deleted);
+        Ok(deleted)
+    }
+}

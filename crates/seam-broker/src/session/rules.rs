@@ -1,0 +1,609 @@
+//! What a command may do to a session: pure functions of the session's
+//! [`SessionView`] and the command, producing the events to store (or the
+//! reason to refuse). No I/O, no locks, no clock: the engine calls them
+//! under the session's order, and the unit tests below call them directly.
+
+use seam_protocol::{EventBody, Mode, ModeRequest, Principal, Role, SessionState};
+
+use super::{SessionError, SessionView};
+
+/// The mode a participant wants, in `request_mode` or `set_mode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedMode {
+    /// The mode.
+    pub mode: Mode,
+    /// Screen sharing on or off.
+    pub screen_share: bool,
+    /// Why, for the other side and the transcript.
+    pub reason: Option<String>,
+}
+
+/// Customers may only touch their own session.
+pub fn check_owner(view: &SessionView, actor: &Principal) -> Result<(), SessionError> {
+    if actor.role == Role::Customer && actor.sub != view.customer.sub {
+        return Err(SessionError::NotYourSession);
+    }
+    Ok(())
+}
+
+/// The actor may post to the session: it is theirs (customers), open, and
+/// they are in it.
+pub fn check_can_post(view: &SessionView, actor: &Principal) -> Result<(), SessionError> {
+    check_owner(view, actor)?;
+    if view.state == SessionState::Ended {
+        return Err(SessionError::Ended);
+    }
+    if !view.is_participant(&actor.sub) {
+        return Err(SessionError::NotAParticipant);
+    }
+    Ok(())
+}
+
+/// Attaching: the actor joins as a participant unless already in it,
+/// monitoring silently, or the session has ended (then they only read).
+pub fn join(
+    view: &SessionView,
+    actor: &Principal,
+    silent: bool,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_owner(view, actor)?;
+    if silent || !view.is_open() || view.is_participant(&actor.sub) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![EventBody::ParticipantJoined {
+        participant: actor.clone(),
+    }])
+}
+
+/// A chat message.
+pub fn message(
+    view: &SessionView,
+    actor: &Principal,
+    text: String,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    Ok(vec![EventBody::Message { text }])
+}
+
+/// A participant (not the customer) leaves without ending the session.
+pub fn leave(view: &SessionView, actor: &Principal) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    Ok(vec![EventBody::ParticipantLeft {
+        participant: actor.clone(),
+    }])
+}
+
+/// A participant ends the session for everyone.
+pub fn end(
+    view: &SessionView,
+    actor: &Principal,
+    reason: Option<String>,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    Ok(vec![EventBody::SessionEnded { reason }])
+}
+
+/// The broker's owner (admin API, erasure) ends the session; they need not
+/// be a participant.
+pub fn force_end(
+    view: &SessionView,
+    reason: Option<String>,
+) -> Result<Vec<EventBody>, SessionError> {
+    if !view.is_open() {
+        return Err(SessionError::Ended);
+    }
+    Ok(vec![EventBody::SessionEnded { reason }])
+}
+
+/// An event the broker records itself (routing), while the session is open.
+pub fn record(view: &SessionView, body: EventBody) -> Result<Vec<EventBody>, SessionError> {
+    if !view.is_open() {
+        return Err(SessionError::Ended);
+    }
+    Ok(vec![body])
+}
+
+/// The customer rates the ended session, once.
+pub fn rate(
+    view: &SessionView,
+    actor: &Principal,
+    score: u8,
+    comment: Option<String>,
+) -> Result<Vec<EventBody>, SessionError> {
+    if actor.sub != view.customer.sub {
+        return Err(SessionError::NotYourSession);
+    }
+    if view.is_open() {
+        return Err(SessionError::NotEnded);
+    }
+    if view.rating.is_some() {
+        return Err(SessionError::AlreadyRated);
+    }
+    Ok(vec![EventBody::Rated { score, comment }])
+}
+
+/// The id a mode request gets: named after the seq of its event, so a
+/// repeated command can tell its original request id.
+pub fn request_id_for(seq: u64) -> String {
+    format!("mr-{seq}")
+}
+
+/// Asks the other side to upgrade the mode (or to add screen sharing).
+pub fn request_mode(
+    view: &SessionView,
+    actor: &Principal,
+    wanted: WantedMode,
+    expires_at: u64,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    let WantedMode {
+        mode,
+        screen_share,
+        reason,
+    } = wanted;
+    if view.mode_request.is_some() {
+        return Err(SessionError::RequestPending);
+    }
+    let adds_sharing = screen_share && !view.screen_share;
+    if mode < view.mode || (mode == view.mode && !adds_sharing) {
+        return Err(SessionError::InvalidModeChange(format!(
+            "the session is already in {}{}; request a higher mode, or use set_mode to downgrade",
+            view.mode,
+            if view.screen_share {
+                " with screen sharing"
+            } else {
+                ""
+            }
+        )));
+    }
+    if screen_share && !mode.is_media() {
+        return Err(SessionError::InvalidModeChange(
+            "screen sharing needs voice or video".into(),
+        ));
+    }
+    Ok(vec![EventBody::ModeRequested {
+        request: ModeRequest {
+            request_id: request_id_for(view.last_seq + 1),
+            mode,
+            screen_share,
+            requested_by: actor.clone(),
+            expires_at,
+        },
+        reason,
+    }])
+}
+
+fn pending<'v>(view: &'v SessionView, request_id: &str) -> Result<&'v ModeRequest, SessionError> {
+    view.mode_request
+        .as_ref()
+        .filter(|r| r.request_id == request_id)
+        .ok_or(SessionError::RequestNotFound)
+}
+
+/// Customers on one side, everyone answering them on the other.
+fn is_customer_side(role: Role) -> bool {
+    role == Role::Customer
+}
+
+/// The other side accepts (the mode changes) or declines a request.
+pub fn answer_mode(
+    view: &SessionView,
+    actor: &Principal,
+    request_id: &str,
+    accept: bool,
+    reason: Option<String>,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    let request = pending(view, request_id)?;
+    if is_customer_side(request.requested_by.role) == is_customer_side(actor.role) {
+        return Err(SessionError::NotYourRequest(
+            "only the other side may answer a request",
+        ));
+    }
+    Ok(vec![if accept {
+        EventBody::ModeChanged {
+            previous: view.mode,
+            mode: request.mode,
+            screen_share: request.screen_share || (view.screen_share && request.mode.is_media()),
+            request_id: Some(request.request_id.clone()),
+            reason,
+        }
+    } else {
+        EventBody::ModeRequestDeclined {
+            request_id: request.request_id.clone(),
+            reason,
+        }
+    }])
+}
+
+/// The requester withdraws their own pending request.
+pub fn cancel_mode_request(
+    view: &SessionView,
+    actor: &Principal,
+    request_id: &str,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    let request = pending(view, request_id)?;
+    if request.requested_by.sub != actor.sub {
+        return Err(SessionError::NotYourRequest(
+            "only the requester may cancel a request",
+        ));
+    }
+    Ok(vec![EventBody::ModeRequestCancelled {
+        request_id: request.request_id.clone(),
+    }])
+}
+
+/// Downgrades the mode or stops screen sharing; needs no consent.
+pub fn set_mode(
+    view: &SessionView,
+    actor: &Principal,
+    wanted: WantedMode,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    let WantedMode {
+        mode,
+        screen_share,
+        reason,
+    } = wanted;
+    let share = screen_share && mode.is_media();
+    if mode > view.mode || (share && !view.screen_share) {
+        return Err(SessionError::ConsentRequired);
+    }
+    if mode == view.mode && share == view.screen_share {
+        return Err(SessionError::InvalidModeChange(format!(
+            "the session is already in {mode}"
+        )));
+    }
+    Ok(vec![EventBody::ModeChanged {
+        previous: view.mode,
+        mode,
+        screen_share: share,
+        request_id: None,
+        reason,
+    }])
+}
+
+/// The request `request_id` lapsed: recorded if it is still pending.
+pub fn expire_request(view: &SessionView, request_id: &str) -> Vec<EventBody> {
+    match pending(view, request_id) {
+        Ok(request) if view.is_open() => vec![EventBody::ModeRequestExpired {
+            request_id: request.request_id.clone(),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// Who asked for the pending request `request_id`.
+pub fn requester(view: &SessionView, request_id: &str) -> Option<Principal> {
+    pending(view, request_id)
+        .ok()
+        .map(|r| r.requested_by.clone())
+}
+
+/// Signaling: only between participants, only during a call. Whether the
+/// target is connected is the hub's to say.
+pub fn signal(view: &SessionView, actor: &Principal, to: &str) -> Result<(), SessionError> {
+    check_can_post(view, actor)?;
+    if !view.mode.is_media() {
+        return Err(SessionError::NotInCall);
+    }
+    if !view.is_participant(to) {
+        return Err(SessionError::TargetNotFound);
+    }
+    Ok(())
+}
+
+/// A whisper or note: staff only, by a participant or a supervisor who is
+/// monitoring (`attached`).
+pub fn staff_post(
+    view: &SessionView,
+    actor: &Principal,
+    body: EventBody,
+    attached: bool,
+) -> Result<Vec<EventBody>, SessionError> {
+    if !view.is_open() {
+        return Err(SessionError::Ended);
+    }
+    if !view.is_participant(&actor.sub) && !attached {
+        return Err(SessionError::NotAParticipant);
+    }
+    Ok(vec![body])
+}
+
+/// Hands the session on: `transferred` (or `handed_off`), the note for the
+/// next agent (staff only), and the actor leaving unless it is the customer.
+pub fn hand_on(
+    view: &SessionView,
+    actor: &Principal,
+    body: EventBody,
+    note: Option<String>,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    let mut bodies = vec![body];
+    bodies.extend(note.map(|text| EventBody::Note { text }));
+    if actor.role != Role::Customer {
+        bodies.push(EventBody::ParticipantLeft {
+            participant: actor.clone(),
+        });
+    }
+    Ok(bodies)
+}
+
+#[cfg(test)]
+mod tests {
+    use seam_protocol::{CustomerContext, SessionEvent};
+
+    use super::*;
+    use crate::store::SessionRecord;
+
+    fn who(sub: &str, role: Role) -> Principal {
+        Principal {
+            sub: sub.into(),
+            role,
+            name: None,
+        }
+    }
+
+    fn alice() -> Principal {
+        who("alice", Role::Customer)
+    }
+
+    fn bob() -> Principal {
+        who("bob", Role::Agent)
+    }
+
+    /// A session of alice's with these events applied after `session_opened`.
+    fn view_after(bodies: Vec<(Principal, EventBody)>) -> SessionView {
+        let record = SessionRecord {
+            session_id: "s1".into(),
+            epoch: "e".into(),
+            customer: alice(),
+            context: CustomerContext::default(),
+            created_at: 1,
+        };
+        let mut view = SessionView::new(&record);
+        let opened = (
+            alice(),
+            EventBody::SessionOpened {
+                context: CustomerContext::default(),
+            },
+        );
+        for (i, (from, body)) in std::iter::once(opened).chain(bodies).enumerate() {
+            view.apply(&SessionEvent {
+                session_id: "s1".into(),
+                seq: i as u64 + 1,
+                at: 10 + i as u64,
+                from,
+                client_id: None,
+                body,
+            });
+        }
+        view
+    }
+
+    fn with_bob() -> SessionView {
+        view_after(vec![(
+            bob(),
+            EventBody::ParticipantJoined { participant: bob() },
+        )])
+    }
+
+    fn video() -> WantedMode {
+        WantedMode {
+            mode: Mode::Video,
+            screen_share: false,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn only_participants_of_open_sessions_post_and_customers_only_their_own() {
+        let view = with_bob();
+        assert!(message(&view, &alice(), "hi".into()).is_ok());
+        assert!(message(&view, &bob(), "hi".into()).is_ok());
+        assert!(matches!(
+            message(&view, &who("carol", Role::Customer), "hi".into()),
+            Err(SessionError::NotYourSession)
+        ));
+        assert!(matches!(
+            message(&view, &who("dave", Role::Agent), "hi".into()),
+            Err(SessionError::NotAParticipant)
+        ));
+        let ended = view_after(vec![(alice(), EventBody::SessionEnded { reason: None })]);
+        assert!(matches!(
+            message(&ended, &alice(), "hi".into()),
+            Err(SessionError::Ended)
+        ));
+    }
+
+    #[test]
+    fn joining_adds_a_participant_once_and_never_to_an_ended_session() {
+        let view = view_after(vec![]);
+        assert_eq!(join(&view, &bob(), false).unwrap().len(), 1);
+        assert!(join(&view, &bob(), true).unwrap().is_empty());
+        assert!(join(&with_bob(), &bob(), false).unwrap().is_empty());
+        let ended = view_after(vec![(alice(), EventBody::SessionEnded { reason: None })]);
+        assert!(join(&ended, &bob(), false).unwrap().is_empty());
+        assert!(matches!(
+            join(&view, &who("carol", Role::Customer), false),
+            Err(SessionError::NotYourSession)
+        ));
+    }
+
+    #[test]
+    fn an_upgrade_needs_a_request_that_the_other_side_answers() {
+        let view = with_bob();
+        assert!(matches!(
+            set_mode(&view, &alice(), video()),
+            Err(SessionError::ConsentRequired)
+        ));
+        let requested = request_mode(&view, &alice(), video(), 99).unwrap();
+        let EventBody::ModeRequested { request, .. } = &requested[0] else {
+            panic!("expected a request, got {requested:?}");
+        };
+        assert_eq!(request.request_id, "mr-3");
+        let pending = view_after(vec![
+            (bob(), EventBody::ParticipantJoined { participant: bob() }),
+            (alice(), requested[0].clone()),
+        ]);
+        assert!(matches!(
+            request_mode(&pending, &bob(), video(), 99),
+            Err(SessionError::RequestPending)
+        ));
+        assert!(matches!(
+            answer_mode(&pending, &alice(), "mr-3", true, None),
+            Err(SessionError::NotYourRequest(_))
+        ));
+        assert!(matches!(
+            answer_mode(&pending, &bob(), "mr-9", true, None),
+            Err(SessionError::RequestNotFound)
+        ));
+        assert!(matches!(
+            cancel_mode_request(&pending, &bob(), "mr-3"),
+            Err(SessionError::NotYourRequest(_))
+        ));
+        let accepted = answer_mode(&pending, &bob(), "mr-3", true, None).unwrap();
+        assert!(matches!(
+            accepted[0],
+            EventBody::ModeChanged {
+                previous: Mode::Chat,
+                mode: Mode::Video,
+                ..
+            }
+        ));
+        assert_eq!(expire_request(&pending, "mr-3").len(), 1);
+        assert!(expire_request(&with_bob(), "mr-3").is_empty());
+    }
+
+    #[test]
+    fn downgrades_need_no_consent_but_must_change_something() {
+        let in_video = view_after(vec![
+            (bob(), EventBody::ParticipantJoined { participant: bob() }),
+            (
+                bob(),
+                EventBody::ModeChanged {
+                    previous: Mode::Chat,
+                    mode: Mode::Video,
+                    screen_share: false,
+                    request_id: None,
+                    reason: None,
+                },
+            ),
+        ]);
+        assert_eq!(in_video.call_in_progress(), Some(1));
+        let chat = WantedMode {
+            mode: Mode::Chat,
+            ..video()
+        };
+        assert!(set_mode(&in_video, &alice(), chat).is_ok());
+        assert!(matches!(
+            set_mode(&in_video, &alice(), video()),
+            Err(SessionError::InvalidModeChange(_))
+        ));
+        assert!(matches!(
+            request_mode(&in_video, &alice(), video(), 1),
+            Err(SessionError::InvalidModeChange(_))
+        ));
+        let sharing = WantedMode {
+            screen_share: true,
+            ..video()
+        };
+        assert!(request_mode(&in_video, &alice(), sharing, 1).is_ok());
+    }
+
+    #[test]
+    fn signals_flow_only_between_participants_during_a_call() {
+        assert!(matches!(
+            signal(&with_bob(), &alice(), "bob"),
+            Err(SessionError::NotInCall)
+        ));
+        let in_voice = view_after(vec![
+            (bob(), EventBody::ParticipantJoined { participant: bob() }),
+            (
+                bob(),
+                EventBody::ModeChanged {
+                    previous: Mode::Chat,
+                    mode: Mode::Voice,
+                    screen_share: false,
+                    request_id: None,
+                    reason: None,
+                },
+            ),
+        ]);
+        assert!(signal(&in_voice, &alice(), "bob").is_ok());
+        assert!(matches!(
+            signal(&in_voice, &alice(), "mallory"),
+            Err(SessionError::TargetNotFound)
+        ));
+    }
+
+    #[test]
+    fn only_the_customer_rates_an_ended_session_once() {
+        let open = with_bob();
+        assert!(matches!(
+            rate(&open, &alice(), 5, None),
+            Err(SessionError::NotEnded)
+        ));
+        let ended = view_after(vec![(alice(), EventBody::SessionEnded { reason: None })]);
+        assert!(matches!(
+            rate(&ended, &bob(), 5, None),
+            Err(SessionError::NotYourSession)
+        ));
+        assert!(rate(&ended, &alice(), 5, None).is_ok());
+        let rated = view_after(vec![
+            (alice(), EventBody::SessionEnded { reason: None }),
+            (
+                alice(),
+                EventBody::Rated {
+                    score: 4,
+                    comment: None,
+                },
+            ),
+        ]);
+        assert!(matches!(
+            rate(&rated, &alice(), 5, None),
+            Err(SessionError::AlreadyRated)
+        ));
+        assert_eq!(rated.summary().rating.map(|r| r.score), Some(4));
+    }
+
+    #[test]
+    fn a_transfer_stores_the_hand_on_the_note_and_the_agent_leaving() {
+        let body = EventBody::Transferred {
+            to: seam_protocol::TransferTarget::Queue("vip".into()),
+        };
+        let bodies = hand_on(&with_bob(), &bob(), body, Some("pay attention".into())).unwrap();
+        assert_eq!(bodies.len(), 3);
+        assert!(matches!(bodies[2], EventBody::ParticipantLeft { .. }));
+        let mut view = with_bob();
+        for (i, body) in bodies.into_iter().enumerate() {
+            view.apply(&SessionEvent {
+                session_id: "s1".into(),
+                seq: 3 + i as u64,
+                at: 0,
+                from: bob(),
+                client_id: None,
+                body,
+            });
+        }
+        assert_eq!(view.queue.as_deref(), Some("vip"));
+        assert_eq!(view.participants, vec![alice()]);
+        assert_eq!(view.agents, vec!["bob".to_owned()]);
+    }
+
+    #[test]
+    fn staff_posts_need_a_participant_or_a_monitoring_supervisor() {
+        let note = EventBody::Note { text: "x".into() };
+        let sup = who("sue", Role::Supervisor);
+        assert!(matches!(
+            staff_post(&with_bob(), &sup, note.clone(), false),
+            Err(SessionError::NotAParticipant)
+        ));
+        assert!(staff_post(&with_bob(), &sup, note.clone(), true).is_ok());
+        assert!(force_end(&with_bob(), None).is_ok());
+        let ended = view_after(vec![(alice(), EventBody::SessionEnded { reason: None })]);
+        assert!(matches!(force_end(&ended, None), Err(SessionError::Ended)));
+        assert!(matches!(record(&ended, note), Err(SessionError::Ended)));
+    }
+}

@@ -1,0 +1,233 @@
+//! The one fold of a session's event log.
+//!
+//! [`SessionView`] is what a session's log says now: who is in it, its
+//! mode, a pending upgrade request, its queue, whether it ended and how it
+//! was rated. Live sessions (the engine) and store listings fold events
+//! through the same [`SessionView::apply`], so they cannot disagree. The
+//! match in `apply` is exhaustive: a new event kind does not compile until
+//! the fold decides what it changes.
+
+use seam_protocol::{
+    CustomerContext, EventBody, Mode, ModeRequest, Principal, Role, SessionEvent, SessionId,
+    SessionSnapshot, SessionState, TransferTarget,
+};
+
+use crate::store::{Rating, SessionRecord, SessionSummary};
+
+/// A session as its log describes it after the events applied so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionView {
+    /// The session's id.
+    pub session_id: SessionId,
+    /// The epoch of its log.
+    pub epoch: String,
+    /// Its customer.
+    pub customer: Principal,
+    /// What the customer came for.
+    pub context: CustomerContext,
+    /// Creation time, Unix milliseconds.
+    pub created_at: u64,
+    /// Open or ended.
+    pub state: SessionState,
+    /// When it ended, Unix milliseconds.
+    pub ended_at: Option<u64>,
+    /// Everyone in the session now, customer first.
+    pub participants: Vec<Principal>,
+    /// Every agent, bot or supervisor who ever joined, by `sub`.
+    pub agents: Vec<String>,
+    /// The last event's seq (0 before the first).
+    pub last_seq: u64,
+    /// The shared mode.
+    pub mode: Mode,
+    /// Screen sharing on (voice or video only).
+    pub screen_share: bool,
+    /// An upgrade request awaiting its answer.
+    pub mode_request: Option<ModeRequest>,
+    /// Counts calls: one more each time the session goes from chat into
+    /// voice or video, so timers of an earlier call can tell it is over.
+    pub call: u64,
+    /// The queue it waits in or last came through.
+    pub queue: Option<String>,
+    /// The customer's rating, once given.
+    pub rating: Option<Rating>,
+}
+
+/// Whether an applied event changed what a session listing shows (most
+/// events, chat messages, change only `last_seq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingChange {
+    /// Only `last_seq` moved.
+    SeqOnly,
+    /// State, queue, agents or rating changed.
+    Changed,
+}
+
+impl SessionView {
+    /// The view of a session before its first event.
+    pub fn new(record: &SessionRecord) -> SessionView {
+        SessionView {
+            session_id: record.session_id.clone(),
+            epoch: record.epoch.clone(),
+            customer: record.customer.clone(),
+            context: record.context.clone(),
+            created_at: record.created_at,
+            state: SessionState::Open,
+            ended_at: None,
+            participants: vec![record.customer.clone()],
+            agents: Vec::new(),
+            last_seq: 0,
+            mode: Mode::Chat,
+            screen_share: false,
+            mode_request: None,
+            call: 0,
+            queue: None,
+            rating: None,
+        }
+    }
+
+    /// The view after folding `events` into a new session.
+    pub fn folded<'a>(
+        record: &SessionRecord,
+        events: impl IntoIterator<Item = &'a SessionEvent>,
+    ) -> SessionView {
+        let mut view = SessionView::new(record);
+        for event in events {
+            view.apply(event);
+        }
+        view
+    }
+
+    /// Folds one event in. The caller has checked its order.
+    pub fn apply(&mut self, event: &SessionEvent) -> ListingChange {
+        self.last_seq = event.seq;
+        let mut listing = ListingChange::SeqOnly;
+        match &event.body {
+            EventBody::SessionOpened { .. }
+            | EventBody::Message { .. }
+            | EventBody::Assigned { .. }
+            | EventBody::QueueAbandoned { .. }
+            | EventBody::Whisper { .. }
+            | EventBody::Note { .. } => {}
+            EventBody::ParticipantJoined { participant } => {
+                if !self.is_participant(&participant.sub) {
+                    self.participants.push(participant.clone());
+                }
+                if participant.role != Role::Customer && !self.agents.contains(&participant.sub) {
+                    self.agents.push(participant.sub.clone());
+                    listing = ListingChange::Changed;
+                }
+            }
+            EventBody::ParticipantLeft { participant } => {
+                self.participants.retain(|p| p.sub != participant.sub);
+            }
+            EventBody::SessionEnded { .. } => {
+                self.state = SessionState::Ended;
+                self.ended_at = Some(event.at);
+                self.mode = Mode::Chat;
+                self.screen_share = false;
+                self.mode_request = None;
+                listing = ListingChange::Changed;
+            }
+            EventBody::ModeRequested { request, .. } => self.mode_request = Some(request.clone()),
+            EventBody::ModeRequestDeclined { .. }
+            | EventBody::ModeRequestCancelled { .. }
+            | EventBody::ModeRequestExpired { .. } => self.mode_request = None,
+            EventBody::ModeChanged {
+                previous,
+                mode,
+                screen_share,
+                request_id,
+                ..
+            } => {
+                if request_id.is_some() {
+                    self.mode_request = None;
+                }
+                if !previous.is_media() && mode.is_media() {
+                    self.call += 1;
+                }
+                self.mode = *mode;
+                self.screen_share = *screen_share;
+            }
+            EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
+                listing = self.set_queue(queue);
+            }
+            EventBody::Transferred { to } => match to {
+                TransferTarget::Queue(queue) => listing = self.set_queue(queue),
+                TransferTarget::Agent(_) => {}
+            },
+            EventBody::Rated { score, comment } => {
+                self.rating = Some(Rating {
+                    score: *score,
+                    comment: comment.clone(),
+                });
+                listing = ListingChange::Changed;
+            }
+        }
+        listing
+    }
+
+    fn set_queue(&mut self, queue: &str) -> ListingChange {
+        if self.queue.as_deref() == Some(queue) {
+            return ListingChange::SeqOnly;
+        }
+        self.queue = Some(queue.to_owned());
+        ListingChange::Changed
+    }
+
+    /// Whether `sub` is in the session now.
+    pub fn is_participant(&self, sub: &str) -> bool {
+        self.participants.iter().any(|p| p.sub == sub)
+    }
+
+    /// Whether the session is open.
+    pub fn is_open(&self) -> bool {
+        self.state == SessionState::Open
+    }
+
+    /// The current call's number, while the open session is in voice or video.
+    pub fn call_in_progress(&self) -> Option<u64> {
+        (self.is_open() && self.mode.is_media()).then_some(self.call)
+    }
+
+    /// Everyone in the session but the customer.
+    pub fn staff(&self) -> Vec<Principal> {
+        self.participants
+            .iter()
+            .filter(|p| p.role != Role::Customer)
+            .cloned()
+            .collect()
+    }
+
+    /// What a connection attaching to the session is told about it.
+    pub fn snapshot(&self) -> SessionSnapshot {
+        SessionSnapshot {
+            session_id: self.session_id.clone(),
+            epoch: self.epoch.clone(),
+            state: self.state,
+            customer: self.customer.clone(),
+            context: self.context.clone(),
+            participants: self.participants.clone(),
+            created_at: self.created_at,
+            last_seq: self.last_seq,
+            mode: self.mode,
+            screen_share: self.screen_share,
+            mode_request: self.mode_request.clone(),
+        }
+    }
+
+    /// What a session listing shows of it.
+    pub fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            session_id: self.session_id.clone(),
+            customer: self.customer.clone(),
+            context: self.context.clone(),
+            state: self.state,
+            created_at: self.created_at,
+            ended_at: self.ended_at,
+            queue: self.queue.clone(),
+            agents: self.agents.clone(),
+            last_seq: self.last_seq,
+            rating: self.rating.clone(),
+        }
+    }
+}

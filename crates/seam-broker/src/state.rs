@@ -1,0 +1,35 @@
+//! The state every request and connection shares, built once at start-up.
+//! It sits below the HTTP edge (`http`, `admin`, `connection`, `demo`) and
+//! above the services it holds, so none of them import each other for it.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::engine::SessionEngine;
+use crate::hub::Hub;
+use crate::lifecycle::Lifecycle;
+use crate::media::Media;
+use crate::routing::Router;
+use crate::shutdown::Shutdown;
+use crate::store::SessionStore;
+use crate::timers::Timers;
+
+/// Shared by every request and connection.
+pub(crate) struct AppState {
+    pub(crate) config: Arc<Config>,
+    pub(crate) auth: Authenticator,
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) engine: Arc<dyn SessionEngine>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) router: Arc<Router>,
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) media: Media,
+    pub(crate) timers: Timers,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) connection_permits: Arc<Semaphore>,
+    /// The development secret, when running in development mode (`/demo/token`).
+    pub(crate) dev_secret: Option<String>,
+}
