@@ -1,4 +1,5 @@
 //! Authentication stories: who gets in, who is turned away, and how.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

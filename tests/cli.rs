@@ -1,5 +1,6 @@
 //! The `seam` binary as a newcomer uses it: serve in dev mode or from a
 //! config file, mint a token, connect, and stop with SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

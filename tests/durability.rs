@@ -1,5 +1,6 @@
 //! Durability stories: restarts on SQLite, `kill -9` in the middle of
 //! traffic, the admin API, ratings, signed webhooks and retention.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Escalation stories: chat → voice → video → chat in one session, with
 //! consent, signaling relayed between participants, and TURN credentials.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Bad input and limits: every one gets a clear answer, and none of them
 //! costs a session or an acknowledged message.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Nothing lost, nothing twice: idempotent commands, resume after a
 //! disconnect, and clients that ride through a broker restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Routing stories: queues, offers, capacity, transfers, conferences,
 //! supervisors, bots and invitations. Time-dependent decisions read a
 //! manual clock, so they are exact.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Session stories: a customer and an agent talking, seen from every side.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
 

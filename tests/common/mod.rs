@@ -1,5 +1,6 @@
 //! Helpers that keep the end-to-end tests short: a broker on 127.0.0.1:0,
 //! tokens, a raw WebSocket for bad input, and event waiting with timeouts.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -15,13 +16,13 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// The HS256 secret every test broker accepts.
-pub const SECRET: &str = "seam-test-secret-0123456789abcdef";
+pub(crate) const SECRET: &str = "seam-test-secret-0123456789abcdef";
 
 /// How long a test waits for something that should happen.
-pub const WAIT: Duration = Duration::from_secs(5);
+pub(crate) const WAIT: Duration = Duration::from_secs(5);
 
 /// A config for tests: port 0, the test secret, short timeouts.
-pub fn test_config() -> Config {
+pub(crate) fn test_config() -> Config {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
@@ -35,24 +36,24 @@ pub fn test_config() -> Config {
 }
 
 /// Starts a broker on a fresh in-memory store.
-pub async fn start() -> RunningBroker {
+pub(crate) async fn start() -> RunningBroker {
     start_with(test_config()).await
 }
 
 /// Starts a broker with `config` on a fresh in-memory store.
-pub async fn start_with(config: Config) -> RunningBroker {
+pub(crate) async fn start_with(config: Config) -> RunningBroker {
     Broker::start(config, Arc::new(MemoryStore::new()))
         .await
         .unwrap()
 }
 
 /// Starts a broker with `config` on `store`.
-pub async fn start_on(config: Config, store: Arc<dyn SessionStore>) -> RunningBroker {
+pub(crate) async fn start_on(config: Config, store: Arc<dyn SessionStore>) -> RunningBroker {
     Broker::start(config, store).await.unwrap()
 }
 
 /// Claims for `role`/`sub`, valid for an hour.
-pub fn claims(role: Role, sub: &str) -> Claims {
+pub(crate) fn claims(role: Role, sub: &str) -> Claims {
     Claims {
         name: Some(sub.to_uppercase()),
         ..Claims::new(sub, role, 3600)
@@ -60,12 +61,12 @@ pub fn claims(role: Role, sub: &str) -> Claims {
 }
 
 /// An HS256 token with the test secret.
-pub fn token(role: Role, sub: &str) -> String {
+pub(crate) fn token(role: Role, sub: &str) -> String {
     mint_hs256(SECRET, &claims(role, sub)).unwrap()
 }
 
 /// A customer token carrying a context.
-pub fn customer_token(sub: &str, issue_type: &str) -> String {
+pub(crate) fn customer_token(sub: &str, issue_type: &str) -> String {
     let mut c = claims(Role::Customer, sub);
     c.context = Some(CustomerContext {
         issue_type: Some(issue_type.into()),
@@ -79,19 +80,19 @@ pub fn customer_token(sub: &str, issue_type: &str) -> String {
 }
 
 /// A test fixture file's path.
-pub fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
 }
 
 /// Connects a client with a fixed token.
-pub async fn client(broker: &RunningBroker, token: String) -> (Client, Events) {
+pub(crate) async fn client(broker: &RunningBroker, token: String) -> (Client, Events) {
     Client::connect(client_config(broker, token)).await.unwrap()
 }
 
 /// A client config with fast reconnects.
-pub fn client_config(broker: &RunningBroker, token: String) -> ClientConfig {
+pub(crate) fn client_config(broker: &RunningBroker, token: String) -> ClientConfig {
     let mut config = ClientConfig::new(broker.ws_url(), token);
     config.backoff.initial = Duration::from_millis(20);
     config.backoff.max = Duration::from_millis(200);
@@ -100,7 +101,10 @@ pub fn client_config(broker: &RunningBroker, token: String) -> ClientConfig {
 }
 
 /// Waits for the first event matching `pred`, skipping others.
-pub async fn wait_for<T>(events: &mut Events, mut pred: impl FnMut(Event) -> Option<T>) -> T {
+pub(crate) async fn wait_for<T>(
+    events: &mut Events,
+    mut pred: impl FnMut(Event) -> Option<T>,
+) -> T {
     let found = tokio::time::timeout(WAIT, async {
         loop {
             let event = events.next().await.expect("event stream ended");
@@ -114,7 +118,7 @@ pub async fn wait_for<T>(events: &mut Events, mut pred: impl FnMut(Event) -> Opt
 }
 
 /// Waits for the next stored session event.
-pub async fn next_session_event(events: &mut Events) -> SessionEvent {
+pub(crate) async fn next_session_event(events: &mut Events) -> SessionEvent {
     wait_for(events, |e| match e {
         Event::Session(e) => Some(e),
         _ => None,
@@ -123,7 +127,7 @@ pub async fn next_session_event(events: &mut Events) -> SessionEvent {
 }
 
 /// Waits for the next chat message text.
-pub async fn next_message(events: &mut Events) -> String {
+pub(crate) async fn next_message(events: &mut Events) -> String {
     wait_for(events, |e| match e {
         Event::Session(SessionEvent {
             body: EventBody::Message { text },
@@ -135,7 +139,10 @@ pub async fn next_message(events: &mut Events) -> String {
 }
 
 /// Collects session events until none arrives for `quiet`.
-pub async fn drain_session_events(events: &mut Events, quiet: Duration) -> Vec<SessionEvent> {
+pub(crate) async fn drain_session_events(
+    events: &mut Events,
+    quiet: Duration,
+) -> Vec<SessionEvent> {
     let mut out = Vec::new();
     while let Ok(Some(event)) = tokio::time::timeout(quiet, events.next()).await {
         if let Event::Session(e) = event {
@@ -146,14 +153,14 @@ pub async fn drain_session_events(events: &mut Events, quiet: Duration) -> Vec<S
 }
 
 /// A raw WebSocket, for sending exactly what a test wants.
-pub struct Raw {
+pub(crate) struct Raw {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pending_close: Option<(u16, String)>,
 }
 
 impl Raw {
     /// Connects without saying anything.
-    pub async fn connect(broker: &RunningBroker) -> Raw {
+    pub(crate) async fn connect(broker: &RunningBroker) -> Raw {
         let (ws, _) = tokio_tungstenite::connect_async(broker.ws_url())
             .await
             .unwrap();
@@ -161,7 +168,7 @@ impl Raw {
     }
 
     /// Wraps an already connected WebSocket.
-    pub fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Raw {
+    pub(crate) fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Raw {
         Raw {
             ws,
             pending_close: None,
@@ -169,7 +176,7 @@ impl Raw {
     }
 
     /// Connects and authenticates with `token`, returning after the welcome.
-    pub async fn authed(broker: &RunningBroker, token: &str) -> Raw {
+    pub(crate) async fn authed(broker: &RunningBroker, token: &str) -> Raw {
         let mut raw = Raw::connect(broker).await;
         raw.send_json(serde_json::json!({"type": "hello", "versions": [1], "token": token}))
             .await;
@@ -180,22 +187,22 @@ impl Raw {
     }
 
     /// Sends a JSON value as a text frame.
-    pub async fn send_json(&mut self, value: serde_json::Value) {
+    pub(crate) async fn send_json(&mut self, value: serde_json::Value) {
         self.send_text(value.to_string()).await;
     }
 
     /// Sends a text frame.
-    pub async fn send_text(&mut self, text: String) {
+    pub(crate) async fn send_text(&mut self, text: String) {
         self.ws.send(Message::text(text)).await.unwrap();
     }
 
     /// Sends any message.
-    pub async fn send(&mut self, message: Message) {
+    pub(crate) async fn send(&mut self, message: Message) {
         self.ws.send(message).await.unwrap();
     }
 
     /// The next server frame (pings are skipped).
-    pub async fn recv(&mut self) -> ServerFrame {
+    pub(crate) async fn recv(&mut self) -> ServerFrame {
         let text = tokio::time::timeout(WAIT, async {
             loop {
                 match self.ws.next().await {
@@ -211,7 +218,7 @@ impl Raw {
     }
 
     /// The next server frame, or `None` when the next thing is a close (left unread).
-    pub async fn next_message(&mut self) -> Option<ServerFrame> {
+    pub(crate) async fn next_message(&mut self) -> Option<ServerFrame> {
         let text = tokio::time::timeout(WAIT, async {
             loop {
                 match self.ws.next().await {
@@ -234,7 +241,7 @@ impl Raw {
     }
 
     /// Reads until the broker closes; returns the close code and reason.
-    pub async fn closed(&mut self) -> (u16, String) {
+    pub(crate) async fn closed(&mut self) -> (u16, String) {
         if let Some(close) = self.pending_close.take() {
             return close;
         }
@@ -257,7 +264,7 @@ impl Raw {
 
 /// Waits for the next disconnect; returns its close code and whether the
 /// client will reconnect.
-pub async fn wait_disconnected(events: &mut Events) -> (Option<u16>, bool) {
+pub(crate) async fn wait_disconnected(events: &mut Events) -> (Option<u16>, bool) {
     wait_for(events, |e| match e {
         Event::Disconnected {
             code,
@@ -270,7 +277,7 @@ pub async fn wait_disconnected(events: &mut Events) -> (Option<u16>, bool) {
 }
 
 /// Collects every event until none arrives for `quiet`.
-pub async fn drain_events(events: &mut Events, quiet: Duration) -> Vec<Event> {
+pub(crate) async fn drain_events(events: &mut Events, quiet: Duration) -> Vec<Event> {
     let mut out = Vec::new();
     while let Ok(Some(event)) = tokio::time::timeout(quiet, events.next()).await {
         out.push(event);
@@ -280,7 +287,7 @@ pub async fn drain_events(events: &mut Events, quiet: Duration) -> Vec<Event> {
 
 /// The error code of a command the broker refused; panics if it succeeded
 /// or failed otherwise.
-pub fn rejected<T: std::fmt::Debug>(result: Result<T, ClientError>) -> ErrorCode {
+pub(crate) fn rejected<T: std::fmt::Debug>(result: Result<T, ClientError>) -> ErrorCode {
     match result {
         Err(ClientError::Rejected(frame)) => frame.code,
         other => panic!("expected a rejection, got {other:?}"),
@@ -289,7 +296,7 @@ pub fn rejected<T: std::fmt::Debug>(result: Result<T, ClientError>) -> ErrorCode
 
 /// A minimal HTTP/1.1 request; returns the status and the body as JSON
 /// (`Value::Null` for an empty or non-JSON body).
-pub async fn http(
+pub(crate) async fn http(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
@@ -323,7 +330,7 @@ pub async fn http(
 
 /// One request a [`WebhookSink`] received.
 #[derive(Debug, Clone)]
-pub struct Received {
+pub(crate) struct Received {
     /// Lower-case header names and values.
     pub headers: std::collections::HashMap<String, String>,
     /// The raw body.
@@ -332,14 +339,14 @@ pub struct Received {
 
 impl Received {
     /// The body as JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
 
 /// A webhook endpoint on 127.0.0.1 that records every request and answers
 /// 500 to the first `fail_first` of them, 200 after.
-pub struct WebhookSink {
+pub(crate) struct WebhookSink {
     /// Its URL.
     pub url: String,
     /// What it received, in order.
@@ -349,7 +356,7 @@ pub struct WebhookSink {
 
 impl WebhookSink {
     /// Starts a sink on `addr` (port 0 for any).
-    pub async fn start(addr: &str, fail_first: usize) -> WebhookSink {
+    pub(crate) async fn start(addr: &str, fail_first: usize) -> WebhookSink {
         use axum::extract::State;
         use axum::http::{HeaderMap, StatusCode};
         type Shared = (
@@ -404,7 +411,7 @@ impl WebhookSink {
     }
 
     /// Waits until at least `n` requests have arrived.
-    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Received> {
         tokio::time::timeout(WAIT * 2, async {
             loop {
                 let got = self.received.lock().unwrap().clone();
@@ -426,7 +433,7 @@ impl Drop for WebhookSink {
 }
 
 /// A fresh, empty directory under the system temp dir.
-pub fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("seam-{name}-{}-{n}", std::process::id()));
@@ -436,10 +443,10 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// The `seam` binary under test.
-pub const SEAM: &str = env!("CARGO_BIN_EXE_seam");
+pub(crate) const SEAM: &str = env!("CARGO_BIN_EXE_seam");
 
 /// Runs `seam` with `args` to completion.
-pub fn run_seam(args: &[&str]) -> std::process::Output {
+pub(crate) fn run_seam(args: &[&str]) -> std::process::Output {
     std::process::Command::new(SEAM)
         .args(args)
         .env_remove("SEAM_AUTH_HS256_SECRET")
@@ -448,7 +455,7 @@ pub fn run_seam(args: &[&str]) -> std::process::Output {
 }
 
 /// Starts `seam serve` and returns it with the WebSocket URL it prints first.
-pub fn serve(args: &[&str], env: &[(&str, &Path)]) -> (std::process::Child, String) {
+pub(crate) fn serve(args: &[&str], env: &[(&str, &Path)]) -> (std::process::Child, String) {
     let mut command = std::process::Command::new(SEAM);
     command
         .arg("serve")
@@ -473,7 +480,7 @@ pub fn serve(args: &[&str], env: &[(&str, &Path)]) -> (std::process::Child, Stri
 }
 
 /// Runs `seam token` and returns the token.
-pub fn mint(args: &[&str]) -> String {
+pub(crate) fn mint(args: &[&str]) -> String {
     let out = run_seam(&[&["token"], args].concat());
     assert!(
         out.status.success(),

@@ -22,7 +22,7 @@ const SECRET: &str = "seam-bench-secret-0123456789abcdef";
 
 /// Options of the durability scenario.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Concurrent customers, each with its own session.
     #[arg(long, default_value_t = 50)]
     clients: usize,
@@ -44,7 +44,7 @@ struct Outcome {
 }
 
 /// Runs the scenario and prints one line per store.
-pub async fn run(args: Args) -> Result<()> {
+pub(crate) async fn run(args: Args) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("seam-bench-{}", std::process::id()));
     let configs: Vec<(&str, OpenStore)> = vec![
         (

@@ -16,7 +16,7 @@ use crate::{proc, report};
 
 /// Options of the escalation scenario.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     target: Target,
     /// Customer/agent pairs.
@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 /// Runs the scenario.
-pub async fn run(args: Args) -> Result<()> {
+pub(crate) async fn run(args: Args) -> Result<()> {
     anyhow::ensure!(
         args.target.proto == Proto::Seam,
         "escalation drives seam sessions"

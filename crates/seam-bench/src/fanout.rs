@@ -14,7 +14,7 @@ use crate::{proc, report};
 
 /// Options of the fan-out scenario.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     target: Target,
     /// Watchers in the session.
@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 /// Runs the scenario.
-pub async fn run(args: Args) -> Result<()> {
+pub(crate) async fn run(args: Args) -> Result<()> {
     anyhow::ensure!(
         args.target.proto == Proto::Seam,
         "fan-out drives seam sessions"

@@ -16,7 +16,7 @@ use crate::wire::{Conn, Proto, Target};
 
 /// Options of the idle scenario.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     target: Target,
     /// Connections to hold (in all processes together).
@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 /// Runs the scenario; prints a line and a JSON record.
-pub async fn run(args: Args) -> Result<()> {
+pub(crate) async fn run(args: Args) -> Result<()> {
     if args.child {
         let conns = open(&args.target, args.offset, args.conns, args.parallel).await?;
         println!("READY");

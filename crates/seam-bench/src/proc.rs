@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 const CLOCK_TICKS: f64 = 100.0;
 
 /// Resident memory of `pid`, in bytes.
-pub fn rss_bytes(pid: u32) -> Result<u64> {
+pub(crate) fn rss_bytes(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("reading /proc/{pid}/status"))?;
     let kb = status
@@ -19,7 +19,7 @@ pub fn rss_bytes(pid: u32) -> Result<u64> {
 }
 
 /// User plus system CPU time `pid` has used, in seconds.
-pub fn cpu_seconds(pid: u32) -> Result<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .with_context(|| format!("reading /proc/{pid}/stat"))?;
     // Fields after the command name (which may contain spaces) start at ')'.

@@ -18,7 +18,7 @@ use crate::{proc, report};
 
 /// Options of the relay scenario.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     target: Target,
     /// Sender/receiver pairs.
@@ -42,7 +42,7 @@ pub struct Args {
 }
 
 /// Runs the scenario; prints a line and a JSON record.
-pub async fn run(args: Args) -> Result<()> {
+pub(crate) async fn run(args: Args) -> Result<()> {
     let target = Arc::new(args.target.clone());
     let epoch = Instant::now();
     let delivered_count = Arc::new(AtomicU64::new(0));

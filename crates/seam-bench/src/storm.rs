@@ -15,7 +15,7 @@ use crate::wire::{Proto, Target};
 
 /// Options of the reconnect-storm scenario.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     target: Target,
     /// Clients in the storm.
@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 /// Runs the scenario.
-pub async fn run(args: Args) -> Result<()> {
+pub(crate) async fn run(args: Args) -> Result<()> {
     anyhow::ensure!(
         args.target.proto == Proto::Seam,
         "the storm drives seam sessions"

@@ -19,7 +19,7 @@ use tokio_tungstenite::WebSocketStream;
 
 /// Which protocol a server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Proto {
+pub(crate) enum Proto {
     /// seam v1: hello, open_session / join, message.
     Seam,
     /// `{"join": room}` then raw text frames relayed to the room.
@@ -30,7 +30,7 @@ pub enum Proto {
 
 /// Where and how to connect.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Target {
+pub(crate) struct Target {
     /// The server's address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
@@ -55,7 +55,7 @@ pub struct Target {
 type Ws = WebSocketStream<TcpStream>;
 
 /// One connection, split so a reader task can run beside the writer.
-pub struct Conn {
+pub(crate) struct Conn {
     /// The sending half.
     pub tx: SplitSink<Ws, Message>,
     /// The receiving half.
@@ -73,7 +73,7 @@ impl Target {
     }
 
     /// Opens connection number `i` from source address 127.0.0.(1 + i % N).
-    pub async fn connect(&self, i: usize) -> Result<Conn> {
+    pub(crate) async fn connect(&self, i: usize) -> Result<Conn> {
         let source =
             std::net::Ipv4Addr::new(127, 0, 0, 1 + (i % self.source_addrs.max(1) as usize) as u8);
         let socket = TcpSocket::new_v4()?;
@@ -105,7 +105,7 @@ impl Target {
     }
 
     /// Authenticates as `role`/`sub` (seam only; others have no auth).
-    pub async fn hello(&self, conn: &mut Conn, role: Role, sub: &str) -> Result<()> {
+    pub(crate) async fn hello(&self, conn: &mut Conn, role: Role, sub: &str) -> Result<()> {
         if self.proto != Proto::Seam {
             return Ok(());
         }
@@ -124,7 +124,12 @@ impl Target {
 
     /// Puts a sender and a receiver in one room; returns the room (for seam,
     /// the session id the sender's messages go to).
-    pub async fn pair(&self, sender: &mut Conn, receiver: &mut Conn, room: &str) -> Result<String> {
+    pub(crate) async fn pair(
+        &self,
+        sender: &mut Conn,
+        receiver: &mut Conn,
+        room: &str,
+    ) -> Result<String> {
         match self.proto {
             Proto::Seam => {
                 sender
@@ -164,7 +169,7 @@ impl Target {
 }
 
 /// The sending half of a connection, able to send relay payloads.
-pub struct SendHalf<'a> {
+pub(crate) struct SendHalf<'a> {
     proto: Proto,
     tx: &'a mut SplitSink<Ws, Message>,
     next_id: u64,
@@ -172,7 +177,7 @@ pub struct SendHalf<'a> {
 
 impl<'a> SendHalf<'a> {
     /// Wraps a sink.
-    pub fn new(proto: Proto, tx: &'a mut SplitSink<Ws, Message>) -> SendHalf<'a> {
+    pub(crate) fn new(proto: Proto, tx: &'a mut SplitSink<Ws, Message>) -> SendHalf<'a> {
         SendHalf {
             proto,
             tx,
@@ -181,7 +186,7 @@ impl<'a> SendHalf<'a> {
     }
 
     /// Sends one payload into `room`.
-    pub async fn send(&mut self, room: &str, payload: &str) -> Result<()> {
+    pub(crate) async fn send(&mut self, room: &str, payload: &str) -> Result<()> {
         self.next_id += 1;
         self.tx
             .send(Message::text(frame(
@@ -207,7 +212,7 @@ fn frame(proto: Proto, room: &str, payload: &str, id: u64) -> String {
 impl Conn {
     /// The next text frame (pings are answered by tungstenite; Socket.IO
     /// pings here).
-    pub async fn next_text(&mut self) -> Result<String> {
+    pub(crate) async fn next_text(&mut self) -> Result<String> {
         loop {
             match self.rx.next().await.context("closed")?? {
                 Message::Text(t) => {
@@ -225,7 +230,7 @@ impl Conn {
 }
 
 /// The relayed payload in a received frame, if it is one.
-pub fn delivered(proto: Proto, text: &str) -> Option<String> {
+pub(crate) fn delivered(proto: Proto, text: &str) -> Option<String> {
     match proto {
         Proto::Seam => match serde_json::from_str::<ServerFrame>(text).ok()? {
             ServerFrame::Event(e) => match e.body {

@@ -15,7 +15,7 @@ use seam_protocol::{EventBody, Principal, Role, SessionState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::{bearer_token, ApiError};
+use crate::api::{bearer_token, ApiError};
 use crate::lifecycle::{Ender, LifecycleError};
 use crate::session::{SessionError, SessionView};
 use crate::state::AppState;

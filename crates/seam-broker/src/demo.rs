@@ -16,8 +16,8 @@ use axum::{Json, Router};
 use seam_protocol::{CustomerContext, Role};
 use serde_json::json;
 
+use crate::api::ApiError;
 use crate::auth::{mint_hs256, Claims};
-use crate::http::ApiError;
 use crate::state::AppState;
 
 const INDEX: &str = include_str!("../../../clients/web/demo/index.html");

@@ -58,5 +58,26 @@ pub enum StartError {
     },
     /// The store could not be loaded.
     #[error("cannot load sessions from the store: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
+}
+
+/// A store operation failed; the command it served was not acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The event's session is unknown to the store.
+    #[error("session {0} is not in the store")]
+    UnknownSession(String),
+    /// An event arrived out of order (its `seq` is not the next one).
+    #[error("event {seq} of session {session_id} is out of order (expected {expected})")]
+    OutOfOrder {
+        /// The session.
+        session_id: String,
+        /// The event's seq.
+        seq: u64,
+        /// The seq the store expected.
+        expected: u64,
+    },
+    /// The backend failed.
+    #[error("store backend failed: {0}")]
+    Backend(String),
 }

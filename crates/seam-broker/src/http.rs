@@ -4,74 +4,15 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::auth::AuthError;
+use crate::api::{bearer_token, ApiError};
 use crate::connection;
 use crate::state::AppState;
-
-/// An HTTP error: a status and a JSON body `{"error": {"code", "message"}}`.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    /// An error with a status, a stable code and a message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> ApiError {
-        match e {
-            AuthError::Expired => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "token expired")
-            }
-            AuthError::Invalid(why) => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", why)
-            }
-        }
-    }
-}
-
-/// The bearer token of a request, if it has an `Authorization` header;
-/// a header that is not `Bearer <token>` is an error.
-pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|token| Some(token.trim()))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "Authorization must be `Bearer <jwt>`",
-            )
-        })
-}
 
 /// All routes on the broker's one port.
 pub(crate) fn router(state: Arc<AppState>) -> Router {

@@ -41,7 +41,7 @@ struct Subscription {
 }
 
 /// Connections of this node by session and by principal.
-pub struct Hub {
+pub(crate) struct Hub {
     sessions: DashMap<SessionId, Vec<Subscription>>,
     principals: DashMap<String, Vec<Outbox>>,
     node: String,
@@ -67,7 +67,7 @@ impl Default for Hub {
 
 impl Hub {
     /// An empty hub with a random node name.
-    pub fn new() -> Hub {
+    pub(crate) fn new() -> Hub {
         Hub {
             sessions: DashMap::new(),
             principals: DashMap::new(),
@@ -78,24 +78,24 @@ impl Hub {
     }
 
     /// A new connection id and public name, and the connection counted.
-    pub fn connection_opened(&self) -> (u64, String) {
+    pub(crate) fn connection_opened(&self) -> (u64, String) {
         self.connections.fetch_add(1, Ordering::Relaxed);
         let n = self.next_conn.fetch_add(1, Ordering::Relaxed);
         (n, format!("{}-{n}", self.node))
     }
 
     /// A connection closed.
-    pub fn connection_closed(&self) {
+    pub(crate) fn connection_closed(&self) {
         self.connections.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Connections currently open.
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
     }
 
     /// An authenticated connection of `sub`.
-    pub fn register(&self, sub: &str, outbox: &Outbox) {
+    pub(crate) fn register(&self, sub: &str, outbox: &Outbox) {
         self.principals
             .entry(sub.to_owned())
             .or_default()
@@ -103,7 +103,7 @@ impl Hub {
     }
 
     /// The connection closed: it leaves its principal and every session.
-    pub fn unregister(&self, sub: &str, conn_id: u64, sessions: &[SessionId]) {
+    pub(crate) fn unregister(&self, sub: &str, conn_id: u64, sessions: &[SessionId]) {
         self.principals.remove_if_mut(sub, |_, outboxes| {
             outboxes.retain(|o| o.conn_id() != conn_id);
             outboxes.is_empty()
@@ -114,7 +114,7 @@ impl Hub {
     }
 
     /// Sends a frame to every connection of `sub`; returns how many.
-    pub fn send_to(&self, sub: &str, frame: &Frame) -> usize {
+    pub(crate) fn send_to(&self, sub: &str, frame: &Frame) -> usize {
         self.principals.get(sub).map_or(0, |outboxes| {
             outboxes
                 .iter()
@@ -125,7 +125,7 @@ impl Hub {
 
     /// Starts attaching a connection to a session: committed events are
     /// held for it until [`Hub::activate`].
-    pub fn subscribe(&self, session_id: &str, sub: &str, staff: bool, outbox: &Outbox) {
+    pub(crate) fn subscribe(&self, session_id: &str, sub: &str, staff: bool, outbox: &Outbox) {
         let mut subs = self.sessions.entry(session_id.to_owned()).or_default();
         subs.retain(|s| s.outbox.conn_id() != outbox.conn_id());
         subs.push(Subscription {
@@ -139,7 +139,7 @@ impl Hub {
     /// Finishes attaching: queues `head` (the ack), the replay and every
     /// held event after `upto` as one piece, then delivers live. Returns
     /// false when the connection could not take it (it is being closed).
-    pub fn activate(
+    pub(crate) fn activate(
         &self,
         session_id: &str,
         conn_id: u64,
@@ -182,7 +182,7 @@ impl Hub {
     }
 
     /// Detaches a connection from a session.
-    pub fn unsubscribe(&self, session_id: &str, conn_id: u64) {
+    pub(crate) fn unsubscribe(&self, session_id: &str, conn_id: u64) {
         self.sessions.remove_if_mut(session_id, |_, subs| {
             subs.retain(|s| s.outbox.conn_id() != conn_id);
             subs.is_empty()
@@ -190,7 +190,7 @@ impl Hub {
     }
 
     /// Whether `sub` has a connection attached to the session.
-    pub fn is_attached(&self, session_id: &str, sub: &str) -> bool {
+    pub(crate) fn is_attached(&self, session_id: &str, sub: &str) -> bool {
         self.sessions
             .get(session_id)
             .is_some_and(|subs| subs.iter().any(|s| s.sub == sub))
@@ -198,12 +198,12 @@ impl Hub {
 
     /// Queues an ephemeral frame for the session's customer connections
     /// (dropped for a connection whose queue is full).
-    pub fn to_customer(&self, session_id: &str, frame: &Frame) {
+    pub(crate) fn to_customer(&self, session_id: &str, frame: &Frame) {
         self.offer(session_id, frame, |s| !s.staff);
     }
 
     /// Queues an ephemeral frame for every attached connection but `except`.
-    pub fn to_others(&self, session_id: &str, except: u64, frame: &Frame) {
+    pub(crate) fn to_others(&self, session_id: &str, except: u64, frame: &Frame) {
         self.offer(session_id, frame, |s| s.outbox.conn_id() != except);
     }
 
@@ -218,7 +218,7 @@ impl Hub {
     /// Delivers a signaling frame to `to`'s connections attached to the
     /// session (one of them when `connection` names it), never to the
     /// sender's own. Returns how many received it.
-    pub fn signal(
+    pub(crate) fn signal(
         &self,
         session_id: &str,
         to: &str,
@@ -248,7 +248,7 @@ impl Hub {
 
     /// Whether `to` has a connection attached to the session other than
     /// `from_conn` (and named `connection`, if given).
-    pub fn can_signal(
+    pub(crate) fn can_signal(
         &self,
         session_id: &str,
         to: &str,
@@ -265,7 +265,7 @@ impl Hub {
     }
 
     /// Calls `f` with the principal and outbox of every attached connection.
-    pub fn for_each_attached(&self, session_id: &str, mut f: impl FnMut(&str, &Outbox)) {
+    pub(crate) fn for_each_attached(&self, session_id: &str, mut f: impl FnMut(&str, &Outbox)) {
         if let Some(subs) = self.sessions.get(session_id) {
             for s in subs.iter() {
                 f(&s.sub, &s.outbox);

@@ -6,6 +6,7 @@
 //! modules and tasks, and the invariants the layer test enforces.
 
 mod admin;
+mod api;
 pub mod auth;
 pub mod clock;
 mod command;

@@ -19,7 +19,7 @@ use crate::store::{SessionStore, StoreError};
 
 /// Why a lifecycle step failed.
 #[derive(Debug, thiserror::Error)]
-pub enum LifecycleError {
+pub(crate) enum LifecycleError {
     /// The session refused it.
     #[error(transparent)]
     Session(#[from] SessionError),
@@ -33,7 +33,7 @@ pub enum LifecycleError {
 
 /// Who ends a session, and how.
 #[derive(Debug, Clone, Copy)]
-pub enum Ender<'a> {
+pub(crate) enum Ender<'a> {
     /// A participant, with their command id (idempotent).
     Participant(&'a str),
     /// The broker's owner (admin API, erasure); need not be a participant.
@@ -42,7 +42,7 @@ pub enum Ender<'a> {
 
 /// Where a session is handed on to.
 #[derive(Debug)]
-pub struct HandOn {
+pub(crate) struct HandOn {
     /// The event recording it (`transferred` or `handed_off`).
     pub body: EventBody,
     /// The queue it waits in next.
@@ -61,7 +61,7 @@ pub struct HandOn {
 
 /// Session lifecycle steps over the engine, routing and the hub.
 #[derive(Clone)]
-pub struct Lifecycle {
+pub(crate) struct Lifecycle {
     engine: Arc<dyn SessionEngine>,
     router: Arc<Router>,
     hub: Arc<Hub>,
@@ -77,7 +77,7 @@ impl std::fmt::Debug for Lifecycle {
 
 impl Lifecycle {
     /// The lifecycle over these parts.
-    pub fn new(
+    pub(crate) fn new(
         engine: Arc<dyn SessionEngine>,
         router: Arc<Router>,
         hub: Arc<Hub>,
@@ -95,7 +95,7 @@ impl Lifecycle {
 
     /// Stores an event the broker records itself (routing) while the
     /// session is open; `None` once it has ended.
-    pub async fn record(
+    pub(crate) async fn record(
         &self,
         session_id: &str,
         from: &Principal,
@@ -117,7 +117,7 @@ impl Lifecycle {
     /// as queued when routing has a queue for it, and the returned
     /// [`Enqueue`] is to be handed to [`Router::enqueue`] once the
     /// customer's connection is attached (so it hears its place).
-    pub async fn open(
+    pub(crate) async fn open(
         &self,
         customer: &Principal,
         context: CustomerContext,
@@ -154,7 +154,7 @@ impl Lifecycle {
 
     /// An agent accepted an offer: records the assignment (not for a
     /// conference, where they only join).
-    pub async fn assign(
+    pub(crate) async fn assign(
         &self,
         agent: &Principal,
         accepted: &Accepted,
@@ -173,7 +173,7 @@ impl Lifecycle {
     /// Hands the session on (a transfer, a bot's hand-off, the customer
     /// asking for a human): stores it, takes the actor and any bots out,
     /// and queues it again.
-    pub async fn hand_on(
+    pub(crate) async fn hand_on(
         &self,
         session_id: &str,
         actor: &Principal,
@@ -228,7 +228,7 @@ impl Lifecycle {
     }
 
     /// A participant (not the customer) leaves the session.
-    pub async fn leave(
+    pub(crate) async fn leave(
         &self,
         session_id: &str,
         actor: &Principal,
@@ -247,7 +247,7 @@ impl Lifecycle {
     /// Ends a session: out of routing first (recording an abandonment if it
     /// was still waiting), then `session_ended`, then the customer is asked
     /// for a rating.
-    pub async fn end(
+    pub(crate) async fn end(
         &self,
         session_id: &str,
         actor: &Principal,
@@ -301,7 +301,7 @@ impl Lifecycle {
     }
 
     /// Ends the customer's open session, then deletes everything about them.
-    pub async fn erase_customer(
+    pub(crate) async fn erase_customer(
         &self,
         sub: &str,
         service: &Principal,
@@ -319,7 +319,10 @@ impl Lifecycle {
     }
 
     /// Deletes sessions that ended more than `keep_ms` ago.
-    pub async fn expire_ended(&self, keep_ms: u64) -> Result<Vec<SessionId>, LifecycleError> {
+    pub(crate) async fn expire_ended(
+        &self,
+        keep_ms: u64,
+    ) -> Result<Vec<SessionId>, LifecycleError> {
         let cutoff = self.clock.now_millis().saturating_sub(keep_ms);
         let deleted = self.store.delete_ended_before(cutoff).await?;
         self.engine.forget(&deleted);

@@ -23,7 +23,7 @@ use crate::timers::{Timer, Timers};
 /// Time-limited TURN credentials by the TURN REST API convention:
 /// username `<expiry-unix>:<principal>`, password
 /// `base64(HMAC-SHA1(secret, username))`.
-pub fn turn_credentials(secret: &str, principal: &str, expires_at: u64) -> (String, String) {
+pub(crate) fn turn_credentials(secret: &str, principal: &str, expires_at: u64) -> (String, String) {
     let username = format!("{expires_at}:{principal}");
     // HMAC accepts keys of any length, so this cannot fail.
     let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes())
@@ -35,7 +35,7 @@ pub fn turn_credentials(secret: &str, principal: &str, expires_at: u64) -> (Stri
 
 /// The ICE servers frame for one participant of `session_id`, with
 /// credentials minted at `now_secs` (Unix seconds).
-pub fn ice_servers_frame(
+pub(crate) fn ice_servers_frame(
     config: &MediaConfig,
     session_id: &str,
     sub: &str,
@@ -72,7 +72,7 @@ pub fn ice_servers_frame(
 /// Calls of this node: ICE servers for attached connections, and the
 /// timers of requests and credentials.
 #[derive(Clone)]
-pub struct Media {
+pub(crate) struct Media {
     config: MediaConfig,
     engine: Arc<dyn SessionEngine>,
     hub: Arc<Hub>,
@@ -87,7 +87,7 @@ impl std::fmt::Debug for Media {
 
 impl Media {
     /// Calls configured by `config`.
-    pub fn new(
+    pub(crate) fn new(
         config: MediaConfig,
         engine: Arc<dyn SessionEngine>,
         hub: Arc<Hub>,
@@ -106,12 +106,12 @@ impl Media {
     }
 
     /// The media configuration.
-    pub fn config(&self) -> &MediaConfig {
+    pub(crate) fn config(&self) -> &MediaConfig {
         &self.config
     }
 
     /// When a request made now expires (Unix ms).
-    pub fn request_expiry(&self) -> u64 {
+    pub(crate) fn request_expiry(&self) -> u64 {
         self.clock().now_millis() + self.config.request_timeout_ms
     }
 
@@ -131,7 +131,7 @@ impl Media {
     /// A session entered voice or video (call number `call`): every
     /// attached connection gets ICE servers, and minted credentials are
     /// re-sent after three quarters of their lifetime while the call lasts.
-    pub fn start_call(&self, session_id: &str, call: u64) {
+    pub(crate) fn start_call(&self, session_id: &str, call: u64) {
         self.send_to_attached(session_id);
         self.arm_refresh(session_id, call);
     }
@@ -154,7 +154,7 @@ impl Media {
     }
 
     /// The refresh timer of call `call` fired.
-    pub async fn refresh(&self, session_id: &str, call: u64) {
+    pub(crate) async fn refresh(&self, session_id: &str, call: u64) {
         let Ok(Some(view)) = self.engine.view(session_id).await else {
             return;
         };
@@ -165,7 +165,7 @@ impl Media {
     }
 
     /// Expires `request_id` at `expires_at` (Unix ms) unless answered.
-    pub fn expire_at(&self, session_id: &str, request_id: String, expires_at: u64) {
+    pub(crate) fn expire_at(&self, session_id: &str, request_id: String, expires_at: u64) {
         let timer = Timer::ModeRequestExpiry {
             session_id: session_id.to_owned(),
             request_id,
@@ -174,7 +174,7 @@ impl Media {
     }
 
     /// The expiry timer fired: records the expiry if still pending.
-    pub async fn expire(&self, session_id: &str, request_id: &str) {
+    pub(crate) async fn expire(&self, session_id: &str, request_id: &str) {
         let Ok(Some(view)) = self.engine.view(session_id).await else {
             return;
         };
@@ -196,7 +196,7 @@ impl Media {
 
     /// After a restart: re-arms the expiry of pending requests and the
     /// credential refresh of calls in progress.
-    pub async fn resume_timers(&self) {
+    pub(crate) async fn resume_timers(&self) {
         let Ok(open) = self.engine.open_sessions().await else {
             return;
         };

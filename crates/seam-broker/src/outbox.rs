@@ -17,7 +17,7 @@ use crate::frame::Frame;
 
 /// A request to close a connection: the code and the close frame's reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Closing {
+pub(crate) struct Closing {
     /// The close code.
     pub code: CloseCode,
     /// The close frame's reason: the code's name, then detail.
@@ -27,7 +27,7 @@ pub struct Closing {
 impl Closing {
     /// A closing with the code's reason and optional detail, cut to the
     /// 123 bytes a close frame can carry.
-    pub fn new(code: CloseCode, detail: &str) -> Closing {
+    pub(crate) fn new(code: CloseCode, detail: &str) -> Closing {
         let mut reason = code.reason().to_owned();
         if !detail.is_empty() {
             reason.push_str(": ");
@@ -42,7 +42,7 @@ impl Closing {
 
 /// One item for the writer.
 #[derive(Debug)]
-pub enum Outbound {
+pub(crate) enum Outbound {
     /// One text frame (already serialized; shared between recipients).
     Frame(Frame),
     /// Several frames that must stay together and in order (an ack and its replay).
@@ -53,7 +53,7 @@ pub enum Outbound {
 
 /// A cloneable handle that queues frames for one connection.
 #[derive(Debug, Clone)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     conn_id: u64,
     name: Arc<str>,
     queue: Arc<Queue>,
@@ -82,13 +82,13 @@ impl Queue {
 
 /// The writer's end of an outbox.
 #[derive(Debug)]
-pub struct Drain {
+pub(crate) struct Drain {
     queue: Arc<Queue>,
 }
 
 impl Drain {
     /// Waits until something is queued.
-    pub async fn ready(&self) {
+    pub(crate) async fn ready(&self) {
         while self.queue.items().is_empty() {
             // A notification sent before this wait is kept as a permit.
             self.queue.ready.notified().await;
@@ -96,7 +96,7 @@ impl Drain {
     }
 
     /// Takes everything queued, oldest first.
-    pub fn take(&self) -> VecDeque<Outbound> {
+    pub(crate) fn take(&self) -> VecDeque<Outbound> {
         std::mem::take(&mut *self.queue.items())
     }
 }
@@ -110,7 +110,7 @@ impl Drop for Drain {
 impl Outbox {
     /// Creates an outbox of `capacity` items, the writer's receiving end, and
     /// the close signal the writer and the reader watch.
-    pub fn new(
+    pub(crate) fn new(
         conn_id: u64,
         name: &str,
         capacity: usize,
@@ -132,19 +132,19 @@ impl Outbox {
     }
 
     /// The connection this outbox feeds.
-    pub fn conn_id(&self) -> u64 {
+    pub(crate) fn conn_id(&self) -> u64 {
         self.conn_id
     }
 
     /// The connection's public id (as in `welcome.connection_id`).
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// Queues a stored or acknowledged frame. If the queue is full the
     /// connection is closed as a slow consumer. Returns false when the frame
     /// was not queued (full or closed): the caller should forget this outbox.
-    pub fn push(&self, item: Outbound) -> bool {
+    pub(crate) fn push(&self, item: Outbound) -> bool {
         if self.queue.closed.load(Ordering::Acquire) {
             return false;
         }
@@ -161,12 +161,12 @@ impl Outbox {
     }
 
     /// Serializes and queues one frame.
-    pub fn push_frame(&self, frame: &ServerFrame) -> bool {
+    pub(crate) fn push_frame(&self, frame: &ServerFrame) -> bool {
         self.push(Outbound::Frame(Frame::encode(frame)))
     }
 
     /// Queues an ephemeral frame, dropping it if the queue is full.
-    pub fn offer(&self, frame: Frame) {
+    pub(crate) fn offer(&self, frame: Frame) {
         if self.queue.closed.load(Ordering::Acquire) {
             return;
         }
@@ -179,12 +179,12 @@ impl Outbox {
     }
 
     /// Asks the connection to close with `code`. The first request wins.
-    pub fn close(&self, code: CloseCode) {
+    pub(crate) fn close(&self, code: CloseCode) {
         self.close_with(code, "");
     }
 
     /// Asks the connection to close with `code` and a detail for the reason.
-    pub fn close_with(&self, code: CloseCode, detail: &str) {
+    pub(crate) fn close_with(&self, code: CloseCode, detail: &str) {
         self.close.send_if_modified(|current| {
             if current.is_none() {
                 *current = Some(Closing::new(code, detail));

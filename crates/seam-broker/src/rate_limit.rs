@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 /// Allows `rate` commands per second on average, in bursts of up to `burst`.
 #[derive(Debug)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     rate: f64,
     burst: f64,
     tokens: f64,
@@ -13,7 +13,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket.
-    pub fn new(rate: u32, burst: u32) -> TokenBucket {
+    pub(crate) fn new(rate: u32, burst: u32) -> TokenBucket {
         let burst = f64::from(burst.max(1));
         TokenBucket {
             rate: f64::from(rate.max(1)),
@@ -24,7 +24,7 @@ impl TokenBucket {
     }
 
     /// Takes one token, or says how long until one is available.
-    pub fn take(&mut self, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn take(&mut self, now: Instant) -> Result<(), Duration> {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);

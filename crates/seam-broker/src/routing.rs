@@ -33,7 +33,7 @@ use crate::timers::{Timer, Timers};
 
 /// Why routing refused a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoutingError {
+pub(crate) enum RoutingError {
     /// No queue is configured.
     #[error("routing is not configured on this broker (no queues)")]
     Disabled,
@@ -56,7 +56,7 @@ pub enum RoutingError {
 
 /// Which kind of principal a waiting session is offered to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub(crate) enum Stage {
     /// A bot-first queue, before hand-off.
     Bot,
     /// Human agents.
@@ -65,7 +65,7 @@ pub enum Stage {
 
 /// A session as routing knows it: its id and whom it is for.
 #[derive(Debug, Clone)]
-pub struct Routed {
+pub(crate) struct Routed {
     /// The session.
     pub session_id: SessionId,
     /// Its customer.
@@ -76,7 +76,7 @@ pub struct Routed {
 
 impl Routed {
     /// The routing side of a session view.
-    pub fn of(view: &SessionView) -> Routed {
+    pub(crate) fn of(view: &SessionView) -> Routed {
         Routed {
             session_id: view.session_id.clone(),
             customer: view.customer.clone(),
@@ -87,7 +87,7 @@ impl Routed {
 
 /// What enters a queue.
 #[derive(Debug)]
-pub struct Enqueue {
+pub(crate) struct Enqueue {
     /// The session.
     pub session: Routed,
     /// The queue.
@@ -107,7 +107,7 @@ pub struct Enqueue {
 
 /// An offer an agent accepted.
 #[derive(Debug)]
-pub struct Accepted {
+pub(crate) struct Accepted {
     /// The session.
     pub session_id: SessionId,
     /// Queue, transfer or conference.
@@ -200,7 +200,7 @@ struct State {
 
 /// The routing engine of one broker.
 #[derive(Debug)]
-pub struct Router {
+pub(crate) struct Router {
     config: RoutingConfig,
     clock: Arc<dyn Clock>,
     hub: Arc<Hub>,
@@ -219,7 +219,7 @@ fn rules_principal() -> Principal {
 
 impl Router {
     /// A router for `config`, sending through `hub`, with deadlines on `timers`.
-    pub fn new(config: RoutingConfig, hub: Arc<Hub>, timers: Timers) -> Router {
+    pub(crate) fn new(config: RoutingConfig, hub: Arc<Hub>, timers: Timers) -> Router {
         Router {
             config,
             clock: Arc::clone(timers.clock()),
@@ -230,12 +230,12 @@ impl Router {
     }
 
     /// Whether any queue is configured.
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         !self.config.queues.is_empty()
     }
 
     /// The queue a customer context goes to.
-    pub fn queue_for(&self, context: &CustomerContext) -> Option<&QueueConfig> {
+    pub(crate) fn queue_for(&self, context: &CustomerContext) -> Option<&QueueConfig> {
         let issue = context.issue_type.as_deref();
         self.config
             .queues
@@ -246,7 +246,7 @@ impl Router {
     }
 
     /// A queue by name.
-    pub fn queue(&self, name: &str) -> Result<&QueueConfig, RoutingError> {
+    pub(crate) fn queue(&self, name: &str) -> Result<&QueueConfig, RoutingError> {
         self.config
             .queues
             .iter()
@@ -255,7 +255,7 @@ impl Router {
     }
 
     /// The queue a hand-off from `queue` goes to.
-    pub fn handoff_queue(&self, queue: Option<&str>) -> Result<String, RoutingError> {
+    pub(crate) fn handoff_queue(&self, queue: Option<&str>) -> Result<String, RoutingError> {
         let from = match queue {
             Some(name) => self.queue(name)?,
             None => self.config.queues.first().ok_or(RoutingError::Disabled)?,
@@ -273,7 +273,7 @@ impl Router {
 
     /// A connection authenticated: agents and bots join the roster (status
     /// unchanged: they say when they are available), customers the visitors.
-    pub fn connected(&self, identity: &Identity) {
+    pub(crate) fn connected(&self, identity: &Identity) {
         let now = self.clock.now_millis();
         let mut st = self.lock();
         let principal = &identity.principal;
@@ -310,7 +310,7 @@ impl Router {
 
     /// A connection closed. An agent left with no connection turns offline
     /// after the grace period unless it reconnects.
-    pub fn disconnected(&self, principal: &Principal) {
+    pub(crate) fn disconnected(&self, principal: &Principal) {
         let mut st = self.lock();
         match principal.role {
             Role::Agent | Role::Bot => {
@@ -342,7 +342,7 @@ impl Router {
     }
 
     /// The offline grace of an agent ran out (timer).
-    pub fn went_offline(&self, sub: &str, presence: u64) {
+    pub(crate) fn went_offline(&self, sub: &str, presence: u64) {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
@@ -362,7 +362,7 @@ impl Router {
     }
 
     /// An agent or bot sets its status (and optionally skills and capacity).
-    pub fn set_status(
+    pub(crate) fn set_status(
         &self,
         principal: &Principal,
         status: AgentStatus,
@@ -396,7 +396,7 @@ impl Router {
     }
 
     /// Puts a session in a queue.
-    pub fn enqueue(&self, entry: Enqueue) {
+    pub(crate) fn enqueue(&self, entry: Enqueue) {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         {
@@ -425,7 +425,7 @@ impl Router {
     }
 
     /// Offers a session to one agent directly (conference).
-    pub fn invite_agent(
+    pub(crate) fn invite_agent(
         &self,
         session: Routed,
         agent: &str,
@@ -457,7 +457,7 @@ impl Router {
     }
 
     /// The agent accepts an offer.
-    pub fn accept(&self, agent: &str, offer_id: &str) -> Result<Accepted, RoutingError> {
+    pub(crate) fn accept(&self, agent: &str, offer_id: &str) -> Result<Accepted, RoutingError> {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         let accepted = {
@@ -506,7 +506,7 @@ impl Router {
     }
 
     /// The agent declines an offer; it goes to the next eligible agent.
-    pub fn decline(&self, agent: &str, offer_id: &str) -> Result<(), RoutingError> {
+    pub(crate) fn decline(&self, agent: &str, offer_id: &str) -> Result<(), RoutingError> {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
@@ -522,7 +522,7 @@ impl Router {
 
     /// The offer was not answered in time (timer): revoked, and its session
     /// offered to someone else.
-    pub fn expire(&self, offer_id: &str) {
+    pub(crate) fn expire(&self, offer_id: &str) {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
@@ -540,7 +540,7 @@ impl Router {
     }
 
     /// The agent no longer serves the session (left, transferred, ended).
-    pub fn release(&self, agent: &str, session_id: &str) {
+    pub(crate) fn release(&self, agent: &str, session_id: &str) {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         {
@@ -557,7 +557,7 @@ impl Router {
 
     /// Takes a session out of routing because it ended. Returns its queue and
     /// how long it waited if it was still waiting (an abandonment).
-    pub fn session_ended(&self, session_id: &str) -> Option<(String, u64)> {
+    pub(crate) fn session_ended(&self, session_id: &str) -> Option<(String, u64)> {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         let abandoned = {
@@ -597,7 +597,7 @@ impl Router {
     }
 
     /// Whether `sub` is a connected agent or bot.
-    pub fn agent_connected(&self, sub: &str) -> bool {
+    pub(crate) fn agent_connected(&self, sub: &str) -> bool {
         self.lock()
             .agents
             .get(sub)
@@ -606,7 +606,7 @@ impl Router {
 
     /// Tells a waiting session's customer where they stand again (they just
     /// attached, perhaps after a reconnect).
-    pub fn retell_status(&self, session_id: &str) {
+    pub(crate) fn retell_status(&self, session_id: &str) {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
@@ -624,7 +624,7 @@ impl Router {
     }
 
     /// Sends a connected visitor an invitation. Returns its id.
-    pub fn invite_visitor(
+    pub(crate) fn invite_visitor(
         &self,
         from: &Principal,
         sub: &str,
@@ -656,7 +656,7 @@ impl Router {
     }
 
     /// The visitor answers an invitation; returns it so an accepted one can open a session.
-    pub fn answer_invitation(
+    pub(crate) fn answer_invitation(
         &self,
         sub: &str,
         invitation_id: &str,
@@ -679,7 +679,7 @@ impl Router {
     }
 
     /// A visitor is on `page`: arms the invitation rules that match.
-    pub fn page_view(&self, visitor: &Principal, page: &str, issue_type: Option<&str>) {
+    pub(crate) fn page_view(&self, visitor: &Principal, page: &str, issue_type: Option<&str>) {
         let view = {
             let mut st = self.lock();
             st.next += 1;
@@ -712,7 +712,7 @@ impl Router {
     /// An invitation rule's delay ran out (timer): if the visitor is still
     /// on the page that armed it, returns the rule and the context to invite
     /// them with (the caller checks they have no open session first).
-    pub fn invitation_due(
+    pub(crate) fn invitation_due(
         &self,
         sub: &str,
         view: u64,
@@ -733,14 +733,14 @@ impl Router {
     }
 
     /// Sends the invitation of a rule that came due.
-    pub fn invite_by_rule(&self, sub: &str, rule: InvitationRule, context: CustomerContext) {
+    pub(crate) fn invite_by_rule(&self, sub: &str, rule: InvitationRule, context: CustomerContext) {
         // The visitor may have left since: then there is nobody to invite.
         let _ = self.invite_visitor(&rules_principal(), sub, rule.mode, rule.topic, context);
     }
 
     /// Queues, agents and live sessions, for supervisors; `open` are the
     /// open sessions.
-    pub fn overview(&self, open: Vec<SessionView>) -> Overview {
+    pub(crate) fn overview(&self, open: Vec<SessionView>) -> Overview {
         let st = self.lock();
         let queues = self
             .config

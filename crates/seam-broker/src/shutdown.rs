@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch, Mutex};
 
 /// Owned by the broker: triggers shutdown and waits for connections.
 #[derive(Debug)]
-pub struct Shutdown {
+pub(crate) struct Shutdown {
     notify: watch::Sender<bool>,
     alive: std::sync::Mutex<Option<mpsc::Sender<()>>>,
     drained: Mutex<mpsc::Receiver<()>>,
@@ -25,7 +25,7 @@ impl Default for Shutdown {
 
 impl Shutdown {
     /// A shutdown not yet triggered.
-    pub fn new() -> Shutdown {
+    pub(crate) fn new() -> Shutdown {
         let (notify, _) = watch::channel(false);
         let (alive, drained) = mpsc::channel(1);
         Shutdown {
@@ -36,7 +36,7 @@ impl Shutdown {
     }
 
     /// A signal for one connection; shutdown waits until it is dropped.
-    pub fn subscribe(&self) -> ShutdownSignal {
+    pub(crate) fn subscribe(&self) -> ShutdownSignal {
         ShutdownSignal {
             rx: self.notify.subscribe(),
             _alive: self.alive_sender(),
@@ -44,18 +44,18 @@ impl Shutdown {
     }
 
     /// Tells every connection to close.
-    pub fn trigger(&self) {
+    pub(crate) fn trigger(&self) {
         self.notify.send_replace(true);
     }
 
     /// Whether shutdown has been triggered.
-    pub fn is_triggered(&self) -> bool {
+    pub(crate) fn is_triggered(&self) -> bool {
         *self.notify.borrow()
     }
 
     /// Waits until every signal handed out has been dropped, or `limit`
     /// passes. Returns whether everything drained.
-    pub async fn drained(&self, limit: Duration) -> bool {
+    pub(crate) async fn drained(&self, limit: Duration) -> bool {
         // Our own sender would keep the channel open; signals hold clones.
         drop(self.alive_guard().take());
         let mut drained = self.drained.lock().await;
@@ -74,19 +74,19 @@ impl Shutdown {
 
 /// A connection's view of shutdown.
 #[derive(Debug)]
-pub struct ShutdownSignal {
+pub(crate) struct ShutdownSignal {
     rx: watch::Receiver<bool>,
     _alive: Option<mpsc::Sender<()>>,
 }
 
 impl ShutdownSignal {
     /// Whether shutdown has been triggered.
-    pub fn is_triggered(&self) -> bool {
+    pub(crate) fn is_triggered(&self) -> bool {
         *self.rx.borrow()
     }
 
     /// Resolves once shutdown has been triggered.
-    pub async fn recv(&mut self) {
+    pub(crate) async fn recv(&mut self) {
         // An error means the broker itself is gone: that is shutdown too.
         let _ = self.rx.wait_for(|triggered| *triggered).await;
     }

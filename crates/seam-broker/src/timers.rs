@@ -24,7 +24,7 @@ use crate::shutdown::ShutdownSignal;
 
 /// Something to do at a deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Timer {
+pub(crate) enum Timer {
     /// Expire the mode request if it is still pending.
     ModeRequestExpiry {
         /// The session.
@@ -63,10 +63,10 @@ pub enum Timer {
 }
 
 /// A boxed future returned by a handler.
-pub type Fired<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+pub(crate) type Fired<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Carries out timers when they are due.
-pub trait TimerHandler: Send + Sync + 'static {
+pub(crate) trait TimerHandler: Send + Sync + 'static {
     /// Does what `timer` stands for.
     fn fire(&self, timer: Timer) -> Fired<'_>;
 }
@@ -81,7 +81,7 @@ struct Deadlines {
 
 /// A handle for arming timers; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Timers {
+pub(crate) struct Timers {
     deadlines: Arc<Mutex<Deadlines>>,
     wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
@@ -89,7 +89,7 @@ pub struct Timers {
 
 impl Timers {
     /// A timer set on `clock`; nothing fires until [`Timers::run`].
-    pub fn new(clock: Arc<dyn Clock>) -> Timers {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Timers {
         Timers {
             deadlines: Arc::new(Mutex::new(Deadlines::default())),
             wake: Arc::new(Notify::new()),
@@ -103,12 +103,12 @@ impl Timers {
     }
 
     /// The clock the timers run on.
-    pub fn clock(&self) -> &Arc<dyn Clock> {
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
 
     /// Fires `timer` at `deadline` (Unix milliseconds on the clock).
-    pub fn at(&self, deadline: u64, timer: Timer) {
+    pub(crate) fn at(&self, deadline: u64, timer: Timer) {
         let earliest = {
             let mut d = self.deadlines();
             d.next_id += 1;
@@ -123,7 +123,7 @@ impl Timers {
     }
 
     /// Fires `timer` `after_ms` from now.
-    pub fn after(&self, after_ms: u64, timer: Timer) {
+    pub(crate) fn after(&self, after_ms: u64, timer: Timer) {
         self.at(self.clock.now_millis().saturating_add(after_ms), timer);
     }
 
@@ -141,7 +141,7 @@ impl Timers {
     }
 
     /// Serves the timers until shutdown.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         handler: Arc<dyn TimerHandler>,
         mut shutdown: ShutdownSignal,

@@ -1,6 +1,7 @@
 //! One behaviour for every engine: the suite in `seam_broker::conformance`
 //! runs against the local engine over each store, and the local engine
 //! picks up where it left off when restored from its store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use std::sync::Arc;
 

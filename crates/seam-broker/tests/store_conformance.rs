@@ -1,5 +1,6 @@
 //! One behaviour for every store: the suite in `seam_broker::conformance`
 //! runs against the memory store and the SQLite store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use seam_broker::conformance::{self, event, principal};
 use seam_broker::store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::Rng;
 
 /// A boxed future returning a fresh token.
-pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+pub(crate) type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
 
 /// Where tokens come from.
 #[derive(Clone)]

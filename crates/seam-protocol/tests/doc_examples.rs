@@ -2,6 +2,7 @@
 //! in the document is decoded with the real types and must re-encode to the
 //! same JSON, every frame type and event kind has an example, and every
 //! error and close code is documented.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use std::collections::BTreeSet;
 

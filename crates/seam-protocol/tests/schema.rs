@@ -2,6 +2,7 @@
 //! (`clients/web`, `npm run build`). This test fails when the committed
 //! schema no longer matches the Rust types; `SEAM_UPDATE_SCHEMA=1 cargo test
 //! -p seam-protocol --test schema` rewrites it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use schemars::JsonSchema;
 use seam_protocol::{ClientFrame, ServerFrame};

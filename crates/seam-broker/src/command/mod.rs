@@ -32,7 +32,7 @@ mod staff;
 
 /// A command that failed, to be answered with an `error` frame.
 #[derive(Debug)]
-pub struct CommandError {
+pub(crate) struct CommandError {
     /// The stable code.
     pub code: ErrorCode,
     /// For a human.
@@ -59,7 +59,7 @@ impl CommandError {
     }
 
     /// The error frame answering command `id`.
-    pub fn into_frame(self, id: Option<String>) -> ServerFrame {
+    pub(crate) fn into_frame(self, id: Option<String>) -> ServerFrame {
         ServerFrame::Error(ErrorFrame {
             id,
             code: self.code,

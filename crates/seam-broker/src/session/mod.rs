@@ -3,13 +3,15 @@
 //! ([`rules`]). Nothing here does I/O, takes a lock or reads a clock; the
 //! engine applies these under each session's order.
 
+mod record;
 pub mod rules;
 mod view;
 
+pub use record::{Rating, SessionRecord, SessionSummary};
 pub use rules::WantedMode;
 pub use view::{ListingChange, SessionView};
 
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// Why a session refused a command.
 #[derive(Debug, thiserror::Error)]

@@ -335,7 +335,7 @@ mod tests {
     use seam_protocol::{CustomerContext, SessionEvent};
 
     use super::*;
-    use crate::store::SessionRecord;
+    use crate::session::SessionRecord;
 
     fn who(sub: &str, role: Role) -> Principal {
         Principal {

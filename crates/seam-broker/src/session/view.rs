@@ -12,7 +12,7 @@ use seam_protocol::{
     SessionSnapshot, SessionState, TransferTarget,
 };
 
-use crate::store::{Rating, SessionRecord, SessionSummary};
+use super::{Rating, SessionRecord, SessionSummary};
 
 /// A session as its log describes it after the events applied so far.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,29 +19,16 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-use seam_protocol::{CustomerContext, Principal, SessionEvent, SessionId, SessionState};
-use serde::{Deserialize, Serialize};
+use seam_protocol::{SessionEvent, SessionId, SessionState};
+use serde::Serialize;
 
+pub use crate::error::StoreError;
+pub use crate::session::{Rating, SessionRecord, SessionSummary};
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// A boxed future, so the trait stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What a store knows about a session apart from its events.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionRecord {
-    /// The session's id.
-    pub session_id: SessionId,
-    /// The epoch of its log.
-    pub epoch: String,
-    /// Its customer.
-    pub customer: Principal,
-    /// The context it was opened with.
-    pub context: CustomerContext,
-    /// Creation time, Unix milliseconds.
-    pub created_at: u64,
-}
 
 /// A session as loaded back from a store.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,45 +37,6 @@ pub struct StoredSession {
     pub record: SessionRecord,
     /// Its events in `seq` order.
     pub events: Vec<SessionEvent>,
-}
-
-/// A customer's rating of a session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rating {
-    /// 1 to 5.
-    pub score: u8,
-    /// What they said.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-}
-
-/// One line of a session listing: a projection of
-/// [`crate::session::SessionView`], the one fold of a session's log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionSummary {
-    /// The session.
-    pub session_id: SessionId,
-    /// Its customer.
-    pub customer: Principal,
-    /// What they came for.
-    pub context: CustomerContext,
-    /// Open or ended.
-    pub state: SessionState,
-    /// Created, Unix milliseconds.
-    pub created_at: u64,
-    /// Ended, Unix milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<u64>,
-    /// The queue it waited in or came through.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue: Option<String>,
-    /// Every agent (or bot, supervisor) who took part, by `sub`.
-    pub agents: Vec<String>,
-    /// The last event's seq.
-    pub last_seq: u64,
-    /// The customer's rating, once given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rating: Option<Rating>,
 }
 
 /// Which sessions a listing returns.
@@ -203,27 +151,6 @@ pub struct Delivery {
     pub kind: WebhookKind,
     /// Attempts so far.
     pub attempts: u32,
-}
-
-/// A store operation failed; the command it served was not acknowledged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// The event's session is unknown to the store.
-    #[error("session {0} is not in the store")]
-    UnknownSession(SessionId),
-    /// An event arrived out of order (its `seq` is not the next one).
-    #[error("event {seq} of session {session_id} is out of order (expected {expected})")]
-    OutOfOrder {
-        /// The session.
-        session_id: SessionId,
-        /// The event's seq.
-        seq: u64,
-        /// The seq the store expected.
-        expected: u64,
-    },
-    /// The backend failed.
-    #[error("store backend failed: {0}")]
-    Backend(String),
 }
 
 /// Records sessions, events and webhook deliveries. An implementation makes

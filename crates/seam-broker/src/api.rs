@@ -1,0 +1,74 @@
+//! The HTTP edge's shared vocabulary: [`ApiError`] (every HTTP error is a
+//! status and a JSON body `{"error": {"code", "message"}}`) and the bearer
+//! token of a request. The routers (`http`, `admin`, `demo`) use it; it
+//! uses none of them.
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::auth::AuthError;
+
+/// An HTTP error: a status and a JSON body `{"error": {"code", "message"}}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message.
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        match e {
+            AuthError::Expired => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "token expired")
+            }
+            AuthError::Invalid(why) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", why)
+            }
+        }
+    }
+}
+
+/// The bearer token of a request, if it has an `Authorization` header;
+/// a header that is not `Bearer <token>` is an error.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|token| Some(token.trim()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "Authorization must be `Bearer <jwt>`",
+            )
+        })
+}
