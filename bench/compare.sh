@@ -6,6 +6,13 @@
 #
 #   bench/compare.sh            # full run (19,000 idle conns, 5,000 pairs at 1/s)
 #   QUICK=1 bench/compare.sh    # a short smoke run
+#   BASELINE=/path/to/old/seam bench/compare.sh
+#                               # also an older seam binary, in the same run
+#   ONLY="seam seam-sqlite" bench/compare.sh
+#                               # only these servers
+#
+# seam runs twice: on the memory store (`seam`) and on its default, SQLite
+# (`seam-sqlite`); a BASELINE binary the same way (`before`, `before-sqlite`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +40,7 @@ trap cleanup EXIT
 # start NAME PORT CMD...: starts a server, waits for its port.
 start() {
   local name=$1 port=$2; shift 2
+  rm -rf target/bench-data  # every seam start on a fresh database
   "$@" > "$OUT/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -48,6 +56,7 @@ bench() { ./target/release/seam-bench "$@" | tee /dev/stderr | grep '^{' >> "$RE
 # run NAME PROTO PORT CMD...: idle, flat-out and fixed-rate runs against a fresh server each.
 run() {
   local name=$1 proto=$2 port=$3; shift 3
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return 0; fi
   echo "== $name"
   start "$name" "$port" "$@"; bench idle --addr 127.0.0.1:"$port" --proto "$proto" --pid "$SERVER_PID" --conns "$IDLE" --label "$name"; kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   start "$name" "$port" "$@"; bench relay --addr 127.0.0.1:"$port" --proto "$proto" --pid "$SERVER_PID" --pairs "$FLAT_PAIRS" --seconds "$SECONDS_PER_RUN" --label "$name"; kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
@@ -56,7 +65,15 @@ run() {
   done
 }
 
-run seam seam 9001 ./target/release/seam serve --config bench/seam-bench.toml --log warn
+SQLITE_CONFIG="$OUT/seam-bench-sqlite.toml"
+sed -e 's/^kind = "memory"/kind = "sqlite"/' bench/seam-bench.toml > "$SQLITE_CONFIG"
+seam_run() {
+  local name=$1 bin=$2
+  run "$name" seam 9001 "$bin" serve --config bench/seam-bench.toml --log warn
+  run "$name-sqlite" seam 9001 "$bin" serve --config "$SQLITE_CONFIG" --log warn
+}
+seam_run seam ./target/release/seam
+if [ -n "${BASELINE:-}" ]; then seam_run before "$BASELINE"; fi
 run bare-relay plain 9002 ./target/release/bare-relay 127.0.0.1:9002
 run node-ws plain 9003 node bench/peers/ws-relay.js 9003
 run socket.io socketio 9004 node bench/peers/socketio-relay.js 9004

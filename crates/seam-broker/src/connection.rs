@@ -87,8 +87,8 @@ pub(crate) async fn run(
                 &mut shutdown,
             ))
             .await;
-            state.router.disconnected(&principal);
             state.hub.unregister(&principal.sub, conn_id, &attached);
+            state.router.disconnected(&principal);
         }
         Handshake::Close(code, detail) => {
             tracing::debug!(conn = %conn_name, code = code.code(), %detail, "handshake refused");

@@ -3,7 +3,7 @@
 //! connection's writer looks inside: everyone else passes [`Frame`]s.
 
 use axum::extract::ws::Utf8Bytes;
-use seam_protocol::ServerFrame;
+use seam_protocol::{ServerFrame, SessionEvent};
 
 /// One serialized server frame; clones share the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,11 @@ impl Frame {
     /// Serializes `frame` once.
     pub fn encode(frame: &ServerFrame) -> Frame {
         Frame(Utf8Bytes::from(frame.to_json()))
+    }
+
+    /// Serializes the `event` frame of `event` once, without copying it.
+    pub fn event(event: &SessionEvent) -> Frame {
+        Frame(Utf8Bytes::from(ServerFrame::event_json(event)))
     }
 
     /// The JSON text.

@@ -113,6 +113,11 @@ impl Hub {
         }
     }
 
+    /// Whether `sub` has a connection on this node.
+    pub(crate) fn is_connected(&self, sub: &str) -> bool {
+        self.principals.contains_key(sub)
+    }
+
     /// Sends a frame to every connection of `sub`; returns how many.
     pub(crate) fn send_to(&self, sub: &str, frame: &Frame) -> usize {
         self.principals.get(sub).map_or(0, |outboxes| {
@@ -137,18 +142,26 @@ impl Hub {
     }
 
     /// Finishes attaching: queues `head` (the ack), the replay and every
-    /// held event after `upto` as one piece, then delivers live. Returns
-    /// false when the connection could not take it (it is being closed).
+    /// held event after `upto` as one piece, then delivers live. When the
+    /// subscription is gone already (its principal left meanwhile), the ack
+    /// and the replay are still queued, without live delivery. Returns
+    /// false when the connection could not take them (it is being closed).
     pub(crate) fn activate(
         &self,
         session_id: &str,
-        conn_id: u64,
+        outbox: &Outbox,
         head: Frame,
         replay: Vec<Logged>,
         upto: u64,
     ) -> bool {
-        let Some(mut subs) = self.sessions.get_mut(session_id) else {
-            return false;
+        let conn_id = outbox.conn_id();
+        let subscribed = self
+            .sessions
+            .get_mut(session_id)
+            .filter(|subs| subs.iter().any(|s| s.outbox.conn_id() == conn_id));
+        let Some(mut subs) = subscribed else {
+            let batch = std::iter::once(head).chain(replay.into_iter().map(|l| l.frame));
+            return outbox.push(Outbound::Batch(batch.collect()));
         };
         let Some(i) = subs.iter().position(|s| s.outbox.conn_id() == conn_id) else {
             return false;

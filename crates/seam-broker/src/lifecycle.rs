@@ -200,10 +200,14 @@ impl Lifecycle {
             return Ok(committed);
         }
         self.router.release(&actor.sub, session_id);
+        let view = self
+            .engine
+            .view(session_id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
         if kind == OfferKind::Queue {
             // A hand-off to humans: the bots step out.
-            for bot in committed
-                .view
+            for bot in view
                 .participants
                 .iter()
                 .filter(|p| p.role == seam_protocol::Role::Bot)
@@ -216,7 +220,7 @@ impl Lifecycle {
             }
         }
         self.router.enqueue(Enqueue {
-            session: Routed::of(&committed.view),
+            session: Routed::of(&view),
             queue,
             stage: Stage::Human,
             kind,

@@ -177,10 +177,9 @@ struct QueueStats {
     abandoned: u64,
 }
 
+/// A connected customer who reported the page they are on.
 #[derive(Debug, Default)]
 struct Visitor {
-    /// Open connections.
-    connections: usize,
     /// The page, a counter that changes with every page view, and the
     /// issue type the page reported.
     page: Option<(String, u64, Option<String>)>,
@@ -300,16 +299,14 @@ impl Router {
                     agent.status = AgentStatus::Away;
                 }
             }
-            Role::Customer => {
-                let visitor = st.visitors.entry(principal.sub.clone()).or_default();
-                visitor.connections += 1;
-            }
-            Role::Supervisor | Role::Service => {}
+            // Customers are known by the hub's registry of connections;
+            // routing keeps state only for those who report a page.
+            Role::Customer | Role::Supervisor | Role::Service => {}
         }
     }
 
-    /// A connection closed. An agent left with no connection turns offline
-    /// after the grace period unless it reconnects.
+    /// A connection closed (and has left the hub). An agent left with no
+    /// connection turns offline after the grace period unless it reconnects.
     pub(crate) fn disconnected(&self, principal: &Principal) {
         let mut st = self.lock();
         match principal.role {
@@ -330,11 +327,8 @@ impl Router {
                 }
             }
             Role::Customer => {
-                if let Some(visitor) = st.visitors.get_mut(&principal.sub) {
-                    visitor.connections = visitor.connections.saturating_sub(1);
-                    if visitor.connections == 0 {
-                        st.visitors.remove(&principal.sub);
-                    }
+                if !self.hub.is_connected(&principal.sub) {
+                    st.visitors.remove(&principal.sub);
                 }
             }
             Role::Supervisor | Role::Service => {}
@@ -633,10 +627,10 @@ impl Router {
         context: CustomerContext,
     ) -> Result<String, RoutingError> {
         let (invitation_id, frame) = {
-            let mut st = self.lock();
-            if !st.visitors.contains_key(sub) {
+            if !self.hub.is_connected(sub) {
                 return Err(RoutingError::VisitorNotFound(sub.to_owned()));
             }
+            let mut st = self.lock();
             let invitation_id = st.new_id("in");
             let invitation = Invitation {
                 invitation_id: invitation_id.clone(),
@@ -681,12 +675,13 @@ impl Router {
     /// A visitor is on `page`: arms the invitation rules that match.
     pub(crate) fn page_view(&self, visitor: &Principal, page: &str, issue_type: Option<&str>) {
         let view = {
+            if !self.hub.is_connected(&visitor.sub) {
+                return;
+            }
             let mut st = self.lock();
             st.next += 1;
             let view = st.next;
-            let Some(v) = st.visitors.get_mut(&visitor.sub) else {
-                return;
-            };
+            let v = st.visitors.entry(visitor.sub.clone()).or_default();
             v.page = Some((page.to_owned(), view, issue_type.map(str::to_owned)));
             view
         };

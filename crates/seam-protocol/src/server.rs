@@ -222,4 +222,44 @@ impl ServerFrame {
         // string keys, so serialization cannot fail.
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
+
+    /// The JSON of `ServerFrame::Event(event)`, serialized from a borrowed
+    /// event (the broker serializes every stored event once, without
+    /// copying it first).
+    pub fn event_json(event: &SessionEvent) -> String {
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Borrowed<'a> {
+            Event(&'a SessionEvent),
+        }
+        serde_json::to_string(&Borrowed::Event(event)).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EventBody, Principal, Role};
+
+    #[test]
+    fn a_borrowed_event_serializes_as_its_event_frame() {
+        let event = SessionEvent {
+            session_id: "s_1".into(),
+            seq: 7,
+            at: 1_700_000_000_000,
+            from: Principal {
+                sub: "alice".into(),
+                role: Role::Customer,
+                name: Some("Alice".into()),
+            },
+            client_id: Some("c-7".into()),
+            body: EventBody::Message {
+                text: "hi \"there\"".into(),
+            },
+        };
+        assert_eq!(
+            ServerFrame::event_json(&event),
+            ServerFrame::Event(event.clone()).to_json()
+        );
+    }
 }

@@ -368,7 +368,7 @@ async fn attach(
 ) -> Result<SessionView, CommandError> {
     let actor = ctx.actor();
     let state = ctx.state;
-    let joined = state
+    state
         .engine
         .append(
             session_id,
@@ -380,24 +380,23 @@ async fn attach(
         )
         .await
         .map_err(in_session(session_id))?;
+    let joined = view(ctx, session_id).await?;
     let staff = actor.role != Role::Customer;
     state
         .hub
         .subscribe(session_id, &actor.sub, staff, ctx.outbox);
     let reset = how.epoch.is_some_and(|e| e != joined.epoch);
     let after = if reset { 0 } else { how.after_seq.unwrap_or(0) };
-    let replay = match state.engine.replay(session_id, after).await {
+    let mut replay = match state.engine.replay(session_id, after).await {
         Ok(replay) => replay,
         Err(e) => {
             state.hub.unsubscribe(session_id, ctx.outbox.conn_id());
             return Err(CommandError::from(e).in_session(session_id));
         }
     };
-    let replayed = replay
-        .events
-        .iter()
-        .filter(|e| staff || !e.staff_only)
-        .count() as u64;
+    // Whispers and notes are for staff only, in the replay as live.
+    replay.events.retain(|e| staff || !e.staff_only);
+    let replayed = replay.events.len() as u64;
     let resume = if reset {
         ResumeOutcome::Reset { replayed }
     } else if after + 1 < replay.first_available {
@@ -415,10 +414,9 @@ async fn attach(
         resume: Some(resume),
         ..Ack::default()
     });
-    let conn_id = ctx.outbox.conn_id();
     state.hub.activate(
         session_id,
-        conn_id,
+        ctx.outbox,
         Frame::encode(&ack),
         replay.events,
         replay.view.last_seq,

@@ -64,8 +64,8 @@ pub(super) async fn answer(
         rules::answer_mode(view, actor, &request_id, accept, reason)
     })
     .await?;
-    if committed.call_started() {
-        ctx.state.media.start_call(&sid, committed.view.call);
+    if let Some(call) = committed.started_call() {
+        ctx.state.media.start_call(&sid, call);
     }
     Ok(())
 }

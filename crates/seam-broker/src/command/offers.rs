@@ -133,14 +133,7 @@ pub(super) async fn transfer(
         kind: OfferKind::Transfer,
         requested_mode: None,
     };
-    let committed = ctx
-        .state
-        .lifecycle
-        .hand_on(&session_id, &actor, &id, hand_on)
-        .await
-        .map_err(in_session(&session_id))?;
-    ctx.ack_committed(id, session_id, &committed);
-    Ok(())
+    hand_on_and_ack(ctx, id, session_id, hand_on).await
 }
 
 pub(super) async fn invite_agent(
@@ -215,14 +208,7 @@ pub(super) async fn hand_off(
         kind: OfferKind::Queue,
         requested_mode: mode,
     };
-    let committed = ctx
-        .state
-        .lifecycle
-        .hand_on(&session_id, &actor, &id, hand_on)
-        .await
-        .map_err(in_session(&session_id))?;
-    ctx.ack_committed(id, session_id, &committed);
-    Ok(())
+    hand_on_and_ack(ctx, id, session_id, hand_on).await
 }
 
 pub(super) fn page_view(
@@ -288,4 +274,22 @@ pub(super) async fn answer_invitation(
     let context = ctx.identity.context.clone().merged_with(invitation.context);
     let requested = Some(invitation.mode).filter(|m| m.is_media());
     super::lifecycle::open_and_attach(ctx, &id, context, requested).await
+}
+
+/// Hands the session on through the lifecycle and acknowledges.
+async fn hand_on_and_ack(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    hand_on: HandOn,
+) -> Result<(), CommandError> {
+    let actor = ctx.actor();
+    let committed = ctx
+        .state
+        .lifecycle
+        .hand_on(&session_id, &actor, &id, hand_on)
+        .await
+        .map_err(in_session(&session_id))?;
+    ctx.ack_committed(id, session_id, &committed);
+    Ok(())
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
-use seam_protocol::{CustomerContext, EventBody, Principal, ServerFrame, SessionEvent, SessionId};
+use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId};
 
 use super::{Append, BoxFuture, CommitListener, Committed, Logged, Opened, Replay, SessionEngine};
 use crate::clock::Clock;
@@ -97,7 +97,7 @@ impl LocalEngine {
         };
         for stored in engine.store.load().await? {
             let mut log = engine.empty_log(SessionView::new(&stored.record));
-            for event in stored.events {
+            for event in &stored.events {
                 engine.fold(&mut log, event);
             }
             if log.view.is_open() {
@@ -127,8 +127,8 @@ impl LocalEngine {
     }
 
     /// Folds a stored event into the log and returns its frame.
-    fn fold(&self, log: &mut Log, event: SessionEvent) -> Frame {
-        log.view.apply(&event);
+    fn fold(&self, log: &mut Log, event: &SessionEvent) -> Frame {
+        log.view.apply(event);
         let command = event
             .client_id
             .clone()
@@ -141,7 +141,7 @@ impl LocalEngine {
         }
         let seq = event.seq;
         let staff_only = event.body.is_staff_only();
-        let frame = Frame::encode(&ServerFrame::Event(event));
+        let frame = Frame::event(event);
         log.window.push_back(WindowEntry {
             logged: Logged {
                 seq,
@@ -167,6 +167,7 @@ impl LocalEngine {
     }
 
     /// Stores, folds and publishes one event; the caller holds the order.
+    /// Returns its seq.
     async fn commit(
         &self,
         slot: &Slot,
@@ -174,7 +175,7 @@ impl LocalEngine {
         actor: &Principal,
         command_id: Option<&str>,
         body: EventBody,
-    ) -> Result<SessionEvent, SessionError> {
+    ) -> Result<u64, SessionError> {
         let event = SessionEvent {
             session_id: log.view.session_id.clone(),
             seq: log.view.last_seq + 1,
@@ -186,14 +187,14 @@ impl LocalEngine {
         self.store
             .append(&event, &self.options.webhooks.ops_for(&event))
             .await?;
-        let frame = self.fold(log, event.clone());
+        let frame = self.fold(log, &event);
         slot.published().apply(&event);
         if !log.view.is_open() {
             let (sub, id) = (&log.view.customer.sub, &log.view.session_id);
             self.open_by_customer.remove_if(sub, |_, open| open == id);
         }
         self.listener.committed(&event, &frame);
-        Ok(event)
+        Ok(event.seq)
     }
 }
 
@@ -268,7 +269,7 @@ impl SessionEngine for LocalEngine {
                         .remove_if(&customer.sub, |_, id| *id == record.session_id);
                     return Err(e.into());
                 }
-                let frame = self.fold(&mut log, first.clone());
+                let frame = self.fold(&mut log, &first);
                 new.published().apply(&first);
                 self.listener.committed(&first, &frame);
                 return Ok(Opened {
@@ -297,26 +298,28 @@ impl SessionEngine for LocalEngine {
                 .copied()
             {
                 return Ok(Committed {
-                    epoch: log.view.epoch.clone(),
                     seq,
                     duplicate: true,
-                    events: Vec::new(),
-                    view: log.view.clone(),
+                    stored: 0,
+                    last_seq: log.view.last_seq,
+                    calls: (log.view.call, log.view.call),
                 });
             }
+            let calls_before = log.view.call;
             let bodies = decide(&log.view)?;
-            let mut events = Vec::with_capacity(bodies.len());
+            let mut first = None;
+            let stored = bodies.len();
             for body in bodies {
-                let id = if events.is_empty() { command_id } else { None };
-                let event = self.commit(&slot, &mut log, actor, id, body).await?;
-                events.push(event);
+                let id = if first.is_none() { command_id } else { None };
+                let seq = self.commit(&slot, &mut log, actor, id, body).await?;
+                first.get_or_insert(seq);
             }
             Ok(Committed {
-                epoch: log.view.epoch.clone(),
-                seq: events.first().map_or(log.view.last_seq, |e| e.seq),
+                seq: first.unwrap_or(log.view.last_seq),
                 duplicate: false,
-                events,
-                view: log.view.clone(),
+                stored,
+                last_seq: log.view.last_seq,
+                calls: (calls_before, log.view.call),
             })
         })
     }

@@ -55,29 +55,33 @@ impl std::fmt::Debug for Append<'_> {
     }
 }
 
-/// What an append committed.
-#[derive(Debug, Clone)]
+/// What an append committed: plain numbers, so answering a command costs
+/// no copy of the session (ask [`SessionEngine::view`] for that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Committed {
-    /// The epoch of the session's log.
-    pub epoch: String,
     /// The first stored event's seq; for a duplicate, the original's; when
     /// nothing was stored, the last seq.
     pub seq: u64,
     /// True when the command id had already been applied.
     pub duplicate: bool,
-    /// The events this append stored (none for a duplicate).
-    pub events: Vec<SessionEvent>,
-    /// The session after the append.
-    pub view: SessionView,
+    /// How many events this append stored (none for a duplicate).
+    pub stored: usize,
+    /// The session's last seq after the append.
+    pub last_seq: u64,
+    /// The session's call counter before and after the append (see
+    /// `SessionView::call`).
+    pub calls: (u64, u64),
 }
 
 impl Committed {
     /// Whether these events took the session from chat into a call.
     pub fn call_started(&self) -> bool {
-        self.events.iter().any(|e| {
-            matches!(&e.body, EventBody::ModeChanged { previous, mode, .. }
-                if !previous.is_media() && mode.is_media())
-        })
+        self.calls.1 > self.calls.0
+    }
+
+    /// The call the session is in after the append, if it started one.
+    pub fn started_call(&self) -> Option<u64> {
+        self.call_started().then_some(self.calls.1)
     }
 }
 
