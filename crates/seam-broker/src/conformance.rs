@@ -171,6 +171,20 @@ pub async fn store(store: &dyn SessionStore) {
         matches!(gap, Err(StoreError::OutOfOrder { expected: 2, .. })),
         "{gap:?}"
     );
+    // A refused append leaves the session as it was: the right next one goes in.
+    store
+        .append(
+            &event(
+                "s2",
+                2,
+                2_001,
+                &alice,
+                EventBody::Message { text: "y".into() },
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
     let dup = store
         .append(
             &event(

@@ -236,22 +236,29 @@ impl Writer {
 
     /// Applies a batch in one transaction, each write in its own savepoint,
     /// and answers every write once the transaction is committed.
+    ///
+    /// Session views are folded in place in the cache. A write that rolls
+    /// back, or a transaction that fails, drops the views it touched, so
+    /// they are folded again from the database (through this connection,
+    /// which sees the batch's own writes) the next time they are needed.
     fn commit(&mut self, batch: Vec<(Write, Reply)>) {
-        let mut pending: HashMap<SessionId, Option<SessionView>> = HashMap::new();
+        let Writer { conn, views, .. } = self;
+        let mut touched: Vec<SessionId> = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<(), rusqlite::Error> {
-            let mut tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for (write, _) in &batch {
                 let mut sp = tx.savepoint()?;
-                let mut changes = Vec::new();
-                let result = apply(&sp, &self.views, &pending, write, &mut changes);
+                let mut this = Vec::new();
+                let result = apply(&sp, views, write, &mut this);
+                touched.extend(this.iter().cloned());
                 if result.is_ok() {
                     sp.commit()?;
-                    pending.extend(changes);
                 } else {
                     sp.rollback()?;
+                    for id in &this {
+                        views.remove(id);
+                    }
                 }
                 results.push(result);
             }
@@ -259,18 +266,15 @@ impl Writer {
         })();
         match outcome {
             Ok(()) => {
-                for (id, view) in pending {
-                    match view {
-                        Some(v) => self.views.insert(id, v),
-                        None => self.views.remove(&id),
-                    };
-                }
                 for ((_, reply), result) in batch.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed");
+                for id in &touched {
+                    views.remove(id);
+                }
                 for (_, reply) in batch {
                     let _ = reply.send(Err(backend(&e)));
                 }
@@ -279,32 +283,30 @@ impl Writer {
     }
 }
 
-/// The view of `session_id` as of the writes applied so far in this batch
-/// (folded from its events the first time the writer meets it).
-fn current_view(
+/// The cached view of `session_id`, folded from the database the first
+/// time the writer meets it.
+fn cached_view<'v>(
     conn: &Connection,
-    cache: &HashMap<SessionId, SessionView>,
-    pending: &HashMap<SessionId, Option<SessionView>>,
+    views: &'v mut HashMap<SessionId, SessionView>,
     session_id: &str,
-) -> Result<Option<SessionView>, StoreError> {
-    if let Some(v) = pending.get(session_id) {
-        return Ok(v.clone());
+) -> Result<Option<&'v mut SessionView>, StoreError> {
+    if !views.contains_key(session_id) {
+        let Some(stored) = read_session(conn, session_id)? else {
+            return Ok(None);
+        };
+        let view = SessionView::folded(&stored.record, &stored.events);
+        views.insert(session_id.to_owned(), view);
     }
-    if let Some(v) = cache.get(session_id) {
-        return Ok(Some(v.clone()));
-    }
-    Ok(read_session(conn, session_id)?
-        .map(|stored| SessionView::folded(&stored.record, &stored.events)))
+    Ok(views.get_mut(session_id))
 }
 
-/// Applies one write; records summary changes in `changes` (to be cached
-/// only once the transaction commits).
+/// Applies one write, folding sessions' views in `views`; records the
+/// sessions it touched in `touched`.
 fn apply(
     conn: &Connection,
-    cache: &HashMap<SessionId, SessionView>,
-    pending: &HashMap<SessionId, Option<SessionView>>,
+    views: &mut HashMap<SessionId, SessionView>,
     write: &Write,
-    changes: &mut Vec<(SessionId, Option<SessionView>)>,
+    touched: &mut Vec<SessionId>,
 ) -> Result<Vec<SessionId>, StoreError> {
     match write {
         Write::Create(record, first, ops) => {
@@ -326,20 +328,20 @@ fn apply(
             )?;
             insert_event(conn, first)?;
             apply_outbox(conn, first, ops)?;
-            changes.push((record.session_id.clone(), Some(view)));
+            touched.push(record.session_id.clone());
+            views.insert(record.session_id.clone(), view);
             Ok(Vec::new())
         }
         Write::Append(event, ops) => {
-            let mut view = current_view(conn, cache, pending, &event.session_id)?
+            let view = cached_view(conn, views, &event.session_id)?
                 .ok_or_else(|| StoreError::UnknownSession(event.session_id.clone()))?;
             check_order(event, view.last_seq)?;
-            let change = view.apply(event);
             insert_event(conn, event)?;
             apply_outbox(conn, event, ops)?;
-            if change == ListingChange::SeqOnly {
+            touched.push(event.session_id.clone());
+            if view.apply(event) == ListingChange::SeqOnly {
                 // Most events (messages) change nothing listed but `last_seq`,
                 // which reads compute from `events`: leave the row alone.
-                changes.push((event.session_id.clone(), Some(view)));
                 return Ok(Vec::new());
             }
             let summary = view.summary();
@@ -367,7 +369,6 @@ fn apply(
                     )?;
                 }
             }
-            changes.push((event.session_id.clone(), Some(view)));
             Ok(Vec::new())
         }
         Write::DeleteEndedBefore(cutoff) => {
@@ -376,7 +377,7 @@ fn apply(
                 "SELECT session_id FROM sessions WHERE state = 'ended' AND ended_at < ?1",
                 params![*cutoff as i64],
             )?;
-            delete_sessions(conn, &ids, changes)?;
+            delete_sessions(conn, &ids, views, touched)?;
             Ok(ids)
         }
         Write::EraseCustomer(sub) => {
@@ -385,7 +386,7 @@ fn apply(
                 "SELECT session_id FROM sessions WHERE customer_sub = ?1",
                 params![sub],
             )?;
-            delete_sessions(conn, &ids, changes)?;
+            delete_sessions(conn, &ids, views, touched)?;
             Ok(ids)
         }
         Write::DeliveryDone(id) => {
@@ -474,7 +475,8 @@ fn select_ids(
 fn delete_sessions(
     conn: &Connection,
     ids: &[SessionId],
-    changes: &mut Vec<(SessionId, Option<SessionView>)>,
+    views: &mut HashMap<SessionId, SessionView>,
+    touched: &mut Vec<SessionId>,
 ) -> Result<(), StoreError> {
     for id in ids {
         for table in ["events", "session_agents", "outbox", "sessions"] {
@@ -484,7 +486,8 @@ fn delete_sessions(
                 [id],
             )?;
         }
-        changes.push((id.clone(), None));
+        views.remove(id);
+        touched.push(id.clone());
     }
     Ok(())
 }
