@@ -148,8 +148,24 @@ pub struct LimitsConfig {
     /// Events kept per session for resume; older ones are dropped and a
     /// resume that needs them is answered `truncated`.
     pub history_limit: usize,
-    /// Concurrent WebSocket connections accepted; more get HTTP 503.
+    /// Concurrent TCP connections, counted from accept (before any HTTP
+    /// request or upgrade) to close; more get HTTP 503 at once. Capped below
+    /// the process's open-file limit.
     pub max_connections: usize,
+    /// Concurrent connections from one IP address; more get HTTP 503 at
+    /// once. 0: no limit (behind a load balancer every client shares its
+    /// address).
+    pub max_connections_per_ip: usize,
+    /// A connection must send a request's complete headers within this many
+    /// milliseconds (of connecting, or of its previous request); else it is
+    /// closed.
+    pub header_timeout_ms: u64,
+    /// An HTTP request (its body included) must be answered within this
+    /// many milliseconds; else it is answered 408 and its connection closed.
+    pub request_timeout_ms: u64,
+    /// On shutdown, how long connections may take to close before they are
+    /// cut, in milliseconds.
+    pub shutdown_drain_ms: u64,
     /// WebSocket read buffer per connection (bytes); larger frames still
     /// arrive, in more reads.
     pub read_buffer_bytes: usize,
@@ -169,6 +185,10 @@ impl Default for LimitsConfig {
             outbound_queue: 512,
             history_limit: 10_000,
             max_connections: 100_000,
+            max_connections_per_ip: 0,
+            header_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+            shutdown_drain_ms: 10_000,
             read_buffer_bytes: 1024,
             write_buffer_bytes: 16 * 1024,
         }

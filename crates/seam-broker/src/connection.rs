@@ -19,11 +19,12 @@ use seam_protocol::{
     negotiate_version, ClientFrame, CloseCode, ErrorCode, ErrorFrame, Limits, ServerFrame,
     SessionId, Welcome, SUPPORTED_VERSIONS,
 };
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout_at};
 
 use crate::auth::{now_secs, AuthError, Identity};
 use crate::command::{self, CommandContext};
+use crate::listener::ConnectionSlot;
 use crate::outbox::{Closing, Drain, Outbound, Outbox};
 use crate::rate_limit::TokenBucket;
 use crate::shutdown::ShutdownSignal;
@@ -42,7 +43,7 @@ pub(crate) async fn run(
     socket: WebSocket,
     state: Arc<AppState>,
     header_identity: Option<Identity>,
-    _permit: OwnedSemaphorePermit,
+    _slot: Arc<ConnectionSlot>,
 ) {
     let (conn_id, conn_name) = state.hub.connection_opened();
     let (sink, mut stream) = socket.split();

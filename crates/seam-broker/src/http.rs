@@ -4,18 +4,26 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::{Json, Router};
 use serde_json::json;
 
 use crate::api::{bearer_token, ApiError};
 use crate::connection;
+use crate::listener::ConnectionSlot;
 use crate::state::AppState;
 
-/// All routes on the broker's one port.
+/// All routes on the broker's one port. Every request is answered within
+/// `limits.request_timeout_ms` (a WebSocket upgrade is answered at once).
 pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let deadline = Duration::from_millis(state.config.limits.request_timeout_ms);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(websocket))
@@ -23,7 +31,34 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/demo", get(crate::demo::redirect))
         .nest("/demo/", crate::demo::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            answer_within(deadline, request, next)
+        }))
         .with_state(state)
+}
+
+/// Answers `408` (and closes the connection) when a request, its body
+/// included, is not answered in time.
+async fn answer_within(deadline: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request was not complete within {} ms",
+                    deadline.as_millis()
+                ),
+            )
+            .into_response();
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -55,6 +90,7 @@ async fn not_found() -> ApiError {
 /// set headers, send their token in `hello` instead.
 async fn websocket(
     State(state): State<Arc<AppState>>,
+    slot: Option<Extension<Arc<ConnectionSlot>>>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -71,20 +107,20 @@ async fn websocket(
         None => None,
         Some(token) => Some(state.auth.verify(token)?),
     };
-    let permit = Arc::clone(&state.connection_permits)
-        .try_acquire_owned()
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too_many_connections",
-                "connection limit reached; retry later",
-            )
-        })?;
+    // Every connection the listener accepted carries its slot; one that
+    // did not come through it (none in the broker) cannot be accounted for.
+    let Some(Extension(slot)) = slot else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            "connection not accounted for; retry later",
+        ));
+    };
     let limits = &state.config.limits;
     Ok(upgrade
         .read_buffer_size(limits.read_buffer_bytes)
         .write_buffer_size(limits.write_buffer_bytes)
         .max_message_size(limits.max_transport_bytes)
         .max_frame_size(limits.max_transport_bytes)
-        .on_upgrade(move |socket| connection::run(socket, state, identity, permit)))
+        .on_upgrade(move |socket| connection::run(socket, state, identity, slot)))
 }

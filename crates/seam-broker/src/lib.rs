@@ -21,6 +21,7 @@ mod http;
 mod hub;
 mod ids;
 mod lifecycle;
+mod listener;
 mod media;
 mod outbox;
 mod rate_limit;

@@ -7,10 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use seam_protocol::OfferKind;
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
@@ -23,6 +21,7 @@ use crate::http;
 use crate::hub::Hub;
 use crate::ids::random_hex;
 use crate::lifecycle::Lifecycle;
+use crate::listener;
 use crate::media::Media;
 use crate::routing::{Enqueue, Routed, Router, Stage};
 use crate::session::SessionError;
@@ -32,8 +31,9 @@ use crate::store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore, StoreE
 use crate::timers::{Fired, Timer, TimerHandler, Timers};
 use crate::webhook::{self, WebhookPolicy};
 
-/// How long shutdown waits for connections and background tasks to finish.
-const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+/// How much longer than the drain deadline shutdown waits for WebSocket
+/// closing handshakes and background tasks (they end on their own within it).
+const CLOSE_MARGIN: Duration = Duration::from_secs(8);
 
 /// Entry point for running a broker.
 #[derive(Debug)]
@@ -107,7 +107,6 @@ impl Broker {
             Arc::clone(&clock),
         );
         let state = Arc::new(AppState {
-            connection_permits: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
             auth,
             store,
@@ -139,18 +138,18 @@ impl Broker {
             ));
         }
         let router = http::router(Arc::clone(&state));
-        // Small frames must leave at once: no Nagle delay on any connection.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let mut stop = state.shutdown.subscribe();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.recv().await });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "server failed");
-            }
-        });
+        let limits = &state.config.limits;
+        let server = listener::serve(
+            listener,
+            router,
+            listener::Limits {
+                max_connections: listener::cap_to_open_files(limits.max_connections),
+                per_ip: limits.max_connections_per_ip,
+                header_timeout: Duration::from_millis(limits.header_timeout_ms),
+                drain: Duration::from_millis(limits.shutdown_drain_ms),
+            },
+            state.shutdown.subscribe(),
+        );
         tracing::info!(%addr, "seam broker listening");
         Ok(RunningBroker {
             addr,
@@ -234,10 +233,12 @@ impl RunningBroker {
     /// to finish: once it returns, nothing more is written to the store.
     pub async fn shutdown(self) {
         self.state.shutdown.trigger();
-        if !self.state.shutdown.drained(DRAIN_LIMIT).await {
-            tracing::warn!("some connections did not close in time");
-        }
+        let drain = Duration::from_millis(self.state.config.limits.shutdown_drain_ms);
+        // The listener cuts HTTP connections at the drain deadline.
         let _ = self.server.await;
+        if !self.state.shutdown.drained(CLOSE_MARGIN).await {
+            tracing::warn!(?drain, "some connections did not close in time");
+        }
         tracing::info!("seam broker stopped");
     }
 }

@@ -72,8 +72,9 @@ impl Shutdown {
     }
 }
 
-/// A connection's view of shutdown.
-#[derive(Debug)]
+/// A connection's view of shutdown; a clone is one more thing shutdown
+/// waits for.
+#[derive(Debug, Clone)]
 pub(crate) struct ShutdownSignal {
     rx: watch::Receiver<bool>,
     _alive: Option<mpsc::Sender<()>>,

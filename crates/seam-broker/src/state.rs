@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::engine::SessionEngine;
@@ -29,7 +27,6 @@ pub(crate) struct AppState {
     pub(crate) media: Media,
     pub(crate) timers: Timers,
     pub(crate) shutdown: Shutdown,
-    pub(crate) connection_permits: Arc<Semaphore>,
     /// The development secret, when running in development mode (`/demo/token`).
     pub(crate) dev_secret: Option<String>,
 }

@@ -198,6 +198,7 @@ fn only_the_edge_touches_the_socket_and_only_stores_touch_sqlite() {
                 "admin",
                 "demo",
                 "connection",
+                "listener",
                 "server",
                 "frame",
             ];

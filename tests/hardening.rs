@@ -1,0 +1,224 @@
+//! Nobody without a token can stall or exhaust the broker: sockets are
+//! counted from accept, idle or half-sent requests are cut at deadlines,
+//! each address can be held to a share, and shutdown finishes whatever
+//! clients do. Each test fails on a broker without the protection.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use seam_protocol::Role;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// Reads until the peer closes (or resets); `None` if it is still open
+/// after `WAIT`.
+async fn closed_by_peer(stream: &mut TcpStream) -> Option<String> {
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(WAIT, async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok()
+        .map(|()| String::from_utf8_lossy(&seen).into_owned())
+}
+
+/// A request and whatever the broker answers before it closes.
+async fn ask(addr: SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    closed_by_peer(&mut stream)
+        .await
+        .expect("the broker answers and closes")
+}
+
+const HEALTHZ: &str = "GET /healthz HTTP/1.1\r\nHost: seam\r\nConnection: close\r\n\r\n";
+
+async fn connect_from(source: &str, addr: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+#[tokio::test]
+async fn idle_and_half_sent_requests_are_counted_refused_past_the_limit_and_cut_at_the_deadline() {
+    let mut config = test_config();
+    config.limits.max_connections = 20;
+    config.limits.header_timeout_ms = 600;
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+
+    // Twenty sockets hold every permit: half send nothing, half send part
+    // of a request's headers.
+    let mut idle = Vec::new();
+    for i in 0..20 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        if i % 2 == 1 {
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: seam\r\n")
+                .await
+                .unwrap();
+        }
+        idle.push(stream);
+    }
+    // The next client is refused at once, not left hanging.
+    let refused = ask(addr, HEALTHZ).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("too_many_connections"), "{refused}");
+
+    // The header deadline cuts every one of them.
+    for stream in &mut idle {
+        assert!(
+            closed_by_peer(stream).await.is_some(),
+            "an idle socket outlived the header deadline"
+        );
+    }
+    // And their permits come back.
+    let healthy = tokio::time::timeout(WAIT, async {
+        loop {
+            if ask(addr, HEALTHZ).await.starts_with("HTTP/1.1 200") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    healthy
+        .await
+        .expect("healthz answers once the idle sockets are cut");
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_more_than_its_share() {
+    let mut config = test_config();
+    config.limits.max_connections_per_ip = 3;
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect_from("127.0.0.1", addr).await);
+    }
+    let mut fourth = connect_from("127.0.0.1", addr).await;
+    fourth.write_all(HEALTHZ.as_bytes()).await.unwrap();
+    let refused = closed_by_peer(&mut fourth).await.unwrap();
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("your address"), "{refused}");
+
+    // Another address is served.
+    let mut other = connect_from("127.0.0.2", addr).await;
+    other.write_all(HEALTHZ.as_bytes()).await.unwrap();
+    let answer = closed_by_peer(&mut other).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // A closed socket gives its slot back.
+    drop(held.pop());
+    let freed = tokio::time::timeout(WAIT, async {
+        loop {
+            let mut again = connect_from("127.0.0.1", addr).await;
+            again.write_all(HEALTHZ.as_bytes()).await.unwrap();
+            if closed_by_peer(&mut again)
+                .await
+                .is_some_and(|a| a.starts_with("HTTP/1.1 200"))
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    freed.await.expect("the slot comes back");
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_arrives_is_answered_408() {
+    let mut config = test_config();
+    config.limits.request_timeout_ms = 500;
+    let broker = start_with(config).await;
+    let service = token(Role::Service, "backend");
+    let request = format!(
+        "POST /v1/sessions/s_x/end HTTP/1.1\r\nHost: seam\r\nAuthorization: Bearer {service}\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{{\"rea"
+    );
+    let answer = ask(broker.local_addr(), &request).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+}
+
+#[tokio::test]
+async fn shutdown_finishes_while_clients_hold_half_sent_requests() {
+    let mut config = test_config();
+    config.limits.header_timeout_ms = 60_000;
+    config.limits.request_timeout_ms = 60_000;
+    config.limits.shutdown_drain_ms = 300;
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+    let mut half_headers = TcpStream::connect(addr).await.unwrap();
+    half_headers
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: se")
+        .await
+        .unwrap();
+    let service = token(Role::Service, "backend");
+    let mut half_body = TcpStream::connect(addr).await.unwrap();
+    half_body
+        .write_all(format!("POST /v1/sessions/s_x/end HTTP/1.1\r\nHost: seam\r\nAuthorization: Bearer {service}\r\nContent-Length: 50\r\n\r\n{{").as_bytes())
+        .await
+        .unwrap();
+    let (_client, _events) = client(&broker, customer_token("alice", "billing")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let stopped = tokio::time::timeout(Duration::from_secs(15), broker.shutdown()).await;
+    assert!(stopped.is_ok(), "shutdown did not finish");
+    assert!(closed_by_peer(&mut half_headers).await.is_some());
+    assert!(closed_by_peer(&mut half_body).await.is_some());
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_binary_while_a_client_holds_a_half_sent_request() {
+    let dir = temp_dir("sigterm-drain");
+    let config = dir.join("seam.toml");
+    std::fs::write(&config, "[limits]\nshutdown_drain_ms = 300\n").unwrap();
+    let data_dir = dir.to_str().unwrap();
+    let (mut child, url) = serve(
+        &[
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data_dir,
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let addr: SocketAddr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let mut half = TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let exited = tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await;
+    let status = exited.expect("seam exits after SIGTERM").unwrap().unwrap();
+    assert!(status.success(), "{status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
