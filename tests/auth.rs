@@ -113,6 +113,18 @@ async fn expired_forged_wrong_audience_and_alg_none_tokens_are_refused_with_dist
     assert_eq!(code, 4002);
     assert!(reason.contains("issuer"), "{reason}");
 
+    // A configured issuer or audience is required, not merely checked when present.
+    let mut no_aud = good();
+    no_aud.aud = None;
+    let (code, reason) = hello_closes_with(&mint_hs256(SECRET, &no_aud).unwrap(), &broker).await;
+    assert_eq!(code, 4002, "{reason}");
+    assert!(reason.contains("aud"), "{reason}");
+    let mut no_iss = good();
+    no_iss.iss = None;
+    let (code, reason) = hello_closes_with(&mint_hs256(SECRET, &no_iss).unwrap(), &broker).await;
+    assert_eq!(code, 4002, "{reason}");
+    assert!(reason.contains("iss"), "{reason}");
+
     let mut not_yet = good();
     not_yet.nbf = Some(seam_broker::auth::now_secs() + 600);
     let (code, _) = hello_closes_with(&mint_hs256(SECRET, &not_yet).unwrap(), &broker).await;

@@ -222,3 +222,62 @@ async fn sigterm_stops_the_binary_while_a_client_holds_a_half_sent_request() {
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A WebSocket upgrade request, with `Origin` when given; the status line.
+async fn upgrade_status(addr: SocketAddr, origin: Option<&str>) -> String {
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: seam\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{origin}\r\n"
+    );
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 2048];
+    let n = tokio::time::timeout(WAIT, stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn browsers_connect_only_from_allowed_origins() {
+    let mut config = test_config();
+    config.auth.allowed_origins = vec!["https://shop.example".into()];
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+    let evil = upgrade_status(addr, Some("https://evil.example")).await;
+    assert!(evil.starts_with("HTTP/1.1 403"), "{evil}");
+    assert!(evil.contains("origin_not_allowed"), "{evil}");
+    let shop = upgrade_status(addr, Some("https://shop.example")).await;
+    assert!(shop.starts_with("HTTP/1.1 101"), "{shop}");
+    let server = upgrade_status(addr, None).await;
+    assert!(server.starts_with("HTTP/1.1 101"), "{server}");
+}
+
+#[tokio::test]
+async fn demo_tokens_are_minted_only_for_a_loopback_host() {
+    let dir = temp_dir("dev-host");
+    let mut config = test_config();
+    config.auth.hs256_secret = None;
+    config.auth.dev = true;
+    config.data_dir = dir.clone();
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+    let mint = |host: String| async move {
+        ask(
+            addr,
+            &format!("GET /demo/token?role=service&sub=x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+        .await
+    };
+    let rebound = mint("attacker.example:8080".into()).await;
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    assert!(rebound.contains("host_not_allowed"), "{rebound}");
+    for host in [addr.to_string(), "localhost:8080".into(), "[::1]:80".into()] {
+        let answer = mint(host.clone()).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -209,15 +209,24 @@ fn validation(alg: Algorithm, config: &AuthConfig) -> Validation {
     let mut validation = Validation::new(alg);
     validation.leeway = config.leeway_secs;
     validation.validate_nbf = true;
-    validation.set_required_spec_claims(&["exp", "sub"]);
+    // A configured issuer or audience is required: a token without the
+    // claim is refused, not waved through.
+    let mut required = vec!["exp", "sub"];
     match &config.issuer {
-        Some(iss) => validation.set_issuer(&[iss]),
+        Some(iss) => {
+            validation.set_issuer(&[iss]);
+            required.push("iss");
+        }
         None => validation.iss = None,
     }
     match &config.audience {
-        Some(aud) => validation.set_audience(&[aud]),
+        Some(aud) => {
+            validation.set_audience(&[aud]);
+            required.push("aud");
+        }
         None => validation.validate_aud = false,
     }
+    validation.set_required_spec_claims(&required);
     validation
 }
 

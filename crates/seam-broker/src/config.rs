@@ -94,6 +94,11 @@ pub struct AuthConfig {
     /// Development mode: with no key configured, generate an HS256 secret and
     /// keep it in `data_dir/dev-secret` so `seam token` can mint tokens.
     pub dev: bool,
+    /// Browser origins allowed to open a WebSocket (exact
+    /// `scheme://host[:port]`); a browser upgrade from any other origin is
+    /// refused with 403. Empty: any origin. Clients that send no `Origin`
+    /// (servers, bots) are not affected.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -108,6 +113,7 @@ impl Default for AuthConfig {
             hello_timeout_ms: 5_000,
             expiry_notice_secs: 60,
             dev: false,
+            allowed_origins: Vec::new(),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -76,9 +76,25 @@ async fn script(Path(file): Path<String>) -> Result<Response, ApiError> {
         .into_response())
 }
 
+/// Whether the request's `Host` names this machine by a loopback name.
+fn is_loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// `GET /demo/token?role=customer&sub=alice&name=Alice&issue_type=billing&page=/x`
 async fn token(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let secret = state.dev_secret.as_deref().ok_or_else(|| {
@@ -88,6 +104,15 @@ async fn token(
             "demo tokens are only minted in development mode (seam serve --dev)",
         )
     })?;
+    if !is_loopback_host(&headers) {
+        // A page on another site that rebinds its DNS name to this machine
+        // would otherwise mint tokens (service ones included).
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "host_not_allowed",
+            "demo tokens are only minted for localhost, 127.0.0.1 or [::1]",
+        ));
+    }
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m);
     let role: Role =
         serde_json::from_value(json!(params.get("role").map_or("customer", String::as_str)))

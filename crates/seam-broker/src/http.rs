@@ -85,6 +85,21 @@ async fn not_found() -> ApiError {
     )
 }
 
+/// A browser's `Origin` must be on the allow-list, when there is one.
+fn check_origin(allowed: &[String], headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    if allowed.is_empty() || allowed.iter().any(|a| a.as_bytes() == origin.as_bytes()) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+        "this page's origin may not connect; add it to auth.allowed_origins",
+    ))
+}
+
 /// Upgrades to a WebSocket. A bearer token in the header is checked here, so
 /// a bad one is refused with 401 before the upgrade; browsers, which cannot
 /// set headers, send their token in `hello` instead.
@@ -96,6 +111,7 @@ async fn websocket(
 ) -> Result<Response, ApiError> {
     let upgrade =
         upgrade.map_err(|e| ApiError::new(e.status(), "websocket_required", e.body_text()))?;
+    check_origin(&state.config.auth.allowed_origins, &headers)?;
     if state.shutdown.is_triggered() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
