@@ -28,6 +28,8 @@ struct GatedStore {
     writes: AtomicUsize,
     closed: AtomicBool,
     writes_after_close: AtomicUsize,
+    /// Appends fail as a full disk would.
+    full: AtomicBool,
 }
 
 impl GatedStore {
@@ -38,6 +40,7 @@ impl GatedStore {
             writes: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             writes_after_close: AtomicUsize::new(0),
+            full: AtomicBool::new(false),
         })
     }
 
@@ -69,6 +72,9 @@ impl SessionStore for GatedStore {
         let mut open = self.open.subscribe();
         Box::pin(async move {
             let _ = open.wait_for(|open| *open).await;
+            if self.full.load(Ordering::SeqCst) {
+                return Err(StoreError::Backend("database or disk is full".into()));
+            }
             self.inner.append(event, outbox).await
         })
     }
@@ -232,4 +238,31 @@ async fn nothing_is_written_to_the_store_after_shutdown_returns() {
         "a timer wrote after shutdown ({} writes before it)",
         before
     );
+}
+
+#[tokio::test]
+async fn healthz_reports_a_failing_store_and_its_recovery() {
+    let store = GatedStore::new();
+    let broker = start_on(test_config(), store.clone()).await;
+    let addr = broker.local_addr();
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    let (status, body) = http(addr, "GET", "/healthz", None, None).await;
+    assert_eq!((status, body["store"]["ok"].as_bool()), (200, Some(true)));
+
+    store.full.store(true, Ordering::SeqCst);
+    let refused = alice.send_message(&session.session_id, "lost?").await;
+    assert_eq!(rejected(refused), seam_protocol::ErrorCode::Internal);
+    let (status, body) = http(addr, "GET", "/healthz", None, None).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "store_failing");
+    assert_eq!(body["store"]["error"], "database or disk is full");
+
+    store.full.store(false, Ordering::SeqCst);
+    alice
+        .send_message(&session.session_id, "back")
+        .await
+        .unwrap();
+    let (status, body) = http(addr, "GET", "/healthz", None, None).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
 }

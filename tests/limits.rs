@@ -129,11 +129,31 @@ async fn oversized_frames_and_messages_are_refused_and_the_transport_limit_close
 
     raw.send_json(serde_json::json!({"type": "message", "id": "t3", "session_id": sid, "text": "x".repeat(3_000)}))
         .await;
-    assert_eq!(error(&mut raw).await.code, ErrorCode::FrameTooLarge);
+    let e = error(&mut raw).await;
+    assert_eq!(
+        (e.code, e.id.as_deref()),
+        (ErrorCode::FrameTooLarge, Some("t3")),
+        "the id is read back when it can be"
+    );
     still_works(&mut raw, &sid).await;
+
+    // Every free text is held to the limit, not only messages.
+    raw.send_json(serde_json::json!({"type": "end_session", "id": "t4", "session_id": sid, "reason": "r".repeat(101)}))
+        .await;
+    let e = error(&mut raw).await;
+    assert_eq!(
+        (e.code, e.id.as_deref(), e.session_id.as_deref()),
+        (ErrorCode::MessageTooLarge, Some("t4"), Some(sid.as_str()))
+    );
+    assert!(e.message.contains("`reason`"), "{}", e.message);
 
     raw.send_text("x".repeat(20_000)).await;
     let (code, reason) = raw.closed().await;
+    assert_eq!(code, 1009, "{reason}");
+    // A `hello` over the transport limit closes with 1009 too.
+    let mut huge_hello = Raw::connect(&broker).await;
+    huge_hello.send_text("h".repeat(20_000)).await;
+    let (code, reason) = huge_hello.closed().await;
     assert_eq!(code, 1009, "{reason}");
 
     // The session survived; the customer comes back and finds everything.

@@ -63,7 +63,8 @@ pub(crate) async fn run(
     .await
     {
         Handshake::Ok(identity, version) => {
-            tracing::debug!(conn = %conn_name, sub = %identity.principal.sub, role = %identity.principal.role, "authenticated");
+            // `?`: a `sub` is the token's word, and may hold newlines or escapes.
+            tracing::debug!(conn = %conn_name, sub = ?identity.principal.sub, role = %identity.principal.role, "authenticated");
             let welcome = ServerFrame::Welcome(Welcome {
                 version,
                 connection_id: conn_name.clone(),
@@ -92,7 +93,7 @@ pub(crate) async fn run(
             state.router.disconnected(&principal);
         }
         Handshake::Close(code, detail) => {
-            tracing::debug!(conn = %conn_name, code = code.code(), %detail, "handshake refused");
+            tracing::debug!(conn = %conn_name, code = code.code(), ?detail, "handshake refused");
             outbox.close_with(code, &detail);
         }
         Handshake::Gone => {}
@@ -153,6 +154,15 @@ async fn handshake(
                 return Handshake::Close(
                     CloseCode::AuthTimeout,
                     format!("no hello within {} ms", state.config.auth.hello_timeout_ms),
+                )
+            }
+            Ok(Some(Err(e))) if is_too_big(&e) => {
+                return Handshake::Close(
+                    CloseCode::TooBig,
+                    format!(
+                        "frame exceeds {} bytes",
+                        state.config.limits.max_transport_bytes
+                    ),
                 )
             }
             Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
@@ -276,7 +286,12 @@ async fn command_loop(
                 text.len(),
                 limits.max_frame_bytes
             );
-            reply_error(outbox, None, ErrorCode::FrameTooLarge, message);
+            reply_error(
+                outbox,
+                readable_id(&text),
+                ErrorCode::FrameTooLarge,
+                message,
+            );
             continue;
         }
         let frame = match ClientFrame::decode(&text) {
@@ -313,6 +328,16 @@ async fn command_loop(
             expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
         }
     }
+}
+
+/// The `id` of a frame too large to execute, if it can be read, so the
+/// client can tell which command failed.
+fn readable_id(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Option<String>,
+    }
+    serde_json::from_str::<IdOnly>(text).ok()?.id
 }
 
 fn reply_error(outbox: &Outbox, id: Option<String>, code: ErrorCode, message: String) {

@@ -62,19 +62,26 @@ async fn answer_within(deadline: Duration, request: Request, next: Next) -> Resp
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let status = if state.shutdown.is_triggered() {
+    let store = state.store_health.failure();
+    let (code, status) = if state.shutdown.is_triggered() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
+    } else if store.is_some() {
+        (StatusCode::SERVICE_UNAVAILABLE, "store_failing")
     } else {
         (StatusCode::OK, "ok")
     };
     let body = json!({
-        "status": status.1,
+        "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "protocol_versions": seam_protocol::SUPPORTED_VERSIONS,
         "connections": state.hub.connections(),
         "sessions": state.engine.sessions_held(),
+        "store": match store {
+            None => json!({ "ok": true }),
+            Some(error) => json!({ "ok": false, "error": error }),
+        },
     });
-    (status.0, Json(body)).into_response()
+    (code, Json(body)).into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -31,6 +31,7 @@ pub mod session;
 mod shutdown;
 mod state;
 pub mod store;
+mod throttle;
 mod timers;
 pub mod webhook;
 

@@ -13,9 +13,8 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -27,6 +26,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tower_service::Service;
 
 use crate::shutdown::ShutdownSignal;
+use crate::throttle::Throttled;
 
 /// Held by a connection from accept to close (and by the WebSocket it
 /// becomes): its permit and its IP address's slot.
@@ -74,40 +74,6 @@ impl PerIp {
                 counts.remove(&ip);
             }
         }
-    }
-}
-
-/// Logs a warning at most once per interval, saying how many were held back.
-#[derive(Debug)]
-pub(crate) struct Throttled {
-    what: &'static str,
-    every: Duration,
-    last: Mutex<Option<Instant>>,
-    held_back: AtomicU64,
-}
-
-impl Throttled {
-    /// A throttled warning about `what`, at most once per `every`.
-    pub(crate) fn new(what: &'static str, every: Duration) -> Throttled {
-        Throttled {
-            what,
-            every,
-            last: Mutex::new(None),
-            held_back: AtomicU64::new(0),
-        }
-    }
-
-    /// Logs `detail` unless a warning was logged less than an interval ago.
-    pub(crate) fn warn(&self, detail: &dyn std::fmt::Display) {
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        if last.is_some_and(|at| now.duration_since(at) < self.every) {
-            self.held_back.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        *last = Some(now);
-        let held_back = self.held_back.swap(0, Ordering::Relaxed);
-        tracing::warn!(held_back, "{}: {detail}", self.what);
     }
 }
 

@@ -27,7 +27,9 @@ use crate::routing::{Enqueue, Routed, Router, Stage};
 use crate::session::SessionError;
 use crate::shutdown::{Shutdown, ShutdownSignal};
 use crate::state::AppState;
-use crate::store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore, StoreError};
+use crate::store::{
+    MemoryStore, MonitoredStore, SessionStore, SqliteOptions, SqliteStore, StoreError,
+};
 use crate::timers::{Fired, Timer, TimerHandler, Timers};
 use crate::webhook::{self, WebhookPolicy};
 
@@ -63,6 +65,8 @@ impl Broker {
             None
         };
         let auth = Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
+        let (store, store_health) = MonitoredStore::new(store);
+        let store: Arc<dyn SessionStore> = Arc::new(store);
         let hub = Arc::new(Hub::new());
         let options = EngineOptions {
             history_limit: config.limits.history_limit,
@@ -110,6 +114,7 @@ impl Broker {
             config,
             auth,
             store,
+            store_health,
             engine,
             hub,
             router,

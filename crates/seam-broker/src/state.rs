@@ -12,7 +12,7 @@ use crate::lifecycle::Lifecycle;
 use crate::media::Media;
 use crate::routing::Router;
 use crate::shutdown::Shutdown;
-use crate::store::SessionStore;
+use crate::store::{SessionStore, StoreHealth};
 use crate::timers::Timers;
 
 /// Shared by every request and connection.
@@ -20,6 +20,8 @@ pub(crate) struct AppState {
     pub(crate) config: Arc<Config>,
     pub(crate) auth: Authenticator,
     pub(crate) store: Arc<dyn SessionStore>,
+    /// Whether the store's writes are failing (for `/healthz`).
+    pub(crate) store_health: Arc<StoreHealth>,
     pub(crate) engine: Arc<dyn SessionEngine>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) router: Arc<Router>,

@@ -435,6 +435,40 @@ impl ClientFrame {
             | ClientFrame::RefreshToken { id, .. } => Some(id),
         }
     }
+
+    /// The session the command is about, if it names one.
+    pub fn session_id(&self) -> Option<&str> {
+        match self {
+            ClientFrame::Join { session_id, .. }
+            | ClientFrame::Leave { session_id, .. }
+            | ClientFrame::Message { session_id, .. }
+            | ClientFrame::Typing { session_id, .. }
+            | ClientFrame::EndSession { session_id, .. }
+            | ClientFrame::RequestMode { session_id, .. }
+            | ClientFrame::AnswerMode { session_id, .. }
+            | ClientFrame::CancelModeRequest { session_id, .. }
+            | ClientFrame::SetMode { session_id, .. }
+            | ClientFrame::Signal { session_id, .. }
+            | ClientFrame::Transfer { session_id, .. }
+            | ClientFrame::InviteAgent { session_id, .. }
+            | ClientFrame::Monitor { session_id, .. }
+            | ClientFrame::Whisper { session_id, .. }
+            | ClientFrame::Note { session_id, .. }
+            | ClientFrame::Handoff { session_id, .. }
+            | ClientFrame::RequestAgent { session_id, .. }
+            | ClientFrame::RateSession { session_id, .. } => Some(session_id),
+            ClientFrame::Hello { .. }
+            | ClientFrame::OpenSession { .. }
+            | ClientFrame::SetStatus { .. }
+            | ClientFrame::AcceptOffer { .. }
+            | ClientFrame::DeclineOffer { .. }
+            | ClientFrame::Overview { .. }
+            | ClientFrame::PageView { .. }
+            | ClientFrame::InviteVisitor { .. }
+            | ClientFrame::AnswerInvitation { .. }
+            | ClientFrame::RefreshToken { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]

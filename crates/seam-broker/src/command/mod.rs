@@ -86,10 +86,8 @@ impl From<SessionError> for CommandError {
             SessionError::TargetNotFound => ErrorCode::TargetNotFound,
             SessionError::NotEnded => ErrorCode::SessionNotEnded,
             SessionError::AlreadyRated => ErrorCode::AlreadyRated,
-            SessionError::Store(err) => {
-                tracing::error!(error = %err, "store refused an event");
-                ErrorCode::Internal
-            }
+            // Logged (throttled) by the store's monitor.
+            SessionError::Store(_) => ErrorCode::Internal,
         };
         CommandError::new(code, e.to_string())
     }
@@ -151,6 +149,7 @@ pub(crate) async fn execute(
     mut ctx: CommandContext<'_>,
     frame: ClientFrame,
 ) -> Result<(), CommandError> {
+    check_text_limit(&frame, ctx.state.config.limits.max_text_chars)?;
     match frame {
         ClientFrame::Hello { .. } => Err(CommandError::new(
             ErrorCode::AlreadyAuthenticated,
@@ -281,6 +280,46 @@ pub(crate) async fn execute(
         ClientFrame::Overview { id } => staff::overview(&ctx, id).await,
         ClientFrame::RefreshToken { id, token } => auth::refresh_token(&mut ctx, id, token),
     }
+}
+
+/// The free texts of a command (besides a message's, which `chat` checks
+/// with its own wording), with their field names.
+fn free_texts(frame: &ClientFrame) -> Vec<(&'static str, &str)> {
+    fn opt<'a>(field: &'static str, text: &'a Option<String>) -> Option<(&'static str, &'a str)> {
+        text.as_deref().map(|t| (field, t))
+    }
+    match frame {
+        ClientFrame::EndSession { reason, .. }
+        | ClientFrame::RequestMode { reason, .. }
+        | ClientFrame::AnswerMode { reason, .. }
+        | ClientFrame::SetMode { reason, .. } => opt("reason", reason).into_iter().collect(),
+        ClientFrame::Transfer { note, .. } | ClientFrame::InviteAgent { note, .. } => {
+            opt("note", note).into_iter().collect()
+        }
+        ClientFrame::Whisper { text, .. } | ClientFrame::Note { text, .. } => vec![("text", text)],
+        ClientFrame::Handoff { summary, .. } => opt("summary", summary).into_iter().collect(),
+        ClientFrame::InviteVisitor { topic, .. } => vec![("topic", topic)],
+        ClientFrame::RateSession { comment, .. } => opt("comment", comment).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every free text of a command is held to `limits.max_text_chars`.
+fn check_text_limit(frame: &ClientFrame, limit: usize) -> Result<(), CommandError> {
+    for (field, text) in free_texts(frame) {
+        let chars = text.chars().count();
+        if chars > limit {
+            let error = CommandError::new(
+                ErrorCode::MessageTooLarge,
+                format!("`{field}` has {chars} characters; the limit is {limit}"),
+            );
+            return Err(match frame.session_id() {
+                Some(session_id) => error.in_session(session_id),
+                None => error,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The shared path of commands that store events: find the session, let

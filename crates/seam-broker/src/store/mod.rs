@@ -14,6 +14,7 @@
 //! webhook, even across a crash.
 
 mod memory;
+mod monitored;
 mod sqlite;
 
 use std::future::Future;
@@ -25,6 +26,7 @@ use serde::Serialize;
 pub use crate::error::StoreError;
 pub use crate::session::{Rating, SessionRecord, SessionSummary};
 pub use memory::MemoryStore;
+pub use monitored::{MonitoredStore, StoreHealth};
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// A boxed future, so the trait stays object-safe.

@@ -1,0 +1,162 @@
+//! A store wrapper that watches its store: every write's outcome is
+//! recorded (so `/healthz` can say the store is failing, and when it
+//! recovered), and failures are logged without flooding the log.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use seam_protocol::{SessionEvent, SessionId};
+
+use super::{
+    BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary,
+    StoreError, StoredSession,
+};
+use crate::throttle::Throttled;
+
+/// What the last write to the store said.
+#[derive(Debug, Default)]
+pub struct StoreHealth {
+    failing: Mutex<Option<String>>,
+}
+
+impl StoreHealth {
+    fn failing(&self) -> MutexGuard<'_, Option<String>> {
+        // A plain value, replaced whole.
+        self.failing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The last write's error, while the store keeps failing.
+    pub fn failure(&self) -> Option<String> {
+        self.failing().clone()
+    }
+}
+
+/// Wraps a store, recording the health of its writes.
+pub struct MonitoredStore {
+    inner: Arc<dyn SessionStore>,
+    health: Arc<StoreHealth>,
+    log: Throttled,
+}
+
+impl MonitoredStore {
+    /// Watches `inner`; `health` is where its state can be read.
+    pub fn new(inner: Arc<dyn SessionStore>) -> (MonitoredStore, Arc<StoreHealth>) {
+        let health = Arc::new(StoreHealth::default());
+        let store = MonitoredStore {
+            inner,
+            health: Arc::clone(&health),
+            log: Throttled::new("store write failed", Duration::from_secs(10)),
+        };
+        (store, health)
+    }
+
+    fn watch<'a, T: Send + 'a>(
+        &'a self,
+        write: BoxFuture<'a, Result<T, StoreError>>,
+    ) -> BoxFuture<'a, Result<T, StoreError>> {
+        Box::pin(async move {
+            let result = write.await;
+            match &result {
+                Ok(_) => {
+                    let mut failing = self.health.failing();
+                    if failing.take().is_some() {
+                        tracing::info!("store writes succeed again");
+                    }
+                }
+                // Out of order and unknown sessions are the caller's
+                // mistakes, not the store's health.
+                Err(StoreError::Backend(why)) => {
+                    self.log.error(why);
+                    *self.health.failing() = Some(why.clone());
+                }
+                Err(_) => {}
+            }
+            result
+        })
+    }
+}
+
+impl SessionStore for MonitoredStore {
+    fn create<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        first: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch(self.inner.create(record, first, outbox))
+    }
+
+    fn append<'a>(
+        &'a self,
+        event: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch(self.inner.append(event, outbox))
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
+        self.inner.load()
+    }
+
+    fn get<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
+        self.inner.get(session_id)
+    }
+
+    fn events_after<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
+        self.inner.events_after(session_id, after_seq, limit)
+    }
+
+    fn list<'a>(
+        &'a self,
+        filter: &'a SessionFilter,
+    ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
+        self.inner.list(filter)
+    }
+
+    fn delete_ended_before(
+        &self,
+        cutoff: u64,
+    ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        self.watch(self.inner.delete_ended_before(cutoff))
+    }
+
+    fn erase_customer<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        self.watch(self.inner.erase_customer(sub))
+    }
+
+    fn due_deliveries(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
+        self.inner.due_deliveries(now, limit)
+    }
+
+    fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>> {
+        self.inner.next_delivery_at()
+    }
+
+    fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.watch(self.inner.delivery_done(id))
+    }
+
+    fn delivery_retry(
+        &self,
+        id: u64,
+        due_at: u64,
+        attempts: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.watch(self.inner.delivery_retry(id, due_at, attempts))
+    }
+}
