@@ -281,3 +281,72 @@ async fn demo_tokens_are_minted_only_for_a_loopback_host() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn one_principal_holds_a_bounded_number_of_connections() {
+    let mut config = test_config();
+    config.limits.max_connections_per_principal = 2;
+    let broker = start_with(config).await;
+    let alice = customer_token("alice", "billing");
+    let first = Raw::authed(&broker, &alice).await;
+    let _second = Raw::authed(&broker, &alice).await;
+    let mut third = Raw::connect(&broker).await;
+    third
+        .send_json(serde_json::json!({"type": "hello", "versions": [1], "token": alice}))
+        .await;
+    let (code, reason) = third.closed().await;
+    assert_eq!(code, 4009, "{reason}");
+    assert!(reason.starts_with("too_many_connections"), "{reason}");
+    // Another principal is not affected.
+    let _bob = Raw::authed(&broker, &customer_token("bob", "billing")).await;
+
+    // A closed connection frees its place.
+    drop(first);
+    let again = tokio::time::timeout(WAIT, async {
+        loop {
+            let mut raw = Raw::connect(&broker).await;
+            raw.send_json(serde_json::json!({"type": "hello", "versions": [1], "token": alice}))
+                .await;
+            if matches!(raw.recv().await, seam_protocol::ServerFrame::Welcome(_)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    again.await.expect("a place frees up");
+}
+
+#[tokio::test]
+async fn a_principals_connections_share_one_command_budget() {
+    let mut config = test_config();
+    config.limits.commands_per_second = 1;
+    config.limits.command_burst = 4;
+    let broker = start_with(config).await;
+    let alice = customer_token("alice", "billing");
+    let mut tabs = Vec::new();
+    for _ in 0..2 {
+        tabs.push(Raw::authed(&broker, &alice).await);
+    }
+    // Four commands spend the burst, two on each connection...
+    for i in 0..4 {
+        let tab = &mut tabs[i % 2];
+        tab.send_json(serde_json::json!({"type": "overview", "id": format!("o{i}")}))
+            .await;
+        let seam_protocol::ServerFrame::Error(e) = tab.recv().await else {
+            panic!("customers get forbidden, not an answer")
+        };
+        assert_eq!(e.code, seam_protocol::ErrorCode::Forbidden);
+    }
+    // ...and the fifth is refused whichever connection sends it.
+    let tab = &mut tabs[0];
+    tab.send_json(serde_json::json!({"type": "overview", "id": "o5"}))
+        .await;
+    let seam_protocol::ServerFrame::Error(e) = tab.recv().await else {
+        panic!("expected an error")
+    };
+    assert_eq!(
+        (e.code, e.id.as_deref()),
+        (seam_protocol::ErrorCode::RateLimited, Some("o5"))
+    );
+    assert!(e.retry_after_ms.is_some_and(|ms| ms > 0));
+}

@@ -144,7 +144,8 @@ pub struct LimitsConfig {
     pub max_transport_bytes: usize,
     /// Longest chat text, in characters.
     pub max_text_chars: usize,
-    /// Sustained commands per second per connection.
+    /// Sustained commands per second per principal: all of a principal's
+    /// connections draw from one bucket.
     pub commands_per_second: u32,
     /// Burst of commands allowed above the sustained rate.
     pub command_burst: u32,
@@ -158,6 +159,9 @@ pub struct LimitsConfig {
     /// request or upgrade) to close; more get HTTP 503 at once. Capped below
     /// the process's open-file limit.
     pub max_connections: usize,
+    /// Concurrent authenticated connections of one principal (one `sub`);
+    /// more are closed with 4009 instead of welcomed.
+    pub max_connections_per_principal: usize,
     /// Concurrent connections from one IP address; more get HTTP 503 at
     /// once. 0: no limit (behind a load balancer every client shares its
     /// address).
@@ -192,6 +196,7 @@ impl Default for LimitsConfig {
             history_limit: 10_000,
             max_connections: 100_000,
             max_connections_per_ip: 0,
+            max_connections_per_principal: 64,
             header_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
             shutdown_drain_ms: 10_000,

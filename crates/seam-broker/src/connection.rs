@@ -24,9 +24,9 @@ use tokio::time::{sleep_until, timeout_at};
 
 use crate::auth::{now_secs, AuthError, Identity};
 use crate::command::{self, CommandContext};
+use crate::hub::PrincipalLimits;
 use crate::listener::ConnectionSlot;
 use crate::outbox::{Closing, Drain, Outbound, Outbox};
-use crate::rate_limit::TokenBucket;
 use crate::shutdown::ShutdownSignal;
 use crate::state::AppState;
 
@@ -62,7 +62,24 @@ pub(crate) async fn run(
     ))
     .await
     {
-        Handshake::Ok(identity, version) => {
+        Handshake::Ok(identity, version) => 'welcomed: {
+            let configured = &state.config.limits;
+            let principal_limits = PrincipalLimits {
+                connections: configured.max_connections_per_principal,
+                commands_per_second: configured.commands_per_second,
+                command_burst: configured.command_burst,
+            };
+            if let Err(count) =
+                state
+                    .hub
+                    .register(&identity.principal.sub, &outbox, principal_limits)
+            {
+                outbox.close_with(
+                    CloseCode::TooManyConnections,
+                    &format!("{count} connections already open for this principal"),
+                );
+                break 'welcomed;
+            }
             // `?`: a `sub` is the token's word, and may hold newlines or escapes.
             tracing::debug!(conn = %conn_name, sub = ?identity.principal.sub, role = %identity.principal.role, "authenticated");
             let welcome = ServerFrame::Welcome(Welcome {
@@ -75,7 +92,6 @@ pub(crate) async fn run(
             });
             outbox.push_frame(&welcome);
             let principal = identity.principal.clone();
-            state.hub.register(&principal.sub, &outbox);
             state.router.connected(&identity);
             // Boxed, and built in place: a future bound to a local first keeps
             // its full size reserved in this one for the connection's life.
@@ -224,7 +240,6 @@ async fn command_loop(
 ) {
     let limits = &state.config.limits;
     let heartbeat = &state.config.heartbeat;
-    let mut bucket = TokenBucket::new(limits.commands_per_second, limits.command_burst);
     let mut last_seen = Instant::now();
     let mut ping = tokio::time::interval(heartbeat.interval());
     ping.tick().await;
@@ -301,7 +316,10 @@ async fn command_loop(
                 continue;
             }
         };
-        if let Err(wait) = bucket.take(Instant::now()) {
+        if let Err(wait) = state
+            .hub
+            .take_command(&identity.principal.sub, Instant::now())
+        {
             outbox.push_frame(&ServerFrame::Error(ErrorFrame {
                 id: frame.id().map(str::to_owned),
                 retry_after_ms: Some(wait.as_millis().max(1) as u64),

@@ -13,6 +13,7 @@
 //! events after the last one delivered.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use seam_protocol::{EventBody, SessionEvent, SessionId};
@@ -21,6 +22,7 @@ use crate::engine::{CommitListener, Logged};
 use crate::frame::Frame;
 use crate::ids::random_hex;
 use crate::outbox::{Outbound, Outbox};
+use crate::rate_limit::TokenBucket;
 
 /// Where a subscription stands.
 #[derive(Debug)]
@@ -40,10 +42,29 @@ struct Subscription {
     delivery: Delivery,
 }
 
+/// One principal's connections on this node, and the command budget they
+/// share.
+#[derive(Debug)]
+struct Connections {
+    outboxes: Vec<Outbox>,
+    commands: TokenBucket,
+}
+
+/// How much one principal may hold and do.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PrincipalLimits {
+    /// Connections at once.
+    pub(crate) connections: usize,
+    /// Sustained commands per second, all connections together.
+    pub(crate) commands_per_second: u32,
+    /// Burst above that rate.
+    pub(crate) command_burst: u32,
+}
+
 /// Connections of this node by session and by principal.
 pub(crate) struct Hub {
     sessions: DashMap<SessionId, Vec<Subscription>>,
-    principals: DashMap<String, Vec<Outbox>>,
+    principals: DashMap<String, Connections>,
     node: String,
     next_conn: AtomicU64,
     connections: AtomicUsize,
@@ -94,19 +115,41 @@ impl Hub {
         self.connections.load(Ordering::Relaxed)
     }
 
-    /// An authenticated connection of `sub`.
-    pub(crate) fn register(&self, sub: &str, outbox: &Outbox) {
-        self.principals
+    /// An authenticated connection of `sub`, unless the principal already
+    /// has `limits.connections` (then their count is returned).
+    pub(crate) fn register(
+        &self,
+        sub: &str,
+        outbox: &Outbox,
+        limits: PrincipalLimits,
+    ) -> Result<(), usize> {
+        let mut entry = self
+            .principals
             .entry(sub.to_owned())
-            .or_default()
-            .push(outbox.clone());
+            .or_insert_with(|| Connections {
+                outboxes: Vec::new(),
+                commands: TokenBucket::new(limits.commands_per_second, limits.command_burst),
+            });
+        if entry.outboxes.len() >= limits.connections {
+            return Err(entry.outboxes.len());
+        }
+        entry.outboxes.push(outbox.clone());
+        Ok(())
+    }
+
+    /// Takes one command from the principal's shared budget; the wait until
+    /// the next one when it is spent.
+    pub(crate) fn take_command(&self, sub: &str, now: Instant) -> Result<(), Duration> {
+        self.principals
+            .get_mut(sub)
+            .map_or(Ok(()), |mut c| c.commands.take(now))
     }
 
     /// The connection closed: it leaves its principal and every session.
     pub(crate) fn unregister(&self, sub: &str, conn_id: u64, sessions: &[SessionId]) {
-        self.principals.remove_if_mut(sub, |_, outboxes| {
-            outboxes.retain(|o| o.conn_id() != conn_id);
-            outboxes.is_empty()
+        self.principals.remove_if_mut(sub, |_, c| {
+            c.outboxes.retain(|o| o.conn_id() != conn_id);
+            c.outboxes.is_empty()
         });
         for session_id in sessions {
             self.unsubscribe(session_id, conn_id);
@@ -120,8 +163,8 @@ impl Hub {
 
     /// Sends a frame to every connection of `sub`; returns how many.
     pub(crate) fn send_to(&self, sub: &str, frame: &Frame) -> usize {
-        self.principals.get(sub).map_or(0, |outboxes| {
-            outboxes
+        self.principals.get(sub).map_or(0, |c| {
+            c.outboxes
                 .iter()
                 .filter(|o| o.push(Outbound::Frame(frame.clone())))
                 .count()

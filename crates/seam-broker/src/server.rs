@@ -337,9 +337,13 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "limits.max_transport_bytes must be at least limits.max_frame_bytes".into(),
         ));
     }
-    if l.outbound_queue == 0 || l.history_limit == 0 || l.max_connections == 0 {
+    if l.outbound_queue == 0
+        || l.history_limit == 0
+        || l.max_connections == 0
+        || l.max_connections_per_principal == 0
+    {
         return Err(ConfigError::Limit(
-            "limits.outbound_queue, history_limit and max_connections must be positive".into(),
+            "limits.outbound_queue, history_limit, max_connections and max_connections_per_principal must be positive".into(),
         ));
     }
     for server in &config.media.ice_servers {

@@ -176,6 +176,9 @@ pub enum CloseCode {
     HeartbeatTimeout,
     /// 4008: the client read too slowly and its queue overflowed; reconnect and resume.
     SlowConsumer,
+    /// 4009: the principal already has as many connections as it may; close
+    /// another one, or reconnect later.
+    TooManyConnections,
 }
 
 impl CloseCode {
@@ -192,6 +195,7 @@ impl CloseCode {
         CloseCode::UnsupportedVersion,
         CloseCode::HeartbeatTimeout,
         CloseCode::SlowConsumer,
+        CloseCode::TooManyConnections,
     ];
 
     /// The numeric WebSocket close code.
@@ -208,6 +212,7 @@ impl CloseCode {
             CloseCode::UnsupportedVersion => 4004,
             CloseCode::HeartbeatTimeout => 4005,
             CloseCode::SlowConsumer => 4008,
+            CloseCode::TooManyConnections => 4009,
         }
     }
 
@@ -230,6 +235,7 @@ impl CloseCode {
             CloseCode::UnsupportedVersion => "unsupported_version",
             CloseCode::HeartbeatTimeout => "heartbeat_timeout",
             CloseCode::SlowConsumer => "slow_consumer",
+            CloseCode::TooManyConnections => "too_many_connections",
         }
     }
 
@@ -242,6 +248,7 @@ impl CloseCode {
                 | CloseCode::TokenExpired
                 | CloseCode::HeartbeatTimeout
                 | CloseCode::SlowConsumer
+                | CloseCode::TooManyConnections
         )
     }
 }
