@@ -317,6 +317,51 @@ async fn the_admin_api_lists_fetches_ends_and_erases_with_clear_errors() {
         .unwrap()
         .iter()
         .any(|e| e["body"]["kind"] == "whisper"));
+    assert!(body["next_after_seq"].is_null(), "one page holds it all");
+    let all_seqs: Vec<u64> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+
+    // Pages: `limit` events at a time, `next_after_seq` says where to go on.
+    let mut paged = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, body) = http(
+            addr,
+            "GET",
+            &format!("/v1/sessions/{s1}?whispers=true&limit=2&after_seq={after}"),
+            Some(&service),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let page = body["events"].as_array().unwrap();
+        assert!(page.len() <= 2);
+        paged.extend(page.iter().map(|e| e["seq"].as_u64().unwrap()));
+        match body["next_after_seq"].as_u64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(paged, all_seqs);
+    for bad in ["?limit=0", "?limit=1001", "?after_seq=-1", "?page=2"] {
+        let (status, body) = http(
+            addr,
+            "GET",
+            &format!("/v1/sessions/{s1}{bad}"),
+            Some(&service),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}"
+        );
+    }
 
     // Errors.
     for (query, needle) in [
@@ -639,5 +684,47 @@ async fn ended_sessions_are_deleted_after_the_retention_period() {
         rejected(alice.join(&ended).await),
         seam_protocol::ErrorCode::SessionNotFound
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whether `needle` occurs in the database file or its WAL.
+fn on_disk(dir: &std::path::Path, needle: &str) -> bool {
+    ["seam.db", "seam.db-wal"].iter().any(|name| {
+        std::fs::read(dir.join(name))
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    })
+}
+
+#[tokio::test]
+async fn erasure_leaves_no_trace_of_the_transcript_on_disk() {
+    let dir = temp_dir("erase-disk");
+    let broker = start_sqlite(sqlite_config(&dir)).await;
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    let secret = "my card number is 4929-1234-5678-9012";
+    for _ in 0..3 {
+        alice
+            .send_message(&session.session_id, secret)
+            .await
+            .unwrap();
+    }
+    alice.close();
+    assert!(on_disk(&dir, secret), "the transcript is stored before");
+
+    let (status, body) = http(
+        broker.local_addr(),
+        "DELETE",
+        "/v1/customers/alice",
+        Some(&service_token()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !on_disk(&dir, secret),
+        "erased text is still in seam.db or its WAL"
+    );
+    broker.shutdown().await;
+    assert!(!on_disk(&dir, secret));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -99,6 +99,13 @@ impl SessionStore for GatedStore {
         self.inner.events_after(session_id, after_seq, limit)
     }
 
+    fn summary<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
+        self.inner.summary(session_id)
+    }
+
     fn list<'a>(
         &'a self,
         filter: &'a SessionFilter,

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::api::{bearer_token, ApiError};
 use crate::lifecycle::{Ender, LifecycleError};
-use crate::session::{SessionError, SessionView};
+use crate::session::SessionError;
 use crate::state::AppState;
 use crate::store::{SessionFilter, SessionSummary, StoreError};
 
@@ -130,12 +130,19 @@ async fn list_sessions(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TranscriptQuery {
     #[serde(default)]
     whispers: bool,
+    /// Events after this seq (a page's `next_after_seq`).
+    #[serde(default)]
+    after_seq: u64,
+    /// At most this many events (1 to `MAX_LIMIT`, default `MAX_LIMIT`).
+    limit: Option<usize>,
 }
 
-/// `GET /v1/sessions/{id}?whispers=true`: the session and its transcript.
+/// `GET /v1/sessions/{id}?whispers=&after_seq=&limit=`: the session and a
+/// page of its transcript, with where the next page starts.
 async fn get_session(
     _service: Service,
     State(state): State<Arc<AppState>>,
@@ -143,14 +150,31 @@ async fn get_session(
     query: Result<Query<TranscriptQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|e| bad(e.body_text()))?;
-    let stored = state.store.get(&id).await?.ok_or_else(|| not_found(&id))?;
-    let summary = SessionView::folded(&stored.record, &stored.events).summary();
-    let events: Vec<_> = stored
-        .events
+    let limit = query.limit.unwrap_or(MAX_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad(format!("`limit` must be 1 to {MAX_LIMIT}")));
+    }
+    let summary = state
+        .store
+        .summary(&id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    // One more than asked tells whether another page follows.
+    let mut page = state
+        .store
+        .events_after(&id, query.after_seq, limit + 1)
+        .await?;
+    let next_after_seq = (page.len() > limit).then(|| page[limit - 1].seq);
+    page.truncate(limit);
+    let events: Vec<_> = page
         .into_iter()
         .filter(|e| query.whispers || !matches!(e.body, EventBody::Whisper { .. }))
         .collect();
-    Ok(Json(json!({ "session": summary, "events": events })))
+    Ok(Json(json!({
+        "session": summary,
+        "events": events,
+        "next_after_seq": next_after_seq,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

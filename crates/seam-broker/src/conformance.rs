@@ -327,7 +327,10 @@ pub async fn store(store: &dyn SessionStore) {
         (summary.last_seq, summary.ended_at, summary.agents.clone()),
         (7, Some(1_006), vec!["bob".to_owned()])
     );
-    assert_eq!(summary.rating.map(|r| r.score), Some(4));
+    assert_eq!(summary.rating.clone().map(|r| r.score), Some(4));
+    // One session's line, without a listing.
+    assert_eq!(store.summary("s1").await.unwrap(), Some(summary));
+    assert!(store.summary("nope").await.unwrap().is_none());
 
     // The outbox: the rating hastened session.ended from 60 000 to 1 100.
     let due = store.due_deliveries(1_100, 10).await.unwrap();

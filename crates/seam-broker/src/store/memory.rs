@@ -170,6 +170,18 @@ impl SessionStore for MemoryStore {
         ready(Ok(page))
     }
 
+    fn summary<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
+        let found = self
+            .inner()
+            .sessions
+            .get(session_id)
+            .map(|(_, view)| view.summary());
+        ready(Ok(found))
+    }
+
     fn list<'a>(
         &'a self,
         filter: &'a SessionFilter,

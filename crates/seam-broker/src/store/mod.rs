@@ -191,6 +191,12 @@ pub trait SessionStore: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>>;
 
+    /// One session's listing line, without reading its events.
+    fn summary<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>>;
+
     /// Sessions matching a filter, newest first.
     fn list<'a>(
         &'a self,

@@ -112,8 +112,10 @@ fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, St
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(backend)?;
     let sync = if options.full_sync { "FULL" } else { "NORMAL" };
+    // secure_delete: deleted rows (an erased customer's transcript) are
+    // overwritten in the file, not merely unlinked.
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync};"
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA secure_delete = ON;"
     ))
     .map_err(backend)?;
     Ok(conn)
@@ -266,6 +268,16 @@ impl Writer {
         })();
         match outcome {
             Ok(()) => {
+                if batch
+                    .iter()
+                    .any(|(w, _)| matches!(w, Write::EraseCustomer(_)))
+                {
+                    // The WAL still holds the erased rows' old pages: copy
+                    // what is committed into the database and empty it.
+                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+                        tracing::warn!(error = %e, "could not empty the WAL after an erasure");
+                    }
+                }
                 for ((_, reply), result) in batch.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
@@ -601,6 +613,25 @@ impl SessionStore for SqliteStore {
                 .map_err(backend)?;
             rows.map(|row| serde_json::from_str(&row.map_err(backend)?).map_err(backend))
                 .collect()
+        })
+    }
+
+    fn summary<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
+        let id = session_id.to_owned();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT summary, (SELECT MAX(seq) FROM events e WHERE e.session_id = s.session_id)
+                 FROM sessions s WHERE session_id = ?1",
+                [id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)),
+            )
+            .optional()
+            .map_err(backend)?
+            .map(|(json, last_seq)| summary_from(&json, last_seq))
+            .transpose()
         })
     }
 
