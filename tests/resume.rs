@@ -251,3 +251,42 @@ async fn a_broker_that_lost_its_state_tells_a_resuming_client() {
     let again = alice.open_session(None).await.unwrap();
     assert_eq!(again.last_seq, 1);
 }
+
+#[tokio::test]
+async fn a_command_resent_after_the_replay_window_moved_on_is_still_applied_once() {
+    let mut config = test_config();
+    config.limits.history_limit = 3;
+    let broker = start_with(config).await;
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    let first = seam_protocol::ClientFrame::Message {
+        id: "first".into(),
+        session_id: session.session_id.clone(),
+        text: "my order is late".into(),
+    };
+    let original = alice.send(first.clone()).await.unwrap();
+    for i in 0..6 {
+        alice
+            .send_message(&session.session_id, &format!("more {i}"))
+            .await
+            .unwrap();
+    }
+    // The window holds 3 events now; the command id is remembered anyway.
+    let resent = alice.send(first).await.unwrap();
+    assert_eq!((resent.seq, resent.duplicate), (original.seq, true));
+    let (_, body) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{}", session.session_id),
+        Some(&token(Role::Service, "backend")),
+        None,
+    )
+    .await;
+    let copies = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["body"]["text"] == "my order is late")
+        .count();
+    assert_eq!(copies, 1, "stored once");
+}

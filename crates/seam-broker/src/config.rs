@@ -155,6 +155,10 @@ pub struct LimitsConfig {
     /// Events kept per session for resume; older ones are dropped and a
     /// resume that needs them is answered `truncated`.
     pub history_limit: usize,
+    /// Command ids remembered per session for idempotency (a resend among
+    /// the session's last this many commands is answered with the original
+    /// ack), independent of `history_limit`.
+    pub idempotency_keys: usize,
     /// Concurrent TCP connections, counted from accept (before any HTTP
     /// request or upgrade) to close; more get HTTP 503 at once. Capped below
     /// the process's open-file limit.
@@ -194,6 +198,7 @@ impl Default for LimitsConfig {
             command_burst: 60,
             outbound_queue: 512,
             history_limit: 10_000,
+            idempotency_keys: 10_000,
             max_connections: 100_000,
             max_connections_per_ip: 0,
             max_connections_per_principal: 64,

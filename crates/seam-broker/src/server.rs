@@ -70,6 +70,7 @@ impl Broker {
         let hub = Arc::new(Hub::new());
         let options = EngineOptions {
             history_limit: config.limits.history_limit,
+            idempotency_keys: config.limits.idempotency_keys,
             webhooks: Arc::new(WebhookPolicy::new(&config.webhooks)),
         };
         let engine: Arc<dyn SessionEngine> = Arc::new(
@@ -341,9 +342,10 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         || l.history_limit == 0
         || l.max_connections == 0
         || l.max_connections_per_principal == 0
+        || l.idempotency_keys == 0
     {
         return Err(ConfigError::Limit(
-            "limits.outbound_queue, history_limit, max_connections and max_connections_per_principal must be positive".into(),
+            "limits.outbound_queue, history_limit, idempotency_keys, max_connections and max_connections_per_principal must be positive".into(),
         ));
     }
     for server in &config.media.ice_servers {

@@ -16,6 +16,7 @@ use seam_protocol::{CustomerContext, Principal, Role};
 fn options() -> EngineOptions {
     EngineOptions {
         history_limit: 1000,
+        idempotency_keys: 1000,
         webhooks: Arc::new(WebhookPolicy::default()),
     }
 }

@@ -26,25 +26,24 @@ pub struct EngineOptions {
     /// Recent events kept in memory per session for replay and
     /// idempotency.
     pub history_limit: usize,
+    /// Command ids remembered per session, independent of the window: a
+    /// command resent among the session's last this many commands is
+    /// answered with its original commit.
+    pub idempotency_keys: usize,
     /// Which events also enqueue webhook deliveries (in the same write).
     pub webhooks: Arc<WebhookPolicy>,
 }
 
-/// One event of the window, with the command that produced it.
-#[derive(Debug)]
-struct WindowEntry {
-    logged: Logged,
-    command: Option<(String, String)>,
-}
-
-/// A session's ordered state: the view, the recent log and the idempotency
-/// index of the commands in it.
+/// A session's ordered state: the view, the recent log, and the
+/// idempotency index of its last commands.
 #[derive(Debug)]
 struct Log {
     view: SessionView,
-    window: VecDeque<WindowEntry>,
-    /// sub -> command id -> seq, for every command still in `window`.
+    window: VecDeque<Logged>,
+    /// sub -> command id -> seq, for the commands in `commands`.
     applied: HashMap<String, HashMap<String, u64>>,
+    /// The remembered commands, oldest first.
+    commands: VecDeque<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -116,6 +115,7 @@ impl LocalEngine {
             view,
             window: VecDeque::new(),
             applied: HashMap::new(),
+            commands: VecDeque::new(),
         }
     }
 
@@ -129,39 +129,23 @@ impl LocalEngine {
     /// Folds a stored event into the log and returns its frame.
     fn fold(&self, log: &mut Log, event: &SessionEvent) -> Frame {
         log.view.apply(event);
-        let command = event
-            .client_id
-            .clone()
-            .map(|id| (event.from.sub.clone(), id));
-        if let Some((sub, id)) = &command {
-            log.applied
-                .entry(sub.clone())
-                .or_default()
-                .insert(id.clone(), event.seq);
+        if let Some(id) = &event.client_id {
+            remember(
+                log,
+                &event.from.sub,
+                id,
+                event.seq,
+                self.options.idempotency_keys,
+            );
         }
-        let seq = event.seq;
-        let staff_only = event.body.is_staff_only();
         let frame = Frame::event(event);
-        log.window.push_back(WindowEntry {
-            logged: Logged {
-                seq,
-                staff_only,
-                frame: frame.clone(),
-            },
-            command,
+        log.window.push_back(Logged {
+            seq: event.seq,
+            staff_only: event.body.is_staff_only(),
+            frame: frame.clone(),
         });
         while log.window.len() > self.options.history_limit.max(1) {
-            let Some(old) = log.window.pop_front() else {
-                break;
-            };
-            if let Some((sub, id)) = old.command {
-                if let Some(ids) = log.applied.get_mut(&sub) {
-                    ids.remove(&id);
-                    if ids.is_empty() {
-                        log.applied.remove(&sub);
-                    }
-                }
-            }
+            log.window.pop_front();
         }
         frame
     }
@@ -195,6 +179,27 @@ impl LocalEngine {
         }
         self.listener.committed(&event, &frame);
         Ok(event.seq)
+    }
+}
+
+/// Remembers that `sub`'s command `id` committed `seq`, forgetting the
+/// oldest command beyond `keep`.
+fn remember(log: &mut Log, sub: &str, id: &str, seq: u64, keep: usize) {
+    log.applied
+        .entry(sub.to_owned())
+        .or_default()
+        .insert(id.to_owned(), seq);
+    log.commands.push_back((sub.to_owned(), id.to_owned()));
+    while log.commands.len() > keep.max(1) {
+        let Some((sub, id)) = log.commands.pop_front() else {
+            break;
+        };
+        if let Some(ids) = log.applied.get_mut(&sub) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                log.applied.remove(&sub);
+            }
+        }
     }
 }
 
@@ -343,15 +348,12 @@ impl SessionEngine for LocalEngine {
         Box::pin(async move {
             let slot = self.slot(session_id)?;
             let log = slot.log.lock().await;
-            let first_available = log
-                .window
-                .front()
-                .map_or(log.view.last_seq + 1, |e| e.logged.seq);
+            let first_available = log.window.front().map_or(log.view.last_seq + 1, |e| e.seq);
             let events = log
                 .window
                 .iter()
-                .filter(|e| e.logged.seq > after_seq)
-                .map(|e| e.logged.clone())
+                .filter(|e| e.seq > after_seq)
+                .cloned()
                 .collect();
             Ok(Replay {
                 view: log.view.clone(),
