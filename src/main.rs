@@ -252,6 +252,7 @@ fn token(args: TokenArgs) -> Result<()> {
                 .into_iter()
                 .map(|(k, v)| (k, serde_json::Value::String(v)))
                 .collect(),
+            ..CustomerContext::default()
         });
     let claims = Claims {
         name: args.name,

@@ -242,25 +242,64 @@ async fn customers_cannot_touch_other_sessions_and_roles_are_enforced() {
 }
 
 #[tokio::test]
-async fn open_session_context_overlays_the_tokens_context() {
+async fn the_signed_context_wins_and_the_client_only_adds_what_it_labels_as_its_own() {
     let broker = start().await;
+    // The token says: billing, /checkout, plan=gold.
     let mut raw = Raw::authed(&broker, &customer_token("alice", "billing")).await;
     raw.send_json(serde_json::json!({
         "type": "open_session", "id": "o1",
-        "context": {"issue_type": "shipping", "metadata": {"order": "A-17"}}
+        "context": {"issue_type": "shipping", "metadata": {"order": "A-17", "plan": "vip"}}
     }))
     .await;
     let ServerFrame::Ack(ack) = raw.recv().await else {
         panic!()
     };
     let session = ack.session.unwrap();
-    assert_eq!(session.context.issue_type.as_deref(), Some("shipping"));
+    assert_eq!(session.context.issue_type.as_deref(), Some("billing"));
     assert_eq!(session.context.page.as_deref(), Some("/checkout"));
-    assert_eq!(session.context.metadata["order"], "A-17");
-    assert_eq!(session.context.metadata["plan"], "gold");
+    assert_eq!(session.context.metadata["plan"], "gold", "signed wins");
+    assert!(!session.context.metadata.contains_key("order"));
+    assert_eq!(session.context.customer_provided["order"], "A-17");
+    assert!(
+        !session.context.customer_provided.contains_key("plan"),
+        "a signed key is not echoed as the customer's"
+    );
     assert_eq!(ack.resume, Some(ResumeOutcome::Complete { replayed: 1 }));
     let ServerFrame::Event(opened) = raw.recv().await else {
         panic!()
     };
     assert_eq!(opened.seq, 1);
+}
+
+#[tokio::test]
+async fn the_client_fills_what_the_token_leaves_open_and_only_allowed_keys() {
+    let mut config = test_config();
+    config.auth.client_context_keys = Some(vec!["order".into()]);
+    let broker = start_with(config).await;
+    let mut raw = Raw::authed(&broker, &token(Role::Customer, "carol")).await;
+    raw.send_json(serde_json::json!({
+        "type": "open_session", "id": "o1",
+        "context": {"issue_type": "shipping", "metadata": {"tier": "vip"}}
+    }))
+    .await;
+    let ServerFrame::Error(e) = raw.recv().await else {
+        panic!("expected an error")
+    };
+    assert_eq!(
+        (e.code, e.id.as_deref()),
+        (ErrorCode::InvalidMessage, Some("o1"))
+    );
+    assert!(e.message.contains("`tier`"), "{}", e.message);
+    raw.send_json(serde_json::json!({
+        "type": "open_session", "id": "o2",
+        "context": {"issue_type": "shipping", "page": "/orders", "metadata": {"order": "A-17"}}
+    }))
+    .await;
+    let ServerFrame::Ack(ack) = raw.recv().await else {
+        panic!()
+    };
+    let context = ack.session.unwrap().context;
+    assert_eq!(context.issue_type.as_deref(), Some("shipping"));
+    assert_eq!(context.page.as_deref(), Some("/orders"));
+    assert_eq!(context.customer_provided["order"], "A-17");
 }

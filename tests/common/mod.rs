@@ -75,6 +75,7 @@ pub(crate) fn customer_token(sub: &str, issue_type: &str) -> String {
             .as_object()
             .unwrap()
             .clone(),
+        ..CustomerContext::default()
     });
     mint_hs256(SECRET, &c).unwrap()
 }

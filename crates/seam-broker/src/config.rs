@@ -99,6 +99,10 @@ pub struct AuthConfig {
     /// refused with 403. Empty: any origin. Clients that send no `Origin`
     /// (servers, bots) are not affected.
     pub allowed_origins: Vec<String>,
+    /// Metadata keys a customer's client may add in `open_session` (kept
+    /// apart, as `customer_provided`). Unset: any key; a list: only these,
+    /// others are refused.
+    pub client_context_keys: Option<Vec<String>>,
 }
 
 impl Default for AuthConfig {
@@ -114,6 +118,7 @@ impl Default for AuthConfig {
             expiry_notice_secs: 60,
             dev: false,
             allowed_origins: Vec::new(),
+            client_context_keys: None,
         }
     }
 }

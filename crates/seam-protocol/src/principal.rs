@@ -64,13 +64,20 @@ pub struct CustomerContext {
     /// The page the customer was on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
-    /// Free metadata from the company's site (plan, order id, ...).
+    /// Free metadata from the company's site (plan, order id, ...), as the
+    /// company signed it into the customer's token (or sent it with an
+    /// invitation).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub metadata: Map<String, Value>,
+    /// Keys the customer's own client added in `open_session`: unverified,
+    /// never overriding `metadata`; show them to agents as such.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub customer_provided: Map<String, Value>,
 }
 
 impl CustomerContext {
-    /// Overlays `other` on `self`: fields set in `other` win, metadata keys merge.
+    /// Overlays `other` on `self`, both from trusted sources (a token and a
+    /// service's invitation): fields set in `other` win, metadata keys merge.
     pub fn merged_with(mut self, other: CustomerContext) -> CustomerContext {
         if other.issue_type.is_some() {
             self.issue_type = other.issue_type;

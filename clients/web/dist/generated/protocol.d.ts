@@ -987,11 +987,17 @@ export interface Protocol {
  */
 export interface CustomerContext {
     /**
+     * Keys the customer's own client added in `open_session`: unverified, never overriding `metadata`; show them to agents as such.
+     */
+    customer_provided?: {
+        [k: string]: unknown;
+    };
+    /**
      * The kind of problem, e.g. `"billing"`; later used for routing.
      */
     issue_type?: string | null;
     /**
-     * Free metadata from the company's site (plan, order id, ...).
+     * Free metadata from the company's site (plan, order id, ...), as the company signed it into the customer's token (or sent it with an invitation).
      */
     metadata?: {
         [k: string]: unknown;

@@ -1,6 +1,6 @@
 //! Opening, joining, leaving and ending sessions.
 
-use seam_protocol::{CustomerContext, Mode, Role};
+use seam_protocol::{CustomerContext, ErrorCode, Mode, Role};
 
 use super::{attach, in_session, require_role, Attach, CommandContext, CommandError};
 use crate::lifecycle::Ender;
@@ -15,12 +15,49 @@ pub(super) async fn open_session(
         &[Role::Customer],
         "open_session",
     )?;
-    let context = ctx
-        .identity
-        .context
-        .clone()
-        .merged_with(context.unwrap_or_default());
+    let allowed = ctx.state.config.auth.client_context_keys.as_deref();
+    let context = customer_context(
+        ctx.identity.context.clone(),
+        context.unwrap_or_default(),
+        allowed,
+    )?;
     open_and_attach(ctx, &id, context, None).await
+}
+
+/// The context a session opens with: what the company signed into the
+/// token wins; the client may fill `issue_type` and `page` where the token
+/// says nothing, and add metadata keys, which are kept apart as
+/// `customer_provided` (only the keys `allowed`, when configured).
+fn customer_context(
+    signed: CustomerContext,
+    offered: CustomerContext,
+    allowed: Option<&[String]>,
+) -> Result<CustomerContext, CommandError> {
+    let mut context = signed;
+    if context.issue_type.is_none() {
+        context.issue_type = offered.issue_type;
+    }
+    if context.page.is_none() {
+        context.page = offered.page;
+    }
+    let added = offered
+        .metadata
+        .into_iter()
+        .chain(offered.customer_provided);
+    for (key, value) in added {
+        if allowed.is_some_and(|keys| !keys.contains(&key)) {
+            return Err(CommandError::new(
+                ErrorCode::InvalidMessage,
+                format!(
+                    "context key `{key}` may not be set by the client (auth.client_context_keys)"
+                ),
+            ));
+        }
+        if !context.metadata.contains_key(&key) {
+            context.customer_provided.insert(key, value);
+        }
+    }
+    Ok(context)
 }
 
 /// Opens (or gets back) the customer's session, attaches this connection,
