@@ -85,7 +85,7 @@ impl Default for SqliteOptions {
 /// One write for the writer thread.
 #[derive(Debug)]
 enum Write {
-    Create(SessionRecord, SessionEvent, Vec<OutboxOp>),
+    Create(Box<SessionRecord>, SessionEvent, Vec<OutboxOp>),
     Append(SessionEvent, Vec<OutboxOp>),
     DeleteEndedBefore(u64),
     EraseCustomer(String),
@@ -554,7 +554,7 @@ impl SessionStore for SqliteStore {
         outbox: &'a [OutboxOp],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let write = self.write(Write::Create(
-            record.clone(),
+            Box::new(record.clone()),
             first.clone(),
             outbox.to_vec(),
         ));
