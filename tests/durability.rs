@@ -728,3 +728,65 @@ async fn erasure_leaves_no_trace_of_the_transcript_on_disk() {
     assert!(!on_disk(&dir, secret));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_hung_webhook_receiver_holds_up_neither_the_others_nor_shutdown() {
+    let dir = temp_dir("hooks-hung");
+    // Accepts connections and never answers.
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hung_url = format!("http://{}/hooks", hung.local_addr().unwrap());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let holder = tokio::spawn({
+        let accepted = accepted.clone();
+        async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = hung.accept().await {
+                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(socket);
+            }
+        }
+    });
+    let healthy = WebhookSink::start("127.0.0.1:0", 0).await;
+    let mut config = webhook_config(&dir, hung_url);
+    config.webhooks.urls.push(healthy.url.clone());
+    config.webhooks.timeout_ms = 60_000;
+    config.webhooks.max_in_flight_per_url = 2;
+    let broker = start_sqlite(config).await;
+    let mut customers = Vec::new();
+    for i in 0..6 {
+        let (c, _events) = client(&broker, customer_token(&format!("c{i}"), "billing")).await;
+        c.open_session(None).await.unwrap();
+        customers.push(c);
+    }
+    let got = healthy.wait_for(6).await;
+    assert!(got.iter().all(|r| r.json()["type"] == "session.started"));
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "at most max_in_flight_per_url requests wait on one URL"
+    );
+
+    let stopped = tokio::time::timeout(Duration::from_secs(5), broker.shutdown()).await;
+    assert!(stopped.is_ok(), "shutdown waited for the hung receiver");
+    holder.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_failing_receiver_trips_its_circuit_and_is_left_alone_for_the_cooldown() {
+    let dir = temp_dir("hooks-breaker");
+    let failing = WebhookSink::start("127.0.0.1:0", usize::MAX).await;
+    let mut config = webhook_config(&dir, failing.url.clone());
+    config.webhooks.max_in_flight_per_url = 1;
+    config.webhooks.breaker_failures = 2;
+    config.webhooks.breaker_cooldown_ms = 60_000;
+    let broker = start_sqlite(config).await;
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    alice.open_session(None).await.unwrap();
+    failing.wait_for(2).await;
+    // Retries would come every 50 ms or so; the open circuit holds them off.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(failing.received.lock().unwrap().len(), 2);
+    broker.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

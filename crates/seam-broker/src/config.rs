@@ -373,6 +373,15 @@ pub struct WebhookConfig {
     pub timeout_ms: u64,
     /// How often the outbox is checked when idle, in milliseconds.
     pub poll_ms: u64,
+    /// Deliveries in flight to one URL at once; each URL is served on its
+    /// own, so a slow one never holds up the others.
+    pub max_in_flight_per_url: usize,
+    /// Consecutive failures that open a URL's circuit: its deliveries then
+    /// wait `breaker_cooldown_ms` before one is tried again.
+    pub breaker_failures: u32,
+    /// How long an open circuit waits before trying its URL again, in
+    /// milliseconds.
+    pub breaker_cooldown_ms: u64,
 }
 
 impl Default for WebhookConfig {
@@ -386,6 +395,9 @@ impl Default for WebhookConfig {
             max_attempts: 20,
             timeout_ms: 10_000,
             poll_ms: 250,
+            max_in_flight_per_url: 4,
+            breaker_failures: 5,
+            breaker_cooldown_ms: 30_000,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! Each request carries `Seam-Event`, `Seam-Delivery`, `Seam-Timestamp` and
 //! `Seam-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ use hmac::{Hmac, Mac};
 use seam_protocol::{EventBody, SessionEvent};
 use serde::Serialize;
 use sha2::Sha256;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::config::WebhookConfig;
@@ -102,7 +105,51 @@ struct Payload {
     transcript: Option<Vec<SessionEvent>>,
 }
 
-/// Delivers the outbox until shutdown.
+/// A URL's circuit breaker: open after `breaker_failures` failures in a
+/// row, until `breaker_cooldown_ms` has passed; then one delivery is tried
+/// (half open), and its outcome closes or reopens the circuit.
+#[derive(Debug, Default)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<u64>,
+    /// A trial delivery is in flight while half open.
+    trying: bool,
+}
+
+impl Breaker {
+    /// Whether a delivery may go out now; `Err(until)` while open.
+    fn admit(&mut self, now: u64) -> Result<(), u64> {
+        match self.open_until {
+            Some(until) if now < until => Err(until),
+            Some(until) if self.trying => Err(until),
+            Some(_) => {
+                self.trying = true;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn record(&mut self, url: &str, ok: bool, now: u64, config: &WebhookConfig) {
+        self.trying = false;
+        if ok {
+            *self = Breaker::default();
+            return;
+        }
+        self.failures += 1;
+        if self.failures >= config.breaker_failures.max(1) {
+            if self.open_until.is_none() {
+                tracing::warn!(%url, failures = self.failures, "webhook URL failing; circuit open");
+            }
+            self.open_until = Some(now + config.breaker_cooldown_ms);
+        }
+    }
+}
+
+/// Delivers the outbox until shutdown. Each URL is served on its own, at
+/// most `max_in_flight_per_url` at a time, behind its circuit breaker, so a
+/// hung receiver never holds up the others. Deliveries in flight at
+/// shutdown stay in the outbox and go out after the next start.
 pub(crate) async fn deliver_forever(
     store: Arc<dyn SessionStore>,
     config: WebhookConfig,
@@ -112,41 +159,101 @@ pub(crate) async fn deliver_forever(
     let Some(secret) = config.secret.clone().filter(|_| !config.urls.is_empty()) else {
         return;
     };
+    let secret: Arc<str> = Arc::from(secret);
+    let config = Arc::new(config);
+    let mut in_flight: HashSet<u64> = HashSet::new();
+    let mut per_url: HashMap<String, (Arc<Semaphore>, Breaker)> = HashMap::new();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, u64, bool)>();
+    let mut deliveries = JoinSet::new();
     loop {
-        match store.due_deliveries(clock.now_millis(), 32).await {
-            Ok(due) if !due.is_empty() => {
-                for delivery in due {
-                    deliver(store.as_ref(), &config, &secret, clock.as_ref(), delivery).await;
-                }
-                continue;
+        while deliveries.try_join_next().is_some() {}
+        while let Ok((url, id, ok)) = done_rx.try_recv() {
+            in_flight.remove(&id);
+            if let Some((_, breaker)) = per_url.get_mut(&url) {
+                breaker.record(&url, ok, clock.now_millis(), &config);
             }
-            Ok(_) => {}
+        }
+        let now = clock.now_millis();
+        match store.due_deliveries(now, 256).await {
+            Ok(due) => {
+                for delivery in due {
+                    if in_flight.contains(&delivery.id) {
+                        continue;
+                    }
+                    let (slots, breaker) =
+                        per_url.entry(delivery.url.clone()).or_insert_with(|| {
+                            (
+                                Arc::new(Semaphore::new(config.max_in_flight_per_url.max(1))),
+                                Breaker::default(),
+                            )
+                        });
+                    if let Err(until) = breaker.admit(now) {
+                        // Out of the way until the circuit may close, so
+                        // other URLs' deliveries are not stuck behind it.
+                        let _ = store
+                            .delivery_retry(delivery.id, until, delivery.attempts)
+                            .await;
+                        continue;
+                    }
+                    let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+                        // This URL is busy: the delivery stays due.
+                        continue;
+                    };
+                    in_flight.insert(delivery.id);
+                    let (store, config, secret, clock, done) = (
+                        Arc::clone(&store),
+                        Arc::clone(&config),
+                        Arc::clone(&secret),
+                        Arc::clone(&clock),
+                        done_tx.clone(),
+                    );
+                    deliveries.spawn(async move {
+                        let (url, id) = (delivery.url.clone(), delivery.id);
+                        let ok =
+                            deliver(store.as_ref(), &config, &secret, clock.as_ref(), delivery)
+                                .await;
+                        drop(slot);
+                        let _ = done.send((url, id, ok));
+                    });
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "cannot read the webhook outbox"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(config.poll_ms)) => {}
-            _ = shutdown.recv() => return,
+            Some((url, id, ok)) = done_rx.recv() => {
+                in_flight.remove(&id);
+                if let Some((_, breaker)) = per_url.get_mut(&url) {
+                    breaker.record(&url, ok, clock.now_millis(), &config);
+                }
+            }
+            _ = shutdown.recv() => break,
         }
     }
+    // Whatever is still in flight stays in the outbox.
+    deliveries.abort_all();
+    while deliveries.join_next().await.is_some() {}
 }
 
+/// Makes one attempt at a delivery; whether the receiver took it.
 async fn deliver(
     store: &dyn SessionStore,
     config: &WebhookConfig,
     secret: &str,
     clock: &dyn Clock,
     d: Delivery,
-) {
+) -> bool {
     let body = match payload(store, clock, &d).await {
         Ok(Some(payload)) => serde_json::to_vec(&payload).unwrap_or_default(),
         Ok(None) => {
             // The session was deleted (retention, erasure): nothing to say.
             let _ = store.delivery_done(d.id).await;
-            return;
+            return true;
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot build a webhook payload");
-            return retry(store, config, clock, &d, &e.to_string()).await;
+            retry(store, config, clock, &d, &e.to_string()).await;
+            return true;
         }
     };
     let timestamp = clock.now_millis() / 1000;
@@ -168,8 +275,12 @@ async fn deliver(
             if let Err(e) = store.delivery_done(d.id).await {
                 tracing::warn!(error = %e, "cannot mark a webhook delivered");
             }
+            true
         }
-        Err(why) => retry(store, config, clock, &d, &why).await,
+        Err(why) => {
+            retry(store, config, clock, &d, &why).await;
+            false
+        }
     }
 }
 
