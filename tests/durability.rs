@@ -244,8 +244,22 @@ async fn the_admin_api_lists_fetches_ends_and_erases_with_clear_errors() {
     let service = service_token();
     let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
     let s1 = alice.open_session(None).await.unwrap().session_id;
-    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
-    bob.join(&s1).await.unwrap();
+    // With routing on, bob takes the session through its offer.
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    assert_eq!(
+        rejected(bob.join(&s1).await),
+        seam_protocol::ErrorCode::Forbidden,
+        "no joining by id past routing"
+    );
+    bob.set_status(seam_protocol::AgentStatus::Available)
+        .await
+        .unwrap();
+    let offer = wait_for(&mut bob_events, |e| match e {
+        seam_client::Event::Offer(o) => Some(o),
+        _ => None,
+    })
+    .await;
+    bob.accept_offer(&offer.offer_id).await.unwrap();
     bob.whisper(&s1, "secret advice").await.unwrap();
     bob.note(&s1, "verified").await.unwrap();
     alice.send_message(&s1, "hello").await.unwrap();

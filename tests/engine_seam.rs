@@ -229,7 +229,7 @@ async fn nothing_is_written_to_the_store_after_shutdown_returns() {
     let (carol, _) = client(&broker, customer_token("carol", "billing")).await;
     let chat = carol.open_session(None).await.unwrap();
     let (sue, _) = client(&broker, token(Role::Supervisor, "sue")).await;
-    sue.join(&chat.session_id).await.unwrap();
+    sue.monitor(&chat.session_id).await.unwrap();
     carol
         .request_mode(&chat.session_id, Mode::Video, false, None)
         .await

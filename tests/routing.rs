@@ -774,3 +774,91 @@ async fn a_customer_who_comes_back_to_a_waiting_session_is_told_where_they_stand
     tab.open_session(None).await.unwrap();
     assert_eq!(position(&mut events).await, Some((2, 0)));
 }
+
+#[tokio::test]
+async fn routing_decides_who_joins_and_supervisors_leave_an_audit_trail() {
+    let broker = start_routing(clock()).await;
+    let (_alice, mut alice_events, sid) = customer(&broker, "alice", "other").await;
+
+    // Waiting: an agent cannot skip the queue by id, nor a supervisor barge in.
+    let (eve, _) = client(&broker, token(Role::Agent, "eve")).await;
+    assert_eq!(rejected(eve.join(&sid).await), ErrorCode::Forbidden);
+    let (sue, _sue_events) = client(&broker, token(Role::Supervisor, "sue")).await;
+    assert_eq!(rejected(sue.join(&sid).await), ErrorCode::Forbidden);
+    sue.monitor(&sid).await.unwrap();
+
+    // The agent routing offers it to takes it; the session leaves the queue.
+    let (bob, mut bob_events) = staff(&broker, Role::Agent, "bob", &[], None).await;
+    let offer = next_offer(&mut bob_events).await;
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    let overview = sue.overview().await.unwrap();
+    assert!(overview
+        .sessions
+        .iter()
+        .any(|s| s.session_id == sid && !s.waiting));
+    bob.end_session(&sid, None).await.unwrap();
+
+    // Ended: whoever took part may read it again; others may not.
+    bob.join(&sid).await.unwrap();
+    assert_eq!(rejected(eve.join(&sid).await), ErrorCode::Forbidden);
+    // A supervisor may, and it is recorded.
+    let (sam, _) = client(&broker, token(Role::Supervisor, "sam")).await;
+    sam.join(&sid).await.unwrap();
+    let (_, body) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{sid}"),
+        Some(&token(Role::Service, "backend")),
+        None,
+    )
+    .await;
+    let trail: Vec<(String, String)> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["body"]["kind"] == "staff_accessed")
+        .map(|e| {
+            (
+                e["body"]["by"]["sub"].as_str().unwrap().to_owned(),
+                e["body"]["access"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            ("sue".to_owned(), "monitor".to_owned()),
+            ("sam".to_owned(), "read".to_owned())
+        ]
+    );
+    // The customer never sees the trail.
+    let seen = drain_session_events(&mut alice_events, Duration::from_millis(200)).await;
+    assert!(seen
+        .iter()
+        .any(|e| matches!(e.body, EventBody::SessionEnded { .. })));
+    assert!(seen
+        .iter()
+        .all(|e| !matches!(e.body, EventBody::StaffAccessed { .. })));
+}
+
+#[tokio::test]
+async fn bots_neither_whisper_nor_take_calls() {
+    let broker = start_routing(clock()).await;
+    let (bot, mut bot_events) = staff(&broker, Role::Bot, "faq-bot", &[], None).await;
+    let (alice, _alice_events, sid) = customer(&broker, "alice", "help").await;
+    let offer = next_offer(&mut bot_events).await;
+    bot.accept_offer(&offer.offer_id).await.unwrap();
+    assert_eq!(
+        rejected(bot.whisper(&sid, "psst").await),
+        ErrorCode::Forbidden
+    );
+    let request = alice
+        .request_mode(&sid, Mode::Video, false, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        rejected(bot.answer_mode(&sid, &request, true, None).await),
+        ErrorCode::Forbidden
+    );
+    bot.note(&sid, "asked about invoices").await.unwrap();
+}

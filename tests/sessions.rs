@@ -105,8 +105,8 @@ async fn typing_is_relayed_to_others_and_never_stored() {
     let (late, _) = client(&broker, token(Role::Supervisor, "sue")).await;
     let snapshot = late.join(&sid).await.unwrap();
     assert_eq!(
-        snapshot.last_seq, 4,
-        "opened, bob joined, message, sue joined"
+        snapshot.last_seq, 5,
+        "opened, bob joined, message, sue's access audited, sue joined"
     );
     let mut alice_saw_typing = false;
     while let Ok(Some(event)) =

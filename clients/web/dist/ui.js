@@ -51,6 +51,8 @@ export function describe(e) {
             return `${who} asked for an agent`;
         case "queue_abandoned":
             return `Left the ${b.queue} queue`;
+        case "staff_accessed":
+            return `${b.by.name ?? b.by.sub} ${b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read"} the session (audit)`;
     }
 }
 /**

@@ -57,6 +57,8 @@ export function describe(e: SessionEvent): string {
       return `${who} asked for an agent`;
     case "queue_abandoned":
       return `Left the ${b.queue} queue`;
+    case "staff_accessed":
+      return `${b.by.name ?? b.by.sub} ${b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read"} the session (audit)`;
   }
 }
 

@@ -455,7 +455,14 @@ where
     let join = Append {
         actor: Box::leak(Box::new(bob.clone())),
         command_id: None,
-        decide: Box::new(|view| rules::join(view, &principal("bob", Role::Agent), false)),
+        decide: Box::new(|view| {
+            let how = rules::Joining {
+                silent: false,
+                offered: true,
+                routing: true,
+            };
+            rules::join(view, &principal("bob", Role::Agent), how)
+        }),
     };
     assert_eq!(engine.append(&id, join).await.unwrap().seq, 3);
     let bobs = engine

@@ -617,6 +617,14 @@ impl Router {
         self.run(actions);
     }
 
+    /// Whether the session waits in a queue.
+    pub(crate) fn is_waiting(&self, session_id: &str) -> bool {
+        self.lock()
+            .waiting
+            .iter()
+            .any(|w| w.session.session_id == session_id)
+    }
+
     /// Sends a connected visitor an invitation. Returns its id.
     pub(crate) fn invite_visitor(
         &self,

@@ -27,7 +27,7 @@ pub use routing::{
     QueueOverview, SessionOverview, TransferTarget,
 };
 pub use server::{Ack, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
-pub use session::{EventBody, SessionEvent, SessionId, SessionSnapshot, SessionState};
+pub use session::{Access, EventBody, SessionEvent, SessionId, SessionSnapshot, SessionState};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -194,6 +194,14 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// A supervisor opened the session without being assigned to it: an
+    /// audit record (staff only).
+    StaffAccessed {
+        /// Who.
+        by: Principal,
+        /// How.
+        access: Access,
+    },
     /// The session ended; nothing more can be posted.
     SessionEnded {
         /// Why, if the ender said.
@@ -202,11 +210,38 @@ pub enum EventBody {
     },
 }
 
+/// How a supervisor opened a session they were not assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Attached silently (`monitor`).
+    Monitor,
+    /// Joined as a participant (barge-in).
+    Join,
+    /// Read it after it ended.
+    Read,
+}
+
+impl Access {
+    /// `monitored`, `joined` or `read`.
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Access::Monitor => "monitored",
+            Access::Join => "joined",
+            Access::Read => "read",
+        }
+    }
+}
+
 impl EventBody {
     /// Whether only agents, supervisors and bots may see this event (the
     /// customer never receives it, live or in a replay).
     pub fn is_staff_only(&self) -> bool {
-        matches!(self, EventBody::Whisper { .. } | EventBody::Note { .. })
+        matches!(
+            self,
+            EventBody::Whisper { .. } | EventBody::Note { .. } | EventBody::StaffAccessed { .. }
+        )
     }
 }
 
@@ -254,6 +289,9 @@ impl std::fmt::Display for SessionEvent {
             EventBody::Whisper { text } => write!(f, "{who} (whisper): {text}"),
             EventBody::Note { text } => write!(f, "{who} (note): {text}"),
             EventBody::Rated { score, .. } => write!(f, "{who} rated the session {score}/5"),
+            EventBody::StaffAccessed { access, .. } => {
+                write!(f, "{who} {} the session (audit)", access.past_tense())
+            }
             EventBody::SessionEnded { reason } => match reason {
                 Some(reason) => write!(f, "{who} ended the session: {reason}"),
                 None => write!(f, "{who} ended the session"),

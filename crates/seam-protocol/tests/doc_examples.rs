@@ -107,6 +107,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "queue_abandoned",
         "whisper",
         "note",
+        "staff_accessed",
         "rated",
         "session_ended",
     ];

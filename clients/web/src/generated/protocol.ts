@@ -1052,12 +1052,30 @@ export type EventBody =
       score: number;
     }
   | {
+      /**
+       * How.
+       */
+      access: Access;
+      /**
+       * Who.
+       */
+      by: Principal;
+      kind: "staff_accessed";
+    }
+  | {
       kind: "session_ended";
       /**
        * Why, if the ender said.
        */
       reason?: string | null;
     };
+/**
+ * How a supervisor opened a session they were not assigned to.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Access".
+ */
+export type Access = "monitor" | "join" | "read";
 /**
  * Why a session is being offered to an agent.
  *

@@ -85,6 +85,7 @@ impl From<SessionError> for CommandError {
             SessionError::NotInCall => ErrorCode::NotInCall,
             SessionError::TargetNotFound => ErrorCode::TargetNotFound,
             SessionError::NotEnded => ErrorCode::SessionNotEnded,
+            SessionError::Forbidden(_) => ErrorCode::Forbidden,
             SessionError::AlreadyRated => ErrorCode::AlreadyRated,
             // Logged (throttled) by the store's monitor.
             SessionError::Store(_) => ErrorCode::Internal,
@@ -383,6 +384,8 @@ struct Attach<'a> {
     epoch: Option<&'a str>,
     /// Monitor without becoming a participant (supervisors).
     silent: bool,
+    /// The actor accepted an offer for the session.
+    offered: bool,
 }
 
 impl<'a> Attach<'a> {
@@ -392,6 +395,7 @@ impl<'a> Attach<'a> {
             after_seq: None,
             epoch: None,
             silent: false,
+            offered: false,
         }
     }
 }
@@ -407,6 +411,20 @@ async fn attach(
 ) -> Result<SessionView, CommandError> {
     let actor = ctx.actor();
     let state = ctx.state;
+    let joining = crate::session::rules::Joining {
+        silent: how.silent,
+        offered: how.offered,
+        routing: state.router.enabled(),
+    };
+    if actor.role == Role::Supervisor && !how.silent && state.router.is_waiting(session_id) {
+        // Joining would leave it queued, offered to someone else, and
+        // counted as abandoned when it ends.
+        return Err(CommandError::new(
+            ErrorCode::Forbidden,
+            "this session is waiting for an agent: monitor it, or let routing assign it",
+        )
+        .in_session(session_id));
+    }
     state
         .engine
         .append(
@@ -414,7 +432,7 @@ async fn attach(
             Append {
                 actor: &actor,
                 command_id: None,
-                decide: Box::new(|view| crate::session::rules::join(view, &actor, how.silent)),
+                decide: Box::new(|view| crate::session::rules::join(view, &actor, joining)),
             },
         )
         .await

@@ -42,7 +42,11 @@ pub(super) async fn accept(
     let accepted = state.router.accept(&actor.sub, &offer_id)?;
     let session_id = accepted.session_id.clone();
     state.lifecycle.assign(&actor, &accepted).await?;
-    attach(ctx, &session_id, Attach::join(&id)).await?;
+    let how = Attach {
+        offered: true,
+        ..Attach::join(&id)
+    };
+    attach(ctx, &session_id, how).await?;
     if let Some(mode) = accepted.requested_mode.filter(|m| m.is_media()) {
         request_on_behalf_of_customer(ctx, &session_id, &id, mode).await;
     }

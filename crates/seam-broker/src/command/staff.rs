@@ -36,11 +36,12 @@ pub(super) async fn post(
     } else {
         "write notes"
     };
-    require_role(
-        actor.role,
-        &[Role::Agent, Role::Supervisor, Role::Bot],
-        what,
-    )?;
+    let allowed: &[Role] = if matches!(body, EventBody::Whisper { .. }) {
+        &[Role::Agent, Role::Supervisor]
+    } else {
+        &[Role::Agent, Role::Supervisor, Role::Bot]
+    };
+    require_role(actor.role, allowed, what)?;
     let attached = ctx.state.hub.is_attached(&session_id, &actor.sub);
     super::post(ctx, id, session_id, move |view, actor| {
         rules::staff_post(view, actor, body, attached)

@@ -49,6 +49,9 @@ pub enum SessionError {
     /// Nobody to deliver a signal to.
     #[error("the target is not a connected participant of this session")]
     TargetNotFound,
+    /// The actor's role may not do this (the message says what it may do).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// Rating an open session.
     #[error("only an ended session can be rated")]
     NotEnded,

@@ -3,7 +3,7 @@
 //! reason to refuse). No I/O, no locks, no clock: the engine calls them
 //! under the session's order, and the unit tests below call them directly.
 
-use seam_protocol::{EventBody, Mode, ModeRequest, Principal, Role, SessionState};
+use seam_protocol::{Access, EventBody, Mode, ModeRequest, Principal, Role, SessionState};
 
 use super::{SessionError, SessionView};
 
@@ -39,20 +39,73 @@ pub fn check_can_post(view: &SessionView, actor: &Principal) -> Result<(), Sessi
     Ok(())
 }
 
-/// Attaching: the actor joins as a participant unless already in it,
-/// monitoring silently, or the session has ended (then they only read).
+/// How a connection attaches to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Joining {
+    /// Monitoring without becoming a participant (supervisors).
+    pub silent: bool,
+    /// The actor accepted an offer for this session (queue, transfer,
+    /// conference).
+    pub offered: bool,
+    /// Routing is on (queues are configured).
+    pub routing: bool,
+}
+
+/// Attaching to a session, and who may. Customers: their own session.
+/// Agents and bots: a session they are in or were in (to read it after it
+/// ended), an offered one, or (with routing off) any open one. Supervisors:
+/// any session, and each time they open one they are not in, an audit
+/// event records it. What the actor joins as participant is stored.
 pub fn join(
     view: &SessionView,
     actor: &Principal,
-    silent: bool,
+    how: Joining,
 ) -> Result<Vec<EventBody>, SessionError> {
     check_owner(view, actor)?;
-    if silent || !view.is_open() || view.is_participant(&actor.sub) {
+    let joined = || EventBody::ParticipantJoined {
+        participant: actor.clone(),
+    };
+    if view.is_participant(&actor.sub) {
         return Ok(Vec::new());
     }
-    Ok(vec![EventBody::ParticipantJoined {
-        participant: actor.clone(),
-    }])
+    match actor.role {
+        Role::Customer => Ok(if view.is_open() {
+            vec![joined()]
+        } else {
+            Vec::new()
+        }),
+        Role::Agent | Role::Bot if !view.is_open() => {
+            if view.agents.contains(&actor.sub) {
+                Ok(Vec::new())
+            } else {
+                Err(SessionError::Forbidden(
+                    "this session ended before you took part in it",
+                ))
+            }
+        }
+        Role::Agent | Role::Bot if how.offered || !how.routing => Ok(vec![joined()]),
+        Role::Agent | Role::Bot => Err(SessionError::Forbidden(
+            "routing is on: agents and bots join a session by accepting its offer",
+        )),
+        Role::Supervisor | Role::Service => {
+            let access = if how.silent {
+                Access::Monitor
+            } else if view.is_open() {
+                Access::Join
+            } else {
+                Access::Read
+            };
+            let audit = EventBody::StaffAccessed {
+                by: actor.clone(),
+                access,
+            };
+            Ok(if access == Access::Join {
+                vec![audit, joined()]
+            } else {
+                vec![audit]
+            })
+        }
+    }
 }
 
 /// A chat message.
@@ -136,6 +189,7 @@ pub fn request_mode(
     expires_at: u64,
 ) -> Result<Vec<EventBody>, SessionError> {
     check_can_post(view, actor)?;
+    no_calls_for_bots(actor)?;
     let WantedMode {
         mode,
         screen_share,
@@ -173,6 +227,16 @@ pub fn request_mode(
     }])
 }
 
+/// Bots chat; voice and video are for people.
+fn no_calls_for_bots(actor: &Principal) -> Result<(), SessionError> {
+    if actor.role == Role::Bot {
+        return Err(SessionError::Forbidden(
+            "bots cannot take voice or video; hand off to an agent",
+        ));
+    }
+    Ok(())
+}
+
 fn pending<'v>(view: &'v SessionView, request_id: &str) -> Result<&'v ModeRequest, SessionError> {
     view.mode_request
         .as_ref()
@@ -194,6 +258,7 @@ pub fn answer_mode(
     reason: Option<String>,
 ) -> Result<Vec<EventBody>, SessionError> {
     check_can_post(view, actor)?;
+    no_calls_for_bots(actor)?;
     let request = pending(view, request_id)?;
     if is_customer_side(request.requested_by.role) == is_customer_side(actor.role) {
         return Err(SessionError::NotYourRequest(
@@ -417,17 +482,90 @@ mod tests {
         ));
     }
 
+    fn by_id(routing: bool) -> Joining {
+        Joining {
+            silent: false,
+            offered: false,
+            routing,
+        }
+    }
+
     #[test]
-    fn joining_adds_a_participant_once_and_never_to_an_ended_session() {
+    fn joining_follows_the_policy_of_each_role() {
         let view = view_after(vec![]);
-        assert_eq!(join(&view, &bob(), false).unwrap().len(), 1);
-        assert!(join(&view, &bob(), true).unwrap().is_empty());
-        assert!(join(&with_bob(), &bob(), false).unwrap().is_empty());
-        let ended = view_after(vec![(alice(), EventBody::SessionEnded { reason: None })]);
-        assert!(join(&ended, &bob(), false).unwrap().is_empty());
+        // Agents: by id only with routing off; through an offer always.
+        assert_eq!(join(&view, &bob(), by_id(false)).unwrap().len(), 1);
         assert!(matches!(
-            join(&view, &who("carol", Role::Customer), false),
+            join(&view, &bob(), by_id(true)),
+            Err(SessionError::Forbidden(_))
+        ));
+        let offered = Joining {
+            offered: true,
+            ..by_id(true)
+        };
+        assert_eq!(join(&view, &bob(), offered).unwrap().len(), 1);
+        // Once in, a resume stores nothing.
+        assert!(join(&with_bob(), &bob(), by_id(true)).unwrap().is_empty());
+        // Ended: only those who took part read it.
+        let ended = view_after(vec![
+            (bob(), EventBody::ParticipantJoined { participant: bob() }),
+            (bob(), EventBody::ParticipantLeft { participant: bob() }),
+            (alice(), EventBody::SessionEnded { reason: None }),
+        ]);
+        assert!(join(&ended, &bob(), by_id(false)).unwrap().is_empty());
+        assert!(matches!(
+            join(&ended, &who("dave", Role::Agent), by_id(false)),
+            Err(SessionError::Forbidden(_))
+        ));
+        // Supervisors: anything, audited.
+        let sue = who("sue", Role::Supervisor);
+        let monitor = Joining {
+            silent: true,
+            ..by_id(true)
+        };
+        assert!(matches!(
+            join(&view, &sue, monitor).unwrap()[..],
+            [EventBody::StaffAccessed {
+                access: Access::Monitor,
+                ..
+            }]
+        ));
+        assert!(matches!(
+            join(&view, &sue, by_id(true)).unwrap()[..],
+            [
+                EventBody::StaffAccessed {
+                    access: Access::Join,
+                    ..
+                },
+                EventBody::ParticipantJoined { .. }
+            ]
+        ));
+        assert!(matches!(
+            join(&ended, &sue, by_id(true)).unwrap()[..],
+            [EventBody::StaffAccessed {
+                access: Access::Read,
+                ..
+            }]
+        ));
+        // Customers: their own only.
+        assert!(matches!(
+            join(&view, &who("carol", Role::Customer), by_id(false)),
             Err(SessionError::NotYourSession)
+        ));
+    }
+
+    #[test]
+    fn bots_take_no_calls() {
+        let bot = who("botty", Role::Bot);
+        let view = view_after(vec![(
+            bot.clone(),
+            EventBody::ParticipantJoined {
+                participant: bot.clone(),
+            },
+        )]);
+        assert!(matches!(
+            request_mode(&view, &bot, video(), 1),
+            Err(SessionError::Forbidden(_))
         ));
     }
 

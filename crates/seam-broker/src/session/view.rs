@@ -107,7 +107,8 @@ impl SessionView {
             | EventBody::Assigned { .. }
             | EventBody::QueueAbandoned { .. }
             | EventBody::Whisper { .. }
-            | EventBody::Note { .. } => {}
+            | EventBody::Note { .. }
+            | EventBody::StaffAccessed { .. } => {}
             EventBody::ParticipantJoined { participant } => {
                 if !self.is_participant(&participant.sub) {
                     self.participants.push(participant.clone());
