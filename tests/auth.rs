@@ -377,3 +377,51 @@ async fn after_a_token_expired_close_the_client_reconnects_with_a_fresh_token_an
     assert_eq!(next_message(&mut events).await, "back again");
     assert!(calls.load(Ordering::SeqCst) >= 3);
 }
+
+#[tokio::test]
+async fn refusals_say_what_is_wrong_in_a_few_plain_words() {
+    use base64::Engine;
+    let broker = start().await;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let sign = |header: &str, payload: serde_json::Value| {
+        use hmac::Mac;
+        let unsigned = format!("{}.{}", b64.encode(header), b64.encode(payload.to_string()));
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(unsigned.as_bytes());
+        format!("{unsigned}.{}", b64.encode(mac.finalize().into_bytes()))
+    };
+    let exp = seam_broker::auth::now_secs() + 600;
+    let cases = [
+        ("not-a-jwt".to_owned(), "not a well-formed JWT"),
+        (
+            format!("{}.e30.c2ln", b64.encode(r#"{"alg":"HS512","typ":"JWT"}"#)),
+            "HS512 are not accepted",
+        ),
+        (
+            sign(
+                r#"{"alg":"HS256","typ":"JWT"}"#,
+                serde_json::json!({"sub": "x", "role": "emperor", "exp": exp}),
+            ),
+            "claims are malformed",
+        ),
+        (
+            sign(
+                r#"{"alg":"HS256","typ":"JWT"}"#,
+                serde_json::json!({"sub": "x", "role": "customer"}),
+            ),
+            "claims are malformed (sub, role, exp",
+        ),
+    ];
+    for (token, expected) in cases {
+        let (code, reason) = hello_closes_with(&token, &broker).await;
+        assert_eq!(code, 4002, "{reason}");
+        assert!(
+            reason.contains(expected),
+            "{reason:?} should say {expected:?}"
+        );
+        assert!(reason.len() <= 123);
+        for internal in ["line ", "column", "Error(", "{"] {
+            assert!(!reason.contains(internal), "{reason:?} leaks parser words");
+        }
+    }
+}

@@ -154,23 +154,19 @@ impl Authenticator {
     /// Verifies a token and returns who it authenticates.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| AuthError::Invalid(format!("malformed header: {e}")))?;
+            .map_err(|_| AuthError::Invalid("the token is not a well-formed JWT".into()))?;
         let (_, key, validation) = self
             .keys
             .iter()
             .find(|(alg, _, _)| *alg == header.alg)
             .ok_or_else(|| {
-                AuthError::Invalid(format!("algorithm {:?} is not accepted", header.alg))
+                AuthError::Invalid(format!(
+                    "tokens signed with {:?} are not accepted",
+                    header.alg
+                ))
             })?;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, key, validation).map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::InvalidSignature => AuthError::Invalid("bad signature".into()),
-                ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
-                ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
-                ErrorKind::ImmatureSignature => AuthError::Invalid("not valid yet (nbf)".into()),
-                _ => AuthError::Invalid(e.to_string()),
-            })?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, validation)
+            .map_err(|e| refusal(e.kind()))?;
         let claims = data.claims;
         if claims.sub.trim().is_empty() {
             return Err(AuthError::Invalid("empty sub".into()));
@@ -187,6 +183,30 @@ impl Authenticator {
             expires_at: claims.exp,
         })
     }
+}
+
+/// A short reason a client can show, for every way a token can fail
+/// (never the parser's own words, which say more than they help).
+fn refusal(kind: &ErrorKind) -> AuthError {
+    let why = match kind {
+        ErrorKind::ExpiredSignature => return AuthError::Expired,
+        ErrorKind::InvalidSignature => "bad signature",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::ImmatureSignature => "not valid yet (nbf)",
+        ErrorKind::MissingRequiredClaim(claim) => {
+            return AuthError::Invalid(format!("the token has no `{claim}` claim"))
+        }
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            "the token's algorithm does not match the key"
+        }
+        ErrorKind::Json(_) => "the token's claims are malformed (sub, role, exp, context)",
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
+            "the token is not a well-formed JWT"
+        }
+        _ => "the token cannot be verified",
+    };
+    AuthError::Invalid(why.into())
 }
 
 /// Signs claims with an HS256 secret (development tokens, tests, `seam token`).

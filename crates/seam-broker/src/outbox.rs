@@ -33,8 +33,15 @@ impl Closing {
             reason.push_str(": ");
             reason.push_str(detail);
         }
-        while reason.len() > 123 {
-            reason.pop();
+        if reason.len() > 123 {
+            // Cut at a word, within the 123 bytes a close frame carries.
+            let mut end = 120;
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            let cut = reason[..end].rfind(' ').unwrap_or(end);
+            reason.truncate(cut);
+            reason.push_str("...");
         }
         Closing { code, reason }
     }
