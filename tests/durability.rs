@@ -804,3 +804,54 @@ async fn a_failing_receiver_trips_its_circuit_and_is_left_alone_for_the_cooldown
     broker.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sessions the broker holds in memory, from `/healthz`.
+async fn held(broker: &seam_broker::RunningBroker) -> u64 {
+    let (_, body) = http(broker.local_addr(), "GET", "/healthz", None, None).await;
+    body["sessions"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn ended_sessions_leave_memory_and_come_back_from_the_store_when_needed() {
+    let dir = temp_dir("release");
+    let mut config = sqlite_config(&dir);
+    config.limits.release_ended_after_ms = 100;
+    let broker = start_sqlite(config.clone()).await;
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    alice.send_message(&sid, "thanks, solved").await.unwrap();
+    assert_eq!(held(&broker).await, 1);
+    alice.end_session(&sid, None).await.unwrap();
+    let released = tokio::time::timeout(WAIT, async {
+        while held(&broker).await > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    released.await.expect("the ended session leaves memory");
+
+    // Rating and reading it still work: it is read back from the store.
+    alice.rate_session(&sid, 5, None).await.unwrap();
+    let snapshot = alice.join(&sid).await.unwrap();
+    assert_eq!(snapshot.state, seam_protocol::SessionState::Ended);
+    let (_, body) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{sid}"),
+        Some(&service_token()),
+        None,
+    )
+    .await;
+    assert_eq!(body["session"]["rating"]["score"], 5);
+    alice.close();
+    broker.shutdown().await;
+
+    // After a restart, ended sessions are not held at all.
+    let broker = start_sqlite(config).await;
+    assert_eq!(held(&broker).await, 0);
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    assert_eq!(
+        rejected(alice.rate_session(&sid, 4, None).await),
+        seam_protocol::ErrorCode::AlreadyRated
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

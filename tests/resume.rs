@@ -139,7 +139,9 @@ async fn the_broker_says_so_when_it_cannot_supply_missed_events() {
     let broker = start_with(config).await;
     let mut alice = Raw::authed(&broker, &customer_token("alice", "billing")).await;
     let (sid, epoch) = open(&mut alice).await;
-    for i in 0..6 {
+    // Events 2..=21; memory holds the last 4, and a resume may read at most
+    // 4 more from the store: after seq 1 is 16 too far.
+    for i in 0..20 {
         say(&mut alice, &sid, &format!("m{i}"), "x").await;
     }
     let mut tab = Raw::authed(&broker, &customer_token("alice", "billing")).await;
@@ -151,14 +153,24 @@ async fn the_broker_says_so_when_it_cannot_supply_missed_events() {
     assert_eq!(
         ack.resume,
         Some(ResumeOutcome::Truncated {
-            first_available_seq: 4,
+            first_available_seq: 18,
             replayed: 4
         })
     );
     let ServerFrame::Event(e) = tab.recv().await else {
         panic!()
     };
-    assert_eq!(e.seq, 4);
+    assert_eq!(e.seq, 18);
+
+    // A small gap is read back from the store: complete.
+    tab.send_json(serde_json::json!({"type": "join", "id": "j1", "session_id": sid, "after_seq": 15, "epoch": epoch}))
+        .await;
+    let ack = loop {
+        if let ServerFrame::Ack(ack) = tab.recv().await {
+            break ack;
+        }
+    };
+    assert_eq!(ack.resume, Some(ResumeOutcome::Complete { replayed: 6 }));
 
     tab.send_json(serde_json::json!({"type": "join", "id": "j2", "session_id": sid, "after_seq": 6, "epoch": "another-epoch"}))
         .await;
@@ -289,4 +301,50 @@ async fn a_command_resent_after_the_replay_window_moved_on_is_still_applied_once
         .filter(|e| e["body"]["text"] == "my order is late")
         .count();
     assert_eq!(copies, 1, "stored once");
+}
+
+#[tokio::test]
+async fn the_memory_window_is_capped_in_bytes_and_resumes_read_the_rest_from_the_store() {
+    let mut config = test_config();
+    config.limits.history_bytes = 4_000;
+    config.limits.history_limit = 20;
+    let broker = start_with(config).await;
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    for i in 0..40 {
+        alice
+            .send_message(&sid, &format!("{i:02} {}", "x".repeat(300)))
+            .await
+            .unwrap();
+    }
+    let resume = |after: u64| {
+        let sid = sid.clone();
+        let broker = &broker;
+        async move {
+            let mut raw = Raw::authed(broker, &customer_token("alice", "billing")).await;
+            raw.send_json(serde_json::json!({"type": "join", "id": "j", "session_id": sid, "after_seq": after}))
+                .await;
+            let ServerFrame::Ack(ack) = raw.recv().await else {
+                panic!("expected the ack")
+            };
+            ack.resume
+        }
+    };
+    // Ten or so ~400-byte frames fit in 4,000 bytes; a resume 15 events
+    // back reads the rest from the store and is complete.
+    assert_eq!(
+        resume(26).await,
+        Some(ResumeOutcome::Complete { replayed: 15 })
+    );
+    // Beyond history_limit events before the window, it is truncated: the
+    // window itself holds fewer events than history_limit, by bytes.
+    let Some(ResumeOutcome::Truncated {
+        first_available_seq,
+        replayed,
+    }) = resume(0).await
+    else {
+        panic!("expected truncated")
+    };
+    assert!(replayed < 15, "{replayed} replayed: the byte cap holds");
+    assert_eq!(first_available_seq, 41 - replayed + 1);
 }

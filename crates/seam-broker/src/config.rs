@@ -164,6 +164,12 @@ pub struct LimitsConfig {
     /// the session's last this many commands is answered with the original
     /// ack), independent of `history_limit`.
     pub idempotency_keys: usize,
+    /// Bytes of recent events kept in memory per session for resume (the
+    /// last event always is); a resume needing older ones is `truncated`.
+    pub history_bytes: usize,
+    /// An ended session leaves memory this many milliseconds after it ends
+    /// (it stays in the store, and is read back if anyone needs it).
+    pub release_ended_after_ms: u64,
     /// Concurrent TCP connections, counted from accept (before any HTTP
     /// request or upgrade) to close; more get HTTP 503 at once. Capped below
     /// the process's open-file limit.
@@ -204,6 +210,8 @@ impl Default for LimitsConfig {
             outbound_queue: 512,
             history_limit: 10_000,
             idempotency_keys: 10_000,
+            history_bytes: 4 * 1024 * 1024,
+            release_ended_after_ms: 60_000,
             max_connections: 100_000,
             max_connections_per_ip: 0,
             max_connections_per_principal: 64,

@@ -576,7 +576,29 @@ where
     assert!(next.created && next.view.session_id != id);
     assert_eq!(next.view.last_seq, 1);
 
-    // Forgetting (after retention or erasure) drops it.
-    engine.forget(std::slice::from_ref(&id));
-    assert!(engine.view(&id).await.unwrap().is_none());
+    // An ended session may leave memory; it is read back when needed,
+    // and its log goes on where it stopped.
+    let held = engine.sessions_held();
+    engine.release(&id);
+    assert!(
+        engine.sessions_held() < held,
+        "an ended session is released"
+    );
+    let back = engine.view(&id).await.unwrap().unwrap();
+    assert_eq!((back.state, back.last_seq), (SessionState::Ended, 58));
+    let rate = Append {
+        actor: Box::leak(Box::new(alice.clone())),
+        command_id: Some("rate"),
+        decide: Box::new(|view| rules::rate(view, &principal("alice", Role::Customer), 5, None)),
+    };
+    assert_eq!(engine.append(&id, rate).await.unwrap().seq, 59);
+    // An open session is never released.
+    let open_id = next.view.session_id.clone();
+    engine.release(&open_id);
+    assert!(engine.view(&open_id).await.unwrap().unwrap().is_open());
+
+    // Forgetting (after retention or erasure deleted it) drops it from memory.
+    let held = engine.sessions_held();
+    engine.forget(std::slice::from_ref(&open_id));
+    assert_eq!(engine.sessions_held(), held - 1);
 }

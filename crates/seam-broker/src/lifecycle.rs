@@ -9,13 +9,13 @@ use seam_protocol::{
     CustomerContext, EventBody, Mode, OfferKind, Principal, ServerFrame, SessionId,
 };
 
-use crate::clock::Clock;
 use crate::engine::{Append, Committed, SessionEngine};
 use crate::frame::Frame;
 use crate::hub::Hub;
 use crate::routing::{Accepted, Enqueue, Routed, Router, RoutingError, Stage};
 use crate::session::{rules, SessionError, SessionView};
 use crate::store::{SessionStore, StoreError};
+use crate::timers::{Timer, Timers};
 
 /// Why a lifecycle step failed.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,9 @@ pub(crate) struct Lifecycle {
     router: Arc<Router>,
     hub: Arc<Hub>,
     store: Arc<dyn SessionStore>,
-    clock: Arc<dyn Clock>,
+    timers: Timers,
+    /// How long an ended session stays in memory.
+    release_after_ms: u64,
 }
 
 impl std::fmt::Debug for Lifecycle {
@@ -82,14 +84,16 @@ impl Lifecycle {
         router: Arc<Router>,
         hub: Arc<Hub>,
         store: Arc<dyn SessionStore>,
-        clock: Arc<dyn Clock>,
+        timers: Timers,
+        release_after_ms: u64,
     ) -> Lifecycle {
         Lifecycle {
             engine,
             router,
             hub,
             store,
-            clock,
+            timers,
+            release_after_ms,
         }
     }
 
@@ -288,6 +292,10 @@ impl Lifecycle {
                 session_id: session_id.to_owned(),
             };
             self.hub.to_customer(session_id, &Frame::encode(&request));
+            let release = Timer::ReleaseSession {
+                session_id: session_id.to_owned(),
+            };
+            self.timers.after(self.release_after_ms, release);
         }
         Ok(committed)
     }
@@ -327,7 +335,7 @@ impl Lifecycle {
         &self,
         keep_ms: u64,
     ) -> Result<Vec<SessionId>, LifecycleError> {
-        let cutoff = self.clock.now_millis().saturating_sub(keep_ms);
+        let cutoff = self.timers.clock().now_millis().saturating_sub(keep_ms);
         let deleted = self.store.delete_ended_before(cutoff).await?;
         self.engine.forget(&deleted);
         Ok(deleted)

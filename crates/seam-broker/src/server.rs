@@ -71,6 +71,7 @@ impl Broker {
         let options = EngineOptions {
             history_limit: config.limits.history_limit,
             idempotency_keys: config.limits.idempotency_keys,
+            history_bytes: config.limits.history_bytes,
             webhooks: Arc::new(WebhookPolicy::new(&config.webhooks)),
         };
         let engine: Arc<dyn SessionEngine> = Arc::new(
@@ -109,7 +110,8 @@ impl Broker {
             Arc::clone(&router),
             Arc::clone(&hub),
             Arc::clone(&store),
-            Arc::clone(&clock),
+            timers.clone(),
+            config.limits.release_ended_after_ms,
         );
         let state = Arc::new(AppState {
             config,
@@ -182,6 +184,7 @@ impl TimerHandler for FireTimers {
                     state.media.refresh(&session_id, call).await;
                 }
                 Timer::OfferExpiry { offer_id } => state.router.expire(&offer_id),
+                Timer::ReleaseSession { session_id } => state.engine.release(&session_id),
                 Timer::AgentOffline { sub, presence } => state.router.went_offline(&sub, presence),
                 Timer::Invitation { sub, view, rule } => {
                     let Some((rule, context)) = state.router.invitation_due(&sub, view, rule)

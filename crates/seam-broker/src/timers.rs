@@ -39,6 +39,11 @@ pub(crate) enum Timer {
         /// The call's number (see `SessionView::call`).
         call: u64,
     },
+    /// Let go of an ended session's memory.
+    ReleaseSession {
+        /// The session.
+        session_id: SessionId,
+    },
     /// Revoke the offer if the agent has not answered it.
     OfferExpiry {
         /// The offer.

@@ -17,6 +17,7 @@ fn options() -> EngineOptions {
     EngineOptions {
         history_limit: 1000,
         idempotency_keys: 1000,
+        history_bytes: 1 << 20,
         webhooks: Arc::new(WebhookPolicy::default()),
     }
 }

@@ -14,7 +14,7 @@ use seam_protocol::{
 };
 
 use crate::auth::Identity;
-use crate::engine::{Append, Committed};
+use crate::engine::{Append, Committed, Logged};
 use crate::frame::Frame;
 use crate::lifecycle::LifecycleError;
 use crate::outbox::Outbox;
@@ -451,6 +451,30 @@ async fn attach(
             return Err(CommandError::from(e).in_session(session_id));
         }
     };
+    // Older than the in-memory window: read from the store, up to
+    // `history_limit` events (beyond that the resume is `truncated`).
+    let missing = replay.first_available.saturating_sub(after + 1);
+    if missing > 0 && missing as usize <= state.config.limits.history_limit {
+        match state.engine.read(session_id, after, missing as usize).await {
+            Ok(older) => {
+                let mut events: Vec<Logged> = older
+                    .iter()
+                    .map(|e| Logged {
+                        seq: e.seq,
+                        staff_only: e.body.is_staff_only(),
+                        frame: Frame::event(e),
+                    })
+                    .collect();
+                replay.first_available = events.first().map_or(replay.first_available, |e| e.seq);
+                events.append(&mut replay.events);
+                replay.events = events;
+            }
+            Err(e) => {
+                state.hub.unsubscribe(session_id, ctx.outbox.conn_id());
+                return Err(CommandError::from(e).in_session(session_id));
+            }
+        }
+    }
     // Whispers and notes are for staff only, in the replay as live.
     replay.events.retain(|e| staff || !e.staff_only);
     let replayed = replay.events.len() as u64;

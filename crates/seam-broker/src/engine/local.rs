@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::frame::Frame;
 use crate::ids::random_hex;
 use crate::session::{SessionError, SessionView};
-use crate::store::{SessionRecord, SessionStore};
+use crate::store::{SessionRecord, SessionStore, StoredSession};
 use crate::webhook::WebhookPolicy;
 
 /// How a [`LocalEngine`] keeps sessions.
@@ -30,6 +30,9 @@ pub struct EngineOptions {
     /// command resent among the session's last this many commands is
     /// answered with its original commit.
     pub idempotency_keys: usize,
+    /// Bytes of serialized events kept in memory per session (at least the
+    /// last event is kept); older ones are read from the store.
+    pub history_bytes: usize,
     /// Which events also enqueue webhook deliveries (in the same write).
     pub webhooks: Arc<WebhookPolicy>,
 }
@@ -40,6 +43,8 @@ pub struct EngineOptions {
 struct Log {
     view: SessionView,
     window: VecDeque<Logged>,
+    /// Bytes of the frames in `window`.
+    window_bytes: usize,
     /// sub -> command id -> seq, for the commands in `commands`.
     applied: HashMap<String, HashMap<String, u64>>,
     /// The remembered commands, oldest first.
@@ -95,15 +100,14 @@ impl LocalEngine {
             open_by_customer: DashMap::new(),
         };
         for stored in engine.store.load().await? {
-            let mut log = engine.empty_log(SessionView::new(&stored.record));
-            for event in &stored.events {
-                engine.fold(&mut log, event);
+            let log = engine.log_of(&stored);
+            if !log.view.is_open() {
+                // Ended sessions are read back from the store when needed.
+                continue;
             }
-            if log.view.is_open() {
-                engine
-                    .open_by_customer
-                    .insert(log.view.customer.sub.clone(), log.view.session_id.clone());
-            }
+            engine
+                .open_by_customer
+                .insert(log.view.customer.sub.clone(), log.view.session_id.clone());
             let id = log.view.session_id.clone();
             engine.sessions.insert(id, Arc::new(slot(log)));
         }
@@ -114,16 +118,33 @@ impl LocalEngine {
         Log {
             view,
             window: VecDeque::new(),
+            window_bytes: 0,
             applied: HashMap::new(),
             commands: VecDeque::new(),
         }
     }
 
-    fn slot(&self, session_id: &str) -> Result<Arc<Slot>, SessionError> {
-        self.sessions
+    fn log_of(&self, stored: &StoredSession) -> Log {
+        let mut log = self.empty_log(SessionView::new(&stored.record));
+        for event in &stored.events {
+            self.fold(&mut log, event);
+        }
+        log
+    }
+
+    /// The session's slot, read back from the store if it is not in memory.
+    async fn slot(&self, session_id: &str) -> Result<Arc<Slot>, SessionError> {
+        if let Some(slot) = self.sessions.get(session_id) {
+            return Ok(Arc::clone(slot.value()));
+        }
+        let stored = self
+            .store
             .get(session_id)
-            .map(|s| Arc::clone(s.value()))
-            .ok_or(SessionError::NotFound)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        let loaded = Arc::new(slot(self.log_of(&stored)));
+        let held = self.sessions.entry(session_id.to_owned()).or_insert(loaded);
+        Ok(Arc::clone(held.value()))
     }
 
     /// Folds a stored event into the log and returns its frame.
@@ -139,13 +160,19 @@ impl LocalEngine {
             );
         }
         let frame = Frame::event(event);
+        log.window_bytes += frame.as_str().len();
         log.window.push_back(Logged {
             seq: event.seq,
             staff_only: event.body.is_staff_only(),
             frame: frame.clone(),
         });
-        while log.window.len() > self.options.history_limit.max(1) {
-            log.window.pop_front();
+        while log.window.len() > 1
+            && (log.window.len() > self.options.history_limit
+                || log.window_bytes > self.options.history_bytes)
+        {
+            if let Some(old) = log.window.pop_front() {
+                log.window_bytes -= old.frame.as_str().len();
+            }
         }
         frame
     }
@@ -224,7 +251,7 @@ impl SessionEngine for LocalEngine {
                     .get(&customer.sub)
                     .map(|id| id.value().clone());
                 if let Some(id) = existing {
-                    if let Ok(slot) = self.slot(&id) {
+                    if let Ok(slot) = self.slot(&id).await {
                         // Waits until a session being created is durable.
                         let log = slot.log.lock().await;
                         if log.view.is_open() {
@@ -291,7 +318,7 @@ impl SessionEngine for LocalEngine {
         append: Append<'a>,
     ) -> BoxFuture<'a, Result<Committed, SessionError>> {
         Box::pin(async move {
-            let slot = self.slot(session_id)?;
+            let slot = self.slot(session_id).await?;
             let mut log = slot.log.lock().await;
             let Append {
                 actor,
@@ -333,11 +360,13 @@ impl SessionEngine for LocalEngine {
         &'a self,
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>> {
-        let view = self
-            .sessions
-            .get(session_id)
-            .map(|slot| slot.published().clone());
-        Box::pin(std::future::ready(Ok(view)))
+        Box::pin(async move {
+            match self.slot(session_id).await {
+                Ok(slot) => Ok(Some(slot.published().clone())),
+                Err(SessionError::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
     }
 
     fn replay<'a>(
@@ -346,7 +375,7 @@ impl SessionEngine for LocalEngine {
         after_seq: u64,
     ) -> BoxFuture<'a, Result<Replay, SessionError>> {
         Box::pin(async move {
-            let slot = self.slot(session_id)?;
+            let slot = self.slot(session_id).await?;
             let log = slot.log.lock().await;
             let first_available = log.window.front().map_or(log.view.last_seq + 1, |e| e.seq);
             let events = log
@@ -400,6 +429,14 @@ impl SessionEngine for LocalEngine {
                     .remove_if(&customer, |_, open| open == id);
             }
         }
+    }
+
+    fn release(&self, session_id: &str) {
+        // Only an ended session nobody is using: an append or a read in
+        // flight holds a clone of the slot.
+        self.sessions.remove_if(session_id, |_, slot| {
+            Arc::strong_count(slot) == 1 && !slot.published().is_open()
+        });
     }
 
     fn sessions_held(&self) -> usize {

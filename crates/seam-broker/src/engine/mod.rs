@@ -173,6 +173,10 @@ pub trait SessionEngine: Send + Sync + 'static {
     /// Forgets sessions the store deleted (retention, erasure).
     fn forget(&self, ids: &[SessionId]);
 
+    /// Lets go of an ended session's memory (it stays in the store and is
+    /// read back when needed). Open sessions, and sessions in use, stay.
+    fn release(&self, session_id: &str);
+
     /// Sessions held in memory.
     fn sessions_held(&self) -> usize;
 }
