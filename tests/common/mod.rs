@@ -490,3 +490,85 @@ pub(crate) fn mint(args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
+
+/// A TCP proxy on 127.0.0.1 that delays every chunk a little and cuts each
+/// connection after a random lifetime, at most `max_cuts` times in all
+/// (then it only relays). For chaos tests of reconnect and resume.
+pub(crate) struct ChaosProxy {
+    /// Where clients connect.
+    pub addr: std::net::SocketAddr,
+    /// Connections cut so far.
+    pub cuts: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ChaosProxy {
+    /// Proxies to `target`.
+    pub(crate) async fn start(target: std::net::SocketAddr, max_cuts: usize) -> ChaosProxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cuts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = cuts.clone();
+        let task = tokio::spawn(async move {
+            let mut n: u64 = 0;
+            while let Ok((client, _)) = listener.accept().await {
+                n += 1;
+                let Ok(server) = TcpStream::connect(target).await else {
+                    continue;
+                };
+                // Deterministic per connection: 300 to 900 ms of life.
+                let lifetime = Duration::from_millis(300 + (n * 7_919 % 600));
+                let cuts = counter.clone();
+                tokio::spawn(async move {
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    let relay = async {
+                        tokio::join!(slow_pipe(cr, sw, n), slow_pipe(sr, cw, n + 1));
+                    };
+                    let cut_now = cuts.load(Ordering::SeqCst) < max_cuts;
+                    if cut_now {
+                        tokio::select! {
+                            _ = relay => {}
+                            _ = tokio::time::sleep(lifetime) => {
+                                cuts.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                    } else {
+                        relay.await;
+                    }
+                    // Dropping both halves cuts the connection both ways.
+                });
+            }
+        });
+        ChaosProxy { addr, cuts, task }
+    }
+}
+
+impl Drop for ChaosProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Copies `from` to `to`, sleeping 0 to 3 ms before each chunk.
+async fn slow_pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    seed: u64,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 4096];
+    let mut k = seed;
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        k = k.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        tokio::time::sleep(Duration::from_millis(k >> 62)).await;
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
