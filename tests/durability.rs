@@ -855,3 +855,33 @@ async fn ended_sessions_leave_memory_and_come_back_from_the_store_when_needed() 
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_admin_route_with_the_real_types() {
+    let broker = start().await;
+    let (status, doc) = http(broker.local_addr(), "GET", "/v1/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/sessions", "get"),
+        ("/sessions/{id}", "get"),
+        ("/sessions/{id}/end", "post"),
+        ("/customers/{sub}", "delete"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+        assert!(paths[path][method]["responses"]["401"].is_object());
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in ["SessionSummary", "SessionEvent", "EventBody", "Error"] {
+        assert!(schemas.contains_key(name), "{name} in {:?}", schemas.keys());
+    }
+    // The summary's required fields are what the API sends.
+    let required: Vec<&str> = schemas["SessionSummary"]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(required.contains(&"session_id") && required.contains(&"last_seq"));
+}

@@ -31,6 +31,12 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/sessions/{id}", get(get_session))
         .route("/sessions/{id}/end", post(end_session))
         .route("/customers/{sub}", delete(erase_customer))
+        .route("/openapi.json", get(openapi))
+}
+
+/// `GET /v1/openapi.json`: the API's description (no token needed).
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
 }
 
 /// A request authenticated with a `service` token.

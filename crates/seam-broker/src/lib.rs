@@ -23,6 +23,7 @@ mod ids;
 mod lifecycle;
 mod listener;
 mod media;
+mod openapi;
 mod outbox;
 mod rate_limit;
 mod routing;

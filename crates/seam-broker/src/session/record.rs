@@ -20,7 +20,7 @@ pub struct SessionRecord {
 }
 
 /// A customer's rating of a session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rating {
     /// 1 to 5.
     pub score: u8,
@@ -31,7 +31,7 @@ pub struct Rating {
 
 /// One line of a session listing: a projection of
 /// [`super::SessionView`], the one fold of a session's log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SessionSummary {
     /// The session.
     pub session_id: SessionId,

@@ -1,0 +1,217 @@
+//! The OpenAPI document of the HTTP API (`GET /v1/openapi.json`): paths,
+//! parameters and statuses written here beside the handlers they describe,
+//! body schemas generated from the very types the handlers serialize.
+//! `.ci/run` checks the live API against it with schemathesis.
+
+use schemars::gen::SchemaSettings;
+use seam_protocol::SessionEvent;
+use serde_json::{json, Map, Value};
+
+use crate::store::SessionSummary;
+
+/// A JSON error body, as every error status carries.
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": schema } }
+    })
+}
+
+/// The statuses every authenticated `/v1` route may answer besides its own.
+fn common_errors(responses: &mut Map<String, Value>) {
+    for (status, what) in [
+        ("400", "a bad parameter or body (`bad_request`)"),
+        ("401", "no token, a bad one or an expired one"),
+        ("403", "a token whose role is not `service`"),
+        ("408", "the request was not complete in time"),
+    ] {
+        responses.insert(status.into(), error_response(what));
+    }
+}
+
+fn operation(summary: &str, parameters: Value, mut responses: Map<String, Value>) -> Value {
+    common_errors(&mut responses);
+    json!({
+        "summary": summary,
+        "security": [{ "bearer": [] }],
+        "parameters": parameters,
+        "responses": responses,
+    })
+}
+
+fn query(name: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" }, "description": description })
+}
+
+/// The document.
+pub(crate) fn document() -> Value {
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let summary =
+        serde_json::to_value(generator.subschema_for::<SessionSummary>()).unwrap_or(Value::Null);
+    let event =
+        serde_json::to_value(generator.subschema_for::<SessionEvent>()).unwrap_or(Value::Null);
+    let mut schemas: Map<String, Value> = generator
+        .take_definitions()
+        .into_iter()
+        .map(|(name, schema)| (name, serde_json::to_value(schema).unwrap_or(Value::Null)))
+        .collect();
+    schemas.insert(
+        "Error".into(),
+        json!({
+            "type": "object",
+            "required": ["error"],
+            "properties": { "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": { "code": { "type": "string" }, "message": { "type": "string" } }
+            }}
+        }),
+    );
+    let millis = json!({ "type": "integer", "minimum": 0, "format": "int64" });
+    let limit = json!({ "type": "integer", "minimum": 1, "maximum": 1000 });
+
+    let list = operation(
+        "Sessions, newest first",
+        json!([
+            query(
+                "state",
+                json!({ "type": "string", "enum": ["open", "ended"] }),
+                "only open or only ended sessions"
+            ),
+            query(
+                "queue",
+                json!({ "type": "string" }),
+                "only this queue's sessions"
+            ),
+            query(
+                "agent",
+                json!({ "type": "string" }),
+                "only sessions this agent took part in"
+            ),
+            query(
+                "customer",
+                json!({ "type": "string" }),
+                "only this customer's sessions"
+            ),
+            query("since", millis.clone(), "created at or after, Unix ms"),
+            query("until", millis.clone(), "created before, Unix ms"),
+            query("limit", limit.clone(), "at most this many (default 100)"),
+        ]),
+        Map::from_iter([(
+            "200".into(),
+            ok(
+                "the sessions",
+                json!({
+                    "type": "object",
+                    "required": ["sessions"],
+                    "properties": { "sessions": { "type": "array", "items": summary } }
+                }),
+            ),
+        )]),
+    );
+    let transcript = operation(
+        "A session and a page of its transcript",
+        json!([
+            path_param("id", "the session"),
+            query("whispers", json!({ "type": "boolean" }), "include whispers"),
+            query("after_seq", millis.clone(), "events after this seq"),
+            query("limit", limit, "at most this many events (default 1000)"),
+        ]),
+        Map::from_iter([
+            (
+                "200".into(),
+                ok(
+                    "the session and the page",
+                    json!({
+                        "type": "object",
+                        "required": ["session", "events", "next_after_seq"],
+                        "properties": {
+                            "session": summary,
+                            "events": { "type": "array", "items": event },
+                            "next_after_seq": { "type": "integer", "minimum": 0, "nullable": true }
+                        }
+                    }),
+                ),
+            ),
+            ("404".into(), error_response("no such session")),
+        ]),
+    );
+    let mut end = operation(
+        "Ends an open session",
+        json!([path_param("id", "the session")]),
+        Map::from_iter([
+            (
+                "200".into(),
+                ok(
+                    "ended",
+                    json!({
+                        "type": "object",
+                        "required": ["session_id", "seq"],
+                        "properties": { "session_id": { "type": "string" }, "seq": { "type": "integer", "minimum": 0 } }
+                    }),
+                ),
+            ),
+            ("404".into(), error_response("no such session")),
+            (
+                "409".into(),
+                error_response("the session has already ended"),
+            ),
+        ]),
+    );
+    end["requestBody"] = json!({
+        "required": false,
+        "content": { "application/json": { "schema": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": { "reason": { "type": "string", "nullable": true } }
+        }}}
+    });
+    let erase = operation(
+        "Ends and deletes everything about a customer",
+        json!([path_param("sub", "the customer")]),
+        Map::from_iter([(
+            "200".into(),
+            ok(
+                "erased",
+                json!({
+                    "type": "object",
+                    "required": ["customer", "erased_sessions"],
+                    "properties": {
+                        "customer": { "type": "string" },
+                        "erased_sessions": { "type": "array", "items": { "type": "string" } }
+                    }
+                }),
+            ),
+        )]),
+    );
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "seam admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "For the company's backend, with a `service` token. See docs/http-api.md."
+        },
+        "servers": [{ "url": "/v1" }],
+        "paths": {
+            "/sessions": { "get": list },
+            "/sessions/{id}": { "get": transcript },
+            "/sessions/{id}/end": { "post": end },
+            "/customers/{sub}": { "delete": erase },
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } }
+        }
+    })
+}
