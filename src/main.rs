@@ -81,6 +81,12 @@ struct ServeArgs {
     /// PEM public key file for ES256 tokens.
     #[arg(long, env = "SEAM_AUTH_ES256_PUBLIC_KEY")]
     es256_public_key: Option<PathBuf>,
+    /// TLS certificate chain (PEM): serve `wss://` and `https://` (with --tls-key).
+    #[arg(long, env = "SEAM_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM), with --tls-cert.
+    #[arg(long, env = "SEAM_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// Development mode: with no key configured, generate an HS256 secret in
     /// the data directory and print how to mint tokens. Never in production.
     #[arg(long, env = "SEAM_DEV")]
@@ -162,6 +168,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = args.config.load()?;
     if let Some(listen) = args.listen {
         config.listen = listen;
+    }
+    if let Some(path) = args.tls_cert {
+        config.tls.cert = Some(path);
+    }
+    if let Some(path) = args.tls_key {
+        config.tls.key = Some(path);
     }
     if let Some(path) = args.rs256_public_key {
         config.auth.rs256_public_key = Some(path);

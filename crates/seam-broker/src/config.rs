@@ -36,6 +36,30 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// How long ended sessions are kept.
     pub retention: RetentionConfig,
+    /// TLS termination (`wss://`, `https://`); off unless a certificate is set.
+    pub tls: TlsConfig,
+}
+
+/// TLS termination in the broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM (leaf first). With `key`, turns TLS on.
+    pub cert: Option<PathBuf>,
+    /// The private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+    /// How often the files are checked for a new certificate, in milliseconds.
+    pub reload_ms: u64,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            cert: None,
+            key: None,
+            reload_ms: 10_000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -51,6 +75,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             webhooks: WebhookConfig::default(),
             retention: RetentionConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The store could not be loaded.
     #[error("cannot load sessions from the store: {0}")]
     Store(#[from] StoreError),

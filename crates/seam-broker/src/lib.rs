@@ -34,13 +34,14 @@ mod state;
 pub mod store;
 mod throttle;
 mod timers;
+mod tls;
 pub mod webhook;
 
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     AuthConfig, Config, HeartbeatConfig, IceServerConfig, InvitationRule, LimitsConfig,
-    MediaConfig, QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind,
+    MediaConfig, QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind, TlsConfig,
     WebhookConfig,
 };
 pub use engine::{LocalEngine, SessionEngine};

@@ -27,6 +27,7 @@ use tower_service::Service;
 
 use crate::shutdown::ShutdownSignal;
 use crate::throttle::Throttled;
+use crate::tls::Terminator;
 
 /// Held by a connection from accept to close (and by the WebSocket it
 /// becomes): its permit and its IP address's slot.
@@ -88,6 +89,8 @@ pub(crate) struct Limits {
     pub(crate) header_timeout: Duration,
     /// Connections still open this long after shutdown are cut.
     pub(crate) drain: Duration,
+    /// TLS termination, when configured.
+    pub(crate) tls: Option<Terminator>,
 }
 
 /// `max_connections`, lowered to leave files for the store and for the
@@ -170,7 +173,24 @@ pub(crate) fn serve(
             let router = router.clone();
             let header_timeout = limits.header_timeout;
             let stop = shutdown.clone();
-            connections.spawn(serve_connection(tcp, router, slot, header_timeout, stop));
+            match &limits.tls {
+                None => {
+                    connections.spawn(serve_connection(tcp, router, slot, header_timeout, stop));
+                }
+                Some(tls) => {
+                    let acceptor = tls.acceptor().clone();
+                    connections.spawn(async move {
+                        // The handshake is held to the header deadline too.
+                        match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
+                            Ok(Ok(stream)) => {
+                                serve_connection(stream, router, slot, header_timeout, stop).await;
+                            }
+                            Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                            Err(_) => tracing::debug!("TLS handshake not finished in time"),
+                        }
+                    });
+                }
+            }
         }
         drop(listener);
         // Every connection was told (by the same signal) to finish; those
@@ -231,13 +251,15 @@ fn admit(
 
 /// Serves HTTP/1 on one socket. Each request carries the connection's slot
 /// (a WebSocket upgrade keeps it for as long as it lives).
-async fn serve_connection(
-    tcp: TcpStream,
+async fn serve_connection<S>(
+    io: S,
     router: axum::Router,
     slot: ConnectionSlot,
     header_timeout: Duration,
     mut shutdown: ShutdownSignal,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let slot = Arc::new(slot);
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(Arc::clone(&slot));
@@ -249,7 +271,7 @@ async fn serve_connection(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     let connection = builder
-        .serve_connection(TokioIo::new(tcp), service)
+        .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     let mut finishing = false;

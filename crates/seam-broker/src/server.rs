@@ -31,6 +31,7 @@ use crate::store::{
     MemoryStore, MonitoredStore, SessionStore, SqliteOptions, SqliteStore, StoreError,
 };
 use crate::timers::{Fired, Timer, TimerHandler, Timers};
+use crate::tls::Terminator;
 use crate::webhook::{self, WebhookPolicy};
 
 /// How much longer than the drain deadline shutdown waits for WebSocket
@@ -146,6 +147,18 @@ impl Broker {
             ));
         }
         let router = http::router(Arc::clone(&state));
+        let tls = match (&state.config.tls.cert, &state.config.tls.key) {
+            (Some(cert), Some(key)) => {
+                let terminator = Terminator::new(cert, key)?;
+                terminator.clone().watch(
+                    Duration::from_millis(state.config.tls.reload_ms.max(100)),
+                    state.shutdown.subscribe(),
+                );
+                Some(terminator)
+            }
+            _ => None,
+        };
+        let secure = tls.is_some();
         let limits = &state.config.limits;
         let server = listener::serve(
             listener,
@@ -155,6 +168,7 @@ impl Broker {
                 per_ip: limits.max_connections_per_ip,
                 header_timeout: Duration::from_millis(limits.header_timeout_ms),
                 drain: Duration::from_millis(limits.shutdown_drain_ms),
+                tls,
             },
             state.shutdown.subscribe(),
         );
@@ -164,6 +178,7 @@ impl Broker {
             state,
             server,
             dev_secret,
+            secure,
         })
     }
 }
@@ -206,6 +221,8 @@ pub struct RunningBroker {
     state: Arc<AppState>,
     server: JoinHandle<()>,
     dev_secret: Option<String>,
+    /// Serving TLS (`wss://`, `https://`).
+    secure: bool,
 }
 
 impl std::fmt::Debug for RunningBroker {
@@ -222,9 +239,10 @@ impl RunningBroker {
         self.addr
     }
 
-    /// The WebSocket URL clients connect to.
+    /// The WebSocket URL clients connect to (`wss://` with TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
+        let scheme = if self.secure { "wss" } else { "ws" };
+        format!("{scheme}://{}/ws", self.addr)
     }
 
     /// The development HS256 secret, when running in development mode.
@@ -403,6 +421,11 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
                 )));
             }
         }
+    }
+    if config.tls.cert.is_some() != config.tls.key.is_some() {
+        return Err(ConfigError::Limit(
+            "tls.cert and tls.key go together: set both, or neither".into(),
+        ));
     }
     if config.heartbeat.interval_ms == 0
         || config.heartbeat.timeout_ms < config.heartbeat.interval_ms

@@ -92,6 +92,9 @@ pub struct ClientConfig {
     pub ack_timeout: Duration,
     /// Reconnect automatically after a connection is lost.
     pub reconnect: bool,
+    /// For `wss://`: extra trust anchors (PEM certificates), beside the
+    /// public web roots, e.g. a private CA or a development certificate.
+    pub extra_roots_pem: Option<String>,
 }
 
 impl ClientConfig {
@@ -108,6 +111,7 @@ impl ClientConfig {
             backoff: Backoff::default(),
             ack_timeout: Duration::from_secs(30),
             reconnect: true,
+            extra_roots_pem: None,
         }
     }
 }
