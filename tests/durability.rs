@@ -885,3 +885,82 @@ async fn the_openapi_document_describes_every_admin_route_with_the_real_types() 
         .collect();
     assert!(required.contains(&"session_id") && required.contains(&"last_seq"));
 }
+
+#[tokio::test]
+async fn webhooks_reach_https_receivers_trusted_through_ca_file() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = temp_dir("hooks-tls");
+    let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+    let certified = rcgen::generate_simple_self_signed(names).unwrap();
+    std::fs::write(dir.join("ca.pem"), certified.cert.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "https://127.0.0.1:{}/hooks",
+        listener.local_addr().unwrap().port()
+    );
+    let (bodies, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let receiver = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut stream) = acceptor.accept(tcp).await else {
+                continue;
+            };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then as much body as Content-Length says.
+            let body = loop {
+                let Ok(n) = stream.read(&mut buf).await else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                    continue;
+                };
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    break Some(body.to_owned());
+                }
+            };
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+            if let Some(body) = body {
+                let _ = bodies.send(body);
+            }
+        }
+    });
+    let mut config = webhook_config(&dir, url);
+    config.webhooks.ca_file = Some(dir.join("ca.pem"));
+    let broker = start_sqlite(config).await;
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    alice.open_session(None).await.unwrap();
+    let body = tokio::time::timeout(WAIT, received.recv())
+        .await
+        .expect("a delivery over TLS")
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["type"], "session.started");
+    broker.shutdown().await;
+    receiver.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -390,8 +390,11 @@ impl Default for StoreConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
-    /// Endpoints that receive every webhook (`http://` URLs).
+    /// Endpoints that receive every webhook (`http://` or `https://` URLs).
     pub urls: Vec<String>,
+    /// For `https://` endpoints: extra trust anchors (a PEM file), beside
+    /// the public web roots, e.g. the company's private CA.
+    pub ca_file: Option<PathBuf>,
     /// Secret for the HMAC-SHA256 signature (required with `urls`).
     pub secret: Option<String>,
     /// How long `session.ended` waits for the customer's rating, in milliseconds.
@@ -421,6 +424,7 @@ impl Default for WebhookConfig {
     fn default() -> Self {
         WebhookConfig {
             urls: Vec::new(),
+            ca_file: None,
             secret: None,
             rating_wait_ms: 10 * 60 * 1000,
             retry_initial_ms: 1_000,

@@ -132,9 +132,11 @@ impl Broker {
             Arc::new(FireTimers(Arc::clone(&state))),
             state.shutdown.subscribe(),
         );
+        let webhook_tls = webhook::tls_connector(&state.config.webhooks)?;
         tokio::spawn(webhook::deliver_forever(
             Arc::clone(&state.store),
             state.config.webhooks.clone(),
+            webhook_tls,
             clock,
             state.shutdown.subscribe(),
         ));
@@ -398,8 +400,14 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "webhooks.urls needs webhooks.secret to sign deliveries".into(),
         ));
     }
-    if let Some(url) = hooks.urls.iter().find(|u| !u.starts_with("http://")) {
-        return Err(ConfigError::Limit(format!("webhook URL `{url}` must start with http:// (terminate TLS in a local proxy for https endpoints)")));
+    if let Some(url) = hooks
+        .urls
+        .iter()
+        .find(|u| !u.starts_with("http://") && !u.starts_with("https://"))
+    {
+        return Err(ConfigError::Limit(format!(
+            "webhook URL `{url}` must start with http:// or https://"
+        )));
     }
     if hooks.max_attempts == 0 || hooks.retry_initial_ms == 0 || hooks.poll_ms == 0 {
         return Err(ConfigError::Limit(

@@ -19,9 +19,11 @@ use serde::Serialize;
 use sha2::Sha256;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsConnector;
 
 use crate::clock::Clock;
 use crate::config::WebhookConfig;
+use crate::error::ConfigError;
 use crate::session::SessionView;
 use crate::shutdown::ShutdownSignal;
 use crate::store::{Delivery, OutboxOp, SessionStore, SessionSummary, StoreError, WebhookKind};
@@ -153,6 +155,7 @@ impl Breaker {
 pub(crate) async fn deliver_forever(
     store: Arc<dyn SessionStore>,
     config: WebhookConfig,
+    tls: TlsConnector,
     clock: Arc<dyn Clock>,
     mut shutdown: ShutdownSignal,
 ) {
@@ -200,18 +203,22 @@ pub(crate) async fn deliver_forever(
                         continue;
                     };
                     in_flight.insert(delivery.id);
-                    let (store, config, secret, clock, done) = (
+                    let (store, config, secret, clock, done, tls) = (
                         Arc::clone(&store),
                         Arc::clone(&config),
                         Arc::clone(&secret),
                         Arc::clone(&clock),
                         done_tx.clone(),
+                        tls.clone(),
                     );
                     deliveries.spawn(async move {
                         let (url, id) = (delivery.url.clone(), delivery.id);
-                        let ok =
-                            deliver(store.as_ref(), &config, &secret, clock.as_ref(), delivery)
-                                .await;
+                        let sender = Sender {
+                            config: &config,
+                            secret: &secret,
+                            tls: &tls,
+                        };
+                        let ok = deliver(store.as_ref(), sender, clock.as_ref(), delivery).await;
                         drop(slot);
                         let _ = done.send((url, id, ok));
                     });
@@ -235,14 +242,26 @@ pub(crate) async fn deliver_forever(
     while deliveries.join_next().await.is_some() {}
 }
 
+/// What sending a delivery needs.
+#[derive(Clone, Copy)]
+struct Sender<'a> {
+    config: &'a WebhookConfig,
+    secret: &'a str,
+    tls: &'a TlsConnector,
+}
+
 /// Makes one attempt at a delivery; whether the receiver took it.
 async fn deliver(
     store: &dyn SessionStore,
-    config: &WebhookConfig,
-    secret: &str,
+    sender: Sender<'_>,
     clock: &dyn Clock,
     d: Delivery,
 ) -> bool {
+    let Sender {
+        config,
+        secret,
+        tls,
+    } = sender;
     let body = match payload(store, clock, &d).await {
         Ok(Some(payload)) => serde_json::to_vec(&payload).unwrap_or_default(),
         Ok(None) => {
@@ -264,7 +283,7 @@ async fn deliver(
         ("seam-signature", signature(secret, timestamp, &body)),
     ];
     let timeout = Duration::from_millis(config.timeout_ms);
-    let outcome = match tokio::time::timeout(timeout, post(&d.url, &headers, body)).await {
+    let outcome = match tokio::time::timeout(timeout, post(&d.url, &headers, body, tls)).await {
         Err(_) => Err("timed out".to_owned()),
         Ok(Err(e)) => Err(e),
         Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
@@ -337,22 +356,52 @@ async fn payload(
     }))
 }
 
-/// POSTs a JSON body over HTTP/1.1 and returns the status code.
-async fn post(url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<u16, String> {
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err("only http:// webhook URLs are supported".into());
+/// The TLS client for `https://` receivers: the public web roots and the
+/// PEM certificates in `webhooks.ca_file`, if set.
+pub(crate) fn tls_connector(config: &WebhookConfig) -> Result<TlsConnector, ConfigError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = &config.ca_file {
+        let bad = |reason: String| ConfigError::Key {
+            what: "webhooks.ca_file",
+            path: path.clone(),
+            reason,
+        };
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))?;
+        for cert in certs {
+            roots
+                .add(cert.map_err(|e| bad(e.to_string()))?)
+                .map_err(|e| bad(e.to_string()))?;
+        }
     }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ConfigError::Limit(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(tls)))
+}
+
+/// POSTs a JSON body over HTTP/1.1 (over TLS for `https://`) and returns
+/// the status code.
+async fn post(
+    url: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    tls: &TlsConnector,
+) -> Result<u16, String> {
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    let secure = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Err("webhook URLs are http:// or https://".into()),
+    };
     let host = uri.host().ok_or("URL without a host")?.to_owned();
-    let port = uri.port_u16().unwrap_or(80);
-    let stream = tokio::net::TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-    tokio::spawn(connection);
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let authority = uri.authority().map_or(host.clone(), |a| a.to_string());
     let mut request = hyper::Request::post(path)
@@ -368,6 +417,33 @@ async fn post(url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<u1
     let request = request
         .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
         .map_err(|e| e.to_string())?;
+    let tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| e.to_string())?;
+    if !secure {
+        return send(hyper_util::rt::TokioIo::new(tcp), request).await;
+    }
+    let name = rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
+        .map_err(|e| format!("bad host name: {e}"))?;
+    let stream = tls
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS: {e}"))?;
+    send(hyper_util::rt::TokioIo::new(stream), request).await
+}
+
+/// Sends one request on a fresh connection; the response's status.
+async fn send<I>(
+    io: I,
+    request: hyper::Request<http_body_util::Full<hyper::body::Bytes>>,
+) -> Result<u16, String>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
     let response = sender
         .send_request(request)
         .await
