@@ -964,3 +964,33 @@ async fn webhooks_reach_https_receivers_trusted_through_ca_file() {
     receiver.abort();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn an_idle_open_session_leaves_memory_and_its_customer_finds_it_again() {
+    let dir = temp_dir("release-idle");
+    let mut config = sqlite_config(&dir);
+    config.limits.release_idle_after_ms = 100;
+    let broker = start_sqlite(config).await;
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    alice.send_message(&sid, "I'll be back").await.unwrap();
+    alice.close();
+    let released = tokio::time::timeout(WAIT, async {
+        while held(&broker).await > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    released.await.expect("the unwatched session leaves memory");
+
+    // Still open for supervisors...
+    let (sue, _) = client(&broker, token(Role::Supervisor, "sue")).await;
+    let overview = sue.overview().await.unwrap();
+    assert!(overview.sessions.iter().any(|s| s.session_id == sid));
+    // ...and the customer comes back to the same session, history and all.
+    let (alice, mut events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    assert_eq!(session.session_id, sid);
+    assert_eq!(next_message(&mut events).await, "I'll be back");
+    alice.send_message(&sid, "back").await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

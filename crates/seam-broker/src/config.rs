@@ -195,6 +195,10 @@ pub struct LimitsConfig {
     /// An ended session leaves memory this many milliseconds after it ends
     /// (it stays in the store, and is read back if anyone needs it).
     pub release_ended_after_ms: u64,
+    /// A session no connection is attached to leaves memory after this many
+    /// milliseconds (it stays in the store; an open one is read back when
+    /// its customer or an agent returns).
+    pub release_idle_after_ms: u64,
     /// Concurrent TCP connections, counted from accept (before any HTTP
     /// request or upgrade) to close; more get HTTP 503 at once. Capped below
     /// the process's open-file limit.
@@ -237,6 +241,7 @@ impl Default for LimitsConfig {
             idempotency_keys: 10_000,
             history_bytes: 4 * 1024 * 1024,
             release_ended_after_ms: 60_000,
+            release_idle_after_ms: 10 * 60_000,
             max_connections: 100_000,
             max_connections_per_ip: 0,
             max_connections_per_principal: 64,

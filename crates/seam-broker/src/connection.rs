@@ -29,6 +29,7 @@ use crate::listener::ConnectionSlot;
 use crate::outbox::{Closing, Drain, Outbound, Outbox};
 use crate::shutdown::ShutdownSignal;
 use crate::state::AppState;
+use crate::timers::Timer;
 
 /// How long the connection waits for its writer to deliver the close frame
 /// (a slow consumer's close frame waits behind what it has not read yet).
@@ -105,7 +106,16 @@ pub(crate) async fn run(
                 &mut shutdown,
             ))
             .await;
-            state.hub.unregister(&principal.sub, conn_id, &attached);
+            let unwatched = state.hub.unregister(&principal.sub, conn_id, &attached);
+            let idle_ms = state.config.limits.release_idle_after_ms;
+            for session_id in unwatched {
+                // Nobody here watches it: its memory may go if that lasts.
+                let timer = Timer::ReleaseSession {
+                    session_id,
+                    if_unwatched: true,
+                };
+                state.timers.after(idle_ms, timer);
+            }
             state.router.disconnected(&principal);
         }
         Handshake::Close(code, detail) => {

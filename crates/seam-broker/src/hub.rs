@@ -146,14 +146,32 @@ impl Hub {
     }
 
     /// The connection closed: it leaves its principal and every session.
-    pub(crate) fn unregister(&self, sub: &str, conn_id: u64, sessions: &[SessionId]) {
+    /// Returns the sessions no connection of this node watches any more.
+    pub(crate) fn unregister(
+        &self,
+        sub: &str,
+        conn_id: u64,
+        sessions: &[SessionId],
+    ) -> Vec<SessionId> {
         self.principals.remove_if_mut(sub, |_, c| {
             c.outboxes.retain(|o| o.conn_id() != conn_id);
             c.outboxes.is_empty()
         });
-        for session_id in sessions {
-            self.unsubscribe(session_id, conn_id);
-        }
+        sessions
+            .iter()
+            .filter(|session_id| {
+                self.unsubscribe(session_id, conn_id);
+                !self.is_watched(session_id)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Whether any connection of this node is attached to the session.
+    pub(crate) fn is_watched(&self, session_id: &str) -> bool {
+        self.sessions
+            .get(session_id)
+            .is_some_and(|subs| !subs.is_empty())
     }
 
     /// Whether `sub` has a connection on this node.

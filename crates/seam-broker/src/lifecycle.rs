@@ -294,6 +294,7 @@ impl Lifecycle {
             self.hub.to_customer(session_id, &Frame::encode(&request));
             let release = Timer::ReleaseSession {
                 session_id: session_id.to_owned(),
+                if_unwatched: false,
             };
             self.timers.after(self.release_after_ms, release);
         }

@@ -201,7 +201,14 @@ impl TimerHandler for FireTimers {
                     state.media.refresh(&session_id, call).await;
                 }
                 Timer::OfferExpiry { offer_id } => state.router.expire(&offer_id),
-                Timer::ReleaseSession { session_id } => state.engine.release(&session_id),
+                Timer::ReleaseSession {
+                    session_id,
+                    if_unwatched,
+                } => {
+                    if !if_unwatched || !state.hub.is_watched(&session_id) {
+                        state.engine.release(&session_id);
+                    }
+                }
                 Timer::AgentOffline { sub, presence } => state.router.went_offline(&sub, presence),
                 Timer::Invitation { sub, view, rule } => {
                     let Some((rule, context)) = state.router.invitation_due(&sub, view, rule)

@@ -39,10 +39,12 @@ pub(crate) enum Timer {
         /// The call's number (see `SessionView::call`).
         call: u64,
     },
-    /// Let go of an ended session's memory.
+    /// Let go of a session's memory (ended, or idle and unwatched).
     ReleaseSession {
         /// The session.
         session_id: SessionId,
+        /// Only if no connection of this node is attached to it by then.
+        if_unwatched: bool,
     },
     /// Revoke the offer if the agent has not answered it.
     OfferExpiry {

@@ -99,12 +99,9 @@ impl LocalEngine {
             sessions: DashMap::new(),
             open_by_customer: DashMap::new(),
         };
-        for stored in engine.store.load().await? {
+        // Ended sessions are read back from the store when needed.
+        for stored in engine.store.load_open().await? {
             let log = engine.log_of(&stored);
-            if !log.view.is_open() {
-                // Ended sessions are read back from the store when needed.
-                continue;
-            }
             engine
                 .open_by_customer
                 .insert(log.view.customer.sub.clone(), log.view.session_id.clone());
@@ -407,13 +404,29 @@ impl SessionEngine for LocalEngine {
     }
 
     fn open_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionView>, SessionError>> {
-        let open = self
-            .sessions
-            .iter()
-            .map(|slot| slot.published().clone())
-            .filter(SessionView::is_open)
-            .collect();
-        Box::pin(std::future::ready(Ok(open)))
+        Box::pin(async move {
+            // Every open session is its customer's; idle ones may have been
+            // released from memory and are read back.
+            let ids: Vec<SessionId> = self
+                .open_by_customer
+                .iter()
+                .map(|id| id.value().clone())
+                .collect();
+            let mut open = Vec::with_capacity(ids.len());
+            for id in ids {
+                match self.slot(&id).await {
+                    Ok(slot) => {
+                        let view = slot.published().clone();
+                        if view.is_open() {
+                            open.push(view);
+                        }
+                    }
+                    Err(SessionError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(open)
+        })
     }
 
     fn open_session_of<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Option<SessionId>> {
@@ -432,11 +445,11 @@ impl SessionEngine for LocalEngine {
     }
 
     fn release(&self, session_id: &str) {
-        // Only an ended session nobody is using: an append or a read in
-        // flight holds a clone of the slot.
-        self.sessions.remove_if(session_id, |_, slot| {
-            Arc::strong_count(slot) == 1 && !slot.published().is_open()
-        });
+        // Only a session nobody is using: an append or a read in flight
+        // holds a clone of the slot. An open one stays its customer's open
+        // session, read back on its next use.
+        self.sessions
+            .remove_if(session_id, |_, slot| Arc::strong_count(slot) == 1);
     }
 
     fn sessions_held(&self) -> usize {

@@ -173,8 +173,9 @@ pub trait SessionEngine: Send + Sync + 'static {
     /// Forgets sessions the store deleted (retention, erasure).
     fn forget(&self, ids: &[SessionId]);
 
-    /// Lets go of an ended session's memory (it stays in the store and is
-    /// read back when needed). Open sessions, and sessions in use, stay.
+    /// Lets go of a session's memory unless it is in use (it stays in the
+    /// store and is read back when needed, an open one as its customer's
+    /// open session).
     fn release(&self, session_id: &str);
 
     /// Sessions held in memory.

@@ -176,6 +176,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Loads every session with its events.
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>>;
 
+    /// Loads the open sessions with their events (what a broker holds at
+    /// start; ended ones are read when needed).
+    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>>;
+
     /// One session with all its events.
     fn get<'a>(
         &'a self,
