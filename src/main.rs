@@ -159,10 +159,23 @@ async fn main() -> Result<()> {
     }
 }
 
+/// The operator's log filter, with the transport crates held at `info`
+/// unless it names them: at `trace` they log raw frames, tokens included.
+fn log_filter(requested: &str) -> String {
+    let mut filter = requested.to_owned();
+    for quiet in ["tungstenite", "tokio_tungstenite", "hyper", "rustls"] {
+        if !requested.contains(quiet) {
+            filter.push_str(&format!(",{quiet}=info"));
+        }
+    }
+    filter
+}
+
 async fn serve(args: ServeArgs) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&args.log).context("invalid --log filter")?,
+            tracing_subscriber::EnvFilter::try_new(log_filter(&args.log))
+                .context("invalid --log filter")?,
         )
         .init();
     let mut config = args.config.load()?;
@@ -277,4 +290,18 @@ fn token(args: TokenArgs) -> Result<()> {
     };
     println!("{}", mint_hs256(&secret, &claims)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn trace_logging_keeps_the_transport_crates_from_logging_frames() {
+        let filter = log_filter("trace");
+        assert!(filter.contains("tungstenite=info") && filter.contains("hyper=info"));
+        // Named explicitly, the operator's word wins.
+        assert!(!log_filter("trace,hyper=trace").contains("hyper=info"));
+        assert!(tracing_subscriber::EnvFilter::try_new(filter).is_ok());
+    }
 }

@@ -92,6 +92,13 @@ async fn malformed_unknown_and_incomplete_frames_get_typed_errors() {
     raw.send(Message::binary(vec![1, 2, 3])).await;
     assert_eq!(error(&mut raw).await.code, ErrorCode::InvalidMessage);
 
+    // Command ids are bounded: the broker remembers them.
+    raw.send_json(serde_json::json!({"type": "message", "id": "i".repeat(129), "session_id": sid, "text": "x"}))
+        .await;
+    let e = error(&mut raw).await;
+    assert_eq!(e.code, ErrorCode::InvalidMessage);
+    assert!(e.message.contains("128 bytes"), "{}", e.message);
+
     still_works(&mut raw, &sid).await;
 }
 

@@ -13,6 +13,10 @@ use crate::session::SessionId;
 /// Resending a command with the same id never applies it twice.
 pub type CommandId = String;
 
+/// The longest command id, in bytes: the broker remembers recent ids for
+/// idempotency, so their size is bounded.
+pub const MAX_COMMAND_ID_BYTES: usize = 128;
+
 /// A frame sent by a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -362,7 +366,18 @@ impl ClientFrame {
     /// untyped parse to tell bad JSON from an unknown type or a bad field.
     pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
         let typed_error = match serde_json::from_str::<ClientFrame>(text) {
-            Ok(frame) => return Ok(frame),
+            Ok(frame) => {
+                if frame.id().is_some_and(|id| id.len() > MAX_COMMAND_ID_BYTES) {
+                    return Err(DecodeError {
+                        code: ErrorCode::InvalidMessage,
+                        message: format!(
+                            "a command id may have at most {MAX_COMMAND_ID_BYTES} bytes"
+                        ),
+                        id: None,
+                    });
+                }
+                return Ok(frame);
+            }
             Err(e) => e,
         };
         let value: serde_json::Value = match serde_json::from_str(text) {

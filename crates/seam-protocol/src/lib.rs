@@ -18,7 +18,7 @@ mod routing;
 mod server;
 mod session;
 
-pub use client::{ClientFrame, CommandId, DecodeError};
+pub use client::{ClientFrame, CommandId, DecodeError, MAX_COMMAND_ID_BYTES};
 pub use codes::{CloseCode, ErrorCode};
 pub use media::{IceServer, Mode, ModeRequest, Signal, SignalTarget};
 pub use principal::{CustomerContext, Principal, Role};
