@@ -9,6 +9,7 @@ mod common;
 
 use std::net::SocketAddr;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -349,4 +350,62 @@ async fn a_principals_connections_share_one_command_budget() {
         (seam_protocol::ErrorCode::RateLimited, Some("o5"))
     );
     assert!(e.retry_after_ms.is_some_and(|ms| ms > 0));
+}
+
+#[tokio::test]
+async fn a_limit_that_bites_is_logged_once_per_interval_not_once_per_refusal() {
+    use std::io::BufRead;
+    let dir = temp_dir("limit-log");
+    let config = dir.join("seam.toml");
+    std::fs::write(&config, "[limits]\nmax_connections = 3\n").unwrap();
+    let mut child = std::process::Command::new(SEAM)
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--log", "warn"])
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .env_remove("SEAM_AUTH_HS256_SECRET")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = out.next().unwrap().unwrap();
+    let addr: SocketAddr = banner
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let collected = lines.clone();
+    std::thread::spawn(move || {
+        for line in out.map_while(Result::ok) {
+            collected.lock().unwrap().push(line);
+        }
+    });
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..20 {
+        let refused = ask(addr, HEALTHZ).await;
+        assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let warnings: Vec<String> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("connection limit reached"))
+        .cloned()
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
 }
