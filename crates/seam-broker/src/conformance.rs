@@ -595,18 +595,27 @@ where
     );
     let back = engine.view(&id).await.unwrap().unwrap();
     assert_eq!((back.state, back.last_seq), (SessionState::Ended, 58));
+    assert!(
+        engine.sessions_held() < held,
+        "reading it does not bring it back into memory"
+    );
     let rate = Append {
         actor: Box::leak(Box::new(alice.clone())),
         command_id: Some("rate"),
         decide: Box::new(|view| rules::rate(view, &principal("alice", Role::Customer), 5, None)),
     };
     assert_eq!(engine.append(&id, rate).await.unwrap().seq, 59);
-    // An open session is never released.
+    // An open session nobody uses may be released too; it is still open.
     let open_id = next.view.session_id.clone();
+    let held = engine.sessions_held();
     engine.release(&open_id);
+    assert_eq!(engine.sessions_held(), held - 1);
     assert!(engine.view(&open_id).await.unwrap().unwrap().is_open());
+    let listed = engine.open_sessions().await.unwrap();
+    assert!(listed.iter().any(|v| v.session_id == open_id));
 
     // Forgetting (after retention or erasure deleted it) drops it from memory.
+    engine.replay(&open_id, 0).await.unwrap();
     let held = engine.sessions_held();
     engine.forget(std::slice::from_ref(&open_id));
     assert_eq!(engine.sessions_held(), held - 1);

@@ -129,6 +129,20 @@ impl LocalEngine {
         log
     }
 
+    /// The session as it stands: the held copy, or (for a session not in
+    /// memory) folded from the store without holding it, so reading a
+    /// released session does not bring it back.
+    async fn current_view(&self, session_id: &str) -> Result<Option<SessionView>, SessionError> {
+        if let Some(slot) = self.sessions.get(session_id) {
+            return Ok(Some(slot.published().clone()));
+        }
+        Ok(self
+            .store
+            .get(session_id)
+            .await?
+            .map(|stored| SessionView::folded(&stored.record, &stored.events)))
+    }
+
     /// The session's slot, read back from the store if it is not in memory.
     async fn slot(&self, session_id: &str) -> Result<Arc<Slot>, SessionError> {
         if let Some(slot) = self.sessions.get(session_id) {
@@ -357,13 +371,7 @@ impl SessionEngine for LocalEngine {
         &'a self,
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>> {
-        Box::pin(async move {
-            match self.slot(session_id).await {
-                Ok(slot) => Ok(Some(slot.published().clone())),
-                Err(SessionError::NotFound) => Ok(None),
-                Err(e) => Err(e),
-            }
-        })
+        Box::pin(self.current_view(session_id))
     }
 
     fn replay<'a>(
@@ -414,15 +422,10 @@ impl SessionEngine for LocalEngine {
                 .collect();
             let mut open = Vec::with_capacity(ids.len());
             for id in ids {
-                match self.slot(&id).await {
-                    Ok(slot) => {
-                        let view = slot.published().clone();
-                        if view.is_open() {
-                            open.push(view);
-                        }
+                if let Some(view) = self.current_view(&id).await? {
+                    if view.is_open() {
+                        open.push(view);
                     }
-                    Err(SessionError::NotFound) => {}
-                    Err(e) => return Err(e),
                 }
             }
             Ok(open)
