@@ -14,7 +14,7 @@ use seam_protocol::{
 };
 
 use crate::auth::Identity;
-use crate::engine::{Append, Committed, Logged};
+use crate::engine::{Append, Committed};
 use crate::frame::Frame;
 use crate::lifecycle::LifecycleError;
 use crate::outbox::Outbox;
@@ -437,44 +437,28 @@ async fn attach(
         )
         .await
         .map_err(in_session(session_id))?;
-    let joined = view(ctx, session_id).await?;
     let staff = actor.role != Role::Customer;
     state
         .hub
         .subscribe(session_id, &actor.sub, staff, ctx.outbox);
-    let reset = how.epoch.is_some_and(|e| e != joined.epoch);
-    let after = if reset { 0 } else { how.after_seq.unwrap_or(0) };
-    let mut replay = match state.engine.replay(session_id, after).await {
+    let mut after = how.after_seq.unwrap_or(0);
+    let mut replay = state.engine.replay(session_id, after).await;
+    // An `after_seq` of another epoch means nothing here: replay from the start.
+    let reset = match &replay {
+        Ok(r) => how.epoch.is_some_and(|e| e != r.view.epoch),
+        Err(_) => false,
+    };
+    if reset && after > 0 {
+        after = 0;
+        replay = state.engine.replay(session_id, after).await;
+    }
+    let mut replay = match replay {
         Ok(replay) => replay,
         Err(e) => {
             state.hub.unsubscribe(session_id, ctx.outbox.conn_id());
             return Err(CommandError::from(e).in_session(session_id));
         }
     };
-    // Older than the in-memory window: read from the store, up to
-    // `history_limit` events (beyond that the resume is `truncated`).
-    let missing = replay.first_available.saturating_sub(after + 1);
-    if missing > 0 && missing as usize <= state.config.limits.history_limit {
-        match state.engine.read(session_id, after, missing as usize).await {
-            Ok(older) => {
-                let mut events: Vec<Logged> = older
-                    .iter()
-                    .map(|e| Logged {
-                        seq: e.seq,
-                        staff_only: e.body.is_staff_only(),
-                        frame: Frame::event(e),
-                    })
-                    .collect();
-                replay.first_available = events.first().map_or(replay.first_available, |e| e.seq);
-                events.append(&mut replay.events);
-                replay.events = events;
-            }
-            Err(e) => {
-                state.hub.unsubscribe(session_id, ctx.outbox.conn_id());
-                return Err(CommandError::from(e).in_session(session_id));
-            }
-        }
-    }
     // Whispers and notes are for staff only, in the replay as live.
     replay.events.retain(|e| staff || !e.staff_only);
     let replayed = replay.events.len() as u64;

@@ -170,13 +170,10 @@ impl LocalEngine {
                 self.options.idempotency_keys,
             );
         }
-        let frame = Frame::event(event);
+        let logged = Logged::of(event);
+        let frame = logged.frame.clone();
         log.window_bytes += frame.as_str().len();
-        log.window.push_back(Logged {
-            seq: event.seq,
-            staff_only: event.body.is_staff_only(),
-            frame: frame.clone(),
-        });
+        log.window.push_back(logged);
         while log.window.len() > 1
             && (log.window.len() > self.options.history_limit
                 || log.window_bytes > self.options.history_bytes)
@@ -381,16 +378,34 @@ impl SessionEngine for LocalEngine {
     ) -> BoxFuture<'a, Result<Replay, SessionError>> {
         Box::pin(async move {
             let slot = self.slot(session_id).await?;
-            let log = slot.log.lock().await;
-            let first_available = log.window.front().map_or(log.view.last_seq + 1, |e| e.seq);
-            let events = log
-                .window
-                .iter()
-                .filter(|e| e.seq > after_seq)
-                .cloned()
-                .collect();
+            let (view, mut events, mut first_available) = {
+                let log = slot.log.lock().await;
+                let events: Vec<Logged> = log
+                    .window
+                    .iter()
+                    .filter(|e| e.seq > after_seq)
+                    .cloned()
+                    .collect();
+                let first = log.window.front().map_or(log.view.last_seq + 1, |e| e.seq);
+                (log.view.clone(), events, first)
+            };
+            // Older than the window: from the store, if the gap is short
+            // enough. Those events are settled, so the lock is not needed.
+            let missing = first_available.saturating_sub(after_seq + 1);
+            if missing > 0 && missing as usize <= self.options.history_limit {
+                let older = self
+                    .store
+                    .events_after(session_id, after_seq, missing as usize)
+                    .await?;
+                if let Some(first) = older.first() {
+                    first_available = first.seq;
+                }
+                let mut all: Vec<Logged> = older.iter().map(Logged::of).collect();
+                all.append(&mut events);
+                events = all;
+            }
             Ok(Replay {
-                view: log.view.clone(),
+                view,
                 events,
                 first_available,
             })

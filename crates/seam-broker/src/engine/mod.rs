@@ -105,14 +105,25 @@ pub struct Logged {
     pub frame: Frame,
 }
 
+impl Logged {
+    /// The replay entry of a stored event, serialized once.
+    pub fn of(event: &SessionEvent) -> Logged {
+        Logged {
+            seq: event.seq,
+            staff_only: event.body.is_staff_only(),
+            frame: Frame::event(event),
+        }
+    }
+}
+
 /// What a connection attaching to a session is replayed.
 #[derive(Debug, Clone)]
 pub struct Replay {
     /// The session, consistent with `events` (its `last_seq` is the last).
     pub view: SessionView,
-    /// Recent events after the requested seq.
+    /// The events after the requested seq, as far back as replayable.
     pub events: Vec<Logged>,
-    /// The oldest seq still replayable (older ones are truncated).
+    /// The oldest seq replayable (a resume from before it is truncated).
     pub first_available: u64,
 }
 
@@ -148,8 +159,10 @@ pub trait SessionEngine: Send + Sync + 'static {
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>>;
 
-    /// The session and its recent events after `after_seq`, consistent
-    /// with each other (for attaching).
+    /// The session and its events after `after_seq`, consistent with each
+    /// other (for attaching): the recent ones, and older ones from the
+    /// store when the gap is short enough (for `LocalEngine`: at most
+    /// `history_limit` events before its window).
     fn replay<'a>(
         &'a self,
         session_id: &'a str,
