@@ -42,6 +42,16 @@ struct Subscription {
     delivery: Delivery,
 }
 
+impl Subscription {
+    /// Whether a signal for `to` (and its `connection`, if named) sent from
+    /// connection `from_conn` goes here: never back to the sender.
+    fn is_signal_target(&self, to: &str, connection: Option<&str>, from_conn: u64) -> bool {
+        self.sub == to
+            && self.outbox.conn_id() != from_conn
+            && connection.is_none_or(|c| c == self.outbox.name())
+    }
+}
+
 /// One principal's connections on this node, and the command budget they
 /// share.
 #[derive(Debug)]
@@ -303,14 +313,9 @@ impl Hub {
         let Some(mut subs) = self.sessions.get_mut(session_id) else {
             return 0;
         };
-        let is_target = |s: &Subscription| {
-            s.sub == to
-                && s.outbox.conn_id() != from_conn
-                && connection.is_none_or(|c| c == s.outbox.name())
-        };
         let mut delivered = 0;
         subs.retain(|s| {
-            if !is_target(s) {
+            if !s.is_signal_target(to, connection, from_conn) {
                 return true;
             }
             let kept = s.outbox.push(Outbound::Frame(frame.clone()));
@@ -330,11 +335,8 @@ impl Hub {
         from_conn: u64,
     ) -> bool {
         self.sessions.get(session_id).is_some_and(|subs| {
-            subs.iter().any(|s| {
-                s.sub == to
-                    && s.outbox.conn_id() != from_conn
-                    && connection.is_none_or(|c| c == s.outbox.name())
-            })
+            subs.iter()
+                .any(|s| s.is_signal_target(to, connection, from_conn))
         })
     }
 

@@ -18,15 +18,7 @@ pub(super) async fn message(
                 .in_session(&session_id),
         );
     }
-    let limit = ctx.state.config.limits.max_text_chars;
-    let chars = text.chars().count();
-    if chars > limit {
-        return Err(CommandError::new(
-            ErrorCode::MessageTooLarge,
-            format!("message has {chars} characters; the limit is {limit}"),
-        )
-        .in_session(&session_id));
-    }
+    // Its length was checked with every free text (`check_text_limit`).
     post(ctx, id, session_id, |view, actor| {
         rules::message(view, actor, text)
     })

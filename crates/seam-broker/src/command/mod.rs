@@ -283,8 +283,7 @@ pub(crate) async fn execute(
     }
 }
 
-/// The free texts of a command (besides a message's, which `chat` checks
-/// with its own wording), with their field names.
+/// The free texts of a command, with their field names.
 fn free_texts(frame: &ClientFrame) -> Vec<(&'static str, &str)> {
     fn opt<'a>(field: &'static str, text: &'a Option<String>) -> Option<(&'static str, &'a str)> {
         text.as_deref().map(|t| (field, t))
@@ -297,7 +296,9 @@ fn free_texts(frame: &ClientFrame) -> Vec<(&'static str, &str)> {
         ClientFrame::Transfer { note, .. } | ClientFrame::InviteAgent { note, .. } => {
             opt("note", note).into_iter().collect()
         }
-        ClientFrame::Whisper { text, .. } | ClientFrame::Note { text, .. } => vec![("text", text)],
+        ClientFrame::Message { text, .. }
+        | ClientFrame::Whisper { text, .. }
+        | ClientFrame::Note { text, .. } => vec![("text", text)],
         ClientFrame::Handoff { summary, .. } => opt("summary", summary).into_iter().collect(),
         ClientFrame::InviteVisitor { topic, .. } => vec![("topic", topic)],
         ClientFrame::RateSession { comment, .. } => opt("comment", comment).into_iter().collect(),
