@@ -168,9 +168,12 @@ pub(crate) async fn deliver_forever(
     let mut per_url: HashMap<String, (Arc<Semaphore>, Breaker)> = HashMap::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, u64, bool)>();
     let mut deliveries = JoinSet::new();
+    // A finished delivery that woke the loop, settled with the others.
+    let mut woken_by = None;
     loop {
         while deliveries.try_join_next().is_some() {}
-        while let Ok((url, id, ok)) = done_rx.try_recv() {
+        let finished = std::iter::from_fn(|| done_rx.try_recv().ok());
+        for (url, id, ok) in woken_by.take().into_iter().chain(finished) {
             in_flight.remove(&id);
             if let Some((_, breaker)) = per_url.get_mut(&url) {
                 breaker.record(&url, ok, clock.now_millis(), &config);
@@ -228,12 +231,7 @@ pub(crate) async fn deliver_forever(
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(config.poll_ms)) => {}
-            Some((url, id, ok)) = done_rx.recv() => {
-                in_flight.remove(&id);
-                if let Some((_, breaker)) = per_url.get_mut(&url) {
-                    breaker.record(&url, ok, clock.now_millis(), &config);
-                }
-            }
+            done = done_rx.recv() => woken_by = done,
             _ = shutdown.recv() => break,
         }
     }
