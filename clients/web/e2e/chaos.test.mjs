@@ -8,34 +8,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
 import { connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
-
-const SEAM = resolve(process.env.SEAM_BIN ?? "../../target/debug/seam");
-const FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
-
-function startSeam() {
-  const dir = mkdtempSync(join(tmpdir(), "seam-chaos-"));
-  const child = spawn(SEAM, ["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log", "warn"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((ok, fail) => {
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/seam listening on ws:\/\/([\d.:]+)\/ws/);
-      if (m) ok({ child, base: `http://${m[1]}`, addr: m[1] });
-    });
-    child.on("exit", (code) => fail(new Error(`seam exited with ${code}: ${out}`)));
-  });
-}
+import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
 
 /** Relays to `target`, delaying chunks a little and cutting connections. */
 function chaosProxy(targetPort, maxCuts) {
@@ -70,7 +45,7 @@ test("the browser SDK keeps an exactly-once, in-order view through cuts and dela
   const seam = await startSeam();
   const port = Number(seam.addr.split(":")[1]);
   const proxy = await chaosProxy(port, 10);
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
   try {
     const page = await browser.newPage();
     await page.goto(`${seam.base}/healthz`);

@@ -17,15 +17,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
+import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
 
-const SEAM = resolve(process.env.SEAM_BIN ?? "../../target/debug/seam");
 const ARTIFACTS = resolve(process.env.SEAM_E2E_ARTIFACTS ?? "../../target/e2e");
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-  "--autoplay-policy=no-user-gesture-required",
-];
+
 const WAIT = 30_000;
 
 /** A free TCP port on loopback. */
@@ -36,22 +31,6 @@ function freePort() {
       const { port } = s.address();
       s.close(() => ok(port));
     });
-  });
-}
-
-/** Starts `seam serve --dev` and resolves with its HTTP base URL. */
-function startSeam(extraArgs, listen = "127.0.0.1:0", dir = mkdtempSync(join(tmpdir(), "seam-e2e-"))) {
-  const child = spawn(SEAM, ["serve", "--dev", "--listen", listen, "--data-dir", dir, "--log", "warn", ...extraArgs], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((ok, fail) => {
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/seam listening on ws:\/\/([\d.:]+)\/ws/);
-      if (m) ok({ child, base: `http://${m[1]}`, addr: m[1], dir });
-    });
-    child.on("exit", (code) => fail(new Error(`seam exited with ${code}: ${out}`)));
   });
 }
 

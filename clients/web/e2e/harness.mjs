@@ -1,0 +1,32 @@
+// What the end-to-end tests share: the seam binary, Chromium's flags, and
+// starting `seam serve --dev` on a free port. (Not a test file itself.)
+
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const SEAM = resolve(process.env.SEAM_BIN ?? "../../target/debug/seam");
+export const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+/** Starts `seam serve --dev` and resolves with its HTTP base URL. */
+export function startSeam(extraArgs = [], listen = "127.0.0.1:0", dir = mkdtempSync(join(tmpdir(), "seam-e2e-"))) {
+  const child = spawn(SEAM, ["serve", "--dev", "--listen", listen, "--data-dir", dir, "--log", "warn", ...extraArgs], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((ok, fail) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/seam listening on ws:\/\/([\d.:]+)\/ws/);
+      if (m) ok({ child, base: `http://${m[1]}`, addr: m[1], dir });
+    });
+    child.on("exit", (code) => fail(new Error(`seam exited with ${code}: ${out}`)));
+  });
+}
+
