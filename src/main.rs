@@ -91,9 +91,18 @@ struct ServeArgs {
     /// the data directory and print how to mint tokens. Never in production.
     #[arg(long, env = "SEAM_DEV")]
     dev: bool,
-    /// Where sessions are kept: `sqlite` (default, `data_dir/seam.db`) or `memory`.
+    /// Where sessions are kept: `sqlite` (default, `data_dir/seam.db`),
+    /// `memory`, or `postgres` (at `--postgres-url`).
     #[arg(long, env = "SEAM_STORE", value_parser = parse_store)]
     store: Option<StoreKind>,
+    /// PostgreSQL for the store (implies `--store postgres`), e.g.
+    /// `postgres://postgres@127.0.0.1:5432/test`.
+    #[arg(long, env = "SEAM_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// Redis for cluster fan-out (with a PostgreSQL store: several nodes
+    /// share the sessions), e.g. `redis://127.0.0.1:6379`.
+    #[arg(long, env = "SEAM_REDIS_URL")]
+    redis_url: Option<String>,
     /// Log filter, e.g. `info` or `seam_broker=debug`.
     #[arg(long, env = "SEAM_LOG", default_value = "info")]
     log: String,
@@ -141,7 +150,10 @@ fn parse_store(s: &str) -> Result<StoreKind, String> {
     match s {
         "sqlite" => Ok(StoreKind::Sqlite),
         "memory" => Ok(StoreKind::Memory),
-        other => Err(format!("unknown store `{other}`: use sqlite or memory")),
+        "postgres" => Ok(StoreKind::Postgres),
+        other => Err(format!(
+            "unknown store `{other}`: use sqlite, memory or postgres"
+        )),
     }
 }
 
@@ -198,6 +210,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(kind) = args.store {
         config.store.kind = kind;
     }
+    if let Some(url) = args.postgres_url {
+        config.store.url = Some(url);
+        if args.store.is_none() {
+            config.store.kind = StoreKind::Postgres;
+        }
+    }
+    if let Some(url) = args.redis_url {
+        config.cluster.redis_url = Some(url);
+    }
     if config.auth.dev && config.routing.queues.is_empty() {
         // The demo needs routing: one queue for everything.
         config.routing.queues.push(seam_broker::QueueConfig {
@@ -205,7 +226,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             ..seam_broker::QueueConfig::default()
         });
     }
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let broker = Broker::start(config.clone(), store).await?;
     println!("seam listening on {}", broker.ws_url());
     if broker.dev_secret().is_some() {

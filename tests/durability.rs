@@ -23,7 +23,7 @@ fn sqlite_config(dir: &std::path::Path) -> Config {
 }
 
 async fn start_sqlite(config: Config) -> seam_broker::RunningBroker {
-    let store = seam_broker::open_store(&config).unwrap();
+    let store = seam_broker::open_store(&config).await.unwrap();
     start_on(config, store).await
 }
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::*;
 use seam_broker::store::{
-    BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary,
-    StoreError, StoredSession,
+    BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
+    SessionSummary, StoreError, StoredSession,
 };
 use seam_broker::{MemoryStore, QueueConfig};
 use seam_client::Event;
@@ -63,11 +63,7 @@ impl SessionStore for GatedStore {
         self.inner.create(record, first, outbox)
     }
 
-    fn append<'a>(
-        &'a self,
-        event: &'a SessionEvent,
-        outbox: &'a [OutboxOp],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
         self.wrote();
         let mut open = self.open.subscribe();
         Box::pin(async move {
@@ -75,7 +71,7 @@ impl SessionStore for GatedStore {
             if self.full.load(Ordering::SeqCst) {
                 return Err(StoreError::Backend("database or disk is full".into()));
             }
-            self.inner.append(event, outbox).await
+            self.inner.append(events).await
         })
     }
 

@@ -147,7 +147,7 @@ export class Seam {
                     this.emit("error", frame);
                     return;
                 }
-                if (frame.code === "rate_limited") {
+                if (frame.code === "rate_limited" || frame.code === "unavailable") {
                     setTimeout(() => this.ws?.send(p.text), frame.retry_after_ms ?? 100);
                     return;
                 }

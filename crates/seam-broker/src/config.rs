@@ -32,6 +32,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// Where sessions are kept.
     pub store: StoreConfig,
+    /// Several nodes sharing sessions (PostgreSQL store plus Redis).
+    pub cluster: ClusterConfig,
     /// Signed HTTP callbacks to the company's backend.
     pub webhooks: WebhookConfig,
     /// How long ended sessions are kept.
@@ -73,6 +75,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             routing: RoutingConfig::default(),
             store: StoreConfig::default(),
+            cluster: ClusterConfig::default(),
             webhooks: WebhookConfig::default(),
             retention: RetentionConfig::default(),
             tls: TlsConfig::default(),
@@ -364,16 +367,23 @@ pub enum StoreKind {
     Sqlite,
     /// Process memory (lost when the process exits).
     Memory,
+    /// PostgreSQL at `store.url` (what a cluster shares; also one node).
+    Postgres,
 }
 
 /// Where sessions are kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// `sqlite` (default) or `memory`.
+    /// `sqlite` (default), `memory` or `postgres`.
     pub kind: StoreKind,
     /// The database file (default `data_dir/seam.db`).
     pub path: Option<PathBuf>,
+    /// For `postgres`: the server, e.g.
+    /// `postgres://seam@db.internal:5432/seam` (or `SEAM_POSTGRES_URL`).
+    pub url: Option<String>,
+    /// For `postgres`: the schema seam's tables live in.
+    pub schema: String,
     /// Commit many writes in one transaction (one fsync for many events).
     pub group_commit: bool,
     /// fsync on every commit (survives power loss); off survives process crashes only.
@@ -385,8 +395,34 @@ impl Default for StoreConfig {
         StoreConfig {
             kind: StoreKind::Sqlite,
             path: None,
+            url: None,
+            schema: "public".into(),
             group_commit: true,
             full_sync: true,
+        }
+    }
+}
+
+/// Cluster mode: with `redis_url` set (and a PostgreSQL store), this node
+/// shares sessions with every other node on the same database and Redis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Redis, e.g. `redis://127.0.0.1:6379` (or `SEAM_REDIS_URL`).
+    pub redis_url: Option<String>,
+    /// The Redis channel the nodes publish on (one per cluster).
+    pub channel: String,
+    /// How often each node checks, against PostgreSQL, that it has seen
+    /// every event of the sessions it holds, in milliseconds.
+    pub position_check_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            redis_url: None,
+            channel: "seam".into(),
+            position_check_ms: 5_000,
         }
     }
 }

@@ -18,7 +18,8 @@ use crate::engine::{Append, CommitListener, SessionEngine};
 use crate::frame::Frame;
 use crate::session::{rules, SessionError};
 use crate::store::{
-    OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary, StoreError, WebhookKind,
+    NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary, StoreError,
+    WebhookKind,
 };
 
 /// A principal.
@@ -54,6 +55,14 @@ pub fn event(session: &str, seq: u64, at: u64, from: &Principal, body: EventBody
         client_id: Some(format!("c{seq}")),
         body,
     }
+}
+
+/// One event to append, with its outbox changes.
+pub fn one(event: SessionEvent, outbox: &[OutboxOp]) -> [NewEvent; 1] {
+    [NewEvent {
+        event,
+        outbox: outbox.to_vec(),
+    }]
 }
 
 /// The first event of a session.
@@ -92,22 +101,6 @@ pub async fn store(store: &dyn SessionStore) {
         )
         .await
         .unwrap();
-    store
-        .create(
-            &record("s2", "alice", 2_000),
-            &opened("s2", "alice", 2_000),
-            &[],
-        )
-        .await
-        .unwrap();
-    store
-        .create(
-            &record("s3", "carol", 3_000),
-            &opened("s3", "carol", 3_000),
-            &[],
-        )
-        .await
-        .unwrap();
 
     let s1 = [
         EventBody::Queued {
@@ -130,13 +123,13 @@ pub async fn store(store: &dyn SessionStore) {
             vec![]
         };
         store
-            .append(&event("s1", seq, 1_000 + seq, &alice, body), &ops)
+            .append(&one(event("s1", seq, 1_000 + seq, &alice, body), &ops))
             .await
             .unwrap();
     }
     store
-        .append(
-            &event(
+        .append(&one(
+            event(
                 "s1",
                 7,
                 1_100,
@@ -150,14 +143,55 @@ pub async fn store(store: &dyn SessionStore) {
                 kind: WebhookKind::SessionEnded,
                 now: 1_100,
             }],
-        )
+        ))
         .await
         .unwrap();
 
+    // One open session per customer: alice's second waits for s1 to end.
+    store
+        .create(
+            &record("s2", "alice", 2_000),
+            &opened("s2", "alice", 2_000),
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .create(
+            &record("s3", "carol", 3_000),
+            &opened("s3", "carol", 3_000),
+            &[],
+        )
+        .await
+        .unwrap();
+    let second = store
+        .create(
+            &record("s4", "carol", 3_500),
+            &opened("s4", "carol", 3_500),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        second,
+        Err(StoreError::AlreadyOpen {
+            session_id: "s3".into()
+        })
+    );
+    assert!(store.get("s4").await.unwrap().is_none());
+    assert_eq!(
+        store.open_session_of("carol").await.unwrap().as_deref(),
+        Some("s3")
+    );
+    assert_eq!(
+        store.open_session_of("alice").await.unwrap().as_deref(),
+        Some("s2")
+    );
+    assert_eq!(store.open_session_of("nobody").await.unwrap(), None);
+
     // Order is enforced; unknown sessions are refused.
     let gap = store
-        .append(
-            &event(
+        .append(&one(
+            event(
                 "s2",
                 3,
                 2_001,
@@ -165,7 +199,7 @@ pub async fn store(store: &dyn SessionStore) {
                 EventBody::Message { text: "x".into() },
             ),
             &[],
-        )
+        ))
         .await;
     assert!(
         matches!(gap, Err(StoreError::OutOfOrder { expected: 2, .. })),
@@ -173,8 +207,8 @@ pub async fn store(store: &dyn SessionStore) {
     );
     // A refused append leaves the session as it was: the right next one goes in.
     store
-        .append(
-            &event(
+        .append(&one(
+            event(
                 "s2",
                 2,
                 2_001,
@@ -182,12 +216,12 @@ pub async fn store(store: &dyn SessionStore) {
                 EventBody::Message { text: "y".into() },
             ),
             &[],
-        )
+        ))
         .await
         .unwrap();
     let dup = store
-        .append(
-            &event(
+        .append(&one(
+            event(
                 "s1",
                 7,
                 1_200,
@@ -195,12 +229,12 @@ pub async fn store(store: &dyn SessionStore) {
                 EventBody::Message { text: "x".into() },
             ),
             &[],
-        )
+        ))
         .await;
     assert!(matches!(dup, Err(StoreError::OutOfOrder { .. })), "{dup:?}");
     let unknown = store
-        .append(
-            &event(
+        .append(&one(
+            event(
                 "nope",
                 2,
                 1,
@@ -208,12 +242,20 @@ pub async fn store(store: &dyn SessionStore) {
                 EventBody::Message { text: "x".into() },
             ),
             &[],
-        )
+        ))
         .await;
     assert!(
         matches!(unknown, Err(StoreError::UnknownSession(_))),
         "{unknown:?}"
     );
+
+    // Where each session stands (unknown ones left out).
+    let mut seqs = store
+        .last_seqs(&["s1".into(), "s2".into(), "nope".into()])
+        .await
+        .unwrap();
+    seqs.sort();
+    assert_eq!(seqs, [("s1".to_owned(), 7), ("s2".to_owned(), 2)]);
 
     // Paged reads after a seq.
     let page = store.events_after("s1", 2, 3).await.unwrap();
@@ -413,7 +455,7 @@ fn say(actor: &Principal, command_id: Option<&'static str>, text: &str) -> Appen
     Append {
         actor,
         command_id,
-        decide: Box::new(move |view| rules::message(view, actor, text)),
+        decide: Box::new(move |view| rules::message(view, actor, text.clone())),
     }
 }
 

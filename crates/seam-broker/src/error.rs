@@ -29,6 +29,9 @@ pub enum ConfigError {
     /// No verification key and not in development mode.
     #[error("no token verification key configured: set auth.hs256_secret, auth.rs256_public_key or auth.es256_public_key, or run in development mode (--dev)")]
     NoKeys,
+    /// The store or cluster settings cannot work together.
+    #[error("invalid store settings: {0}")]
+    Store(String),
     /// A limit that makes no sense.
     #[error("invalid limit: {0}")]
     Limit(String),
@@ -80,6 +83,23 @@ pub enum StoreError {
         /// The seq the store expected.
         expected: u64,
     },
+    /// The customer already has an open session (another node opened it
+    /// first): the session to use instead.
+    #[error("customer already has open session {session_id}")]
+    AlreadyOpen {
+        /// The open session.
+        session_id: String,
+    },
+    /// The command id was applied before, as the event with this seq.
+    #[error("command already applied as event {seq}")]
+    DuplicateCommand {
+        /// The original event's seq.
+        seq: u64,
+    },
+    /// The store cannot be reached right now; the write did not happen and
+    /// may be retried.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// The backend failed.
     #[error("store backend failed: {0}")]
     Backend(String),

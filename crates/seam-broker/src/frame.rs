@@ -25,6 +25,11 @@ impl Frame {
         self.0.as_str()
     }
 
+    /// A frame serialized elsewhere (relayed by another node), as is.
+    pub(crate) fn from_json(text: String) -> Frame {
+        Frame(Utf8Bytes::from(text))
+    }
+
     /// The text as the WebSocket transport sends it.
     pub(crate) fn into_text(self) -> Utf8Bytes {
         self.0

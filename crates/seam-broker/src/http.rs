@@ -63,10 +63,13 @@ async fn answer_within(deadline: Duration, request: Request, next: Next) -> Resp
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let store = state.store_health.failure();
+    let redis = state.cluster_health.as_ref().map(|h| h.failure());
     let (code, status) = if state.shutdown.is_triggered() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
     } else if store.is_some() {
         (StatusCode::SERVICE_UNAVAILABLE, "store_failing")
+    } else if matches!(redis, Some(Some(_))) {
+        (StatusCode::SERVICE_UNAVAILABLE, "redis_failing")
     } else {
         (StatusCode::OK, "ok")
     };
@@ -79,6 +82,12 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "store": match store {
             None => json!({ "ok": true }),
             Some(error) => json!({ "ok": false, "error": error }),
+        },
+        "node": state.hub.node(),
+        "cluster": match redis {
+            None => json!(null),
+            Some(None) => json!({ "redis": { "ok": true } }),
+            Some(Some(error)) => json!({ "redis": { "ok": false, "error": error } }),
         },
     });
     (code, Json(body)).into_response()

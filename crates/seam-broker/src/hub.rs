@@ -13,6 +13,7 @@
 //! events after the last one delivered.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -22,6 +23,7 @@ use crate::engine::{CommitListener, Logged};
 use crate::frame::Frame;
 use crate::ids::random_hex;
 use crate::outbox::{Outbound, Outbox};
+use crate::peers::{Audience, Peers};
 use crate::rate_limit::TokenBucket;
 
 /// Where a subscription stands.
@@ -78,6 +80,8 @@ pub(crate) struct Hub {
     node: String,
     next_conn: AtomicU64,
     connections: AtomicUsize,
+    /// The other nodes, in cluster mode.
+    peers: OnceLock<Peers>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -105,6 +109,29 @@ impl Hub {
             node: random_hex(4),
             next_conn: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
+            peers: OnceLock::new(),
+        }
+    }
+
+    /// This node's name (the prefix of its connections' names).
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// From now on, ephemeral frames for a session also go to the other
+    /// nodes of the cluster.
+    pub(crate) fn join_cluster(&self, peers: Peers) {
+        let _ = self.peers.set(peers);
+    }
+
+    /// Delivers a frame another node relayed to this node's connections.
+    pub(crate) fn deliver_relayed(&self, session_id: &str, to: &Audience, frame: &Frame) {
+        match to {
+            Audience::All => self.offer(session_id, frame, |_| true),
+            Audience::Customer => self.offer(session_id, frame, |s| !s.staff),
+            Audience::Signal { to, connection } => {
+                self.signal_here(session_id, to, connection.as_deref(), 0, frame);
+            }
         }
     }
 
@@ -284,11 +311,17 @@ impl Hub {
     /// (dropped for a connection whose queue is full).
     pub(crate) fn to_customer(&self, session_id: &str, frame: &Frame) {
         self.offer(session_id, frame, |s| !s.staff);
+        if let Some(peers) = self.peers.get() {
+            peers.relay(session_id, Audience::Customer, frame);
+        }
     }
 
     /// Queues an ephemeral frame for every attached connection but `except`.
     pub(crate) fn to_others(&self, session_id: &str, except: u64, frame: &Frame) {
         self.offer(session_id, frame, |s| s.outbox.conn_id() != except);
+        if let Some(peers) = self.peers.get() {
+            peers.relay(session_id, Audience::All, frame);
+        }
     }
 
     fn offer(&self, session_id: &str, frame: &Frame, to: impl Fn(&Subscription) -> bool) {
@@ -301,8 +334,28 @@ impl Hub {
 
     /// Delivers a signaling frame to `to`'s connections attached to the
     /// session (one of them when `connection` names it), never to the
-    /// sender's own. Returns how many received it.
+    /// sender's own; in a cluster, also to those on other nodes.
     pub(crate) fn signal(
+        &self,
+        session_id: &str,
+        to: &str,
+        connection: Option<&str>,
+        from_conn: u64,
+        frame: &Frame,
+    ) {
+        let here = self.signal_here(session_id, to, connection, from_conn, frame);
+        let named_here = connection.is_some() && here > 0;
+        if let Some(peers) = self.peers.get().filter(|_| !named_here) {
+            let audience = Audience::Signal {
+                to: to.to_owned(),
+                connection: connection.map(str::to_owned),
+            };
+            peers.relay(session_id, audience, frame);
+        }
+    }
+
+    /// [`Hub::signal`] on this node only; returns how many received it.
+    fn signal_here(
         &self,
         session_id: &str,
         to: &str,
@@ -326,7 +379,9 @@ impl Hub {
     }
 
     /// Whether `to` has a connection attached to the session other than
-    /// `from_conn` (and named `connection`, if given).
+    /// `from_conn` (and named `connection`, if given). In a cluster the
+    /// target may be on another node, which this node cannot see: a signal
+    /// to a participant is relayed, and dropped where nobody matches.
     pub(crate) fn can_signal(
         &self,
         session_id: &str,
@@ -334,10 +389,11 @@ impl Hub {
         connection: Option<&str>,
         from_conn: u64,
     ) -> bool {
-        self.sessions.get(session_id).is_some_and(|subs| {
-            subs.iter()
-                .any(|s| s.is_signal_target(to, connection, from_conn))
-        })
+        self.peers.get().is_some()
+            || self.sessions.get(session_id).is_some_and(|subs| {
+                subs.iter()
+                    .any(|s| s.is_signal_target(to, connection, from_conn))
+            })
     }
 
     /// Calls `f` with the principal and outbox of every attached connection.

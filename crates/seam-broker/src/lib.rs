@@ -9,6 +9,7 @@ mod admin;
 mod api;
 pub mod auth;
 pub mod clock;
+mod cluster;
 mod command;
 pub mod config;
 pub mod conformance;
@@ -25,6 +26,7 @@ mod listener;
 mod media;
 mod openapi;
 mod outbox;
+mod peers;
 mod rate_limit;
 mod routing;
 mod server;
@@ -40,9 +42,9 @@ pub mod webhook;
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    AuthConfig, Config, HeartbeatConfig, IceServerConfig, InvitationRule, LimitsConfig,
-    MediaConfig, QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind, TlsConfig,
-    WebhookConfig,
+    AuthConfig, ClusterConfig, Config, HeartbeatConfig, IceServerConfig, InvitationRule,
+    LimitsConfig, MediaConfig, QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind,
+    TlsConfig, WebhookConfig,
 };
 pub use engine::{LocalEngine, SessionEngine};
 pub use error::{ConfigError, StartError};

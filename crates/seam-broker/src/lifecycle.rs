@@ -108,7 +108,7 @@ impl Lifecycle {
         let append = Append {
             actor: from,
             command_id: None,
-            decide: Box::new(move |view| rules::record(view, body)),
+            decide: Box::new(move |view| rules::record(view, body.clone())),
         };
         match self.engine.append(session_id, append).await {
             Ok(committed) => Ok(Some(committed.seq)),
@@ -197,7 +197,9 @@ impl Lifecycle {
         let append = Append {
             actor,
             command_id: Some(command_id),
-            decide: Box::new(move |view| rules::hand_on(view, actor, body, stored_note)),
+            decide: Box::new(move |view| {
+                rules::hand_on(view, actor, body.clone(), stored_note.clone())
+            }),
         };
         let committed = self.engine.append(session_id, append).await?;
         if committed.duplicate {
@@ -278,12 +280,12 @@ impl Lifecycle {
             Ender::Participant(command_id) => Append {
                 actor,
                 command_id: Some(command_id),
-                decide: Box::new(move |view| rules::end(view, actor, reason)),
+                decide: Box::new(move |view| rules::end(view, actor, reason.clone())),
             },
             Ender::Owner => Append {
                 actor,
                 command_id: None,
-                decide: Box::new(move |view| rules::force_end(view, reason)),
+                decide: Box::new(move |view| rules::force_end(view, reason.clone())),
             },
         };
         let committed = self.engine.append(session_id, append).await?;

@@ -13,8 +13,10 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
 use crate::clock::{Clock, SystemClock};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::config::StoreKind;
+use crate::engine::CommitListener;
 use crate::engine::{EngineOptions, LocalEngine, SessionEngine};
 use crate::error::{ConfigError, StartError};
 use crate::http;
@@ -28,7 +30,8 @@ use crate::session::SessionError;
 use crate::shutdown::{Shutdown, ShutdownSignal};
 use crate::state::AppState;
 use crate::store::{
-    MemoryStore, MonitoredStore, SessionStore, SqliteOptions, SqliteStore, StoreError,
+    MemoryStore, MonitoredStore, PostgresOptions, PostgresStore, SessionStore, SqliteOptions,
+    SqliteStore, StoreError,
 };
 use crate::timers::{Fired, Timer, TimerHandler, Timers};
 use crate::tls::Terminator;
@@ -74,15 +77,31 @@ impl Broker {
             idempotency_keys: config.limits.idempotency_keys,
             history_bytes: config.limits.history_bytes,
             webhooks: Arc::new(WebhookPolicy::new(&config.webhooks)),
+            shared_store: config.store.kind == StoreKind::Postgres,
         };
-        let engine: Arc<dyn SessionEngine> = Arc::new(
-            LocalEngine::restore(Arc::clone(&store), hub.clone(), Arc::clone(&clock), options)
+        let (cluster, listener): (Option<Cluster>, Arc<dyn CommitListener>) =
+            match &config.cluster.redis_url {
+                Some(url) => {
+                    let (cluster, listener) = Cluster::new(
+                        url,
+                        &config.cluster.channel,
+                        Duration::from_millis(config.cluster.position_check_ms),
+                        &hub,
+                    )
+                    .map_err(|e| ConfigError::Store(format!("invalid cluster.redis_url: {e}")))?;
+                    (Some(cluster), Arc::new(listener))
+                }
+                None => (None, hub.clone()),
+            };
+        let local = Arc::new(
+            LocalEngine::restore(Arc::clone(&store), listener, Arc::clone(&clock), options)
                 .await
                 .map_err(|e| match e {
                     SessionError::Store(e) => e,
                     other => StoreError::Backend(other.to_string()),
                 })?,
         );
+        let engine: Arc<dyn SessionEngine> = local.clone();
         let listener = bind(config.listen).map_err(|source| StartError::Bind {
             addr: config.listen,
             source,
@@ -119,6 +138,7 @@ impl Broker {
             auth,
             store,
             store_health,
+            cluster_health: cluster.as_ref().map(|c| Arc::clone(&c.health)),
             engine,
             hub,
             router,
@@ -128,6 +148,9 @@ impl Broker {
             shutdown: Shutdown::new(),
             dev_secret: dev_secret.clone(),
         });
+        if let Some(cluster) = cluster {
+            cluster.run(local, Arc::clone(&state.hub), &state.shutdown);
+        }
         state.timers.run(
             Arc::new(FireTimers(Arc::clone(&state))),
             state.shutdown.subscribe(),
@@ -295,9 +318,22 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Opens the store the config names: SQLite in `data_dir` (or
-/// `store.path`), or memory.
-pub fn open_store(config: &Config) -> Result<Arc<dyn SessionStore>, StartError> {
+/// `store.path`), PostgreSQL at `store.url`, or memory.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn SessionStore>, StartError> {
     Ok(match config.store.kind {
+        StoreKind::Postgres => {
+            let url = config.store.url.clone().ok_or_else(|| {
+                ConfigError::Store(
+                    "store.kind = \"postgres\" needs store.url (or SEAM_POSTGRES_URL)".into(),
+                )
+            })?;
+            let mut options = PostgresOptions::new(url);
+            options.schema = config.store.schema.clone();
+            if !config.store.group_commit {
+                options.max_batch = 1;
+            }
+            Arc::new(PostgresStore::open(options).await?)
+        }
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         StoreKind::Sqlite => {
             let path = config
@@ -362,6 +398,16 @@ async fn requeue_waiting(router: &Router, engine: &dyn SessionEngine) {
 }
 
 fn validate(config: &Config) -> Result<(), ConfigError> {
+    if config.cluster.redis_url.is_some() && config.store.kind != StoreKind::Postgres {
+        return Err(ConfigError::Store(
+            "cluster.redis_url needs store.kind = \"postgres\" (the nodes share PostgreSQL)".into(),
+        ));
+    }
+    if config.cluster.position_check_ms == 0 {
+        return Err(ConfigError::Limit(
+            "cluster.position_check_ms must be positive".into(),
+        ));
+    }
     let l = &config.limits;
     if l.max_transport_bytes < l.max_frame_bytes {
         return Err(ConfigError::Limit(

@@ -22,6 +22,8 @@ pub(crate) struct AppState {
     pub(crate) store: Arc<dyn SessionStore>,
     /// Whether the store's writes are failing (for `/healthz`).
     pub(crate) store_health: Arc<StoreHealth>,
+    /// The Redis link's health, in cluster mode.
+    pub(crate) cluster_health: Option<Arc<crate::cluster::ClusterHealth>>,
     pub(crate) engine: Arc<dyn SessionEngine>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) router: Arc<Router>,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use seam_broker::conformance::{self, RecordingListener};
 use seam_broker::engine::{Append, CommitListener, EngineOptions, LocalEngine, SessionEngine};
 use seam_broker::session::rules;
-use seam_broker::store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore};
+use seam_broker::store::{MemoryStore, PostgresStore, SessionStore, SqliteOptions, SqliteStore};
 use seam_broker::webhook::WebhookPolicy;
 use seam_broker::{Clock, SystemClock};
 use seam_protocol::{CustomerContext, Principal, Role};
@@ -19,6 +19,7 @@ fn options() -> EngineOptions {
         idempotency_keys: 1000,
         history_bytes: 1 << 20,
         webhooks: Arc::new(WebhookPolicy::default()),
+        shared_store: false,
     }
 }
 
@@ -101,4 +102,148 @@ async fn a_restored_engine_keeps_order_idempotency_and_the_open_session() {
         .unwrap();
     assert!(!reopened.created);
     assert_eq!(reopened.view.session_id, session_id);
+}
+
+mod support;
+
+async fn on_postgres(
+    store: Arc<dyn SessionStore>,
+    listener: Arc<dyn CommitListener>,
+) -> LocalEngine {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let options = EngineOptions {
+        shared_store: true,
+        ..options()
+    };
+    LocalEngine::restore(store, listener, clock, options)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_engine_on_a_shared_postgres_store_conforms() {
+    let schema = support::Schema::new("engine").await;
+    let options = schema.options.clone();
+    conformance::engine(|listener| {
+        let options = options.clone();
+        async move {
+            // Each run of the suite starts on empty tables.
+            let store = PostgresStore::open(options).await.unwrap();
+            let engine: Arc<dyn SessionEngine> =
+                Arc::new(on_postgres(Arc::new(store), listener).await);
+            engine
+        }
+    })
+    .await;
+    schema.drop_now().await;
+}
+
+/// Two nodes on one PostgreSQL store, without Redis: the store keeps one
+/// order, one open session per customer and one event per command id; a
+/// node learns what the other committed when it appends (a conflict) or
+/// checks positions, and its listener sees every event once, in order.
+#[tokio::test]
+async fn two_nodes_on_one_postgres_store_keep_one_order() {
+    let schema = support::Schema::new("two_nodes").await;
+    let store_a: Arc<dyn SessionStore> =
+        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
+    let store_b: Arc<dyn SessionStore> =
+        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
+    let (seen_a, seen_b) = (
+        Arc::new(RecordingListener::default()),
+        Arc::new(RecordingListener::default()),
+    );
+    let a = Arc::new(on_postgres(store_a, seen_a.clone()).await);
+    let b = Arc::new(on_postgres(store_b, seen_b.clone()).await);
+    let alice = Principal {
+        sub: "alice".into(),
+        role: Role::Customer,
+        name: None,
+    };
+
+    // Two tabs on two nodes opening at once: one session.
+    let (x, y) = tokio::join!(
+        a.open(&alice, CustomerContext::default(), "tab-a"),
+        b.open(&alice, CustomerContext::default(), "tab-b")
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.view.session_id, y.view.session_id);
+    assert!(x.created != y.created);
+    let id = x.view.session_id.clone();
+
+    let say = |id: String| {
+        let alice = alice.clone();
+        Append {
+            actor: Box::leak(Box::new(alice.clone())),
+            command_id: Some(Box::leak(id.into_boxed_str())),
+            decide: Box::new(move |view| rules::message(view, &alice, "hi".into())),
+        }
+    };
+    // Both nodes append at once: every append lands, in one order.
+    let writes = (0..40).map(|i| {
+        let (a, b, id) = (Arc::clone(&a), Arc::clone(&b), id.clone());
+        let append = say(format!("m{i}"));
+        tokio::spawn(async move {
+            let node = if i % 2 == 0 { a } else { b };
+            node.append(&id, append).await.unwrap()
+        })
+    });
+    let mut seqs: Vec<u64> = Vec::new();
+    for write in writes {
+        let committed = write.await.unwrap();
+        assert!(!committed.duplicate);
+        seqs.push(committed.seq);
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (2..=41).collect::<Vec<u64>>());
+
+    // A command id applied on one node is a duplicate on the other.
+    let again = b.append(&id, say("m0".into())).await.unwrap();
+    assert!(again.duplicate);
+    let again = a.append(&id, say("m1".into())).await.unwrap();
+    assert!(again.duplicate);
+
+    // After a position check, each node has seen every event once, in order.
+    a.check_positions().await.unwrap();
+    b.check_positions().await.unwrap();
+    for seen in [&seen_a, &seen_b] {
+        let got = seen.seqs(&id);
+        let first = got[0];
+        assert_eq!(
+            got,
+            (first..=41).collect::<Vec<u64>>(),
+            "gap-free, once each"
+        );
+    }
+    assert_eq!(a.view(&id).await.unwrap().unwrap().last_seq, 41);
+    assert_eq!(b.view(&id).await.unwrap().unwrap().last_seq, 41);
+
+    // Ended on one node: the other opens a new session for the customer.
+    a.append(
+        &id,
+        Append {
+            actor: Box::leak(Box::new(alice.clone())),
+            command_id: Some("end"),
+            decide: Box::new(|view| {
+                rules::end(
+                    view,
+                    &Principal {
+                        sub: "alice".into(),
+                        role: Role::Customer,
+                        name: None,
+                    },
+                    None,
+                )
+            }),
+        },
+    )
+    .await
+    .unwrap();
+    let next = b
+        .open(&alice, CustomerContext::default(), "tab-later")
+        .await
+        .unwrap();
+    assert!(next.created);
+    assert_ne!(next.view.session_id, id);
+    schema.drop_now().await;
 }

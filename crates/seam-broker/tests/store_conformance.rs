@@ -2,7 +2,7 @@
 //! runs against the memory store and the SQLite store.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-use seam_broker::conformance::{self, event, principal};
+use seam_broker::conformance::{self, event, one, principal};
 use seam_broker::store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore};
 use seam_protocol::{EventBody, Role};
 
@@ -34,8 +34,8 @@ async fn the_sqlite_store_conforms_and_keeps_everything_across_reopening() {
     // Appending continues where the log stopped.
     let carol = principal("carol", Role::Customer);
     reopened
-        .append(
-            &event(
+        .append(&one(
+            event(
                 "s3",
                 2,
                 3_001,
@@ -45,7 +45,7 @@ async fn the_sqlite_store_conforms_and_keeps_everything_across_reopening() {
                 },
             ),
             &[],
-        )
+        ))
         .await
         .unwrap();
     assert_eq!(reopened.get("s3").await.unwrap().unwrap().events.len(), 2);
@@ -65,4 +65,59 @@ async fn a_database_from_a_newer_seam_is_refused() {
     let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
     assert!(err.to_string().contains("newer"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+mod support;
+
+#[tokio::test]
+async fn the_postgres_store_conforms_and_keeps_everything_across_reopening() {
+    use seam_broker::store::PostgresStore;
+    let schema = support::Schema::new("store").await;
+    {
+        let store = PostgresStore::open(schema.options.clone()).await.unwrap();
+        conformance::store(&store).await;
+    }
+    let mut one_by_one = schema.options.clone();
+    one_by_one.max_batch = 1;
+    let reopened = PostgresStore::open(one_by_one).await.unwrap();
+    let left = reopened.load().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].record.session_id, "s3");
+    let carol = principal("carol", Role::Customer);
+    let again = event(
+        "s3",
+        2,
+        3_001,
+        &carol,
+        EventBody::Message {
+            text: "again".into(),
+        },
+    );
+    reopened.append(&one(again, &[])).await.unwrap();
+    assert_eq!(reopened.get("s3").await.unwrap().unwrap().events.len(), 2);
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn a_postgres_schema_from_a_newer_seam_is_refused() {
+    use seam_broker::store::PostgresStore;
+    let schema = support::Schema::new("newer").await;
+    drop(PostgresStore::open(schema.options.clone()).await.unwrap());
+    let (client, connection) =
+        tokio_postgres::connect(&support::postgres_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "UPDATE {}.seam_schema SET version = 99",
+            schema.options.schema
+        ))
+        .await
+        .unwrap();
+    let err = PostgresStore::open(schema.options.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("newer"), "{err}");
+    schema.drop_now().await;
 }

@@ -531,7 +531,8 @@ impl Driver {
             self.emit(Event::Error(error));
             return;
         };
-        if error.code == ErrorCode::RateLimited {
+        // Not applied: resend the same id when the broker says to.
+        if matches!(error.code, ErrorCode::RateLimited | ErrorCode::Unavailable) {
             let id = self.pending[index].id.clone();
             let delay = Duration::from_millis(error.retry_after_ms.unwrap_or(100));
             let internal = self.internal_tx.clone();

@@ -66,6 +66,10 @@ pub enum ErrorCode {
     SessionNotEnded,
     /// The session was already rated.
     AlreadyRated,
+    /// The broker cannot reach its store (PostgreSQL down, a failover):
+    /// the command had no effect; resend the same id after
+    /// `retry_after_ms`.
+    Unavailable,
     /// The broker failed; the command had no effect and may be retried.
     Internal,
 }
@@ -101,6 +105,7 @@ impl ErrorCode {
         ErrorCode::VisitorNotFound,
         ErrorCode::SessionNotEnded,
         ErrorCode::AlreadyRated,
+        ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
 
@@ -135,13 +140,17 @@ impl ErrorCode {
             ErrorCode::VisitorNotFound => "visitor_not_found",
             ErrorCode::SessionNotEnded => "session_not_ended",
             ErrorCode::AlreadyRated => "already_rated",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }
 
     /// Whether resending the same command later can succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Internal
+        )
     }
 }
 

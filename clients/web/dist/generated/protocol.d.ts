@@ -795,7 +795,7 @@ export type ResumeOutcome = {
  * This interface was referenced by `Protocol`'s JSON-Schema
  * via the `definition` "ErrorCode".
  */
-export type ErrorCode = "bad_json" | "unknown_type" | "invalid_message" | "frame_too_large" | "message_too_large" | "rate_limited" | "already_authenticated" | "forbidden" | "not_your_session" | "session_not_found" | "session_ended" | "not_a_participant" | "invalid_token" | "mode_disabled" | "invalid_mode_change" | "consent_required" | "request_pending" | "request_not_found" | "not_your_request" | "not_in_call" | "target_not_found" | "offer_not_found" | "queue_not_found" | "agent_not_found" | "invitation_not_found" | "visitor_not_found" | "session_not_ended" | "already_rated" | "internal";
+export type ErrorCode = "bad_json" | "unknown_type" | "invalid_message" | "frame_too_large" | "message_too_large" | "rate_limited" | "already_authenticated" | "forbidden" | "not_your_session" | "session_not_found" | "session_ended" | "not_a_participant" | "invalid_token" | "mode_disabled" | "invalid_mode_change" | "consent_required" | "request_pending" | "request_not_found" | "not_your_request" | "not_in_call" | "target_not_found" | "offer_not_found" | "queue_not_found" | "agent_not_found" | "invitation_not_found" | "visitor_not_found" | "session_not_ended" | "already_rated" | "unavailable" | "internal";
 /**
  * What a stored event says happened.
  *

@@ -876,6 +876,7 @@ export type ErrorCode =
   | "visitor_not_found"
   | "session_not_ended"
   | "already_rated"
+  | "unavailable"
   | "internal";
 /**
  * What a stored event says happened.

@@ -20,7 +20,7 @@ pub(super) async fn message(
     }
     // Its length was checked with every free text (`check_text_limit`).
     post(ctx, id, session_id, |view, actor| {
-        rules::message(view, actor, text)
+        rules::message(view, actor, text.clone())
     })
     .await?;
     Ok(())
@@ -74,7 +74,7 @@ pub(super) async fn rate(
         .in_session(&session_id));
     }
     post(ctx, id, session_id, |view, actor| {
-        rules::rate(view, actor, score, comment)
+        rules::rate(view, actor, score, comment.clone())
     })
     .await?;
     Ok(())

@@ -21,6 +21,7 @@ use crate::outbox::Outbox;
 use crate::routing::RoutingError;
 use crate::session::{SessionError, SessionView};
 use crate::state::AppState;
+use crate::store::StoreError;
 
 mod auth;
 mod chat;
@@ -29,6 +30,10 @@ mod mode;
 mod offers;
 mod signaling;
 mod staff;
+
+/// How long a client is told to wait before resending a command the store
+/// could not take.
+const STORE_RETRY_AFTER_MS: u64 = 1_000;
 
 /// A command that failed, to be answered with an `error` frame.
 #[derive(Debug)]
@@ -39,6 +44,8 @@ pub(crate) struct CommandError {
     pub message: String,
     /// The session concerned.
     pub session_id: Option<String>,
+    /// When to try again, for a retryable failure.
+    pub retry_after_ms: Option<u64>,
 }
 
 impl CommandError {
@@ -47,6 +54,7 @@ impl CommandError {
             code,
             message: message.into(),
             session_id: None,
+            retry_after_ms: None,
         }
     }
 
@@ -65,7 +73,7 @@ impl CommandError {
             code: self.code,
             message: self.message,
             session_id: self.session_id,
-            retry_after_ms: None,
+            retry_after_ms: self.retry_after_ms,
         })
     }
 }
@@ -87,6 +95,11 @@ impl From<SessionError> for CommandError {
             SessionError::NotEnded => ErrorCode::SessionNotEnded,
             SessionError::Forbidden(_) => ErrorCode::Forbidden,
             SessionError::AlreadyRated => ErrorCode::AlreadyRated,
+            SessionError::Store(StoreError::Unavailable(_)) => {
+                let mut error = CommandError::new(ErrorCode::Unavailable, e.to_string());
+                error.retry_after_ms = Some(STORE_RETRY_AFTER_MS);
+                return error;
+            }
             // Logged (throttled) by the store's monitor.
             SessionError::Store(_) => ErrorCode::Internal,
         };
@@ -334,7 +347,7 @@ async fn post<F>(
     decide: F,
 ) -> Result<Committed, CommandError>
 where
-    F: FnOnce(&SessionView, &Principal) -> Result<Vec<EventBody>, SessionError> + Send,
+    F: FnMut(&SessionView, &Principal) -> Result<Vec<EventBody>, SessionError> + Send,
 {
     let committed = append(ctx, &id, &session_id, decide).await?;
     ctx.ack_committed(id, session_id, &committed);
@@ -346,10 +359,10 @@ async fn append<F>(
     ctx: &CommandContext<'_>,
     command_id: &str,
     session_id: &str,
-    decide: F,
+    mut decide: F,
 ) -> Result<Committed, CommandError>
 where
-    F: FnOnce(&SessionView, &Principal) -> Result<Vec<EventBody>, SessionError> + Send,
+    F: FnMut(&SessionView, &Principal) -> Result<Vec<EventBody>, SessionError> + Send,
 {
     let actor = &ctx.identity.principal;
     let append = Append {

@@ -37,7 +37,7 @@ pub(super) async fn request(
     };
     let expires_at = media.request_expiry();
     let committed = append(ctx, &id, &session_id, |view, actor| {
-        rules::request_mode(view, actor, wanted, expires_at)
+        rules::request_mode(view, actor, wanted.clone(), expires_at)
     })
     .await?;
     let request_id = rules::request_id_for(committed.seq);
@@ -61,7 +61,7 @@ pub(super) async fn answer(
 ) -> Result<(), CommandError> {
     let sid = session_id.clone();
     let committed = post(ctx, id, session_id, |view, actor| {
-        rules::answer_mode(view, actor, &request_id, accept, reason)
+        rules::answer_mode(view, actor, &request_id, accept, reason.clone())
     })
     .await?;
     if let Some(call) = committed.started_call() {
@@ -97,7 +97,7 @@ pub(super) async fn set(
         reason,
     };
     post(ctx, id, session_id, |view, actor| {
-        rules::set_mode(view, actor, wanted)
+        rules::set_mode(view, actor, wanted.clone())
     })
     .await?;
     Ok(())

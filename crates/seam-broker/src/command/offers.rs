@@ -79,7 +79,7 @@ async fn request_on_behalf_of_customer(
     let append = Append {
         actor: &customer,
         command_id: Some(&command_id),
-        decide: Box::new(|view| rules::request_mode(view, &customer, wanted, expires_at)),
+        decide: Box::new(|view| rules::request_mode(view, &customer, wanted.clone(), expires_at)),
     };
     match ctx.state.engine.append(session_id, append).await {
         Ok(committed) if !committed.duplicate => {

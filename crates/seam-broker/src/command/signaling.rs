@@ -25,7 +25,17 @@ pub(super) async fn signal(
     let actor = ctx.actor();
     let view = view(ctx, &session_id).await?;
     let refused = |e: SessionError| CommandError::from(e).in_session(&session_id);
-    rules::signal(&view, &actor, &to.sub).map_err(refused)?;
+    if rules::signal(&view, &actor, &to.sub).is_err() {
+        // The call may have started on another node a moment ago.
+        let fresh = ctx
+            .state
+            .engine
+            .refresh(&session_id)
+            .await
+            .map_err(refused)?
+            .ok_or_else(|| refused(SessionError::NotFound))?;
+        rules::signal(&fresh, &actor, &to.sub).map_err(refused)?;
+    }
     let hub = &ctx.state.hub;
     let from_conn = ctx.outbox.conn_id();
     let connection = to.connection_id.as_deref();

@@ -44,7 +44,7 @@ pub(super) async fn post(
     require_role(actor.role, allowed, what)?;
     let attached = ctx.state.hub.is_attached(&session_id, &actor.sub);
     super::post(ctx, id, session_id, move |view, actor| {
-        rules::staff_post(view, actor, body, attached)
+        rules::staff_post(view, actor, body.clone(), attached)
     })
     .await?;
     Ok(())

@@ -10,14 +10,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
-use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId};
+use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
 
 use super::{Append, BoxFuture, CommitListener, Committed, Logged, Opened, Replay, SessionEngine};
 use crate::clock::Clock;
 use crate::frame::Frame;
 use crate::ids::random_hex;
 use crate::session::{SessionError, SessionView};
-use crate::store::{SessionRecord, SessionStore, StoredSession};
+use crate::store::{
+    NewEvent, SessionFilter, SessionRecord, SessionStore, StoreError, StoredSession,
+};
 use crate::webhook::WebhookPolicy;
 
 /// How a [`LocalEngine`] keeps sessions.
@@ -35,6 +37,11 @@ pub struct EngineOptions {
     pub history_bytes: usize,
     /// Which events also enqueue webhook deliveries (in the same write).
     pub webhooks: Arc<WebhookPolicy>,
+    /// Other nodes append to the same store (a cluster on PostgreSQL): the
+    /// store, not this node's memory, says which session is a customer's
+    /// open one, and nothing is loaded at start (sessions are read when
+    /// used).
+    pub shared_store: bool,
 }
 
 /// A session's ordered state: the view, the recent log, and the
@@ -99,8 +106,14 @@ impl LocalEngine {
             sessions: DashMap::new(),
             open_by_customer: DashMap::new(),
         };
-        // Ended sessions are read back from the store when needed.
-        for stored in engine.store.load_open().await? {
+        // Ended sessions are read back from the store when needed; with a
+        // shared store, every session is.
+        let held = if engine.options.shared_store {
+            Vec::new()
+        } else {
+            engine.store.load_open().await?
+        };
+        for stored in held {
             let log = engine.log_of(&stored);
             engine
                 .open_by_customer
@@ -185,35 +198,135 @@ impl LocalEngine {
         frame
     }
 
-    /// Stores, folds and publishes one event; the caller holds the order.
-    /// Returns its seq.
+    /// Stores `bodies` as the session's next events (all or none), then
+    /// folds and publishes them; the caller holds the order. Returns the
+    /// first one's seq.
     async fn commit(
         &self,
         slot: &Slot,
         log: &mut Log,
         actor: &Principal,
         command_id: Option<&str>,
-        body: EventBody,
+        bodies: Vec<EventBody>,
     ) -> Result<u64, SessionError> {
-        let event = SessionEvent {
-            session_id: log.view.session_id.clone(),
-            seq: log.view.last_seq + 1,
-            at: self.clock.now_millis(),
-            from: actor.clone(),
-            client_id: command_id.map(str::to_owned),
-            body,
-        };
-        self.store
-            .append(&event, &self.options.webhooks.ops_for(&event))
+        let first = log.view.last_seq + 1;
+        let at = self.clock.now_millis();
+        let events: Vec<NewEvent> = bodies
+            .into_iter()
+            .zip(first..)
+            .map(|(body, seq)| {
+                let event = SessionEvent {
+                    session_id: log.view.session_id.clone(),
+                    seq,
+                    at,
+                    from: actor.clone(),
+                    client_id: command_id.filter(|_| seq == first).map(str::to_owned),
+                    body,
+                };
+                NewEvent {
+                    outbox: self.options.webhooks.ops_for(&event),
+                    event,
+                }
+            })
+            .collect();
+        self.store.append(&events).await?;
+        for NewEvent { event, .. } in &events {
+            let frame = self.fold(log, event);
+            slot.published().apply(event);
+            self.listener.committed(event, &frame);
+        }
+        self.forget_if_ended(log);
+        Ok(first)
+    }
+
+    /// Folds events other nodes stored after the session's last seq, and
+    /// publishes them locally; the caller holds the order. Returns how many.
+    async fn catch_up(&self, slot: &Slot, log: &mut Log) -> Result<usize, SessionError> {
+        let missed = self
+            .store
+            .events_after(&log.view.session_id, log.view.last_seq, usize::MAX)
             .await?;
-        let frame = self.fold(log, &event);
-        slot.published().apply(&event);
+        for event in &missed {
+            self.receive(slot, log, event);
+        }
+        Ok(missed.len())
+    }
+
+    /// Folds and publishes locally an event another node committed.
+    fn receive(&self, slot: &Slot, log: &mut Log, event: &SessionEvent) {
+        let frame = self.fold(log, event);
+        slot.published().apply(event);
+        self.listener.received(event, &frame);
+        self.forget_if_ended(log);
+    }
+
+    fn forget_if_ended(&self, log: &Log) {
         if !log.view.is_open() {
             let (sub, id) = (&log.view.customer.sub, &log.view.session_id);
             self.open_by_customer.remove_if(sub, |_, open| open == id);
         }
-        self.listener.committed(&event, &frame);
-        Ok(event.seq)
+    }
+
+    /// An event another node committed, as its publish arrived: folded in
+    /// if this node holds the session and it is the next one; a gap is
+    /// filled from the store first; one seen already is ignored.
+    pub async fn apply_remote(&self, event: &SessionEvent) -> Result<(), SessionError> {
+        let Some(slot) = self
+            .sessions
+            .get(&event.session_id)
+            .map(|s| Arc::clone(s.value()))
+        else {
+            return Ok(());
+        };
+        let mut log = slot.log.lock().await;
+        let last = log.view.last_seq;
+        if event.seq == last + 1 {
+            self.receive(&slot, &mut log, event);
+        } else if event.seq > last + 1 {
+            self.catch_up(&slot, &mut log).await?;
+        }
+        Ok(())
+    }
+
+    /// Compares every held session with the store and catches up those
+    /// behind (a publish that never arrived). Returns how many were behind.
+    pub async fn check_positions(&self) -> Result<usize, SessionError> {
+        let held: Vec<(SessionId, u64)> = self
+            .sessions
+            .iter()
+            .map(|s| (s.key().clone(), s.value().published().last_seq))
+            .collect();
+        if held.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<SessionId> = held.iter().map(|(id, _)| id.clone()).collect();
+        let stored: HashMap<SessionId, u64> =
+            self.store.last_seqs(&ids).await?.into_iter().collect();
+        let mut behind = 0;
+        for (id, seen) in held {
+            if stored.get(&id).is_none_or(|&last| last <= seen) {
+                continue;
+            }
+            let Some(slot) = self.sessions.get(&id).map(|s| Arc::clone(s.value())) else {
+                continue;
+            };
+            let mut log = slot.log.lock().await;
+            if self.catch_up(&slot, &mut log).await? > 0 {
+                behind += 1;
+            }
+        }
+        Ok(behind)
+    }
+}
+
+/// The answer to a command applied before, as event `seq`.
+fn duplicate(view: &SessionView, seq: u64) -> Committed {
+    Committed {
+        seq,
+        duplicate: true,
+        stored: 0,
+        last_seq: view.last_seq,
+        calls: (view.call, view.call),
     }
 }
 
@@ -258,11 +371,23 @@ impl SessionEngine for LocalEngine {
                     .open_by_customer
                     .get(&customer.sub)
                     .map(|id| id.value().clone());
+                let existing = match existing {
+                    None if self.options.shared_store => {
+                        self.store.open_session_of(&customer.sub).await?
+                    }
+                    found => found,
+                };
                 if let Some(id) = existing {
                     if let Ok(slot) = self.slot(&id).await {
                         // Waits until a session being created is durable.
-                        let log = slot.log.lock().await;
+                        let mut log = slot.log.lock().await;
+                        if self.options.shared_store {
+                            // Another node may have ended it.
+                            self.catch_up(&slot, &mut log).await?;
+                        }
                         if log.view.is_open() {
+                            self.open_by_customer
+                                .insert(customer.sub.clone(), id.clone());
                             return Ok(Opened {
                                 view: log.view.clone(),
                                 created: false,
@@ -307,6 +432,12 @@ impl SessionEngine for LocalEngine {
                     self.sessions.remove(&record.session_id);
                     self.open_by_customer
                         .remove_if(&customer.sub, |_, id| *id == record.session_id);
+                    if let StoreError::AlreadyOpen { session_id } = e {
+                        // Another node opened one first: that is the one.
+                        self.open_by_customer
+                            .insert(customer.sub.clone(), session_id);
+                        continue;
+                    }
                     return Err(e.into());
                 }
                 let frame = self.fold(&mut log, &first);
@@ -331,36 +462,66 @@ impl SessionEngine for LocalEngine {
             let Append {
                 actor,
                 command_id,
-                decide,
+                mut decide,
             } = append;
-            if let Some(seq) = command_id
-                .and_then(|id| log.applied.get(&actor.sub)?.get(id))
-                .copied()
-            {
-                return Ok(Committed {
-                    seq,
-                    duplicate: true,
-                    stored: 0,
-                    last_seq: log.view.last_seq,
-                    calls: (log.view.call, log.view.call),
-                });
+            loop {
+                if let Some(seq) = command_id
+                    .and_then(|id| log.applied.get(&actor.sub)?.get(id))
+                    .copied()
+                {
+                    return Ok(duplicate(&log.view, seq));
+                }
+                let calls_before = log.view.call;
+                let bodies = match decide(&log.view) {
+                    Ok(bodies) => bodies,
+                    // Refused on what this node has seen: another node may
+                    // have committed what makes it valid (the request being
+                    // answered, say). Decide again once caught up.
+                    Err(refused) => {
+                        if self.options.shared_store && self.catch_up(&slot, &mut log).await? > 0 {
+                            continue;
+                        }
+                        return Err(refused);
+                    }
+                };
+                let stored = bodies.len();
+                if stored == 0 {
+                    return Ok(Committed {
+                        seq: log.view.last_seq,
+                        duplicate: false,
+                        stored,
+                        last_seq: log.view.last_seq,
+                        calls: (calls_before, calls_before),
+                    });
+                }
+                match self
+                    .commit(&slot, &mut log, actor, command_id, bodies)
+                    .await
+                {
+                    Ok(seq) => {
+                        return Ok(Committed {
+                            seq,
+                            duplicate: false,
+                            stored,
+                            last_seq: log.view.last_seq,
+                            calls: (calls_before, log.view.call),
+                        })
+                    }
+                    // Another node appended first: decide again on the
+                    // newer view (refused if the store had nothing newer).
+                    Err(SessionError::Store(e @ StoreError::OutOfOrder { .. })) => {
+                        if self.catch_up(&slot, &mut log).await? == 0 {
+                            return Err(e.into());
+                        }
+                    }
+                    // Applied long ago (beyond the remembered commands).
+                    Err(SessionError::Store(StoreError::DuplicateCommand { seq })) => {
+                        self.catch_up(&slot, &mut log).await?;
+                        return Ok(duplicate(&log.view, seq));
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            let calls_before = log.view.call;
-            let bodies = decide(&log.view)?;
-            let mut first = None;
-            let stored = bodies.len();
-            for body in bodies {
-                let id = if first.is_none() { command_id } else { None };
-                let seq = self.commit(&slot, &mut log, actor, id, body).await?;
-                first.get_or_insert(seq);
-            }
-            Ok(Committed {
-                seq: first.unwrap_or(log.view.last_seq),
-                duplicate: false,
-                stored,
-                last_seq: log.view.last_seq,
-                calls: (calls_before, log.view.call),
-            })
         })
     }
 
@@ -369,6 +530,22 @@ impl SessionEngine for LocalEngine {
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>> {
         Box::pin(self.current_view(session_id))
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>> {
+        Box::pin(async move {
+            if self.options.shared_store {
+                if let Some(slot) = self.sessions.get(session_id).map(|s| Arc::clone(s.value())) {
+                    let mut log = slot.log.lock().await;
+                    self.catch_up(&slot, &mut log).await?;
+                    return Ok(Some(log.view.clone()));
+                }
+            }
+            self.current_view(session_id).await
+        })
     }
 
     fn replay<'a>(
@@ -430,11 +607,20 @@ impl SessionEngine for LocalEngine {
         Box::pin(async move {
             // Every open session is its customer's; idle ones may have been
             // released from memory and are read back.
-            let ids: Vec<SessionId> = self
-                .open_by_customer
-                .iter()
-                .map(|id| id.value().clone())
-                .collect();
+            let ids: Vec<SessionId> = if self.options.shared_store {
+                let open = SessionFilter {
+                    state: Some(SessionState::Open),
+                    limit: usize::MAX,
+                    ..SessionFilter::default()
+                };
+                let listed = self.store.list(&open).await?;
+                listed.into_iter().map(|s| s.session_id).collect()
+            } else {
+                self.open_by_customer
+                    .iter()
+                    .map(|id| id.value().clone())
+                    .collect()
+            };
             let mut open = Vec::with_capacity(ids.len());
             for id in ids {
                 if let Some(view) = self.current_view(&id).await? {
@@ -449,7 +635,18 @@ impl SessionEngine for LocalEngine {
 
     fn open_session_of<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Option<SessionId>> {
         let id = self.open_by_customer.get(sub).map(|id| id.value().clone());
-        Box::pin(std::future::ready(id))
+        Box::pin(async move {
+            if !self.options.shared_store {
+                return id;
+            }
+            match self.store.open_session_of(sub).await {
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the customer's open session");
+                    id
+                }
+            }
+        })
     }
 
     fn forget(&self, ids: &[SessionId]) {

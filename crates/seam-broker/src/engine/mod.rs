@@ -31,9 +31,11 @@ pub use local::{EngineOptions, LocalEngine};
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Decides, from the session as it stands, which events a command stores
-/// (none is fine) or why it is refused.
+/// (none is fine) or why it is refused. It may run more than once: when
+/// another node appended to the session first, the engine catches up and
+/// decides again on the newer view.
 pub type Decide<'a> =
-    Box<dyn FnOnce(&SessionView) -> Result<Vec<EventBody>, SessionError> + Send + 'a>;
+    Box<dyn FnMut(&SessionView) -> Result<Vec<EventBody>, SessionError> + Send + 'a>;
 
 /// A request to append to a session's log.
 pub struct Append<'a> {
@@ -129,8 +131,16 @@ pub struct Replay {
 
 /// Receives every committed event, in `seq` order per session.
 pub trait CommitListener: Send + Sync + 'static {
-    /// `event` was committed; `frame` is its serialized `event` frame.
+    /// `event` was committed by this node; `frame` is its serialized
+    /// `event` frame.
     fn committed(&self, event: &SessionEvent, frame: &Frame);
+
+    /// `event` was committed by another node sharing the store, and this
+    /// node just learned of it (a cluster's fan-out republishes only what
+    /// its own node committed).
+    fn received(&self, event: &SessionEvent, frame: &Frame) {
+        self.committed(event, frame);
+    }
 }
 
 /// Orders, de-duplicates, stores and publishes session events.
@@ -155,6 +165,15 @@ pub trait SessionEngine: Send + Sync + 'static {
 
     /// The session as it stands, without waiting behind a store write.
     fn view<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>>;
+
+    /// The session as the store has it now: an engine sharing its store
+    /// with other nodes catches up first. For a check that the cached view
+    /// refused (another node may have just made it valid); otherwise the
+    /// same as [`SessionEngine::view`].
+    fn refresh<'a>(
         &'a self,
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>>;

@@ -9,8 +9,8 @@ use seam_protocol::{SessionEvent, SessionId, SessionState};
 use crate::session::SessionView;
 
 use super::{
-    check_order, BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore,
-    SessionSummary, StoreError, StoredSession,
+    check_order, check_run, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
+    SessionStore, SessionSummary, StoreError, StoredSession,
 };
 
 #[derive(Debug, Default)]
@@ -94,6 +94,14 @@ impl SessionStore for MemoryStore {
         outbox: &'a [OutboxOp],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let mut inner = self.inner();
+        let open = inner.sessions.values().find(|(stored, view)| {
+            stored.record.customer.sub == record.customer.sub && view.is_open()
+        });
+        if let Some((stored, _)) = open {
+            return ready(Err(StoreError::AlreadyOpen {
+                session_id: stored.record.session_id.clone(),
+            }));
+        }
         let result = check_order(first, 0).map(|()| {
             let view = SessionView::folded(record, [first]);
             let stored = StoredSession {
@@ -108,21 +116,24 @@ impl SessionStore for MemoryStore {
         ready(result)
     }
 
-    fn append<'a>(
-        &'a self,
-        event: &'a SessionEvent,
-        outbox: &'a [OutboxOp],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+        let Some(session_id) = events.first().map(|n| &n.event.session_id) else {
+            return ready(Ok(()));
+        };
         let mut inner = self.inner();
-        let result = match inner.sessions.get_mut(&event.session_id) {
-            None => Err(StoreError::UnknownSession(event.session_id.clone())),
-            Some((stored, view)) => check_order(event, view.last_seq).map(|()| {
-                stored.events.push(event.clone());
-                view.apply(event);
+        let result = match inner.sessions.get_mut(session_id) {
+            None => Err(StoreError::UnknownSession(session_id.clone())),
+            Some((stored, view)) => check_run(events, view.last_seq).map(|()| {
+                for new in events {
+                    stored.events.push(new.event.clone());
+                    view.apply(&new.event);
+                }
             }),
         };
         if result.is_ok() {
-            inner.apply_outbox(event, outbox);
+            for new in events {
+                inner.apply_outbox(&new.event, &new.outbox);
+            }
         }
         ready(result)
     }

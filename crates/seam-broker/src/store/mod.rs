@@ -15,6 +15,7 @@
 
 mod memory;
 mod monitored;
+mod postgres;
 mod sqlite;
 
 use std::future::Future;
@@ -27,6 +28,7 @@ pub use crate::error::StoreError;
 pub use crate::session::{Rating, SessionRecord, SessionSummary};
 pub use memory::MemoryStore;
 pub use monitored::{MonitoredStore, StoreHealth};
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// A boxed future, so the trait stays object-safe.
@@ -138,6 +140,36 @@ pub enum OutboxOp {
     },
 }
 
+/// An event to append, with the webhook deliveries it enqueues or hastens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The event.
+    pub event: SessionEvent,
+    /// Its outbox changes, written in the same write.
+    pub outbox: Vec<OutboxOp>,
+}
+
+impl NewEvent {
+    /// An event causing no webhook.
+    pub fn plain(event: SessionEvent) -> NewEvent {
+        NewEvent {
+            event,
+            outbox: Vec::new(),
+        }
+    }
+}
+
+/// Checks that `events` are one session's, consecutive, right after
+/// `last_seq`.
+fn check_run(events: &[NewEvent], last_seq: u64) -> Result<(), StoreError> {
+    let mut last = last_seq;
+    for new in events {
+        check_order(&new.event, last)?;
+        last = new.event.seq;
+    }
+    Ok(())
+}
+
 /// A webhook delivery waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -166,12 +198,9 @@ pub trait SessionStore: Send + Sync + 'static {
         outbox: &'a [OutboxOp],
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
-    /// Appends the next event of a session.
-    fn append<'a>(
-        &'a self,
-        event: &'a SessionEvent,
-        outbox: &'a [OutboxOp],
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Appends the next events of one session, in `seq` order, all or
+    /// none.
+    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Loads every session with its events.
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>>;
@@ -217,7 +246,41 @@ pub trait SessionStore: Send + Sync + 'static {
         sub: &'a str,
     ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>>;
 
-    /// Deliveries due at `now`, oldest first.
+    /// The last seq of each of these sessions the store has (unknown ones
+    /// are left out): how a node checks it has seen every event.
+    fn last_seqs<'a>(
+        &'a self,
+        ids: &'a [SessionId],
+    ) -> BoxFuture<'a, Result<Vec<(SessionId, u64)>, StoreError>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(summary) = self.summary(id).await? {
+                    out.push((id.clone(), summary.last_seq));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The customer's open session, as the store has it.
+    fn open_session_of<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionId>, StoreError>> {
+        Box::pin(async move {
+            let filter = SessionFilter {
+                state: Some(SessionState::Open),
+                customer: Some(sub.to_owned()),
+                limit: 1,
+                ..SessionFilter::default()
+            };
+            Ok(self.list(&filter).await?.pop().map(|s| s.session_id))
+        })
+    }
+
+    /// Deliveries due at `now`, oldest first. A store shared by several
+    /// nodes claims them, so each is handed to one node at a time.
     fn due_deliveries(
         &self,
         now: u64,

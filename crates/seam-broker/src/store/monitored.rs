@@ -8,8 +8,8 @@ use std::time::Duration;
 use seam_protocol::{SessionEvent, SessionId};
 
 use super::{
-    BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary,
-    StoreError, StoredSession,
+    BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
+    SessionSummary, StoreError, StoredSession,
 };
 use crate::throttle::Throttled;
 
@@ -63,9 +63,9 @@ impl MonitoredStore {
                         tracing::info!("store writes succeed again");
                     }
                 }
-                // Out of order and unknown sessions are the caller's
-                // mistakes, not the store's health.
-                Err(StoreError::Backend(why)) => {
+                // Out of order, unknown sessions and conflicts with
+                // another node are not the store's health.
+                Err(StoreError::Backend(why) | StoreError::Unavailable(why)) => {
                     self.log.error(why);
                     *self.health.failing() = Some(why.clone());
                 }
@@ -86,12 +86,8 @@ impl SessionStore for MonitoredStore {
         self.watch(self.inner.create(record, first, outbox))
     }
 
-    fn append<'a>(
-        &'a self,
-        event: &'a SessionEvent,
-        outbox: &'a [OutboxOp],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.watch(self.inner.append(event, outbox))
+    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch(self.inner.append(events))
     }
 
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
@@ -116,6 +112,20 @@ impl SessionStore for MonitoredStore {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
         self.inner.events_after(session_id, after_seq, limit)
+    }
+
+    fn last_seqs<'a>(
+        &'a self,
+        ids: &'a [SessionId],
+    ) -> BoxFuture<'a, Result<Vec<(SessionId, u64)>, StoreError>> {
+        self.inner.last_seqs(ids)
+    }
+
+    fn open_session_of<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionId>, StoreError>> {
+        self.inner.open_session_of(sub)
     }
 
     fn summary<'a>(

@@ -17,8 +17,8 @@ use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, Session
 use tokio::sync::oneshot;
 
 use super::{
-    check_order, BoxFuture, Delivery, OutboxOp, SessionFilter, SessionRecord, SessionStore,
-    SessionSummary, StoreError, StoredSession, WebhookKind,
+    check_order, check_run, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
+    SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
 };
 use crate::session::{ListingChange, SessionView};
 
@@ -85,8 +85,8 @@ impl Default for SqliteOptions {
 /// One write for the writer thread.
 #[derive(Debug)]
 enum Write {
-    Create(Box<SessionRecord>, SessionEvent, Vec<OutboxOp>),
-    Append(SessionEvent, Vec<OutboxOp>),
+    Create(Box<SessionRecord>, Box<SessionEvent>, Vec<OutboxOp>),
+    Append(Vec<NewEvent>),
     DeleteEndedBefore(u64),
     EraseCustomer(String),
     DeliveryDone(u64),
@@ -323,7 +323,19 @@ fn apply(
     match write {
         Write::Create(record, first, ops) => {
             check_order(first, 0)?;
-            let view = SessionView::folded(record, [first]);
+            let open = conn
+                .prepare_cached(
+                    "SELECT session_id FROM sessions WHERE customer_sub = ?1 AND state = 'open'",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_row([&record.customer.sub], |r| r.get::<_, String>(0))
+                        .optional()
+                })
+                .map_err(backend)?;
+            if let Some(session_id) = open {
+                return Err(StoreError::AlreadyOpen { session_id });
+            }
+            let view = SessionView::folded(record, [&**first]);
             exec(
                 conn,
                 "INSERT INTO sessions (session_id, epoch, customer_sub, customer, context, created_at, state, summary)
@@ -344,14 +356,27 @@ fn apply(
             views.insert(record.session_id.clone(), view);
             Ok(Vec::new())
         }
-        Write::Append(event, ops) => {
-            let view = cached_view(conn, views, &event.session_id)?
-                .ok_or_else(|| StoreError::UnknownSession(event.session_id.clone()))?;
-            check_order(event, view.last_seq)?;
-            insert_event(conn, event)?;
-            apply_outbox(conn, event, ops)?;
-            touched.push(event.session_id.clone());
-            if view.apply(event) == ListingChange::SeqOnly {
+        Write::Append(events) => {
+            let Some(session_id) = events.first().map(|n| n.event.session_id.clone()) else {
+                return Ok(Vec::new());
+            };
+            let view = cached_view(conn, views, &session_id)?
+                .ok_or_else(|| StoreError::UnknownSession(session_id.clone()))?;
+            check_run(events, view.last_seq)?;
+            touched.push(session_id.clone());
+            let mut changed = false;
+            let mut joined = Vec::new();
+            for NewEvent { event, outbox } in events {
+                insert_event(conn, event)?;
+                apply_outbox(conn, event, outbox)?;
+                if view.apply(event) == ListingChange::Changed {
+                    changed = true;
+                }
+                if let EventBody::ParticipantJoined { participant } = &event.body {
+                    joined.push(participant.sub.clone());
+                }
+            }
+            if !changed {
                 // Most events (messages) change nothing listed but `last_seq`,
                 // which reads compute from `events`: leave the row alone.
                 return Ok(Vec::new());
@@ -365,21 +390,19 @@ fn apply(
                 conn,
                 "UPDATE sessions SET state = ?2, ended_at = ?3, queue = ?4, summary = ?5 WHERE session_id = ?1",
                 params![
-                    event.session_id,
+                    session_id,
                     state,
                     summary.ended_at.map(|t| t as i64),
                     summary.queue,
                     json(&summary)?,
                 ],
             )?;
-            if let EventBody::ParticipantJoined { participant } = &event.body {
-                if summary.agents.contains(&participant.sub) {
-                    exec(
-                        conn,
-                        "INSERT OR IGNORE INTO session_agents (session_id, agent) VALUES (?1, ?2)",
-                        params![event.session_id, participant.sub],
-                    )?;
-                }
+            for agent in joined.iter().filter(|a| summary.agents.contains(a)) {
+                exec(
+                    conn,
+                    "INSERT OR IGNORE INTO session_agents (session_id, agent) VALUES (?1, ?2)",
+                    params![session_id, agent],
+                )?;
             }
             Ok(Vec::new())
         }
@@ -555,18 +578,14 @@ impl SessionStore for SqliteStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let write = self.write(Write::Create(
             Box::new(record.clone()),
-            first.clone(),
+            Box::new(first.clone()),
             outbox.to_vec(),
         ));
         Box::pin(async move { write.await.map(|_| ()) })
     }
 
-    fn append<'a>(
-        &'a self,
-        event: &'a SessionEvent,
-        outbox: &'a [OutboxOp],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let write = self.write(Write::Append(event.clone(), outbox.to_vec()));
+    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+        let write = self.write(Write::Append(events.to_vec()));
         Box::pin(async move { write.await.map(|_| ()) })
     }
 

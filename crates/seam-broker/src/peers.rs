@@ -1,0 +1,94 @@
+//! What the nodes of a cluster tell each other over Redis, and this
+//! node's sending side ([`Peers`]). The receiving side and the tasks live
+//! in [`crate::cluster`]; the hub relays ephemeral frames through
+//! [`Peers`] without knowing about Redis.
+
+use seam_protocol::SessionEvent;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::frame::Frame;
+
+/// What one node tells the others.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Envelope {
+    /// An event the node committed.
+    Event {
+        /// The node that committed it.
+        node: String,
+        /// The event.
+        event: SessionEvent,
+    },
+    /// An ephemeral frame for a session's attached connections.
+    Relay {
+        /// The node that sent it.
+        node: String,
+        /// The session.
+        session_id: String,
+        /// Which of its connections.
+        to: Audience,
+        /// The serialized frame.
+        frame: String,
+    },
+}
+
+/// Which of a session's connections a relayed frame is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "audience", rename_all = "snake_case")]
+pub(crate) enum Audience {
+    /// Every attached connection (the sender's are on its own node).
+    All,
+    /// The customer's connections.
+    Customer,
+    /// One principal's connections (one of them, if `connection` names it).
+    Signal {
+        /// The target principal.
+        to: String,
+        /// The target connection's public name.
+        connection: Option<String>,
+    },
+}
+
+/// This node's side of the cluster: publishes what it commits and relays.
+#[derive(Debug, Clone)]
+pub(crate) struct Peers {
+    node: String,
+    outgoing: mpsc::UnboundedSender<String>,
+}
+
+impl Peers {
+    /// The link of node `node`, queueing messages on `outgoing`.
+    pub(crate) fn new(node: &str, outgoing: mpsc::UnboundedSender<String>) -> Peers {
+        Peers {
+            node: node.to_owned(),
+            outgoing,
+        }
+    }
+
+    /// This node's name.
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Queues a message for the other nodes.
+    pub(crate) fn send(&self, envelope: &Envelope) {
+        match serde_json::to_string(envelope) {
+            Ok(payload) => {
+                let _ = self.outgoing.send(payload);
+            }
+            Err(e) => tracing::error!(error = %e, "cannot encode a cluster message"),
+        }
+    }
+
+    /// Relays an ephemeral frame to the session's connections on other
+    /// nodes.
+    pub(crate) fn relay(&self, session_id: &str, to: Audience, frame: &Frame) {
+        self.send(&Envelope::Relay {
+            node: self.node.clone(),
+            session_id: session_id.to_owned(),
+            to,
+            frame: frame.as_str().to_owned(),
+        });
+    }
+}

@@ -1,0 +1,1212 @@
+//! The PostgreSQL store: the durable log of a cluster (and of a single node
+//! that wants a server database).
+//!
+//! PostgreSQL is the `seq` authority. An append names the seq it takes; the
+//! store locks the session's row, and stores the event only if that seq is
+//! the next one, so two nodes appending to one session at once cannot both
+//! win: the loser gets [`StoreError::OutOfOrder`], catches up and decides
+//! again. Two more rules live in the database, not in a node's memory: one
+//! open session per customer (a unique partial index; a second node's
+//! `create` gets [`StoreError::AlreadyOpen`]), and one event per
+//! `(session, principal, command id)` ([`StoreError::DuplicateCommand`]).
+//!
+//! Writes go through one writer task with its own connection. It takes
+//! every append queued (up to a batch limit) and commits them in one
+//! transaction, a handful of statements whatever the batch size (arrays
+//! through `unnest`): group commit, so many acknowledged events share one
+//! WAL flush. Reads use a second connection, which pipelines concurrent
+//! queries. Both reconnect by themselves; while the server is unreachable
+//! every call fails with [`StoreError::Unavailable`].
+//!
+//! Webhook deliveries are claimed (`claimed_until`) with `FOR UPDATE SKIP
+//! LOCKED`, so each is handed to one node at a time.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use seam_protocol::{EventBody, SessionEvent, SessionId, SessionState};
+use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls, Row};
+
+use super::{
+    check_run, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
+    SessionSummary, StoreError, StoredSession, WebhookKind,
+};
+use crate::session::{ListingChange, SessionView};
+
+/// Schema migrations, applied in order; `seam_schema.version` counts those
+/// applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sessions (
+    session_id   TEXT PRIMARY KEY,
+    epoch        TEXT NOT NULL,
+    customer_sub TEXT NOT NULL,
+    customer     TEXT NOT NULL,
+    context      TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    state        TEXT NOT NULL,
+    ended_at     BIGINT,
+    queue        TEXT,
+    summary      TEXT NOT NULL,
+    last_seq     BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX one_open_session_per_customer ON sessions (customer_sub) WHERE state = 'open';
+CREATE INDEX sessions_by_created ON sessions (created_at);
+CREATE INDEX sessions_by_customer ON sessions (customer_sub);
+CREATE INDEX sessions_by_end ON sessions (state, ended_at);
+CREATE TABLE session_agents (
+    session_id TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    PRIMARY KEY (session_id, agent)
+);
+CREATE TABLE events (
+    session_id TEXT NOT NULL,
+    seq        BIGINT NOT NULL,
+    from_sub   TEXT NOT NULL,
+    command_id TEXT,
+    event      TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+CREATE UNIQUE INDEX one_event_per_command ON events (session_id, from_sub, command_id)
+    WHERE command_id IS NOT NULL;
+CREATE TABLE outbox (
+    id            BIGSERIAL PRIMARY KEY,
+    session_id    TEXT NOT NULL,
+    seq           BIGINT NOT NULL,
+    url           TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    due_at        BIGINT NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    claimed_until BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_by_due ON outbox (due_at);
+CREATE INDEX outbox_by_session ON outbox (session_id);
+"#];
+
+/// How long a node holds a claimed webhook delivery before another node may
+/// take it (longer than any delivery attempt).
+const CLAIM_MS: u64 = 60_000;
+
+/// How long one statement or batch may take before the connection is
+/// considered lost.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the PostgreSQL store keeps its tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// A `postgres://` URL or a `key=value` connection string.
+    pub url: String,
+    /// The schema the tables live in (created if missing).
+    pub schema: String,
+    /// Most appends committed together.
+    pub max_batch: usize,
+}
+
+impl PostgresOptions {
+    /// The default schema and batch size for `url`.
+    pub fn new(url: impl Into<String>) -> PostgresOptions {
+        PostgresOptions {
+            url: url.into(),
+            schema: "public".into(),
+            max_batch: 512,
+        }
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// A database error as a store error: a lost or refused connection is
+/// [`StoreError::Unavailable`], anything else a backend failure.
+fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    let lost = e.is_closed()
+        || e.code().is_none()
+        || e.code() == Some(&SqlState::ADMIN_SHUTDOWN)
+        || e.code() == Some(&SqlState::CANNOT_CONNECT_NOW);
+    if lost {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// Unix milliseconds as a BIGINT (the far future stays the far future).
+fn millis(t: u64) -> i64 {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(backend)
+}
+
+fn state_name(state: SessionState) -> &'static str {
+    match state {
+        SessionState::Open => "open",
+        SessionState::Ended => "ended",
+    }
+}
+
+/// A connection that is opened again when it was lost.
+struct Connection {
+    config: Config,
+    schema: String,
+    client: Mutex<Option<Arc<Client>>>,
+}
+
+impl Connection {
+    fn new(options: &PostgresOptions) -> Result<Connection, StoreError> {
+        let mut config = Config::from_str(&options.url).map_err(backend)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(3));
+        }
+        config.keepalives_idle(Duration::from_secs(10));
+        if !options
+            .schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::Backend(format!(
+                "invalid schema name {:?}: letters, digits and _ only",
+                options.schema
+            )));
+        }
+        Ok(Connection {
+            config,
+            schema: options.schema.clone(),
+            client: Mutex::new(None),
+        })
+    }
+
+    /// The open client, connecting first if there is none or it closed.
+    async fn client(&self) -> Result<Arc<Client>, StoreError> {
+        let mut held = self.client.lock().await;
+        if let Some(client) = held.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(Arc::clone(client));
+        }
+        *held = None;
+        let (client, connection) = self
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "PostgreSQL connection closed");
+            }
+        });
+        client
+            .batch_execute(&format!("SET search_path TO {}", self.schema))
+            .await
+            .map_err(pg_error)?;
+        let client = Arc::new(client);
+        *held = Some(Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// Runs `f` with the client, within the statement timeout.
+    async fn with<T, F>(&self, f: impl FnOnce(Arc<Client>) -> F) -> Result<T, StoreError>
+    where
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let client = self.client().await?;
+        match tokio::time::timeout(STATEMENT_TIMEOUT, f(Arc::clone(&client))).await {
+            Ok(result) => result,
+            Err(_) => {
+                // A server that stopped answering: start afresh next time.
+                self.client.lock().await.take();
+                Err(StoreError::Unavailable(
+                    "PostgreSQL did not answer in time".into(),
+                ))
+            }
+        }
+    }
+}
+
+/// Creates the schema and applies the migrations this database lacks, under
+/// an advisory lock so nodes starting together migrate once.
+async fn migrate(client: &Client, schema: &str) -> Result<(), StoreError> {
+    client
+        .batch_execute(&format!(
+            "BEGIN;
+             SELECT pg_advisory_xact_lock(hashtext('seam:{schema}'));
+             CREATE SCHEMA IF NOT EXISTS {schema};
+             CREATE TABLE IF NOT EXISTS seam_schema (version INTEGER NOT NULL);"
+        ))
+        .await
+        .map_err(pg_error)?;
+    let result = async {
+        let version: i32 = client
+            .query_opt("SELECT version FROM seam_schema", &[])
+            .await
+            .map_err(pg_error)?
+            .map_or(0, |row| row.get(0));
+        let known = MIGRATIONS.len() as i32;
+        if version > known {
+            return Err(StoreError::Backend(format!(
+                "database schema version {version} in {schema} is newer than this seam ({known})"
+            )));
+        }
+        for migration in MIGRATIONS.iter().skip(version as usize) {
+            client.batch_execute(migration).await.map_err(pg_error)?;
+        }
+        client
+            .execute("DELETE FROM seam_schema", &[])
+            .await
+            .map_err(pg_error)?;
+        client
+            .execute("INSERT INTO seam_schema (version) VALUES ($1)", &[&known])
+            .await
+            .map_err(pg_error)?;
+        Ok(())
+    }
+    .await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    client.batch_execute(end).await.map_err(pg_error)?;
+    result
+}
+
+/// One write for the writer task.
+#[derive(Debug)]
+enum Write {
+    Create(Box<SessionRecord>, Box<SessionEvent>, Vec<OutboxOp>),
+    Append(Vec<NewEvent>),
+    DeleteEndedBefore(u64),
+    EraseCustomer(String),
+}
+
+impl Write {
+    /// The session an append or create writes to.
+    fn session(&self) -> Option<&str> {
+        match self {
+            Write::Create(record, ..) => Some(&record.session_id),
+            Write::Append(events) => events.first().map(|n| n.event.session_id.as_str()),
+            _ => None,
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<Vec<SessionId>, StoreError>>;
+
+/// Sessions and events in a PostgreSQL database.
+pub struct PostgresStore {
+    writes: mpsc::UnboundedSender<(Write, Reply)>,
+    reader: Arc<Connection>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("schema", &self.reader.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects, migrates the schema, and starts the writer.
+    pub async fn open(options: PostgresOptions) -> Result<PostgresStore, StoreError> {
+        let reader = Arc::new(Connection::new(&options)?);
+        let client = reader.client().await?;
+        migrate(&client, &options.schema).await?;
+        let writer = Writer {
+            connection: Connection::new(&options)?,
+            max_batch: options.max_batch.max(1),
+            views: HashMap::new(),
+        };
+        let (writes, queue) = mpsc::unbounded_channel();
+        tokio::spawn(writer.run(queue));
+        Ok(PostgresStore { writes, reader })
+    }
+
+    fn write(&self, write: Write) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.writes.send((write, reply)).is_ok();
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Backend("the store is closed".into()));
+            }
+            answer
+                .await
+                .map_err(|_| StoreError::Backend("the store writer stopped".into()))?
+        })
+    }
+
+    fn read<'a, T, F>(
+        &'a self,
+        f: impl FnOnce(Arc<Client>) -> F + Send + 'a,
+    ) -> BoxFuture<'a, Result<T, StoreError>>
+    where
+        T: Send + 'a,
+        F: std::future::Future<Output = Result<T, StoreError>> + Send + 'a,
+    {
+        Box::pin(self.reader.with(f))
+    }
+}
+
+/// The writer task: its connection and a cache of session views (to keep
+/// the listing columns current without reading the session back).
+struct Writer {
+    connection: Connection,
+    max_batch: usize,
+    views: HashMap<SessionId, SessionView>,
+}
+
+/// Most views the writer caches; beyond it the cache starts again (views
+/// are folded back from the database when needed).
+const MAX_CACHED_VIEWS: usize = 50_000;
+
+impl Writer {
+    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<(Write, Reply)>) {
+        let mut carried: Option<(Write, Reply)> = None;
+        loop {
+            let first = match carried.take() {
+                Some(first) => first,
+                None => match queue.recv().await {
+                    Some(first) => first,
+                    None => return,
+                },
+            };
+            if first.0.session().is_none() {
+                let (write, reply) = first;
+                let result = self.maintain(write).await;
+                let _ = reply.send(result);
+                continue;
+            }
+            // Appends and creates to distinct sessions, committed together;
+            // a second write to a session already in the batch waits for
+            // the next one, so each statement sees one row per session.
+            let mut batch = vec![first];
+            let mut sessions: HashSet<String> = batch[0]
+                .0
+                .session()
+                .map(str::to_owned)
+                .into_iter()
+                .collect();
+            while batch.len() < self.max_batch {
+                let Ok(next) = queue.try_recv() else { break };
+                match next.0.session() {
+                    Some(id) if !sessions.contains(id) => {
+                        sessions.insert(id.to_owned());
+                        batch.push(next);
+                    }
+                    _ => {
+                        carried = Some(next);
+                        break;
+                    }
+                }
+            }
+            self.commit(batch).await;
+            if self.views.len() > MAX_CACHED_VIEWS {
+                self.views.clear();
+            }
+        }
+    }
+
+    /// Commits a batch in one transaction and answers each write; when the
+    /// batch fails for a reason other than a lost connection, each write is
+    /// tried again alone, so one bad write fails only itself.
+    async fn commit(&mut self, batch: Vec<(Write, Reply)>) {
+        let (writes, replies): (Vec<Write>, Vec<Reply>) = batch.into_iter().unzip();
+        let touched: Vec<SessionId> = writes
+            .iter()
+            .filter_map(|w| w.session().map(str::to_owned))
+            .collect();
+        let results = match self.transaction(&writes).await {
+            Ok(results) => results,
+            Err(StoreError::Unavailable(why)) => {
+                self.forget(&touched);
+                writes
+                    .iter()
+                    .map(|_| Err(StoreError::Unavailable(why.clone())))
+                    .collect()
+            }
+            Err(_) if writes.len() > 1 => {
+                self.forget(&touched);
+                let mut results = Vec::with_capacity(writes.len());
+                for write in &writes {
+                    let one = std::slice::from_ref(write);
+                    results.push(match self.transaction(one).await {
+                        Ok(mut r) => r.pop().unwrap_or(Ok(Vec::new())),
+                        Err(e) => {
+                            self.forget(&touched);
+                            self.explain(write, e).await
+                        }
+                    });
+                }
+                results
+            }
+            Err(e) => {
+                self.forget(&touched);
+                match writes.first() {
+                    Some(write) => vec![self.explain(write, e).await],
+                    None => Vec::new(),
+                }
+            }
+        };
+        for (reply, result) in replies.into_iter().zip(results) {
+            let _ = reply.send(result);
+        }
+    }
+
+    /// Why a write alone failed: an append whose command id is stored
+    /// already (the unique index refused it) is a duplicate of that event.
+    async fn explain(
+        &self,
+        write: &Write,
+        error: StoreError,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        if let (Write::Append(run), StoreError::Backend(_)) = (write, &error) {
+            if let Some((event, command_id)) = run
+                .first()
+                .and_then(|n| Some((&n.event, n.event.client_id.as_ref()?)))
+            {
+                if let Ok(client) = self.connection.client().await {
+                    if let Ok(Some(seq)) = applied(&client, event, command_id).await {
+                        return Err(StoreError::DuplicateCommand { seq });
+                    }
+                }
+            }
+        }
+        Err(error)
+    }
+
+    fn forget(&mut self, ids: &[SessionId]) {
+        for id in ids {
+            self.views.remove(id);
+        }
+    }
+
+    /// One transaction for `writes`: the outer error is the transaction's
+    /// (nothing of it was stored), the inner ones each write's own
+    /// (refused writes are simply left out).
+    async fn transaction(
+        &mut self,
+        writes: &[Write],
+    ) -> Result<Vec<Result<Vec<SessionId>, StoreError>>, StoreError> {
+        let client = self.connection.client().await?;
+        let work = async {
+            client.batch_execute("BEGIN").await.map_err(pg_error)?;
+            let result = self.apply(&client, writes).await;
+            match result {
+                Ok(results) => {
+                    client.batch_execute("COMMIT").await.map_err(pg_error)?;
+                    Ok(results)
+                }
+                Err(e) => {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    Err(e)
+                }
+            }
+        };
+        match tokio::time::timeout(STATEMENT_TIMEOUT, work).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.connection.client.lock().await.take();
+                Err(StoreError::Unavailable(
+                    "PostgreSQL did not answer in time".into(),
+                ))
+            }
+        }
+    }
+
+    /// The statements of one batch, inside its transaction.
+    async fn apply(
+        &mut self,
+        client: &Client,
+        writes: &[Write],
+    ) -> Result<Vec<Result<Vec<SessionId>, StoreError>>, StoreError> {
+        let mut results: Vec<Result<Vec<SessionId>, StoreError>> =
+            writes.iter().map(|_| Ok(Vec::new())).collect();
+        // Lock the appended sessions' rows, in one order (no deadlock with
+        // another node's batch), and read where each stands.
+        let appended: Vec<&str> = writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Append(events) => events.first().map(|n| n.event.session_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut last_seqs: HashMap<String, u64> = HashMap::new();
+        if !appended.is_empty() {
+            let rows = client
+                .query(
+                    "SELECT session_id, last_seq FROM sessions
+                     WHERE session_id = ANY($1) ORDER BY session_id FOR UPDATE",
+                    &[&appended],
+                )
+                .await
+                .map_err(pg_error)?;
+            for row in rows {
+                last_seqs.insert(row.get(0), row.get::<_, i64>(1) as u64);
+            }
+        }
+        let mut events: Vec<&SessionEvent> = Vec::new();
+        let mut newest: Vec<&SessionEvent> = Vec::new();
+        let mut listings: Vec<SessionSummary> = Vec::new();
+        let mut agents: Vec<(String, String)> = Vec::new();
+        let mut outbox: Vec<(&SessionEvent, &[OutboxOp])> = Vec::new();
+        for (write, result) in writes.iter().zip(results.iter_mut()) {
+            match write {
+                Write::Create(record, first, ops) => match create(client, record, first).await? {
+                    Ok(()) => {
+                        let view = SessionView::folded(record, [&**first]);
+                        self.views.insert(record.session_id.clone(), view);
+                        events.push(first);
+                        newest.push(first);
+                        outbox.push((first, ops));
+                    }
+                    Err(refused) => *result = Err(refused),
+                },
+                Write::Append(run) => {
+                    let Some(head) = run.first().map(|n| &n.event) else {
+                        continue;
+                    };
+                    let Some(&last) = last_seqs.get(&head.session_id) else {
+                        *result = Err(StoreError::UnknownSession(head.session_id.clone()));
+                        continue;
+                    };
+                    if let Err(refused) = check_run(run, last) {
+                        *result = Err(refused);
+                        continue;
+                    }
+                    let view = self.view(client, &head.session_id, last).await?;
+                    let mut changed = false;
+                    for NewEvent { event, outbox: ops } in run {
+                        if view.apply(event) == ListingChange::Changed {
+                            changed = true;
+                        }
+                        if let EventBody::ParticipantJoined { participant } = &event.body {
+                            agents.push((event.session_id.clone(), participant.sub.clone()));
+                        }
+                        events.push(event);
+                        outbox.push((event, ops));
+                    }
+                    if changed {
+                        listings.push(view.summary());
+                    }
+                    newest.extend(run.last().map(|n| &n.event));
+                }
+                Write::DeleteEndedBefore(_) | Write::EraseCustomer(_) => {}
+            }
+        }
+        insert_events(client, &events).await?;
+        update_listings(client, &newest, &listings).await?;
+        let listed: HashMap<&str, &SessionSummary> = listings
+            .iter()
+            .map(|s| (s.session_id.as_str(), s))
+            .collect();
+        for (session_id, agent) in &agents {
+            let is_agent = listed
+                .get(session_id.as_str())
+                .is_some_and(|s| s.agents.contains(agent));
+            if !is_agent {
+                continue;
+            }
+            client
+                .execute(
+                    "INSERT INTO session_agents (session_id, agent) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &[session_id, agent],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for (event, ops) in outbox {
+            apply_outbox(client, event, ops).await?;
+        }
+        for summary in &listings {
+            if summary.state == SessionState::Ended {
+                self.views.remove(&summary.session_id);
+            }
+        }
+        Ok(results)
+    }
+
+    /// The cached view of a session at `last_seq`, brought up to it from the
+    /// database when the cache is behind (another node appended) or empty.
+    async fn view(
+        &mut self,
+        client: &Client,
+        session_id: &str,
+        last_seq: u64,
+    ) -> Result<&mut SessionView, StoreError> {
+        let cached = self
+            .views
+            .get(session_id)
+            .map_or(0, |v| v.last_seq)
+            .min(last_seq);
+        if cached == 0 || !self.views.contains_key(session_id) {
+            let stored = read_session(client, session_id)
+                .await?
+                .ok_or_else(|| StoreError::UnknownSession(session_id.to_owned()))?;
+            let view = SessionView::folded(&stored.record, &stored.events);
+            self.views.insert(session_id.to_owned(), view);
+        } else if cached < last_seq {
+            let missing = events_after(client, session_id, cached, i64::MAX).await?;
+            if let Some(view) = self.views.get_mut(session_id) {
+                for event in &missing {
+                    view.apply(event);
+                }
+            }
+        }
+        self.views
+            .get_mut(session_id)
+            .ok_or_else(|| StoreError::UnknownSession(session_id.to_owned()))
+    }
+
+    /// Retention and erasure, each in its own transaction.
+    async fn maintain(&mut self, write: Write) -> Result<Vec<SessionId>, StoreError> {
+        let client = self.connection.client().await?;
+        let (sql, param): (&str, Box<dyn ToSql + Sync + Send>) = match write {
+            Write::DeleteEndedBefore(cutoff) => (
+                "SELECT session_id FROM sessions WHERE state = 'ended' AND ended_at < $1",
+                Box::new(millis(cutoff)),
+            ),
+            Write::EraseCustomer(sub) => (
+                "SELECT session_id FROM sessions WHERE customer_sub = $1",
+                Box::new(sub),
+            ),
+            Write::Create(..) | Write::Append(..) => {
+                return Err(StoreError::Backend("not a maintenance write".into()))
+            }
+        };
+        let work = async {
+            client.batch_execute("BEGIN").await.map_err(pg_error)?;
+            let result = async {
+                let ids: Vec<String> = client
+                    .query(sql, &[&*param])
+                    .await
+                    .map_err(pg_error)?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                for table in ["events", "session_agents", "outbox", "sessions"] {
+                    client
+                        .execute(
+                            &format!("DELETE FROM {table} WHERE session_id = ANY($1)"),
+                            &[&ids],
+                        )
+                        .await
+                        .map_err(pg_error)?;
+                }
+                Ok(ids)
+            }
+            .await;
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            client.batch_execute(end).await.map_err(pg_error)?;
+            result
+        };
+        let ids = tokio::time::timeout(STATEMENT_TIMEOUT, work)
+            .await
+            .map_err(|_| StoreError::Unavailable("PostgreSQL did not answer in time".into()))??;
+        self.forget(&ids);
+        Ok(ids)
+    }
+}
+
+/// Inserts a new session's row, unless its customer has an open session
+/// already (the inner error names it).
+async fn create(
+    client: &Client,
+    record: &SessionRecord,
+    first: &SessionEvent,
+) -> Result<Result<(), StoreError>, StoreError> {
+    if first.seq != 1 {
+        return Ok(Err(StoreError::OutOfOrder {
+            session_id: first.session_id.clone(),
+            seq: first.seq,
+            expected: 1,
+        }));
+    }
+    let view = SessionView::folded(record, [first]);
+    let inserted = client
+        .execute(
+            "INSERT INTO sessions (session_id, epoch, customer_sub, customer, context, created_at,
+                                   state, summary, last_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, 0)
+             ON CONFLICT DO NOTHING",
+            &[
+                &record.session_id,
+                &record.epoch,
+                &record.customer.sub,
+                &json(&record.customer)?,
+                &json(&record.context)?,
+                &(record.created_at as i64),
+                &json(&view.summary())?,
+            ],
+        )
+        .await
+        .map_err(pg_error)?;
+    if inserted == 1 {
+        return Ok(Ok(()));
+    }
+    let open = client
+        .query_opt(
+            "SELECT session_id FROM sessions WHERE customer_sub = $1 AND state = 'open'",
+            &[&record.customer.sub],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(Err(match open {
+        Some(row) => StoreError::AlreadyOpen {
+            session_id: row.get(0),
+        },
+        None => StoreError::Backend(format!("session {} exists already", record.session_id)),
+    }))
+}
+
+/// The seq of the event this principal's command already produced.
+async fn applied(
+    client: &Client,
+    event: &SessionEvent,
+    command_id: &str,
+) -> Result<Option<u64>, StoreError> {
+    Ok(client
+        .query_opt(
+            "SELECT seq FROM events WHERE session_id = $1 AND from_sub = $2 AND command_id = $3",
+            &[&event.session_id, &event.from.sub, &command_id],
+        )
+        .await
+        .map_err(pg_error)?
+        .map(|row| row.get::<_, i64>(0) as u64))
+}
+
+/// Inserts the batch's events in one statement.
+async fn insert_events(client: &Client, events: &[&SessionEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut froms = Vec::with_capacity(events.len());
+    let mut commands: Vec<Option<&str>> = Vec::with_capacity(events.len());
+    let mut bodies = Vec::with_capacity(events.len());
+    for event in events {
+        ids.push(event.session_id.as_str());
+        seqs.push(event.seq as i64);
+        froms.push(event.from.sub.as_str());
+        commands.push(event.client_id.as_deref());
+        bodies.push(json(event)?);
+    }
+    client
+        .execute(
+            "INSERT INTO events (session_id, seq, from_sub, command_id, event)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])",
+            &[&ids, &seqs, &froms, &commands, &bodies],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(())
+}
+
+/// Moves each session's `last_seq` to its newest event in the batch, and
+/// rewrites the listing columns of sessions whose listing changed.
+async fn update_listings(
+    client: &Client,
+    events: &[&SessionEvent],
+    listings: &[SessionSummary],
+) -> Result<(), StoreError> {
+    if !events.is_empty() {
+        let ids: Vec<&str> = events.iter().map(|e| e.session_id.as_str()).collect();
+        let seqs: Vec<i64> = events.iter().map(|e| e.seq as i64).collect();
+        client
+            .execute(
+                "UPDATE sessions s SET last_seq = v.seq
+                 FROM unnest($1::text[], $2::bigint[]) AS v(id, seq)
+                 WHERE s.session_id = v.id AND s.last_seq < v.seq",
+                &[&ids, &seqs],
+            )
+            .await
+            .map_err(pg_error)?;
+    }
+    for summary in listings {
+        client
+            .execute(
+                "UPDATE sessions SET state = $2, ended_at = $3, queue = $4, summary = $5
+                 WHERE session_id = $1",
+                &[
+                    &summary.session_id,
+                    &state_name(summary.state),
+                    &summary.ended_at.map(|t| t as i64),
+                    &summary.queue,
+                    &json(summary)?,
+                ],
+            )
+            .await
+            .map_err(pg_error)?;
+    }
+    Ok(())
+}
+
+async fn apply_outbox(
+    client: &Client,
+    event: &SessionEvent,
+    ops: &[OutboxOp],
+) -> Result<(), StoreError> {
+    for op in ops {
+        let seq = event.seq as i64;
+        match op {
+            OutboxOp::Enqueue { url, kind, due_at } => {
+                client
+                    .execute(
+                        "INSERT INTO outbox (session_id, seq, url, kind, due_at)
+                         VALUES ($1, $2, $3, $4, $5)",
+                        &[
+                            &event.session_id,
+                            &seq,
+                            url,
+                            &kind.as_str(),
+                            &millis(*due_at),
+                        ],
+                    )
+                    .await
+            }
+            OutboxOp::Hasten { kind, now } => {
+                client
+                    .execute(
+                        "UPDATE outbox SET due_at = $3
+                         WHERE session_id = $1 AND kind = $2 AND due_at > $3",
+                        &[&event.session_id, &kind.as_str(), &millis(*now)],
+                    )
+                    .await
+            }
+        }
+        .map_err(pg_error)?;
+    }
+    Ok(())
+}
+
+async fn events_after(
+    client: &Client,
+    session_id: &str,
+    after_seq: u64,
+    limit: i64,
+) -> Result<Vec<SessionEvent>, StoreError> {
+    client
+        .query(
+            "SELECT event FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[&session_id, &(after_seq as i64), &limit],
+        )
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(|row| parse(row.get(0)))
+        .collect()
+}
+
+fn record_from(row: &Row) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        session_id: row.get(0),
+        epoch: row.get(1),
+        customer: parse(row.get(2))?,
+        context: parse(row.get(3))?,
+        created_at: row.get::<_, i64>(4) as u64,
+    })
+}
+
+const RECORD_COLUMNS: &str = "session_id, epoch, customer, context, created_at";
+
+async fn read_session(
+    client: &Client,
+    session_id: &str,
+) -> Result<Option<StoredSession>, StoreError> {
+    let row = client
+        .query_opt(
+            &format!("SELECT {RECORD_COLUMNS} FROM sessions WHERE session_id = $1"),
+            &[&session_id],
+        )
+        .await
+        .map_err(pg_error)?;
+    let Some(row) = row else { return Ok(None) };
+    let record = record_from(&row)?;
+    let events = events_after(client, session_id, 0, i64::MAX).await?;
+    Ok(Some(StoredSession { record, events }))
+}
+
+/// Sessions matching `condition` with all their events, oldest first.
+async fn read_sessions(client: &Client, condition: &str) -> Result<Vec<StoredSession>, StoreError> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {RECORD_COLUMNS} FROM sessions s WHERE {condition} ORDER BY created_at, session_id"
+            ),
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    let mut sessions = Vec::with_capacity(rows.len());
+    let mut index = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let record = record_from(row)?;
+        index.insert(record.session_id.clone(), sessions.len());
+        sessions.push(StoredSession {
+            record,
+            events: Vec::new(),
+        });
+    }
+    let events = client
+        .query(
+            &format!(
+                "SELECT e.event FROM events e JOIN sessions s USING (session_id)
+                 WHERE {condition} ORDER BY e.session_id, e.seq"
+            ),
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    for row in events {
+        let event: SessionEvent = parse(row.get(0))?;
+        if let Some(&i) = index.get(&event.session_id) {
+            sessions[i].events.push(event);
+        }
+    }
+    Ok(sessions)
+}
+
+fn summary_from(row: &Row) -> Result<SessionSummary, StoreError> {
+    let mut summary: SessionSummary = parse(row.get(0))?;
+    summary.last_seq = row.get::<_, i64>(1) as u64;
+    Ok(summary)
+}
+
+impl SessionStore for PostgresStore {
+    fn create<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        first: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let write = self.write(Write::Create(
+            Box::new(record.clone()),
+            Box::new(first.clone()),
+            outbox.to_vec(),
+        ));
+        Box::pin(async move { write.await.map(|_| ()) })
+    }
+
+    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+        let write = self.write(Write::Append(events.to_vec()));
+        Box::pin(async move { write.await.map(|_| ()) })
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
+        self.read(|client| async move { read_sessions(&client, "TRUE").await })
+    }
+
+    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
+        self.read(|client| async move { read_sessions(&client, "s.state = 'open'").await })
+    }
+
+    fn get<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
+        self.read(move |client| async move { read_session(&client, session_id).await })
+    }
+
+    fn events_after<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(
+            move |client| async move { events_after(&client, session_id, after_seq, limit).await },
+        )
+    }
+
+    fn summary<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
+        self.read(move |client| async move {
+            client
+                .query_opt(
+                    "SELECT summary, last_seq FROM sessions WHERE session_id = $1",
+                    &[&session_id],
+                )
+                .await
+                .map_err(pg_error)?
+                .map(|row| summary_from(&row))
+                .transpose()
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        filter: &'a SessionFilter,
+    ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
+        self.read(move |client| async move {
+            let state = filter.state.map(state_name);
+            let since = filter.since.map(|t| t as i64);
+            let until = filter.until.map(|t| t as i64);
+            let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+            client
+                .query(
+                    "SELECT summary, last_seq FROM sessions s
+                     WHERE ($1::text IS NULL OR state = $1)
+                       AND ($2::text IS NULL OR queue = $2)
+                       AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM session_agents a
+                                                WHERE a.session_id = s.session_id AND a.agent = $3))
+                       AND ($4::text IS NULL OR customer_sub = $4)
+                       AND ($5::bigint IS NULL OR created_at >= $5)
+                       AND ($6::bigint IS NULL OR created_at < $6)
+                     ORDER BY created_at DESC, session_id DESC
+                     LIMIT $7",
+                    &[
+                        &state,
+                        &filter.queue,
+                        &filter.agent,
+                        &filter.customer,
+                        &since,
+                        &until,
+                        &limit,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?
+                .iter()
+                .map(summary_from)
+                .collect()
+        })
+    }
+
+    fn delete_ended_before(
+        &self,
+        cutoff: u64,
+    ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        self.write(Write::DeleteEndedBefore(cutoff))
+    }
+
+    fn erase_customer<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        self.write(Write::EraseCustomer(sub.to_owned()))
+    }
+
+    fn last_seqs<'a>(
+        &'a self,
+        ids: &'a [SessionId],
+    ) -> BoxFuture<'a, Result<Vec<(SessionId, u64)>, StoreError>> {
+        self.read(move |client| async move {
+            Ok(client
+                .query(
+                    "SELECT session_id, last_seq FROM sessions WHERE session_id = ANY($1)",
+                    &[&ids],
+                )
+                .await
+                .map_err(pg_error)?
+                .iter()
+                .map(|row| (row.get(0), row.get::<_, i64>(1) as u64))
+                .collect())
+        })
+    }
+
+    fn open_session_of<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionId>, StoreError>> {
+        self.read(move |client| async move {
+            Ok(client
+                .query_opt(
+                    "SELECT session_id FROM sessions WHERE customer_sub = $1 AND state = 'open'",
+                    &[&sub],
+                )
+                .await
+                .map_err(pg_error)?
+                .map(|row| row.get(0)))
+        })
+    }
+
+    fn due_deliveries(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |client| async move {
+            let rows = client
+                .query(
+                    "UPDATE outbox SET claimed_until = $3
+                     WHERE id IN (SELECT id FROM outbox
+                                  WHERE due_at <= $1 AND claimed_until <= $1
+                                  ORDER BY due_at, id LIMIT $2
+                                  FOR UPDATE SKIP LOCKED)
+                     RETURNING id, session_id, seq, url, kind, attempts, due_at",
+                    &[&millis(now), &limit, &millis(now.saturating_add(CLAIM_MS))],
+                )
+                .await
+                .map_err(pg_error)?;
+            let mut due: Vec<(i64, Delivery)> = Vec::with_capacity(rows.len());
+            for row in rows {
+                let kind: String = row.get(4);
+                let kind = WebhookKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Backend(format!("unknown webhook kind {kind}")))?;
+                due.push((
+                    row.get(6),
+                    Delivery {
+                        id: row.get::<_, i64>(0) as u64,
+                        session_id: row.get(1),
+                        seq: row.get::<_, i64>(2) as u64,
+                        url: row.get(3),
+                        kind,
+                        attempts: row.get::<_, i32>(5) as u32,
+                    },
+                ));
+            }
+            due.sort_by_key(|(due_at, d)| (*due_at, d.id));
+            Ok(due.into_iter().map(|(_, d)| d).collect())
+        })
+    }
+
+    fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>> {
+        self.read(|client| async move {
+            let row = client
+                .query_one(
+                    "SELECT MIN(GREATEST(due_at, claimed_until)) FROM outbox",
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(row.get::<_, Option<i64>>(0).map(|t| t as u64))
+        })
+    }
+
+    fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.read(move |client| async move {
+            client
+                .execute("DELETE FROM outbox WHERE id = $1", &[&(id as i64)])
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+    }
+
+    fn delivery_retry(
+        &self,
+        id: u64,
+        due_at: u64,
+        attempts: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.read(move |client| async move {
+            client
+                .execute(
+                    "UPDATE outbox SET due_at = $2, attempts = $3, claimed_until = 0 WHERE id = $1",
+                    &[&(id as i64), &millis(due_at), &(attempts as i32)],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+    }
+}

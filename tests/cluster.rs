@@ -1,0 +1,333 @@
+//! Cluster stories: three `seam` processes on 127.0.0.1, .2 and .3 sharing
+//! one PostgreSQL schema and one Redis channel of their own (so cluster
+//! tests run in parallel with each other and with everything else).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use seam_client::{Client, ClientConfig, Event, Events};
+use seam_protocol::{EventBody, Mode, Role, Signal, SignalTarget};
+
+const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+/// One cluster's PostgreSQL schema and Redis channel.
+struct Cluster {
+    name: String,
+    dir: std::path::PathBuf,
+}
+
+impl Cluster {
+    fn new(test: &str) -> Cluster {
+        let name = format!("c_{test}_{}", std::process::id());
+        Cluster {
+            dir: temp_dir(&name),
+            name,
+        }
+    }
+
+    /// Starts a node listening on `ip`, port 0.
+    fn node(&self, ip: &str) -> Node {
+        let config = format!(
+            r#"listen = "{ip}:0"
+data_dir = "{dir}"
+[auth]
+hs256_secret = "{SECRET}"
+[limits]
+commands_per_second = 1000
+command_burst = 1000
+[store]
+kind = "postgres"
+url = "{POSTGRES}"
+schema = "{name}"
+[cluster]
+redis_url = "{REDIS}"
+channel = "{name}"
+position_check_ms = 500
+"#,
+            dir = self.dir.display(),
+            name = self.name,
+        );
+        let path = self.dir.join(format!("{ip}.toml"));
+        std::fs::write(&path, config).unwrap();
+        let mut child = Command::new(SEAM)
+            .args(["serve", "--log", "warn", "--config"])
+            .arg(&path)
+            .env_remove("SEAM_AUTH_HS256_SECRET")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let banner = lines.next().unwrap().unwrap();
+        let url = banner.split_whitespace().last().unwrap().to_owned();
+        assert!(url.starts_with(&format!("ws://{ip}:")), "{banner}");
+        std::thread::spawn(move || lines.for_each(drop));
+        Node { child, url }
+    }
+
+    async fn drop_schema(&self) {
+        let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+            .await
+            .unwrap();
+    }
+}
+
+struct Node {
+    child: Child,
+    url: String,
+}
+
+impl Node {
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn connect(url: &str, token: String) -> (Client, Events) {
+    let mut config = ClientConfig::new(url, token);
+    config.backoff.initial = Duration::from_millis(20);
+    config.backoff.max = Duration::from_millis(200);
+    config.ack_timeout = WAIT;
+    Client::connect(config).await.unwrap()
+}
+
+/// The stored events a connection received for `sid` until it has seen
+/// `last`, as (seq, text or kind).
+async fn story_until(events: &mut Events, sid: &str, last: u64) -> Vec<(u64, String)> {
+    let mut story = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Event::Session(e) = events.next().await.unwrap() {
+                if e.session_id != sid {
+                    continue;
+                }
+                let what = match &e.body {
+                    EventBody::Message { text } => text.clone(),
+                    other => format!("{other:?}").chars().take(24).collect(),
+                };
+                story.push((e.seq, what));
+                if e.seq >= last {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("never reached seq {last}; got {story:?}"));
+    story
+}
+
+#[tokio::test]
+async fn one_session_across_three_nodes_is_seen_once_in_one_order_everywhere() {
+    let cluster = Cluster::new("three");
+    let n1 = cluster.node("127.0.0.1");
+    let n2 = cluster.node("127.0.0.2");
+    let n3 = cluster.node("127.0.0.3");
+
+    // Alice on node 1 opens; Bob on node 2 joins; Alice's second tab on
+    // node 3 finds the same open session.
+    let (alice, mut alice_events) = connect(&n1.url, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = connect(&n2.url, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    let (tab, mut tab_events) = connect(&n3.url, customer_token("alice", "billing")).await;
+    assert_eq!(tab.open_session(None).await.unwrap().session_id, sid);
+
+    // Both sides write at once.
+    let from_alice = async {
+        for i in 0..20 {
+            alice.send_message(&sid, &format!("a{i}")).await.unwrap();
+        }
+    };
+    let from_bob = async {
+        for i in 0..20 {
+            bob.send_message(&sid, &format!("b{i}")).await.unwrap();
+        }
+    };
+    tokio::join!(from_alice, from_bob);
+    let last = alice.join(&sid).await.unwrap().last_seq;
+    let seen_by_alice = story_until(&mut alice_events, &sid, last).await;
+    let seen_by_bob = story_until(&mut bob_events, &sid, last).await;
+    let seen_by_tab = story_until(&mut tab_events, &sid, last).await;
+    // The tab attached last: it saw the tail; everything else is the same.
+    let tail = |story: &[(u64, String)], from: u64| -> Vec<(u64, String)> {
+        story.iter().filter(|(s, _)| *s >= from).cloned().collect()
+    };
+    let from = seen_by_tab[0].0;
+    assert_eq!(tail(&seen_by_alice, from), seen_by_tab);
+    assert_eq!(tail(&seen_by_bob, from), seen_by_tab);
+    for story in [&seen_by_alice, &seen_by_bob, &seen_by_tab] {
+        let seqs: Vec<u64> = story.iter().map(|(s, _)| *s).collect();
+        let first = seqs[0];
+        assert_eq!(seqs, (first..=last).collect::<Vec<_>>(), "gap-free, once");
+    }
+    let texts: BTreeSet<&str> = seen_by_bob
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .filter(|t| t.starts_with('a') || t.starts_with('b'))
+        .collect();
+    assert_eq!(texts.len(), 40, "every message once");
+
+    // Typing from node 2 reaches both of Alice's tabs on nodes 1 and 3.
+    bob.typing(&sid, true).await.unwrap();
+    for events in [&mut alice_events, &mut tab_events] {
+        let who = wait_for(events, |e| match e {
+            Event::Typing { from, active, .. } if active => Some(from.sub),
+            _ => None,
+        })
+        .await;
+        assert_eq!(who, "bob");
+    }
+
+    // A call across nodes: consent, then signaling relayed both ways.
+    let voice = alice
+        .request_mode(&sid, Mode::Voice, false, None)
+        .await
+        .unwrap();
+    bob.answer_mode(&sid, &voice, true, None).await.unwrap();
+    let offer = Signal::Offer {
+        sdp: "v=0 offer".into(),
+    };
+    let to_bob = SignalTarget {
+        sub: "bob".into(),
+        connection_id: None,
+    };
+    alice.signal(&sid, to_bob, offer.clone()).await.unwrap();
+    let (from_connection, got) = wait_for(&mut bob_events, |e| match e {
+        Event::Signal {
+            from_connection,
+            signal,
+            ..
+        } => Some((from_connection, signal)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, offer);
+    let answer = Signal::Answer {
+        sdp: "v=0 answer".into(),
+    };
+    let reply_to = SignalTarget {
+        sub: "alice".into(),
+        connection_id: Some(from_connection),
+    };
+    bob.signal(&sid, reply_to, answer.clone()).await.unwrap();
+    let got = wait_for(&mut alice_events, |e| match e {
+        Event::Signal { signal, .. } => Some(signal),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, answer);
+    // Only the connection that offered got the answer.
+    let stray = drain_events(&mut tab_events, Duration::from_millis(300)).await;
+    assert!(
+        !stray.iter().any(|e| matches!(e, Event::Signal { .. })),
+        "{stray:?}"
+    );
+    drop((n1, n2, n3));
+    cluster.drop_schema().await;
+}
+
+#[tokio::test]
+async fn a_node_killed_during_traffic_loses_nothing_acknowledged() {
+    let cluster = Cluster::new("kill");
+    let n1 = cluster.node("127.0.0.1");
+    let mut n2 = cluster.node("127.0.0.2");
+    let n3 = cluster.node("127.0.0.3");
+
+    let (alice, mut alice_events) = connect(&n1.url, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _bob_events) = connect(&n2.url, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+
+    // Bob writes through node 2 while it is killed; what was acknowledged
+    // must be stored exactly once.
+    let writer = {
+        let sid = sid.clone();
+        tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..5000 {
+                match bob.send_message(&sid, &format!("b{i}")).await {
+                    Ok(ack) => acked.push((format!("b{i}"), ack.seq)),
+                    Err(_) => break,
+                }
+            }
+            acked
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    n2.kill();
+    let acked = writer.await.unwrap();
+    assert!(
+        !acked.is_empty() && acked.len() < 5000,
+        "killed during traffic ({} acknowledged)",
+        acked.len()
+    );
+
+    // Bob comes back through node 3 and reads the whole story.
+    let (bob, _events) = connect(&n3.url, token(Role::Agent, "bob")).await;
+    let snapshot = bob.join(&sid).await.unwrap();
+    let stored = wait_for_transcript(&n3.url, &sid, snapshot.last_seq).await;
+    let seqs: Vec<u64> = stored.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        seqs,
+        (1..=snapshot.last_seq).collect::<Vec<_>>(),
+        "contiguous"
+    );
+    for (text, seq) in &acked {
+        let copies: Vec<_> = stored.iter().filter(|(_, t)| t == text).collect();
+        assert_eq!(copies.len(), 1, "{text} stored once");
+        assert_eq!(Some(copies[0].0), *seq, "{text} at its acknowledged seq");
+    }
+    // Alice, on a node that stayed up, saw every stored event once, in order.
+    let seen = story_until(&mut alice_events, &sid, snapshot.last_seq).await;
+    let seen_seqs: Vec<u64> = seen.iter().map(|(s, _)| *s).collect();
+    let first = seen_seqs[0];
+    assert_eq!(seen_seqs, (first..=snapshot.last_seq).collect::<Vec<_>>());
+    drop((n1, n2, n3));
+    cluster.drop_schema().await;
+}
+
+/// The session's stored events through node `url`'s admin API, as (seq,
+/// message text); the last must be `last`.
+async fn wait_for_transcript(url: &str, sid: &str, last: u64) -> Vec<(u64, String)> {
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let service = token(Role::Service, "backend");
+    let path = format!("/v1/sessions/{sid}?limit=1000");
+    let (status, body) = http(addr, "GET", &path, Some(&service), None).await;
+    assert_eq!(status, 200, "{body}");
+    let out: Vec<(u64, String)> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["seq"].as_u64().unwrap(),
+                e["body"]["text"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(out.last().map(|(s, _)| *s), Some(last));
+    out
+}
