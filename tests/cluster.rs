@@ -331,3 +331,85 @@ async fn wait_for_transcript(url: &str, sid: &str, last: u64) -> Vec<(u64, Strin
     assert_eq!(out.last().map(|(s, _)| *s), Some(last));
     out
 }
+
+/// PostgreSQL goes away under a node (here a single node on the postgres
+/// store, without Redis): commands are refused with the retryable
+/// `unavailable`, `/healthz` says why, nothing refused is stored, the
+/// client's resend goes through once PostgreSQL is back, exactly once.
+#[tokio::test]
+async fn while_postgresql_is_down_commands_are_refused_retryably_and_nothing_is_lost() {
+    let name = format!("c_outage_{}", std::process::id());
+    let switch = Switch::start("127.0.0.1:5432".parse().unwrap()).await;
+    let mut config = test_config();
+    config.store.kind = seam_broker::StoreKind::Postgres;
+    config.store.url = Some(format!("postgres://postgres@{}/test", switch.addr));
+    config.store.schema = name.clone();
+    let store = seam_broker::open_store(&config).await.unwrap();
+    let broker = start_on(config, store).await;
+    let addr = broker.local_addr();
+    let (alice, mut events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    alice.send_message(&sid, "before").await.unwrap();
+
+    switch.off();
+    let mut raw = Raw::authed(&broker, &customer_token("alice", "billing")).await;
+    raw.send_json(serde_json::json!({
+        "type": "message", "id": "during-1", "session_id": sid, "text": "during"
+    }))
+    .await;
+    let refused = loop {
+        if let seam_protocol::ServerFrame::Error(e) = raw.recv().await {
+            break e;
+        }
+    };
+    assert_eq!(
+        refused.code,
+        seam_protocol::ErrorCode::Unavailable,
+        "{refused:?}"
+    );
+    assert!(refused.retry_after_ms.is_some_and(|ms| ms > 0));
+    let (status, body) = http(addr, "GET", "/healthz", None, None).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (503, Some("store_failing"))
+    );
+
+    // The client resends by itself after retry_after_ms; PostgreSQL comes
+    // back meanwhile.
+    let resend = {
+        let (alice, sid) = (alice.clone(), sid.clone());
+        tokio::spawn(async move { alice.send_message(&sid, "during").await })
+    };
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    switch.on();
+    let ack = tokio::time::timeout(Duration::from_secs(15), resend)
+        .await
+        .expect("the resend went through")
+        .unwrap()
+        .unwrap();
+    let texts: Vec<String> = drain_session_events(&mut events, Duration::from_millis(300))
+        .await
+        .into_iter()
+        .filter_map(|e| match e.body {
+            EventBody::Message { text } => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        texts.iter().filter(|t| *t == "during").count(),
+        1,
+        "{texts:?}"
+    );
+    assert_eq!(ack.seq, Some(alice.join(&sid).await.unwrap().last_seq));
+    let (status, _) = http(addr, "GET", "/healthz", None, None).await;
+    assert_eq!(status, 200);
+    broker.shutdown().await;
+    let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+        .await
+        .unwrap();
+}

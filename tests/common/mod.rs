@@ -572,3 +572,67 @@ async fn slow_pipe(
         }
     }
 }
+
+/// A TCP proxy on 127.0.0.1 that can be switched off: then every open
+/// connection is cut and new ones are closed at once, as when the server
+/// behind it is down. For outage tests of a server other tests share.
+pub(crate) struct Switch {
+    /// Where clients connect.
+    pub addr: std::net::SocketAddr,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    links: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Switch {
+    /// A proxy to `target`, switched on.
+    pub(crate) async fn start(target: std::net::SocketAddr) -> Switch {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let accept = {
+            let (up, links) = (Arc::clone(&up), Arc::clone(&links));
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !up.load(std::sync::atomic::Ordering::SeqCst) {
+                        continue;
+                    }
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    links.lock().unwrap().push(link.abort_handle());
+                }
+            })
+        };
+        Switch {
+            addr,
+            up,
+            links,
+            accept,
+        }
+    }
+
+    /// Cuts every connection and refuses new ones.
+    pub(crate) fn off(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Relays again.
+    pub(crate) fn on(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Switch {
+    fn drop(&mut self) {
+        self.off();
+        self.accept.abort();
+    }
+}
