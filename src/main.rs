@@ -99,6 +99,9 @@ struct ServeArgs {
     /// `postgres://postgres@127.0.0.1:5432/test`.
     #[arg(long, env = "SEAM_POSTGRES_URL")]
     postgres_url: Option<String>,
+    /// The PostgreSQL schema seam's tables live in (default `public`).
+    #[arg(long, env = "SEAM_POSTGRES_SCHEMA")]
+    postgres_schema: Option<String>,
     /// Redis for cluster fan-out (with a PostgreSQL store: several nodes
     /// share the sessions), e.g. `redis://127.0.0.1:6379`.
     #[arg(long, env = "SEAM_REDIS_URL")]
@@ -215,6 +218,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         if args.store.is_none() {
             config.store.kind = StoreKind::Postgres;
         }
+    }
+    if let Some(schema) = args.postgres_schema {
+        config.store.schema = schema;
     }
     if let Some(url) = args.redis_url {
         config.cluster.redis_url = Some(url);
