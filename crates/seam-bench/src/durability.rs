@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use futures_util::{SinkExt, StreamExt};
+use seam_broker::store::{PostgresOptions, PostgresStore};
 use seam_broker::{
     mint_hs256, Broker, Claims, Config, MemoryStore, SessionStore, SqliteOptions, SqliteStore,
 };
@@ -35,7 +36,9 @@ pub(crate) struct Args {
 }
 
 /// Opens a fresh store for one run.
-type OpenStore = Box<dyn Fn() -> Result<Arc<dyn SessionStore>>>;
+type OpenStore = Box<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Arc<dyn SessionStore>>>>>,
+>;
 
 struct Outcome {
     acked: u64,
@@ -49,7 +52,9 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let configs: Vec<(&str, OpenStore)> = vec![
         (
             "memory",
-            Box::new(|| Ok(Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>)),
+            Box::new(|| {
+                Box::pin(async { Ok(Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>) })
+            }),
         ),
         (
             "sqlite, group commit, fsync",
@@ -84,6 +89,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
                 },
             ),
         ),
+        ("postgres, group commit, fsync", postgres(512)),
+        ("postgres, no group commit, fsync", postgres(1)),
     ];
     println!(
         "durability: {} clients x {} in flight, {} s per store, embedded broker on 127.0.0.1",
@@ -95,7 +102,15 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     );
     let mut baseline = None;
     for (name, open) in configs {
-        let outcome = drive(open()?, &args).await?;
+        let store = match open().await {
+            Ok(store) => store,
+            Err(e) => {
+                println!("{name:<34} skipped: {e:#}");
+                continue;
+            }
+        };
+        let postgres = name.starts_with("postgres");
+        let outcome = drive(store, postgres, &args).await?;
         let rate = outcome.acked as f64 / outcome.elapsed.as_secs_f64();
         let ratio = baseline
             .map(|b: f64| format!("  ({:.2}x memory)", rate / b))
@@ -115,12 +130,31 @@ pub(crate) async fn run(args: Args) -> Result<()> {
 fn sqlite(dir: &std::path::Path, name: &str, options: SqliteOptions) -> OpenStore {
     let path = dir.join(format!("{name}.db"));
     Box::new(move || {
-        let _ = std::fs::remove_file(&path);
-        Ok(Arc::new(SqliteStore::open(&path, options)?) as Arc<dyn SessionStore>)
+        let path = path.clone();
+        Box::pin(async move {
+            let _ = std::fs::remove_file(&path);
+            Ok(Arc::new(SqliteStore::open(&path, options)?) as Arc<dyn SessionStore>)
+        })
     })
 }
 
-async fn drive(store: Arc<dyn SessionStore>, args: &Args) -> Result<Outcome> {
+/// PostgreSQL at `SEAM_BENCH_POSTGRES_URL` (default: this machine's, database
+/// `test`), in a schema of its own for each run; skipped when unreachable.
+fn postgres(max_batch: usize) -> OpenStore {
+    Box::new(move || {
+        Box::pin(async move {
+            let url = std::env::var("SEAM_BENCH_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let mut options = PostgresOptions::new(url);
+            options.schema = format!("bench_{}_{max_batch}", std::process::id());
+            options.max_batch = max_batch;
+            let store = PostgresStore::open(options).await?;
+            Ok(Arc::new(store) as Arc<dyn SessionStore>)
+        })
+    })
+}
+
+async fn drive(store: Arc<dyn SessionStore>, postgres: bool, args: &Args) -> Result<Outcome> {
     let mut config = Config {
         listen: "127.0.0.1:0".parse()?,
         ..Config::default()
@@ -129,6 +163,10 @@ async fn drive(store: Arc<dyn SessionStore>, args: &Args) -> Result<Outcome> {
     config.limits.commands_per_second = 1_000_000;
     config.limits.command_burst = 1_000_000;
     config.limits.outbound_queue = 4096;
+    if postgres {
+        // The engine as a cluster node runs it (the store is the authority).
+        config.store.kind = seam_broker::StoreKind::Postgres;
+    }
     let broker = Broker::start(config, store).await?;
     let url = broker.ws_url();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
