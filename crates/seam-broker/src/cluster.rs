@@ -72,10 +72,7 @@ pub(crate) struct ClusterListener {
 impl CommitListener for ClusterListener {
     fn committed(&self, event: &SessionEvent, frame: &Frame) {
         self.hub.committed(event, frame);
-        self.peers.send(&Envelope::Event {
-            node: self.peers.node().to_owned(),
-            event: event.clone(),
-        });
+        self.peers.publish(event);
     }
 
     fn received(&self, event: &SessionEvent, frame: &Frame) {

@@ -71,8 +71,24 @@ impl Peers {
         &self.node
     }
 
+    /// Publishes an event this node committed (as [`Envelope::Event`],
+    /// serialized from a borrow: no copy of the event on the commit path).
+    pub(crate) fn publish(&self, event: &SessionEvent) {
+        /// [`Envelope::Event`] by reference.
+        #[derive(Serialize)]
+        #[serde(tag = "kind", rename = "event")]
+        struct EventRef<'a> {
+            node: &'a str,
+            event: &'a SessionEvent,
+        }
+        self.send(&EventRef {
+            node: &self.node,
+            event,
+        });
+    }
+
     /// Queues a message for the other nodes.
-    pub(crate) fn send(&self, envelope: &Envelope) {
+    fn send(&self, envelope: &impl Serialize) {
         match serde_json::to_string(envelope) {
             Ok(payload) => {
                 let _ = self.outgoing.send(payload);
