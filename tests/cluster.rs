@@ -72,15 +72,20 @@ position_check_ms = 500
     }
 
     async fn drop_schema(&self) {
-        let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-            .await
-            .unwrap();
+        drop_schema(&self.name).await;
     }
+}
+
+/// Drops a test's PostgreSQL schema and everything in it.
+async fn drop_schema(name: &str) {
+    let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+        .await
+        .unwrap();
 }
 
 struct Node {
@@ -404,12 +409,5 @@ async fn while_postgresql_is_down_commands_are_refused_retryably_and_nothing_is_
     let (status, _) = http(addr, "GET", "/healthz", None, None).await;
     assert_eq!(status, 200);
     broker.shutdown().await;
-    let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-        .await
-        .unwrap();
+    drop_schema(&name).await;
 }
