@@ -302,6 +302,14 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<(), StoreError>>;
 }
 
+/// How a session's state is written in a store's `state` column.
+fn state_name(state: SessionState) -> &'static str {
+    match state {
+        SessionState::Open => "open",
+        SessionState::Ended => "ended",
+    }
+}
+
 /// Checks that `event` is the next one after `last_seq`.
 fn check_order(event: &SessionEvent, last_seq: u64) -> Result<(), StoreError> {
     let expected = last_seq + 1;

@@ -33,8 +33,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
 use super::{
-    check_run, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
-    SessionSummary, StoreError, StoredSession, WebhookKind,
+    check_run, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
+    SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
 };
 use crate::session::{ListingChange, SessionView};
 
@@ -148,13 +148,6 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(backend)
 }
 
-fn state_name(state: SessionState) -> &'static str {
-    match state {
-        SessionState::Open => "open",
-        SessionState::Ended => "ended",
-    }
-}
-
 /// A connection that is opened again when it was lost.
 struct Connection {
     config: Config,
@@ -220,13 +213,32 @@ impl Connection {
         let client = self.client().await?;
         match tokio::time::timeout(STATEMENT_TIMEOUT, f(Arc::clone(&client))).await {
             Ok(result) => result,
-            Err(_) => {
-                // A server that stopped answering: start afresh next time.
-                self.client.lock().await.take();
-                Err(StoreError::Unavailable(
-                    "PostgreSQL did not answer in time".into(),
-                ))
-            }
+            Err(_) => Err(self.unanswered().await),
+        }
+    }
+
+    /// The server stopped answering: the client is dropped, so the next
+    /// call connects afresh.
+    async fn unanswered(&self) -> StoreError {
+        self.client.lock().await.take();
+        StoreError::Unavailable("PostgreSQL did not answer in time".into())
+    }
+}
+
+/// Runs `work` between `BEGIN` and `COMMIT`, or `ROLLBACK` when it fails.
+async fn in_transaction<T>(
+    client: &Client,
+    work: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    client.batch_execute("BEGIN").await.map_err(pg_error)?;
+    match work.await {
+        Ok(value) => {
+            client.batch_execute("COMMIT").await.map_err(pg_error)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
         }
     }
 }
@@ -234,16 +246,15 @@ impl Connection {
 /// Creates the schema and applies the migrations this database lacks, under
 /// an advisory lock so nodes starting together migrate once.
 async fn migrate(client: &Client, schema: &str) -> Result<(), StoreError> {
-    client
-        .batch_execute(&format!(
-            "BEGIN;
-             SELECT pg_advisory_xact_lock(hashtext('seam:{schema}'));
-             CREATE SCHEMA IF NOT EXISTS {schema};
-             CREATE TABLE IF NOT EXISTS seam_schema (version INTEGER NOT NULL);"
-        ))
-        .await
-        .map_err(pg_error)?;
-    let result = async {
+    in_transaction(client, async {
+        client
+            .batch_execute(&format!(
+                "SELECT pg_advisory_xact_lock(hashtext('seam:{schema}'));
+                 CREATE SCHEMA IF NOT EXISTS {schema};
+                 CREATE TABLE IF NOT EXISTS seam_schema (version INTEGER NOT NULL);"
+            ))
+            .await
+            .map_err(pg_error)?;
         let version: i32 = client
             .query_opt("SELECT version FROM seam_schema", &[])
             .await
@@ -267,11 +278,8 @@ async fn migrate(client: &Client, schema: &str) -> Result<(), StoreError> {
             .await
             .map_err(pg_error)?;
         Ok(())
-    }
-    .await;
-    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    client.batch_execute(end).await.map_err(pg_error)?;
-    result
+    })
+    .await
 }
 
 /// One write for the writer task.
@@ -492,28 +500,10 @@ impl Writer {
         writes: &[Write],
     ) -> Result<Vec<Result<Vec<SessionId>, StoreError>>, StoreError> {
         let client = self.connection.client().await?;
-        let work = async {
-            client.batch_execute("BEGIN").await.map_err(pg_error)?;
-            let result = self.apply(&client, writes).await;
-            match result {
-                Ok(results) => {
-                    client.batch_execute("COMMIT").await.map_err(pg_error)?;
-                    Ok(results)
-                }
-                Err(e) => {
-                    let _ = client.batch_execute("ROLLBACK").await;
-                    Err(e)
-                }
-            }
-        };
+        let work = in_transaction(&client, self.apply(&client, writes));
         match tokio::time::timeout(STATEMENT_TIMEOUT, work).await {
             Ok(result) => result,
-            Err(_) => {
-                self.connection.client.lock().await.take();
-                Err(StoreError::Unavailable(
-                    "PostgreSQL did not answer in time".into(),
-                ))
-            }
+            Err(_) => Err(self.connection.unanswered().await),
         }
     }
 
@@ -678,35 +668,29 @@ impl Writer {
                 return Err(StoreError::Backend("not a maintenance write".into()))
             }
         };
-        let work = async {
-            client.batch_execute("BEGIN").await.map_err(pg_error)?;
-            let result = async {
-                let ids: Vec<String> = client
-                    .query(sql, &[&*param])
+        let work = in_transaction(&client, async {
+            let ids: Vec<String> = client
+                .query(sql, &[&*param])
+                .await
+                .map_err(pg_error)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for table in ["events", "session_agents", "outbox", "sessions"] {
+                client
+                    .execute(
+                        &format!("DELETE FROM {table} WHERE session_id = ANY($1)"),
+                        &[&ids],
+                    )
                     .await
-                    .map_err(pg_error)?
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
-                for table in ["events", "session_agents", "outbox", "sessions"] {
-                    client
-                        .execute(
-                            &format!("DELETE FROM {table} WHERE session_id = ANY($1)"),
-                            &[&ids],
-                        )
-                        .await
-                        .map_err(pg_error)?;
-                }
-                Ok(ids)
+                    .map_err(pg_error)?;
             }
-            .await;
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            client.batch_execute(end).await.map_err(pg_error)?;
-            result
+            Ok(ids)
+        });
+        let ids = match tokio::time::timeout(STATEMENT_TIMEOUT, work).await {
+            Ok(result) => result?,
+            Err(_) => return Err(self.connection.unanswered().await),
         };
-        let ids = tokio::time::timeout(STATEMENT_TIMEOUT, work)
-            .await
-            .map_err(|_| StoreError::Unavailable("PostgreSQL did not answer in time".into()))??;
         self.forget(&ids);
         Ok(ids)
     }

@@ -13,12 +13,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
+use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId};
 use tokio::sync::oneshot;
 
 use super::{
-    check_order, check_run, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
-    SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
+    check_order, check_run, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter,
+    SessionRecord, SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
 };
 use crate::session::{ListingChange, SessionView};
 
@@ -382,10 +382,7 @@ fn apply(
                 return Ok(Vec::new());
             }
             let summary = view.summary();
-            let state = match summary.state {
-                SessionState::Open => "open",
-                SessionState::Ended => "ended",
-            };
+            let state = state_name(summary.state);
             exec(
                 conn,
                 "UPDATE sessions SET state = ?2, ended_at = ?3, queue = ?4, summary = ?5 WHERE session_id = ?1",
@@ -675,10 +672,7 @@ impl SessionStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
         let filter = filter.clone();
         self.read(move |conn| {
-            let state = filter.state.map(|s| match s {
-                SessionState::Open => "open",
-                SessionState::Ended => "ended",
-            });
+            let state = filter.state.map(state_name);
             let mut stmt = conn
                 .prepare(
                     "SELECT summary, (SELECT MAX(seq) FROM events e WHERE e.session_id = s.session_id)
