@@ -168,7 +168,10 @@ async fn one_session_across_three_nodes_is_seen_once_in_one_order_everywhere() {
         }
     };
     tokio::join!(from_alice, from_bob);
+    // Joining on node 1 counts Bob's last message even if node 2's publish
+    // of it has not reached node 1 yet: opened, joined, 40 messages.
     let last = alice.join(&sid).await.unwrap().last_seq;
+    assert_eq!(last, 42, "a join answers with every acknowledged event");
     let seen_by_alice = story_until(&mut alice_events, &sid, last).await;
     let seen_by_bob = story_until(&mut bob_events, &sid, last).await;
     let seen_by_tab = story_until(&mut tab_events, &sid, last).await;
@@ -189,7 +192,11 @@ async fn one_session_across_three_nodes_is_seen_once_in_one_order_everywhere() {
         .map(|(_, t)| t.as_str())
         .filter(|t| t.starts_with('a') || t.starts_with('b'))
         .collect();
-    assert_eq!(texts.len(), 40, "every message once");
+    assert_eq!(
+        texts.len(),
+        40,
+        "every message once; alice saw {seen_by_alice:?}; bob saw {seen_by_bob:?}"
+    );
 
     // Typing from node 2 reaches both of Alice's tabs on nodes 1 and 3.
     bob.typing(&sid, true).await.unwrap();

@@ -556,7 +556,12 @@ impl SessionEngine for LocalEngine {
         Box::pin(async move {
             let slot = self.slot(session_id).await?;
             let (view, mut events, mut first_available) = {
-                let log = slot.log.lock().await;
+                let mut log = slot.log.lock().await;
+                if self.options.shared_store {
+                    // What other nodes acknowledged before this attach
+                    // must be in its answer, not only on its way here.
+                    self.catch_up(&slot, &mut log).await?;
+                }
                 let events: Vec<Logged> = log
                     .window
                     .iter()

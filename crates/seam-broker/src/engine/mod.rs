@@ -181,7 +181,9 @@ pub trait SessionEngine: Send + Sync + 'static {
     /// The session and its events after `after_seq`, consistent with each
     /// other (for attaching): the recent ones, and older ones from the
     /// store when the gap is short enough (for `LocalEngine`: at most
-    /// `history_limit` events before its window).
+    /// `history_limit` events before its window). An engine sharing its
+    /// store catches up first, so the answer holds everything any node
+    /// acknowledged before the call.
     fn replay<'a>(
         &'a self,
         session_id: &'a str,
