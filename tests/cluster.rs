@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use common::*;
 use seam_client::{Client, ClientConfig, Event, Events};
-use seam_protocol::{EventBody, Mode, Role, Signal, SignalTarget};
+use seam_protocol::{AgentStatus, EventBody, Mode, Offer, Role, Signal, SignalTarget};
+use std::sync::Arc;
 
 const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 const REDIS: &str = "redis://127.0.0.1:6379";
@@ -21,7 +22,19 @@ const REDIS: &str = "redis://127.0.0.1:6379";
 struct Cluster {
     name: String,
     dir: std::path::PathBuf,
+    /// Extra configuration for every node (routing).
+    extra: String,
 }
+
+/// Routing with one queue; short offers, grace and lease so that stories
+/// about expiry and failover take a few seconds.
+const ROUTING: &str = r#"
+[routing]
+offer_timeout_ms = 150
+offline_grace_ms = 5000
+[[routing.queues]]
+name = "general"
+"#;
 
 impl Cluster {
     fn new(test: &str) -> Cluster {
@@ -29,6 +42,15 @@ impl Cluster {
         Cluster {
             dir: temp_dir(&name),
             name,
+            extra: String::new(),
+        }
+    }
+
+    /// A cluster whose nodes route customers to agents.
+    fn routing(test: &str) -> Cluster {
+        Cluster {
+            extra: ROUTING.into(),
+            ..Cluster::new(test)
         }
     }
 
@@ -50,9 +72,11 @@ schema = "{name}"
 redis_url = "{REDIS}"
 channel = "{name}"
 position_check_ms = 500
-"#,
+lease_ms = 900
+{extra}"#,
             dir = self.dir.display(),
             name = self.name,
+            extra = self.extra,
         );
         let path = self.dir.join(format!("{ip}.toml"));
         std::fs::write(&path, config).unwrap();
@@ -417,4 +441,245 @@ async fn while_postgresql_is_down_commands_are_refused_retryably_and_nothing_is_
     assert_eq!(status, 200);
     broker.shutdown().await;
     drop_schema(&name).await;
+}
+
+/// The node's `/healthz` body.
+async fn health(node: &Node) -> serde_json::Value {
+    let addr: std::net::SocketAddr = node
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    http(addr, "GET", "/healthz", None, None).await.1
+}
+
+/// Waits until `node` holds the dispatcher lease.
+async fn until_dispatching(node: &Node) {
+    for _ in 0..100 {
+        if health(node).await["cluster"]["dispatching"] == true {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} never took the dispatcher lease", node.url);
+}
+
+/// An agent with capacity 1, connected to `url` and available.
+async fn agent(url: &str, sub: &str) -> (Client, Events) {
+    let mut c = claims(Role::Agent, sub);
+    c.capacity = Some(1);
+    let (client, events) = connect(url, seam_broker::mint_hs256(SECRET, &c).unwrap()).await;
+    client.set_status(AgentStatus::Available).await.unwrap();
+    (client, events)
+}
+
+async fn next_offer(events: &mut Events) -> Offer {
+    wait_for(events, |e| match e {
+        Event::Offer(offer) => Some(offer),
+        _ => None,
+    })
+    .await
+}
+
+/// Who the stored events of `sid` (through node `url`) say it was
+/// assigned to, in order.
+async fn assignments(url: &str, sid: &str) -> Vec<String> {
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let service = token(Role::Service, "backend");
+    let path = format!("/v1/sessions/{sid}?limit=1000");
+    let (status, body) = http(addr, "GET", &path, Some(&service), None).await;
+    assert_eq!(status, 200, "{body}");
+    body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["body"]["kind"] == "assigned")
+        .map(|e| e["body"]["agent"]["sub"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn customers_reach_agents_on_other_nodes_and_routing_survives_the_dispatcher() {
+    let cluster = Cluster::routing("route");
+    let mut n1 = cluster.node("127.0.0.1");
+    until_dispatching(&n1).await;
+    let n2 = cluster.node("127.0.0.2");
+    let n3 = cluster.node("127.0.0.3");
+
+    // Agents on nodes 2 and 3; customers on the other one: each gets an
+    // offer across nodes, and accepting it assigns the session.
+    let (bob, mut bob_events) = agent(&n2.url, "bob").await;
+    let (carol, mut carol_events) = agent(&n3.url, "carol").await;
+    let (c1, mut c1_events) = connect(&n3.url, customer_token("c1", "general")).await;
+    let s1 = c1.open_session(None).await.unwrap().session_id;
+    let offer = next_offer(&mut bob_events).await;
+    assert_eq!(offer.session_id, s1, "bob was idle the longest");
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    let assigned = wait_for(&mut c1_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::Assigned { agent, .. } => Some(agent.sub),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(assigned, "bob");
+    let (c2, _c2_events) = connect(&n2.url, customer_token("c2", "general")).await;
+    let s2 = c2.open_session(None).await.unwrap().session_id;
+    let offer = next_offer(&mut carol_events).await;
+    assert_eq!(offer.session_id, s2);
+    carol.accept_offer(&offer.offer_id).await.unwrap();
+
+    // Both agents are full: a third customer waits, and hears its place
+    // from the dispatcher on node 1.
+    let (c3, mut c3_events) = connect(&n2.url, customer_token("c3", "general")).await;
+    let s3 = c3.open_session(None).await.unwrap().session_id;
+    let position = wait_for(&mut c3_events, |e| match e {
+        Event::QueueStatus { position, .. } => Some(position),
+        _ => None,
+    })
+    .await;
+    assert_eq!(position, 1);
+    let (supervisor, _sup_events) = connect(&n3.url, token(Role::Supervisor, "sue")).await;
+    let overview = supervisor.overview().await.unwrap();
+    let load: Vec<(String, usize)> = overview
+        .agents
+        .iter()
+        .map(|a| (a.agent.sub.clone(), a.sessions))
+        .collect();
+    assert_eq!(load, [("bob".into(), 1), ("carol".into(), 1)]);
+    assert_eq!(overview.queues[0].waiting, 1);
+
+    // The dispatcher dies. Another node takes the lease, rebuilds routing
+    // from PostgreSQL (bob and carol are full, c3 waits) and from the
+    // nodes' reports: when bob's session ends, c3 is offered to bob.
+    n1.kill();
+    let (h2, h3) = (health(&n2).await, health(&n3).await);
+    assert!(h2["status"] == "ok" && h3["status"] == "ok", "{h2} {h3}");
+    let mut took_over = false;
+    for _ in 0..100 {
+        let (h2, h3) = (health(&n2).await, health(&n3).await);
+        if h2["cluster"]["dispatching"] == true || h3["cluster"]["dispatching"] == true {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(took_over, "a surviving node took over routing");
+    let overview = supervisor.overview().await.unwrap();
+    assert_eq!(overview.queues[0].waiting, 1, "c3 still waits");
+    let full: Vec<usize> = overview.agents.iter().map(|a| a.sessions).collect();
+    assert_eq!(full, [1, 1], "capacity rebuilt from the store");
+    c1.end_session(&s1, None).await.unwrap();
+    let offer = next_offer(&mut bob_events).await;
+    assert_eq!(offer.session_id, s3, "the waiting customer was not lost");
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    for (sid, who) in [(&s1, "bob"), (&s2, "carol"), (&s3, "bob")] {
+        assert_eq!(
+            assignments(&n2.url, sid).await,
+            [who],
+            "{sid} assigned once"
+        );
+    }
+    drop((n1, n2, n3));
+    cluster.drop_schema().await;
+}
+
+/// Test 5 of the cluster issue: agents on two nodes, each accepting its
+/// offers just as they expire, so that an accept races the expiry and the
+/// other agent's accept of the same session. 100 rounds: every session is
+/// assigned exactly once, to the one agent whose accept succeeded, and no
+/// agent ever holds more than its capacity.
+#[tokio::test]
+async fn racing_accepts_on_two_nodes_never_double_assign() {
+    let cluster = Cluster::routing("race");
+    let n1 = cluster.node("127.0.0.1");
+    until_dispatching(&n1).await;
+    let n2 = cluster.node("127.0.0.2");
+    let n3 = cluster.node("127.0.0.3");
+    let accepted = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let lost = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut agents = Vec::new();
+    for (url, sub, seed) in [(&n2.url, "bob", 7u64), (&n3.url, "carol", 13)] {
+        let (client, mut events) = agent(url, sub).await;
+        let accepted = Arc::clone(&accepted);
+        let lost = Arc::clone(&lost);
+        agents.push(tokio::spawn(async move {
+            let mut jitter = seed;
+            loop {
+                let Ok(offer) =
+                    tokio::time::timeout(Duration::from_secs(20), next_offer(&mut events)).await
+                else {
+                    return;
+                };
+                // Around the 150 ms expiry: sometimes just before, sometimes after.
+                jitter = jitter
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let delay = 120 + (jitter >> 33) % 60;
+                let (client, accepted) = (client.clone(), Arc::clone(&accepted));
+                let (sub, lost) = (sub.to_owned(), Arc::clone(&lost));
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    match client.accept_offer(&offer.offer_id).await {
+                        Ok(_) => accepted.lock().unwrap().push((offer.session_id, sub)),
+                        Err(_) => {
+                            lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        }));
+    }
+    let (supervisor, _sup_events) = connect(&n2.url, token(Role::Supervisor, "sue")).await;
+    let mut sessions = Vec::new();
+    let (customer, mut events) = connect(&n1.url, customer_token("racer", "general")).await;
+    for round in 0..100 {
+        let sid = customer.open_session(None).await.unwrap().session_id;
+        let who = wait_for(&mut events, |e| match e {
+            Event::Session(e) => match e.body {
+                EventBody::Assigned { agent, .. } => Some(agent.sub),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await;
+        if round % 10 == 0 {
+            let overview = supervisor.overview().await.unwrap();
+            for a in &overview.agents {
+                assert!(a.sessions as u32 <= a.capacity, "{a:?}");
+            }
+        }
+        customer.end_session(&sid, None).await.unwrap();
+        sessions.push((sid, who));
+    }
+    // Late accepts have landed (or failed) by now.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let accepted = accepted.lock().unwrap().clone();
+    for (sid, who) in &sessions {
+        assert_eq!(
+            assignments(&n2.url, sid).await,
+            std::slice::from_ref(who),
+            "{sid}"
+        );
+        let winners: Vec<&String> = accepted
+            .iter()
+            .filter(|(s, _)| s == sid)
+            .map(|(_, w)| w)
+            .collect();
+        assert_eq!(winners, [who], "one accept succeeded for {sid}");
+    }
+    // The races happened: some accepts came after their offer expired.
+    let lost = lost.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(lost > 0, "no accept ever lost a race");
+    for task in agents {
+        task.abort();
+    }
+    drop((n1, n2, n3));
+    cluster.drop_schema().await;
 }

@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use seam_protocol::SessionEvent;
 use tokio::sync::mpsc;
 
+use crate::dispatch::Dispatcher;
 use crate::engine::{CommitListener, LocalEngine};
 use crate::frame::Frame;
 use crate::hub::Hub;
@@ -118,9 +119,20 @@ impl Cluster {
         Ok((cluster, listener))
     }
 
+    /// This node's sending side.
+    pub(crate) fn peers(&self) -> Peers {
+        self.peers.clone()
+    }
+
     /// Starts publishing, subscribing and checking positions, until
     /// shutdown.
-    pub(crate) fn run(self, engine: Arc<LocalEngine>, hub: Arc<Hub>, shutdown: &Shutdown) {
+    pub(crate) fn run(
+        self,
+        engine: Arc<LocalEngine>,
+        hub: Arc<Hub>,
+        routing: Arc<Dispatcher>,
+        shutdown: &Shutdown,
+    ) {
         let Cluster {
             client,
             channel,
@@ -136,12 +148,16 @@ impl Cluster {
             Arc::clone(&health),
             shutdown.subscribe(),
         ));
+        let targets = Targets {
+            engine: Arc::clone(&engine),
+            hub,
+            routing,
+        };
         tokio::spawn(subscribe(
             client,
             channel,
             peers.node().to_owned(),
-            Arc::clone(&engine),
-            hub,
+            targets,
             health,
             shutdown.subscribe(),
         ));
@@ -212,8 +228,7 @@ async fn subscribe(
     client: redis::Client,
     channel: String,
     node: String,
-    engine: Arc<LocalEngine>,
-    hub: Arc<Hub>,
+    targets: Targets,
     health: Arc<ClusterHealth>,
     mut shutdown: ShutdownSignal,
 ) {
@@ -243,7 +258,7 @@ async fn subscribe(
         };
         backoff = Duration::from_millis(100);
         health.recover();
-        heal(&engine).await;
+        heal(&targets.engine).await;
         let mut messages = pubsub.on_message();
         loop {
             let message = tokio::select! {
@@ -257,7 +272,7 @@ async fn subscribe(
                 continue;
             };
             match serde_json::from_str::<Envelope>(&payload) {
-                Ok(envelope) => deliver(envelope, &node, &engine, &hub),
+                Ok(envelope) => deliver(envelope, &node, &targets),
                 Err(e) => tracing::warn!(error = %e, "unreadable cluster message"),
             }
         }
@@ -265,11 +280,26 @@ async fn subscribe(
     }
 }
 
-/// Hands one message from another node to the engine or the hub.
-fn deliver(envelope: Envelope, node: &str, engine: &Arc<LocalEngine>, hub: &Hub) {
+/// Where the other nodes' messages go.
+struct Targets {
+    engine: Arc<LocalEngine>,
+    hub: Arc<Hub>,
+    routing: Arc<Dispatcher>,
+}
+
+/// Hands one message from another node to the engine, the hub or routing.
+fn deliver(envelope: Envelope, node: &str, targets: &Targets) {
+    let Targets {
+        engine,
+        hub,
+        routing,
+    } = targets;
     match envelope {
-        Envelope::Event { node: from, .. } | Envelope::Relay { node: from, .. } if from == node => {
-        }
+        Envelope::Event { node: from, .. }
+        | Envelope::Relay { node: from, .. }
+        | Envelope::ToPrincipal { node: from, .. }
+        | Envelope::Routing { node: from, .. }
+            if from == node => {}
         Envelope::Event { event, .. } => {
             // Not on the receive loop: it may wait for the session's order
             // or read a gap from PostgreSQL.
@@ -286,6 +316,13 @@ fn deliver(envelope: Envelope, node: &str, engine: &Arc<LocalEngine>, hub: &Hub)
             frame,
             ..
         } => hub.deliver_relayed(&session_id, &to, &Frame::from_json(frame)),
+        Envelope::ToPrincipal { sub, frame, .. } => {
+            hub.send_to(&sub, &Frame::from_json(frame));
+        }
+        Envelope::Routing {
+            node: from,
+            message,
+        } => routing.receive(&from, &message),
     }
 }
 

@@ -415,6 +415,10 @@ pub struct ClusterConfig {
     /// How often each node checks, against PostgreSQL, that it has seen
     /// every event of the sessions it holds, in milliseconds.
     pub position_check_ms: u64,
+    /// How long the dispatcher lease lasts, in milliseconds: the node
+    /// holding it routes for the cluster; another takes over within about
+    /// this long after it dies, and a node silent this long counts as gone.
+    pub lease_ms: u64,
 }
 
 impl Default for ClusterConfig {
@@ -423,6 +427,7 @@ impl Default for ClusterConfig {
             redis_url: None,
             channel: "seam".into(),
             position_check_ms: 5_000,
+            lease_ms: 3_000,
         }
     }
 }

@@ -93,7 +93,8 @@ pub(crate) async fn run(
             });
             outbox.push_frame(&welcome);
             let principal = identity.principal.clone();
-            state.router.connected(&identity);
+            // Before any command: a status set next must find the agent.
+            state.routing.connected(&identity).await;
             // Boxed, and built in place: a future bound to a local first keeps
             // its full size reserved in this one for the connection's life.
             Box::pin(command_loop(
@@ -116,7 +117,7 @@ pub(crate) async fn run(
                 };
                 state.timers.after(idle_ms, timer);
             }
-            state.router.disconnected(&principal);
+            state.routing.disconnected(&principal).await;
         }
         Handshake::Close(code, detail) => {
             tracing::debug!(conn = %conn_name, code = code.code(), ?detail, "handshake refused");

@@ -86,8 +86,14 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "node": state.hub.node(),
         "cluster": match redis {
             None => json!(null),
-            Some(None) => json!({ "redis": { "ok": true } }),
-            Some(Some(error)) => json!({ "redis": { "ok": false, "error": error } }),
+            Some(redis) => json!({
+                "redis": match redis {
+                    None => json!({ "ok": true }),
+                    Some(error) => json!({ "ok": false, "error": error }),
+                },
+                "dispatching": state.routing.dispatches(),
+                "nodes": state.routing.nodes_heard(),
+            }),
         },
     });
     (code, Json(body)).into_response()

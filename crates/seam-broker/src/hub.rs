@@ -226,6 +226,15 @@ impl Hub {
         })
     }
 
+    /// Sends a frame to every connection of `sub`, on this node and, in a
+    /// cluster, on the others.
+    pub(crate) fn to_principal(&self, sub: &str, frame: &Frame) {
+        self.send_to(sub, frame);
+        if let Some(peers) = self.peers.get() {
+            peers.to_principal(sub, frame);
+        }
+    }
+
     /// Starts attaching a connection to a session: committed events are
     /// held for it until [`Hub::activate`].
     pub(crate) fn subscribe(&self, session_id: &str, sub: &str, staff: bool, outbox: &Outbox) {

@@ -15,6 +15,7 @@ pub mod config;
 pub mod conformance;
 mod connection;
 mod demo;
+mod dispatch;
 pub mod engine;
 mod error;
 pub mod frame;

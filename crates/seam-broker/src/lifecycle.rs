@@ -9,10 +9,11 @@ use seam_protocol::{
     CustomerContext, EventBody, Mode, OfferKind, Principal, ServerFrame, SessionId,
 };
 
+use crate::dispatch::Dispatcher;
 use crate::engine::{Append, Committed, SessionEngine};
 use crate::frame::Frame;
 use crate::hub::Hub;
-use crate::routing::{Accepted, Enqueue, Routed, Router, RoutingError, Stage};
+use crate::routing::{Accepted, Enqueue, Routed, RoutingError, Stage};
 use crate::session::{rules, SessionError, SessionView};
 use crate::store::{SessionStore, StoreError};
 use crate::timers::{Timer, Timers};
@@ -63,7 +64,7 @@ pub(crate) struct HandOn {
 #[derive(Clone)]
 pub(crate) struct Lifecycle {
     engine: Arc<dyn SessionEngine>,
-    router: Arc<Router>,
+    routing: Arc<Dispatcher>,
     hub: Arc<Hub>,
     store: Arc<dyn SessionStore>,
     timers: Timers,
@@ -81,7 +82,7 @@ impl Lifecycle {
     /// The lifecycle over these parts.
     pub(crate) fn new(
         engine: Arc<dyn SessionEngine>,
-        router: Arc<Router>,
+        routing: Arc<Dispatcher>,
         hub: Arc<Hub>,
         store: Arc<dyn SessionStore>,
         timers: Timers,
@@ -89,7 +90,7 @@ impl Lifecycle {
     ) -> Lifecycle {
         Lifecycle {
             engine,
-            router,
+            routing,
             hub,
             store,
             timers,
@@ -134,7 +135,7 @@ impl Lifecycle {
             return Ok((view, false, None));
         }
         let mut enqueue = None;
-        if let Some(queue) = self.router.queue_for(&view.context).cloned() {
+        if let Some(queue) = self.routing.router().queue_for(&view.context).cloned() {
             let body = EventBody::Queued {
                 queue: queue.name.clone(),
             };
@@ -174,6 +175,40 @@ impl Lifecycle {
         Ok(())
     }
 
+    /// An accepted offer could not be recorded: the agent does not serve
+    /// the session, which waits again (a conference invitation is simply
+    /// dropped).
+    pub(crate) async fn unassign(&self, agent: &Principal, accepted: &Accepted) {
+        self.routing.release(&agent.sub, &accepted.session_id).await;
+        if accepted.kind == OfferKind::Conference {
+            return;
+        }
+        let Ok(Some(view)) = self.engine.view(&accepted.session_id).await else {
+            return;
+        };
+        let Some(queue) = accepted.queue.clone().or_else(|| view.queue.clone()) else {
+            return;
+        };
+        if !view.is_open() {
+            return;
+        }
+        let stage = if agent.role == seam_protocol::Role::Bot {
+            Stage::Bot
+        } else {
+            Stage::Human
+        };
+        let entry = Enqueue {
+            session: Routed::of(&view),
+            queue,
+            stage,
+            kind: accepted.kind,
+            only_agent: None,
+            note: None,
+            requested_mode: accepted.requested_mode,
+        };
+        self.routing.enqueue(entry).await;
+    }
+
     /// Hands the session on (a transfer, a bot's hand-off, the customer
     /// asking for a human): stores it, takes the actor and any bots out,
     /// and queues it again.
@@ -205,7 +240,7 @@ impl Lifecycle {
         if committed.duplicate {
             return Ok(committed);
         }
-        self.router.release(&actor.sub, session_id);
+        self.routing.release(&actor.sub, session_id).await;
         let view = self
             .engine
             .view(session_id)
@@ -222,18 +257,20 @@ impl Lifecycle {
                     participant: bot.clone(),
                 };
                 self.record(session_id, bot, left).await?;
-                self.router.release(&bot.sub, session_id);
+                self.routing.release(&bot.sub, session_id).await;
             }
         }
-        self.router.enqueue(Enqueue {
-            session: Routed::of(&view),
-            queue,
-            stage: Stage::Human,
-            kind,
-            only_agent,
-            note,
-            requested_mode,
-        });
+        self.routing
+            .enqueue(Enqueue {
+                session: Routed::of(&view),
+                queue,
+                stage: Stage::Human,
+                kind,
+                only_agent,
+                note,
+                requested_mode,
+            })
+            .await;
         Ok(committed)
     }
 
@@ -250,7 +287,7 @@ impl Lifecycle {
             decide: Box::new(move |view| rules::leave(view, actor)),
         };
         let committed = self.engine.append(session_id, append).await?;
-        self.router.release(&actor.sub, session_id);
+        self.routing.release(&actor.sub, session_id).await;
         Ok(committed)
     }
 
@@ -308,7 +345,7 @@ impl Lifecycle {
         session_id: &str,
         actor: &Principal,
     ) -> Result<(), LifecycleError> {
-        if let Some((queue, waited_ms)) = self.router.session_ended(session_id) {
+        if let Some((queue, waited_ms)) = self.routing.session_ended(session_id).await {
             let body = EventBody::QueueAbandoned { queue, waited_ms };
             self.record(session_id, actor, body).await?;
         }

@@ -31,6 +31,24 @@ pub(crate) enum Envelope {
         /// The serialized frame.
         frame: String,
     },
+    /// An ephemeral frame for every connection of one principal (an offer,
+    /// a revoked offer).
+    ToPrincipal {
+        /// The node that sent it.
+        node: String,
+        /// The principal.
+        sub: String,
+        /// The serialized frame.
+        frame: String,
+    },
+    /// Routing between the nodes and the one that dispatches
+    /// ([`crate::dispatch`]), as that module's JSON.
+    Routing {
+        /// The node that sent it.
+        node: String,
+        /// The message.
+        message: String,
+    },
 }
 
 /// Which of a session's connections a relayed frame is for.
@@ -95,6 +113,24 @@ impl Peers {
             }
             Err(e) => tracing::error!(error = %e, "cannot encode a cluster message"),
         }
+    }
+
+    /// Relays an ephemeral frame to a principal's connections on other
+    /// nodes.
+    pub(crate) fn to_principal(&self, sub: &str, frame: &Frame) {
+        self.send(&Envelope::ToPrincipal {
+            node: self.node.clone(),
+            sub: sub.to_owned(),
+            frame: frame.as_str().to_owned(),
+        });
+    }
+
+    /// Sends a routing message (JSON) to the other nodes.
+    pub(crate) fn routing(&self, message: String) {
+        self.send(&Envelope::Routing {
+            node: self.node.clone(),
+            message,
+        });
     }
 
     /// Relays an ephemeral frame to the session's connections on other

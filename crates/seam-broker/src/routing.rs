@@ -23,7 +23,8 @@ use seam_protocol::{
     OfferKind, Overview, Principal, QueueOverview, Role, ServerFrame, SessionId, SessionOverview,
 };
 
-use crate::auth::Identity;
+use serde::{Deserialize, Serialize};
+
 use crate::clock::Clock;
 use crate::config::{InvitationRule, QueueConfig, RoutingConfig};
 use crate::frame::Frame;
@@ -32,7 +33,7 @@ use crate::session::SessionView;
 use crate::timers::{Timer, Timers};
 
 /// Why routing refused a command.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub(crate) enum RoutingError {
     /// No queue is configured.
     #[error("routing is not configured on this broker (no queues)")]
@@ -52,10 +53,14 @@ pub(crate) enum RoutingError {
     /// No such visitor connected.
     #[error("no connected visitor `{0}`")]
     VisitorNotFound(String),
+    /// In a cluster: the node holding routing did not answer in time (it
+    /// may be changing); worth retrying.
+    #[error("routing is not reachable right now: {0}")]
+    Unavailable(String),
 }
 
 /// Which kind of principal a waiting session is offered to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Stage {
     /// A bot-first queue, before hand-off.
     Bot,
@@ -64,7 +69,7 @@ pub(crate) enum Stage {
 }
 
 /// A session as routing knows it: its id and whom it is for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Routed {
     /// The session.
     pub session_id: SessionId,
@@ -86,7 +91,7 @@ impl Routed {
 }
 
 /// What enters a queue.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Enqueue {
     /// The session.
     pub session: Routed,
@@ -106,7 +111,7 @@ pub(crate) struct Enqueue {
 }
 
 /// An offer an agent accepted.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Accepted {
     /// The session.
     pub session_id: SessionId,
@@ -118,6 +123,36 @@ pub(crate) struct Accepted {
     pub waited_ms: u64,
     /// Voice or video to request on the customer's behalf.
     pub requested_mode: Option<Mode>,
+}
+
+/// An agent or bot sets its routing status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StatusChange {
+    /// The new status.
+    pub status: AgentStatus,
+    /// New skills, if given.
+    pub skills: Option<Vec<String>>,
+    /// New capacity, if given.
+    pub capacity: Option<u32>,
+    /// When (milliseconds, on the clock of the node it came through).
+    pub at: u64,
+}
+
+/// An agent's or bot's connections on one node, as that node tells it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Presence {
+    /// Who.
+    pub agent: Principal,
+    /// Skills (from the token, or as last set on that node).
+    pub skills: Vec<String>,
+    /// Capacity (from the token, or as last set on that node).
+    pub capacity: Option<u32>,
+    /// Open connections on that node.
+    pub connections: usize,
+    /// Grows with every change on that node: an older report is ignored.
+    pub version: u64,
+    /// The status last set through that node, and when (milliseconds).
+    pub status: Option<(AgentStatus, u64)>,
 }
 
 /// A side effect decided under the lock, carried out after it.
@@ -138,8 +173,13 @@ struct Agent {
     capacity: u32,
     sessions: BTreeSet<SessionId>,
     idle_since: u64,
-    /// Open connections.
-    connections: usize,
+    /// Open connections per node, with the version of that node's report.
+    nodes: HashMap<String, (usize, u64)>,
+    /// When the status was last set (milliseconds).
+    status_at: u64,
+    /// Known only from the sessions they serve (restored): skills and
+    /// capacity come with their first connection.
+    restored: bool,
     /// The queue or transfer offer outstanding (one at a time).
     offer: Option<String>,
     /// Changes on every connect, so a pending offline timer can tell.
@@ -188,6 +228,9 @@ struct Visitor {
 #[derive(Debug, Default)]
 struct State {
     agents: HashMap<String, Agent>,
+    /// Offers accepted lately, so that an accept sent again (its answer
+    /// was lost) gets the same answer.
+    accepted: VecDeque<(String, String, Accepted)>,
     waiting: Vec<Waiting>,
     offers: HashMap<String, PendingOffer>,
     stats: HashMap<String, QueueStats>,
@@ -195,6 +238,8 @@ struct State {
     invitations: HashMap<String, (String, Invitation)>,
     invitation_stats: InvitationStats,
     next: u64,
+    /// This node's name: ids stay unique across the nodes that dispatch in turn.
+    node: String,
 }
 
 /// The routing engine of one broker.
@@ -206,6 +251,9 @@ pub(crate) struct Router {
     timers: Timers,
     state: Mutex<State>,
 }
+
+/// How many accepted offers are remembered to answer a repeated accept.
+const RECENT_ACCEPTS: usize = 256;
 
 /// The principal invitation rules speak as.
 fn rules_principal() -> Principal {
@@ -219,12 +267,16 @@ fn rules_principal() -> Principal {
 impl Router {
     /// A router for `config`, sending through `hub`, with deadlines on `timers`.
     pub(crate) fn new(config: RoutingConfig, hub: Arc<Hub>, timers: Timers) -> Router {
+        let state = State {
+            node: hub.node().to_owned(),
+            ..State::default()
+        };
         Router {
             config,
             clock: Arc::clone(timers.clock()),
             hub,
             timers,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         }
     }
 
@@ -270,68 +322,147 @@ impl Router {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A connection authenticated: agents and bots join the roster (status
-    /// unchanged: they say when they are available), customers the visitors.
-    pub(crate) fn connected(&self, identity: &Identity) {
+    /// What routing knows of an agent's or bot's connections on `node`
+    /// changed. Agents and bots join the roster on their first connection
+    /// (as away: they say when they are available); one left with no
+    /// connection on any node turns offline after the grace period unless
+    /// it comes back.
+    pub(crate) fn presence(&self, node: &str, report: &Presence) {
         let now = self.clock.now_millis();
-        let mut st = self.lock();
-        let principal = &identity.principal;
-        match principal.role {
-            Role::Agent | Role::Bot => {
-                let capacity = identity.capacity.unwrap_or(self.config.default_capacity);
-                let agent = st
-                    .agents
-                    .entry(principal.sub.clone())
-                    .or_insert_with(|| Agent {
-                        principal: principal.clone(),
-                        status: AgentStatus::Offline,
-                        skills: identity.skills.clone(),
-                        capacity,
-                        sessions: BTreeSet::new(),
-                        idle_since: now,
-                        connections: 0,
-                        offer: None,
-                        presence: 0,
-                    });
-                agent.connections += 1;
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            let sub = &report.agent.sub;
+            let agent = st.agents.entry(sub.clone()).or_insert_with(|| Agent {
+                principal: report.agent.clone(),
+                status: AgentStatus::Offline,
+                skills: report.skills.clone(),
+                capacity: report.capacity.unwrap_or(self.config.default_capacity),
+                sessions: BTreeSet::new(),
+                idle_since: now,
+                nodes: HashMap::new(),
+                status_at: 0,
+                restored: false,
+                offer: None,
+                presence: 0,
+            });
+            if agent
+                .nodes
+                .get(node)
+                .is_some_and(|(_, v)| *v > report.version)
+            {
+                return;
+            }
+            if agent.restored {
+                agent.restored = false;
+                agent.principal = report.agent.clone();
+                agent.skills = report.skills.clone();
+                agent.capacity = report.capacity.unwrap_or(self.config.default_capacity);
+            }
+            let before = agent.connections();
+            agent
+                .nodes
+                .insert(node.to_owned(), (report.connections, report.version));
+            let after = agent.connections();
+            if let Some((status, at)) = report.status.filter(|(_, at)| *at > agent.status_at) {
+                agent.set_status(status, at);
+                agent.skills = report.skills.clone();
+                agent.capacity = report.capacity.unwrap_or(self.config.default_capacity);
+            }
+            if before == 0 && after > 0 {
                 agent.presence += 1;
                 if agent.status == AgentStatus::Offline {
                     agent.status = AgentStatus::Away;
                 }
+            } else if before > 0 && after == 0 {
+                self.arm_offline(sub, agent.presence);
             }
-            // Customers are known by the hub's registry of connections;
-            // routing keeps state only for those who report a page.
-            Role::Customer | Role::Supervisor | Role::Service => {}
+            st.dispatch(&self.config, now, &mut actions);
+        }
+        self.run(actions);
+    }
+
+    /// Node `node` stopped answering: its connections are gone. Agents left
+    /// with none anywhere turn offline after the grace period unless they
+    /// reconnect (to another node).
+    pub(crate) fn node_gone(&self, node: &str) {
+        let mut st = self.lock();
+        for (sub, agent) in st.agents.iter_mut() {
+            if agent.nodes.remove(node).is_some_and(|(n, _)| n > 0) && agent.connections() == 0 {
+                self.arm_offline(sub, agent.presence);
+            }
         }
     }
 
-    /// A connection closed (and has left the hub). An agent left with no
-    /// connection turns offline after the grace period unless it reconnects.
-    pub(crate) fn disconnected(&self, principal: &Principal) {
+    fn arm_offline(&self, sub: &str, presence: u64) {
+        self.timers.after(
+            self.config.offline_grace_ms,
+            Timer::AgentOffline {
+                sub: sub.to_owned(),
+                presence,
+            },
+        );
+    }
+
+    /// Forgets agents, waiting sessions and offers (this node stopped
+    /// dispatching for the cluster). Visitors and invitations stay: they
+    /// belong to this node's connections.
+    pub(crate) fn reset(&self) {
         let mut st = self.lock();
-        match principal.role {
-            Role::Agent | Role::Bot => {
-                let Some(agent) = st.agents.get_mut(&principal.sub) else {
-                    return;
-                };
-                agent.connections = agent.connections.saturating_sub(1);
-                if agent.connections == 0 {
-                    let presence = agent.presence;
-                    self.timers.after(
-                        self.config.offline_grace_ms,
-                        Timer::AgentOffline {
-                            sub: principal.sub.clone(),
-                            presence,
-                        },
-                    );
+        st.agents.clear();
+        st.waiting.clear();
+        st.offers.clear();
+        st.accepted.clear();
+        st.stats.clear();
+    }
+
+    /// Takes over from the store's open sessions: agents and bots serve
+    /// the sessions they take part in (counted against their capacity when
+    /// they connect), and sessions nobody serves yet wait again.
+    pub(crate) fn restore(&self, open: &[SessionView]) {
+        if !self.enabled() {
+            return;
+        }
+        let now = self.clock.now_millis();
+        {
+            let mut st = self.lock();
+            for view in open {
+                let serving = view
+                    .participants
+                    .iter()
+                    .filter(|p| matches!(p.role, Role::Agent | Role::Bot));
+                for p in serving {
+                    let agent = st.agents.entry(p.sub.clone()).or_insert_with(|| Agent {
+                        principal: p.clone(),
+                        status: AgentStatus::Offline,
+                        skills: Vec::new(),
+                        capacity: self.config.default_capacity,
+                        sessions: BTreeSet::new(),
+                        idle_since: now,
+                        nodes: HashMap::new(),
+                        status_at: 0,
+                        restored: true,
+                        offer: None,
+                        presence: 0,
+                    });
+                    agent.sessions.insert(view.session_id.clone());
                 }
             }
-            Role::Customer => {
-                if !self.hub.is_connected(&principal.sub) {
-                    st.visitors.remove(&principal.sub);
-                }
-            }
-            Role::Supervisor | Role::Service => {}
+        }
+        for view in open {
+            let Some(queue) = view.queue.clone().filter(|_| view.staff().is_empty()) else {
+                continue;
+            };
+            let bot_first = self.queue(&queue).is_ok_and(|q| q.bot_first);
+            self.enqueue(Enqueue {
+                session: Routed::of(view),
+                queue,
+                stage: if bot_first { Stage::Bot } else { Stage::Human },
+                kind: OfferKind::Queue,
+                only_agent: None,
+                note: None,
+                requested_mode: None,
+            });
         }
     }
 
@@ -343,7 +474,7 @@ impl Router {
             let Some(agent) = st.agents.get_mut(sub) else {
                 return;
             };
-            if agent.presence != presence || agent.connections > 0 {
+            if agent.presence != presence || agent.connections() > 0 {
                 return;
             }
             agent.status = AgentStatus::Offline;
@@ -355,30 +486,23 @@ impl Router {
         self.run(actions);
     }
 
-    /// An agent or bot sets its status (and optionally skills and capacity).
-    pub(crate) fn set_status(
-        &self,
-        principal: &Principal,
-        status: AgentStatus,
-        skills: Option<Vec<String>>,
-        capacity: Option<u32>,
-    ) {
+    /// An agent or bot sets its status (and optionally skills and
+    /// capacity), at `at` (milliseconds, the clock of the node it came
+    /// through).
+    pub(crate) fn set_status(&self, sub: &str, change: StatusChange) {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
-            if let Some(agent) = st.agents.get_mut(&principal.sub) {
-                if status == AgentStatus::Available && agent.status != AgentStatus::Available {
-                    agent.idle_since = now;
-                }
-                agent.status = status;
-                if let Some(skills) = skills {
+            if let Some(agent) = st.agents.get_mut(sub) {
+                agent.set_status(change.status, change.at);
+                if let Some(skills) = change.skills {
                     agent.skills = skills;
                 }
-                if let Some(capacity) = capacity {
+                if let Some(capacity) = change.capacity {
                     agent.capacity = capacity;
                 }
-                if status != AgentStatus::Available {
+                if change.status != AgentStatus::Available {
                     if let Some(offer_id) = agent.offer.take() {
                         st.withdraw(&offer_id);
                     }
@@ -429,7 +553,7 @@ impl Router {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
-            let connected = st.agents.get(agent).is_some_and(|a| a.connections > 0);
+            let connected = st.agents.get(agent).is_some_and(|a| a.connections() > 0);
             if !connected {
                 return Err(RoutingError::AgentNotFound(agent.to_owned()));
             }
@@ -456,6 +580,13 @@ impl Router {
         let mut actions = Vec::new();
         let accepted = {
             let mut st = self.lock();
+            let again = st
+                .accepted
+                .iter()
+                .find(|(id, by, _)| id == offer_id && by == agent);
+            if let Some((_, _, accepted)) = again {
+                return Ok(accepted.clone());
+            }
             let pending = match st.offers.get(offer_id) {
                 Some(p) if p.agent == agent => st.offers.remove(offer_id),
                 _ => None,
@@ -487,13 +618,19 @@ impl Router {
                 }
             }
             st.dispatch(&self.config, now, &mut actions);
-            Accepted {
+            let accepted = Accepted {
                 session_id: pending.offer.session_id,
                 kind: pending.offer.kind,
                 queue: pending.offer.queue,
                 waited_ms,
                 requested_mode: pending.requested_mode,
+            };
+            st.accepted
+                .push_back((offer_id.to_owned(), agent.to_owned(), accepted.clone()));
+            if st.accepted.len() > RECENT_ACCEPTS {
+                st.accepted.pop_front();
             }
+            accepted
         };
         self.run(actions);
         Ok(accepted)
@@ -544,6 +681,8 @@ impl Router {
                     a.idle_since = now;
                 }
             }
+            st.accepted
+                .retain(|(_, by, a)| by != agent || a.session_id != session_id);
             st.dispatch(&self.config, now, &mut actions);
         }
         self.run(actions);
@@ -595,7 +734,7 @@ impl Router {
         self.lock()
             .agents
             .get(sub)
-            .is_some_and(|a| a.connections > 0)
+            .is_some_and(|a| a.connections() > 0)
     }
 
     /// Tells a waiting session's customer where they stand again (they just
@@ -741,9 +880,8 @@ impl Router {
         let _ = self.invite_visitor(&rules_principal(), sub, rule.mode, rule.topic, context);
     }
 
-    /// Queues, agents and live sessions, for supervisors; `open` are the
-    /// open sessions.
-    pub(crate) fn overview(&self, open: Vec<SessionView>) -> Overview {
+    /// Queues and agents (no sessions yet), and the sessions waiting.
+    pub(crate) fn queues_and_agents(&self) -> (Overview, HashSet<SessionId>) {
         let st = self.lock();
         let queues = self
             .config
@@ -776,30 +914,18 @@ impl Router {
             })
             .collect();
         agents.sort_by(|a, b| a.agent.sub.cmp(&b.agent.sub));
-        let waiting: HashSet<&str> = st
+        let waiting = st
             .waiting
             .iter()
-            .map(|w| w.session.session_id.as_str())
+            .map(|w| w.session.session_id.clone())
             .collect();
-        let mut sessions: Vec<SessionOverview> = open
-            .into_iter()
-            .map(|view| SessionOverview {
-                waiting: waiting.contains(view.session_id.as_str()),
-                staff: view.staff(),
-                session_id: view.session_id,
-                customer: view.customer,
-                state: view.state,
-                mode: view.mode,
-                queue: view.queue,
-            })
-            .collect();
-        sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
-        Overview {
+        let overview = Overview {
             queues,
             agents,
-            sessions,
+            sessions: Vec::new(),
             invitations: st.invitation_stats.clone(),
-        }
+        };
+        (overview, waiting)
     }
 
     /// Carries out what a decision asked for, after the lock.
@@ -807,7 +933,7 @@ impl Router {
         for action in actions {
             match action {
                 Action::Send(sub, frame) => {
-                    self.hub.send_to(&sub, &Frame::encode(&frame));
+                    self.hub.to_principal(&sub, &Frame::encode(&frame));
                 }
                 Action::ExpireOfferAfter(offer_id, after_ms) => {
                     self.timers.after(after_ms, Timer::OfferExpiry { offer_id });
@@ -824,14 +950,27 @@ impl Agent {
     fn can_take(&self) -> bool {
         self.status == AgentStatus::Available
             && (self.sessions.len() as u32) < self.capacity
-            && self.connections > 0
+            && self.connections() > 0
+    }
+
+    /// Open connections on every node.
+    fn connections(&self) -> usize {
+        self.nodes.values().map(|(n, _)| n).sum()
+    }
+
+    fn set_status(&mut self, status: AgentStatus, at: u64) {
+        if status == AgentStatus::Available && self.status != AgentStatus::Available {
+            self.idle_since = at;
+        }
+        self.status = status;
+        self.status_at = at;
     }
 }
 
 impl State {
     fn new_id(&mut self, prefix: &str) -> String {
         self.next += 1;
-        format!("{prefix}-{}", self.next)
+        format!("{prefix}-{}-{}", self.node, self.next)
     }
 
     /// Forgets an offer; its session (if waiting) may be offered again, to
@@ -1000,6 +1139,30 @@ impl State {
             ));
         }
     }
+}
+
+/// Completes an overview of queues and agents with the open sessions,
+/// marking those `waiting`.
+pub(crate) fn with_sessions(
+    mut overview: Overview,
+    waiting: &HashSet<SessionId>,
+    open: Vec<SessionView>,
+) -> Overview {
+    let mut sessions: Vec<SessionOverview> = open
+        .into_iter()
+        .map(|view| SessionOverview {
+            waiting: waiting.contains(&view.session_id),
+            staff: view.staff(),
+            session_id: view.session_id,
+            customer: view.customer,
+            state: view.state,
+            mode: view.mode,
+            queue: view.queue,
+        })
+        .collect();
+    sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+    overview.sessions = sessions;
+    overview
 }
 
 fn revoked(offer_id: &str, reason: &str) -> ServerFrame {

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use seam_protocol::OfferKind;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 
@@ -16,6 +15,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::config::StoreKind;
+use crate::dispatch::Dispatcher;
 use crate::engine::CommitListener;
 use crate::engine::{EngineOptions, LocalEngine, SessionEngine};
 use crate::error::{ConfigError, StartError};
@@ -25,7 +25,7 @@ use crate::ids::random_hex;
 use crate::lifecycle::Lifecycle;
 use crate::listener;
 use crate::media::Media;
-use crate::routing::{Enqueue, Routed, Router, Stage};
+use crate::routing::Router;
 use crate::session::SessionError;
 use crate::shutdown::{Shutdown, ShutdownSignal};
 use crate::state::AppState;
@@ -117,6 +117,11 @@ impl Broker {
             Arc::clone(&hub),
             timers.clone(),
         ));
+        let routing = Arc::new(Dispatcher::new(
+            Arc::clone(&router),
+            hub.node(),
+            Arc::clone(&clock),
+        ));
         let media = Media::new(
             config.media.clone(),
             Arc::clone(&engine),
@@ -124,10 +129,17 @@ impl Broker {
             timers.clone(),
         );
         media.resume_timers().await;
-        requeue_waiting(&router, engine.as_ref()).await;
+        match &cluster {
+            // The node that takes the dispatcher lease restores routing.
+            Some(cluster) => {
+                let lease = Duration::from_millis(config.cluster.lease_ms);
+                routing.join_cluster(cluster.peers(), lease);
+            }
+            None => restore_routing(&router, engine.as_ref()).await,
+        }
         let lifecycle = Lifecycle::new(
             Arc::clone(&engine),
-            Arc::clone(&router),
+            Arc::clone(&routing),
             Arc::clone(&hub),
             Arc::clone(&store),
             timers.clone(),
@@ -141,7 +153,7 @@ impl Broker {
             cluster_health: cluster.as_ref().map(|c| Arc::clone(&c.health)),
             engine,
             hub,
-            router,
+            routing,
             lifecycle,
             media,
             timers,
@@ -149,7 +161,17 @@ impl Broker {
             dev_secret: dev_secret.clone(),
         });
         if let Some(cluster) = cluster {
-            cluster.run(local, Arc::clone(&state.hub), &state.shutdown);
+            cluster.run(
+                local,
+                Arc::clone(&state.hub),
+                Arc::clone(&state.routing),
+                &state.shutdown,
+            );
+            tokio::spawn(Arc::clone(&state.routing).run(
+                Arc::clone(&state.store),
+                Arc::clone(&state.engine),
+                state.shutdown.subscribe(),
+            ));
         }
         state.timers.run(
             Arc::new(FireTimers(Arc::clone(&state))),
@@ -223,7 +245,7 @@ impl TimerHandler for FireTimers {
                 Timer::IceRefresh { session_id, call } => {
                     state.media.refresh(&session_id, call).await;
                 }
-                Timer::OfferExpiry { offer_id } => state.router.expire(&offer_id),
+                Timer::OfferExpiry { offer_id } => state.routing.expire(&offer_id),
                 Timer::ReleaseSession {
                     session_id,
                     if_unwatched,
@@ -232,14 +254,16 @@ impl TimerHandler for FireTimers {
                         state.engine.release(&session_id);
                     }
                 }
-                Timer::AgentOffline { sub, presence } => state.router.went_offline(&sub, presence),
+                Timer::AgentOffline { sub, presence } => {
+                    state.routing.went_offline(&sub, presence);
+                }
                 Timer::Invitation { sub, view, rule } => {
-                    let Some((rule, context)) = state.router.invitation_due(&sub, view, rule)
-                    else {
+                    let router = state.routing.router();
+                    let Some((rule, context)) = router.invitation_due(&sub, view, rule) else {
                         return;
                     };
                     if state.engine.open_session_of(&sub).await.is_none() {
-                        state.router.invite_by_rule(&sub, rule, context);
+                        router.invite_by_rule(&sub, rule, context);
                     }
                 }
             }
@@ -372,28 +396,12 @@ async fn sweep_ended_sessions(
     }
 }
 
-/// After a restart, sessions that were waiting for an agent wait again.
-async fn requeue_waiting(router: &Router, engine: &dyn SessionEngine) {
-    if !router.enabled() {
-        return;
-    }
-    let Ok(open) = engine.open_sessions().await else {
-        return;
-    };
-    for view in open {
-        let Some(queue) = view.queue.clone().filter(|_| view.staff().is_empty()) else {
-            continue;
-        };
-        let bot_first = router.queue(&queue).is_ok_and(|q| q.bot_first);
-        router.enqueue(Enqueue {
-            session: Routed::of(&view),
-            queue,
-            stage: if bot_first { Stage::Bot } else { Stage::Human },
-            kind: OfferKind::Queue,
-            only_agent: None,
-            note: None,
-            requested_mode: None,
-        });
+/// After a restart: sessions that were waiting for an agent wait again,
+/// and agents serve the sessions they took part in.
+async fn restore_routing(router: &Router, engine: &dyn SessionEngine) {
+    match engine.open_sessions().await {
+        Ok(open) => router.restore(&open),
+        Err(e) => tracing::warn!(error = %e, "cannot restore routing"),
     }
 }
 
@@ -401,6 +409,11 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.cluster.redis_url.is_some() && config.store.kind != StoreKind::Postgres {
         return Err(ConfigError::Store(
             "cluster.redis_url needs store.kind = \"postgres\" (the nodes share PostgreSQL)".into(),
+        ));
+    }
+    if config.cluster.lease_ms < 300 {
+        return Err(ConfigError::Limit(
+            "cluster.lease_ms must be at least 300".into(),
         ));
     }
     if config.cluster.position_check_ms == 0 {

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::dispatch::Dispatcher;
 use crate::engine::SessionEngine;
 use crate::hub::Hub;
 use crate::lifecycle::Lifecycle;
 use crate::media::Media;
-use crate::routing::Router;
 use crate::shutdown::Shutdown;
 use crate::store::{SessionStore, StoreHealth};
 use crate::timers::Timers;
@@ -26,7 +26,8 @@ pub(crate) struct AppState {
     pub(crate) cluster_health: Option<Arc<crate::cluster::ClusterHealth>>,
     pub(crate) engine: Arc<dyn SessionEngine>,
     pub(crate) hub: Arc<Hub>,
-    pub(crate) router: Arc<Router>,
+    /// Routing: queues, agents, offers (here or on the dispatching node).
+    pub(crate) routing: Arc<Dispatcher>,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) media: Media,
     pub(crate) timers: Timers,

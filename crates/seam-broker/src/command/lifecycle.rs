@@ -76,8 +76,8 @@ pub(super) async fn open_and_attach(
         .await?;
     attach(ctx, &view.session_id, Attach::join(id)).await?;
     match enqueue {
-        Some(enqueue) => state.router.enqueue(enqueue),
-        None if !created => state.router.retell_status(&view.session_id),
+        Some(enqueue) => state.routing.enqueue(enqueue).await,
+        None if !created => state.routing.retell_status(&view.session_id).await,
         None => {}
     }
     Ok(())
@@ -103,7 +103,7 @@ pub(super) async fn join(
     };
     attach(ctx, &session_id, how).await?;
     if role == Role::Customer {
-        ctx.state.router.retell_status(&session_id);
+        ctx.state.routing.retell_status(&session_id).await;
     }
     Ok(())
 }

@@ -115,6 +115,11 @@ impl From<RoutingError> for CommandError {
             RoutingError::AgentNotFound(_) => ErrorCode::AgentNotFound,
             RoutingError::InvitationNotFound => ErrorCode::InvitationNotFound,
             RoutingError::VisitorNotFound(_) => ErrorCode::VisitorNotFound,
+            RoutingError::Unavailable(_) => {
+                let mut error = CommandError::new(ErrorCode::Unavailable, e.to_string());
+                error.retry_after_ms = Some(STORE_RETRY_AFTER_MS);
+                return error;
+            }
         };
         CommandError::new(code, e.to_string())
     }
@@ -237,9 +242,9 @@ pub(crate) async fn execute(
             status,
             skills,
             capacity,
-        } => offers::set_status(&ctx, id, status, skills, capacity),
+        } => offers::set_status(&ctx, id, status, skills, capacity).await,
         ClientFrame::AcceptOffer { id, offer_id } => offers::accept(&mut ctx, id, offer_id).await,
-        ClientFrame::DeclineOffer { id, offer_id } => offers::decline(&ctx, id, offer_id),
+        ClientFrame::DeclineOffer { id, offer_id } => offers::decline(&ctx, id, offer_id).await,
         ClientFrame::Transfer {
             id,
             session_id,
@@ -428,9 +433,10 @@ async fn attach(
     let joining = crate::session::rules::Joining {
         silent: how.silent,
         offered: how.offered,
-        routing: state.router.enabled(),
+        routing: state.routing.router().enabled(),
     };
-    if actor.role == Role::Supervisor && !how.silent && state.router.is_waiting(session_id) {
+    let barging = actor.role == Role::Supervisor && !how.silent;
+    if barging && state.routing.is_waiting(session_id).await? {
         // Joining would leave it queued, offered to someone else, and
         // counted as abandoned when it ends.
         return Err(CommandError::new(

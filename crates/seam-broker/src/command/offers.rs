@@ -11,7 +11,7 @@ use crate::lifecycle::HandOn;
 use crate::routing::{Routed, RoutingError};
 use crate::session::{rules, SessionError, WantedMode};
 
-pub(super) fn set_status(
+pub(super) async fn set_status(
     ctx: &CommandContext<'_>,
     id: String,
     status: AgentStatus,
@@ -24,7 +24,10 @@ pub(super) fn set_status(
         &[Role::Agent, Role::Bot],
         "set a routing status",
     )?;
-    ctx.state.router.set_status(actor, status, skills, capacity);
+    ctx.state
+        .routing
+        .set_status(&actor.sub, status, skills, capacity)
+        .await?;
     ctx.ack(Ack {
         id,
         ..Ack::default()
@@ -39,9 +42,13 @@ pub(super) async fn accept(
 ) -> Result<(), CommandError> {
     let actor = ctx.actor();
     let state = ctx.state;
-    let accepted = state.router.accept(&actor.sub, &offer_id)?;
+    let accepted = state.routing.accept(&actor.sub, &offer_id).await?;
     let session_id = accepted.session_id.clone();
-    state.lifecycle.assign(&actor, &accepted).await?;
+    if let Err(e) = state.lifecycle.assign(&actor, &accepted).await {
+        // Not stored: the session waits again rather than being lost.
+        state.lifecycle.unassign(&actor, &accepted).await;
+        return Err(e.into());
+    }
     let how = Attach {
         offered: true,
         ..Attach::join(&id)
@@ -90,14 +97,15 @@ async fn request_on_behalf_of_customer(
     }
 }
 
-pub(super) fn decline(
+pub(super) async fn decline(
     ctx: &CommandContext<'_>,
     id: String,
     offer_id: String,
 ) -> Result<(), CommandError> {
     ctx.state
-        .router
-        .decline(&ctx.identity.principal.sub, &offer_id)?;
+        .routing
+        .decline(&ctx.identity.principal.sub, &offer_id)
+        .await?;
     ctx.ack(Ack {
         id,
         ..Ack::default()
@@ -115,10 +123,10 @@ pub(super) async fn transfer(
     let actor = ctx.actor();
     require_role(actor.role, &[Role::Agent, Role::Supervisor], "transfer")?;
     let view = view(ctx, &session_id).await?;
-    let router = &ctx.state.router;
+    let routing = &ctx.state.routing;
     let (queue, only_agent) = match &to {
         TransferTarget::Agent(agent) => {
-            if !router.agent_connected(agent) {
+            if !routing.agent_connected(agent).await? {
                 return Err(RoutingError::AgentNotFound(agent.clone()).into());
             }
             (
@@ -126,7 +134,7 @@ pub(super) async fn transfer(
                 Some(agent.clone()),
             )
         }
-        TransferTarget::Queue(name) => (router.queue(name)?.name.clone(), None),
+        TransferTarget::Queue(name) => (routing.router().queue(name)?.name.clone(), None),
     };
     let hand_on = HandOn {
         body: EventBody::Transferred { to },
@@ -162,8 +170,9 @@ pub(super) async fn invite_agent(
         return Err(refused(SessionError::Ended));
     }
     ctx.state
-        .router
-        .invite_agent(Routed::of(&view), &agent, note)?;
+        .routing
+        .invite_agent(Routed::of(&view), &agent, note)
+        .await?;
     ctx.ack(Ack {
         id,
         session_id: Some(session_id),
@@ -186,7 +195,7 @@ pub(super) async fn hand_off(
         &[Role::Bot, Role::Customer],
         "hand off to an agent",
     )?;
-    let router = &ctx.state.router;
+    let router = ctx.state.routing.router();
     if !router.enabled() {
         return Err(RoutingError::Disabled.into());
     }
@@ -224,7 +233,8 @@ pub(super) fn page_view(
     let actor = &ctx.identity.principal;
     require_role(actor.role, &[Role::Customer], "report page views")?;
     ctx.state
-        .router
+        .routing
+        .router()
         .page_view(actor, &page, issue_type.as_deref());
     ctx.ack(Ack {
         id,
@@ -243,10 +253,13 @@ pub(super) fn invite_visitor(
 ) -> Result<(), CommandError> {
     let actor = &ctx.identity.principal;
     require_role(actor.role, &[Role::Service], "invite visitors")?;
-    let invitation_id =
-        ctx.state
-            .router
-            .invite_visitor(actor, &sub, mode, topic, context.unwrap_or_default())?;
+    let invitation_id = ctx.state.routing.router().invite_visitor(
+        actor,
+        &sub,
+        mode,
+        topic,
+        context.unwrap_or_default(),
+    )?;
     ctx.ack(Ack {
         id,
         invitation_id: Some(invitation_id),
@@ -263,10 +276,11 @@ pub(super) async fn answer_invitation(
 ) -> Result<(), CommandError> {
     let actor = ctx.actor();
     require_role(actor.role, &[Role::Customer], "answer invitations")?;
-    let invitation = ctx
-        .state
-        .router
-        .answer_invitation(&actor.sub, &invitation_id, accept)?;
+    let invitation =
+        ctx.state
+            .routing
+            .router()
+            .answer_invitation(&actor.sub, &invitation_id, accept)?;
     if !accept {
         ctx.ack(Ack {
             id,

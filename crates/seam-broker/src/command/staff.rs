@@ -62,7 +62,7 @@ pub(super) async fn overview(ctx: &CommandContext<'_>, id: String) -> Result<(),
         .open_sessions()
         .await
         .map_err(CommandError::from)?;
-    let overview = state.router.overview(open);
+    let overview = state.routing.overview(open).await?;
     ctx.ack(Ack {
         id,
         overview: Some(Box::new(overview)),

@@ -263,6 +263,20 @@ pub trait SessionStore: Send + Sync + 'static {
         })
     }
 
+    /// Takes or renews the lease `name` for `holder` for `ttl_ms`; true
+    /// while `holder` holds it. A lease held by another holder is taken
+    /// only once it has run out. A store no other node shares always
+    /// grants it.
+    fn hold_lease<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl_ms: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (name, holder, ttl_ms);
+        Box::pin(async { Ok(true) })
+    }
+
     /// The customer's open session, as the store has it.
     fn open_session_of<'a>(
         &'a self,

@@ -121,6 +121,15 @@ impl SessionStore for MonitoredStore {
         self.inner.last_seqs(ids)
     }
 
+    fn hold_lease<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl_ms: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        self.inner.hold_lease(name, holder, ttl_ms)
+    }
+
     fn open_session_of<'a>(
         &'a self,
         sub: &'a str,

@@ -40,7 +40,8 @@ use crate::session::{ListingChange, SessionView};
 
 /// Schema migrations, applied in order; `seam_schema.version` counts those
 /// applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sessions (
     session_id   TEXT PRIMARY KEY,
     epoch        TEXT NOT NULL,
@@ -85,7 +86,15 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_by_due ON outbox (due_at);
 CREATE INDEX outbox_by_session ON outbox (session_id);
-"#];
+"#,
+    r#"
+CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+"#,
+];
 
 /// How long a node holds a claimed webhook delivery before another node may
 /// take it (longer than any delivery attempt).
@@ -1093,6 +1102,32 @@ impl SessionStore for PostgresStore {
                 .iter()
                 .map(|row| (row.get(0), row.get::<_, i64>(1) as u64))
                 .collect())
+        })
+    }
+
+    fn hold_lease<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl_ms: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        // PostgreSQL's clock decides when a lease runs out: one clock for
+        // every node.
+        self.read(move |client| async move {
+            let ttl = ttl_ms as f64 / 1000.0;
+            Ok(client
+                .query_opt(
+                    "INSERT INTO leases (name, holder, expires_at)
+                     VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
+                     ON CONFLICT (name) DO UPDATE
+                        SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+                        WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < clock_timestamp()
+                     RETURNING holder",
+                    &[&name, &holder, &ttl],
+                )
+                .await
+                .map_err(pg_error)?
+                .is_some())
         })
     }
 
