@@ -24,6 +24,8 @@ struct Cluster {
     dir: std::path::PathBuf,
     /// Extra configuration for every node (routing).
     extra: String,
+    /// The Redis the nodes share.
+    redis: String,
 }
 
 /// Routing with one queue; short offers, grace and lease so that stories
@@ -43,6 +45,7 @@ impl Cluster {
             dir: temp_dir(&name),
             name,
             extra: String::new(),
+            redis: REDIS.into(),
         }
     }
 
@@ -69,7 +72,7 @@ kind = "postgres"
 url = "{POSTGRES}"
 schema = "{name}"
 [cluster]
-redis_url = "{REDIS}"
+redis_url = "{redis}"
 channel = "{name}"
 position_check_ms = 500
 lease_ms = 900
@@ -77,6 +80,7 @@ lease_ms = 900
             dir = self.dir.display(),
             name = self.name,
             extra = self.extra,
+            redis = self.redis,
         );
         let path = self.dir.join(format!("{ip}.toml"));
         std::fs::write(&path, config).unwrap();
@@ -681,5 +685,122 @@ async fn racing_accepts_on_two_nodes_never_double_assign() {
         task.abort();
     }
     drop((n1, n2, n3));
+    cluster.drop_schema().await;
+}
+
+/// A Redis server of the test's own, on a free loopback port, that can be
+/// stopped and started again on that port.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = OwnRedis { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--port", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's redis-server package; .ci/services installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Test 3 of the cluster issue: Redis restarted during traffic. Nodes keep
+/// acknowledging (PostgreSQL is the authority) and say `redis_failing`;
+/// what was published while Redis was gone never arrives, and the position
+/// check heals it: a connection on another node sees every event once, in
+/// order.
+#[tokio::test]
+async fn a_redis_restart_during_traffic_is_healed_from_postgresql() {
+    let mut redis = OwnRedis::start();
+    let cluster = Cluster {
+        redis: redis.url(),
+        ..Cluster::new("redis")
+    };
+    let n1 = cluster.node("127.0.0.1");
+    let n2 = cluster.node("127.0.0.2");
+    let (alice, mut alice_events) = connect(&n1.url, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _bob_events) = connect(&n2.url, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+
+    let writer = {
+        let (bob, sid) = (bob.clone(), sid.clone());
+        tokio::spawn(async move {
+            for i in 0..300 {
+                bob.send_message(&sid, &format!("b{i}")).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.stop();
+    let mut failing = false;
+    for _ in 0..40 {
+        if health(&n1).await["status"] == "redis_failing" {
+            failing = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(failing, "node 1 says Redis is failing");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.restart();
+    writer.await.unwrap();
+
+    let last = bob.join(&sid).await.unwrap().last_seq;
+    assert_eq!(last, 302, "opened, joined, 300 messages, all acknowledged");
+    let seen = story_until(&mut alice_events, &sid, last).await;
+    let seqs: Vec<u64> = seen.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (seqs[0]..=last).collect::<Vec<_>>(), "gap-free, once");
+    let texts: BTreeSet<&str> = seen.iter().map(|(_, t)| t.as_str()).collect();
+    assert!((0..300).all(|i| texts.contains(format!("b{i}").as_str())));
+    let mut recovered = false;
+    for _ in 0..80 {
+        if health(&n1).await["status"] == "ok" {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(recovered, "node 1 recovered by itself");
+    drop((n1, n2));
     cluster.drop_schema().await;
 }
