@@ -243,6 +243,16 @@ async fn one_session_across_three_nodes_is_seen_once_in_one_order_everywhere() {
         .await
         .unwrap();
     bob.answer_mode(&sid, &voice, true, None).await.unwrap();
+    // The call started on node 2: Alice's tabs on nodes 1 and 3 get ICE
+    // servers from their own nodes.
+    for events in [&mut alice_events, &mut tab_events] {
+        let for_session = wait_for(events, |e| match e {
+            Event::IceServers { session_id, .. } => Some(session_id),
+            _ => None,
+        })
+        .await;
+        assert_eq!(for_session, sid);
+    }
     let offer = Signal::Offer {
         sdp: "v=0 offer".into(),
     };
@@ -802,5 +812,67 @@ async fn a_redis_restart_during_traffic_is_healed_from_postgresql() {
     }
     assert!(recovered, "node 1 recovered by itself");
     drop((n1, n2));
+    cluster.drop_schema().await;
+}
+
+/// A mode request expires exactly once even when the node that committed
+/// it (and armed its timer) dies: the other nodes holding the session
+/// armed the expiry too when the request reached them.
+#[tokio::test]
+async fn a_mode_request_expires_once_after_its_node_died() {
+    let cluster = Cluster {
+        extra: "[media]\nrequest_timeout_ms = 700\n".into(),
+        ..Cluster::new("expiry")
+    };
+    let mut n1 = cluster.node("127.0.0.1");
+    let n2 = cluster.node("127.0.0.2");
+    let n3 = cluster.node("127.0.0.3");
+    let (alice, _alice_events) = connect(&n1.url, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = connect(&n2.url, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    let (_sue, _sue_events) = {
+        let (sue, events) = connect(&n3.url, token(Role::Supervisor, "sue")).await;
+        sue.monitor(&sid).await.unwrap();
+        (sue, events)
+    };
+    let request = alice
+        .request_mode(&sid, Mode::Video, false, None)
+        .await
+        .unwrap();
+    wait_for(&mut bob_events, |e| match e {
+        Event::Session(e) => matches!(e.body, EventBody::ModeRequested { .. }).then_some(()),
+        _ => None,
+    })
+    .await;
+    n1.kill();
+    let expired = wait_for(&mut bob_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::ModeRequestExpired { request_id } => Some(request_id),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(expired, request);
+    // Nodes 2 and 3 both had the timer: the expiry is stored once.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let addr: std::net::SocketAddr = n2
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let service = token(Role::Service, "backend");
+    let path = format!("/v1/sessions/{sid}?limit=1000");
+    let (_, body) = http(addr, "GET", &path, Some(&service), None).await;
+    let expiries = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["body"]["kind"] == "mode_request_expired")
+        .count();
+    assert_eq!(expiries, 1, "{body}");
+    drop((n1, n2, n3));
     cluster.drop_schema().await;
 }

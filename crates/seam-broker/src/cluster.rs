@@ -17,7 +17,7 @@
 //! relayed the same way and never stored: lost, like on one node, when a
 //! connection or Redis drops them.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -28,6 +28,7 @@ use crate::dispatch::Dispatcher;
 use crate::engine::{CommitListener, LocalEngine};
 use crate::frame::Frame;
 use crate::hub::Hub;
+use crate::media::Media;
 use crate::peers::{Envelope, Peers};
 use crate::shutdown::{Shutdown, ShutdownSignal};
 use crate::throttle::Throttled;
@@ -64,10 +65,20 @@ impl ClusterHealth {
 }
 
 /// The listener a cluster node gives its engine: local subscribers get
-/// every event; the other nodes get the events this node committed.
+/// every event; the other nodes get the events this node committed; calls
+/// react to the events other nodes committed as to this node's own.
 pub(crate) struct ClusterListener {
     hub: Arc<Hub>,
     peers: Peers,
+    media: OnceLock<Media>,
+}
+
+impl ClusterListener {
+    /// From now on, `media` also hears of other nodes' mode requests and
+    /// call starts (it is built after the engine this listener serves).
+    pub(crate) fn react_with(&self, media: Media) {
+        let _ = self.media.set(media);
+    }
 }
 
 impl CommitListener for ClusterListener {
@@ -78,6 +89,9 @@ impl CommitListener for ClusterListener {
 
     fn received(&self, event: &SessionEvent, frame: &Frame) {
         self.hub.committed(event, frame);
+        if let Some(media) = self.media.get() {
+            media.remote_event(event);
+        }
     }
 }
 
@@ -107,6 +121,7 @@ impl Cluster {
         let listener = ClusterListener {
             hub: Arc::clone(hub),
             peers: peers.clone(),
+            media: OnceLock::new(),
         };
         let cluster = Cluster {
             client,

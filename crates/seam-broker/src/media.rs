@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use seam_protocol::{IceServer, ServerFrame};
+use seam_protocol::{EventBody, IceServer, ServerFrame, SessionEvent};
 use sha1::Sha1;
 
 use crate::clock::Clock;
@@ -191,6 +191,35 @@ impl Media {
             Err(e) => {
                 tracing::error!(error = %e, session = %session_id, "could not expire a mode request");
             }
+        }
+    }
+
+    /// Another node committed `event` to a session this node holds. This
+    /// node arms a request's expiry too (whichever node's timer fires
+    /// first records it; the others find it no longer pending), and gives
+    /// its own attached connections ICE servers when a call starts (and
+    /// refreshes their credentials while it lasts).
+    pub(crate) fn remote_event(&self, event: &SessionEvent) {
+        match &event.body {
+            EventBody::ModeRequested { request, .. } => {
+                let request_id = request.request_id.clone();
+                self.expire_at(&event.session_id, request_id, request.expires_at);
+            }
+            EventBody::ModeChanged { previous, mode, .. }
+                if !previous.is_media() && mode.is_media() =>
+            {
+                let media = self.clone();
+                let session_id = event.session_id.clone();
+                // Later: the engine holds the session while it folds this.
+                tokio::spawn(async move {
+                    if let Ok(Some(view)) = media.engine.view(&session_id).await {
+                        if let Some(call) = view.call_in_progress() {
+                            media.start_call(&session_id, call);
+                        }
+                    }
+                });
+            }
+            _ => {}
         }
     }
 

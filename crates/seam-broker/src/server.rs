@@ -79,6 +79,7 @@ impl Broker {
             webhooks: Arc::new(WebhookPolicy::new(&config.webhooks)),
             shared_store: config.store.kind == StoreKind::Postgres,
         };
+        let mut cluster_listener = None;
         let (cluster, listener): (Option<Cluster>, Arc<dyn CommitListener>) =
             match &config.cluster.redis_url {
                 Some(url) => {
@@ -89,7 +90,9 @@ impl Broker {
                         &hub,
                     )
                     .map_err(|e| ConfigError::Store(format!("invalid cluster.redis_url: {e}")))?;
-                    (Some(cluster), Arc::new(listener))
+                    let listener = Arc::new(listener);
+                    cluster_listener = Some(Arc::clone(&listener));
+                    (Some(cluster), listener)
                 }
                 None => (None, hub.clone()),
             };
@@ -128,6 +131,9 @@ impl Broker {
             Arc::clone(&hub),
             timers.clone(),
         );
+        if let Some(listener) = &cluster_listener {
+            listener.react_with(media.clone());
+        }
         media.resume_timers().await;
         match &cluster {
             // The node that takes the dispatcher lease restores routing.
