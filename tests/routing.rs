@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use seam_broker::{Broker, Config, ManualClock, MemoryStore, QueueConfig, RunningBroker};
+use seam_broker::{Config, ManualClock, QueueConfig, RunningBroker};
 use seam_client::{Client, Event, Events};
 use seam_protocol::{
     AgentStatus, ErrorCode, EventBody, Mode, Offer, OfferKind, Role, SessionEvent, TransferTarget,
@@ -43,9 +43,7 @@ fn routing_config() -> Config {
 }
 
 async fn start_routing(clock: Arc<ManualClock>) -> RunningBroker {
-    Broker::start_with_clock(routing_config(), Arc::new(MemoryStore::new()), clock)
-        .await
-        .unwrap()
+    start_with_clock(routing_config(), clock).await
 }
 
 fn clock() -> Arc<ManualClock> {
@@ -540,9 +538,7 @@ async fn proactive_invitations_accepted_declined_and_by_rule() {
         ..seam_broker::InvitationRule::default()
     }];
     let clock = clock();
-    let broker = Broker::start_with_clock(config, Arc::new(MemoryStore::new()), clock.clone())
-        .await
-        .unwrap();
+    let broker = start_with_clock(config, clock.clone()).await;
     let (backend, _) = client(&broker, token(Role::Service, "backend")).await;
     let (visitor, mut visitor_events) = client(&broker, token(Role::Customer, "vera")).await;
     let (_biller, mut bill_events) = staff(&broker, Role::Agent, "bill", &["billing"], None).await;

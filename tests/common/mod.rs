@@ -40,11 +40,60 @@ pub(crate) async fn start() -> RunningBroker {
     start_with(test_config()).await
 }
 
-/// Starts a broker with `config` on a fresh in-memory store.
+/// Starts a broker with `config` on a fresh in-memory store, or, when
+/// `SEAM_TEST_CLUSTER` is set, as a cluster node on PostgreSQL and Redis
+/// (see [`as_cluster_node`]).
 pub(crate) async fn start_with(config: Config) -> RunningBroker {
-    Broker::start(config, Arc::new(MemoryStore::new()))
+    start_with_clock(config, Arc::new(seam_broker::SystemClock)).await
+}
+
+/// [`start_with`] on `clock`.
+pub(crate) async fn start_with_clock(
+    config: Config,
+    clock: Arc<dyn seam_broker::Clock>,
+) -> RunningBroker {
+    let (config, store) = if cluster_mode() {
+        as_cluster_node(config).await
+    } else {
+        (
+            config,
+            Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>,
+        )
+    };
+    Broker::start_with_clock(config, store, clock)
         .await
         .unwrap()
+}
+
+/// Whether the story tests run as cluster nodes (see [`as_cluster_node`]).
+pub(crate) fn cluster_mode() -> bool {
+    std::env::var_os("SEAM_TEST_CLUSTER").is_some()
+}
+
+/// The story tests run a second time with `SEAM_TEST_CLUSTER=1` (in
+/// `.ci/run`): each broker is then a cluster node, on a PostgreSQL schema
+/// and a Redis channel of its own (`story_<pid>_<n>`; `.ci/run` drops old
+/// ones first), with the cluster's engine, store, fan-out and dispatcher.
+pub(crate) async fn as_cluster_node(mut config: Config) -> (Config, Arc<dyn SessionStore>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "story_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    config.store.kind = seam_broker::StoreKind::Postgres;
+    config.store.url = Some(
+        std::env::var("SEAM_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+    );
+    config.store.schema = name.clone();
+    config.cluster.redis_url = Some(
+        std::env::var("SEAM_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+    );
+    config.cluster.channel = name;
+    let store = seam_broker::open_store(&config).await.unwrap();
+    (config, store)
 }
 
 /// Starts a broker with `config` on `store`.

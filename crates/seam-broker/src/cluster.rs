@@ -326,11 +326,16 @@ fn deliver(envelope: Envelope, node: &str, targets: &Targets) {
             });
         }
         Envelope::Relay {
+            node: from,
             session_id,
             to,
             frame,
-            ..
-        } => hub.deliver_relayed(&session_id, &to, &Frame::from_json(frame)),
+        } => {
+            // A relayed signal names its sender's connection: a reply may
+            // name it back before that node's next heartbeat.
+            routing.alive(&from);
+            hub.deliver_relayed(&session_id, &to, &Frame::from_json(frame));
+        }
         Envelope::ToPrincipal { sub, frame, .. } => {
             hub.send_to(&sub, &Frame::from_json(frame));
         }

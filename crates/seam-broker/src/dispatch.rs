@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use seam_protocol::{AgentStatus, Overview, Principal, Role, SessionId};
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 
 use crate::auth::Identity;
 use crate::clock::Clock;
@@ -155,6 +155,10 @@ struct Link {
     next_call: AtomicU64,
     /// While this node dispatches: when each other node was last heard.
     heard: Mutex<HashMap<String, Instant>>,
+    /// Wakes this node's waiting calls when it takes over.
+    took_over: Notify,
+    /// When each other node's heartbeat last arrived (every node keeps it).
+    alive: Mutex<HashMap<String, Instant>>,
 }
 
 /// Locks a mutex whose data stays consistent at every step.
@@ -197,6 +201,8 @@ impl Dispatcher {
             pending: Mutex::new(HashMap::new()),
             next_call: AtomicU64::new(1),
             heard: Mutex::new(HashMap::new()),
+            took_over: Notify::new(),
+            alive: Mutex::new(HashMap::new()),
         });
     }
 
@@ -210,6 +216,25 @@ impl Dispatcher {
     pub(crate) fn nodes_heard(&self) -> Option<usize> {
         let link = self.link.get()?;
         link.leading().then(|| lock(&link.heard).len() + 1)
+    }
+
+    /// Whether `node` is this node or one whose heartbeat arrived within
+    /// a lease (always true of this node alone on one node).
+    pub(crate) fn knows_node(&self, node: &str) -> bool {
+        node == self.node
+            || self.link.get().is_some_and(|link| {
+                lock(&link.alive)
+                    .get(node)
+                    .is_some_and(|at| at.elapsed() <= link.lease)
+            })
+    }
+
+    /// Node `from` just sent something: it is alive (its connections may
+    /// be named as signal targets).
+    pub(crate) fn alive(&self, from: &str) {
+        if let Some(link) = self.link.get() {
+            lock(&link.alive).insert(from.to_owned(), Instant::now());
+        }
     }
 
     /// A connection authenticated: agents and bots count on this node.
@@ -444,7 +469,11 @@ impl Dispatcher {
                 call: call.clone(),
             };
             send(&link.peers, &message);
-            if let Ok(Ok(answer)) = tokio::time::timeout(attempt, rx).await {
+            let answered = tokio::select! {
+                answer = tokio::time::timeout(attempt, rx) => answer.ok().and_then(Result::ok),
+                () = link.took_over.notified() => None,
+            };
+            if let Some(answer) = answered {
                 return Ok(answer);
             }
             lock(&link.pending).remove(&id);
@@ -541,12 +570,17 @@ impl Dispatcher {
                     let _ = tx.send(answer);
                 }
             }
-            Message::Heartbeat if link.leading() => self.heard(link, from),
+            Message::Heartbeat => {
+                self.alive(from);
+                if link.leading() {
+                    self.heard(link, from);
+                }
+            }
             Message::Announce { to } if to == self.node => {
                 let this = Arc::clone(self);
                 tokio::spawn(async move { this.announce().await });
             }
-            Message::Answer { .. } | Message::Heartbeat | Message::Announce { .. } => {}
+            Message::Answer { .. } | Message::Announce { .. } => {}
         }
     }
 
@@ -625,6 +659,7 @@ impl Dispatcher {
             self.router.presence(&self.node, report);
         }
         *lock(&link.leading_until) = Some(until);
+        link.took_over.notify_waiters();
         tracing::info!(node = %self.node, "this node dispatches routing for the cluster");
     }
 

@@ -390,7 +390,8 @@ impl Hub {
     /// Whether `to` has a connection attached to the session other than
     /// `from_conn` (and named `connection`, if given). In a cluster the
     /// target may be on another node, which this node cannot see: a signal
-    /// to a participant is relayed, and dropped where nobody matches.
+    /// to a participant is relayed, and dropped where nobody matches
+    /// (unless it names a connection of this node).
     pub(crate) fn can_signal(
         &self,
         session_id: &str,
@@ -398,7 +399,8 @@ impl Hub {
         connection: Option<&str>,
         from_conn: u64,
     ) -> bool {
-        self.peers.get().is_some()
+        let elsewhere = connection.is_none_or(|c| node_of(c) != self.node);
+        (self.peers.get().is_some() && elsewhere)
             || self.sessions.get(session_id).is_some_and(|subs| {
                 subs.iter()
                     .any(|s| s.is_signal_target(to, connection, from_conn))
@@ -413,6 +415,13 @@ impl Hub {
             }
         }
     }
+}
+
+/// The node a connection's public name belongs to (`<node>-<n>`).
+pub(crate) fn node_of(connection: &str) -> &str {
+    connection
+        .split_once('-')
+        .map_or(connection, |(node, _)| node)
 }
 
 impl CommitListener for Hub {

@@ -5,6 +5,7 @@ use seam_protocol::{Ack, ErrorCode, ServerFrame, Signal, SignalTarget};
 
 use super::{view, CommandContext, CommandError};
 use crate::frame::Frame;
+use crate::hub::node_of;
 use crate::session::{rules, SessionError};
 
 pub(super) async fn signal(
@@ -39,7 +40,8 @@ pub(super) async fn signal(
     let hub = &ctx.state.hub;
     let from_conn = ctx.outbox.conn_id();
     let connection = to.connection_id.as_deref();
-    if !hub.can_signal(&session_id, &to.sub, connection, from_conn) {
+    let unknown_node = connection.is_some_and(|c| !ctx.state.routing.knows_node(node_of(c)));
+    if unknown_node || !hub.can_signal(&session_id, &to.sub, connection, from_conn) {
         return Err(refused(SessionError::TargetNotFound));
     }
     let frame = Frame::encode(&ServerFrame::Signal {
