@@ -39,6 +39,34 @@ pub(crate) struct Args {
     /// A name for this server in the output.
     #[arg(long, default_value = "server")]
     label: String,
+    /// The nodes of a cluster (comma-separated): pair `p`'s sender connects
+    /// to node `p mod N`, its receiver to the same node, or with `--cross`
+    /// to the next one. Without it, everyone connects to `--addr`.
+    #[arg(long, value_delimiter = ',')]
+    nodes: Vec<std::net::SocketAddr>,
+    /// Each pair's receiver on another node than its sender.
+    #[arg(long)]
+    cross: bool,
+    /// More server processes whose CPU counts (the other nodes).
+    #[arg(long, value_delimiter = ',')]
+    pids: Vec<u32>,
+    /// Processes of the engines the server uses (PostgreSQL, Redis): their
+    /// CPU is reported separately.
+    #[arg(long, value_delimiter = ',')]
+    engine_pids: Vec<u32>,
+}
+
+/// The CPU seconds `pids` have used together.
+fn cpu_of(pids: &[u32]) -> Result<Option<f64>> {
+    if pids.is_empty() {
+        return Ok(None);
+    }
+    let mut total = 0.0;
+    for pid in pids {
+        // An engine process (a PostgreSQL backend) may end meanwhile.
+        total += proc::cpu_seconds(*pid).unwrap_or(0.0);
+    }
+    Ok(Some(total))
 }
 
 /// Runs the scenario; prints a line and a JSON record.
@@ -51,12 +79,19 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let deadline_secs = args.seconds;
     let mut setups = Vec::new();
     let gate = Arc::new(Semaphore::new(200));
+    let nodes = Arc::new(args.nodes.clone());
     for p in 0..args.pairs {
         let target = Arc::clone(&target);
+        let nodes = Arc::clone(&nodes);
+        let cross = args.cross;
         let permit = Arc::clone(&gate).acquire_owned().await?;
         setups.push(tokio::spawn(async move {
-            let mut sender = target.connect(2 * p).await?;
-            let mut receiver = target.connect(2 * p + 1).await?;
+            let (to_sender, to_receiver) = match nodes.len() {
+                0 => (target.addr, target.addr),
+                n => (nodes[p % n], nodes[(p + usize::from(cross)) % n]),
+            };
+            let mut sender = target.connect_to(to_sender, 2 * p).await?;
+            let mut receiver = target.connect_to(to_receiver, 2 * p + 1).await?;
             target
                 .hello(&mut sender, Role::Customer, &format!("sender-{p}"))
                 .await?;
@@ -74,8 +109,9 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     for s in setups {
         pairs.push(s.await??);
     }
-    let pid = target.pid;
-    let cpu_before = pid.map(proc::cpu_seconds).transpose()?;
+    let server_pids: Vec<u32> = target.pid.into_iter().chain(args.pids.clone()).collect();
+    let cpu_before = cpu_of(&server_pids)?;
+    let engine_before = cpu_of(&args.engine_pids)?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(deadline_secs);
     measuring.store(true, Ordering::SeqCst);
@@ -159,17 +195,21 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         let _ = t.await;
     }
     let elapsed = started.elapsed().as_secs_f64().min(deadline_secs as f64);
-    let cpu_after = pid.map(proc::cpu_seconds).transpose()?;
+    let cpu_after = cpu_of(&server_pids)?;
+    let engine_after = cpu_of(&args.engine_pids)?;
     let delivered_total = delivered_count.load(Ordering::Relaxed);
     let rate = delivered_total as f64 / elapsed;
-    let cpu_per_msg_us = match (cpu_before, cpu_after) {
+    let per_msg = |before: Option<f64>, after: Option<f64>| match (before, after) {
         (Some(b), Some(a)) if delivered_total > 0 => Some((a - b) / delivered_total as f64 * 1e6),
         _ => None,
     };
+    let cpu_per_msg_us = per_msg(cpu_before, cpu_after);
+    let engine_per_msg_us = per_msg(engine_before, engine_after);
     let latency = latency.lock().await;
     let q = |x: f64| latency.value_at_quantile(x) as f64 / 1000.0;
+    let engines = engine_per_msg_us.map_or(String::new(), |c| format!("  engines {c:.2} µs/msg"));
     println!(
-        "relay {:<28} {:>5} pairs {:>8} msgs/s  latency p50/p99/p99.9 {} ms  server CPU {} µs/msg",
+        "relay {:<28} {:>5} pairs {:>8} msgs/s  latency p50/p99/p99.9 {} ms  server CPU {} µs/msg{engines}",
         args.label,
         args.pairs,
         format!("{rate:.0}"),
@@ -179,7 +219,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     println!(
         "{}",
         serde_json::json!({"scenario": "relay", "server": args.label, "pairs": args.pairs, "rate_per_sender": args.rate,
-            "delivered_per_s": rate, "p50_ms": q(0.5), "p99_ms": q(0.99), "p999_ms": q(0.999), "cpu_us_per_msg": cpu_per_msg_us})
+            "delivered_per_s": rate, "p50_ms": q(0.5), "p99_ms": q(0.99), "p999_ms": q(0.999), "cpu_us_per_msg": cpu_per_msg_us,
+            "engine_cpu_us_per_msg": engine_per_msg_us, "nodes": args.nodes.len().max(1), "cross": args.cross})
     );
     Ok(())
 }

@@ -74,16 +74,21 @@ impl Target {
 
     /// Opens connection number `i` from source address 127.0.0.(1 + i % N).
     pub(crate) async fn connect(&self, i: usize) -> Result<Conn> {
+        self.connect_to(self.addr, i).await
+    }
+
+    /// Connection number `i` to `addr` (another node of the same server).
+    pub(crate) async fn connect_to(&self, addr: SocketAddr, i: usize) -> Result<Conn> {
         let source =
             std::net::Ipv4Addr::new(127, 0, 0, 1 + (i % self.source_addrs.max(1) as usize) as u8);
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::from((source, 0)))?;
         let stream = socket
-            .connect(self.addr)
+            .connect(addr)
             .await
-            .with_context(|| format!("connect {}", self.addr))?;
+            .with_context(|| format!("connect {addr}"))?;
         stream.set_nodelay(true)?;
-        let url = format!("ws://{}{}", self.addr, self.path());
+        let url = format!("ws://{addr}{}", self.path());
         let config = WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(0);

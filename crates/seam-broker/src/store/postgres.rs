@@ -10,12 +10,15 @@
 //! `create` gets [`StoreError::AlreadyOpen`]), and one event per
 //! `(session, principal, command id)` ([`StoreError::DuplicateCommand`]).
 //!
-//! Writes go through one writer task with its own connection. It takes
-//! every append queued (up to a batch limit) and commits them in one
-//! transaction, a handful of statements whatever the batch size (arrays
-//! through `unnest`): group commit, so many acknowledged events share one
-//! WAL flush. Reads use a second connection, which pipelines concurrent
-//! queries. Both reconnect by themselves; while the server is unreachable
+//! Writes go through writer tasks (`writers`, 2 by default), each with its
+//! own connection; a session's writes always go to the same one, so they
+//! stay in order and two writers never lock the same session. A writer
+//! takes every write queued for it (up to a batch limit) and commits them in
+//! one transaction, a handful of statements whatever the batch size (arrays
+//! through `unnest`, the insert and the update pipelined): group commit, so
+//! many acknowledged events share one WAL flush, and PostgreSQL flushes the
+//! writers' concurrent commits together. Reads use one more connection,
+//! which pipelines concurrent queries. Both reconnect by themselves; while the server is unreachable
 //! every call fails with [`StoreError::Unavailable`].
 //!
 //! Webhook deliveries are claimed (`claimed_until`) with `FOR UPDATE SKIP
@@ -30,7 +33,7 @@ use seam_protocol::{EventBody, SessionEvent, SessionId, SessionState};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row};
+use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 use super::{
     check_run, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
@@ -113,6 +116,10 @@ pub struct PostgresOptions {
     pub schema: String,
     /// Most appends committed together.
     pub max_batch: usize,
+    /// Writer connections, each committing its own batches: a session's
+    /// writes always go to the same one (so they stay in order), and
+    /// PostgreSQL flushes concurrent commits together.
+    pub writers: usize,
 }
 
 impl PostgresOptions {
@@ -122,6 +129,7 @@ impl PostgresOptions {
             url: url.into(),
             schema: "public".into(),
             max_batch: 512,
+            writers: 2,
         }
     }
 }
@@ -315,7 +323,8 @@ type Reply = oneshot::Sender<Result<Vec<SessionId>, StoreError>>;
 
 /// Sessions and events in a PostgreSQL database.
 pub struct PostgresStore {
-    writes: mpsc::UnboundedSender<(Write, Reply)>,
+    /// One queue per writer.
+    writes: Vec<mpsc::UnboundedSender<(Write, Reply)>>,
     reader: Arc<Connection>,
 }
 
@@ -333,19 +342,30 @@ impl PostgresStore {
         let reader = Arc::new(Connection::new(&options)?);
         let client = reader.client().await?;
         migrate(&client, &options.schema).await?;
-        let writer = Writer {
-            connection: Connection::new(&options)?,
-            max_batch: options.max_batch.max(1),
-            views: HashMap::new(),
-        };
-        let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(writer.run(queue));
+        let mut writes = Vec::new();
+        for _ in 0..options.writers.max(1) {
+            let writer = Writer {
+                connection: Connection::new(&options)?,
+                max_batch: options.max_batch.max(1),
+                views: HashMap::new(),
+                statements: None,
+            };
+            let (queue_tx, queue) = mpsc::unbounded_channel();
+            tokio::spawn(writer.run(queue));
+            writes.push(queue_tx);
+        }
         Ok(PostgresStore { writes, reader })
     }
 
     fn write(&self, write: Write) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
         let (reply, answer) = oneshot::channel();
-        let sent = self.writes.send((write, reply)).is_ok();
+        // A session's writes to one writer, in order; maintenance to the first.
+        let shard = write.session().map_or(0, |id| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(id, &mut hasher);
+            std::hash::Hasher::finish(&hasher) as usize % self.writes.len()
+        });
+        let sent = self.writes[shard].send((write, reply)).is_ok();
         Box::pin(async move {
             if !sent {
                 return Err(StoreError::Backend("the store is closed".into()));
@@ -374,6 +394,119 @@ struct Writer {
     connection: Connection,
     max_batch: usize,
     views: HashMap<SessionId, SessionView>,
+    /// The hot statements, prepared on the current connection.
+    statements: Option<Statements>,
+}
+
+/// The statements every batch runs, prepared once per connection (parsed
+/// and planned once, one round trip each after that).
+struct Statements {
+    client: Arc<Client>,
+    /// Moves each session's `last_seq` from the seq before its run to the
+    /// run's last (locking its row) only where it stands there, stores
+    /// those runs' events, and returns the sessions moved.
+    append: Statement,
+}
+
+impl Statements {
+    async fn prepare(client: &Arc<Client>) -> Result<Statements, StoreError> {
+        let append = client
+            .prepare(
+                "WITH runs AS (
+                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS r(id, first, last)
+                 ), moved AS (
+                     UPDATE sessions s SET last_seq = r.last FROM runs r
+                     WHERE s.session_id = r.id AND s.last_seq = r.first - 1
+                     RETURNING s.session_id
+                 ), stored AS (
+                     INSERT INTO events (session_id, seq, from_sub, command_id, event)
+                     SELECT e.* FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[])
+                         AS e(session_id, seq, from_sub, command_id, event)
+                     WHERE e.session_id IN (SELECT session_id FROM moved)
+                 )
+                 SELECT session_id FROM moved",
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(Statements {
+            client: Arc::clone(client),
+            append,
+        })
+    }
+}
+
+/// One session's events in a batch, folded into the writer's view of it:
+/// what storing them also changes.
+struct Run<'a> {
+    /// The write it came from.
+    index: usize,
+    session_id: &'a str,
+    first: u64,
+    events: Vec<&'a SessionEvent>,
+    /// The session's new listing, when it changed.
+    listing: Option<SessionSummary>,
+    /// Staff who joined.
+    agents: Vec<&'a str>,
+    /// Webhook work, per event.
+    outbox: Vec<(&'a SessionEvent, &'a [OutboxOp])>,
+}
+
+impl<'a> Run<'a> {
+    /// An append run (not empty), folded into `view`.
+    fn fold(index: usize, view: &mut SessionView, run: &'a [NewEvent]) -> Run<'a> {
+        let mut changed = false;
+        let mut agents = Vec::new();
+        let mut outbox = Vec::new();
+        for NewEvent { event, outbox: ops } in run {
+            if view.apply(event) == ListingChange::Changed {
+                changed = true;
+            }
+            if let EventBody::ParticipantJoined { participant } = &event.body {
+                agents.push(participant.sub.as_str());
+            }
+            if !ops.is_empty() {
+                outbox.push((event, ops.as_slice()));
+            }
+        }
+        let listing = changed.then(|| view.summary());
+        agents.retain(|a| {
+            listing
+                .as_ref()
+                .is_some_and(|s| s.agents.iter().any(|x| x == a))
+        });
+        let events: Vec<&SessionEvent> = run.iter().map(|n| &n.event).collect();
+        Run {
+            index,
+            session_id: &run[0].event.session_id,
+            first: run[0].event.seq,
+            events,
+            listing,
+            agents,
+            outbox,
+        }
+    }
+
+    /// The first event of a session just created (its row stands at 0).
+    fn created(index: usize, first: &'a SessionEvent, ops: &'a [OutboxOp]) -> Run<'a> {
+        Run {
+            index,
+            session_id: &first.session_id,
+            first: first.seq,
+            events: vec![first],
+            listing: None,
+            agents: Vec::new(),
+            outbox: if ops.is_empty() {
+                Vec::new()
+            } else {
+                vec![(first, ops)]
+            },
+        }
+    }
+
+    /// Nothing to store beyond the events and the new `last_seq`.
+    fn is_plain(&self) -> bool {
+        self.listing.is_none() && self.agents.is_empty() && self.outbox.is_empty()
+    }
 }
 
 /// Most views the writer caches; beyond it the cache starts again (views
@@ -509,156 +642,197 @@ impl Writer {
         writes: &[Write],
     ) -> Result<Vec<Result<Vec<SessionId>, StoreError>>, StoreError> {
         let client = self.connection.client().await?;
-        let work = in_transaction(&client, self.apply(&client, writes));
-        match tokio::time::timeout(STATEMENT_TIMEOUT, work).await {
+        let current = self
+            .statements
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(&s.client, &client));
+        if !current {
+            self.statements = Some(Statements::prepare(&client).await?);
+        }
+        let Some(statements) = self.statements.take() else {
+            return Err(StoreError::Backend("statements not prepared".into()));
+        };
+        let work = self.apply(&client, &statements, writes);
+        let result = tokio::time::timeout(STATEMENT_TIMEOUT, work).await;
+        self.statements = Some(statements);
+        match result {
             Ok(result) => result,
             Err(_) => Err(self.connection.unanswered().await),
         }
     }
 
-    /// The statements of one batch, inside its transaction.
+    /// The statements of one batch. Appends are folded into the cached
+    /// views first, as if each session stood where its run begins; one
+    /// statement then moves `last_seq` only where it does stand there and
+    /// stores those runs' events, and the runs it did not store are refused
+    /// (their views forgotten). A batch of plain appends is that one
+    /// statement, atomic by itself; creates, listing changes, agents and
+    /// webhooks join it in one transaction.
     async fn apply(
         &mut self,
         client: &Client,
+        statements: &Statements,
         writes: &[Write],
     ) -> Result<Vec<Result<Vec<SessionId>, StoreError>>, StoreError> {
         let mut results: Vec<Result<Vec<SessionId>, StoreError>> =
             writes.iter().map(|_| Ok(Vec::new())).collect();
-        // Lock the appended sessions' rows, in one order (no deadlock with
-        // another node's batch), and read where each stands.
-        let appended: Vec<&str> = writes
-            .iter()
-            .filter_map(|w| match w {
-                Write::Append(events) => events.first().map(|n| n.event.session_id.as_str()),
-                _ => None,
-            })
-            .collect();
-        let mut last_seqs: HashMap<String, u64> = HashMap::new();
-        if !appended.is_empty() {
-            let rows = client
-                .query(
-                    "SELECT session_id, last_seq FROM sessions
-                     WHERE session_id = ANY($1) ORDER BY session_id FOR UPDATE",
-                    &[&appended],
-                )
-                .await
-                .map_err(pg_error)?;
-            for row in rows {
-                last_seqs.insert(row.get(0), row.get::<_, i64>(1) as u64);
+        let mut runs: Vec<Run<'_>> = Vec::new();
+        for (index, (write, result)) in writes.iter().zip(results.iter_mut()).enumerate() {
+            let Write::Append(events) = write else {
+                continue;
+            };
+            let Some(head) = events.first().map(|n| &n.event) else {
+                continue;
+            };
+            let from = head.seq.saturating_sub(1);
+            if let Err(refused) = check_run(events, from) {
+                *result = Err(refused);
+                continue;
             }
+            let view = match self.view_at(client, &head.session_id, from).await? {
+                Ok(view) => view,
+                Err(refused) => {
+                    *result = Err(refused);
+                    continue;
+                }
+            };
+            runs.push(Run::fold(index, view, events));
         }
-        let mut events: Vec<&SessionEvent> = Vec::new();
-        let mut newest: Vec<&SessionEvent> = Vec::new();
-        let mut listings: Vec<SessionSummary> = Vec::new();
-        let mut agents: Vec<(String, String)> = Vec::new();
-        let mut outbox: Vec<(&SessionEvent, &[OutboxOp])> = Vec::new();
-        for (write, result) in writes.iter().zip(results.iter_mut()) {
-            match write {
-                Write::Create(record, first, ops) => match create(client, record, first).await? {
+        let creates = writes.iter().any(|w| matches!(w, Write::Create(..)));
+        let alone = !creates && runs.iter().all(Run::is_plain);
+        if alone {
+            self.store_runs(client, statements, &mut runs, &mut results)
+                .await?;
+            return Ok(results);
+        }
+        in_transaction(client, async {
+            for (index, write) in writes.iter().enumerate() {
+                let Write::Create(record, first, ops) = write else {
+                    continue;
+                };
+                match create(client, record, first).await? {
                     Ok(()) => {
                         let view = SessionView::folded(record, [&**first]);
                         self.views.insert(record.session_id.clone(), view);
-                        events.push(first);
-                        newest.push(first);
-                        outbox.push((first, ops));
+                        runs.push(Run::created(index, first, ops));
                     }
-                    Err(refused) => *result = Err(refused),
-                },
-                Write::Append(run) => {
-                    let Some(head) = run.first().map(|n| &n.event) else {
-                        continue;
-                    };
-                    let Some(&last) = last_seqs.get(&head.session_id) else {
-                        *result = Err(StoreError::UnknownSession(head.session_id.clone()));
-                        continue;
-                    };
-                    if let Err(refused) = check_run(run, last) {
-                        *result = Err(refused);
-                        continue;
-                    }
-                    let view = self.view(client, &head.session_id, last).await?;
-                    let mut changed = false;
-                    for NewEvent { event, outbox: ops } in run {
-                        if view.apply(event) == ListingChange::Changed {
-                            changed = true;
-                        }
-                        if let EventBody::ParticipantJoined { participant } = &event.body {
-                            agents.push((event.session_id.clone(), participant.sub.clone()));
-                        }
-                        events.push(event);
-                        outbox.push((event, ops));
-                    }
-                    if changed {
-                        listings.push(view.summary());
-                    }
-                    newest.extend(run.last().map(|n| &n.event));
+                    Err(refused) => results[index] = Err(refused),
                 }
-                Write::DeleteEndedBefore(_) | Write::EraseCustomer(_) => {}
             }
-        }
-        insert_events(client, &events).await?;
-        update_listings(client, &newest, &listings).await?;
-        let listed: HashMap<&str, &SessionSummary> = listings
-            .iter()
-            .map(|s| (s.session_id.as_str(), s))
-            .collect();
-        for (session_id, agent) in &agents {
-            let is_agent = listed
-                .get(session_id.as_str())
-                .is_some_and(|s| s.agents.contains(agent));
-            if !is_agent {
-                continue;
+            self.store_runs(client, statements, &mut runs, &mut results)
+                .await?;
+            let listings: Vec<&SessionSummary> =
+                runs.iter().filter_map(|r| r.listing.as_ref()).collect();
+            update_listings(client, &listings).await?;
+            for run in &runs {
+                for agent in &run.agents {
+                    client
+                        .execute(
+                            "INSERT INTO session_agents (session_id, agent) VALUES ($1, $2)
+                             ON CONFLICT DO NOTHING",
+                            &[&run.session_id, agent],
+                        )
+                        .await
+                        .map_err(pg_error)?;
+                }
+                for (event, ops) in &run.outbox {
+                    apply_outbox(client, event, ops).await?;
+                }
             }
-            client
-                .execute(
-                    "INSERT INTO session_agents (session_id, agent) VALUES ($1, $2)
-                     ON CONFLICT DO NOTHING",
-                    &[session_id, agent],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for (event, ops) in outbox {
-            apply_outbox(client, event, ops).await?;
-        }
-        for summary in &listings {
-            if summary.state == SessionState::Ended {
-                self.views.remove(&summary.session_id);
+            Ok(())
+        })
+        .await?;
+        for run in &runs {
+            if run
+                .listing
+                .as_ref()
+                .is_some_and(|s| s.state == SessionState::Ended)
+            {
+                self.views.remove(run.session_id);
             }
         }
         Ok(results)
     }
 
-    /// The cached view of a session at `last_seq`, brought up to it from the
-    /// database when the cache is behind (another node appended) or empty.
-    async fn view(
+    /// Stores the runs' events where each session stands where its run
+    /// begins (one statement); the others are refused, and left out of
+    /// `runs`.
+    async fn store_runs(
+        &mut self,
+        client: &Client,
+        statements: &Statements,
+        runs: &mut Vec<Run<'_>>,
+        results: &mut [Result<Vec<SessionId>, StoreError>],
+    ) -> Result<(), StoreError> {
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let moved = append_runs(client, &statements.append, runs).await?;
+        let refused: Vec<&str> = runs
+            .iter()
+            .filter(|r| !moved.contains(r.session_id))
+            .map(|r| r.session_id)
+            .collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let stands: HashMap<String, u64> = client
+            .query(
+                "SELECT session_id, last_seq FROM sessions WHERE session_id = ANY($1)",
+                &[&refused],
+            )
+            .await
+            .map_err(pg_error)?
+            .iter()
+            .map(|row| (row.get(0), row.get::<_, i64>(1) as u64))
+            .collect();
+        for run in runs.iter().filter(|r| !moved.contains(r.session_id)) {
+            self.views.remove(run.session_id);
+            results[run.index] = Err(match stands.get(run.session_id) {
+                Some(&last) => StoreError::OutOfOrder {
+                    session_id: run.session_id.to_owned(),
+                    seq: run.first,
+                    expected: last + 1,
+                },
+                None => StoreError::UnknownSession(run.session_id.to_owned()),
+            });
+        }
+        runs.retain(|r| moved.contains(r.session_id));
+        Ok(())
+    }
+
+    /// The cached view of a session standing at `last_seq`, read from the
+    /// database when the cache is not there (empty, or another node
+    /// appended); the inner error when the session does not stand there.
+    async fn view_at(
         &mut self,
         client: &Client,
         session_id: &str,
         last_seq: u64,
-    ) -> Result<&mut SessionView, StoreError> {
+    ) -> Result<Result<&mut SessionView, StoreError>, StoreError> {
         let cached = self
             .views
             .get(session_id)
-            .map_or(0, |v| v.last_seq)
-            .min(last_seq);
-        if cached == 0 || !self.views.contains_key(session_id) {
-            let stored = read_session(client, session_id)
-                .await?
-                .ok_or_else(|| StoreError::UnknownSession(session_id.to_owned()))?;
+            .is_some_and(|v| v.last_seq == last_seq);
+        if !cached {
+            let Some(stored) = read_session(client, session_id).await? else {
+                return Ok(Err(StoreError::UnknownSession(session_id.to_owned())));
+            };
             let view = SessionView::folded(&stored.record, &stored.events);
+            let stands = view.last_seq;
             self.views.insert(session_id.to_owned(), view);
-        } else if cached < last_seq {
-            let missing = events_after(client, session_id, cached, i64::MAX).await?;
-            if let Some(view) = self.views.get_mut(session_id) {
-                for event in &missing {
-                    view.apply(event);
-                }
+            if stands != last_seq {
+                return Ok(Err(StoreError::OutOfOrder {
+                    session_id: session_id.to_owned(),
+                    seq: last_seq + 1,
+                    expected: stands + 1,
+                }));
             }
         }
-        self.views
+        Ok(self
+            .views
             .get_mut(session_id)
-            .ok_or_else(|| StoreError::UnknownSession(session_id.to_owned()))
+            .ok_or_else(|| StoreError::UnknownSession(session_id.to_owned())))
     }
 
     /// Retention and erasure, each in its own transaction.
@@ -772,54 +946,46 @@ async fn applied(
         .map(|row| row.get::<_, i64>(0) as u64))
 }
 
-/// Inserts the batch's events in one statement.
-async fn insert_events(client: &Client, events: &[&SessionEvent]) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let mut ids = Vec::with_capacity(events.len());
-    let mut seqs = Vec::with_capacity(events.len());
-    let mut froms = Vec::with_capacity(events.len());
-    let mut commands: Vec<Option<&str>> = Vec::with_capacity(events.len());
-    let mut bodies = Vec::with_capacity(events.len());
+/// Runs `append` for `runs`; the sessions it moved (and stored).
+async fn append_runs(
+    client: &Client,
+    append: &Statement,
+    runs: &[Run<'_>],
+) -> Result<HashSet<String>, StoreError> {
+    let ids: Vec<&str> = runs.iter().map(|r| r.session_id).collect();
+    let firsts: Vec<i64> = runs.iter().map(|r| r.first as i64).collect();
+    let lasts: Vec<i64> = runs
+        .iter()
+        .map(|r| r.events.last().map_or(r.first, |e| e.seq) as i64)
+        .collect();
+    let events = runs.iter().flat_map(|r| r.events.iter());
+    let count = runs.iter().map(|r| r.events.len()).sum();
+    let mut sessions = Vec::with_capacity(count);
+    let mut seqs = Vec::with_capacity(count);
+    let mut froms = Vec::with_capacity(count);
+    let mut commands: Vec<Option<&str>> = Vec::with_capacity(count);
+    let mut bodies = Vec::with_capacity(count);
     for event in events {
-        ids.push(event.session_id.as_str());
+        sessions.push(event.session_id.as_str());
         seqs.push(event.seq as i64);
         froms.push(event.from.sub.as_str());
         commands.push(event.client_id.as_deref());
         bodies.push(json(event)?);
     }
-    client
-        .execute(
-            "INSERT INTO events (session_id, seq, from_sub, command_id, event)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])",
-            &[&ids, &seqs, &froms, &commands, &bodies],
+    let rows = client
+        .query(
+            append,
+            &[
+                &ids, &firsts, &lasts, &sessions, &seqs, &froms, &commands, &bodies,
+            ],
         )
         .await
         .map_err(pg_error)?;
-    Ok(())
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
-/// Moves each session's `last_seq` to its newest event in the batch, and
-/// rewrites the listing columns of sessions whose listing changed.
-async fn update_listings(
-    client: &Client,
-    events: &[&SessionEvent],
-    listings: &[SessionSummary],
-) -> Result<(), StoreError> {
-    if !events.is_empty() {
-        let ids: Vec<&str> = events.iter().map(|e| e.session_id.as_str()).collect();
-        let seqs: Vec<i64> = events.iter().map(|e| e.seq as i64).collect();
-        client
-            .execute(
-                "UPDATE sessions s SET last_seq = v.seq
-                 FROM unnest($1::text[], $2::bigint[]) AS v(id, seq)
-                 WHERE s.session_id = v.id AND s.last_seq < v.seq",
-                &[&ids, &seqs],
-            )
-            .await
-            .map_err(pg_error)?;
-    }
+/// Rewrites the listing columns of sessions whose listing changed.
+async fn update_listings(client: &Client, listings: &[&SessionSummary]) -> Result<(), StoreError> {
     for summary in listings {
         client
             .execute(
