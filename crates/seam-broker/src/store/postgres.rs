@@ -416,7 +416,8 @@ impl Statements {
                      SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS r(id, first, last)
                  ), moved AS (
                      UPDATE sessions s SET last_seq = r.last FROM runs r
-                     WHERE s.session_id = r.id AND s.last_seq = r.first - 1
+                     WHERE s.session_id = ANY($1) AND s.session_id = r.id
+                       AND s.last_seq = r.first - 1
                      RETURNING s.session_id
                  ), stored AS (
                      INSERT INTO events (session_id, seq, from_sub, command_id, event)
