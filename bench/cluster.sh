@@ -112,3 +112,4 @@ psql_q "DROP SCHEMA IF EXISTS $SCHEMA CASCADE"
 
 echo "== durable acks: PostgreSQL against SQLite (embedded engine)"
 ./target/release/seam-bench durability --seconds "$SECONDS_PER_RUN"
+python3 bench/cluster_plot.py "$RESULTS" "$OUT/cluster.svg"
