@@ -663,6 +663,17 @@ async fn racing_accepts_on_two_nodes_never_double_assign() {
             _ => None,
         })
         .await;
+        // The agent's accept is complete once they joined (ending earlier
+        // would make their join, and so their accept, fail).
+        let joined = wait_for(&mut events, |e| match e {
+            Event::Session(e) => match e.body {
+                EventBody::ParticipantJoined { participant } => Some(participant.sub),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await;
+        assert_eq!(joined, who);
         if round % 10 == 0 {
             let overview = supervisor.overview().await.unwrap();
             for a in &overview.agents {
@@ -873,6 +884,51 @@ async fn a_mode_request_expires_once_after_its_node_died() {
         .filter(|e| e["body"]["kind"] == "mode_request_expired")
         .count();
     assert_eq!(expiries, 1, "{body}");
+    drop((n1, n2, n3));
+    cluster.drop_schema().await;
+}
+
+/// Presence across a node's death: the dispatcher stops hearing the node,
+/// drops its agents' connections and starts their grace period. Bob
+/// reconnects to another node within it and keeps his status (the next
+/// customer is offered to him); Carol does not, and turns offline.
+#[tokio::test]
+async fn agents_of_a_dead_node_keep_their_status_if_they_come_back_within_the_grace() {
+    let cluster = Cluster::routing("grace");
+    let n1 = cluster.node("127.0.0.1");
+    until_dispatching(&n1).await;
+    let mut n2 = cluster.node("127.0.0.2");
+    let n3 = cluster.node("127.0.0.3");
+    let (_bob, _bob_events) = agent(&n2.url, "bob").await;
+    let (_carol, _carol_events) = agent(&n2.url, "carol").await;
+    n2.kill();
+    // Bob is back on node 3 (his status was set through node 2 only).
+    let mut c = claims(Role::Agent, "bob");
+    c.capacity = Some(1);
+    let bob_token = seam_broker::mint_hs256(SECRET, &c).unwrap();
+    let (_bob, mut bob_events) = connect(&n3.url, bob_token).await;
+    let (supervisor, _sup_events) = connect(&n1.url, token(Role::Supervisor, "sue")).await;
+    let status = |overview: &seam_protocol::Overview, sub: &str| {
+        overview
+            .agents
+            .iter()
+            .find(|a| a.agent.sub == sub)
+            .map(|a| a.status)
+    };
+    let mut carol_offline = false;
+    for _ in 0..200 {
+        let overview = supervisor.overview().await.unwrap();
+        assert_eq!(status(&overview, "bob"), Some(AgentStatus::Available));
+        if status(&overview, "carol") == Some(AgentStatus::Offline) {
+            carol_offline = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(carol_offline, "carol turned offline after the grace period");
+    let (customer, _events) = connect(&n1.url, customer_token("dora", "general")).await;
+    let sid = customer.open_session(None).await.unwrap().session_id;
+    assert_eq!(next_offer(&mut bob_events).await.session_id, sid);
     drop((n1, n2, n3));
     cluster.drop_schema().await;
 }
