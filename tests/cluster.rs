@@ -932,3 +932,46 @@ async fn agents_of_a_dead_node_keep_their_status_if_they_come_back_within_the_gr
     drop((n1, n2, n3));
     cluster.drop_schema().await;
 }
+
+/// A dispatcher that shuts down gracefully gives its lease up at once
+/// (another node takes over on its next renewal, not a whole lease later):
+/// right after it exits, the lease is run out or held by another node.
+#[tokio::test]
+async fn a_dispatcher_shutting_down_gives_up_its_lease() {
+    let cluster = Cluster::routing("handover");
+    let mut n1 = cluster.node("127.0.0.1");
+    until_dispatching(&n1).await;
+    let n2 = cluster.node("127.0.0.2");
+    let name = health(&n1).await["node"].as_str().unwrap().to_owned();
+    let pid = n1.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let exited = tokio::task::spawn_blocking(move || {
+        let status = n1.child.wait().unwrap();
+        (n1, status)
+    });
+    let (n1, status) = exited.await.unwrap();
+    assert!(status.success(), "graceful exit: {status:?}");
+    let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            &format!(
+                "SELECT holder, expires_at <= clock_timestamp() FROM {}.leases",
+                cluster.name
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let (holder, run_out): (String, bool) = (row.get(0), row.get(1));
+    assert!(
+        run_out || holder != name,
+        "the lease is still {holder}'s and running"
+    );
+    until_dispatching(&n2).await;
+    drop((n1, n2));
+    cluster.drop_schema().await;
+}

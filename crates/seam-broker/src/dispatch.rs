@@ -642,7 +642,15 @@ impl Dispatcher {
             }
             tokio::select! {
                 _ = tokio::time::sleep(tick.saturating_sub(started.elapsed())) => {}
-                _ = shutdown.recv() => return,
+                _ = shutdown.recv() => {
+                    if link.leading() {
+                        // Let another node take over now rather than when
+                        // the lease runs out (a rolling restart).
+                        self.step_down(link, "shutting down");
+                        let _ = store.hold_lease(LEASE, &self.node, 0).await;
+                    }
+                    return;
+                }
             }
         }
     }
