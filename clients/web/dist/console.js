@@ -4,7 +4,7 @@
 // Configured by the page's query string: `token-url` (an endpoint answering
 // {"token": "..."}), `url` (the broker's WebSocket URL), `relay-only`.
 import { Seam } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt } from "./ui.js";
+import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt, wireTypingIndicator, } from "./ui.js";
 const params = new URLSearchParams(location.search);
 async function main() {
     document.head.append(el("style", {}, STYLE));
@@ -111,10 +111,7 @@ async function main() {
         if (b.kind === "session_ended")
             status.textContent = "Session ended";
     });
-    seam.on("typing", (t) => {
-        if (t.session_id === sessionId)
-            status.textContent = t.active ? `${t.from.name ?? t.from.sub} is typing…` : "";
-    });
+    wireTypingIndicator(seam, () => sessionId, status);
     wireComposer(seam, () => sessionId, input, send, guard);
     const ask = (wanted) => guard(async () => sessionId && seam.requestMode(sessionId, wanted, "may I?"));
     askVoice.onclick = () => void ask("voice");

@@ -30,8 +30,16 @@ export declare class CallManager {
 /** Runs an action, showing any failure in `status` instead of throwing. */
 export declare function guarded(status: HTMLElement): (action: () => Promise<unknown>) => Promise<void>;
 /**
+ * Shows "… is typing" in `status` for the current session, and clears it
+ * when they say they stopped, when their message arrives, or when nothing
+ * has been heard from them for a few seconds. Other status texts are left
+ * alone.
+ */
+export declare function wireTypingIndicator(seam: Seam, sessionId: () => string | undefined, status: HTMLElement): void;
+/**
  * Wires a message box: Enter or the send button posts to the current
- * session; typing sends a typing indicator at most every two seconds.
+ * session; typing sends a typing indicator at most every two seconds, and
+ * "stopped" after four idle seconds or with the message.
  */
 export declare function wireComposer(seam: Seam, sessionId: () => string | undefined, input: HTMLInputElement, send: HTMLButtonElement, guard: (action: () => Promise<unknown>) => Promise<void>): void;
 /**

@@ -140,17 +140,68 @@ export function guarded(status) {
         }
     };
 }
+/** How often a typist repeats "typing", and how long a silent one stays shown. */
+const TYPING_REPEAT_MS = 2000;
+const TYPING_SHOWN_MS = 6000;
+/** A typist who stops for this long says so. */
+const TYPING_IDLE_MS = 4000;
+/**
+ * Shows "… is typing" in `status` for the current session, and clears it
+ * when they say they stopped, when their message arrives, or when nothing
+ * has been heard from them for a few seconds. Other status texts are left
+ * alone.
+ */
+export function wireTypingIndicator(seam, sessionId, status) {
+    let shown;
+    let timer;
+    const clear = (sub) => {
+        if (!shown || (sub !== undefined && shown.sub !== sub))
+            return;
+        if (status.textContent === shown.text)
+            status.textContent = "";
+        shown = undefined;
+        clearTimeout(timer);
+    };
+    seam.on("typing", (t) => {
+        if (t.session_id !== sessionId())
+            return;
+        if (!t.active)
+            return clear(t.from.sub);
+        const text = `${t.from.name ?? t.from.sub} is typing…`;
+        status.textContent = text;
+        shown = { sub: t.from.sub, text };
+        clearTimeout(timer);
+        timer = setTimeout(() => clear(), TYPING_SHOWN_MS);
+    });
+    seam.on("event", (e) => {
+        if (e.session_id === sessionId() && e.body.kind === "message")
+            clear(e.from.sub);
+    });
+}
 /**
  * Wires a message box: Enter or the send button posts to the current
- * session; typing sends a typing indicator at most every two seconds.
+ * session; typing sends a typing indicator at most every two seconds, and
+ * "stopped" after four idle seconds or with the message.
  */
 export function wireComposer(seam, sessionId, input, send, guard) {
+    let typingSince = 0;
+    let idle;
+    const stopTyping = (sid) => {
+        clearTimeout(idle);
+        if (typingSince === 0)
+            return;
+        typingSince = 0;
+        void seam.typing(sid, false).catch(() => { });
+    };
     const post = () => {
         const text = input.value.trim();
         const sid = sessionId();
         if (!text || !sid)
             return;
         input.value = "";
+        // The message itself clears the indicator on the other side.
+        clearTimeout(idle);
+        typingSince = 0;
         void guard(() => seam.message(sid, text));
     };
     send.onclick = post;
@@ -158,13 +209,16 @@ export function wireComposer(seam, sessionId, input, send, guard) {
         if (e.key === "Enter")
             post();
     };
-    let typingSince = 0;
     input.oninput = () => {
         const sid = sessionId();
-        if (sid && Date.now() - typingSince > 2000) {
+        if (!sid)
+            return;
+        if (Date.now() - typingSince > TYPING_REPEAT_MS) {
             typingSince = Date.now();
             void seam.typing(sid, true).catch(() => { });
         }
+        clearTimeout(idle);
+        idle = setTimeout(() => stopTyping(sid), TYPING_IDLE_MS);
     };
 }
 /**

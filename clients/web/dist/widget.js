@@ -10,7 +10,7 @@
 // the history), shows chat, typing, queue position and wait, and a "talk to
 // an agent" for voice or video in the same window.
 import { Seam } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt } from "./ui.js";
+import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt, wireTypingIndicator, } from "./ui.js";
 const script = document.querySelector('script[src$="widget.js"]');
 const data = script?.dataset ?? {};
 async function main() {
@@ -88,10 +88,7 @@ async function main() {
         const wait = q.estimated_wait_ms > 0 ? `, about ${Math.ceil(q.estimated_wait_ms / 1000)} s` : "";
         status.textContent = `You are number ${q.position} in the queue${wait}`;
     });
-    seam.on("typing", (t) => {
-        if (t.session_id === sessionId)
-            status.textContent = t.active ? `${t.from.name ?? t.from.sub} is typing…` : "";
-    });
+    wireTypingIndicator(seam, () => sessionId, status);
     seam.on("rating_requested", (r) => {
         if (r.session_id === sessionId)
             rating.classList.add("show");

@@ -102,6 +102,13 @@ async function story({ relayOnly, name }) {
     await agent.getByTestId("agent-input").fill("Sorry about that! Let me check.");
     await agent.getByTestId("agent-send").click();
     await customer.getByTestId("log").filter({ hasText: "Let me check" }).waitFor({ timeout: WAIT });
+    // The message clears "is typing".
+    await customer.getByTestId("status").filter({ hasText: "is typing" }).waitFor({ state: "detached", timeout: WAIT });
+    // A typist who stops without sending says so after a few idle seconds.
+    await agent.getByTestId("agent-input").pressSequentially("Hm", { delay: 20 });
+    await customer.getByTestId("status").filter({ hasText: "Bob is typing" }).waitFor({ timeout: WAIT });
+    await customer.getByTestId("status").filter({ hasText: "is typing" }).waitFor({ state: "detached", timeout: WAIT });
+    await agent.getByTestId("agent-input").fill("");
 
     // The broker restarts: both sides reconnect and resume, nothing is lost.
     seam.child.kill("SIGTERM");

@@ -5,7 +5,18 @@
 // {"token": "..."}), `url` (the broker's WebSocket URL), `relay-only`.
 
 import { Seam, type SessionEvent } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt } from "./ui.js";
+import {
+  CallManager,
+  defaultUrl,
+  describe,
+  el,
+  guarded,
+  STYLE,
+  tokenFrom,
+  wireComposer,
+  wirePrompt,
+  wireTypingIndicator,
+} from "./ui.js";
 import type { Mode, SessionSnapshot } from "./generated/protocol.js";
 
 const params = new URLSearchParams(location.search);
@@ -136,9 +147,7 @@ async function main(): Promise<void> {
     }
     if (b.kind === "session_ended") status.textContent = "Session ended";
   });
-  seam.on("typing", (t) => {
-    if (t.session_id === sessionId) status.textContent = t.active ? `${t.from.name ?? t.from.sub} is typing…` : "";
-  });
+  wireTypingIndicator(seam, () => sessionId, status);
 
   wireComposer(seam, () => sessionId, input, send, guard);
   const ask = (wanted: Mode) => guard(async () => sessionId && seam.requestMode(sessionId, wanted, "may I?"));

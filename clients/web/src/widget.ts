@@ -11,7 +11,18 @@
 // an agent" for voice or video in the same window.
 
 import { Seam, type SessionEvent } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt } from "./ui.js";
+import {
+  CallManager,
+  defaultUrl,
+  describe,
+  el,
+  guarded,
+  STYLE,
+  tokenFrom,
+  wireComposer,
+  wirePrompt,
+  wireTypingIndicator,
+} from "./ui.js";
 import type { Mode } from "./generated/protocol.js";
 
 const script = document.querySelector<HTMLScriptElement>('script[src$="widget.js"]');
@@ -101,9 +112,7 @@ async function main(): Promise<void> {
     const wait = q.estimated_wait_ms > 0 ? `, about ${Math.ceil(q.estimated_wait_ms / 1000)} s` : "";
     status.textContent = `You are number ${q.position} in the queue${wait}`;
   });
-  seam.on("typing", (t) => {
-    if (t.session_id === sessionId) status.textContent = t.active ? `${t.from.name ?? t.from.sub} is typing…` : "";
-  });
+  wireTypingIndicator(seam, () => sessionId, status);
   seam.on("rating_requested", (r) => {
     if (r.session_id === sessionId) rating.classList.add("show");
   });
