@@ -257,7 +257,7 @@ export const STYLE = `
 .seam-log div{margin:2px 0}
 .seam-log .mine{color:#2b4c7e}
 .seam-row{display:flex;gap:6px;padding:6px 12px;flex-wrap:wrap;align-items:center}
-.seam-row input{flex:1;padding:6px;border:1px solid #ccd;border-radius:6px}
+.seam-row input{flex:1;min-width:0;padding:6px;border:1px solid #ccd;border-radius:6px;font-size:16px}
 .seam-row button,.seam-prompt button{padding:6px 10px;border:0;border-radius:6px;background:#2b4c7e;color:#fff;cursor:pointer}
 .seam-row button.secondary{background:#e4e8f0;color:#223}
 .seam-status{padding:4px 12px;color:#556;font-size:12px;min-height:16px}
@@ -266,4 +266,9 @@ export const STYLE = `
 .seam-videos{display:none;gap:6px;padding:6px 12px;background:#111}
 .seam-videos.show{display:flex}
 .seam-videos video{width:50%;border-radius:6px;background:#000}
+.seam-head button{background:none;border:0;color:#fff;font-size:18px;line-height:1;cursor:pointer;padding:0 4px}
+.seam-widget{position:fixed;right:16px;bottom:16px;width:360px;height:560px;max-width:calc(100vw - 32px);max-height:calc(100vh - 32px);z-index:2147483000}
+.seam-widget.seam-min{height:auto}
+.seam-widget.seam-min>:not(.seam-head){display:none}
+@media (max-width:480px){.seam-widget{left:0;right:0;bottom:0;width:auto;max-width:none;height:70vh;border-radius:10px 10px 0 0}}
 `;

@@ -37,8 +37,15 @@ async function main() {
         rating.append(b);
     }
     const mode = el("span", { "data-testid": "mode" }, "chat");
-    const root = el("div", { class: "seam-panel", id: "seam-widget", style: "position:fixed;right:16px;bottom:16px;width:360px;height:560px" }, el("div", { class: "seam-head" }, el("b", {}, "Chat with us"), mode), videos, log, status, prompt, rating, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, voice, video, hangup));
+    const minimise = el("button", { "data-testid": "minimise", "aria-label": "Minimise the chat", "aria-expanded": "true" }, "–");
+    const root = el("div", { class: "seam-panel seam-widget", id: "seam-widget" }, el("div", { class: "seam-head" }, el("b", {}, "Chat with us"), el("span", {}, mode, minimise)), videos, log, status, prompt, rating, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, voice, video, hangup));
     document.body.append(root);
+    minimise.onclick = () => {
+        const min = root.classList.toggle("seam-min");
+        minimise.textContent = min ? "+" : "–";
+        minimise.setAttribute("aria-expanded", String(!min));
+        minimise.setAttribute("aria-label", min ? "Open the chat" : "Minimise the chat");
+    };
     const token = data.token ?? (data.tokenUrl ? tokenFrom(data.tokenUrl) : undefined);
     if (!token) {
         status.textContent = "seam widget: set data-token or data-token-url on the script tag";
