@@ -12,7 +12,7 @@ async function main() {
     const away = el("button", { class: "secondary", "data-testid": "status-away" }, "Away");
     const statusLine = el("span", { "data-testid": "agent-status" }, "offline");
     const offers = el("div", { "data-testid": "offers" });
-    const context = el("pre", { "data-testid": "context", style: "margin:0;padding:8px 12px;background:#f4f6fa;white-space:pre-wrap" });
+    const context = el("pre", { "data-testid": "context", style: "margin:0;padding:8px 12px;background:#f4f6fa;white-space:pre-wrap;max-height:20vh;overflow:auto" });
     const log = el("div", { class: "seam-log", "data-testid": "history" });
     const status = el("div", { class: "seam-status", "data-testid": "console-status" });
     const input = el("input", { placeholder: "Reply", "data-testid": "agent-input" });
@@ -32,7 +32,7 @@ async function main() {
     localVideo.muted = true;
     const videos = el("div", { class: "seam-videos" }, remoteVideo, localVideo);
     const mode = el("span", { "data-testid": "agent-mode" }, "chat");
-    const root = el("div", { class: "seam-panel", id: "seam-console", style: "max-width:760px;margin:16px auto;height:640px" }, el("div", { class: "seam-head" }, el("b", {}, "seam agent console"), el("span", {}, statusLine, " · ", mode)), el("div", { class: "seam-row" }, available, away), offers, context, videos, log, status, prompt, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, askVoice, askVideo, hangup, transferTo, transfer, end));
+    const root = el("div", { class: "seam-panel", id: "seam-console", style: "max-width:760px;margin:16px auto;height:calc(100vh - 32px);min-height:420px" }, el("div", { class: "seam-head" }, el("b", {}, "seam agent console"), el("span", {}, statusLine, " · ", mode)), el("div", { class: "seam-row" }, available, away), offers, context, videos, log, status, prompt, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, askVoice, askVideo, hangup, transferTo, transfer, end));
     document.body.append(root);
     const tokenUrl = params.get("token-url");
     if (!tokenUrl) {

@@ -265,7 +265,9 @@ export const STYLE = `
 .seam-prompt.show{display:flex}
 .seam-videos{display:none;gap:6px;padding:6px 12px;background:#111}
 .seam-videos.show{display:flex}
-.seam-videos video{width:50%;border-radius:6px;background:#000}
+.seam-videos video{width:50%;max-height:28vh;object-fit:cover;border-radius:6px;background:#000}
+.seam-panel>*{flex-shrink:0}
+.seam-panel>.seam-log{flex:1 1 auto;min-height:48px}
 .seam-head button{background:none;border:0;color:#fff;font-size:18px;line-height:1;cursor:pointer;padding:0 4px}
 .seam-widget{position:fixed;right:16px;bottom:16px;width:360px;height:560px;max-width:calc(100vw - 32px);max-height:calc(100vh - 32px);z-index:2147483000}
 .seam-widget.seam-min{height:auto}

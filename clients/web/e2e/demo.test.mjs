@@ -142,6 +142,18 @@ async function story({ relayOnly, name }) {
     mkdirSync(ARTIFACTS, { recursive: true });
     await customer.screenshot({ path: join(ARTIFACTS, `${name}-customer.png`) });
     await agent.screenshot({ path: join(ARTIFACTS, `${name}-agent.png`) });
+    // During video the call controls stay on screen, inside their panels.
+    for (const [page, panelId, ids] of [
+      [agent, "#seam-console", ["agent-hang-up", "end-session", "agent-send"]],
+      [customer, "#seam-widget", ["hang-up", "send"]],
+    ]) {
+      const panel = await page.locator(panelId).boundingBox();
+      for (const id of ids) {
+        const b = await page.getByTestId(id).boundingBox();
+        const inside = b && b.y >= panel.y && b.y + b.height <= panel.y + panel.height + 0.5 && b.y + b.height <= 700;
+        assert.ok(inside, `${id} on screen: ${JSON.stringify(b)} in ${JSON.stringify(panel)}`);
+      }
+    }
 
     // Back to chat: no consent needed.
     await customer.getByTestId("hang-up").click();
