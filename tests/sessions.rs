@@ -86,6 +86,62 @@ async fn two_tabs_of_one_customer_share_one_session_and_see_every_event() {
     assert_eq!(next_message(&mut tab3_events).await, "from tab one");
 }
 
+/// `existing_only`: a page that loads shows the conversation under way,
+/// and queues nobody who has not written yet.
+#[tokio::test]
+async fn open_session_existing_only_attaches_but_never_creates() {
+    let broker = start().await;
+    let vera = customer_token("vera", "billing");
+    let mut page = Raw::authed(&broker, &vera).await;
+    page.send_json(serde_json::json!({"type": "open_session", "id": "o1", "existing_only": true}))
+        .await;
+    let refused = loop {
+        if let ServerFrame::Error(e) = page.recv().await {
+            break e;
+        }
+    };
+    assert_eq!(refused.code, ErrorCode::SessionNotFound, "{refused:?}");
+    assert_eq!(refused.id.as_deref(), Some("o1"));
+
+    // Once she writes from another tab, the page attaches to that session.
+    let (tab, _tab_events) = client(&broker, vera.clone()).await;
+    assert!(tab.existing_session().await.unwrap().is_none());
+    let sid = tab.open_session(None).await.unwrap().session_id;
+    tab.send_message(&sid, "hello from the other tab")
+        .await
+        .unwrap();
+    page.send_json(serde_json::json!({"type": "open_session", "id": "o2", "existing_only": true}))
+        .await;
+    let ack = loop {
+        if let ServerFrame::Ack(ack) = page.recv().await {
+            break ack;
+        }
+    };
+    assert_eq!(ack.id, "o2");
+    assert_eq!(ack.session_id.as_deref(), Some(sid.as_str()));
+    let history = loop {
+        match page.recv().await {
+            ServerFrame::Event(e) if matches!(e.body, EventBody::Message { .. }) => break e,
+            _ => {}
+        }
+    };
+    assert!(
+        matches!(history.body, EventBody::Message { ref text } if text == "hello from the other tab")
+    );
+    // No second session was created: the listing has one.
+    let service = token(Role::Service, "backend");
+    let (status, body) = http(
+        broker.local_addr(),
+        "GET",
+        "/v1/sessions?customer=vera",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sessions"].as_array().map(Vec::len), Some(1), "{body}");
+}
+
 #[tokio::test]
 async fn typing_is_relayed_to_others_and_never_stored() {
     let broker = start().await;

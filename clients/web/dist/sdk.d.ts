@@ -127,6 +127,12 @@ export declare class Seam {
     private handle;
     /** Sends a command; resolves with the broker's ack. Resent under the same id after a reconnect. */
     send(command: Command): Promise<Ack>;
+    /**
+     * Customer: attaches to the open session if there is one (its history
+     * follows as events), without ever creating one; `undefined` when there
+     * is none.
+     */
+    existingSession(): Promise<SessionSnapshot | undefined>;
     /** Customer: opens (or gets back) the session; its history follows as events. */
     openSession(context?: Record<string, unknown>): Promise<SessionSnapshot>;
     /** Joins a session; its history follows as events. */

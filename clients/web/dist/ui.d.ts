@@ -41,7 +41,7 @@ export declare function wireTypingIndicator(seam: Seam, sessionId: () => string 
  * session; typing sends a typing indicator at most every two seconds, and
  * "stopped" after four idle seconds or with the message.
  */
-export declare function wireComposer(seam: Seam, sessionId: () => string | undefined, input: HTMLInputElement, send: HTMLButtonElement, guard: (action: () => Promise<unknown>) => Promise<void>): void;
+export declare function wireComposer(seam: Seam, sessionId: () => string | undefined, input: HTMLInputElement, send: HTMLButtonElement, guard: (action: () => Promise<unknown>) => Promise<void>, open?: () => Promise<string>): void;
 /**
  * Wires a consent prompt: accept or decline the pending mode request, then
  * hide the prompt.

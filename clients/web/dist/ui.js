@@ -183,7 +183,7 @@ export function wireTypingIndicator(seam, sessionId, status) {
  * session; typing sends a typing indicator at most every two seconds, and
  * "stopped" after four idle seconds or with the message.
  */
-export function wireComposer(seam, sessionId, input, send, guard) {
+export function wireComposer(seam, sessionId, input, send, guard, open) {
     let typingSince = 0;
     let idle;
     const stopTyping = (sid) => {
@@ -196,13 +196,13 @@ export function wireComposer(seam, sessionId, input, send, guard) {
     const post = () => {
         const text = input.value.trim();
         const sid = sessionId();
-        if (!text || !sid)
+        if (!text || (!sid && !open))
             return;
         input.value = "";
         // The message itself clears the indicator on the other side.
         clearTimeout(idle);
         typingSince = 0;
-        void guard(() => seam.message(sid, text));
+        void guard(async () => seam.message(sid ?? (await open()), text));
     };
     send.onclick = post;
     input.onkeydown = (e) => {

@@ -106,22 +106,29 @@ async function main() {
     seam.on("resumed", () => {
         status.textContent = "";
     });
-    const snapshot = await seam.openSession();
-    sessionId = snapshot.session_id;
-    root.dataset.session = sessionId;
-    mode.textContent = snapshot.mode ?? "chat";
-    agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
-    status.textContent = agent ? "" : "Connected";
+    // A conversation under way (another tab, another device) shows at once;
+    // a visitor who has not written yet is not queued for an agent.
+    const attached = (snapshot) => {
+        sessionId = snapshot.session_id;
+        root.dataset.session = sessionId;
+        mode.textContent = snapshot.mode ?? "chat";
+        agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
+        return sessionId;
+    };
+    const existing = await seam.existingSession();
+    if (existing)
+        attached(existing);
+    status.textContent = existing ? (agent ? "" : "Connected") : "Write to us: we answer here";
     root.dataset.ready = "true";
+    const open = async () => sessionId ?? attached(await seam.openSession());
     const guard = guarded(status);
-    wireComposer(seam, () => sessionId, input, send, guard);
+    wireComposer(seam, () => sessionId, input, send, guard, open);
     const talk = (wanted) => guard(async () => {
-        if (!sessionId)
-            return;
+        const sid = await open();
         if (agent)
-            await seam.requestMode(sessionId, wanted, "I'd rather talk");
+            await seam.requestMode(sid, wanted, "I'd rather talk");
         else
-            await seam.send({ type: "request_agent", session_id: sessionId, mode: wanted });
+            await seam.send({ type: "request_agent", session_id: sid, mode: wanted });
     });
     voice.onclick = () => void talk("voice");
     video.onclick = () => void talk("video");

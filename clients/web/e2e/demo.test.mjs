@@ -83,9 +83,12 @@ async function story({ relayOnly, name }) {
     const customer = await browser.newPage({ viewport: { width: 800, height: 700 } });
     await customer.goto(`${seam.base}/demo/?sub=alice&name=Alice&issue=billing${flag}`);
     await waitForAttr(customer, "#seam-widget", "ready", "true");
-    await customer.getByTestId("status").filter({ hasText: "number 1 in the queue" }).waitFor({ timeout: WAIT });
+    // Loading the page queues nobody: the session opens with the first message.
+    await customer.getByTestId("status").filter({ hasText: "Write to us" }).waitFor({ timeout: WAIT });
+    assert.equal(await customer.$eval("#seam-widget", (e) => e.dataset.session), undefined);
     await customer.getByTestId("input").fill("Hi, I was charged twice for order A-17");
     await customer.getByTestId("send").click();
+    await customer.getByTestId("status").filter({ hasText: "number 1 in the queue" }).waitFor({ timeout: WAIT });
 
     const agent = await browser.newPage({ viewport: { width: 800, height: 700 } });
     await agent.goto(`${seam.base}/demo/console?sub=bob&name=Bob${flag}`);

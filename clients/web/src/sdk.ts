@@ -284,6 +284,21 @@ export class Seam {
     });
   }
 
+  /**
+   * Customer: attaches to the open session if there is one (its history
+   * follows as events), without ever creating one; `undefined` when there
+   * is none.
+   */
+  async existingSession(): Promise<SessionSnapshot | undefined> {
+    try {
+      const ack = await this.send({ type: "open_session", existing_only: true });
+      return ack.session as SessionSnapshot;
+    } catch (e) {
+      if (e instanceof SeamError && e.code === "session_not_found") return undefined;
+      throw e;
+    }
+  }
+
   /** Customer: opens (or gets back) the session; its history follows as events. */
   async openSession(context?: Record<string, unknown>): Promise<SessionSnapshot> {
     const ack = await this.send({ type: "open_session", context: context ?? null });

@@ -201,6 +201,7 @@ export function wireComposer(
   input: HTMLInputElement,
   send: HTMLButtonElement,
   guard: (action: () => Promise<unknown>) => Promise<void>,
+  open?: () => Promise<string>,
 ): void {
   let typingSince = 0;
   let idle: ReturnType<typeof setTimeout> | undefined;
@@ -213,12 +214,12 @@ export function wireComposer(
   const post = () => {
     const text = input.value.trim();
     const sid = sessionId();
-    if (!text || !sid) return;
+    if (!text || (!sid && !open)) return;
     input.value = "";
     // The message itself clears the indicator on the other side.
     clearTimeout(idle);
     typingSince = 0;
-    void guard(() => seam.message(sid, text));
+    void guard(async () => seam.message(sid ?? (await open!()), text));
   };
   send.onclick = post;
   input.onkeydown = (e) => {

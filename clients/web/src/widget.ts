@@ -10,7 +10,7 @@
 // the history), shows chat, typing, queue position and wait, and a "talk to
 // an agent" for voice or video in the same window.
 
-import { Seam, type SessionEvent } from "./sdk.js";
+import { Seam, type SessionEvent, type SessionSnapshot } from "./sdk.js";
 import {
   CallManager,
   defaultUrl,
@@ -134,21 +134,28 @@ async function main(): Promise<void> {
     status.textContent = "";
   });
 
-  const snapshot = await seam.openSession();
-  sessionId = snapshot.session_id;
-  root.dataset.session = sessionId;
-  mode.textContent = snapshot.mode ?? "chat";
-  agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
-  status.textContent = agent ? "" : "Connected";
+  // A conversation under way (another tab, another device) shows at once;
+  // a visitor who has not written yet is not queued for an agent.
+  const attached = (snapshot: SessionSnapshot) => {
+    sessionId = snapshot.session_id;
+    root.dataset.session = sessionId;
+    mode.textContent = snapshot.mode ?? "chat";
+    agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
+    return sessionId;
+  };
+  const existing = await seam.existingSession();
+  if (existing) attached(existing);
+  status.textContent = existing ? (agent ? "" : "Connected") : "Write to us: we answer here";
   root.dataset.ready = "true";
+  const open = async () => sessionId ?? attached(await seam.openSession());
 
   const guard = guarded(status);
-  wireComposer(seam, () => sessionId, input, send, guard);
+  wireComposer(seam, () => sessionId, input, send, guard, open);
   const talk = (wanted: Mode) =>
     guard(async () => {
-      if (!sessionId) return;
-      if (agent) await seam.requestMode(sessionId, wanted, "I'd rather talk");
-      else await seam.send({ type: "request_agent", session_id: sessionId, mode: wanted });
+      const sid = await open();
+      if (agent) await seam.requestMode(sid, wanted, "I'd rather talk");
+      else await seam.send({ type: "request_agent", session_id: sid, mode: wanted });
     });
   voice.onclick = () => void talk("voice");
   video.onclick = () => void talk("video");

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use seam_protocol::{
-    Ack, AgentStatus, ClientFrame, CustomerContext, Mode, Overview, SessionSnapshot, Signal,
-    SignalTarget, TransferTarget,
+    Ack, AgentStatus, ClientFrame, CustomerContext, ErrorCode, Mode, Overview, SessionSnapshot,
+    Signal, SignalTarget, TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -79,9 +79,30 @@ impl Client {
             .send(ClientFrame::OpenSession {
                 id: self.next_id(),
                 context,
+                existing_only: false,
             })
             .await?;
         snapshot(ack)
+    }
+
+    /// Customer: attaches to the open session if there is one (its history
+    /// follows as events) without ever creating one; `None` when there is
+    /// none.
+    pub async fn existing_session(&self) -> Result<Option<SessionSnapshot>, ClientError> {
+        let sent = self
+            .send(ClientFrame::OpenSession {
+                id: self.next_id(),
+                context: None,
+                existing_only: true,
+            })
+            .await;
+        match sent {
+            Ok(ack) => snapshot(ack).map(Some),
+            Err(ClientError::Rejected(frame)) if frame.code == ErrorCode::SessionNotFound => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Joins (or re-attaches to) a session; its full history follows.

@@ -38,6 +38,12 @@ pub enum ClientFrame {
         /// Context to add to the token's context (fields here win).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         context: Option<CustomerContext>,
+        /// Only attach to the customer's open session, never create one
+        /// (answered `session_not_found` when there is none): a page can
+        /// show an ongoing conversation without queueing a visitor who has
+        /// not written yet.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        existing_only: bool,
     },
     /// Attach this connection to a session: join it (agents, supervisors,
     /// bots) or resume it (anyone already in it). Events after `after_seq`

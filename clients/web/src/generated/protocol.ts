@@ -24,6 +24,10 @@ export type ClientFrame =
        */
       context?: CustomerContext | null;
       /**
+       * Only attach to the customer's open session, never create one (answered `session_not_found` when there is none): a page can show an ongoing conversation without queueing a visitor who has not written yet.
+       */
+      existing_only?: boolean;
+      /**
        * Command id.
        */
       id: string;

@@ -9,12 +9,25 @@ pub(super) async fn open_session(
     ctx: &mut CommandContext<'_>,
     id: String,
     context: Option<CustomerContext>,
+    existing_only: bool,
 ) -> Result<(), CommandError> {
     require_role(
         ctx.identity.principal.role,
         &[Role::Customer],
         "open_session",
     )?;
+    if existing_only {
+        let sub = &ctx.identity.principal.sub;
+        let Some(session_id) = ctx.state.engine.open_session_of(sub).await else {
+            return Err(CommandError::new(
+                ErrorCode::SessionNotFound,
+                "you have no open session (existing_only: none was created)",
+            ));
+        };
+        attach(ctx, &session_id, Attach::join(&id)).await?;
+        ctx.state.routing.retell_status(&session_id).await;
+        return Ok(());
+    }
     let allowed = ctx.state.config.auth.client_context_keys.as_deref();
     let context = customer_context(
         ctx.identity.context.clone(),

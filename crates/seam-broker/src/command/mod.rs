@@ -174,9 +174,11 @@ pub(crate) async fn execute(
             ErrorCode::AlreadyAuthenticated,
             "this connection is already authenticated",
         )),
-        ClientFrame::OpenSession { id, context } => {
-            lifecycle::open_session(&mut ctx, id, context).await
-        }
+        ClientFrame::OpenSession {
+            id,
+            context,
+            existing_only,
+        } => lifecycle::open_session(&mut ctx, id, context, existing_only).await,
         ClientFrame::Join {
             id,
             session_id,
