@@ -2,7 +2,9 @@
 // and whole history, chat, voice and video, transfer and end.
 //
 // Configured by the page's query string: `token-url` (an endpoint answering
-// {"token": "..."}), `url` (the broker's WebSocket URL), `relay-only`.
+// {"token": "..."}), `url` (the broker's WebSocket URL), `relay-only`,
+// `connect-timeout-ms` (how long a call may take to connect before it is
+// shown as failed; 15 s by default).
 import { Seam } from "./sdk.js";
 import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt, wireTypingIndicator, } from "./ui.js";
 const params = new URLSearchParams(location.search);
@@ -44,7 +46,7 @@ async function main() {
     let sessionId;
     let customer;
     let pendingRequest;
-    const calls = new CallManager(seam, () => sessionId, root, remoteVideo, localVideo, params.has("relay-only"));
+    const calls = new CallManager(seam, () => sessionId, root, remoteVideo, localVideo, params.has("relay-only"), status, Number(params.get("connect-timeout-ms")) || undefined);
     root.dataset.ready = "true";
     const guard = guarded(status);
     const setStatus = (value) => guard(async () => {

@@ -4,11 +4,15 @@ import type { Mode } from "./generated/protocol.js";
 export declare function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
 /** A one-line description of a stored event for a transcript. */
 export declare function describe(e: SessionEvent): string;
+/** What a participant sees when their call cannot connect. */
+export declare const CALL_FAILED = "The call could not connect (the network may block it). Hang up to go back to chat.";
 /**
  * Starts and stops the WebRTC call as the session's mode changes. The side
  * that asked for the upgrade offers once it has ICE servers; the other side
  * answers the offer. State and remote tracks are shown on `root`'s data
- * attributes (`data-call-state`, `data-remote-tracks`).
+ * attributes (`data-call-state`, `data-remote-tracks`). A call that does not
+ * connect within `connectTimeoutMs` (or whose connection fails) is shown as
+ * `failed`, with a sentence in `status`.
  */
 export declare class CallManager {
     private seam;
@@ -17,13 +21,17 @@ export declare class CallManager {
     private remoteVideo;
     private localVideo;
     private relayOnly;
+    private status?;
+    private connectTimeoutMs;
     private call?;
     private startWhenReady?;
+    private watchdog?;
     remoteTracks: number;
-    constructor(seam: Seam, sessionId: () => string | undefined, root: HTMLElement, remoteVideo: HTMLVideoElement, localVideo: HTMLVideoElement, relayOnly: boolean);
+    constructor(seam: Seam, sessionId: () => string | undefined, root: HTMLElement, remoteVideo: HTMLVideoElement, localVideo: HTMLVideoElement, relayOnly: boolean, status?: HTMLElement | undefined, connectTimeoutMs?: number);
     /** The session's mode is now `mode`; `offerTo` is the peer to offer to if this side asked. */
     modeChanged(mode: Mode, offerTo?: string): void;
     private showLocal;
+    private failed;
     /** Hangs up locally. */
     stop(): void;
 }

@@ -55,20 +55,26 @@ export function describe(e) {
             return `${b.by.name ?? b.by.sub} ${b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read"} the session (audit)`;
     }
 }
+/** What a participant sees when their call cannot connect. */
+export const CALL_FAILED = "The call could not connect (the network may block it). Hang up to go back to chat.";
 /**
  * Starts and stops the WebRTC call as the session's mode changes. The side
  * that asked for the upgrade offers once it has ICE servers; the other side
  * answers the offer. State and remote tracks are shown on `root`'s data
- * attributes (`data-call-state`, `data-remote-tracks`).
+ * attributes (`data-call-state`, `data-remote-tracks`). A call that does not
+ * connect within `connectTimeoutMs` (or whose connection fails) is shown as
+ * `failed`, with a sentence in `status`.
  */
 export class CallManager {
-    constructor(seam, sessionId, root, remoteVideo, localVideo, relayOnly) {
+    constructor(seam, sessionId, root, remoteVideo, localVideo, relayOnly, status, connectTimeoutMs = 15000) {
         this.seam = seam;
         this.sessionId = sessionId;
         this.root = root;
         this.remoteVideo = remoteVideo;
         this.localVideo = localVideo;
         this.relayOnly = relayOnly;
+        this.status = status;
+        this.connectTimeoutMs = connectTimeoutMs;
         this.remoteTracks = 0;
         seam.on("ice_servers", (s) => {
             if (s.session_id === this.sessionId() && this.startWhenReady && this.call) {
@@ -101,10 +107,21 @@ export class CallManager {
                 this.showLocal();
             },
             onState: (state) => {
+                if (this.root.dataset.callState === "failed" && state !== "connected")
+                    return;
                 this.root.dataset.callState = state;
+                if (state === "connected") {
+                    clearTimeout(this.watchdog);
+                    if (this.status?.textContent === CALL_FAILED)
+                        this.status.textContent = "";
+                }
+                if (state === "failed")
+                    this.failed();
             },
         });
         this.root.dataset.callState = "new";
+        clearTimeout(this.watchdog);
+        this.watchdog = setTimeout(() => this.failed(), this.connectTimeoutMs);
         if (offerTo) {
             if (this.seam.iceServers.has(sid))
                 void this.call.start(offerTo).then(() => this.showLocal());
@@ -119,8 +136,18 @@ export class CallManager {
             void this.localVideo.play().catch(() => { });
         }
     }
+    failed() {
+        if (!this.call || this.root.dataset.callState === "connected")
+            return;
+        this.root.dataset.callState = "failed";
+        if (this.status)
+            this.status.textContent = CALL_FAILED;
+    }
     /** Hangs up locally. */
     stop() {
+        clearTimeout(this.watchdog);
+        if (this.status?.textContent === CALL_FAILED)
+            this.status.textContent = "";
         this.call?.close();
         this.call = undefined;
         this.startWhenReady = undefined;

@@ -56,7 +56,7 @@ async function main() {
     let sessionId;
     let agent;
     let pendingRequest;
-    const calls = new CallManager(seam, () => sessionId, root, remoteVideo, localVideo, data.relayOnly !== undefined);
+    const calls = new CallManager(seam, () => sessionId, root, remoteVideo, localVideo, data.relayOnly !== undefined, status, Number(data.connectTimeoutMs) || undefined);
     const show = (e) => {
         if (e.session_id !== sessionId)
             return;

@@ -11,47 +11,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
+import { CHROMIUM_FLAGS, startSeam, startTurn } from "./harness.mjs";
 
 const ARTIFACTS = resolve(process.env.SEAM_E2E_ARTIFACTS ?? "../../target/e2e");
 
 const WAIT = 30_000;
-
-/** A free TCP port on loopback. */
-function freePort() {
-  return new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-/** Starts coturn on loopback with a shared secret; resolves when it listens. */
-async function startTurn(secret) {
-  const port = await freePort();
-  const child = spawn("turnserver", [
-    "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--listening-port=${port}`,
-    "--use-auth-secret", `--static-auth-secret=${secret}`, "--realm=seam.test",
-    "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
-    "--min-port=49160", "--max-port=49400", "--log-file=stdout", "--simple-log",
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  child.stdout.on("data", (c) => { log += c; });
-  child.stderr.on("data", (c) => { log += c; });
-  for (let i = 0; i < 100; i++) {
-    if (/listener opened on|Total UDP servers/i.test(log)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, port, log: () => log };
-}
 
 async function waitForAttr(page, selector, attr, wanted) {
   await page.waitForFunction(

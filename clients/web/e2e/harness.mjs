@@ -2,6 +2,7 @@
 // starting `seam serve --dev` on a free port. (Not a test file itself.)
 
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -30,3 +31,32 @@ export function startSeam(extraArgs = [], listen = "127.0.0.1:0", dir = mkdtempS
   });
 }
 
+/** A free TCP port on loopback. */
+function freePort() {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts coturn on loopback with a shared secret; resolves when it listens. */
+export async function startTurn(secret) {
+  const port = await freePort();
+  const child = spawn("turnserver", [
+    "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--listening-port=${port}`,
+    "--use-auth-secret", `--static-auth-secret=${secret}`, "--realm=seam.test",
+    "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
+    "--min-port=49160", "--max-port=49400", "--log-file=stdout", "--simple-log",
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (c) => { log += c; });
+  child.stderr.on("data", (c) => { log += c; });
+  for (let i = 0; i < 100; i++) {
+    if (/listener opened on|Total UDP servers/i.test(log)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, port, log: () => log };
+}

@@ -62,15 +62,21 @@ export function describe(e: SessionEvent): string {
   }
 }
 
+/** What a participant sees when their call cannot connect. */
+export const CALL_FAILED = "The call could not connect (the network may block it). Hang up to go back to chat.";
+
 /**
  * Starts and stops the WebRTC call as the session's mode changes. The side
  * that asked for the upgrade offers once it has ICE servers; the other side
  * answers the offer. State and remote tracks are shown on `root`'s data
- * attributes (`data-call-state`, `data-remote-tracks`).
+ * attributes (`data-call-state`, `data-remote-tracks`). A call that does not
+ * connect within `connectTimeoutMs` (or whose connection fails) is shown as
+ * `failed`, with a sentence in `status`.
  */
 export class CallManager {
   private call?: Call;
   private startWhenReady?: string;
+  private watchdog?: ReturnType<typeof setTimeout>;
   remoteTracks = 0;
 
   constructor(
@@ -80,6 +86,8 @@ export class CallManager {
     private remoteVideo: HTMLVideoElement,
     private localVideo: HTMLVideoElement,
     private relayOnly: boolean,
+    private status?: HTMLElement,
+    private connectTimeoutMs = 15_000,
   ) {
     seam.on("ice_servers", (s) => {
       if (s.session_id === this.sessionId() && this.startWhenReady && this.call) {
@@ -111,10 +119,18 @@ export class CallManager {
         this.showLocal();
       },
       onState: (state) => {
+        if (this.root.dataset.callState === "failed" && state !== "connected") return;
         this.root.dataset.callState = state;
+        if (state === "connected") {
+          clearTimeout(this.watchdog);
+          if (this.status?.textContent === CALL_FAILED) this.status.textContent = "";
+        }
+        if (state === "failed") this.failed();
       },
     });
     this.root.dataset.callState = "new";
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.failed(), this.connectTimeoutMs);
     if (offerTo) {
       if (this.seam.iceServers.has(sid)) void this.call.start(offerTo).then(() => this.showLocal());
       else this.startWhenReady = offerTo;
@@ -129,8 +145,16 @@ export class CallManager {
     }
   }
 
+  private failed(): void {
+    if (!this.call || this.root.dataset.callState === "connected") return;
+    this.root.dataset.callState = "failed";
+    if (this.status) this.status.textContent = CALL_FAILED;
+  }
+
   /** Hangs up locally. */
   stop(): void {
+    clearTimeout(this.watchdog);
+    if (this.status?.textContent === CALL_FAILED) this.status.textContent = "";
     this.call?.close();
     this.call = undefined;
     this.startWhenReady = undefined;

@@ -87,7 +87,16 @@ async function main(): Promise<void> {
   let sessionId: string | undefined;
   let agent: string | undefined;
   let pendingRequest: string | undefined;
-  const calls = new CallManager(seam, () => sessionId, root, remoteVideo, localVideo, data.relayOnly !== undefined);
+  const calls = new CallManager(
+    seam,
+    () => sessionId,
+    root,
+    remoteVideo,
+    localVideo,
+    data.relayOnly !== undefined,
+    status,
+    Number(data.connectTimeoutMs) || undefined,
+  );
 
   const show = (e: SessionEvent) => {
     if (e.session_id !== sessionId) return;
