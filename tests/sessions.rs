@@ -142,6 +142,38 @@ async fn open_session_existing_only_attaches_but_never_creates() {
     assert_eq!(body["sessions"].as_array().map(Vec::len), Some(1), "{body}");
 }
 
+/// An agent who closed the console finds the open sessions they take part
+/// in, from a new connection, and rejoins one; sessions they left, or never
+/// joined, are not listed; customers may not ask.
+#[tokio::test]
+async fn agents_list_the_open_sessions_they_take_part_in_and_rejoin() {
+    let broker = start().await;
+    let (alice, _a) = client(&broker, customer_token("alice", "billing")).await;
+    let with_alice = alice.open_session(None).await.unwrap().session_id;
+    let (carl, _c) = client(&broker, customer_token("carl", "billing")).await;
+    let with_carl = carl.open_session(None).await.unwrap().session_id;
+    let (dan, _d) = client(&broker, customer_token("dan", "billing")).await;
+    let _without_bob = dan.open_session(None).await.unwrap().session_id;
+    let (bob, _b) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&with_alice).await.unwrap();
+    bob.join(&with_carl).await.unwrap();
+    bob.leave(&with_carl).await.unwrap();
+    bob.close();
+
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    let mine = bob.my_sessions().await.unwrap();
+    let ids: Vec<&str> = mine.iter().map(|s| s.session_id.as_str()).collect();
+    assert_eq!(ids, [with_alice.as_str()]);
+    assert_eq!(mine[0].customer.sub, "alice");
+    bob.join(&mine[0].session_id).await.unwrap();
+    alice
+        .send_message(&with_alice, "are you still there?")
+        .await
+        .unwrap();
+    assert_eq!(next_message(&mut bob_events).await, "are you still there?");
+    assert_eq!(rejected(alice.my_sessions().await), ErrorCode::Forbidden);
+}
+
 #[tokio::test]
 async fn typing_is_relayed_to_others_and_never_stored() {
     let broker = start().await;

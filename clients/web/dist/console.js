@@ -14,6 +14,7 @@ async function main() {
     const away = el("button", { class: "secondary", "data-testid": "status-away" }, "Away");
     const statusLine = el("span", { "data-testid": "agent-status" }, "offline");
     const offers = el("div", { "data-testid": "offers" });
+    const mine = el("div", { "data-testid": "my-sessions" });
     const context = el("pre", { "data-testid": "context", style: "margin:0;padding:8px 12px;background:#f4f6fa;white-space:pre-wrap;max-height:20vh;overflow:auto" });
     const log = el("div", { class: "seam-log", "data-testid": "history" });
     const status = el("div", { class: "seam-status", "data-testid": "console-status" });
@@ -34,7 +35,7 @@ async function main() {
     localVideo.muted = true;
     const videos = el("div", { class: "seam-videos" }, remoteVideo, localVideo);
     const mode = el("span", { "data-testid": "agent-mode" }, "chat");
-    const root = el("div", { class: "seam-panel", id: "seam-console", style: "max-width:760px;margin:16px auto;height:calc(100vh - 32px);min-height:420px" }, el("div", { class: "seam-head" }, el("b", {}, "seam agent console"), el("span", {}, statusLine, " · ", mode)), el("div", { class: "seam-row" }, available, away), offers, context, videos, log, status, prompt, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, askVoice, askVideo, hangup, transferTo, transfer, end));
+    const root = el("div", { class: "seam-panel", id: "seam-console", style: "max-width:760px;margin:16px auto;height:calc(100vh - 32px);min-height:420px" }, el("div", { class: "seam-head" }, el("b", {}, "seam agent console"), el("span", {}, statusLine, " · ", mode)), el("div", { class: "seam-row" }, available, away), mine, offers, context, videos, log, status, prompt, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, askVoice, askVideo, hangup, transferTo, transfer, end));
     document.body.append(root);
     const tokenUrl = params.get("token-url");
     if (!tokenUrl) {
@@ -71,6 +72,20 @@ async function main() {
             .join("\n");
         mode.textContent = snapshot.mode ?? "chat";
     };
+    // Sessions this agent still takes part in (the console was closed, or
+    // opened on another device): one click rejoins, with the whole history.
+    const rejoinable = await seam.mySessions().catch(() => []);
+    for (const s of rejoinable) {
+        const row = el("div", { class: "seam-row", "data-testid": "my-session", style: "background:#f0f7ee" }, `Your session with ${s.customer.name ?? s.customer.sub}${s.queue ? ` · ${s.queue}` : ""} · ${s.mode}`);
+        const rejoin = el("button", { "data-testid": "rejoin" }, "Rejoin");
+        rejoin.onclick = () => void guard(async () => {
+            const snapshot = await seam.join(s.session_id);
+            open(snapshot);
+            mine.replaceChildren();
+        });
+        row.append(rejoin);
+        mine.append(row);
+    }
     seam.on("offer", (offer) => {
         const card = el("div", { class: "seam-row", "data-testid": "offer", style: "background:#eef3ff" }, `${offer.customer.name ?? offer.customer.sub} · ${offer.context.issue_type ?? offer.queue ?? ""}${offer.note ? ` · ${offer.note}` : ""}`);
         const take = el("button", { "data-testid": "accept-offer" }, "Accept");

@@ -1,4 +1,4 @@
-import type { ClientFrame, IceServer, Mode, Principal, ServerFrame, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { ClientFrame, IceServer, Mode, Principal, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -135,6 +135,8 @@ export declare class Seam {
     existingSession(): Promise<SessionSnapshot | undefined>;
     /** Customer: opens (or gets back) the session; its history follows as events. */
     openSession(context?: Record<string, unknown>): Promise<SessionSnapshot>;
+    /** Agents, bots, supervisors: the open sessions they take part in now. */
+    mySessions(): Promise<SessionOverview[]>;
     /** Joins a session; its history follows as events. */
     join(sessionId: string): Promise<SessionSnapshot>;
     message(sessionId: string, text: string): Promise<Ack>;

@@ -236,6 +236,11 @@ export class Seam {
         const ack = await this.send({ type: "open_session", context: context ?? null });
         return ack.session;
     }
+    /** Agents, bots, supervisors: the open sessions they take part in now. */
+    async mySessions() {
+        const ack = await this.send({ type: "my_sessions" });
+        return (ack.sessions ?? []);
+    }
     /** Joins a session; its history follows as events. */
     async join(sessionId) {
         const ack = await this.send({ type: "join", session_id: sessionId });

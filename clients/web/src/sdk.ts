@@ -9,6 +9,7 @@ import type {
   Mode,
   Principal,
   ServerFrame,
+  SessionOverview,
   SessionSnapshot,
   Signal,
 } from "./generated/protocol.js";
@@ -303,6 +304,12 @@ export class Seam {
   async openSession(context?: Record<string, unknown>): Promise<SessionSnapshot> {
     const ack = await this.send({ type: "open_session", context: context ?? null });
     return ack.session as SessionSnapshot;
+  }
+
+  /** Agents, bots, supervisors: the open sessions they take part in now. */
+  async mySessions(): Promise<SessionOverview[]> {
+    const ack = await this.send({ type: "my_sessions" });
+    return (ack.sessions ?? []) as SessionOverview[];
   }
 
   /** Joins a session; its history follows as events. */

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use seam_protocol::{
-    Ack, AgentStatus, ClientFrame, CustomerContext, ErrorCode, Mode, Overview, SessionSnapshot,
-    Signal, SignalTarget, TransferTarget,
+    Ack, AgentStatus, ClientFrame, CustomerContext, ErrorCode, Mode, Overview, SessionOverview,
+    SessionSnapshot, Signal, SignalTarget, TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -103,6 +103,15 @@ impl Client {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Agents, bots and supervisors: the open sessions they take part in
+    /// now, newest first (to rejoin them with [`Client::join`]).
+    pub async fn my_sessions(&self) -> Result<Vec<SessionOverview>, ClientError> {
+        let ack = self
+            .send(ClientFrame::MySessions { id: self.next_id() })
+            .await?;
+        Ok(ack.sessions.unwrap_or_default())
     }
 
     /// Joins (or re-attaches to) a session; its full history follows.

@@ -245,6 +245,12 @@ pub enum ClientFrame {
         /// Command id.
         id: CommandId,
     },
+    /// Agents, bots and supervisors: the open sessions they take part in
+    /// now (to rejoin them after closing the console, on any device).
+    MySessions {
+        /// Command id.
+        id: CommandId,
+    },
     /// Bots: hand the session to a human agent with a summary.
     Handoff {
         /// Command id.
@@ -357,6 +363,7 @@ impl ClientFrame {
         "whisper",
         "note",
         "overview",
+        "my_sessions",
         "handoff",
         "request_agent",
         "page_view",
@@ -447,6 +454,7 @@ impl ClientFrame {
             | ClientFrame::Whisper { id, .. }
             | ClientFrame::Note { id, .. }
             | ClientFrame::Overview { id }
+            | ClientFrame::MySessions { id }
             | ClientFrame::Handoff { id, .. }
             | ClientFrame::RequestAgent { id, .. }
             | ClientFrame::PageView { id, .. }
@@ -484,6 +492,7 @@ impl ClientFrame {
             | ClientFrame::AcceptOffer { .. }
             | ClientFrame::DeclineOffer { .. }
             | ClientFrame::Overview { .. }
+            | ClientFrame::MySessions { .. }
             | ClientFrame::PageView { .. }
             | ClientFrame::InviteVisitor { .. }
             | ClientFrame::AnswerInvitation { .. }

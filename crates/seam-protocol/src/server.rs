@@ -6,7 +6,7 @@ use crate::client::CommandId;
 use crate::codes::ErrorCode;
 use crate::media::{IceServer, Signal};
 use crate::principal::Principal;
-use crate::routing::{Invitation, Offer, Overview};
+use crate::routing::{Invitation, Offer, Overview, SessionOverview};
 use crate::session::{SessionEvent, SessionId, SessionSnapshot};
 
 /// A frame sent by the broker.
@@ -152,6 +152,9 @@ pub struct Ack {
     /// Routing state, for `overview`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overview: Option<Box<Overview>>,
+    /// For `my_sessions`: the open sessions the principal takes part in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<SessionOverview>>,
     /// The new token expiry, Unix seconds, for `refresh_token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,

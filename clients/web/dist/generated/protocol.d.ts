@@ -319,6 +319,12 @@ export type ClientFrame = {
      * Command id.
      */
     id: string;
+    type: "my_sessions";
+} | {
+    /**
+     * Command id.
+     */
+    id: string;
     /**
      * Ask the agent for voice or video on arrival.
      */
@@ -558,6 +564,10 @@ export type ServerFrame = {
      * The session the command acted on.
      */
     session_id?: string | null;
+    /**
+     * For `my_sessions`: the open sessions the principal takes part in.
+     */
+    sessions?: SessionOverview[] | null;
     type: "ack";
 } | {
     /**

@@ -343,6 +343,13 @@ export type ClientFrame =
        * Command id.
        */
       id: string;
+      type: "my_sessions";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
       /**
        * Ask the agent for voice or video on arrival.
        */
@@ -596,6 +603,10 @@ export type ServerFrame =
        * The session the command acted on.
        */
       session_id?: string | null;
+      /**
+       * For `my_sessions`: the open sessions the principal takes part in.
+       */
+      sessions?: SessionOverview[] | null;
       type: "ack";
     }
   | {

@@ -299,6 +299,7 @@ pub(crate) async fn execute(
             text,
         } => staff::post(&ctx, id, session_id, EventBody::Note { text }).await,
         ClientFrame::Overview { id } => staff::overview(&ctx, id).await,
+        ClientFrame::MySessions { id } => staff::my_sessions(&ctx, id).await,
         ClientFrame::RefreshToken { id, token } => auth::refresh_token(&mut ctx, id, token),
     }
 }

@@ -1,10 +1,14 @@
 //! Supervision: monitoring a session, whispers and notes (staff only), and
 //! the overview of queues, agents and live sessions.
 
-use seam_protocol::{Ack, EventBody, Role};
+use seam_protocol::{Ack, EventBody, Role, SessionOverview, SessionState};
 
 use super::{attach, require_role, Attach, CommandContext, CommandError};
-use crate::session::rules;
+use crate::session::{rules, SessionError};
+use crate::store::SessionFilter;
+
+/// Most sessions `my_sessions` lists.
+const MY_SESSIONS_LIMIT: usize = 200;
 
 pub(super) async fn monitor(
     ctx: &mut CommandContext<'_>,
@@ -47,6 +51,53 @@ pub(super) async fn post(
         rules::staff_post(view, actor, body.clone(), attached)
     })
     .await?;
+    Ok(())
+}
+
+/// The open sessions the agent (bot, supervisor) takes part in now, newest
+/// first, from the store's listing (any node's), checked against each
+/// session as it stands.
+pub(super) async fn my_sessions(ctx: &CommandContext<'_>, id: String) -> Result<(), CommandError> {
+    let actor = &ctx.identity.principal;
+    require_role(
+        actor.role,
+        &[Role::Agent, Role::Bot, Role::Supervisor],
+        "list your sessions",
+    )?;
+    let state = ctx.state;
+    let filter = SessionFilter {
+        state: Some(SessionState::Open),
+        agent: Some(actor.sub.clone()),
+        limit: MY_SESSIONS_LIMIT,
+        ..SessionFilter::default()
+    };
+    let listed = state
+        .store
+        .list(&filter)
+        .await
+        .map_err(|e| CommandError::from(SessionError::Store(e)))?;
+    let mut sessions = Vec::new();
+    for summary in listed {
+        let Ok(Some(view)) = state.engine.view(&summary.session_id).await else {
+            continue;
+        };
+        if view.is_open() && view.is_participant(&actor.sub) {
+            sessions.push(SessionOverview {
+                waiting: false,
+                staff: view.staff(),
+                session_id: view.session_id,
+                customer: view.customer,
+                state: view.state,
+                mode: view.mode,
+                queue: view.queue,
+            });
+        }
+    }
+    ctx.ack(Ack {
+        id,
+        sessions: Some(sessions),
+        ..Ack::default()
+    });
     Ok(())
 }
 

@@ -1,0 +1,52 @@
+// An agent who closes the console gets back to the session they were
+// serving, in headless Chromium: a new console lists their open sessions
+// (`my_sessions`), one click rejoins with the whole history, and the
+// conversation goes on.
+//
+// Needs: the `seam` binary (SEAM_BIN) and /usr/bin/chromium.
+
+import { test } from "node:test";
+import { chromium } from "playwright-core";
+import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
+
+const WAIT = 30_000;
+
+async function ready(page, selector) {
+  await page.waitForFunction((sel) => document.querySelector(sel)?.dataset.ready === "true", selector, {
+    timeout: WAIT,
+  });
+}
+
+test("an agent who closed the console rejoins the session they serve", async () => {
+  const seam = await startSeam();
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+  try {
+    const customer = await browser.newPage();
+    await customer.goto(`${seam.base}/demo/?sub=rita&name=Rita`);
+    await ready(customer, "#seam-widget");
+    await customer.getByTestId("input").fill("My parcel never came");
+    await customer.getByTestId("send").click();
+
+    let agent = await browser.newPage({ viewport: { width: 800, height: 700 } });
+    await agent.goto(`${seam.base}/demo/console?sub=hal&name=Hal`);
+    await ready(agent, "#seam-console");
+    await agent.getByTestId("status-available").click();
+    await agent.getByTestId("accept-offer").click({ timeout: WAIT });
+    await agent.getByTestId("history").filter({ hasText: "parcel never came" }).waitFor({ timeout: WAIT });
+    await agent.close();
+
+    agent = await browser.newPage({ viewport: { width: 800, height: 700 } });
+    await agent.goto(`${seam.base}/demo/console?sub=hal&name=Hal`);
+    await ready(agent, "#seam-console");
+    await agent.getByTestId("my-session").filter({ hasText: "Your session with Rita" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("rejoin").click();
+    await agent.getByTestId("history").filter({ hasText: "parcel never came" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("context").filter({ hasText: "Customer: Rita" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("agent-input").fill("I'm back: checking the tracking now");
+    await agent.getByTestId("agent-send").click();
+    await customer.getByTestId("log").filter({ hasText: "checking the tracking" }).waitFor({ timeout: WAIT });
+  } finally {
+    await browser.close();
+    seam.child.kill("SIGTERM");
+  }
+});
