@@ -6,7 +6,7 @@
 // `connect-timeout-ms` (how long a call may take to connect before it is
 // shown as failed; 15 s by default).
 import { Seam } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt, wireTypingIndicator, } from "./ui.js";
+import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt, showCallButtons, wireTypingIndicator, } from "./ui.js";
 const params = new URLSearchParams(location.search);
 async function main() {
     document.head.append(el("style", {}, STYLE));
@@ -37,6 +37,7 @@ async function main() {
     const mode = el("span", { "data-testid": "agent-mode" }, "chat");
     const root = el("div", { class: "seam-panel", id: "seam-console", style: "max-width:760px;margin:16px auto;height:calc(100vh - 32px);min-height:420px" }, el("div", { class: "seam-head" }, el("b", {}, "seam agent console"), el("span", {}, statusLine, " · ", mode)), el("div", { class: "seam-row" }, available, away), mine, offers, context, videos, log, status, prompt, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, askVoice, askVideo, hangup, transferTo, transfer, end));
     document.body.append(root);
+    showCallButtons("chat", { voice: askVoice, video: askVideo, hangup });
     const tokenUrl = params.get("token-url");
     if (!tokenUrl) {
         status.textContent = "open this page with ?token-url=<endpoint answering {token}>";
@@ -71,6 +72,7 @@ async function main() {
             .filter(Boolean)
             .join("\n");
         mode.textContent = snapshot.mode ?? "chat";
+        showCallButtons(snapshot.mode ?? "chat", { voice: askVoice, video: askVideo, hangup });
     };
     // Sessions this agent still takes part in (the console was closed, or
     // opened on another device): one click rejoins, with the whole history.
@@ -120,6 +122,7 @@ async function main() {
             prompt.classList.remove("show");
         if (b.kind === "mode_changed") {
             mode.textContent = b.mode;
+            showCallButtons(b.mode, { voice: askVoice, video: askVideo, hangup });
             videos.classList.toggle("show", b.mode !== "chat");
             log.scrollTop = log.scrollHeight;
             const askedByMe = b.request_id !== undefined && b.request_id !== null && e.from.sub !== me;

@@ -4,6 +4,15 @@ import type { Mode } from "./generated/protocol.js";
 export declare function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
 /** A one-line description of a stored event for a transcript. */
 export declare function describe(e: SessionEvent): string;
+/**
+ * Shows only the call buttons that make sense in `mode`: hang up during a
+ * call, and an upgrade only to a mode the session is not in.
+ */
+export declare function showCallButtons(mode: Mode, buttons: {
+    voice: HTMLElement;
+    video: HTMLElement;
+    hangup: HTMLElement;
+}): void;
 /** What a participant sees when their call cannot connect. */
 export declare const CALL_FAILED = "The call could not connect (the network may block it). Hang up to go back to chat.";
 /**

@@ -10,7 +10,7 @@
 // the history), shows chat, typing, queue position and wait, and a "talk to
 // an agent" for voice or video in the same window.
 import { Seam } from "./sdk.js";
-import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt, wireTypingIndicator, } from "./ui.js";
+import { CallManager, defaultUrl, describe, el, guarded, STYLE, tokenFrom, wireComposer, wirePrompt, showCallButtons, wireTypingIndicator, } from "./ui.js";
 const script = document.querySelector('script[src$="widget.js"]');
 const data = script?.dataset ?? {};
 async function main() {
@@ -40,6 +40,7 @@ async function main() {
     const minimise = el("button", { "data-testid": "minimise", "aria-label": "Minimise the chat", "aria-expanded": "true" }, "–");
     const root = el("div", { class: "seam-panel seam-widget", id: "seam-widget" }, el("div", { class: "seam-head" }, el("b", {}, "Chat with us"), el("span", {}, mode, minimise)), videos, log, status, prompt, rating, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row" }, voice, video, hangup));
     document.body.append(root);
+    showCallButtons("chat", { voice, video, hangup });
     minimise.onclick = () => {
         const min = root.classList.toggle("seam-min");
         minimise.textContent = min ? "+" : "–";
@@ -80,6 +81,7 @@ async function main() {
         }
         if (b.kind === "mode_changed") {
             mode.textContent = b.mode;
+            showCallButtons(b.mode, { voice, video, hangup });
             videos.classList.toggle("show", b.mode !== "chat");
             log.scrollTop = log.scrollHeight;
             const askedByMe = b.request_id !== undefined && b.request_id !== null && e.from.sub !== me;
@@ -112,6 +114,7 @@ async function main() {
         sessionId = snapshot.session_id;
         root.dataset.session = sessionId;
         mode.textContent = snapshot.mode ?? "chat";
+        showCallButtons(snapshot.mode ?? "chat", { voice, video, hangup });
         agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
         return sessionId;
     };

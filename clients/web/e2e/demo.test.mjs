@@ -101,6 +101,10 @@ async function story({ relayOnly, name }) {
     await customer.getByTestId("mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
     await waitForAttr(agent, "#seam-console", "callState", "closed");
 
+    // The buttons follow the mode: no hang-up in chat.
+    assert.equal(await customer.getByTestId("hang-up").isVisible(), false);
+    assert.equal(await agent.getByTestId("agent-hang-up").isVisible(), false);
+
     // "Talk to an agent" by video, in the same window; the agent accepts.
     await customer.getByTestId("talk-video").click();
     await agent.getByTestId("agent-accept-upgrade").click({ timeout: WAIT });
@@ -109,6 +113,9 @@ async function story({ relayOnly, name }) {
     await waitForAttr(customer, "#seam-widget", "remoteTracks", 1);
     await waitForAttr(agent, "#seam-console", "remoteTracks", 1);
     assert.equal(await customer.getByTestId("mode").textContent(), "video");
+    assert.equal(await customer.getByTestId("talk-video").isVisible(), false, "no 'talk by video' during video");
+    assert.equal(await customer.getByTestId("hang-up").isVisible(), true);
+    assert.equal(await agent.getByTestId("agent-video").isVisible(), false);
     await customer.waitForTimeout(1500); // let a few frames render for the screenshots
     mkdirSync(ARTIFACTS, { recursive: true });
     await customer.screenshot({ path: join(ARTIFACTS, `${name}-customer.png`) });
@@ -131,6 +138,8 @@ async function story({ relayOnly, name }) {
     await customer.getByTestId("mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("agent-mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
     await waitForAttr(customer, "#seam-widget", "callState", "closed");
+    assert.equal(await customer.getByTestId("hang-up").isVisible(), false);
+    assert.equal(await customer.getByTestId("talk-video").isVisible(), true);
 
     // A reload resumes the same session with its history.
     const session = await customer.$eval("#seam-widget", (e) => e.dataset.session);

@@ -17,6 +17,7 @@ import {
   tokenFrom,
   wireComposer,
   wirePrompt,
+  showCallButtons,
   wireTypingIndicator,
 } from "./ui.js";
 import type { Mode, SessionSnapshot } from "./generated/protocol.js";
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     el("div", { class: "seam-row" }, askVoice, askVideo, hangup, transferTo, transfer, end),
   );
   document.body.append(root);
+  showCallButtons("chat", { voice: askVoice, video: askVideo, hangup });
 
   const tokenUrl = params.get("token-url");
   if (!tokenUrl) {
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
       .filter(Boolean)
       .join("\n");
     mode.textContent = snapshot.mode ?? "chat";
+    showCallButtons(snapshot.mode ?? "chat", { voice: askVoice, video: askVideo, hangup });
   };
 
   // Sessions this agent still takes part in (the console was closed, or
@@ -173,6 +176,7 @@ async function main(): Promise<void> {
     if (b.kind !== "mode_requested" && b.kind.startsWith("mode_")) prompt.classList.remove("show");
     if (b.kind === "mode_changed") {
       mode.textContent = b.mode;
+      showCallButtons(b.mode, { voice: askVoice, video: askVideo, hangup });
       videos.classList.toggle("show", b.mode !== "chat");
       log.scrollTop = log.scrollHeight;
       const askedByMe = b.request_id !== undefined && b.request_id !== null && e.from.sub !== me;

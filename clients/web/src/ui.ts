@@ -62,6 +62,19 @@ export function describe(e: SessionEvent): string {
   }
 }
 
+/**
+ * Shows only the call buttons that make sense in `mode`: hang up during a
+ * call, and an upgrade only to a mode the session is not in.
+ */
+export function showCallButtons(
+  mode: Mode,
+  buttons: { voice: HTMLElement; video: HTMLElement; hangup: HTMLElement },
+): void {
+  buttons.voice.hidden = mode === "voice";
+  buttons.video.hidden = mode === "video";
+  buttons.hangup.hidden = mode === "chat";
+}
+
 /** What a participant sees when their call cannot connect. */
 export const CALL_FAILED = "The call could not connect (the network may block it). Hang up to go back to chat.";
 

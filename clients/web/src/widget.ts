@@ -21,6 +21,7 @@ import {
   tokenFrom,
   wireComposer,
   wirePrompt,
+  showCallButtons,
   wireTypingIndicator,
 } from "./ui.js";
 import type { Mode } from "./generated/protocol.js";
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     el("div", { class: "seam-row" }, voice, video, hangup),
   );
   document.body.append(root);
+  showCallButtons("chat", { voice, video, hangup });
   minimise.onclick = () => {
     const min = root.classList.toggle("seam-min");
     minimise.textContent = min ? "+" : "–";
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     }
     if (b.kind === "mode_changed") {
       mode.textContent = b.mode;
+      showCallButtons(b.mode, { voice, video, hangup });
       videos.classList.toggle("show", b.mode !== "chat");
       log.scrollTop = log.scrollHeight;
       const askedByMe = b.request_id !== undefined && b.request_id !== null && e.from.sub !== me;
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
     sessionId = snapshot.session_id;
     root.dataset.session = sessionId;
     mode.textContent = snapshot.mode ?? "chat";
+    showCallButtons(snapshot.mode ?? "chat", { voice, video, hangup });
     agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
     return sessionId;
   };
