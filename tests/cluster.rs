@@ -355,21 +355,28 @@ async fn a_node_killed_during_traffic_loses_nothing_acknowledged() {
     cluster.drop_schema().await;
 }
 
+/// A node's HTTP address, from its WebSocket URL.
+fn http_addr(url: &str) -> std::net::SocketAddr {
+    url.trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap()
+}
+
+/// The session's stored events, through node `url`'s admin API.
+async fn stored_events(url: &str, sid: &str) -> Vec<serde_json::Value> {
+    let service = token(Role::Service, "backend");
+    let path = format!("/v1/sessions/{sid}?limit=1000");
+    let (status, body) = http(http_addr(url), "GET", &path, Some(&service), None).await;
+    assert_eq!(status, 200, "{body}");
+    body["events"].as_array().unwrap().clone()
+}
+
 /// The session's stored events through node `url`'s admin API, as (seq,
 /// message text); the last must be `last`.
 async fn wait_for_transcript(url: &str, sid: &str, last: u64) -> Vec<(u64, String)> {
-    let addr: std::net::SocketAddr = url
-        .trim_start_matches("ws://")
-        .trim_end_matches("/ws")
-        .parse()
-        .unwrap();
-    let service = token(Role::Service, "backend");
-    let path = format!("/v1/sessions/{sid}?limit=1000");
-    let (status, body) = http(addr, "GET", &path, Some(&service), None).await;
-    assert_eq!(status, 200, "{body}");
-    let out: Vec<(u64, String)> = body["events"]
-        .as_array()
-        .unwrap()
+    let out: Vec<(u64, String)> = stored_events(url, sid)
+        .await
         .iter()
         .map(|e| {
             (
@@ -459,13 +466,9 @@ async fn while_postgresql_is_down_commands_are_refused_retryably_and_nothing_is_
 
 /// The node's `/healthz` body.
 async fn health(node: &Node) -> serde_json::Value {
-    let addr: std::net::SocketAddr = node
-        .url
-        .trim_start_matches("ws://")
-        .trim_end_matches("/ws")
-        .parse()
-        .unwrap();
-    http(addr, "GET", "/healthz", None, None).await.1
+    http(http_addr(&node.url), "GET", "/healthz", None, None)
+        .await
+        .1
 }
 
 /// Waits until `node` holds the dispatcher lease.
@@ -479,11 +482,16 @@ async fn until_dispatching(node: &Node) {
     panic!("{} never took the dispatcher lease", node.url);
 }
 
-/// An agent with capacity 1, connected to `url` and available.
-async fn agent(url: &str, sub: &str) -> (Client, Events) {
+/// An agent's token, with capacity 1.
+fn agent_token(sub: &str) -> String {
     let mut c = claims(Role::Agent, sub);
     c.capacity = Some(1);
-    let (client, events) = connect(url, seam_broker::mint_hs256(SECRET, &c).unwrap()).await;
+    seam_broker::mint_hs256(SECRET, &c).unwrap()
+}
+
+/// An agent with capacity 1, connected to `url` and available.
+async fn agent(url: &str, sub: &str) -> (Client, Events) {
+    let (client, events) = connect(url, agent_token(sub)).await;
     client.set_status(AgentStatus::Available).await.unwrap();
     (client, events)
 }
@@ -499,18 +507,8 @@ async fn next_offer(events: &mut Events) -> Offer {
 /// Who the stored events of `sid` (through node `url`) say it was
 /// assigned to, in order.
 async fn assignments(url: &str, sid: &str) -> Vec<String> {
-    let addr: std::net::SocketAddr = url
-        .trim_start_matches("ws://")
-        .trim_end_matches("/ws")
-        .parse()
-        .unwrap();
-    let service = token(Role::Service, "backend");
-    let path = format!("/v1/sessions/{sid}?limit=1000");
-    let (status, body) = http(addr, "GET", &path, Some(&service), None).await;
-    assert_eq!(status, 200, "{body}");
-    body["events"]
-        .as_array()
-        .unwrap()
+    stored_events(url, sid)
+        .await
         .iter()
         .filter(|e| e["body"]["kind"] == "assigned")
         .map(|e| e["body"]["agent"]["sub"].as_str().unwrap().to_owned())
@@ -868,22 +866,12 @@ async fn a_mode_request_expires_once_after_its_node_died() {
     assert_eq!(expired, request);
     // Nodes 2 and 3 both had the timer: the expiry is stored once.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let addr: std::net::SocketAddr = n2
-        .url
-        .trim_start_matches("ws://")
-        .trim_end_matches("/ws")
-        .parse()
-        .unwrap();
-    let service = token(Role::Service, "backend");
-    let path = format!("/v1/sessions/{sid}?limit=1000");
-    let (_, body) = http(addr, "GET", &path, Some(&service), None).await;
-    let expiries = body["events"]
-        .as_array()
-        .unwrap()
+    let events = stored_events(&n2.url, &sid).await;
+    let expiries = events
         .iter()
         .filter(|e| e["body"]["kind"] == "mode_request_expired")
         .count();
-    assert_eq!(expiries, 1, "{body}");
+    assert_eq!(expiries, 1, "{events:?}");
     drop((n1, n2, n3));
     cluster.drop_schema().await;
 }
@@ -903,10 +891,7 @@ async fn agents_of_a_dead_node_keep_their_status_if_they_come_back_within_the_gr
     let (_carol, _carol_events) = agent(&n2.url, "carol").await;
     n2.kill();
     // Bob is back on node 3 (his status was set through node 2 only).
-    let mut c = claims(Role::Agent, "bob");
-    c.capacity = Some(1);
-    let bob_token = seam_broker::mint_hs256(SECRET, &c).unwrap();
-    let (_bob, mut bob_events) = connect(&n3.url, bob_token).await;
+    let (_bob, mut bob_events) = connect(&n3.url, agent_token("bob")).await;
     let (supervisor, _sup_events) = connect(&n1.url, token(Role::Supervisor, "sue")).await;
     let status = |overview: &seam_protocol::Overview, sub: &str| {
         overview

@@ -600,10 +600,14 @@ impl Dispatcher {
         }
     }
 
+    /// What this node reports of each agent and bot connected here.
+    fn local_reports(&self) -> Vec<Presence> {
+        lock(&self.local).values().cloned().collect()
+    }
+
     /// Tells the dispatcher about every agent and bot connected here.
     async fn announce(&self) {
-        let reports: Vec<Presence> = lock(&self.local).values().cloned().collect();
-        for report in reports {
+        for report in self.local_reports() {
             self.notify(Call::Presence { report }).await;
         }
     }
@@ -662,8 +666,7 @@ impl Dispatcher {
         self.router.reset();
         self.router.restore(open);
         lock(&link.heard).clear();
-        let reports: Vec<Presence> = lock(&self.local).values().cloned().collect();
-        for report in &reports {
+        for report in &self.local_reports() {
             self.router.presence(&self.node, report);
         }
         *lock(&link.leading_until) = Some(until);

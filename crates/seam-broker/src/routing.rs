@@ -333,18 +333,9 @@ impl Router {
         {
             let mut st = self.lock();
             let sub = &report.agent.sub;
-            let agent = st.agents.entry(sub.clone()).or_insert_with(|| Agent {
-                principal: report.agent.clone(),
-                status: AgentStatus::Offline,
-                skills: report.skills.clone(),
-                capacity: report.capacity.unwrap_or(self.config.default_capacity),
-                sessions: BTreeSet::new(),
-                idle_since: now,
-                nodes: HashMap::new(),
-                status_at: 0,
-                restored: false,
-                offer: None,
-                presence: 0,
+            let capacity = report.capacity.unwrap_or(self.config.default_capacity);
+            let agent = st.agents.entry(sub.clone()).or_insert_with(|| {
+                Agent::offline(&report.agent, report.skills.clone(), capacity, now)
             });
             if agent
                 .nodes
@@ -433,17 +424,8 @@ impl Router {
                     .filter(|p| matches!(p.role, Role::Agent | Role::Bot));
                 for p in serving {
                     let agent = st.agents.entry(p.sub.clone()).or_insert_with(|| Agent {
-                        principal: p.clone(),
-                        status: AgentStatus::Offline,
-                        skills: Vec::new(),
-                        capacity: self.config.default_capacity,
-                        sessions: BTreeSet::new(),
-                        idle_since: now,
-                        nodes: HashMap::new(),
-                        status_at: 0,
                         restored: true,
-                        offer: None,
-                        presence: 0,
+                        ..Agent::offline(p, Vec::new(), self.config.default_capacity, now)
                     });
                     agent.sessions.insert(view.session_id.clone());
                 }
@@ -947,6 +929,23 @@ impl Router {
 }
 
 impl Agent {
+    /// An agent routing has just heard of: offline, idle since `now`.
+    fn offline(principal: &Principal, skills: Vec<String>, capacity: u32, now: u64) -> Agent {
+        Agent {
+            principal: principal.clone(),
+            status: AgentStatus::Offline,
+            skills,
+            capacity,
+            sessions: BTreeSet::new(),
+            idle_since: now,
+            nodes: HashMap::new(),
+            status_at: 0,
+            restored: false,
+            offer: None,
+            presence: 0,
+        }
+    }
+
     fn can_take(&self) -> bool {
         self.status == AgentStatus::Available
             && (self.sessions.len() as u32) < self.capacity
