@@ -85,6 +85,90 @@ async fn sessions_survive_a_restart_on_sqlite_and_clients_resume() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test]
+async fn after_a_restart_an_agent_who_does_not_come_back_is_replaced() {
+    let dir = temp_dir("restart-routing");
+    let routed = |dir: &std::path::Path| {
+        let mut config = sqlite_config(dir);
+        config.routing.offline_grace_ms = 1_000;
+        config.routing.queues = vec![seam_broker::QueueConfig {
+            name: "general".into(),
+            ..seam_broker::QueueConfig::default()
+        }];
+        config
+    };
+    let broker = start_sqlite(routed(&dir)).await;
+    let addr = broker.local_addr();
+    let agent = |sub: &str| {
+        let mut c = claims(Role::Agent, sub);
+        c.capacity = Some(1);
+        seam_broker::mint_hs256(SECRET, &c).unwrap()
+    };
+    let mut sids = Vec::new();
+    let mut customers = Vec::new();
+    for (customer, sub) in [("alice", "bob"), ("carol", "dan")] {
+        let (c, events) = client(&broker, customer_token(customer, "other")).await;
+        sids.push(c.open_session(None).await.unwrap().session_id);
+        customers.push((c, events));
+        let (a, mut a_events) = client(&broker, agent(sub)).await;
+        a.set_status(seam_protocol::AgentStatus::Available)
+            .await
+            .unwrap();
+        let offer = wait_for(&mut a_events, |e| match e {
+            Event::Offer(offer) => Some(offer),
+            _ => None,
+        })
+        .await;
+        a.accept_offer(&offer.offer_id).await.unwrap();
+        a.close();
+    }
+    broker.shutdown().await;
+
+    let mut config = routed(&dir);
+    config.listen = addr;
+    let broker = start_sqlite(config).await;
+    // Dan comes back within the grace period and keeps Carol; Bob does not.
+    let (dan, _) = client(&broker, agent("dan")).await;
+    let (_, alice_events) = &mut customers[0];
+    let left = wait_for(alice_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::ParticipantLeft {
+                participant,
+                reason,
+            } => Some((participant.sub, reason)),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        left,
+        ("bob".into(), Some(seam_protocol::LeaveReason::Offline))
+    );
+    let (fresh, mut fresh_events) = client(&broker, agent("erin")).await;
+    fresh
+        .set_status(seam_protocol::AgentStatus::Available)
+        .await
+        .unwrap();
+    let offer = wait_for(&mut fresh_events, |e| match e {
+        Event::Offer(offer) => Some(offer),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        offer.session_id, sids[0],
+        "Alice waits again, Carol does not"
+    );
+    let mine = dan.my_sessions().await.unwrap();
+    assert_eq!(
+        mine.iter()
+            .map(|s| s.session_id.clone())
+            .collect::<Vec<_>>(),
+        [sids[1].clone()]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// One customer sending messages one at a time, recording each ack.
 async fn chatter(
     url: String,

@@ -479,7 +479,7 @@ async fn a_bot_answers_first_and_hands_off_to_a_human_who_sees_everything() {
     )));
     let seen = drain_session_events(&mut alice_events, Duration::from_millis(100)).await;
     assert!(bodies(&seen).iter().any(
-        |b| matches!(b, EventBody::ParticipantLeft { participant } if participant.sub == "helpbot")
+        |b| matches!(b, EventBody::ParticipantLeft { participant, .. } if participant.sub == "helpbot")
     ));
 }
 
@@ -733,6 +733,112 @@ async fn an_agent_whose_last_connection_drops_goes_offline_after_the_grace_perio
     offline
         .await
         .expect("offline once the grace period is over");
+}
+
+#[tokio::test]
+async fn an_agent_gone_past_the_grace_period_leaves_and_the_customer_is_queued_again() {
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
+    let (bob, mut bob_events) = staff(&broker, Role::Agent, "bob", &[], Some(2)).await;
+    // Someone already waits in the same queue when Alice is put back.
+    let (alice, mut alice_events, sid) = customer(&broker, "alice", "other").await;
+    let offer = next_offer(&mut bob_events).await;
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    bob.set_status(AgentStatus::Away).await.unwrap();
+    let (_carol, _, _) = customer(&broker, "carol", "other").await;
+    alice.send_message(&sid, "still there?").await.unwrap();
+
+    // Bob closes the console and does not come back within the grace.
+    bob.close();
+    let closed = tokio::time::timeout(WAIT, async {
+        while broker.connections() > 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    closed.await.expect("the agent's connection closes");
+    drain_events(&mut alice_events, Duration::from_millis(100)).await;
+    clock.advance(300);
+
+    let left = wait_for(&mut alice_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::ParticipantLeft {
+                participant,
+                reason,
+            } => Some((participant, reason)),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(left.0.sub, "bob");
+    assert_eq!(left.1, Some(seam_protocol::LeaveReason::Offline));
+    let queued = next_session_event(&mut alice_events).await;
+    assert!(
+        matches!(queued.body, EventBody::Queued { ref queue } if queue == "general"),
+        "{queued:?}"
+    );
+    // Carol waited first, so Alice is number 2.
+    assert_eq!(position(&mut alice_events).await.map(|p| p.0), Some(2));
+
+    // The session is offered again, to the next agent, with its history;
+    // Bob no longer counts it.
+    let (dan, mut dan_events) = staff(&broker, Role::Agent, "dan", &[], Some(2)).await;
+    let mut offered = Vec::new();
+    for _ in 0..2 {
+        let offer = next_offer(&mut dan_events).await;
+        offered.push(offer.session_id.clone());
+        dan.accept_offer(&offer.offer_id).await.unwrap();
+    }
+    assert!(offered.contains(&sid), "{offered:?}");
+    let history = drain_session_events(&mut dan_events, Duration::from_millis(200)).await;
+    assert!(history
+        .iter()
+        .any(|e| e.session_id == sid && e.to_string().ends_with("still there?")));
+    let (bob_again, _) = client(&broker, token(Role::Agent, "bob")).await;
+    assert!(
+        bob_again
+            .my_sessions()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.session_id != sid),
+        "Bob no longer serves it"
+    );
+}
+
+#[tokio::test]
+async fn offers_say_how_long_the_customer_waited_and_what_they_wrote_first() {
+    let clock = clock();
+    let broker = start_routing(clock.clone()).await;
+    // Offered before the customer wrote: the offer comes again with the
+    // message, same id.
+    let (bob, mut bob_events) = staff(&broker, Role::Agent, "bob", &[], None).await;
+    let (alice, _, sid) = customer(&broker, "alice", "other").await;
+    let first = next_offer(&mut bob_events).await;
+    assert_eq!((first.waited_ms, first.first_message.clone()), (0, None));
+    alice.send_message(&sid, "my parcel is lost").await.unwrap();
+    alice.send_message(&sid, "order A-17").await.unwrap();
+    let again = next_offer(&mut bob_events).await;
+    assert_eq!(again.offer_id, first.offer_id);
+    assert_eq!(again.first_message.as_deref(), Some("my parcel is lost"));
+    no_offer(&mut bob_events, Duration::from_millis(150)).await;
+    // Bob steps away (the offer is withdrawn) and nobody takes it for a while.
+    bob.set_status(AgentStatus::Away).await.unwrap();
+
+    // Offered after: with the message and the time waited.
+    clock.advance(42_000);
+    let (_dan, mut dan_events) = staff(&broker, Role::Agent, "dan", &[], None).await;
+    let offer = next_offer(&mut dan_events).await;
+    assert_eq!(offer.session_id, sid);
+    assert_eq!(offer.waited_ms, 42_000);
+    assert_eq!(offer.first_message.as_deref(), Some("my parcel is lost"));
+
+    // Agents see queues and colleagues (to pick a transfer target), not
+    // the live sessions.
+    let overview = bob.overview().await.unwrap();
+    assert_eq!(overview.queues.len(), 3);
+    assert!(overview.agents.iter().any(|a| a.agent.sub == "dan"));
+    assert!(overview.sessions.is_empty());
 }
 
 #[tokio::test]

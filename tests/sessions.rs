@@ -222,7 +222,7 @@ async fn an_agent_leaves_without_ending_and_everyone_sees_it() {
     })
     .await;
     assert!(
-        matches!(left.body, EventBody::ParticipantLeft { ref participant } if participant.sub == "bob")
+        matches!(left.body, EventBody::ParticipantLeft { ref participant, .. } if participant.sub == "bob")
     );
     // Bob no longer receives the session, and may not post until he joins again.
     alice.send_message(&sid, "are you there?").await.unwrap();

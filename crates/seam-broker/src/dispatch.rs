@@ -34,6 +34,7 @@ use crate::engine::SessionEngine;
 use crate::peers::Peers;
 use crate::routing::{
     with_sessions, Accepted, Enqueue, Presence, Routed, Router, RoutingError, StatusChange,
+    PREVIEW_CHARS,
 };
 use crate::session::SessionView;
 use crate::shutdown::ShutdownSignal;
@@ -100,6 +101,10 @@ enum Call {
     },
     IsWaiting {
         session_id: SessionId,
+    },
+    CustomerWrote {
+        session_id: SessionId,
+        text: String,
     },
     AgentConnected {
         sub: String,
@@ -397,6 +402,15 @@ impl Dispatcher {
         self.notify(call).await;
     }
 
+    /// The customer of a waiting session wrote (shown with its offers).
+    pub(crate) async fn customer_wrote(&self, session_id: &str, text: &str) {
+        let call = Call::CustomerWrote {
+            session_id: session_id.to_owned(),
+            text: text.chars().take(PREVIEW_CHARS).collect(),
+        };
+        self.notify(call).await;
+    }
+
     /// Whether the session waits in a queue.
     pub(crate) async fn is_waiting(&self, session_id: &str) -> Result<bool, RoutingError> {
         let call = Call::IsWaiting {
@@ -433,9 +447,16 @@ impl Dispatcher {
     }
 
     /// An agent's offline grace ran out (timer); only the dispatcher acts.
-    pub(crate) fn went_offline(&self, sub: &str, presence: u64) {
+    /// Returns the agent and the sessions they no longer serve.
+    pub(crate) fn went_offline(
+        &self,
+        sub: &str,
+        presence: u64,
+    ) -> Option<(Principal, Vec<SessionId>)> {
         if self.dispatches() {
-            self.router.went_offline(sub, presence);
+            self.router.went_offline(sub, presence)
+        } else {
+            None
         }
     }
 
@@ -524,6 +545,10 @@ impl Dispatcher {
             }),
             Call::RetellStatus { session_id } => {
                 router.retell_status(&session_id);
+                Ok(Answer::Done)
+            }
+            Call::CustomerWrote { session_id, text } => {
+                router.customer_wrote(&session_id, &text);
                 Ok(Answer::Done)
             }
             Call::IsWaiting { session_id } => Ok(Answer::Yes {

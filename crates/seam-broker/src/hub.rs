@@ -429,7 +429,7 @@ impl CommitListener for Hub {
         let Some(mut subs) = self.sessions.get_mut(&event.session_id) else {
             return;
         };
-        if let EventBody::ParticipantLeft { participant } = &event.body {
+        if let EventBody::ParticipantLeft { participant, .. } = &event.body {
             // Whoever left stops receiving the session, from this event on.
             subs.retain(|s| s.sub != participant.sub);
         }

@@ -255,6 +255,7 @@ impl Lifecycle {
             {
                 let left = EventBody::ParticipantLeft {
                     participant: bot.clone(),
+                    reason: None,
                 };
                 self.record(session_id, bot, left).await?;
                 self.routing.release(&bot.sub, session_id).await;
@@ -272,6 +273,54 @@ impl Lifecycle {
             })
             .await;
         Ok(committed)
+    }
+
+    /// An agent (or bot) stayed away past the offline grace period: they
+    /// leave each session they served (`participant_left`, reason
+    /// `offline`), and a session nobody else serves is queued again in its
+    /// queue (its priority), so the customer hears their place.
+    pub(crate) async fn agent_gone(&self, agent: &Principal, sessions: &[SessionId]) {
+        for session_id in sessions {
+            let append = Append {
+                actor: agent,
+                command_id: None,
+                decide: Box::new(move |view| rules::leave_offline(view, agent)),
+            };
+            match self.engine.append(session_id, append).await {
+                Ok(_) => {}
+                // Ended, or they left already: nothing to hand on.
+                Err(SessionError::Ended | SessionError::NotAParticipant) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, session_id, "cannot record an agent gone offline");
+                    continue;
+                }
+            }
+            let view = match self.engine.view(session_id).await {
+                Ok(Some(view)) if view.is_open() && view.staff().is_empty() => view,
+                _ => continue,
+            };
+            let Ok(queue) = self.routing.router().handoff_queue(view.queue.as_deref()) else {
+                continue;
+            };
+            let queued = EventBody::Queued {
+                queue: queue.clone(),
+            };
+            if let Err(e) = self.record(session_id, agent, queued).await {
+                tracing::warn!(error = %e, session_id, "cannot queue a session again");
+                continue;
+            }
+            self.routing
+                .enqueue(Enqueue {
+                    session: Routed::of(&view),
+                    queue,
+                    stage: Stage::Human,
+                    kind: OfferKind::Queue,
+                    only_agent: None,
+                    note: None,
+                    requested_mode: None,
+                })
+                .await;
+        }
     }
 
     /// A participant (not the customer) leaves the session.

@@ -201,7 +201,12 @@ struct Waiting {
     requested_mode: Option<Mode>,
     /// The position and estimate the customer was last told.
     told: Option<(usize, u64)>,
+    /// The first message the customer wrote while waiting (for offers).
+    first_message: Option<String>,
 }
+
+/// Characters of a waiting customer's first message shown with offers.
+pub(crate) const PREVIEW_CHARS: usize = 280;
 
 #[derive(Debug)]
 struct PendingOffer {
@@ -423,9 +428,15 @@ impl Router {
                     .iter()
                     .filter(|p| matches!(p.role, Role::Agent | Role::Bot));
                 for p in serving {
-                    let agent = st.agents.entry(p.sub.clone()).or_insert_with(|| Agent {
-                        restored: true,
-                        ..Agent::offline(p, Vec::new(), self.config.default_capacity, now)
+                    let agent = st.agents.entry(p.sub.clone()).or_insert_with(|| {
+                        // Gone for good unless they connect within the
+                        // grace period (their first connection moves
+                        // `presence` on, which disarms this).
+                        self.arm_offline(&p.sub, 0);
+                        Agent {
+                            restored: true,
+                            ..Agent::offline(p, Vec::new(), self.config.default_capacity, now)
+                        }
                     });
                     agent.sessions.insert(view.session_id.clone());
                 }
@@ -448,24 +459,33 @@ impl Router {
         }
     }
 
-    /// The offline grace of an agent ran out (timer).
-    pub(crate) fn went_offline(&self, sub: &str, presence: u64) {
+    /// The offline grace of an agent ran out (timer): the agent turns
+    /// offline and stops serving their sessions. Returns the agent and the
+    /// sessions they served, which the caller records as left (and queues
+    /// again when nobody else serves them).
+    pub(crate) fn went_offline(
+        &self,
+        sub: &str,
+        presence: u64,
+    ) -> Option<(Principal, Vec<SessionId>)> {
         let mut actions = Vec::new();
-        {
+        let gone = {
             let mut st = self.lock();
-            let Some(agent) = st.agents.get_mut(sub) else {
-                return;
-            };
+            let agent = st.agents.get_mut(sub)?;
             if agent.presence != presence || agent.connections() > 0 {
-                return;
+                return None;
             }
             agent.status = AgentStatus::Offline;
+            let served = std::mem::take(&mut agent.sessions);
+            let principal = agent.principal.clone();
             if let Some(offer_id) = agent.offer.take() {
                 st.withdraw(&offer_id);
             }
             st.dispatch(&self.config, self.clock.now_millis(), &mut actions);
-        }
+            (principal, served.into_iter().collect())
+        };
         self.run(actions);
+        Some(gone)
     }
 
     /// An agent or bot sets its status (and optionally skills and
@@ -518,6 +538,7 @@ impl Router {
                 note: entry.note,
                 requested_mode: entry.requested_mode,
                 told: None,
+                first_message: None,
             });
             st.dispatch(&self.config, now, &mut actions);
         }
@@ -549,6 +570,8 @@ impl Router {
                 context: session.context,
                 note,
                 expires_at: now + self.config.offer_timeout_ms,
+                waited_ms: 0,
+                first_message: None,
             };
             st.send_offer(agent, offer, None, now, &self.config, &mut actions);
         }
@@ -734,6 +757,33 @@ impl Router {
             };
             w.told = None;
             st.queue_status(&mut actions);
+        }
+        self.run(actions);
+    }
+
+    /// The customer of a waiting session wrote: the first such message is
+    /// shown with its offers (an offer already out is sent again).
+    pub(crate) fn customer_wrote(&self, session_id: &str, text: &str) {
+        let mut actions = Vec::new();
+        {
+            let mut st = self.lock();
+            let Some(w) = st
+                .waiting
+                .iter_mut()
+                .find(|w| w.session.session_id == session_id && w.first_message.is_none())
+            else {
+                return;
+            };
+            let preview: String = text.chars().take(PREVIEW_CHARS).collect();
+            w.first_message = Some(preview.clone());
+            let Some(offer_id) = w.offer.clone() else {
+                return;
+            };
+            if let Some(pending) = st.offers.get_mut(&offer_id) {
+                pending.offer.first_message = Some(preview);
+                let frame = ServerFrame::Offer(pending.offer.clone());
+                actions.push(Action::Send(pending.agent.clone(), frame));
+            }
         }
         self.run(actions);
     }
@@ -1063,6 +1113,8 @@ impl State {
                 context: w.session.context.clone(),
                 note: w.note.clone(),
                 expires_at: now + config.offer_timeout_ms,
+                waited_ms: now.saturating_sub(w.since),
+                first_message: w.first_message.clone(),
             };
             let (requested_mode, since) = (w.requested_mode, w.since);
             if let Some(a) = self.agents.get_mut(&agent) {

@@ -261,7 +261,9 @@ impl TimerHandler for FireTimers {
                     }
                 }
                 Timer::AgentOffline { sub, presence } => {
-                    state.routing.went_offline(&sub, presence);
+                    if let Some((agent, served)) = state.routing.went_offline(&sub, presence) {
+                        state.lifecycle.agent_gone(&agent, &served).await;
+                    }
                 }
                 Timer::Invitation { sub, view, rule } => {
                     let router = state.routing.router();

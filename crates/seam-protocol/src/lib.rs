@@ -27,7 +27,9 @@ pub use routing::{
     QueueOverview, SessionOverview, TransferTarget,
 };
 pub use server::{Ack, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
-pub use session::{Access, EventBody, SessionEvent, SessionId, SessionSnapshot, SessionState};
+pub use session::{
+    Access, EventBody, LeaveReason, SessionEvent, SessionId, SessionSnapshot, SessionState,
+};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

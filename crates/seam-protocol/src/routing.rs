@@ -57,6 +57,15 @@ pub struct Offer {
     pub note: Option<String>,
     /// When the offer lapses and goes to someone else, Unix milliseconds.
     pub expires_at: u64,
+    /// How long the session had waited in its queue when offered,
+    /// milliseconds (0 for a conference invitation).
+    #[serde(default)]
+    pub waited_ms: u64,
+    /// The first message the customer wrote while waiting, shortened to
+    /// 280 characters; the offer is sent again, same `offer_id`, when it
+    /// arrives after the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_message: Option<String>,
 }
 
 /// Where a transfer sends a session.

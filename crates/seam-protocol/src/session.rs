@@ -70,6 +70,16 @@ pub struct SessionEvent {
     pub body: EventBody,
 }
 
+/// Why a participant left without saying so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// Every connection of theirs was gone longer than the broker's
+    /// offline grace period (an agent who closed the console, say).
+    Offline,
+}
+
 /// What a stored event says happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -89,6 +99,9 @@ pub enum EventBody {
     ParticipantLeft {
         /// Who left.
         participant: Principal,
+        /// Why, when they did not leave by themselves (absent: they left).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<LeaveReason>,
     },
     /// A chat message.
     Message {
@@ -258,7 +271,14 @@ impl std::fmt::Display for SessionEvent {
             EventBody::ParticipantJoined { participant } => {
                 write!(f, "{} ({}) joined", participant.sub, participant.role)
             }
-            EventBody::ParticipantLeft { participant } => write!(f, "{} left", participant.sub),
+            EventBody::ParticipantLeft {
+                participant,
+                reason: None,
+            } => write!(f, "{} left", participant.sub),
+            EventBody::ParticipantLeft {
+                participant,
+                reason: Some(LeaveReason::Offline),
+            } => write!(f, "{} went offline and left", participant.sub),
             EventBody::Message { text } => write!(f, "{who}: {text}"),
             EventBody::ModeRequested { request, .. } => {
                 let share = if request.screen_share {

@@ -677,6 +677,10 @@ export type ServerFrame = {
      */
     expires_at: number;
     /**
+     * The first message the customer wrote while waiting, shortened to 280 characters; the offer is sent again, same `offer_id`, when it arrives after the offer.
+     */
+    first_message?: string | null;
+    /**
      * Why this offer.
      */
     kind: OfferKind;
@@ -697,6 +701,10 @@ export type ServerFrame = {
      */
     session_id: string;
     type: "offer";
+    /**
+     * How long the session had waited in its queue when offered, milliseconds (0 for a conference invitation).
+     */
+    waited_ms?: number;
 } | {
     /**
      * The offer.
@@ -834,6 +842,10 @@ export type EventBody = {
      * Who left.
      */
     participant: Principal;
+    /**
+     * Why, when they did not leave by themselves (absent: they left).
+     */
+    reason?: LeaveReason | null;
 } | {
     kind: "message";
     /**
@@ -983,6 +995,13 @@ export type EventBody = {
      */
     reason?: string | null;
 };
+/**
+ * Why a participant left without saying so.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LeaveReason".
+ */
+export type LeaveReason = "offline";
 /**
  * How a supervisor opened a session they were not assigned to.
  *

@@ -722,6 +722,10 @@ export type ServerFrame =
        */
       expires_at: number;
       /**
+       * The first message the customer wrote while waiting, shortened to 280 characters; the offer is sent again, same `offer_id`, when it arrives after the offer.
+       */
+      first_message?: string | null;
+      /**
        * Why this offer.
        */
       kind: OfferKind;
@@ -742,6 +746,10 @@ export type ServerFrame =
        */
       session_id: string;
       type: "offer";
+      /**
+       * How long the session had waited in its queue when offered, milliseconds (0 for a conference invitation).
+       */
+      waited_ms?: number;
     }
   | {
       /**
@@ -920,6 +928,10 @@ export type EventBody =
        * Who left.
        */
       participant: Principal;
+      /**
+       * Why, when they did not leave by themselves (absent: they left).
+       */
+      reason?: LeaveReason | null;
     }
   | {
       kind: "message";
@@ -1085,6 +1097,13 @@ export type EventBody =
        */
       reason?: string | null;
     };
+/**
+ * Why a participant left without saying so.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LeaveReason".
+ */
+export type LeaveReason = "offline";
 /**
  * How a supervisor opened a session they were not assigned to.
  *

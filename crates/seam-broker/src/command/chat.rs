@@ -19,10 +19,16 @@ pub(super) async fn message(
         );
     }
     // Its length was checked with every free text (`check_text_limit`).
-    post(ctx, id, session_id, |view, actor| {
+    let mut waiting = false;
+    let committed = post(ctx, id, session_id.clone(), |view, actor| {
+        waiting = actor.role == Role::Customer && view.queue.is_some() && !view.is_served();
         rules::message(view, actor, text.clone())
     })
     .await?;
+    if waiting && !committed.duplicate {
+        // Shown with the offers for it.
+        ctx.state.routing.customer_wrote(&session_id, &text).await;
+    }
     Ok(())
 }
 

@@ -101,18 +101,26 @@ pub(super) async fn my_sessions(ctx: &CommandContext<'_>, id: String) -> Result<
     Ok(())
 }
 
+/// Queues, agents and (for supervisors and services) live sessions. Agents
+/// get queues and colleagues only: what they need to pick a transfer
+/// target.
 pub(super) async fn overview(ctx: &CommandContext<'_>, id: String) -> Result<(), CommandError> {
+    let role = ctx.identity.principal.role;
     require_role(
-        ctx.identity.principal.role,
-        &[Role::Supervisor, Role::Service],
+        role,
+        &[Role::Supervisor, Role::Service, Role::Agent],
         "see the overview",
     )?;
     let state = ctx.state;
-    let open = state
-        .engine
-        .open_sessions()
-        .await
-        .map_err(CommandError::from)?;
+    let open = if role == Role::Agent {
+        Vec::new()
+    } else {
+        state
+            .engine
+            .open_sessions()
+            .await
+            .map_err(CommandError::from)?
+    };
     let overview = state.routing.overview(open).await?;
     ctx.ack(Ack {
         id,

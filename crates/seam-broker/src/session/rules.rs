@@ -3,7 +3,9 @@
 //! reason to refuse). No I/O, no locks, no clock: the engine calls them
 //! under the session's order, and the unit tests below call them directly.
 
-use seam_protocol::{Access, EventBody, Mode, ModeRequest, Principal, Role, SessionState};
+use seam_protocol::{
+    Access, EventBody, LeaveReason, Mode, ModeRequest, Principal, Role, SessionState,
+};
 
 use super::{SessionError, SessionView};
 
@@ -123,6 +125,20 @@ pub fn leave(view: &SessionView, actor: &Principal) -> Result<Vec<EventBody>, Se
     check_can_post(view, actor)?;
     Ok(vec![EventBody::ParticipantLeft {
         participant: actor.clone(),
+        reason: None,
+    }])
+}
+
+/// The broker takes out a participant whose connections were all gone
+/// past the offline grace period.
+pub fn leave_offline(
+    view: &SessionView,
+    actor: &Principal,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    Ok(vec![EventBody::ParticipantLeft {
+        participant: actor.clone(),
+        reason: Some(LeaveReason::Offline),
     }])
 }
 
@@ -390,6 +406,7 @@ pub fn hand_on(
     if actor.role != Role::Customer {
         bodies.push(EventBody::ParticipantLeft {
             participant: actor.clone(),
+            reason: None,
         });
     }
     Ok(bodies)
@@ -509,7 +526,13 @@ mod tests {
         // Ended: only those who took part read it.
         let ended = view_after(vec![
             (bob(), EventBody::ParticipantJoined { participant: bob() }),
-            (bob(), EventBody::ParticipantLeft { participant: bob() }),
+            (
+                bob(),
+                EventBody::ParticipantLeft {
+                    participant: bob(),
+                    reason: None,
+                },
+            ),
             (alice(), EventBody::SessionEnded { reason: None }),
         ]);
         assert!(join(&ended, &bob(), by_id(false)).unwrap().is_empty());

@@ -118,7 +118,7 @@ impl SessionView {
                     listing = ListingChange::Changed;
                 }
             }
-            EventBody::ParticipantLeft { participant } => {
+            EventBody::ParticipantLeft { participant, .. } => {
                 self.participants.retain(|p| p.sub != participant.sub);
             }
             EventBody::SessionEnded { .. } => {
@@ -197,6 +197,12 @@ impl SessionView {
             .filter(|p| p.role != Role::Customer)
             .cloned()
             .collect()
+    }
+
+    /// Whether anyone besides the customer takes part (an agent, a bot, a
+    /// supervisor who joined).
+    pub fn is_served(&self) -> bool {
+        self.participants.iter().any(|p| p.role != Role::Customer)
     }
 
     /// What a connection attaching to the session is told about it.
