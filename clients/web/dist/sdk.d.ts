@@ -162,7 +162,11 @@ export interface CallOptions {
     relayOnly?: boolean;
     /** Called with every remote track. */
     onTrack?: (stream: MediaStream, track: MediaStreamTrack) => void;
-    /** Called as the peer connection's state changes. */
+    /**
+     * Called as the peer connection's state changes; also with `failed` when
+     * ICE gathering ends without a single local candidate after errors (a
+     * TURN server refusing the credentials with relay-only ICE).
+     */
     onState?: (state: RTCPeerConnectionState) => void;
 }
 /**
@@ -187,6 +191,8 @@ export declare class Call {
     start(peerSub: string): Promise<void>;
     private onSignal;
     private flushCandidates;
+    /** Turns the local microphone (`audio`) or camera (`video`) on or off; false if there is none. */
+    setEnabled(kind: "audio" | "video", enabled: boolean): boolean;
     /** Stops the media and the peer connection. */
     close(): void;
 }

@@ -325,6 +325,20 @@ export class Call {
         };
         pc.ontrack = (e) => this.options.onTrack?.(e.streams[0] ?? new MediaStream([e.track]), e.track);
         pc.onconnectionstatechange = () => this.options.onState?.(pc.connectionState);
+        let gathered = 0;
+        let gatheringErrors = 0;
+        pc.addEventListener("icecandidate", (e) => {
+            if (e.candidate)
+                gathered += 1;
+        });
+        pc.onicecandidateerror = () => {
+            gatheringErrors += 1;
+        };
+        pc.onicegatheringstatechange = () => {
+            if (pc.iceGatheringState === "complete" && gathered === 0 && gatheringErrors > 0) {
+                this.options.onState?.("failed");
+            }
+        };
         return pc;
     }
     /** Offers to `peerSub` (all of its connections until one answers). */
@@ -363,6 +377,13 @@ export class Call {
     async flushCandidates() {
         for (const c of this.early.splice(0))
             await this.pc?.addIceCandidate(c);
+    }
+    /** Turns the local microphone (`audio`) or camera (`video`) on or off; false if there is none. */
+    setEnabled(kind, enabled) {
+        const tracks = this.local?.getTracks().filter((t) => t.kind === kind) ?? [];
+        for (const t of tracks)
+            t.enabled = enabled;
+        return tracks.length > 0;
     }
     /** Stops the media and the peer connection. */
     close() {

@@ -52,8 +52,11 @@ async function story({ relayOnly, name }) {
     await customer.goto(`${seam.base}/demo/?sub=alice&name=Alice&issue=billing${flag}`);
     await waitForAttr(customer, "#seam-widget", "ready", "true");
     // Loading the page queues nobody: the session opens with the first message.
-    await customer.getByTestId("status").filter({ hasText: "Write to us" }).waitFor({ timeout: WAIT });
+    await customer.getByTestId("status").filter({ hasText: "Write to us" }).waitFor({ state: "attached", timeout: WAIT });
     assert.equal(await customer.$eval("#seam-widget", (e) => e.dataset.session), undefined);
+    // Collapsed to its launcher until the visitor opens it.
+    assert.equal(await customer.getByTestId("input").isVisible(), false);
+    await customer.getByTestId("launcher").click();
     await customer.getByTestId("input").fill("Hi, I was charged twice for order A-17");
     await customer.getByTestId("send").click();
     await customer.getByTestId("status").filter({ hasText: "number 1 in the queue" }).waitFor({ timeout: WAIT });
@@ -64,9 +67,12 @@ async function story({ relayOnly, name }) {
     await agent.getByTestId("status-available").click();
     await agent.getByTestId("agent-status").filter({ hasText: "available" }).waitFor({ timeout: WAIT });
 
-    // The agent gets the offer, accepts, and sees the context and the history.
+    // The offer shows what the customer wrote and counts down; the agent
+    // accepts and sees the context and the history.
+    await agent.getByTestId("offer-message").filter({ hasText: "charged twice" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("offer-countdown").filter({ hasText: "s to answer" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("accept-offer").click({ timeout: WAIT });
-    await agent.getByTestId("context").filter({ hasText: "Issue: billing" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("context").filter({ hasText: "billing" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("history").filter({ hasText: "charged twice" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("agent-input").pressSequentially("Sorry", { delay: 20 });
     await customer.getByTestId("status").filter({ hasText: "Bob is typing" }).waitFor({ timeout: WAIT });
@@ -92,13 +98,14 @@ async function story({ relayOnly, name }) {
 
     // The agent asks to start voice; the customer accepts in the widget; then hangs up.
     await agent.getByTestId("agent-voice").click();
-    await customer.getByTestId("prompt-text").filter({ hasText: "would like to start voice" }).waitFor({ timeout: WAIT });
+    await customer.getByTestId("prompt-text").filter({ hasText: "would like to start a voice call" }).waitFor({ timeout: WAIT });
     await customer.getByTestId("accept-upgrade").click();
     await waitForAttr(customer, "#seam-widget", "callState", "connected");
     await waitForAttr(agent, "#seam-console", "callState", "connected");
-    assert.equal(await customer.getByTestId("mode").textContent(), "voice");
+    assert.equal(await customer.getByTestId("mode").textContent(), "Voice call");
+    await customer.getByTestId("call-status").filter({ hasText: "Connected" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("agent-hang-up").click();
-    await customer.getByTestId("mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
+    await waitForAttr(customer, '[data-testid="mode"]', "mode", "chat");
     await waitForAttr(agent, "#seam-console", "callState", "closed");
 
     // The buttons follow the mode: no hang-up in chat.
@@ -112,10 +119,22 @@ async function story({ relayOnly, name }) {
     await waitForAttr(agent, "#seam-console", "callState", "connected");
     await waitForAttr(customer, "#seam-widget", "remoteTracks", 1);
     await waitForAttr(agent, "#seam-console", "remoteTracks", 1);
-    assert.equal(await customer.getByTestId("mode").textContent(), "video");
+    assert.equal(await customer.getByTestId("mode").textContent(), "Video call");
     assert.equal(await customer.getByTestId("talk-video").isVisible(), false, "no 'talk by video' during video");
     assert.equal(await customer.getByTestId("hang-up").isVisible(), true);
     assert.equal(await agent.getByTestId("agent-video").isVisible(), false);
+    // Mute and camera: the local tracks are turned off and on.
+    const localEnabled = (page, root, kind) =>
+      page.$eval(`${root} video.seam-self`, (v, k) => v.srcObject?.getTracks().filter((t) => t.kind === k).map((t) => t.enabled), kind);
+    await customer.getByTestId("mute").click();
+    assert.equal(await customer.getByTestId("mute").getAttribute("aria-pressed"), "true");
+    assert.deepEqual(await localEnabled(customer, "#seam-widget", "audio"), [false]);
+    await customer.getByTestId("mute").click();
+    assert.deepEqual(await localEnabled(customer, "#seam-widget", "audio"), [true]);
+    await agent.getByTestId("agent-camera").click();
+    assert.deepEqual(await localEnabled(agent, "#seam-console", "video"), [false]);
+    await agent.getByTestId("agent-camera").click();
+    assert.deepEqual(await localEnabled(agent, "#seam-console", "video"), [true]);
     await customer.waitForTimeout(1500); // let a few frames render for the screenshots
     mkdirSync(ARTIFACTS, { recursive: true });
     await customer.screenshot({ path: join(ARTIFACTS, `${name}-customer.png`) });
@@ -135,8 +154,8 @@ async function story({ relayOnly, name }) {
 
     // Back to chat: no consent needed.
     await customer.getByTestId("hang-up").click();
-    await customer.getByTestId("mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
-    await agent.getByTestId("agent-mode").filter({ hasText: "chat" }).waitFor({ timeout: WAIT });
+    await waitForAttr(customer, '[data-testid="mode"]', "mode", "chat");
+    await waitForAttr(agent, '[data-testid="agent-mode"]', "mode", "chat");
     await waitForAttr(customer, "#seam-widget", "callState", "closed");
     assert.equal(await customer.getByTestId("hang-up").isVisible(), false);
     assert.equal(await customer.getByTestId("talk-video").isVisible(), true);
@@ -147,10 +166,11 @@ async function story({ relayOnly, name }) {
     await waitForAttr(customer, "#seam-widget", "ready", "true");
     assert.equal(await customer.$eval("#seam-widget", (e) => e.dataset.session), session);
     await customer.getByTestId("log").filter({ hasText: "charged twice" }).waitFor({ timeout: WAIT });
-    await customer.getByTestId("log").filter({ hasText: "switched from video to chat" }).waitFor({ timeout: WAIT });
+    await customer.getByTestId("log").filter({ hasText: "Call ended" }).waitFor({ timeout: WAIT });
 
-    // The agent ends it; the customer rates it; the rating is stored.
+    // The agent ends it (after confirming); the customer rates it; the rating is stored.
     await agent.getByTestId("end-session").click();
+    await agent.getByTestId("end-confirm").click();
     await customer.getByTestId("rate-5").click({ timeout: WAIT });
     await customer.getByTestId("status").filter({ hasText: "Thank you" }).waitFor({ timeout: WAIT });
     const service = await (await fetch(`${seam.base}/demo/token?role=service&sub=backend`)).json();

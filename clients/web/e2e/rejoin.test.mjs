@@ -1,7 +1,7 @@
 // An agent who closes the console gets back to the session they were
-// serving, in headless Chromium: a new console lists their open sessions
-// (`my_sessions`), one click rejoins with the whole history, and the
-// conversation goes on.
+// serving, in headless Chromium: a new console rebuilds the inbox from the
+// broker (`my_sessions`), rejoins each conversation with its whole
+// history, and the conversation goes on.
 //
 // Needs: the `seam` binary (SEAM_BIN) and /usr/bin/chromium.
 
@@ -24,6 +24,7 @@ test("an agent who closed the console rejoins the session they serve", async () 
     const customer = await browser.newPage();
     await customer.goto(`${seam.base}/demo/?sub=rita&name=Rita`);
     await ready(customer, "#seam-widget");
+    await customer.getByTestId("launcher").click();
     await customer.getByTestId("input").fill("My parcel never came");
     await customer.getByTestId("send").click();
 
@@ -38,10 +39,9 @@ test("an agent who closed the console rejoins the session they serve", async () 
     agent = await browser.newPage({ viewport: { width: 800, height: 700 } });
     await agent.goto(`${seam.base}/demo/console?sub=hal&name=Hal`);
     await ready(agent, "#seam-console");
-    await agent.getByTestId("my-session").filter({ hasText: "Your session with Rita" }).waitFor({ timeout: WAIT });
-    await agent.getByTestId("rejoin").click();
+    await agent.getByTestId("inbox-item").filter({ hasText: "Rita" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("history").filter({ hasText: "parcel never came" }).waitFor({ timeout: WAIT });
-    await agent.getByTestId("context").filter({ hasText: "Customer: Rita" }).waitFor({ timeout: WAIT });
+    await agent.getByTestId("context").filter({ hasText: "Rita" }).waitFor({ timeout: WAIT });
     await agent.getByTestId("agent-input").fill("I'm back: checking the tracking now");
     await agent.getByTestId("agent-send").click();
     await customer.getByTestId("log").filter({ hasText: "checking the tracking" }).waitFor({ timeout: WAIT });

@@ -367,7 +367,11 @@ export interface CallOptions {
   relayOnly?: boolean;
   /** Called with every remote track. */
   onTrack?: (stream: MediaStream, track: MediaStreamTrack) => void;
-  /** Called as the peer connection's state changes. */
+  /**
+   * Called as the peer connection's state changes; also with `failed` when
+   * ICE gathering ends without a single local candidate after errors (a
+   * TURN server refusing the credentials with relay-only ICE).
+   */
   onState?: (state: RTCPeerConnectionState) => void;
 }
 
@@ -418,6 +422,19 @@ export class Call {
     };
     pc.ontrack = (e) => this.options.onTrack?.(e.streams[0] ?? new MediaStream([e.track]), e.track);
     pc.onconnectionstatechange = () => this.options.onState?.(pc.connectionState);
+    let gathered = 0;
+    let gatheringErrors = 0;
+    pc.addEventListener("icecandidate", (e) => {
+      if (e.candidate) gathered += 1;
+    });
+    pc.onicecandidateerror = () => {
+      gatheringErrors += 1;
+    };
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === "complete" && gathered === 0 && gatheringErrors > 0) {
+        this.options.onState?.("failed");
+      }
+    };
     return pc;
   }
 
@@ -453,6 +470,13 @@ export class Call {
 
   private async flushCandidates(): Promise<void> {
     for (const c of this.early.splice(0)) await this.pc?.addIceCandidate(c);
+  }
+
+  /** Turns the local microphone (`audio`) or camera (`video`) on or off; false if there is none. */
+  setEnabled(kind: "audio" | "video", enabled: boolean): boolean {
+    const tracks = this.local?.getTracks().filter((t) => t.kind === kind) ?? [];
+    for (const t of tracks) t.enabled = enabled;
+    return tracks.length > 0;
   }
 
   /** Stops the media and the peer connection. */

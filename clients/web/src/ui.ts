@@ -1,179 +1,207 @@
-// Small DOM helpers and the call handling shared by the widget and the
-// agent console.
+// What the widget and the agent console share: the call area and its
+// states, the message box with typing indicators, the consent prompt,
+// error display, and how a page finds the broker and its token.
 
-import { Call, SeamError, type Seam, type SessionEvent } from "./sdk.js";
-import type { Mode } from "./generated/protocol.js";
+import { Call, SeamError, type Mode, type Seam, type SessionEvent } from "./sdk.js";
+import { el, icon } from "./dom.js";
+import { format, type Strings } from "./strings.js";
 
-/** Creates an element with attributes and children. */
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const child of children) node.append(child);
-  return node;
-}
+export { el, icon } from "./dom.js";
 
-/** A one-line description of a stored event for a transcript. */
-export function describe(e: SessionEvent): string {
-  const who = e.from.name ?? e.from.sub;
-  const b = e.body;
-  switch (b.kind) {
-    case "message":
-      return `${who}: ${b.text}`;
-    case "session_opened":
-      return `${who} opened the session${b.context.issue_type ? ` about ${b.context.issue_type}` : ""}`;
-    case "participant_joined":
-      return `${b.participant.name ?? b.participant.sub} joined`;
-    case "participant_left":
-      return `${b.participant.name ?? b.participant.sub} left`;
-    case "queued":
-      return `Waiting in the ${b.queue} queue`;
-    case "assigned":
-      return `${b.agent.name ?? b.agent.sub} is taking care of you`;
-    case "mode_requested":
-      return `${who} asked for ${b.request.mode}`;
-    case "mode_request_declined":
-      return `${who} declined`;
-    case "mode_request_cancelled":
-      return `${who} cancelled the request`;
-    case "mode_request_expired":
-      return "The request expired";
-    case "mode_changed":
-      return `${who} switched from ${b.previous} to ${b.mode}`;
-    case "session_ended":
-      return `${who} ended the session`;
-    case "rated":
-      return `${who} rated the session ${b.score}/5`;
-    case "whisper":
-      return `${who} (whisper): ${b.text}`;
-    case "note":
-      return `${who} (note): ${b.text}`;
-    case "transferred":
-      return `${who} transferred the session`;
-    case "handed_off":
-      return `${who} asked for an agent`;
-    case "queue_abandoned":
-      return `Left the ${b.queue} queue`;
-    case "staff_accessed":
-      return `${b.by.name ?? b.by.sub} ${b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read"} the session (audit)`;
-  }
+/** The elements of a call area (see [`callArea`]). */
+export interface CallView {
+  /** Carries `data-call-state` and `data-remote-tracks`. */
+  root: HTMLElement;
+  /** Shown while a call is ringing or under way. */
+  area: HTMLElement;
+  remote: HTMLVideoElement;
+  local: HTMLVideoElement;
+  /** The call's state in words. */
+  state: HTMLElement;
+  mute: HTMLButtonElement;
+  camera: HTMLButtonElement;
+  hangup: HTMLButtonElement;
 }
 
 /**
- * Shows only the call buttons that make sense in `mode`: hang up during a
- * call, and an upgrade only to a mode the session is not in.
+ * Builds a call area: the other side large, the self-view small in a
+ * corner, the state in words, and mute, camera and hang-up buttons.
+ * `ids` prefixes the test ids (`""` for the widget, `"agent-"` for the console).
  */
-export function showCallButtons(
-  mode: Mode,
-  buttons: { voice: HTMLElement; video: HTMLElement; hangup: HTMLElement },
-): void {
-  buttons.voice.hidden = mode === "voice";
-  buttons.video.hidden = mode === "video";
-  buttons.hangup.hidden = mode === "chat";
+export function callArea(root: HTMLElement, s: Strings, ids: string): CallView {
+  const remote = el("video", { autoplay: "", playsinline: "", "data-testid": `${ids}remote-video`, "aria-label": "" });
+  const local = el("video", { autoplay: "", playsinline: "", muted: "", class: "seam-self", "aria-hidden": "true" });
+  local.muted = true;
+  const state = el("div", { class: "seam-call-state", role: "status", "data-testid": `${ids}call-status` });
+  const mute = el("button", { class: "seam-round", "aria-pressed": "false", "data-testid": `${ids}mute`, "aria-label": s.mute, title: s.mute }, icon("mic"));
+  const camera = el("button", { class: "seam-round", "aria-pressed": "false", "data-testid": `${ids}camera`, "aria-label": s.cameraOff, title: s.cameraOff }, icon("camera"));
+  const hangup = el("button", { class: "seam-round seam-danger", "data-testid": `${ids}hang-up`, "aria-label": s.hangUp, title: s.hangUp }, icon("hangup"));
+  const area = el(
+    "div",
+    { class: "seam-call", "data-testid": `${ids}call`, hidden: "" },
+    el("div", { class: "seam-stage" }, remote, local),
+    el("div", { class: "seam-call-bar" }, state, el("div", { class: "seam-call-controls" }, mute, camera, hangup)),
+  );
+  return { root, area, remote, local, state, mute, camera, hangup };
 }
 
-/** What a participant sees when their call cannot connect. */
-export const CALL_FAILED = "The call could not connect (the network may block it). Hang up to go back to chat.";
+/** How long a call may take to connect before it counts as failed. */
+const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
- * Starts and stops the WebRTC call as the session's mode changes. The side
- * that asked for the upgrade offers once it has ICE servers; the other side
- * answers the offer. State and remote tracks are shown on `root`'s data
- * attributes (`data-call-state`, `data-remote-tracks`). A call that does not
- * connect within `connectTimeoutMs` (or whose connection fails) is shown as
- * `failed`, with a sentence in `status`.
+ * Runs the call area as the session's mode changes: rings while an upgrade
+ * waits for an answer, starts and stops the WebRTC call (the side that
+ * asked offers once it has ICE servers; the other side answers), shows its
+ * state in words and on `data-call-state` (`ringing`, `new`, `connecting`,
+ * `connected`, `failed`, `closed`), and toggles microphone and camera.
+ * A call that does not connect (connection failed, ICE gathering failed,
+ * or `connectTimeoutMs` passed) is reported with `onFailed`, which goes
+ * back to chat; `data-call-result` stays `failed` until the next call.
  */
 export class CallManager {
   private call?: Call;
   private startWhenReady?: string;
   private watchdog?: ReturnType<typeof setTimeout>;
+  private video = false;
+  private connected = false;
   remoteTracks = 0;
 
   constructor(
     private seam: Seam,
     private sessionId: () => string | undefined,
-    private root: HTMLElement,
-    private remoteVideo: HTMLVideoElement,
-    private localVideo: HTMLVideoElement,
-    private relayOnly: boolean,
-    private status?: HTMLElement,
-    private connectTimeoutMs = 15_000,
+    private view: CallView,
+    private s: Strings,
+    private options: { relayOnly: boolean; connectTimeoutMs?: number; onFailed: () => void },
   ) {
-    seam.on("ice_servers", (s) => {
-      if (s.session_id === this.sessionId() && this.startWhenReady && this.call) {
+    seam.on("ice_servers", (update) => {
+      if (update.session_id === this.sessionId() && this.startWhenReady && this.call) {
         const peer = this.startWhenReady;
         this.startWhenReady = undefined;
         void this.call.start(peer).then(() => this.showLocal());
       }
     });
+    view.mute.onclick = () => this.toggle("audio", view.mute, s.mute, s.unmute);
+    view.camera.onclick = () => this.toggle("video", view.camera, s.cameraOff, s.cameraOn);
   }
 
-  /** The session's mode is now `mode`; `offerTo` is the peer to offer to if this side asked. */
-  modeChanged(mode: Mode, offerTo?: string): void {
+  /** Whether a call is under way. */
+  get active(): boolean {
+    return this.call !== undefined;
+  }
+
+  /** An upgrade waits for the other side: the area shows `text` and hang-up cancels. */
+  ringing(text: string): void {
+    if (this.call) return;
+    this.view.area.hidden = false;
+    this.view.area.dataset.mode = "ringing";
+    this.view.state.textContent = text;
+    this.view.root.dataset.callState = "ringing";
+    this.view.mute.hidden = true;
+    this.view.camera.hidden = true;
+  }
+
+  /** The upgrade was answered no, cancelled or expired. */
+  stopRinging(): void {
+    if (this.call || this.view.root.dataset.callState !== "ringing") return;
+    this.view.area.hidden = true;
+    this.view.root.dataset.callState = "closed";
+  }
+
+  /**
+   * The session's mode is now `mode`; `offerTo` is the peer to offer to if
+   * this side asked. Back to chat by the other side before the call ever
+   * connected counts as a call that could not connect (their side gave up).
+   */
+  modeChanged(mode: Mode, offerTo?: string, byOtherSide = false): void {
     const sid = this.sessionId();
     if (!sid) return;
     if (mode === "chat") {
+      const neverConnected = this.call && !this.connected;
+      if (neverConnected && byOtherSide) this.failed();
       this.stop();
       return;
     }
     if (this.call) return;
     this.remoteTracks = 0;
+    this.connected = false;
+    this.video = mode === "video";
+    delete this.view.root.dataset.callResult;
+    this.view.area.hidden = false;
+    this.view.area.dataset.mode = mode;
+    this.view.mute.hidden = false;
+    this.view.camera.hidden = !this.video;
+    this.setPressed(this.view.mute, false, this.s.mute);
+    this.setPressed(this.view.camera, false, this.s.cameraOff);
+    this.view.state.textContent = this.s.callConnecting;
     this.call = new Call(this.seam, sid, {
-      video: mode === "video",
-      relayOnly: this.relayOnly,
+      video: this.video,
+      relayOnly: this.options.relayOnly,
       onTrack: (stream) => {
         this.remoteTracks += 1;
-        this.remoteVideo.srcObject = stream;
-        this.root.dataset.remoteTracks = String(this.remoteTracks);
-        void this.remoteVideo.play().catch(() => {});
+        this.view.remote.srcObject = stream;
+        this.view.root.dataset.remoteTracks = String(this.remoteTracks);
+        void this.view.remote.play().catch(() => {});
         this.showLocal();
       },
       onState: (state) => {
-        if (this.root.dataset.callState === "failed" && state !== "connected") return;
-        this.root.dataset.callState = state;
+        if (!this.call) return;
+        this.view.root.dataset.callState = state;
         if (state === "connected") {
+          this.connected = true;
           clearTimeout(this.watchdog);
-          if (this.status?.textContent === CALL_FAILED) this.status.textContent = "";
+          this.view.state.textContent = this.s.callConnected;
+        } else if (state === "connecting" || state === "new") {
+          this.view.state.textContent = this.s.callConnecting;
+        } else if (state === "failed") {
+          this.failed();
         }
-        if (state === "failed") this.failed();
       },
     });
-    this.root.dataset.callState = "new";
+    this.view.root.dataset.callState = "new";
     clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.failed(), this.connectTimeoutMs);
+    this.watchdog = setTimeout(() => this.failed(), this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     if (offerTo) {
       if (this.seam.iceServers.has(sid)) void this.call.start(offerTo).then(() => this.showLocal());
       else this.startWhenReady = offerTo;
     }
   }
 
+  private toggle(kind: "audio" | "video", button: HTMLButtonElement, on: string, off: string): void {
+    const turnOff = button.getAttribute("aria-pressed") !== "true";
+    if (this.call?.setEnabled(kind, !turnOff)) this.setPressed(button, turnOff, turnOff ? off : on);
+  }
+
+  private setPressed(button: HTMLButtonElement, pressed: boolean, label: string): void {
+    button.setAttribute("aria-pressed", String(pressed));
+    button.setAttribute("aria-label", label);
+    button.title = label;
+  }
+
   private showLocal(): void {
     const local = this.call?.localStream;
-    if (local && this.localVideo.srcObject !== local) {
-      this.localVideo.srcObject = local;
-      void this.localVideo.play().catch(() => {});
+    if (local && this.view.local.srcObject !== local) {
+      this.view.local.srcObject = local;
+      void this.view.local.play().catch(() => {});
     }
   }
 
   private failed(): void {
-    if (!this.call || this.root.dataset.callState === "connected") return;
-    this.root.dataset.callState = "failed";
-    if (this.status) this.status.textContent = CALL_FAILED;
+    if (!this.call || this.view.root.dataset.callState === "connected") return;
+    this.view.root.dataset.callState = "failed";
+    this.view.root.dataset.callResult = "failed";
+    this.options.onFailed();
   }
 
-  /** Hangs up locally. */
+  /** Hangs up locally and hides the call area. */
   stop(): void {
     clearTimeout(this.watchdog);
-    if (this.status?.textContent === CALL_FAILED) this.status.textContent = "";
     this.call?.close();
     this.call = undefined;
     this.startWhenReady = undefined;
-    this.remoteVideo.srcObject = null;
-    this.localVideo.srcObject = null;
-    this.root.dataset.callState = "closed";
+    this.view.remote.srcObject = null;
+    this.view.local.srcObject = null;
+    this.view.area.hidden = true;
+    this.view.root.dataset.callState = "closed";
   }
 }
 
@@ -204,6 +232,7 @@ export function wireTypingIndicator(
   seam: Seam,
   sessionId: () => string | undefined,
   status: HTMLElement,
+  s: { typing: string },
 ): void {
   let shown: { sub: string; text: string } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,7 +245,7 @@ export function wireTypingIndicator(
   seam.on("typing", (t) => {
     if (t.session_id !== sessionId()) return;
     if (!t.active) return clear(t.from.sub);
-    const text = `${t.from.name ?? t.from.sub} is typing…`;
+    const text = format(s.typing, { name: t.from.name ?? t.from.sub });
     status.textContent = text;
     shown = { sub: t.from.sub, text };
     clearTimeout(timer);
@@ -274,6 +303,28 @@ export function wireComposer(
   };
 }
 
+/** A consent prompt: a question with accept and decline buttons. */
+export interface Prompt {
+  root: HTMLElement;
+  text: HTMLElement;
+  accept: HTMLButtonElement;
+  decline: HTMLButtonElement;
+}
+
+/** Builds a consent prompt (hidden until asked), test ids prefixed with `ids`. */
+export function prompt(s: Strings, ids: string): Prompt {
+  const text = el("span", { "data-testid": `${ids}prompt-text`, id: `${ids}prompt-text` });
+  const accept = el("button", { "data-testid": `${ids}accept-upgrade` }, s.accept);
+  const decline = el("button", { class: "secondary", "data-testid": `${ids}decline-upgrade` }, s.decline);
+  const root = el(
+    "div",
+    { class: "seam-prompt", role: "alertdialog", "aria-labelledby": `${ids}prompt-text`, "data-testid": `${ids}prompt`, hidden: "" },
+    text,
+    el("span", { class: "seam-prompt-actions" }, accept, decline),
+  );
+  return { root, text, accept, decline };
+}
+
 /**
  * Wires a consent prompt: accept or decline the pending mode request, then
  * hide the prompt.
@@ -282,20 +333,18 @@ export function wirePrompt(
   seam: Seam,
   sessionId: () => string | undefined,
   pendingRequest: () => string | undefined,
-  prompt: HTMLElement,
-  accept: HTMLButtonElement,
-  decline: HTMLButtonElement,
+  p: Prompt,
   guard: (action: () => Promise<unknown>) => Promise<void>,
 ): void {
   const answer = (yes: boolean) =>
     void guard(async () => {
       const sid = sessionId();
       const request = pendingRequest();
+      p.root.hidden = true;
       if (sid && request) await seam.answerMode(sid, request, yes);
-      prompt.classList.remove("show");
     });
-  accept.onclick = () => answer(true);
-  decline.onclick = () => answer(false);
+  p.accept.onclick = () => answer(true);
+  p.decline.onclick = () => answer(false);
 }
 
 /** The page's WebSocket URL for seam (same host, `/ws`). */
@@ -312,28 +361,3 @@ export function tokenFrom(url: string): () => Promise<string> {
     return ((await response.json()) as { token: string }).token;
   };
 }
-
-export const STYLE = `
-.seam-panel{font:14px/1.4 system-ui,sans-serif;background:#fff;border:1px solid #ccd;border-radius:10px;box-shadow:0 4px 18px #0002;display:flex;flex-direction:column;overflow:hidden}
-.seam-head{background:#2b4c7e;color:#fff;padding:8px 12px;display:flex;justify-content:space-between;align-items:center}
-.seam-log{flex:1;overflow-y:auto;padding:8px 12px;min-height:120px}
-.seam-log div{margin:2px 0}
-.seam-log .mine{color:#2b4c7e}
-.seam-row{display:flex;gap:6px;padding:6px 12px;flex-wrap:wrap;align-items:center}
-.seam-row input{flex:1;min-width:0;padding:6px;border:1px solid #ccd;border-radius:6px;font-size:16px}
-.seam-row button,.seam-prompt button{padding:6px 10px;border:0;border-radius:6px;background:#2b4c7e;color:#fff;cursor:pointer}
-.seam-row button.secondary{background:#e4e8f0;color:#223}
-.seam-status{padding:4px 12px;color:#556;font-size:12px;min-height:16px}
-.seam-prompt{background:#fff6d6;padding:8px 12px;display:none;gap:6px;align-items:center}
-.seam-prompt.show{display:flex}
-.seam-videos{display:none;gap:6px;padding:6px 12px;background:#111}
-.seam-videos.show{display:flex}
-.seam-videos video{width:50%;max-height:28vh;object-fit:cover;border-radius:6px;background:#000}
-.seam-panel>*{flex-shrink:0}
-.seam-panel>.seam-log{flex:1 1 auto;min-height:48px}
-.seam-head button{background:none;border:0;color:#fff;font-size:18px;line-height:1;cursor:pointer;padding:0 4px}
-.seam-widget{position:fixed;right:16px;bottom:16px;width:360px;height:560px;max-width:calc(100vw - 32px);max-height:calc(100vh - 32px);z-index:2147483000}
-.seam-widget.seam-min{height:auto}
-.seam-widget.seam-min>:not(.seam-head){display:none}
-@media (max-width:480px){.seam-widget{left:0;right:0;bottom:0;width:auto;max-width:none;height:70vh;border-radius:10px 10px 0 0}}
-`;

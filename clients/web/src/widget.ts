@@ -3,81 +3,122 @@
 //   <script type="module" src="https://seam.example/demo/widget.js"
 //           data-token-url="/my/seam-token"></script>
 //
-// Attributes: `data-token` (a token) or `data-token-url` (an endpoint
-// answering {"token": "..."}), `data-url` (the broker's WebSocket URL; default:
-// this host's /ws), `data-relay-only` (force TURN). The widget opens the
-// customer's session (or gets back the open one, so a reload resumes with
-// the history), shows chat, typing, queue position and wait, and a "talk to
-// an agent" for voice or video in the same window.
+// Attributes:
+//   data-token / data-token-url  a token, or an endpoint answering {"token": "..."}
+//   data-url                     the broker's WebSocket URL (default: this host's /ws)
+//   data-locale                  the strings table ("en", "fr"; default: the page's lang)
+//   data-strings                 JSON overriding single strings (see strings.ts)
+//   data-title                   the panel's title
+//   data-color                   the accent colour (any CSS colour)
+//   data-position                "right" (default) or "left"
+//   data-teams                   JSON mapping queue names to team names shown
+//                                to customers ({"billing": "Billing"})
+//   data-open                    start open
+//   data-relay-only              force TURN; data-connect-timeout-ms: call connect timeout
+//
+// A launcher bubble opens the conversation (an unread badge counts what
+// arrived while closed). The session opens with the first message or a
+// call request, not on page load; a conversation under way is shown at
+// once, with its history. Calls (voice, video) happen in the same panel.
 
-import { Seam, type SessionEvent, type SessionSnapshot } from "./sdk.js";
+import { Seam, type Mode, type SessionEvent, type SessionSnapshot } from "./sdk.js";
+import { Conversation, callName, modeLabel } from "./conversation.js";
+import { STYLE } from "./style.js";
+import { duration, format, stringsFor } from "./strings.js";
 import {
   CallManager,
+  callArea,
   defaultUrl,
-  describe,
   el,
   guarded,
-  STYLE,
+  icon,
+  prompt as consentPrompt,
   tokenFrom,
   wireComposer,
   wirePrompt,
-  showCallButtons,
   wireTypingIndicator,
 } from "./ui.js";
-import type { Mode } from "./generated/protocol.js";
 
 const script = document.querySelector<HTMLScriptElement>('script[src$="widget.js"]');
 const data = script?.dataset ?? {};
+/** Remembers, per tab, whether the panel was open (so a reload keeps it). */
+const OPEN_KEY = "seam-widget-open";
+
+function teams(): Record<string, string> | undefined {
+  try {
+    return data.teams ? (JSON.parse(data.teams) as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function main(): Promise<void> {
+  const s = stringsFor(data.locale ?? document.documentElement.lang, data.strings);
   document.head.append(el("style", {}, STYLE));
-  const log = el("div", { class: "seam-log", "data-testid": "log" });
-  const status = el("div", { class: "seam-status", "data-testid": "status" }, "Connecting…");
-  const input = el("input", { placeholder: "Type a message", "data-testid": "input" });
-  const send = el("button", { "data-testid": "send" }, "Send");
-  const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, "Talk by voice");
-  const video = el("button", { class: "secondary", "data-testid": "talk-video" }, "Talk to an agent by video");
-  const hangup = el("button", { class: "secondary", "data-testid": "hang-up" }, "Hang up");
-  const promptText = el("span", { "data-testid": "prompt-text" });
-  const accept = el("button", { "data-testid": "accept-upgrade" }, "Accept");
-  const decline = el("button", { "data-testid": "decline-upgrade" }, "Decline");
-  const prompt = el("div", { class: "seam-prompt", "data-testid": "prompt" }, promptText, accept, decline);
-  const remoteVideo = el("video", { autoplay: "", playsinline: "", "data-testid": "remote-video" });
-  const localVideo = el("video", { autoplay: "", playsinline: "", muted: "" });
-  localVideo.muted = true;
-  const videos = el("div", { class: "seam-videos" }, remoteVideo, localVideo);
-  const rating = el("div", { class: "seam-prompt", "data-testid": "rating" }, "How did we do?");
+  const title = data.title ?? s.title;
+
+  const badge = el("span", { class: "seam-badge", "data-testid": "unread", hidden: "" });
+  const launcher = el(
+    "button",
+    { class: "seam-launcher", "data-testid": "launcher", "aria-label": s.openChat, "aria-expanded": "false", "aria-controls": "seam-panel" },
+    icon("chat"),
+    badge,
+  );
+  const mode = el("span", { class: "seam-mode", "data-testid": "mode", "data-mode": "chat" }, s.modeChat);
+  const minimise = el("button", { "data-testid": "minimise", "aria-label": s.minimise, title: s.minimise, "aria-expanded": "true" }, "–");
+  const status = el("div", { class: "seam-status", role: "status", "aria-live": "polite", "data-testid": "status" }, s.connecting);
+  const input = el("input", { placeholder: s.inputPlaceholder, "aria-label": s.inputLabel, "data-testid": "input", autocomplete: "off" });
+  const send = el("button", { "data-testid": "send" }, s.send);
+  const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, s.talkVoice);
+  const video = el("button", { class: "secondary", "data-testid": "talk-video" }, s.talkVideo);
+  const consent = consentPrompt(s, "");
+  const rating = el("div", { class: "seam-rating", role: "group", "aria-label": s.rateQuestion, "data-testid": "rating", hidden: "" }, s.rateQuestion);
   for (let score = 1; score <= 5; score++) {
-    const b = el("button", { "data-testid": `rate-${score}` }, String(score));
+    const b = el("button", { "data-testid": `rate-${score}`, "aria-label": format(s.rateLabel, { score }) }, String(score));
     b.onclick = () => void rate(score);
     rating.append(b);
   }
-  const mode = el("span", { "data-testid": "mode" }, "chat");
-  const minimise = el(
-    "button",
-    { "data-testid": "minimise", "aria-label": "Minimise the chat", "aria-expanded": "true" },
-    "–",
+  const conversation = new Conversation({ audience: "customer", strings: s, teams: teams() }, "log", title);
+  const panel = el(
+    "section",
+    { class: "seam-panel", id: "seam-panel", role: "dialog", "aria-label": title, "data-testid": "panel" },
+    el("div", { class: "seam-head" }, el("h2", {}, title, mode), minimise),
   );
-  const root = el(
-    "div",
-    { class: "seam-panel seam-widget", id: "seam-widget" },
-    el("div", { class: "seam-head" }, el("b", {}, "Chat with us"), el("span", {}, mode, minimise)),
-    videos,
-    log,
+  const root = el("div", { class: "seam-widget", id: "seam-widget", "data-position": data.position === "left" ? "left" : "right" }, launcher, panel);
+  if (data.color) root.style.setProperty("--seam-accent", data.color);
+  const call = callArea(root, s, "");
+  panel.append(
+    call.area,
+    conversation.root,
     status,
-    prompt,
+    consent.root,
     rating,
     el("div", { class: "seam-row" }, input, send),
-    el("div", { class: "seam-row" }, voice, video, hangup),
+    el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video),
   );
   document.body.append(root);
-  showCallButtons("chat", { voice, video, hangup });
-  minimise.onclick = () => {
-    const min = root.classList.toggle("seam-min");
-    minimise.textContent = min ? "+" : "–";
-    minimise.setAttribute("aria-expanded", String(!min));
-    minimise.setAttribute("aria-label", min ? "Open the chat" : "Minimise the chat");
+
+  let unread = 0;
+  const setOpen = (open: boolean, focus = true) => {
+    root.classList.toggle("seam-open", open);
+    launcher.setAttribute("aria-expanded", String(open));
+    minimise.setAttribute("aria-expanded", String(open));
+    sessionStorage.setItem(OPEN_KEY, open ? "1" : "0");
+    if (open) {
+      unread = 0;
+      badge.hidden = true;
+      conversation.root.scrollTop = conversation.root.scrollHeight;
+      if (focus) input.focus();
+    } else if (focus) {
+      launcher.focus();
+    }
   };
+  launcher.onclick = () => setOpen(true);
+  minimise.onclick = () => setOpen(false);
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") setOpen(false);
+  });
+  setOpen(data.open !== undefined || sessionStorage.getItem(OPEN_KEY) === "1", false);
 
   const token = data.token ?? (data.tokenUrl ? tokenFrom(data.tokenUrl) : undefined);
   if (!token) {
@@ -86,64 +127,89 @@ async function main(): Promise<void> {
   }
   const seam = await Seam.connect({ url: data.url ?? defaultUrl(), token });
   const me = seam.welcome?.principal.sub;
+  conversation.setMe(me);
   let sessionId: string | undefined;
-  let agent: string | undefined;
+  let current: Mode = "chat";
+  let agent: { sub: string; name: string } | undefined;
   let pendingRequest: string | undefined;
-  const calls = new CallManager(
-    seam,
-    () => sessionId,
-    root,
-    remoteVideo,
-    localVideo,
-    data.relayOnly !== undefined,
-    status,
-    Number(data.connectTimeoutMs) || undefined,
-  );
+  const guard = guarded(status);
+  const calls = new CallManager(seam, () => sessionId, call, s, {
+    relayOnly: data.relayOnly !== undefined,
+    connectTimeoutMs: Number(data.connectTimeoutMs) || undefined,
+    onFailed: () => {
+      status.textContent = s.callFailed;
+      if (sessionId && current !== "chat") void seam.setMode(sessionId, "chat", "the call could not connect").catch(() => {});
+    },
+  });
+  const callButtons = voice.parentElement!;
+  const showMode = (m: Mode) => {
+    current = m;
+    mode.textContent = modeLabel(m, s);
+    mode.dataset.mode = m;
+    voice.hidden = m !== "chat";
+    video.hidden = m === "video";
+    callButtons.hidden = voice.hidden && video.hidden;
+  };
+  showMode("chat");
 
   const show = (e: SessionEvent) => {
     if (e.session_id !== sessionId) return;
-    const line = el("div", { class: e.from.sub === me ? "mine" : "" }, describe(e));
-    log.append(line);
-    log.scrollTop = log.scrollHeight;
+    conversation.add(e);
     const b = e.body;
-    if (b.kind === "participant_joined" && b.participant.role !== "customer") agent = b.participant.sub;
-    if (b.kind === "assigned") {
-      agent = b.agent.sub;
-      status.textContent = `${b.agent.name ?? b.agent.sub} is here`;
+    if (b.kind === "message" && e.from.sub !== me && !root.classList.contains("seam-open")) {
+      unread += 1;
+      badge.textContent = String(unread);
+      badge.hidden = false;
+      launcher.setAttribute("aria-label", `${s.openChat} (${format(s.unread, { count: unread })})`);
     }
-    if (b.kind === "mode_requested" && b.request.requested_by.sub !== me) {
+    if (b.kind === "participant_joined" && b.participant.role !== "customer") {
+      agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub };
+      status.textContent = format(s.agentHere, { name: agent.name });
+    }
+    if (b.kind === "participant_left" && b.participant.sub === agent?.sub) agent = undefined;
+    if (b.kind === "mode_requested") {
       pendingRequest = b.request.request_id;
-      promptText.textContent = `${e.from.name ?? e.from.sub} would like to start ${b.request.mode}`;
-      prompt.classList.add("show");
+      if (b.request.requested_by.sub === me) {
+        calls.ringing(agent ? format(s.callRinging, { name: agent.name }) : s.callWaitingAgent);
+      } else {
+        consent.text.textContent = format(s.theyAskFor, { name: e.from.name ?? e.from.sub, call: callName(b.request.mode, s) });
+        consent.root.hidden = false;
+      }
     }
-    if (b.kind !== "mode_requested" && b.kind.startsWith("mode_")) {
-      prompt.classList.remove("show");
+    if (b.kind === "mode_request_declined" || b.kind === "mode_request_cancelled" || b.kind === "mode_request_expired") {
+      consent.root.hidden = true;
+      pendingRequest = undefined;
+      calls.stopRinging();
     }
     if (b.kind === "mode_changed") {
-      mode.textContent = b.mode;
-      showCallButtons(b.mode, { voice, video, hangup });
-      videos.classList.toggle("show", b.mode !== "chat");
-      log.scrollTop = log.scrollHeight;
+      consent.root.hidden = true;
+      pendingRequest = undefined;
+      showMode(b.mode);
       const askedByMe = b.request_id !== undefined && b.request_id !== null && e.from.sub !== me;
-      calls.modeChanged(b.mode, askedByMe ? agent : undefined);
+      calls.modeChanged(b.mode, askedByMe ? agent?.sub : undefined, e.from.sub !== me);
     }
-    if (b.kind === "session_ended") status.textContent = "The conversation has ended";
+    if (b.kind === "session_ended") {
+      status.textContent = s.ended;
+      calls.stop();
+    }
   };
   seam.on("event", show);
   seam.on("queue_status", (q) => {
     if (q.session_id !== sessionId) return;
-    const wait = q.estimated_wait_ms > 0 ? `, about ${Math.ceil(q.estimated_wait_ms / 1000)} s` : "";
-    status.textContent = `You are number ${q.position} in the queue${wait}`;
+    status.textContent =
+      q.estimated_wait_ms > 0
+        ? format(s.queueWait, { position: q.position, wait: duration(q.estimated_wait_ms) })
+        : format(s.queuePosition, { position: q.position });
   });
-  wireTypingIndicator(seam, () => sessionId, status);
+  wireTypingIndicator(seam, () => sessionId, status, s);
   seam.on("rating_requested", (r) => {
-    if (r.session_id === sessionId) rating.classList.add("show");
+    if (r.session_id === sessionId) rating.hidden = false;
   });
   seam.on("disconnected", (d) => {
-    status.textContent = d.willReconnect ? "Reconnecting…" : "Disconnected";
+    status.textContent = d.willReconnect ? s.reconnecting : s.disconnected;
   });
   seam.on("resumed", () => {
-    status.textContent = "";
+    if (status.textContent === s.reconnecting) status.textContent = "";
   });
 
   // A conversation under way (another tab, another device) shows at once;
@@ -151,34 +217,42 @@ async function main(): Promise<void> {
   const attached = (snapshot: SessionSnapshot) => {
     sessionId = snapshot.session_id;
     root.dataset.session = sessionId;
-    mode.textContent = snapshot.mode ?? "chat";
-    showCallButtons(snapshot.mode ?? "chat", { voice, video, hangup });
-    agent = snapshot.participants.find((p) => p.role !== "customer")?.sub;
+    showMode(snapshot.mode ?? "chat");
+    const staff = snapshot.participants.find((p) => p.role !== "customer");
+    agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub } : undefined;
     return sessionId;
   };
   const existing = await seam.existingSession();
   if (existing) attached(existing);
-  status.textContent = existing ? (agent ? "" : "Connected") : "Write to us: we answer here";
+  status.textContent = existing ? (agent ? format(s.agentHere, { name: agent.name }) : "") : s.writeToUs;
   root.dataset.ready = "true";
   const open = async () => sessionId ?? attached(await seam.openSession());
 
-  const guard = guarded(status);
   wireComposer(seam, () => sessionId, input, send, guard, open);
   const talk = (wanted: Mode) =>
     guard(async () => {
       const sid = await open();
       if (agent) await seam.requestMode(sid, wanted, "I'd rather talk");
-      else await seam.send({ type: "request_agent", session_id: sid, mode: wanted });
+      else {
+        calls.ringing(s.callWaitingAgent);
+        await seam.send({ type: "request_agent", session_id: sid, mode: wanted });
+      }
     });
   voice.onclick = () => void talk("voice");
   video.onclick = () => void talk("video");
-  hangup.onclick = () => void guard(async () => sessionId && seam.setMode(sessionId, "chat", "hang up"));
-  wirePrompt(seam, () => sessionId, () => pendingRequest, prompt, accept, decline, guard);
+  call.hangup.onclick = () =>
+    void guard(async () => {
+      if (!sessionId) return;
+      if (current !== "chat") await seam.setMode(sessionId, "chat", "hang up");
+      else if (pendingRequest) await seam.send({ type: "cancel_mode_request", session_id: sessionId, request_id: pendingRequest });
+      else calls.stopRinging();
+    });
+  wirePrompt(seam, () => sessionId, () => pendingRequest, consent, guard);
   const rate = (score: number) =>
     guard(async () => {
       if (sessionId) await seam.rate(sessionId, score);
-      rating.classList.remove("show");
-      status.textContent = "Thank you!";
+      rating.hidden = true;
+      status.textContent = s.thanks;
     });
 }
 

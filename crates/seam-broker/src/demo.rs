@@ -27,6 +27,19 @@ const CONSOLE: &str = include_str!("../../../clients/web/demo/console.html");
 const SCRIPTS: &[(&str, &str)] = &[
     ("sdk.js", include_str!("../../../clients/web/dist/sdk.js")),
     ("ui.js", include_str!("../../../clients/web/dist/ui.js")),
+    ("dom.js", include_str!("../../../clients/web/dist/dom.js")),
+    (
+        "strings.js",
+        include_str!("../../../clients/web/dist/strings.js"),
+    ),
+    (
+        "style.js",
+        include_str!("../../../clients/web/dist/style.js"),
+    ),
+    (
+        "conversation.js",
+        include_str!("../../../clients/web/dist/conversation.js"),
+    ),
     (
         "widget.js",
         include_str!("../../../clients/web/dist/widget.js"),
@@ -92,6 +105,7 @@ fn is_loopback_host(headers: &HeaderMap) -> bool {
 }
 
 /// `GET /demo/token?role=customer&sub=alice&name=Alice&issue_type=billing&page=/x`
+/// (agents and bots may add `capacity=N`)
 async fn token(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -131,6 +145,7 @@ async fn token(
         iss: state.config.auth.issuer.clone(),
         aud: state.config.auth.audience.clone(),
         context,
+        capacity: params.get("capacity").and_then(|c| c.parse().ok()),
         ..Claims::new(sub.clone(), role, DEMO_TOKEN_SECS)
     };
     let token = mint_hs256(secret, &claims)

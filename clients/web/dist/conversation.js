@@ -1,0 +1,163 @@
+// A session's transcript as a conversation: messages as bubbles grouped by
+// sender (name, avatar initials, time), and the stored events in between
+// as short lines written for whoever reads them: a customer never sees
+// internal queue names, their own "opened" event or the routing steps;
+// staff see what happened, queue names and audit lines included.
+import { duration, format } from "./strings.js";
+import { el } from "./dom.js";
+/** Two or fewer initials of a name, for an avatar. */
+export function initials(name) {
+    const parts = name.trim().split(/\s+/).filter(Boolean);
+    const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+    return letters.map((p) => p[0].toUpperCase()).join("") || "?";
+}
+/** What a mode is called in a sentence ("a video call"). */
+export function callName(mode, s) {
+    return mode === "video" ? s.callVideo : mode === "voice" ? s.callVoice : s.modeChat;
+}
+/** What a mode is called as a label ("Video call"). */
+export function modeLabel(mode, s) {
+    return mode === "video" ? s.modeVideo : mode === "voice" ? s.modeVoice : s.modeChat;
+}
+const GROUP_GAP_MS = 5 * 60000;
+/** The rendered transcript of one session. */
+export class Conversation {
+    constructor(reader, testId, label) {
+        this.reader = reader;
+        this.requests = new Map();
+        this.leftOffline = false;
+        this.seen = new Set();
+        this.root = el("div", {
+            class: "seam-log",
+            role: "log",
+            "aria-live": "polite",
+            "aria-label": label,
+            tabindex: "0",
+            "data-testid": testId,
+        });
+    }
+    /** Who is reading (known once connected). */
+    setMe(sub) {
+        this.reader.me = sub;
+    }
+    /** Adds one stored event (a replayed one seen already is ignored). */
+    add(e) {
+        if (this.seen.has(e.seq))
+            return;
+        this.seen.add(e.seq);
+        const line = this.line(e);
+        if (line === undefined)
+            return;
+        if (line === null)
+            this.bubble(e);
+        else
+            this.system(line, e);
+        this.root.scrollTop = this.root.scrollHeight;
+    }
+    /** The system line for `e`; `null` for a bubble, `undefined` for nothing. */
+    line(e) {
+        const s = this.reader.strings;
+        const staff = this.reader.audience === "staff";
+        const mine = e.from.sub === this.reader.me;
+        const who = e.from.name ?? e.from.sub;
+        const b = e.body;
+        switch (b.kind) {
+            case "message":
+            case "whisper":
+            case "note":
+                return null;
+            case "session_opened":
+                return staff ? format(s.staffOpened, { name: who }) : undefined;
+            case "queued": {
+                if (staff)
+                    return format(s.staffQueued, { queue: b.queue });
+                const back = this.leftOffline;
+                this.leftOffline = false;
+                return back ? s.backInQueue : s.youAreQueued;
+            }
+            case "assigned":
+                this.team = b.queue ? this.reader.teams?.[b.queue] : undefined;
+                return staff ? format(s.staffAssigned, { name: b.agent.name ?? b.agent.sub, wait: duration(b.waited_ms) }) : undefined;
+            case "participant_joined": {
+                const name = b.participant.name ?? b.participant.sub;
+                if (b.participant.role === "customer")
+                    return staff ? format(s.joined, { name }) : undefined;
+                const team = this.team;
+                this.team = undefined;
+                return team ? format(s.joinedFrom, { name, team }) : format(s.joined, { name });
+            }
+            case "participant_left": {
+                const name = b.participant.name ?? b.participant.sub;
+                if (b.reason === "offline") {
+                    this.leftOffline = true;
+                    return format(staff ? s.staffLeftOffline : s.leftOffline, { name });
+                }
+                return format(s.left, { name });
+            }
+            case "mode_requested": {
+                this.requests.set(b.request.request_id, b.request.mode);
+                const call = callName(b.request.mode, s);
+                return mine ? format(s.askedFor, { call }) : format(s.theyAskFor, { name: who, call });
+            }
+            case "mode_request_declined": {
+                const call = callName(this.requests.get(b.request_id) ?? "video", s);
+                return mine ? format(s.youDeclined, { call }) : format(s.declinedBy, { name: who, call });
+            }
+            case "mode_request_cancelled":
+                return format(s.requestCancelled, { call: callName(this.requests.get(b.request_id) ?? "video", s) });
+            case "mode_request_expired":
+                return format(s.requestExpired, { call: callName(this.requests.get(b.request_id) ?? "video", s) });
+            case "mode_changed":
+                return b.mode === "chat" ? s.callEnded : format(s.callStarted, { call: modeLabel(b.mode, s) });
+            case "session_ended":
+                return staff ? format(s.staffEnded, { name: who }) : s.ended;
+            case "rated":
+                return staff ? format(s.staffRated, { score: b.score }) : format(s.youRated, { score: b.score });
+            case "transferred": {
+                if (!staff)
+                    return s.transferring;
+                const target = "queue" in b.to ? b.to.queue : b.to.agent;
+                return format(s.staffTransferred, { name: who, target });
+            }
+            case "handed_off":
+                return staff ? format(s.staffHandedOff, { name: who, queue: b.queue }) : s.connectingAgent;
+            case "queue_abandoned":
+                return staff ? format(s.staffAbandoned, { queue: b.queue }) : s.leftQueue;
+            case "staff_accessed": {
+                if (!staff)
+                    return undefined;
+                const access = b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read";
+                return format(s.staffAccessed, { name: b.by.name ?? b.by.sub, access });
+            }
+        }
+        return undefined;
+    }
+    system(text, e) {
+        this.group = undefined;
+        this.root.append(el("div", { class: "seam-sys", "data-kind": e.body.kind }, text));
+    }
+    bubble(e) {
+        const s = this.reader.strings;
+        const b = e.body;
+        if (b.kind !== "message" && b.kind !== "whisper" && b.kind !== "note")
+            return;
+        const mine = e.from.sub === this.reader.me;
+        const name = mine ? s.you : (e.from.name ?? e.from.sub);
+        const kind = b.kind === "message" ? "" : b.kind;
+        const key = `${e.from.sub}/${kind}`;
+        if (!this.group || this.group.sender !== key || e.at - this.group.at > GROUP_GAP_MS) {
+            const heading = kind === "whisper" ? format(s.whisper, { name }) : kind === "note" ? format(s.note, { name }) : name;
+            const body = el("div", { class: "seam-bubbles" });
+            const group = el("div", { class: `seam-group${mine ? " mine" : ""}${kind ? ` ${kind}` : ""}`, "data-role": e.from.role }, el("div", { class: "seam-avatar", "aria-hidden": "true" }, initials(e.from.name ?? e.from.sub)), el("div", { class: "seam-group-main" }, el("div", { class: "seam-sender" }, heading, " ", el("time", { datetime: new Date(e.at).toISOString() }, clock(e.at))), body));
+            this.root.append(group);
+            this.group = { sender: key, at: e.at, body };
+        }
+        this.group.at = e.at;
+        const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
+        this.group.body.append(bubble);
+    }
+}
+/** "14:05" in the reader's locale. */
+function clock(at) {
+    return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}

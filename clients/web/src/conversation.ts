@@ -1,0 +1,193 @@
+// A session's transcript as a conversation: messages as bubbles grouped by
+// sender (name, avatar initials, time), and the stored events in between
+// as short lines written for whoever reads them: a customer never sees
+// internal queue names, their own "opened" event or the routing steps;
+// staff see what happened, queue names and audit lines included.
+
+import type { Mode, SessionEvent } from "./sdk.js";
+import { duration, format, type Strings } from "./strings.js";
+import { el } from "./dom.js";
+
+/** Who reads the transcript. */
+export interface Reader {
+  /** Their `sub` (their own messages show on the right). */
+  me?: string;
+  /** A customer reads the customer's version. */
+  audience: "customer" | "staff";
+  strings: Strings;
+  /** Queue name -> team name shown to customers ("Bob from Billing joined"). */
+  teams?: Record<string, string>;
+}
+
+/** Two or fewer initials of a name, for an avatar. */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+  return letters.map((p) => p[0]!.toUpperCase()).join("") || "?";
+}
+
+/** What a mode is called in a sentence ("a video call"). */
+export function callName(mode: Mode, s: Strings): string {
+  return mode === "video" ? s.callVideo : mode === "voice" ? s.callVoice : s.modeChat;
+}
+
+/** What a mode is called as a label ("Video call"). */
+export function modeLabel(mode: Mode, s: Strings): string {
+  return mode === "video" ? s.modeVideo : mode === "voice" ? s.modeVoice : s.modeChat;
+}
+
+const GROUP_GAP_MS = 5 * 60_000;
+
+/** The rendered transcript of one session. */
+export class Conversation {
+  /** The element to place on the page (a live region). */
+  readonly root: HTMLElement;
+  private group?: { sender: string; at: number; body: HTMLElement };
+  private requests = new Map<string, Mode>();
+  private team?: string;
+  private leftOffline = false;
+  private seen = new Set<number>();
+
+  constructor(private reader: Reader, testId: string, label: string) {
+    this.root = el("div", {
+      class: "seam-log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-label": label,
+      tabindex: "0",
+      "data-testid": testId,
+    });
+  }
+
+  /** Who is reading (known once connected). */
+  setMe(sub: string | undefined): void {
+    this.reader.me = sub;
+  }
+
+  /** Adds one stored event (a replayed one seen already is ignored). */
+  add(e: SessionEvent): void {
+    if (this.seen.has(e.seq)) return;
+    this.seen.add(e.seq);
+    const line = this.line(e);
+    if (line === undefined) return;
+    if (line === null) this.bubble(e);
+    else this.system(line, e);
+    this.root.scrollTop = this.root.scrollHeight;
+  }
+
+  /** The system line for `e`; `null` for a bubble, `undefined` for nothing. */
+  private line(e: SessionEvent): string | null | undefined {
+    const s = this.reader.strings;
+    const staff = this.reader.audience === "staff";
+    const mine = e.from.sub === this.reader.me;
+    const who = e.from.name ?? e.from.sub;
+    const b = e.body;
+    switch (b.kind) {
+      case "message":
+      case "whisper":
+      case "note":
+        return null;
+      case "session_opened":
+        return staff ? format(s.staffOpened, { name: who }) : undefined;
+      case "queued": {
+        if (staff) return format(s.staffQueued, { queue: b.queue });
+        const back = this.leftOffline;
+        this.leftOffline = false;
+        return back ? s.backInQueue : s.youAreQueued;
+      }
+      case "assigned":
+        this.team = b.queue ? this.reader.teams?.[b.queue] : undefined;
+        return staff ? format(s.staffAssigned, { name: b.agent.name ?? b.agent.sub, wait: duration(b.waited_ms) }) : undefined;
+      case "participant_joined": {
+        const name = b.participant.name ?? b.participant.sub;
+        if (b.participant.role === "customer") return staff ? format(s.joined, { name }) : undefined;
+        const team = this.team;
+        this.team = undefined;
+        return team ? format(s.joinedFrom, { name, team }) : format(s.joined, { name });
+      }
+      case "participant_left": {
+        const name = b.participant.name ?? b.participant.sub;
+        if (b.reason === "offline") {
+          this.leftOffline = true;
+          return format(staff ? s.staffLeftOffline : s.leftOffline, { name });
+        }
+        return format(s.left, { name });
+      }
+      case "mode_requested": {
+        this.requests.set(b.request.request_id, b.request.mode);
+        const call = callName(b.request.mode, s);
+        return mine ? format(s.askedFor, { call }) : format(s.theyAskFor, { name: who, call });
+      }
+      case "mode_request_declined": {
+        const call = callName(this.requests.get(b.request_id) ?? "video", s);
+        return mine ? format(s.youDeclined, { call }) : format(s.declinedBy, { name: who, call });
+      }
+      case "mode_request_cancelled":
+        return format(s.requestCancelled, { call: callName(this.requests.get(b.request_id) ?? "video", s) });
+      case "mode_request_expired":
+        return format(s.requestExpired, { call: callName(this.requests.get(b.request_id) ?? "video", s) });
+      case "mode_changed":
+        return b.mode === "chat" ? s.callEnded : format(s.callStarted, { call: modeLabel(b.mode, s) });
+      case "session_ended":
+        return staff ? format(s.staffEnded, { name: who }) : s.ended;
+      case "rated":
+        return staff ? format(s.staffRated, { score: b.score }) : format(s.youRated, { score: b.score });
+      case "transferred": {
+        if (!staff) return s.transferring;
+        const target = "queue" in b.to ? b.to.queue : b.to.agent;
+        return format(s.staffTransferred, { name: who, target });
+      }
+      case "handed_off":
+        return staff ? format(s.staffHandedOff, { name: who, queue: b.queue }) : s.connectingAgent;
+      case "queue_abandoned":
+        return staff ? format(s.staffAbandoned, { queue: b.queue }) : s.leftQueue;
+      case "staff_accessed": {
+        if (!staff) return undefined;
+        const access = b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read";
+        return format(s.staffAccessed, { name: b.by.name ?? b.by.sub, access });
+      }
+    }
+    return undefined;
+  }
+
+  private system(text: string, e: SessionEvent): void {
+    this.group = undefined;
+    this.root.append(el("div", { class: "seam-sys", "data-kind": e.body.kind }, text));
+  }
+
+  private bubble(e: SessionEvent): void {
+    const s = this.reader.strings;
+    const b = e.body;
+    if (b.kind !== "message" && b.kind !== "whisper" && b.kind !== "note") return;
+    const mine = e.from.sub === this.reader.me;
+    const name = mine ? s.you : (e.from.name ?? e.from.sub);
+    const kind = b.kind === "message" ? "" : b.kind;
+    const key = `${e.from.sub}/${kind}`;
+    if (!this.group || this.group.sender !== key || e.at - this.group.at > GROUP_GAP_MS) {
+      const heading =
+        kind === "whisper" ? format(s.whisper, { name }) : kind === "note" ? format(s.note, { name }) : name;
+      const body = el("div", { class: "seam-bubbles" });
+      const group = el(
+        "div",
+        { class: `seam-group${mine ? " mine" : ""}${kind ? ` ${kind}` : ""}`, "data-role": e.from.role },
+        el("div", { class: "seam-avatar", "aria-hidden": "true" }, initials(e.from.name ?? e.from.sub)),
+        el(
+          "div",
+          { class: "seam-group-main" },
+          el("div", { class: "seam-sender" }, heading, " ", el("time", { datetime: new Date(e.at).toISOString() }, clock(e.at))),
+          body,
+        ),
+      );
+      this.root.append(group);
+      this.group = { sender: key, at: e.at, body };
+    }
+    this.group.at = e.at;
+    const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
+    this.group.body.append(bubble);
+  }
+}
+
+/** "14:05" in the reader's locale. */
+function clock(at: number): string {
+  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
