@@ -135,8 +135,10 @@ test("the widget: launcher and unread badge, a conversation written for the cust
     assert.equal(await customer.getByTestId("call").isVisible(), false);
 
     // Another site's words: the French table, a title and a colour of its own.
-    const french = await widget(browser, seam, "lea", "Léa", "&locale=fr&title=Aide%20Acme&color=%23006644");
+    const french = await widget(browser, seam, "lea", "Léa", "&locale=fr&title=Aide%20Acme&color=%23006644&position=left");
     assert.equal(await french.getByTestId("launcher").getAttribute("aria-label"), "Ouvrir la discussion");
+    const corner = await french.getByTestId("launcher").boundingBox();
+    assert.ok(corner && corner.x < 100, `bottom left: ${JSON.stringify(corner)}`);
     await french.getByTestId("launcher").click();
     assert.equal(await french.locator(".seam-head h2").evaluate((h) => h.firstChild.textContent), "Aide Acme");
     assert.equal(await french.getByTestId("send").textContent(), "Envoyer");
