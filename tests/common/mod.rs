@@ -267,7 +267,9 @@ impl Raw {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad frame {text}: {e}"))
     }
 
-    /// The next server frame, or `None` when the next thing is a close (left unread).
+    /// The next server frame, or `None` when the next thing is a close (left
+    /// unread) or the connection ended without one (`closed` then answers
+    /// 1006).
     pub(crate) async fn next_message(&mut self) -> Option<ServerFrame> {
         let text = tokio::time::timeout(WAIT, async {
             loop {
@@ -280,7 +282,10 @@ impl Raw {
                         return None;
                     }
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => panic!("connection failed: {e}"),
+                    Some(Err(e)) => {
+                        self.pending_close = Some((1006, e.to_string()));
+                        return None;
+                    }
                     None => return None,
                 }
             }
