@@ -927,11 +927,26 @@ async fn ended_sessions_leave_memory_and_come_back_from_the_store_when_needed() 
     .await;
     assert_eq!(body["session"]["rating"]["score"], 5);
     alice.close();
+
+    // Bob's session is still open when the broker stops.
+    let (bob, _bob_events) = client(&broker, customer_token("bob", "billing")).await;
+    let open = bob.open_session(None).await.unwrap().session_id;
+    bob.send_message(&open, "still waiting").await.unwrap();
+    bob.close();
     broker.shutdown().await;
 
-    // After a restart, ended sessions are not held at all.
+    // After a restart nothing is held, open sessions included: each is read
+    // from the store on its first use.
     let broker = start_sqlite(config).await;
     assert_eq!(held(&broker).await, 0);
+    let (bob, _bob_events) = client(&broker, customer_token("bob", "billing")).await;
+    let again = bob.open_session(None).await.unwrap();
+    assert_eq!(
+        again.session_id, open,
+        "his open session, found in the store"
+    );
+    assert_eq!(again.last_seq, 2);
+    assert_eq!(held(&broker).await, 1);
     let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
     assert_eq!(
         rejected(alice.rate_session(&sid, 4, None).await),

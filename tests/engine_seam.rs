@@ -79,10 +79,6 @@ impl SessionStore for GatedStore {
         self.inner.load()
     }
 
-    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-        self.inner.load_open()
-    }
-
     fn get<'a>(
         &'a self,
         session_id: &'a str,

@@ -324,6 +324,73 @@ async fn a_slow_reader_is_cut_off_with_a_resume_code_and_loses_nothing() {
 }
 
 #[tokio::test]
+async fn memory_for_resume_stays_within_the_process_budget_and_resumes_read_the_rest_from_the_store(
+) {
+    let mut config = test_config();
+    config.limits.history_bytes = 1024 * 1024;
+    config.limits.history_bytes_total = 16 * 1024;
+    let broker = start_with(config).await;
+    let text = "z".repeat(500);
+    let mut sessions = Vec::new();
+    for customer in ["c1", "c2", "c3", "c4"] {
+        let mut raw = Raw::authed(&broker, &customer_token(customer, "billing")).await;
+        let sid = open(&mut raw).await;
+        for i in 0..50 {
+            raw.send_json(serde_json::json!({"type": "message", "id": format!("m{i}"), "session_id": sid, "text": text}))
+                .await;
+            loop {
+                if let ServerFrame::Ack(_) = raw.recv().await {
+                    break;
+                }
+            }
+        }
+        sessions.push((customer, sid));
+    }
+    // Four sessions of about 35 KB each: the windows are cut to a fair
+    // share of 16 KiB (each keeps at least its last event).
+    let window = |health: &str| -> u64 {
+        let v: serde_json::Value = serde_json::from_str(health).unwrap();
+        v["window_bytes"].as_u64().unwrap()
+    };
+    let within = tokio::time::timeout(WAIT, async {
+        loop {
+            let held = window(&http_get(broker.local_addr(), "/healthz").await);
+            if held <= 16 * 1024 {
+                return held;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the windows come down to the budget");
+    assert!(within > 0, "recent events stay in memory");
+
+    // Every session still resumes from its start, complete: what left
+    // memory is read from the store.
+    for (customer, sid) in sessions {
+        let mut back = Raw::authed(&broker, &customer_token(customer, "billing")).await;
+        back.send_json(
+            serde_json::json!({"type": "join", "id": "j", "session_id": sid, "after_seq": 0}),
+        )
+        .await;
+        let ServerFrame::Ack(ack) = back.recv().await else {
+            panic!()
+        };
+        assert_eq!(ack.session.unwrap().last_seq, 51);
+        assert_eq!(
+            ack.resume,
+            Some(seam_protocol::ResumeOutcome::Complete { replayed: 51 })
+        );
+        for seq in 1..=51 {
+            let ServerFrame::Event(e) = back.recv().await else {
+                panic!()
+            };
+            assert_eq!(e.seq, seq);
+        }
+    }
+}
+
+#[tokio::test]
 async fn shutdown_tells_clients_to_go_away_and_health_reports_state() {
     let broker = start().await;
     let health: serde_json::Value =

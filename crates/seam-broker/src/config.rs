@@ -195,6 +195,10 @@ pub struct LimitsConfig {
     /// Bytes of recent events kept in memory per session for resume (the
     /// last event always is); a resume needing older ones is `truncated`.
     pub history_bytes: usize,
+    /// Bytes of recent events kept in memory by all sessions together: past
+    /// it, each session's window is cut to a fair share of it (a resume
+    /// reads the older events from the store, up to `history_limit`).
+    pub history_bytes_total: usize,
     /// An ended session leaves memory this many milliseconds after it ends
     /// (it stays in the store, and is read back if anyone needs it).
     pub release_ended_after_ms: u64,
@@ -243,6 +247,7 @@ impl Default for LimitsConfig {
             history_limit: 10_000,
             idempotency_keys: 10_000,
             history_bytes: 4 * 1024 * 1024,
+            history_bytes_total: 256 * 1024 * 1024,
             release_ended_after_ms: 60_000,
             release_idle_after_ms: 10 * 60_000,
             max_connections: 100_000,

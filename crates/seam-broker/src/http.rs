@@ -79,6 +79,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "protocol_versions": seam_protocol::SUPPORTED_VERSIONS,
         "connections": state.hub.connections(),
         "sessions": state.engine.sessions_held(),
+        "window_bytes": state.engine.window_bytes(),
         "store": match store {
             None => json!({ "ok": true }),
             Some(error) => json!({ "ok": false, "error": error }),

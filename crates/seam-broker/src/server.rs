@@ -26,12 +26,11 @@ use crate::lifecycle::Lifecycle;
 use crate::listener;
 use crate::media::Media;
 use crate::routing::Router;
-use crate::session::SessionError;
 use crate::shutdown::{Shutdown, ShutdownSignal};
 use crate::state::AppState;
 use crate::store::{
     MemoryStore, MonitoredStore, PostgresOptions, PostgresStore, SessionStore, SqliteOptions,
-    SqliteStore, StoreError,
+    SqliteStore,
 };
 use crate::timers::{Fired, Timer, TimerHandler, Timers};
 use crate::tls::Terminator;
@@ -76,6 +75,7 @@ impl Broker {
             history_limit: config.limits.history_limit,
             idempotency_keys: config.limits.idempotency_keys,
             history_bytes: config.limits.history_bytes,
+            history_bytes_total: config.limits.history_bytes_total,
             webhooks: Arc::new(WebhookPolicy::new(&config.webhooks)),
             shared_store: config.store.kind == StoreKind::Postgres,
         };
@@ -96,14 +96,12 @@ impl Broker {
                 }
                 None => (None, hub.clone()),
             };
-        let local = Arc::new(
-            LocalEngine::restore(Arc::clone(&store), listener, Arc::clone(&clock), options)
-                .await
-                .map_err(|e| match e {
-                    SessionError::Store(e) => e,
-                    other => StoreError::Backend(other.to_string()),
-                })?,
-        );
+        let local = Arc::new(LocalEngine::new(
+            Arc::clone(&store),
+            listener,
+            Arc::clone(&clock),
+            options,
+        ));
         let engine: Arc<dyn SessionEngine> = local.clone();
         let listener = bind(config.listen).map_err(|source| StartError::Bind {
             addr: config.listen,
@@ -166,6 +164,10 @@ impl Broker {
             shutdown: Shutdown::new(),
             dev_secret: dev_secret.clone(),
         });
+        tokio::spawn(trim_windows_forever(
+            Arc::clone(&local),
+            state.shutdown.subscribe(),
+        ));
         if let Some(cluster) = cluster {
             cluster.run(
                 local,
@@ -380,6 +382,24 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn SessionStore>, StartE
             Arc::new(SqliteStore::open(&path, options)?)
         }
     })
+}
+
+/// How often the windows of held sessions are checked against the process
+/// budget (`limits.history_bytes_total`).
+const TRIM_WINDOWS_EVERY: Duration = Duration::from_secs(1);
+
+/// Keeps the windows of held sessions within the process budget.
+async fn trim_windows_forever(engine: Arc<LocalEngine>, mut shutdown: ShutdownSignal) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(TRIM_WINDOWS_EVERY) => {}
+            _ = shutdown.recv() => return,
+        }
+        let freed = engine.trim_windows();
+        if freed > 0 {
+            tracing::debug!(freed, "trimmed resume windows to the process budget");
+        }
+    }
 }
 
 /// Deletes sessions that ended more than `keep_ms` ago, every `interval`.

@@ -18,6 +18,7 @@ fn options() -> EngineOptions {
         history_limit: 1000,
         idempotency_keys: 1000,
         history_bytes: 1 << 20,
+        history_bytes_total: 1 << 30,
         webhooks: Arc::new(WebhookPolicy::default()),
         shared_store: false,
     }
@@ -25,9 +26,7 @@ fn options() -> EngineOptions {
 
 async fn local(store: Arc<dyn SessionStore>, listener: Arc<dyn CommitListener>) -> LocalEngine {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    LocalEngine::restore(store, listener, clock, options())
-        .await
-        .unwrap()
+    LocalEngine::new(store, listener, clock, options())
 }
 
 #[tokio::test]
@@ -115,9 +114,7 @@ async fn on_postgres(
         shared_store: true,
         ..options()
     };
-    LocalEngine::restore(store, listener, clock, options)
-        .await
-        .unwrap()
+    LocalEngine::new(store, listener, clock, options)
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 //! updated after each commit.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dashmap::mapref::entry::Entry;
@@ -35,12 +36,16 @@ pub struct EngineOptions {
     /// Bytes of serialized events kept in memory per session (at least the
     /// last event is kept); older ones are read from the store.
     pub history_bytes: usize,
+    /// Bytes of serialized events kept in memory by all sessions together:
+    /// past it, windows are cut down to a fair share (the budget divided
+    /// among the sessions held), the one being appended to at once and the
+    /// others by [`LocalEngine::trim_windows`].
+    pub history_bytes_total: usize,
     /// Which events also enqueue webhook deliveries (in the same write).
     pub webhooks: Arc<WebhookPolicy>,
-    /// Other nodes append to the same store (a cluster on PostgreSQL): the
-    /// store, not this node's memory, says which session is a customer's
-    /// open one, and nothing is loaded at start (sessions are read when
-    /// used).
+    /// Other nodes append to the same store (a cluster on PostgreSQL): a
+    /// session held here catches up from the store before it decides, and
+    /// a session another node opened is found there.
     pub shared_store: bool,
 }
 
@@ -52,10 +57,34 @@ struct Log {
     window: VecDeque<Logged>,
     /// Bytes of the frames in `window`.
     window_bytes: usize,
+    /// Bytes of every held session's window (shared; this log's part is
+    /// taken out when it is dropped).
+    all_windows: Arc<AtomicUsize>,
     /// sub -> command id -> seq, for the commands in `commands`.
     applied: HashMap<String, HashMap<String, u64>>,
     /// The remembered commands, oldest first.
     commands: VecDeque<(String, String)>,
+}
+
+impl Log {
+    /// Drops the oldest events while the window holds more than one event
+    /// and more than `limit` events or `bytes` bytes.
+    fn trim(&mut self, limit: usize, bytes: usize) {
+        while self.window.len() > 1 && (self.window.len() > limit || self.window_bytes > bytes) {
+            if let Some(old) = self.window.pop_front() {
+                let len = old.frame.as_str().len();
+                self.window_bytes -= len;
+                self.all_windows.fetch_sub(len, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        self.all_windows
+            .fetch_sub(self.window_bytes, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug)]
@@ -79,7 +108,10 @@ pub struct LocalEngine {
     clock: Arc<dyn Clock>,
     options: EngineOptions,
     sessions: DashMap<SessionId, Arc<Slot>>,
+    /// Customers' open sessions seen so far (a cache: the store decides).
     open_by_customer: DashMap<String, SessionId>,
+    /// Bytes of every held session's window.
+    all_windows: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for LocalEngine {
@@ -91,37 +123,61 @@ impl std::fmt::Debug for LocalEngine {
 }
 
 impl LocalEngine {
-    /// An engine holding every session `store` has, publishing to `listener`.
-    pub async fn restore(
+    /// An engine over the sessions `store` has, publishing to `listener`.
+    /// Nothing is read at start: a session is read from the store on its
+    /// first use, so starting costs the same with a thousand stored
+    /// sessions or a million.
+    pub fn new(
         store: Arc<dyn SessionStore>,
         listener: Arc<dyn CommitListener>,
         clock: Arc<dyn Clock>,
         options: EngineOptions,
-    ) -> Result<LocalEngine, SessionError> {
-        let engine = LocalEngine {
+    ) -> LocalEngine {
+        LocalEngine {
             store,
             listener,
             clock,
             options,
             sessions: DashMap::new(),
             open_by_customer: DashMap::new(),
-        };
-        // Ended sessions are read back from the store when needed; with a
-        // shared store, every session is.
-        let held = if engine.options.shared_store {
-            Vec::new()
-        } else {
-            engine.store.load_open().await?
-        };
-        for stored in held {
-            let log = engine.log_of(&stored);
-            engine
-                .open_by_customer
-                .insert(log.view.customer.sub.clone(), log.view.session_id.clone());
-            let id = log.view.session_id.clone();
-            engine.sessions.insert(id, Arc::new(slot(log)));
+            all_windows: Arc::new(AtomicUsize::new(0)),
         }
-        Ok(engine)
+    }
+
+    /// What each held session's window may keep: its own limit, or a fair
+    /// share of the process budget once the windows together are over it.
+    fn window_cap(&self) -> usize {
+        let own = self.options.history_bytes;
+        if self.all_windows.load(Ordering::Relaxed) <= self.options.history_bytes_total {
+            return own;
+        }
+        let share = self.options.history_bytes_total / self.sessions.len().max(1);
+        own.min(share)
+    }
+
+    /// Cuts the windows of the sessions held down to a fair share while
+    /// they are over the process budget (sessions busy right now are left
+    /// for their next append). Returns the bytes freed.
+    pub fn trim_windows(&self) -> usize {
+        let before = self.window_bytes();
+        if before <= self.options.history_bytes_total {
+            return 0;
+        }
+        let cap = self.window_cap();
+        let slots: Vec<Arc<Slot>> = self
+            .sessions
+            .iter()
+            .map(|s| Arc::clone(s.value()))
+            .collect();
+        for slot in slots {
+            if self.window_bytes() <= self.options.history_bytes_total {
+                break;
+            }
+            if let Ok(mut log) = slot.log.try_lock() {
+                log.trim(self.options.history_limit, cap);
+            }
+        }
+        before.saturating_sub(self.window_bytes())
     }
 
     fn empty_log(&self, view: SessionView) -> Log {
@@ -129,6 +185,7 @@ impl LocalEngine {
             view,
             window: VecDeque::new(),
             window_bytes: 0,
+            all_windows: Arc::clone(&self.all_windows),
             applied: HashMap::new(),
             commands: VecDeque::new(),
         }
@@ -185,16 +242,11 @@ impl LocalEngine {
         }
         let logged = Logged::of(event);
         let frame = logged.frame.clone();
-        log.window_bytes += frame.as_str().len();
+        let len = frame.as_str().len();
+        log.window_bytes += len;
+        self.all_windows.fetch_add(len, Ordering::Relaxed);
         log.window.push_back(logged);
-        while log.window.len() > 1
-            && (log.window.len() > self.options.history_limit
-                || log.window_bytes > self.options.history_bytes)
-        {
-            if let Some(old) = log.window.pop_front() {
-                log.window_bytes -= old.frame.as_str().len();
-            }
-        }
+        log.trim(self.options.history_limit, self.window_cap());
         frame
     }
 
@@ -372,9 +424,7 @@ impl SessionEngine for LocalEngine {
                     .get(&customer.sub)
                     .map(|id| id.value().clone());
                 let existing = match existing {
-                    None if self.options.shared_store => {
-                        self.store.open_session_of(&customer.sub).await?
-                    }
+                    None => self.store.open_session_of(&customer.sub).await?,
                     found => found,
                 };
                 if let Some(id) = existing {
@@ -610,22 +660,15 @@ impl SessionEngine for LocalEngine {
 
     fn open_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionView>, SessionError>> {
         Box::pin(async move {
-            // Every open session is its customer's; idle ones may have been
-            // released from memory and are read back.
-            let ids: Vec<SessionId> = if self.options.shared_store {
-                let open = SessionFilter {
-                    state: Some(SessionState::Open),
-                    limit: usize::MAX,
-                    ..SessionFilter::default()
-                };
-                let listed = self.store.list(&open).await?;
-                listed.into_iter().map(|s| s.session_id).collect()
-            } else {
-                self.open_by_customer
-                    .iter()
-                    .map(|id| id.value().clone())
-                    .collect()
+            // From the store: sessions not held (never used since the
+            // start, or released when idle) are read back.
+            let open = SessionFilter {
+                state: Some(SessionState::Open),
+                limit: usize::MAX,
+                ..SessionFilter::default()
             };
+            let listed = self.store.list(&open).await?;
+            let ids: Vec<SessionId> = listed.into_iter().map(|s| s.session_id).collect();
             let mut open = Vec::with_capacity(ids.len());
             for id in ids {
                 if let Some(view) = self.current_view(&id).await? {
@@ -641,7 +684,7 @@ impl SessionEngine for LocalEngine {
     fn open_session_of<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Option<SessionId>> {
         let id = self.open_by_customer.get(sub).map(|id| id.value().clone());
         Box::pin(async move {
-            if !self.options.shared_store {
+            if id.is_some() && !self.options.shared_store {
                 return id;
             }
             match self.store.open_session_of(sub).await {
@@ -674,5 +717,9 @@ impl SessionEngine for LocalEngine {
 
     fn sessions_held(&self) -> usize {
         self.sessions.len()
+    }
+
+    fn window_bytes(&self) -> usize {
+        self.all_windows.load(Ordering::Relaxed)
     }
 }

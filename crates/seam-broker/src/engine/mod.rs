@@ -214,4 +214,8 @@ pub trait SessionEngine: Send + Sync + 'static {
 
     /// Sessions held in memory.
     fn sessions_held(&self) -> usize;
+
+    /// Bytes of serialized events held in memory for resume, all sessions
+    /// together.
+    fn window_bytes(&self) -> usize;
 }

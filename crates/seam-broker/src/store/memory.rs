@@ -148,17 +148,6 @@ impl SessionStore for MemoryStore {
         ready(Ok(all))
     }
 
-    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-        let open = self
-            .inner()
-            .sessions
-            .values()
-            .filter(|(_, view)| view.is_open())
-            .map(|(s, _)| s.clone())
-            .collect();
-        ready(Ok(open))
-    }
-
     fn get<'a>(
         &'a self,
         session_id: &'a str,

@@ -2,8 +2,8 @@
 //!
 //! The broker keeps live state (subscribers, a window of recent events) in
 //! memory and writes every stored event through a [`SessionStore`] before it
-//! acknowledges the command. On start it rebuilds its sessions from
-//! [`SessionStore::load`]. Two implementations share one behaviour (checked
+//! acknowledges the command. It reads a session back ([`SessionStore::get`])
+//! on its first use, not at start. Two implementations share one behaviour (checked
 //! by one conformance suite): [`MemoryStore`] keeps everything in the
 //! process, so a broker restarted on the same store keeps its sessions;
 //! [`SqliteStore`] keeps it in an embedded SQLite database that survives
@@ -204,10 +204,6 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Loads every session with its events.
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>>;
-
-    /// Loads the open sessions with their events (what a broker holds at
-    /// start; ended ones are read when needed).
-    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>>;
 
     /// One session with all its events.
     fn get<'a>(

@@ -94,10 +94,6 @@ impl SessionStore for MonitoredStore {
         self.inner.load()
     }
 
-    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-        self.inner.load_open()
-    }
-
     fn get<'a>(
         &'a self,
         session_id: &'a str,

@@ -1161,10 +1161,6 @@ impl SessionStore for PostgresStore {
         self.read(|client| async move { read_sessions(&client, "TRUE").await })
     }
 
-    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-        self.read(|client| async move { read_sessions(&client, "s.state = 'open'").await })
-    }
-
     fn get<'a>(
         &'a self,
         session_id: &'a str,

@@ -601,21 +601,6 @@ impl SessionStore for SqliteStore {
         })
     }
 
-    fn load_open(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-        self.read(|conn| {
-            let ids = select_ids(
-                conn,
-                "SELECT session_id FROM sessions WHERE state = 'open' ORDER BY created_at",
-                [],
-            )?;
-            let mut open = Vec::with_capacity(ids.len());
-            for id in ids {
-                open.extend(read_session(conn, &id)?);
-            }
-            Ok(open)
-        })
-    }
-
     fn get<'a>(
         &'a self,
         session_id: &'a str,
