@@ -5,6 +5,7 @@
 mod durability;
 mod escalate;
 mod fanout;
+mod history;
 mod idle;
 mod proc;
 mod relay;
@@ -38,6 +39,8 @@ enum Scenario {
     Fanout(fanout::Args),
     /// Everyone reconnects at once and resumes.
     Storm(storm::Args),
+    /// Memory against history: starting on a large store, one long session.
+    History(history::Args),
 }
 
 #[tokio::main]
@@ -49,5 +52,6 @@ async fn main() -> Result<()> {
         Scenario::Escalate(args) => escalate::run(args).await,
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Storm(args) => storm::run(args).await,
+        Scenario::History(args) => history::run(args).await,
     }
 }

@@ -17,7 +17,7 @@ use crate::config::MediaConfig;
 use crate::engine::{Append, SessionEngine};
 use crate::hub::Hub;
 use crate::outbox::Outbox;
-use crate::session::{rules, SessionError};
+use crate::session::{rules, SessionError, SessionView};
 use crate::timers::{Timer, Timers};
 
 /// Time-limited TURN credentials by the TURN REST API convention:
@@ -224,11 +224,8 @@ impl Media {
     }
 
     /// After a restart: re-arms the expiry of pending requests and the
-    /// credential refresh of calls in progress.
-    pub(crate) async fn resume_timers(&self) {
-        let Ok(open) = self.engine.open_sessions().await else {
-            return;
-        };
+    /// credential refresh of calls in progress in the `open` sessions.
+    pub(crate) fn resume_timers(&self, open: &[SessionView]) {
         for view in open {
             if let Some(request) = &view.mode_request {
                 self.expire_at(

@@ -132,15 +132,23 @@ impl Broker {
         if let Some(listener) = &cluster_listener {
             listener.react_with(media.clone());
         }
-        media.resume_timers().await;
+        // One read of the open sessions serves the timers and routing.
+        let open = engine.open_sessions().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the open sessions back");
+            Vec::new()
+        });
+        media.resume_timers(&open);
         match &cluster {
             // The node that takes the dispatcher lease restores routing.
             Some(cluster) => {
                 let lease = Duration::from_millis(config.cluster.lease_ms);
                 routing.join_cluster(cluster.peers(), lease);
             }
-            None => restore_routing(&router, engine.as_ref()).await,
+            // After a restart: sessions that were waiting for an agent wait
+            // again, and agents serve the sessions they took part in.
+            None => router.restore(&open),
         }
+        drop(open);
         let lifecycle = Lifecycle::new(
             Arc::clone(&engine),
             Arc::clone(&routing),
@@ -421,15 +429,6 @@ async fn sweep_ended_sessions(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
         }
-    }
-}
-
-/// After a restart: sessions that were waiting for an agent wait again,
-/// and agents serve the sessions they took part in.
-async fn restore_routing(router: &Router, engine: &dyn SessionEngine) {
-    match engine.open_sessions().await {
-        Ok(open) => router.restore(&open),
-        Err(e) => tracing::warn!(error = %e, "cannot restore routing"),
     }
 }
 

@@ -23,7 +23,8 @@ use super::{
 use crate::session::{ListingChange, SessionView};
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sessions (
     session_id   TEXT PRIMARY KEY,
     epoch        TEXT NOT NULL,
@@ -61,7 +62,16 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_by_due ON outbox (due_at);
 CREATE INDEX outbox_by_session ON outbox (session_id);
-"#];
+"#,
+    r#"
+CREATE INDEX sessions_open_by_customer ON sessions (customer_sub) WHERE state = 'open';
+"#,
+];
+
+/// A customer's open session, through the partial index (without it the
+/// planner may walk every open session).
+const OPEN_SESSION_OF: &str = "SELECT session_id FROM sessions INDEXED BY sessions_open_by_customer
+     WHERE customer_sub = ?1 AND state = 'open'";
 
 /// How the SQLite store trades durability and throughput.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +291,7 @@ impl Writer {
                 for ((_, reply), result) in batch.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
+                forget_views(views, &touched);
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed");
@@ -293,6 +304,33 @@ impl Writer {
             }
         }
     }
+}
+
+/// Most session views the writer keeps folded (the sessions written to
+/// recently); beyond it, views are dropped and folded again when needed.
+const VIEW_CACHE: usize = 10_000;
+
+/// Keeps the writer's view cache bounded by live work, not history: ended
+/// sessions leave it once written, and past [`VIEW_CACHE`] views the ones
+/// not written in this batch are dropped until half remain.
+fn forget_views(views: &mut HashMap<SessionId, SessionView>, touched: &[SessionId]) {
+    for id in touched {
+        if views.get(id).is_some_and(|v| !v.is_open()) {
+            views.remove(id);
+        }
+    }
+    if views.len() <= VIEW_CACHE {
+        return;
+    }
+    let keep: std::collections::HashSet<&SessionId> = touched.iter().collect();
+    let mut excess = views.len() - VIEW_CACHE / 2;
+    views.retain(|id, _| {
+        if excess == 0 || keep.contains(id) {
+            return true;
+        }
+        excess -= 1;
+        false
+    });
 }
 
 /// The cached view of `session_id`, folded from the database the first
@@ -324,9 +362,7 @@ fn apply(
         Write::Create(record, first, ops) => {
             check_order(first, 0)?;
             let open = conn
-                .prepare_cached(
-                    "SELECT session_id FROM sessions WHERE customer_sub = ?1 AND state = 'open'",
-                )
+                .prepare_cached(OPEN_SESSION_OF)
                 .and_then(|mut stmt| {
                     stmt.query_row([&record.customer.sub], |r| r.get::<_, String>(0))
                         .optional()
@@ -700,6 +736,18 @@ impl SessionStore for SqliteStore {
         cutoff: u64,
     ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
         self.write(Write::DeleteEndedBefore(cutoff))
+    }
+
+    fn open_session_of<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionId>, StoreError>> {
+        let sub = sub.to_owned();
+        self.read(move |conn| {
+            conn.prepare_cached(OPEN_SESSION_OF)
+                .and_then(|mut stmt| stmt.query_row([&sub], |r| r.get::<_, String>(0)).optional())
+                .map_err(backend)
+        })
     }
 
     fn erase_customer<'a>(
