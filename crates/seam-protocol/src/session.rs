@@ -221,6 +221,12 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A kind this build does not know (added by a newer broker within the
+    /// same protocol version): read, so its `seq` still counts, and
+    /// otherwise ignored. Never sent.
+    #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    Unknown,
 }
 
 /// How a supervisor opened a session they were not assigned to.
@@ -253,7 +259,11 @@ impl EventBody {
     pub fn is_staff_only(&self) -> bool {
         matches!(
             self,
-            EventBody::Whisper { .. } | EventBody::Note { .. } | EventBody::StaffAccessed { .. }
+            EventBody::Whisper { .. }
+                | EventBody::Note { .. }
+                | EventBody::StaffAccessed { .. }
+                // What is not understood is not shown to customers.
+                | EventBody::Unknown
         )
     }
 }
@@ -316,6 +326,7 @@ impl std::fmt::Display for SessionEvent {
                 Some(reason) => write!(f, "{who} ended the session: {reason}"),
                 None => write!(f, "{who} ended the session"),
             },
+            EventBody::Unknown => write!(f, "(an event of a kind this client does not know)"),
         }
     }
 }

@@ -108,7 +108,8 @@ impl SessionView {
             | EventBody::QueueAbandoned { .. }
             | EventBody::Whisper { .. }
             | EventBody::Note { .. }
-            | EventBody::StaffAccessed { .. } => {}
+            | EventBody::StaffAccessed { .. }
+            | EventBody::Unknown => {}
             EventBody::ParticipantJoined { participant } => {
                 if !self.is_participant(&participant.sub) {
                     self.participants.push(participant.clone());
