@@ -740,11 +740,12 @@ async fn an_agent_gone_past_the_grace_period_leaves_and_the_customer_is_queued_a
     let clock = clock();
     let broker = start_routing(clock.clone()).await;
     let (bob, mut bob_events) = staff(&broker, Role::Agent, "bob", &[], Some(2)).await;
-    // Someone already waits in the same queue when Alice is put back.
+    // Carol, who came after Alice, already waits when Alice is put back.
     let (alice, mut alice_events, sid) = customer(&broker, "alice", "other").await;
     let offer = next_offer(&mut bob_events).await;
     bob.accept_offer(&offer.offer_id).await.unwrap();
     bob.set_status(AgentStatus::Away).await.unwrap();
+    clock.advance(1_000);
     let (_carol, _, _) = customer(&broker, "carol", "other").await;
     alice.send_message(&sid, "still there?").await.unwrap();
 
@@ -777,8 +778,8 @@ async fn an_agent_gone_past_the_grace_period_leaves_and_the_customer_is_queued_a
         matches!(queued.body, EventBody::Queued { ref queue } if queue == "general"),
         "{queued:?}"
     );
-    // Carol waited first, so Alice is number 2.
-    assert_eq!(position(&mut alice_events).await.map(|p| p.0), Some(2));
+    // Alice keeps her place: she came before Carol, so she is number 1.
+    assert_eq!(position(&mut alice_events).await.map(|p| p.0), Some(1));
 
     // The session is offered again, to the next agent, with its history;
     // Bob no longer counts it.

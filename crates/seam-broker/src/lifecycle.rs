@@ -152,6 +152,7 @@ impl Lifecycle {
                 only_agent: None,
                 note: None,
                 requested_mode,
+                waiting_since: None,
             });
         }
         Ok((view, true, enqueue))
@@ -205,6 +206,7 @@ impl Lifecycle {
             only_agent: None,
             note: None,
             requested_mode: accepted.requested_mode,
+            waiting_since: None,
         };
         self.routing.enqueue(entry).await;
     }
@@ -270,6 +272,7 @@ impl Lifecycle {
                 only_agent,
                 note,
                 requested_mode,
+                waiting_since: None,
             })
             .await;
         Ok(committed)
@@ -318,6 +321,8 @@ impl Lifecycle {
                     only_agent: None,
                     note: None,
                     requested_mode: None,
+                    // Its place in the line: it has waited since it opened.
+                    waiting_since: Some(view.created_at),
                 })
                 .await;
         }

@@ -108,6 +108,10 @@ pub(crate) struct Enqueue {
     pub note: Option<String>,
     /// Voice or video the customer asked for, requested on assignment.
     pub requested_mode: Option<Mode>,
+    /// Waiting since (Unix ms), when earlier than now: a session put back
+    /// in its queue keeps its place among those who came after it.
+    #[serde(default)]
+    pub waiting_since: Option<u64>,
 }
 
 /// An offer an agent accepted.
@@ -455,6 +459,7 @@ impl Router {
                 only_agent: None,
                 note: None,
                 requested_mode: None,
+                waiting_since: None,
             });
         }
     }
@@ -530,7 +535,7 @@ impl Router {
                 queue: entry.queue,
                 stage: entry.stage,
                 kind: entry.kind,
-                since: now,
+                since: entry.waiting_since.map_or(now, |t| t.min(now)),
                 order,
                 offer: None,
                 tried: HashSet::new(),
