@@ -170,7 +170,7 @@ async function main() {
         const label = el("span", {});
         const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
         const conversation = new Conversation({ me: me?.sub, audience: "staff", strings: s }, "history", customerName(snapshot.customer));
-        const h = { snapshot, conversation, item, badge, unread: 0, mode: snapshot.mode ?? "chat", ended: false };
+        const h = { snapshot, conversation, item, label, badge, unread: 0, mode: snapshot.mode ?? "chat", ended: false };
         label.textContent = itemLabel(h);
         item.onclick = () => activate(snapshot.session_id);
         held.set(snapshot.session_id, h);
@@ -236,7 +236,7 @@ async function main() {
                 calls.stop();
             }
         }
-        h.item.firstChild.textContent = itemLabel(h);
+        h.label.textContent = itemLabel(h);
         if (here) {
             showButtons(h);
             if (h.ended)

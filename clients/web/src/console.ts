@@ -42,6 +42,8 @@ interface Held {
   snapshot: SessionSnapshot;
   conversation: Conversation;
   item: HTMLButtonElement;
+  /** The item's text: the customer and the mode. */
+  label: HTMLElement;
   badge: HTMLElement;
   unread: number;
   mode: Mode;
@@ -244,7 +246,7 @@ async function main(): Promise<void> {
     const label = el("span", {});
     const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
     const conversation = new Conversation({ me: me?.sub, audience: "staff", strings: s }, "history", customerName(snapshot.customer));
-    const h: Held = { snapshot, conversation, item, badge, unread: 0, mode: snapshot.mode ?? "chat", ended: false };
+    const h: Held = { snapshot, conversation, item, label, badge, unread: 0, mode: snapshot.mode ?? "chat", ended: false };
     label.textContent = itemLabel(h);
     item.onclick = () => activate(snapshot.session_id);
     held.set(snapshot.session_id, h);
@@ -306,7 +308,7 @@ async function main(): Promise<void> {
         calls.stop();
       }
     }
-    (h.item.firstChild as HTMLElement).textContent = itemLabel(h);
+    h.label.textContent = itemLabel(h);
     if (here) {
       showButtons(h);
       if (h.ended) status.textContent = s.sessionEnded;

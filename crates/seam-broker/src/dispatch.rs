@@ -34,7 +34,6 @@ use crate::engine::SessionEngine;
 use crate::peers::Peers;
 use crate::routing::{
     with_sessions, Accepted, Enqueue, Presence, Routed, Router, RoutingError, StatusChange,
-    PREVIEW_CHARS,
 };
 use crate::session::SessionView;
 use crate::shutdown::ShutdownSignal;
@@ -42,6 +41,9 @@ use crate::store::SessionStore;
 
 /// The lease's name in the store.
 const LEASE: &str = "dispatcher";
+
+/// Characters of a waiting customer's first message shown with offers.
+const PREVIEW_CHARS: usize = 280;
 
 /// What a node and the dispatcher tell each other.
 #[derive(Debug, Serialize, Deserialize)]
@@ -402,7 +404,8 @@ impl Dispatcher {
         self.notify(call).await;
     }
 
-    /// The customer of a waiting session wrote (shown with its offers).
+    /// The customer of a waiting session wrote (its first
+    /// [`PREVIEW_CHARS`] characters are shown with its offers).
     pub(crate) async fn customer_wrote(&self, session_id: &str, text: &str) {
         let call = Call::CustomerWrote {
             session_id: session_id.to_owned(),

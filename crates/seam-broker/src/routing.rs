@@ -209,9 +209,6 @@ struct Waiting {
     first_message: Option<String>,
 }
 
-/// Characters of a waiting customer's first message shown with offers.
-pub(crate) const PREVIEW_CHARS: usize = 280;
-
 #[derive(Debug)]
 struct PendingOffer {
     offer: Offer,
@@ -766,9 +763,10 @@ impl Router {
         self.run(actions);
     }
 
-    /// The customer of a waiting session wrote: the first such message is
-    /// shown with its offers (an offer already out is sent again).
-    pub(crate) fn customer_wrote(&self, session_id: &str, text: &str) {
+    /// The customer of a waiting session wrote (`preview`, already
+    /// shortened): the first such message is shown with its offers (an
+    /// offer already out is sent again).
+    pub(crate) fn customer_wrote(&self, session_id: &str, preview: &str) {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
@@ -779,7 +777,7 @@ impl Router {
             else {
                 return;
             };
-            let preview: String = text.chars().take(PREVIEW_CHARS).collect();
+            let preview = preview.to_owned();
             w.first_message = Some(preview.clone());
             let Some(offer_id) = w.offer.clone() else {
                 return;
@@ -1206,14 +1204,9 @@ pub(crate) fn with_sessions(
 ) -> Overview {
     let mut sessions: Vec<SessionOverview> = open
         .into_iter()
-        .map(|view| SessionOverview {
-            waiting: waiting.contains(&view.session_id),
-            staff: view.staff(),
-            session_id: view.session_id,
-            customer: view.customer,
-            state: view.state,
-            mode: view.mode,
-            queue: view.queue,
+        .map(|view| {
+            let waiting = waiting.contains(&view.session_id);
+            view.overview(waiting)
         })
         .collect();
     sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));

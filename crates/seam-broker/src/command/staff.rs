@@ -1,7 +1,7 @@
 //! Supervision: monitoring a session, whispers and notes (staff only), and
 //! the overview of queues, agents and live sessions.
 
-use seam_protocol::{Ack, EventBody, Role, SessionOverview, SessionState};
+use seam_protocol::{Ack, EventBody, Role, SessionState};
 
 use super::{attach, require_role, Attach, CommandContext, CommandError};
 use crate::session::{rules, SessionError};
@@ -82,15 +82,7 @@ pub(super) async fn my_sessions(ctx: &CommandContext<'_>, id: String) -> Result<
             continue;
         };
         if view.is_open() && view.is_participant(&actor.sub) {
-            sessions.push(SessionOverview {
-                waiting: false,
-                staff: view.staff(),
-                session_id: view.session_id,
-                customer: view.customer,
-                state: view.state,
-                mode: view.mode,
-                queue: view.queue,
-            });
+            sessions.push(view.overview(false));
         }
     }
     ctx.ack(Ack {

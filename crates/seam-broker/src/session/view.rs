@@ -9,7 +9,7 @@
 
 use seam_protocol::{
     CustomerContext, EventBody, Mode, ModeRequest, Principal, Role, SessionEvent, SessionId,
-    SessionSnapshot, SessionState, TransferTarget,
+    SessionOverview, SessionSnapshot, SessionState, TransferTarget,
 };
 
 use super::{Rating, SessionRecord, SessionSummary};
@@ -204,6 +204,19 @@ impl SessionView {
     /// supervisor who joined).
     pub fn is_served(&self) -> bool {
         self.participants.iter().any(|p| p.role != Role::Customer)
+    }
+
+    /// The session as an overview lists it (`waiting`: in a queue now).
+    pub fn overview(self, waiting: bool) -> SessionOverview {
+        SessionOverview {
+            waiting,
+            staff: self.staff(),
+            session_id: self.session_id,
+            customer: self.customer,
+            state: self.state,
+            mode: self.mode,
+            queue: self.queue,
+        }
     }
 
     /// What a connection attaching to the session is told about it.

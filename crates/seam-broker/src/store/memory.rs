@@ -209,6 +209,20 @@ impl SessionStore for MemoryStore {
         ready(Ok(found))
     }
 
+    fn open_session_of<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionId>, StoreError>> {
+        // Without building a summary of every session, as `list` does.
+        let open = self
+            .inner()
+            .sessions
+            .iter()
+            .find(|(_, (_, view))| view.customer.sub == sub && view.is_open())
+            .map(|(id, _)| id.clone());
+        ready(Ok(open))
+    }
+
     fn delete_ended_before(
         &self,
         cutoff: u64,
