@@ -1,13 +1,17 @@
-//! The `seam` command: run the broker, or mint development tokens.
+//! The `seam` command: run the broker, mint development tokens, check
+//! and write configuration files, and call the admin API.
 
-use std::path::PathBuf;
+mod admin;
+mod logging;
+mod settings;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
-use seam_broker::{
-    load_or_create_dev_secret, mint_hs256, open_store, Broker, Claims, Config, StoreKind,
-};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use seam_broker::{load_or_create_dev_secret, mint_hs256, open_store, Broker, Claims, Config};
 use seam_protocol::{CustomerContext, Role};
+
+use logging::LogFormat;
+use settings::{ConfigArgs, Invocation, ServeOverrides};
 
 /// seam: a ChannelLess session broker (chat, voice and video in one session).
 #[derive(Debug, Parser)]
@@ -23,92 +27,47 @@ enum Command {
     Serve(ServeArgs),
     /// Mint a token signed with the HS256 secret (development and testing).
     Token(TokenArgs),
+    /// Write or check configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Call the admin API: list sessions, read transcripts, end sessions,
+    /// export or erase a customer's data.
+    Admin(admin::AdminArgs),
 }
 
-/// Where the configuration comes from: embedded defaults, then the TOML
-/// file, then environment variables and flags (which win).
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a configuration (file, environment and flags, as `serve`
+    /// would read them) and print the effective values, each with where it
+    /// came from; secrets are redacted.
+    Check(Box<CheckArgs>),
+    /// Print a complete configuration file: every key with its description
+    /// and default.
+    Default,
+}
+
 #[derive(Debug, Args)]
-struct ConfigArgs {
-    /// TOML configuration file (see docs/configuration in the README).
-    #[arg(long, env = "SEAM_CONFIG")]
-    config: Option<PathBuf>,
-    /// Directory for the broker's files (development secret).
-    #[arg(long, env = "SEAM_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// HS256 shared secret for verifying (and minting) tokens.
-    #[arg(long, env = "SEAM_AUTH_HS256_SECRET", hide_env_values = true)]
-    hs256_secret: Option<String>,
-    /// Required token issuer (`iss`).
-    #[arg(long, env = "SEAM_AUTH_ISSUER")]
-    issuer: Option<String>,
-    /// Required token audience (`aud`).
-    #[arg(long, env = "SEAM_AUTH_AUDIENCE")]
-    audience: Option<String>,
-}
-
-impl ConfigArgs {
-    fn load(&self) -> Result<Config> {
-        let mut config = match &self.config {
-            Some(path) => Config::from_file(path)?,
-            None => Config::default(),
-        };
-        if let Some(dir) = &self.data_dir {
-            config.data_dir = dir.clone();
-        }
-        if let Some(secret) = &self.hs256_secret {
-            config.auth.hs256_secret = Some(secret.clone());
-        }
-        if let Some(iss) = &self.issuer {
-            config.auth.issuer = Some(iss.clone());
-        }
-        if let Some(aud) = &self.audience {
-            config.auth.audience = Some(aud.clone());
-        }
-        Ok(config)
-    }
+struct CheckArgs {
+    /// The TOML file to check (or --config / SEAM_CONFIG).
+    file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    overrides: ServeOverrides,
 }
 
 #[derive(Debug, Args)]
 struct ServeArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// Address to listen on, e.g. 127.0.0.1:8080 (default from config: 127.0.0.1:8080).
-    #[arg(long, env = "SEAM_LISTEN")]
-    listen: Option<std::net::SocketAddr>,
-    /// PEM public key file for RS256 tokens.
-    #[arg(long, env = "SEAM_AUTH_RS256_PUBLIC_KEY")]
-    rs256_public_key: Option<PathBuf>,
-    /// PEM public key file for ES256 tokens.
-    #[arg(long, env = "SEAM_AUTH_ES256_PUBLIC_KEY")]
-    es256_public_key: Option<PathBuf>,
-    /// TLS certificate chain (PEM): serve `wss://` and `https://` (with --tls-key).
-    #[arg(long, env = "SEAM_TLS_CERT")]
-    tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM), with --tls-cert.
-    #[arg(long, env = "SEAM_TLS_KEY")]
-    tls_key: Option<PathBuf>,
-    /// Development mode: with no key configured, generate an HS256 secret in
-    /// the data directory and print how to mint tokens. Never in production.
-    #[arg(long, env = "SEAM_DEV")]
-    dev: bool,
-    /// Where sessions are kept: `sqlite` (default, `data_dir/seam.db`),
-    /// `memory`, or `postgres` (at `--postgres-url`).
-    #[arg(long, env = "SEAM_STORE", value_parser = parse_store)]
-    store: Option<StoreKind>,
-    /// PostgreSQL for the store (implies `--store postgres`), e.g.
-    /// `postgres://postgres@127.0.0.1:5432/test`.
-    #[arg(long, env = "SEAM_POSTGRES_URL")]
-    postgres_url: Option<String>,
-    /// The PostgreSQL schema seam's tables live in (default `public`).
-    #[arg(long, env = "SEAM_POSTGRES_SCHEMA")]
-    postgres_schema: Option<String>,
-    /// Redis for cluster fan-out (with a PostgreSQL store: several nodes
-    /// share the sessions), e.g. `redis://127.0.0.1:6379`.
-    #[arg(long, env = "SEAM_REDIS_URL")]
-    redis_url: Option<String>,
+    #[command(flatten)]
+    overrides: ServeOverrides,
     /// Log filter, e.g. `info` or `seam_broker=debug`.
     #[arg(long, env = "SEAM_LOG", default_value = "info")]
     log: String,
+    /// Log lines as human text or as one JSON object per line.
+    #[arg(long, env = "SEAM_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
 }
 
 #[derive(Debug, Args)]
@@ -149,17 +108,6 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .map_err(|_| format!("unknown role `{s}`: use customer, agent, supervisor, bot or service"))
 }
 
-fn parse_store(s: &str) -> Result<StoreKind, String> {
-    match s {
-        "sqlite" => Ok(StoreKind::Sqlite),
-        "memory" => Ok(StoreKind::Memory),
-        "postgres" => Ok(StoreKind::Postgres),
-        other => Err(format!(
-            "unknown store `{other}`: use sqlite, memory or postgres"
-        )),
-    }
-}
-
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -168,72 +116,46 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
-        Command::Token(args) => token(args),
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches)
+        .map_err(|e| e.exit())
+        .unwrap_or_else(|never| never);
+    let given = Invocation::new(Cli::command(), &matches);
+    match cli.command {
+        Command::Serve(args) => serve(args, &given).await,
+        Command::Token(args) => token(args, &given),
+        Command::Config(ConfigCommand::Default) => {
+            print!("{}", seam_broker::default_toml());
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check(args)) => check(args, &given),
+        Command::Admin(args) => {
+            let token = service_token(&args.config, &given).ok();
+            admin::run(args, token).await
+        }
     }
 }
 
-/// The operator's log filter, with the transport crates held at `info`
-/// unless it names them: at `trace` they log raw frames, tokens included.
-fn log_filter(requested: &str) -> String {
-    let mut filter = requested.to_owned();
-    for quiet in ["tungstenite", "tokio_tungstenite", "hyper", "rustls"] {
-        if !requested.contains(quiet) {
-            filter.push_str(&format!(",{quiet}=info"));
-        }
-    }
-    filter
-}
-
-async fn serve(args: ServeArgs) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(log_filter(&args.log))
-                .context("invalid --log filter")?,
-        )
-        .init();
-    let mut config = args.config.load()?;
-    if let Some(listen) = args.listen {
-        config.listen = listen;
-    }
-    if let Some(path) = args.tls_cert {
-        config.tls.cert = Some(path);
-    }
-    if let Some(path) = args.tls_key {
-        config.tls.key = Some(path);
-    }
-    if let Some(path) = args.rs256_public_key {
-        config.auth.rs256_public_key = Some(path);
-    }
-    if let Some(path) = args.es256_public_key {
-        config.auth.es256_public_key = Some(path);
-    }
-    config.auth.dev |= args.dev;
-    if let Some(kind) = args.store {
-        config.store.kind = kind;
-    }
-    if let Some(url) = args.postgres_url {
-        config.store.url = Some(url);
-        if args.store.is_none() {
-            config.store.kind = StoreKind::Postgres;
-        }
-    }
-    if let Some(schema) = args.postgres_schema {
-        config.store.schema = schema;
-    }
-    if let Some(url) = args.redis_url {
-        config.cluster.redis_url = Some(url);
-    }
-    if config.auth.dev && config.routing.queues.is_empty() {
-        // The demo needs routing: one queue for everything.
-        config.routing.queues.push(seam_broker::QueueConfig {
-            name: "general".into(),
-            ..seam_broker::QueueConfig::default()
-        });
-    }
+async fn serve(args: ServeArgs, given: &Invocation) -> Result<()> {
+    logging::init(&args.log, args.log_format)?;
+    let mut layered = args.config.load(given)?;
+    args.overrides.apply(&mut layered, given);
+    let config = layered.config;
     let store = open_store(&config).await?;
     let broker = Broker::start(config.clone(), store).await?;
+    if args.log_format == LogFormat::Json {
+        // Standard output is the log stream: the banner is a log line too.
+        tracing::info!(url = %broker.ws_url(), dev = broker.dev_secret().is_some(), "seam listening");
+    } else {
+        print_banner(&broker, &config);
+    }
+    shutdown_signal().await;
+    tracing::info!("shutdown requested; telling clients to reconnect elsewhere");
+    broker.shutdown().await;
+    Ok(())
+}
+
+fn print_banner(broker: &seam_broker::RunningBroker, config: &Config) {
     println!("seam listening on {}", broker.ws_url());
     if broker.dev_secret().is_some() {
         let secret_file = config.data_dir.join("dev-secret");
@@ -248,13 +170,26 @@ async fn serve(args: ServeArgs) -> Result<()> {
         println!("  mint an agent token:    seam token --role agent --sub bob --name Bob");
         println!(
             "  try it in two windows:  {}/demo/  and  {}/demo/console",
-            broker_http(&broker),
-            broker_http(&broker)
+            broker_http(broker),
+            broker_http(broker)
         );
     }
-    shutdown_signal().await;
-    tracing::info!("shutdown requested; telling clients to reconnect elsewhere");
-    broker.shutdown().await;
+}
+
+/// `seam config check`: the effective configuration with its sources, or
+/// what is wrong with it (exit status 1).
+fn check(mut args: Box<CheckArgs>, given: &Invocation) -> Result<()> {
+    if let Some(file) = args.file.take() {
+        args.config.config = Some(file);
+    }
+    let mut layered = args.config.load(given)?;
+    args.overrides.apply(&mut layered, given);
+    seam_broker::check_config(&layered.config).context("the configuration would not start")?;
+    print!(
+        "{}",
+        seam_broker::explain(&layered.config, &|key| layered.source(key))
+    );
+    eprintln!("configuration OK");
     Ok(())
 }
 
@@ -283,18 +218,33 @@ async fn shutdown_signal() {
     }
 }
 
-fn token(args: TokenArgs) -> Result<()> {
-    let config = args.config.load()?;
-    let secret = match config.auth.hs256_secret.clone() {
-        Some(secret) => secret,
-        None => {
-            let path = config.data_dir.join("dev-secret");
-            if !path.exists() {
-                bail!("no HS256 secret: pass --hs256-secret, set SEAM_AUTH_HS256_SECRET, or start `seam serve --dev` once to create {}", path.display());
-            }
-            load_or_create_dev_secret(&config.data_dir)?
-        }
+/// The HS256 secret tokens are minted with: the configured one, or the
+/// development secret a `seam serve --dev` left in the data directory.
+fn signing_secret(config: &Config) -> Result<String> {
+    if let Some(secret) = config.auth.hs256_secret.clone() {
+        return Ok(secret);
+    }
+    let path = config.data_dir.join("dev-secret");
+    if !path.exists() {
+        bail!("no HS256 secret: pass --hs256-secret, set SEAM_AUTH_HS256_SECRET, or start `seam serve --dev` once to create {}", path.display());
+    }
+    Ok(load_or_create_dev_secret(&config.data_dir)?)
+}
+
+/// A five-minute `service` token for `seam admin`.
+fn service_token(args: &ConfigArgs, given: &Invocation) -> Result<String> {
+    let config = args.load(given)?.config;
+    let claims = Claims {
+        iss: config.auth.issuer.clone(),
+        aud: config.auth.audience.clone(),
+        ..Claims::new("seam-admin", Role::Service, 300)
     };
+    Ok(mint_hs256(&signing_secret(&config)?, &claims)?)
+}
+
+fn token(args: TokenArgs, given: &Invocation) -> Result<()> {
+    let config = args.config.load(given)?.config;
+    let secret = signing_secret(&config)?;
     let context = (args.issue_type.is_some() || args.page.is_some() || !args.metadata.is_empty())
         .then(|| CustomerContext {
             issue_type: args.issue_type,
@@ -317,18 +267,4 @@ fn token(args: TokenArgs) -> Result<()> {
     };
     println!("{}", mint_hs256(&secret, &claims)?);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::log_filter;
-
-    #[test]
-    fn trace_logging_keeps_the_transport_crates_from_logging_frames() {
-        let filter = log_filter("trace");
-        assert!(filter.contains("tungstenite=info") && filter.contains("hyper=info"));
-        // Named explicitly, the operator's word wins.
-        assert!(!log_filter("trace,hyper=trace").contains("hyper=info"));
-        assert!(tracing_subscriber::EnvFilter::try_new(filter).is_ok());
-    }
 }

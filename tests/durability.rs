@@ -558,6 +558,64 @@ async fn the_admin_api_lists_fetches_ends_and_erases_with_clear_errors() {
     .await;
     assert_eq!(status, 400);
 
+    // Exporting a customer: every session of theirs with every event,
+    // whispers and notes included; nobody else's.
+    let (status, export) = http(
+        addr,
+        "GET",
+        "/v1/customers/alice/export",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{export}");
+    let export: seam_protocol::CustomerExport = serde_json::from_value(export).unwrap();
+    assert_eq!(export.customer, "alice");
+    assert_eq!(export.sessions.len(), 1);
+    assert_eq!(export.sessions[0].session.session_id, s1);
+    let bodies: Vec<serde_json::Value> = export.sessions[0]
+        .events
+        .iter()
+        .map(|e| serde_json::to_value(&e.body).unwrap())
+        .collect();
+    for text in ["secret advice", "verified", "hello"] {
+        assert!(
+            bodies.iter().any(|b| b["text"] == text),
+            "{text} missing from the export: {bodies:?}"
+        );
+    }
+    let seqs: Vec<u64> = export.sessions[0].events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "every event, in order"
+    );
+    let (status, nobody) = http(
+        addr,
+        "GET",
+        "/v1/customers/nobody/export",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, nobody["sessions"].clone()),
+        (200, serde_json::json!([]))
+    );
+    let agent = token(Role::Agent, "bob");
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/v1/customers/alice/export",
+        Some(&agent),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+
     // Erasing a customer: everything about alice is gone, carol stays.
     let (status, body) = http(addr, "DELETE", "/v1/customers/alice", Some(&service), None).await;
     assert_eq!(status, 200, "{body}");
@@ -572,6 +630,19 @@ async fn the_admin_api_lists_fetches_ends_and_erases_with_clear_errors() {
     .await;
     assert_eq!(status, 404);
     assert_eq!(list("").await, [s2.as_str()]);
+    let (_, export) = http(
+        addr,
+        "GET",
+        "/v1/customers/alice/export",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(
+        export["sessions"],
+        serde_json::json!([]),
+        "nothing left to export"
+    );
     assert_eq!(
         rejected(bob.join(&s1).await),
         seam_protocol::ErrorCode::SessionNotFound
@@ -967,12 +1038,20 @@ async fn the_openapi_document_describes_every_admin_route_with_the_real_types() 
         ("/sessions/{id}", "get"),
         ("/sessions/{id}/end", "post"),
         ("/customers/{sub}", "delete"),
+        ("/customers/{sub}/export", "get"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path}");
         assert!(paths[path][method]["responses"]["401"].is_object());
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for name in ["SessionSummary", "SessionEvent", "EventBody", "Error"] {
+    for name in [
+        "SessionSummary",
+        "SessionEvent",
+        "EventBody",
+        "Error",
+        "CustomerExport",
+        "TranscriptPage",
+    ] {
         assert!(schemas.contains_key(name), "{name} in {:?}", schemas.keys());
     }
     // The summary's required fields are what the API sends.

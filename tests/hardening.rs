@@ -139,6 +139,80 @@ async fn one_address_cannot_take_more_than_its_share() {
     freed.await.expect("the slot comes back");
 }
 
+/// A WebSocket upgrade sent from `source` carrying `X-Forwarded-For`; the
+/// socket and the head of the answer.
+async fn upgrade_from(source: &str, addr: SocketAddr, forwarded_for: &str) -> (TcpStream, String) {
+    let mut stream = connect_from(source, addr).await;
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: seam\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Forwarded-For: {forwarded_for}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(WAIT, stream.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    (stream, String::from_utf8_lossy(&head).into_owned())
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_share_is_counted_per_forwarded_client() {
+    let mut config = test_config();
+    config.limits.max_connections_per_ip = 2;
+    config.limits.trusted_proxies = vec!["127.0.0.1".into()];
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+    // Through the proxy, one client holds its two WebSockets...
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let (socket, head) = upgrade_from("127.0.0.1", addr, "203.0.113.5").await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        held.push(socket);
+    }
+    // ...and is refused a third, even with a forged address on the left.
+    for forwarded in ["203.0.113.5", "198.51.100.1, 203.0.113.5"] {
+        let (_, head) = upgrade_from("127.0.0.1", addr, forwarded).await;
+        assert!(head.starts_with("HTTP/1.1 503"), "{forwarded}: {head}");
+    }
+    // Other clients through the same proxy are served.
+    for other in ["203.0.113.6", "203.0.113.7"] {
+        let (socket, head) = upgrade_from("127.0.0.1", addr, other).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        held.push(socket);
+    }
+    // A closed WebSocket gives the client's slot back.
+    drop(held.remove(0));
+    let freed = tokio::time::timeout(WAIT, async {
+        loop {
+            let (socket, head) = upgrade_from("127.0.0.1", addr, "203.0.113.5").await;
+            if head.starts_with("HTTP/1.1 101") {
+                return socket;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    held.push(freed.await.expect("the slot comes back"));
+    // From an address that is not a trusted proxy the header means nothing:
+    // the socket's own address is counted.
+    let mut untrusted = Vec::new();
+    for client in ["203.0.113.8", "203.0.113.9"] {
+        let (socket, head) = upgrade_from("127.0.0.2", addr, client).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        untrusted.push(socket);
+    }
+    let mut third = connect_from("127.0.0.2", addr).await;
+    third.write_all(HEALTHZ.as_bytes()).await.unwrap();
+    let refused = closed_by_peer(&mut third).await.unwrap();
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+}
+
 #[tokio::test]
 async fn a_request_whose_body_never_arrives_is_answered_408() {
     let mut config = test_config();

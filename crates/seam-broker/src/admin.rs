@@ -1,5 +1,6 @@
 //! The admin HTTP API for the company's backend (JWT with role `service`):
-//! list sessions, fetch a transcript, end a session, erase a customer.
+//! list sessions, fetch a transcript, end a session, export or erase
+//! everything about a customer.
 //!
 //! Every error is a status with a JSON body `{"error": {"code", "message"}}`.
 
@@ -11,15 +12,18 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use seam_protocol::{EventBody, Principal, Role, SessionState};
+use seam_protocol::{
+    CustomerErased, CustomerExport, EventBody, ExportedSession, Principal, Role, SessionEnded,
+    SessionList, SessionState, TranscriptPage,
+};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::{bearer_token, ApiError};
 use crate::lifecycle::{Ender, LifecycleError};
 use crate::session::SessionError;
 use crate::state::AppState;
-use crate::store::{SessionFilter, SessionSummary, StoreError};
+use crate::store::{SessionFilter, StoreError};
 
 /// The largest page of a listing.
 const MAX_LIMIT: usize = 1000;
@@ -31,6 +35,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/sessions/{id}", get(get_session))
         .route("/sessions/{id}/end", post(end_session))
         .route("/customers/{sub}", delete(erase_customer))
+        .route("/customers/{sub}/export", get(export_customer))
         .route("/openapi.json", get(openapi))
 }
 
@@ -98,7 +103,7 @@ async fn list_sessions(
     _service: Service,
     State(state): State<Arc<AppState>>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionList>, ApiError> {
     const KNOWN: &[&str] = &[
         "state", "queue", "agent", "customer", "since", "until", "limit",
     ];
@@ -131,8 +136,8 @@ async fn list_sessions(
         until: number(&params, "until")?,
         limit,
     };
-    let sessions: Vec<SessionSummary> = state.store.list(&filter).await?;
-    Ok(Json(json!({ "sessions": sessions })))
+    let sessions = state.store.list(&filter).await?;
+    Ok(Json(SessionList { sessions }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +159,7 @@ async fn get_session(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     query: Result<Query<TranscriptQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TranscriptPage>, ApiError> {
     let Query(query) = query.map_err(|e| bad(e.body_text()))?;
     let limit = query.limit.unwrap_or(MAX_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
@@ -176,11 +181,11 @@ async fn get_session(
         .into_iter()
         .filter(|e| query.whispers || !matches!(e.body, EventBody::Whisper { .. }))
         .collect();
-    Ok(Json(json!({
-        "session": summary,
-        "events": events,
-        "next_after_seq": next_after_seq,
-    })))
+    Ok(Json(TranscriptPage {
+        session: summary,
+        events,
+        next_after_seq,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,7 +200,7 @@ async fn end_session(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionEnded>, ApiError> {
     let reason = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -215,7 +220,10 @@ async fn end_session(
             LifecycleError::Session(SessionError::NotFound) => not_found(&id),
             e => e.into(),
         })?;
-    Ok(Json(json!({ "session_id": id, "seq": committed.seq })))
+    Ok(Json(SessionEnded {
+        session_id: id,
+        seq: committed.seq,
+    }))
 }
 
 impl From<LifecycleError> for ApiError {
@@ -238,9 +246,53 @@ async fn erase_customer(
     Service(service): Service,
     State(state): State<Arc<AppState>>,
     Path(sub): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let erased = state.lifecycle.erase_customer(&sub, &service).await?;
-    Ok(Json(json!({ "customer": sub, "erased_sessions": erased })))
+) -> Result<Json<CustomerErased>, ApiError> {
+    let erased_sessions = state.lifecycle.erase_customer(&sub, &service).await?;
+    Ok(Json(CustomerErased {
+        customer: sub,
+        erased_sessions,
+    }))
+}
+
+/// `GET /v1/customers/{sub}/export`: every stored session of the customer,
+/// oldest first, each with its summary and every event (whispers and notes
+/// included: it is what the company holds about them).
+async fn export_customer(
+    _service: Service,
+    State(state): State<Arc<AppState>>,
+    Path(sub): Path<String>,
+) -> Result<Json<CustomerExport>, ApiError> {
+    let filter = SessionFilter {
+        customer: Some(sub.clone()),
+        limit: i64::MAX as usize,
+        ..SessionFilter::default()
+    };
+    let mut summaries = state.store.list(&filter).await?;
+    summaries.reverse();
+    let mut sessions = Vec::with_capacity(summaries.len());
+    for session in summaries {
+        let mut events = Vec::new();
+        loop {
+            let after = events
+                .last()
+                .map_or(0, |e: &seam_protocol::SessionEvent| e.seq);
+            let page = state
+                .store
+                .events_after(&session.session_id, after, MAX_LIMIT)
+                .await?;
+            let full = page.len() == MAX_LIMIT;
+            events.extend(page);
+            if !full {
+                break;
+            }
+        }
+        sessions.push(ExportedSession { session, events });
+    }
+    Ok(Json(CustomerExport {
+        customer: sub,
+        exported_at: state.timers.clock().now_millis(),
+        sessions,
+    }))
 }
 
 fn not_found(id: &str) -> ApiError {

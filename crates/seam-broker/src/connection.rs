@@ -21,6 +21,7 @@ use seam_protocol::{
 };
 use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout_at};
+use tracing::Instrument;
 
 use crate::auth::{now_secs, AuthError, Identity};
 use crate::command::{self, CommandContext};
@@ -44,9 +45,31 @@ pub(crate) async fn run(
     socket: WebSocket,
     state: Arc<AppState>,
     header_identity: Option<Identity>,
-    _slot: Arc<ConnectionSlot>,
+    slot: Arc<ConnectionSlot>,
 ) {
     let (conn_id, conn_name) = state.hub.connection_opened();
+    // Every line logged while serving this connection carries its id (and,
+    // once known, who it is): operators follow one connection by `conn`.
+    let span = tracing::info_span!(
+        "connection",
+        conn = %conn_name,
+        sub = tracing::field::Empty,
+        role = tracing::field::Empty,
+    );
+    serve(socket, state, header_identity, slot, conn_id, conn_name)
+        .instrument(span)
+        .await;
+}
+
+/// [`run`], inside the connection's span.
+async fn serve(
+    socket: WebSocket,
+    state: Arc<AppState>,
+    header_identity: Option<Identity>,
+    _slot: Arc<ConnectionSlot>,
+    conn_id: u64,
+    conn_name: String,
+) {
     let (sink, mut stream) = socket.split();
     let (outbox, drain, close_rx) =
         Outbox::new(conn_id, &conn_name, state.config.limits.outbound_queue);
@@ -82,7 +105,14 @@ pub(crate) async fn run(
                 break 'welcomed;
             }
             // `?`: a `sub` is the token's word, and may hold newlines or escapes.
-            tracing::debug!(conn = %conn_name, sub = ?identity.principal.sub, role = %identity.principal.role, "authenticated");
+            let span = tracing::Span::current();
+            // Escaped: a `sub` is the token's word, and may hold newlines.
+            span.record(
+                "sub",
+                tracing::field::display(identity.principal.sub.escape_debug()),
+            );
+            span.record("role", tracing::field::display(&identity.principal.role));
+            tracing::debug!("authenticated");
             let welcome = ServerFrame::Welcome(Welcome {
                 version,
                 connection_id: conn_name.clone(),
@@ -120,7 +150,7 @@ pub(crate) async fn run(
             state.routing.disconnected(&principal).await;
         }
         Handshake::Close(code, detail) => {
-            tracing::debug!(conn = %conn_name, code = code.code(), ?detail, "handshake refused");
+            tracing::debug!(code = code.code(), ?detail, "handshake refused");
             outbox.close_with(code, &detail);
         }
         Handshake::Gone => {}
@@ -129,7 +159,7 @@ pub(crate) async fn run(
     // Boxed: the closing handshake's timers are only needed at the end.
     Box::pin(close(stream, writer, &outbox)).await;
     state.hub.connection_closed();
-    tracing::debug!(conn = %conn_name, "closed");
+    tracing::debug!("closed");
 }
 
 /// Lets the writer send its close frame, then waits briefly for the peer's

@@ -28,6 +28,7 @@ mod media;
 mod openapi;
 mod outbox;
 mod peers;
+mod proxy;
 mod rate_limit;
 mod routing;
 mod server;
@@ -43,11 +44,11 @@ pub mod webhook;
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    AuthConfig, ClusterConfig, Config, HeartbeatConfig, IceServerConfig, InvitationRule,
-    LimitsConfig, MediaConfig, QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind,
-    TlsConfig, WebhookConfig,
+    default_toml, explain, AuthConfig, ClusterConfig, Config, HeartbeatConfig, IceServerConfig,
+    InvitationRule, LimitsConfig, MediaConfig, QueueConfig, RetentionConfig, RoutingConfig,
+    StoreConfig, StoreKind, TlsConfig, WebhookConfig,
 };
 pub use engine::{LocalEngine, SessionEngine};
 pub use error::{ConfigError, StartError};
-pub use server::{load_or_create_dev_secret, open_store, Broker, RunningBroker};
+pub use server::{check_config, load_or_create_dev_secret, open_store, Broker, RunningBroker};
 pub use store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore};

@@ -25,16 +25,24 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 use tower_service::Service;
 
+use crate::api::ApiError;
+use crate::proxy::TrustedProxies;
 use crate::shutdown::ShutdownSignal;
 use crate::throttle::Throttled;
 use crate::tls::Terminator;
 
 /// Held by a connection from accept to close (and by the WebSocket it
-/// becomes): its permit and its IP address's slot.
+/// becomes): its permit and its IP address's slot. Behind a trusted proxy
+/// each request holds one of its own, for the client the proxy names, that
+/// keeps the socket's slot alive.
 #[derive(Debug)]
 pub(crate) struct ConnectionSlot {
-    _permit: OwnedSemaphorePermit,
+    _permit: Option<OwnedSemaphorePermit>,
+    _socket: Option<Arc<ConnectionSlot>>,
     ip: Option<(IpAddr, Arc<PerIp>)>,
+    /// The socket comes from a trusted proxy: its requests are counted by
+    /// the client address they carry.
+    proxied: bool,
 }
 
 impl Drop for ConnectionSlot {
@@ -85,6 +93,8 @@ pub(crate) struct Limits {
     pub(crate) max_connections: usize,
     /// Concurrent connections per IP; 0 for none.
     pub(crate) per_ip: usize,
+    /// Proxies whose `X-Forwarded-For` names the client for `per_ip`.
+    pub(crate) trusted_proxies: Arc<TrustedProxies>,
     /// Complete request headers within this.
     pub(crate) header_timeout: Duration,
     /// Connections still open this long after shutdown are cut.
@@ -128,6 +138,43 @@ fn refusal(code: &str, message: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Per-request accounting for sockets from a trusted proxy.
+#[derive(Debug, Clone)]
+struct Forwarded {
+    peer: IpAddr,
+    per_ip: Arc<PerIp>,
+    limit: usize,
+    trusted: Arc<TrustedProxies>,
+    ip_full: Arc<Throttled>,
+}
+
+impl Forwarded {
+    /// A slot for the client a proxied request names (the proxy itself when
+    /// it names none), or the `503` it gets when that client is over its share.
+    fn admit(
+        &self,
+        socket: &Arc<ConnectionSlot>,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Arc<ConnectionSlot>, ApiError> {
+        let client = self.trusted.client(headers).unwrap_or(self.peer);
+        if !self.per_ip.take(client, self.limit) {
+            self.ip_full
+                .warn(&format_args!("{} connections from {client}", self.limit));
+            return Err(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_connections",
+                "too many connections from your address; retry later",
+            ));
+        }
+        Ok(Arc::new(ConnectionSlot {
+            _permit: None,
+            _socket: Some(Arc::clone(socket)),
+            ip: Some((client, Arc::clone(&self.per_ip))),
+            proxied: false,
+        }))
+    }
+}
+
 /// Serves `router` on `listener` until shutdown, then drains.
 pub(crate) fn serve(
     listener: TcpListener,
@@ -139,7 +186,10 @@ pub(crate) fn serve(
         let permits = Arc::new(Semaphore::new(limits.max_connections));
         let per_ip = Arc::new(PerIp::default());
         let full = Throttled::new("connection limit reached", Duration::from_secs(10));
-        let ip_full = Throttled::new("per-IP connection limit reached", Duration::from_secs(10));
+        let ip_full = Arc::new(Throttled::new(
+            "per-IP connection limit reached",
+            Duration::from_secs(10),
+        ));
         let accept_failed = Throttled::new("accept failed", Duration::from_secs(10));
         let mut connections = JoinSet::new();
         let mut backoff = Duration::from_millis(1);
@@ -170,12 +220,26 @@ pub(crate) fn serve(
                 continue;
             };
             let _ = tcp.set_nodelay(true);
+            let forwarded = Forwarded {
+                peer: peer.ip(),
+                per_ip: Arc::clone(&per_ip),
+                limit: limits.per_ip,
+                trusted: Arc::clone(&limits.trusted_proxies),
+                ip_full: Arc::clone(&ip_full),
+            };
             let router = router.clone();
             let header_timeout = limits.header_timeout;
             let stop = shutdown.clone();
             match &limits.tls {
                 None => {
-                    connections.spawn(serve_connection(tcp, router, slot, header_timeout, stop));
+                    connections.spawn(serve_connection(
+                        tcp,
+                        router,
+                        slot,
+                        forwarded,
+                        header_timeout,
+                        stop,
+                    ));
                 }
                 Some(tls) => {
                     let acceptor = tls.acceptor().clone();
@@ -183,7 +247,15 @@ pub(crate) fn serve(
                         // The handshake is held to the header deadline too.
                         match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
                             Ok(Ok(stream)) => {
-                                serve_connection(stream, router, slot, header_timeout, stop).await;
+                                serve_connection(
+                                    stream,
+                                    router,
+                                    slot,
+                                    forwarded,
+                                    header_timeout,
+                                    stop,
+                                )
+                                .await;
                             }
                             Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                             Err(_) => tracing::debug!("TLS handshake not finished in time"),
@@ -229,6 +301,15 @@ fn admit(
         return None;
     };
     let ip = peer.ip();
+    if limits.per_ip > 0 && limits.trusted_proxies.contains(ip) {
+        // Counted per request, by the client the proxy names.
+        return Some(ConnectionSlot {
+            _permit: Some(permit),
+            _socket: None,
+            ip: None,
+            proxied: true,
+        });
+    }
     if limits.per_ip > 0 {
         if !per_ip.take(ip, limits.per_ip) {
             ip_full.warn(&format_args!("{} connections from {ip}", limits.per_ip));
@@ -239,13 +320,17 @@ fn admit(
             return None;
         }
         return Some(ConnectionSlot {
-            _permit: permit,
+            _permit: Some(permit),
+            _socket: None,
             ip: Some((ip, Arc::clone(per_ip))),
+            proxied: false,
         });
     }
     Some(ConnectionSlot {
-        _permit: permit,
+        _permit: Some(permit),
+        _socket: None,
         ip: None,
+        proxied: false,
     })
 }
 
@@ -255,6 +340,7 @@ async fn serve_connection<S>(
     io: S,
     router: axum::Router,
     slot: ConnectionSlot,
+    forwarded: Forwarded,
     header_timeout: Duration,
     mut shutdown: ShutdownSignal,
 ) where
@@ -262,9 +348,21 @@ async fn serve_connection<S>(
 {
     let slot = Arc::new(slot);
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        request.extensions_mut().insert(Arc::clone(&slot));
+        let request_slot = if slot.proxied {
+            forwarded.admit(&slot, request.headers())
+        } else {
+            Ok(Arc::clone(&slot))
+        };
         let mut router = router.clone();
-        async move { router.call(request.map(Body::new)).await }
+        async move {
+            match request_slot {
+                Ok(request_slot) => {
+                    request.extensions_mut().insert(request_slot);
+                    router.call(request.map(Body::new)).await
+                }
+                Err(refused) => Ok(axum::response::IntoResponse::into_response(refused)),
+            }
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

@@ -4,10 +4,8 @@
 //! `.ci/run` checks the live API against it with schemathesis.
 
 use schemars::gen::SchemaSettings;
-use seam_protocol::SessionEvent;
+use seam_protocol::{CustomerErased, CustomerExport, SessionEnded, SessionList, TranscriptPage};
 use serde_json::{json, Map, Value};
-
-use crate::store::SessionSummary;
 
 /// A JSON error body, as every error status carries.
 fn error_response(description: &str) -> Value {
@@ -54,13 +52,18 @@ fn path_param(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" }, "description": description })
 }
 
+fn schema_of(schema: schemars::schema::Schema) -> Value {
+    serde_json::to_value(schema).unwrap_or(Value::Null)
+}
+
 /// The document.
 pub(crate) fn document() -> Value {
     let mut generator = SchemaSettings::openapi3().into_generator();
-    let summary =
-        serde_json::to_value(generator.subschema_for::<SessionSummary>()).unwrap_or(Value::Null);
-    let event =
-        serde_json::to_value(generator.subschema_for::<SessionEvent>()).unwrap_or(Value::Null);
+    let list_body = schema_of(generator.subschema_for::<SessionList>());
+    let transcript_body = schema_of(generator.subschema_for::<TranscriptPage>());
+    let ended_body = schema_of(generator.subschema_for::<SessionEnded>());
+    let erased_body = schema_of(generator.subschema_for::<CustomerErased>());
+    let export_body = schema_of(generator.subschema_for::<CustomerExport>());
     let mut schemas: Map<String, Value> = generator
         .take_definitions()
         .into_iter()
@@ -108,17 +111,7 @@ pub(crate) fn document() -> Value {
             query("until", millis.clone(), "created before, Unix ms"),
             query("limit", limit.clone(), "at most this many (default 100)"),
         ]),
-        Map::from_iter([(
-            "200".into(),
-            ok(
-                "the sessions",
-                json!({
-                    "type": "object",
-                    "required": ["sessions"],
-                    "properties": { "sessions": { "type": "array", "items": summary } }
-                }),
-            ),
-        )]),
+        Map::from_iter([("200".into(), ok("the sessions", list_body))]),
     );
     let transcript = operation(
         "A session and a page of its transcript",
@@ -131,18 +124,7 @@ pub(crate) fn document() -> Value {
         Map::from_iter([
             (
                 "200".into(),
-                ok(
-                    "the session and the page",
-                    json!({
-                        "type": "object",
-                        "required": ["session", "events", "next_after_seq"],
-                        "properties": {
-                            "session": summary,
-                            "events": { "type": "array", "items": event },
-                            "next_after_seq": { "type": "integer", "minimum": 0, "nullable": true }
-                        }
-                    }),
-                ),
+                ok("the session and the page", transcript_body),
             ),
             ("404".into(), error_response("no such session")),
         ]),
@@ -151,17 +133,7 @@ pub(crate) fn document() -> Value {
         "Ends an open session",
         json!([path_param("id", "the session")]),
         Map::from_iter([
-            (
-                "200".into(),
-                ok(
-                    "ended",
-                    json!({
-                        "type": "object",
-                        "required": ["session_id", "seq"],
-                        "properties": { "session_id": { "type": "string" }, "seq": { "type": "integer", "minimum": 0 } }
-                    }),
-                ),
-            ),
+            ("200".into(), ok("ended", ended_body)),
             ("404".into(), error_response("no such session")),
             (
                 "409".into(),
@@ -180,18 +152,16 @@ pub(crate) fn document() -> Value {
     let erase = operation(
         "Ends and deletes everything about a customer",
         json!([path_param("sub", "the customer")]),
+        Map::from_iter([("200".into(), ok("erased", erased_body))]),
+    );
+    let export = operation(
+        "Everything stored about a customer (a data access request)",
+        json!([path_param("sub", "the customer")]),
         Map::from_iter([(
             "200".into(),
             ok(
-                "erased",
-                json!({
-                    "type": "object",
-                    "required": ["customer", "erased_sessions"],
-                    "properties": {
-                        "customer": { "type": "string" },
-                        "erased_sessions": { "type": "array", "items": { "type": "string" } }
-                    }
-                }),
+                "their sessions, oldest first, with every event",
+                export_body,
             ),
         )]),
     );
@@ -208,6 +178,7 @@ pub(crate) fn document() -> Value {
             "/sessions/{id}": { "get": transcript },
             "/sessions/{id}/end": { "post": end },
             "/customers/{sub}": { "delete": erase },
+            "/customers/{sub}/export": { "get": export },
         },
         "components": {
             "schemas": schemas,

@@ -229,6 +229,9 @@ impl Broker {
             listener::Limits {
                 max_connections: listener::cap_to_open_files(limits.max_connections),
                 per_ip: limits.max_connections_per_ip,
+                trusted_proxies: Arc::new(crate::proxy::TrustedProxies::parse(
+                    &limits.trusted_proxies,
+                )?),
                 header_timeout: Duration::from_millis(limits.header_timeout_ms),
                 drain: Duration::from_millis(limits.shutdown_drain_ms),
                 tls,
@@ -432,6 +435,20 @@ async fn sweep_ended_sessions(
     }
 }
 
+/// Everything [`Broker::start`] checks before it touches the network or
+/// the store: settings that cannot work together, and the key and
+/// certificate files (read and parsed). `seam config check` runs it.
+pub fn check_config(config: &Config) -> Result<(), StartError> {
+    validate(config)?;
+    // In development mode a generated secret stands in for missing keys.
+    let dev_secret = (config.auth.dev && !config.auth.has_keys()).then(|| random_hex(32));
+    Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
+    if let (Some(cert), Some(key)) = (&config.tls.cert, &config.tls.key) {
+        crate::tls::Terminator::new(cert, key)?;
+    }
+    Ok(())
+}
+
 fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.cluster.redis_url.is_some() && config.store.kind != StoreKind::Postgres {
         return Err(ConfigError::Store(
@@ -449,6 +466,7 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         ));
     }
     let l = &config.limits;
+    crate::proxy::TrustedProxies::parse(&l.trusted_proxies)?;
     if l.max_transport_bytes < l.max_frame_bytes {
         return Err(ConfigError::Limit(
             "limits.max_transport_bytes must be at least limits.max_frame_bytes".into(),

@@ -210,7 +210,8 @@ impl Driver {
             }
         })?;
         let handshake = async {
-            let connector = tls_connector(self.config.extra_roots_pem.as_deref())
+            let connector = crate::tls::client_config(self.config.extra_roots_pem.as_deref())
+                .map(tokio_tungstenite::Connector::Rustls)
                 .map_err(|e| Failure::Fatal(ClientError::Protocol(e)))?;
             let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(
                 self.config.url.as_str(),
@@ -583,32 +584,6 @@ impl Driver {
 }
 
 /// Whether a lost connection (with this close code, if any) is worth re-establishing.
-/// TLS for `wss://`: the public web roots and any extra ones given (PEM).
-fn tls_connector(extra_roots_pem: Option<&str>) -> Result<tokio_tungstenite::Connector, String> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(pem) = extra_roots_pem {
-        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            let cert = cert.map_err(|e| format!("extra_roots_pem: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("extra_roots_pem: {e}"))?;
-        }
-    }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(
-        config,
-    )))
-}
-
 fn should_reconnect(code: Option<u16>) -> bool {
     match code {
         None => true,

@@ -20,12 +20,15 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod client;
 mod config;
 mod driver;
 mod error;
 mod event;
+mod tls;
 
+pub use admin::{AdminClient, AdminError, SessionQuery};
 pub use client::Client;
 pub use config::{Backoff, ClientConfig, TokenSource};
 pub use error::ClientError;

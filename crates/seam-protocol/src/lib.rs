@@ -10,6 +10,7 @@
 //! describes every frame with JSON examples that a test decodes with these
 //! types.
 
+mod admin;
 mod client;
 mod codes;
 mod media;
@@ -18,6 +19,10 @@ mod routing;
 mod server;
 mod session;
 
+pub use admin::{
+    CustomerErased, CustomerExport, ExportedSession, Rating, SessionEnded, SessionList,
+    SessionSummary, TranscriptPage,
+};
 pub use client::{ClientFrame, CommandId, DecodeError, MAX_COMMAND_ID_BYTES};
 pub use codes::{CloseCode, ErrorCode};
 pub use media::{IceServer, Mode, ModeRequest, Signal, SignalTarget};

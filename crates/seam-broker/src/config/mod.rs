@@ -10,14 +10,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 
+mod template;
+
+pub use template::{default_toml, explain};
+
 /// Everything the broker can be told. Every field has a default, so an empty
 /// file (or none) runs a working broker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address for HTTP and WebSocket (`/ws`) on one port.
     pub listen: SocketAddr,
-    /// Directory for the broker's files (the development secret, later the store).
+    /// Directory for the broker's files: the SQLite store (`seam.db`) and
+    /// the development secret.
     pub data_dir: PathBuf,
     /// How connections authenticate.
     pub auth: AuthConfig,
@@ -43,7 +48,7 @@ pub struct Config {
 }
 
 /// TLS termination in the broker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsConfig {
     /// The certificate chain, PEM (leaf first). With `key`, turns TLS on.
@@ -100,7 +105,7 @@ impl Config {
 }
 
 /// How tokens are verified. At least one key must be set unless `dev` is on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Shared secret for HS256 tokens.
@@ -166,7 +171,7 @@ impl AuthConfig {
 }
 
 /// Per-connection limits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Largest frame answered with a `frame_too_large` error (bytes); the
@@ -217,6 +222,12 @@ pub struct LimitsConfig {
     /// once. 0: no limit (behind a load balancer every client shares its
     /// address).
     pub max_connections_per_ip: usize,
+    /// Reverse proxies in front of the broker, as addresses or networks
+    /// (`127.0.0.1`, `10.0.0.0/8`, `fd00::/8`). A connection from one of them
+    /// counts against `max_connections_per_ip` as the client its
+    /// `X-Forwarded-For` names (the rightmost address that is not itself a
+    /// trusted proxy), not as the proxy. Empty: the header is ignored.
+    pub trusted_proxies: Vec<String>,
     /// A connection must send a request's complete headers within this many
     /// milliseconds (of connecting, or of its previous request); else it is
     /// closed.
@@ -252,6 +263,7 @@ impl Default for LimitsConfig {
             release_idle_after_ms: 10 * 60_000,
             max_connections: 100_000,
             max_connections_per_ip: 0,
+            trusted_proxies: Vec::new(),
             max_connections_per_principal: 64,
             header_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
@@ -263,7 +275,7 @@ impl Default for LimitsConfig {
 }
 
 /// Ping interval and dead-connection timeout.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct HeartbeatConfig {
     /// How often the broker pings each connection, in milliseconds.
@@ -294,7 +306,7 @@ impl HeartbeatConfig {
 }
 
 /// Which media modes are allowed, and the ICE servers handed to calls.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MediaConfig {
     /// Modes sessions may use; `chat` is always allowed.
@@ -336,7 +348,7 @@ impl MediaConfig {
 /// One STUN/TURN server. Credentials are either static (`username` and
 /// `credential`) or minted per participant from a shared `secret` (the TURN
 /// REST API convention of coturn's `use-auth-secret`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct IceServerConfig {
     /// `stun:`, `turn:` or `turns:` URLs.
@@ -365,7 +377,7 @@ impl Default for IceServerConfig {
 }
 
 /// Which store keeps sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreKind {
     /// SQLite in `data_dir` (survives restarts).
@@ -377,7 +389,7 @@ pub enum StoreKind {
 }
 
 /// Where sessions are kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// `sqlite` (default), `memory` or `postgres`.
@@ -410,7 +422,7 @@ impl Default for StoreConfig {
 
 /// Cluster mode: with `redis_url` set (and a PostgreSQL store), this node
 /// shares sessions with every other node on the same database and Redis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterConfig {
     /// Redis, e.g. `redis://127.0.0.1:6379` (or `SEAM_REDIS_URL`).
@@ -438,7 +450,7 @@ impl Default for ClusterConfig {
 }
 
 /// Webhook endpoints and delivery policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Endpoints that receive every webhook (`http://` or `https://` URLs).
@@ -491,7 +503,7 @@ impl Default for WebhookConfig {
 }
 
 /// How long ended sessions are kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
     /// Delete sessions this long after they end, in milliseconds (never if unset).
@@ -510,7 +522,7 @@ impl Default for RetentionConfig {
 }
 
 /// Queues, agent defaults, offer timing and invitation rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RoutingConfig {
     /// The queues; a customer's session enters the first whose
@@ -542,7 +554,7 @@ impl Default for RoutingConfig {
 }
 
 /// One queue.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueConfig {
     /// Its name.
@@ -560,7 +572,7 @@ pub struct QueueConfig {
 }
 
 /// Invite a visitor who has been on a matching page for a while.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct InvitationRule {
     /// The page must start with this.
