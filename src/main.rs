@@ -33,6 +33,18 @@ enum Command {
     /// Call the admin API: list sessions, read transcripts, end sessions,
     /// export or erase a customer's data.
     Admin(admin::AdminArgs),
+    /// Copy the SQLite store to a new file with SQLite's online backup API,
+    /// safe while the broker runs.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The new file to write (it must not exist).
+    #[arg(long)]
+    to: std::path::PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +141,18 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Config(ConfigCommand::Check(args)) => check(args, &given),
+        Command::Backup(args) => {
+            let config = args.config.load(&given)?.config;
+            let from = config.sqlite_path();
+            let pages = seam_broker::backup_sqlite(&from, &args.to)
+                .with_context(|| format!("backing up {}", from.display()))?;
+            println!(
+                "copied {} ({pages} pages) to {}",
+                from.display(),
+                args.to.display()
+            );
+            Ok(())
+        }
         Command::Admin(args) => {
             let token = service_token(&args.config, &given).ok();
             admin::run(args, token).await

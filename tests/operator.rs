@@ -404,3 +404,84 @@ async fn json_logs_carry_the_connection_on_every_line_and_never_the_text() {
     assert_eq!(closed["span"]["sub"], "alice");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_the_broker_runs_starts_a_broker_with_every_session() {
+    let live = temp_dir("backup-live");
+    let copy = temp_dir("backup-copy");
+    let (live_dir, copy_dir) = (live.to_str().unwrap(), copy.to_str().unwrap());
+    let (child, url) = serve(
+        &["--dev", "--listen", "127.0.0.1:0", "--data-dir", live_dir],
+        &[],
+    );
+    let broker = Running(child);
+    let customer = mint(&[
+        "--role",
+        "customer",
+        "--sub",
+        "alice",
+        "--data-dir",
+        live_dir,
+    ]);
+    let (alice, _events) = Client::connect(ClientConfig::new(&url, customer))
+        .await
+        .unwrap();
+    let session = alice.open_session(None).await.unwrap().session_id;
+    for i in 0..50 {
+        alice
+            .send_message(&session, &format!("message {i}"))
+            .await
+            .unwrap();
+    }
+    let target = copy.join("seam.db");
+    let out = run_seam(&[
+        "backup",
+        "--data-dir",
+        live_dir,
+        "--to",
+        target.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("pages"), "{}", stdout(&out));
+    // Never over an existing file; never from a store that is not there.
+    let again = run_seam(&[
+        "backup",
+        "--data-dir",
+        live_dir,
+        "--to",
+        target.to_str().unwrap(),
+    ]);
+    assert!(
+        !again.status.success() && stderr(&again).contains("exists"),
+        "{}",
+        stderr(&again)
+    );
+    let missing = run_seam(&["backup", "--data-dir", "/nonexistent", "--to", "/tmp/x.db"]);
+    assert!(
+        !missing.status.success() && stderr(&missing).contains("no database"),
+        "{}",
+        stderr(&missing)
+    );
+    drop(broker);
+
+    // A broker started on the copy has the session, every message in order.
+    let (child, url) = serve(
+        &["--dev", "--listen", "127.0.0.1:0", "--data-dir", copy_dir],
+        &[],
+    );
+    let _restored = Running(child);
+    let http = url.replace("ws://", "http://").replace("/ws", "");
+    let out = admin(&http, copy_dir, &["--json", "transcript", &session]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let texts: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["body"]["text"].as_str())
+        .collect();
+    let expected: Vec<String> = (0..50).map(|i| format!("message {i}")).collect();
+    assert_eq!(texts, expected);
+    let _ = std::fs::remove_dir_all(&live);
+    let _ = std::fs::remove_dir_all(&copy);
+}

@@ -51,4 +51,4 @@ pub use config::{
 pub use engine::{LocalEngine, SessionEngine};
 pub use error::{ConfigError, StartError};
 pub use server::{check_config, load_or_create_dev_secret, open_store, Broker, RunningBroker};
-pub use store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore};
+pub use store::{backup_sqlite, MemoryStore, SessionStore, SqliteOptions, SqliteStore};

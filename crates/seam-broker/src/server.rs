@@ -381,11 +381,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn SessionStore>, StartE
         }
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         StoreKind::Sqlite => {
-            let path = config
-                .store
-                .path
-                .clone()
-                .unwrap_or_else(|| config.data_dir.join("seam.db"));
+            let path = config.sqlite_path();
             let options = SqliteOptions {
                 max_batch: if config.store.group_commit { 256 } else { 1 },
                 full_sync: config.store.full_sync,

@@ -94,6 +94,14 @@ impl Config {
         toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))
     }
 
+    /// The SQLite database file: `store.path`, or `data_dir/seam.db`.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.store
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("seam.db"))
+    }
+
     /// Reads and parses a TOML file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

@@ -29,7 +29,7 @@ pub use crate::session::{Rating, SessionRecord, SessionSummary};
 pub use memory::MemoryStore;
 pub use monitored::{MonitoredStore, StoreHealth};
 pub use postgres::{PostgresOptions, PostgresStore};
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sqlite::{backup as backup_sqlite, SqliteOptions, SqliteStore};
 
 /// A boxed future, so the trait stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

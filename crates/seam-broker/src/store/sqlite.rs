@@ -117,6 +117,40 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Copies the database at `from` to a new file `to` with SQLite's online
+/// backup API, in one read transaction: a consistent copy while a broker
+/// keeps writing (WAL readers do not block the writer). Returns the size
+/// of the copy in pages. `to` must not exist.
+pub fn backup(from: &Path, to: &Path) -> Result<u64, StoreError> {
+    if !from.exists() {
+        return Err(StoreError::Backend(format!(
+            "no database at {}",
+            from.display()
+        )));
+    }
+    if to.exists() {
+        return Err(StoreError::Backend(format!(
+            "{} exists; choose a new file",
+            to.display()
+        )));
+    }
+    let source = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(backend)?;
+    source
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(backend)?;
+    let mut target = Connection::open(to).map_err(backend)?;
+    let copy = rusqlite::backup::Backup::new(&source, &mut target).map_err(backend)?;
+    // -1: every page in one step, so the copy is one consistent snapshot.
+    copy.step(-1).map_err(backend)?;
+    let pages = copy.progress().pagecount;
+    drop(copy);
+    target
+        .execute_batch("PRAGMA journal_mode = DELETE;")
+        .map_err(backend)?;
+    Ok(u64::try_from(pages).unwrap_or(0))
+}
+
 fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(backend)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
