@@ -1,395 +1,393 @@
-// seam browser SDK: one connection to a seam broker, typed events, commands
-// that resolve on the broker's ack, reconnect with backoff and resume from
-// the last sequence number (nothing missed, nothing twice), and a WebRTC
-// helper wired to seam's signaling and ICE servers.
-/** A command the broker refused (or that could not be sent). */
-export class SeamError extends Error {
-    constructor(code, message, frame) {
-        super(`${code}: ${message}`);
-        this.code = code;
-        this.frame = frame;
+// ../sdk/dist/index.js
+var SeamError = class extends Error {
+  constructor(code, message, frame) {
+    super(`${code}: ${message}`);
+    this.code = code;
+    this.frame = frame;
+  }
+};
+var FATAL = /* @__PURE__ */ new Set([1e3, 4e3, 4002, 4004]);
+var OPEN = 1;
+var Seam = class _Seam {
+  constructor(options) {
+    this.options = options;
+    this.pending = /* @__PURE__ */ new Map();
+    this.sessions = /* @__PURE__ */ new Map();
+    this.listeners = /* @__PURE__ */ new Map();
+    this.counter = 0;
+    this.prefix = Math.random().toString(16).slice(2, 10);
+    this.attempt = 0;
+    this.closed = false;
+    this.connectedOnce = false;
+    this.iceServers = /* @__PURE__ */ new Map();
+  }
+  /** Connects and authenticates; rejects if the first attempt fails. */
+  static async connect(options) {
+    const seam = new _Seam(options);
+    await seam.open();
+    return seam;
+  }
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on(kind, listener) {
+    const set = this.listeners.get(kind) ?? /* @__PURE__ */ new Set();
+    set.add(listener);
+    this.listeners.set(kind, set);
+    return () => set.delete(listener);
+  }
+  emit(kind, value) {
+    for (const listener of this.listeners.get(kind) ?? []) {
+      listener(value);
     }
-}
-/** Codes after which reconnecting cannot help. */
-const FATAL = new Set([1000, 4000, 4002, 4004]);
-/** A connection to seam. */
-export class Seam {
-    constructor(options) {
-        this.options = options;
-        this.pending = new Map();
-        this.sessions = new Map();
-        this.listeners = new Map();
-        this.counter = 0;
-        this.prefix = Math.random().toString(16).slice(2, 10);
-        this.attempt = 0;
-        this.closed = false;
-        this.connectedOnce = false;
-        /** The latest ICE servers per session. */
-        this.iceServers = new Map();
-    }
-    /** Connects and authenticates; rejects if the first attempt fails. */
-    static async connect(options) {
-        const seam = new Seam(options);
-        await seam.open();
-        return seam;
-    }
-    /** Subscribes to an event; returns the unsubscribe function. */
-    on(kind, listener) {
-        const set = this.listeners.get(kind) ?? new Set();
-        set.add(listener);
-        this.listeners.set(kind, set);
-        return () => set.delete(listener);
-    }
-    emit(kind, value) {
-        for (const listener of this.listeners.get(kind) ?? []) {
-            listener(value);
+  }
+  async token() {
+    const source = this.options.token;
+    return typeof source === "string" ? source : source();
+  }
+  open() {
+    return new Promise((resolve, reject) => {
+      this.token().then((token) => {
+        const WebSocketClass = this.options.webSocket ?? globalThis.WebSocket;
+        if (!WebSocketClass) {
+          reject(new SeamError("no_websocket", "this runtime has no WebSocket: pass options.webSocket (e.g. the ws package)"));
+          return;
         }
-    }
-    async token() {
-        const source = this.options.token;
-        return typeof source === "string" ? source : source();
-    }
-    open() {
-        return new Promise((resolve, reject) => {
-            this.token().then((token) => {
-                const ws = new WebSocket(this.options.url);
-                this.ws = ws;
-                let welcomed = false;
-                ws.onopen = () => ws.send(JSON.stringify({ type: "hello", versions: [1], token }));
-                ws.onmessage = (message) => {
-                    const frame = JSON.parse(String(message.data));
-                    if (!welcomed) {
-                        if (frame.type === "welcome") {
-                            welcomed = true;
-                            this.welcome = frame;
-                            this.attempt = 0;
-                            this.emit("connected", { welcome: frame, reconnected: this.connectedOnce });
-                            this.connectedOnce = true;
-                            this.afterConnect();
-                            resolve();
-                        }
-                        return;
-                    }
-                    this.handle(frame);
-                };
-                ws.onclose = (event) => {
-                    if (!welcomed) {
-                        reject(new SeamError(`close_${event.code}`, event.reason || "connection failed"));
-                    }
-                    if (welcomed || this.connectedOnce) {
-                        this.lost(event.code, event.reason);
-                    }
-                };
-            }, reject);
-        });
-    }
-    lost(code, reason) {
-        this.ws = undefined;
-        const willReconnect = !this.closed && !FATAL.has(code) && !(code === 4003 && typeof this.options.token === "string");
-        this.emit("disconnected", { code, reason, willReconnect });
-        if (!willReconnect) {
-            for (const p of this.pending.values())
-                p.reject(new SeamError("closed", reason || `closed (${code})`));
-            this.pending.clear();
+        const ws = new WebSocketClass(this.options.url);
+        this.ws = ws;
+        let welcomed = false;
+        ws.onopen = () => ws.send(JSON.stringify({ type: "hello", versions: [1], token }));
+        ws.onmessage = (message) => {
+          const frame = JSON.parse(String(message.data));
+          if (!welcomed) {
+            if (frame.type === "welcome") {
+              welcomed = true;
+              this.welcome = frame;
+              this.attempt = 0;
+              this.emit("connected", { welcome: frame, reconnected: this.connectedOnce });
+              this.connectedOnce = true;
+              this.afterConnect();
+              resolve();
+            }
             return;
-        }
-        const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 200, maxMs: 10000 };
-        const cap = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 16));
-        this.attempt += 1;
-        setTimeout(() => {
-            if (!this.closed)
-                this.open().catch(() => this.lost(1006, "reconnect failed"));
-        }, Math.random() * cap);
-    }
-    /** Re-attaches every session from its last seq, then resends what was never acknowledged. */
-    afterConnect() {
-        for (const [id, p] of this.pending) {
-            if (p.internal === "resume")
-                this.pending.delete(id);
-        }
-        const resend = [...this.pending.values()];
-        for (const [sessionId, tracked] of this.sessions) {
-            const id = this.nextId("r");
-            const frame = { type: "join", id, session_id: sessionId, after_seq: tracked.lastSeq, epoch: tracked.epoch };
-            this.pending.set(id, { id, text: JSON.stringify(frame), resolve: () => { }, reject: () => { }, internal: "resume" });
-            this.ws?.send(JSON.stringify(frame));
-        }
-        for (const p of resend)
-            this.ws?.send(p.text);
-    }
-    nextId(kind = "c") {
-        this.counter += 1;
-        return `${this.prefix}-${kind}${this.counter}`;
-    }
-    handle(frame) {
-        switch (frame.type) {
-            case "ack": {
-                const p = this.pending.get(frame.id);
-                if (!p)
-                    return;
-                this.pending.delete(frame.id);
-                if (frame.session) {
-                    const tracked = this.sessions.get(frame.session.session_id);
-                    const reset = frame.resume?.status === "reset";
-                    if (!tracked || reset || tracked.epoch !== frame.session.epoch) {
-                        this.sessions.set(frame.session.session_id, { epoch: frame.session.epoch, lastSeq: 0 });
-                    }
-                }
-                if (p.internal === "resume" && frame.session_id && frame.resume) {
-                    this.emit("resumed", { session_id: frame.session_id, status: frame.resume.status });
-                }
-                p.resolve(frame);
-                return;
-            }
-            case "error": {
-                const p = frame.id ? this.pending.get(frame.id) : undefined;
-                if (!p) {
-                    this.emit("error", frame);
-                    return;
-                }
-                if (frame.code === "rate_limited" || frame.code === "unavailable") {
-                    setTimeout(() => this.ws?.send(p.text), frame.retry_after_ms ?? 100);
-                    return;
-                }
-                this.pending.delete(p.id);
-                if (p.internal)
-                    this.emit("error", frame);
-                p.reject(new SeamError(frame.code, frame.message, frame));
-                return;
-            }
-            case "event": {
-                const tracked = this.sessions.get(frame.session_id);
-                if (tracked) {
-                    if (frame.seq <= tracked.lastSeq)
-                        return;
-                    tracked.lastSeq = frame.seq;
-                }
-                const { type: _type, ...event } = frame;
-                this.emit("event", event);
-                return;
-            }
-            case "ice_servers":
-                this.iceServers.set(frame.session_id, frame.ice_servers);
-                this.emit("ice_servers", frame);
-                return;
-            case "typing":
-            case "signal":
-            case "offer":
-            case "offer_revoked":
-            case "queue_status":
-            case "invitation":
-            case "rating_requested":
-                this.emit(frame.type, frame);
-                return;
-            case "token_expiring":
-                if (typeof this.options.token !== "string") {
-                    this.token().then((token) => this.send({ type: "refresh_token", token })).catch(() => { });
-                }
-                return;
-            case "welcome":
-                return;
-        }
-    }
-    /** Sends a command; resolves with the broker's ack. Resent under the same id after a reconnect. */
-    send(command) {
-        const id = this.nextId();
-        const text = JSON.stringify({ ...command, id });
-        return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => {
-                this.pending.delete(id);
-                reject(new SeamError("timeout", "no acknowledgement in time"));
-            }, this.options.ackTimeoutMs ?? 30000);
-            this.pending.set(id, {
-                id,
-                text,
-                resolve: (ack) => {
-                    clearTimeout(timer);
-                    resolve(ack);
-                },
-                reject: (e) => {
-                    clearTimeout(timer);
-                    reject(e);
-                },
-            });
-            if (this.ws?.readyState === WebSocket.OPEN)
-                this.ws.send(text);
-        });
-    }
-    /**
-     * Customer: attaches to the open session if there is one (its history
-     * follows as events), without ever creating one; `undefined` when there
-     * is none.
-     */
-    async existingSession() {
-        try {
-            const ack = await this.send({ type: "open_session", existing_only: true });
-            return ack.session;
-        }
-        catch (e) {
-            if (e instanceof SeamError && e.code === "session_not_found")
-                return undefined;
-            throw e;
-        }
-    }
-    /** Customer: opens (or gets back) the session; its history follows as events. */
-    async openSession(context) {
-        const ack = await this.send({ type: "open_session", context: context ?? null });
-        return ack.session;
-    }
-    /** Agents, bots, supervisors: the open sessions they take part in now. */
-    async mySessions() {
-        const ack = await this.send({ type: "my_sessions" });
-        return (ack.sessions ?? []);
-    }
-    /** Joins a session; its history follows as events. */
-    async join(sessionId) {
-        const ack = await this.send({ type: "join", session_id: sessionId });
-        return ack.session;
-    }
-    message(sessionId, text) {
-        return this.send({ type: "message", session_id: sessionId, text });
-    }
-    typing(sessionId, active) {
-        return this.send({ type: "typing", session_id: sessionId, active });
-    }
-    /** Asks the other side for voice or video; resolves with the request id. */
-    async requestMode(sessionId, mode, reason) {
-        const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
-        return ack.request_id;
-    }
-    answerMode(sessionId, requestId, accept) {
-        return this.send({ type: "answer_mode", session_id: sessionId, request_id: requestId, accept });
-    }
-    /** Downgrades (no consent needed); `chat` hangs up. */
-    setMode(sessionId, mode, reason) {
-        return this.send({ type: "set_mode", session_id: sessionId, mode, reason: reason ?? null });
-    }
-    signal(sessionId, to, signal) {
-        return this.send({ type: "signal", session_id: sessionId, to, signal });
-    }
-    endSession(sessionId, reason) {
-        return this.send({ type: "end_session", session_id: sessionId, reason: reason ?? null });
-    }
-    rate(sessionId, score, comment) {
-        return this.send({ type: "rate_session", session_id: sessionId, score, comment: comment ?? null });
-    }
-    /** Closes for good. */
-    close() {
-        this.closed = true;
-        this.ws?.close(1000);
-    }
-}
-/**
- * One WebRTC call between this client and one peer of a session, with its
- * signaling going through seam. The side that asked for the upgrade calls
- * `start(peer)`; the other side answers automatically when the offer comes.
- */
-export class Call {
-    constructor(seam, sessionId, options) {
-        this.seam = seam;
-        this.sessionId = sessionId;
-        this.options = options;
-        this.early = [];
-        this.unsubscribe = seam.on("signal", (s) => {
-            if (s.session_id === this.sessionId)
-                void this.onSignal(s.from.sub, s.from_connection, s.signal);
-        });
-    }
-    /** The local media stream, once started. */
-    get localStream() {
-        return this.local;
-    }
-    async connection() {
-        if (this.pc)
-            return this.pc;
-        const iceServers = (this.seam.iceServers.get(this.sessionId) ?? []).map((s) => ({
-            urls: s.urls,
-            username: s.username ?? undefined,
-            credential: s.credential ?? undefined,
-        }));
-        const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: this.options.relayOnly ? "relay" : "all" });
-        this.pc = pc;
-        this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.options.video });
-        for (const track of this.local.getTracks())
-            pc.addTrack(track, this.local);
-        pc.onicecandidate = (e) => {
-            if (e.candidate && this.peer) {
-                const c = e.candidate.toJSON();
-                void this.seam.signal(this.sessionId, this.peer, {
-                    kind: "ice_candidate",
-                    candidate: c.candidate ?? "",
-                    sdp_mid: c.sdpMid ?? null,
-                    sdp_m_line_index: c.sdpMLineIndex ?? null,
-                });
-            }
+          }
+          this.handle(frame);
         };
-        pc.ontrack = (e) => this.options.onTrack?.(e.streams[0] ?? new MediaStream([e.track]), e.track);
-        pc.onconnectionstatechange = () => this.options.onState?.(pc.connectionState);
-        let gathered = 0;
-        let gatheringErrors = 0;
-        pc.addEventListener("icecandidate", (e) => {
-            if (e.candidate)
-                gathered += 1;
+        ws.onclose = (event) => {
+          if (!welcomed) {
+            reject(new SeamError(`close_${event.code}`, event.reason || "connection failed"));
+          }
+          if (welcomed || this.connectedOnce) {
+            this.lost(event.code, event.reason);
+          }
+        };
+      }, reject);
+    });
+  }
+  lost(code, reason) {
+    this.ws = void 0;
+    const willReconnect = !this.closed && !FATAL.has(code) && !(code === 4003 && typeof this.options.token === "string");
+    this.emit("disconnected", { code, reason, willReconnect });
+    if (!willReconnect) {
+      for (const p of this.pending.values())
+        p.reject(new SeamError("closed", reason || `closed (${code})`));
+      this.pending.clear();
+      return;
+    }
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 200, maxMs: 1e4 };
+    const cap = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 16));
+    this.attempt += 1;
+    setTimeout(() => {
+      if (!this.closed)
+        this.open().catch(() => this.lost(1006, "reconnect failed"));
+    }, Math.random() * cap);
+  }
+  /** Re-attaches every session from its last seq, then resends what was never acknowledged. */
+  afterConnect() {
+    for (const [id, p] of this.pending) {
+      if (p.internal === "resume")
+        this.pending.delete(id);
+    }
+    const resend = [...this.pending.values()];
+    for (const [sessionId, tracked] of this.sessions) {
+      const id = this.nextId("r");
+      const frame = { type: "join", id, session_id: sessionId, after_seq: tracked.lastSeq, epoch: tracked.epoch };
+      this.pending.set(id, { id, text: JSON.stringify(frame), resolve: () => {
+      }, reject: () => {
+      }, internal: "resume" });
+      this.ws?.send(JSON.stringify(frame));
+    }
+    for (const p of resend)
+      this.ws?.send(p.text);
+  }
+  nextId(kind = "c") {
+    this.counter += 1;
+    return `${this.prefix}-${kind}${this.counter}`;
+  }
+  handle(frame) {
+    switch (frame.type) {
+      case "ack": {
+        const p = this.pending.get(frame.id);
+        if (!p)
+          return;
+        this.pending.delete(frame.id);
+        if (frame.session) {
+          const tracked = this.sessions.get(frame.session.session_id);
+          const reset = frame.resume?.status === "reset";
+          if (!tracked || reset || tracked.epoch !== frame.session.epoch) {
+            this.sessions.set(frame.session.session_id, { epoch: frame.session.epoch, lastSeq: 0 });
+          }
+        }
+        if (p.internal === "resume" && frame.session_id && frame.resume) {
+          this.emit("resumed", { session_id: frame.session_id, status: frame.resume.status });
+        }
+        p.resolve(frame);
+        return;
+      }
+      case "error": {
+        const p = frame.id ? this.pending.get(frame.id) : void 0;
+        if (!p) {
+          this.emit("error", frame);
+          return;
+        }
+        if (frame.code === "rate_limited" || frame.code === "unavailable") {
+          setTimeout(() => this.ws?.send(p.text), frame.retry_after_ms ?? 100);
+          return;
+        }
+        this.pending.delete(p.id);
+        if (p.internal)
+          this.emit("error", frame);
+        p.reject(new SeamError(frame.code, frame.message, frame));
+        return;
+      }
+      case "event": {
+        const tracked = this.sessions.get(frame.session_id);
+        if (tracked) {
+          if (frame.seq <= tracked.lastSeq)
+            return;
+          tracked.lastSeq = frame.seq;
+        }
+        const { type: _type, ...event } = frame;
+        this.emit("event", event);
+        return;
+      }
+      case "ice_servers":
+        this.iceServers.set(frame.session_id, frame.ice_servers);
+        this.emit("ice_servers", frame);
+        return;
+      case "typing":
+      case "signal":
+      case "offer":
+      case "offer_revoked":
+      case "queue_status":
+      case "invitation":
+      case "rating_requested":
+        this.emit(frame.type, frame);
+        return;
+      case "token_expiring":
+        if (typeof this.options.token !== "string") {
+          this.token().then((token) => this.send({ type: "refresh_token", token })).catch(() => {
+          });
+        }
+        return;
+      case "welcome":
+        return;
+    }
+  }
+  /** Sends a command; resolves with the broker's ack. Resent under the same id after a reconnect. */
+  send(command) {
+    const id = this.nextId();
+    const text = JSON.stringify({ ...command, id });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SeamError("timeout", "no acknowledgement in time"));
+      }, this.options.ackTimeoutMs ?? 3e4);
+      this.pending.set(id, {
+        id,
+        text,
+        resolve: (ack) => {
+          clearTimeout(timer);
+          resolve(ack);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        }
+      });
+      if (this.ws?.readyState === OPEN)
+        this.ws.send(text);
+    });
+  }
+  /**
+   * Customer: attaches to the open session if there is one (its history
+   * follows as events), without ever creating one; `undefined` when there
+   * is none.
+   */
+  async existingSession() {
+    try {
+      const ack = await this.send({ type: "open_session", existing_only: true });
+      return ack.session;
+    } catch (e) {
+      if (e instanceof SeamError && e.code === "session_not_found")
+        return void 0;
+      throw e;
+    }
+  }
+  /** Customer: opens (or gets back) the session; its history follows as events. */
+  async openSession(context) {
+    const ack = await this.send({ type: "open_session", context: context ?? null });
+    return ack.session;
+  }
+  /** Agents, bots, supervisors: the open sessions they take part in now. */
+  async mySessions() {
+    const ack = await this.send({ type: "my_sessions" });
+    return ack.sessions ?? [];
+  }
+  /** Joins a session; its history follows as events. */
+  async join(sessionId) {
+    const ack = await this.send({ type: "join", session_id: sessionId });
+    return ack.session;
+  }
+  message(sessionId, text) {
+    return this.send({ type: "message", session_id: sessionId, text });
+  }
+  typing(sessionId, active) {
+    return this.send({ type: "typing", session_id: sessionId, active });
+  }
+  /** Asks the other side for voice or video; resolves with the request id. */
+  async requestMode(sessionId, mode, reason) {
+    const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
+    return ack.request_id;
+  }
+  answerMode(sessionId, requestId, accept) {
+    return this.send({ type: "answer_mode", session_id: sessionId, request_id: requestId, accept });
+  }
+  /** Downgrades (no consent needed); `chat` hangs up. */
+  setMode(sessionId, mode, reason) {
+    return this.send({ type: "set_mode", session_id: sessionId, mode, reason: reason ?? null });
+  }
+  signal(sessionId, to, signal) {
+    return this.send({ type: "signal", session_id: sessionId, to, signal });
+  }
+  endSession(sessionId, reason) {
+    return this.send({ type: "end_session", session_id: sessionId, reason: reason ?? null });
+  }
+  rate(sessionId, score, comment) {
+    return this.send({ type: "rate_session", session_id: sessionId, score, comment: comment ?? null });
+  }
+  /** Closes for good. */
+  close() {
+    this.closed = true;
+    this.ws?.close(1e3);
+  }
+};
+var Call = class {
+  constructor(seam, sessionId, options) {
+    this.seam = seam;
+    this.sessionId = sessionId;
+    this.options = options;
+    this.early = [];
+    this.unsubscribe = seam.on("signal", (s) => {
+      if (s.session_id === this.sessionId)
+        void this.onSignal(s.from.sub, s.from_connection, s.signal);
+    });
+  }
+  /** The local media stream, once started. */
+  get localStream() {
+    return this.local;
+  }
+  async connection() {
+    if (this.pc)
+      return this.pc;
+    const iceServers = (this.seam.iceServers.get(this.sessionId) ?? []).map((s) => ({
+      urls: s.urls,
+      username: s.username ?? void 0,
+      credential: s.credential ?? void 0
+    }));
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: this.options.relayOnly ? "relay" : "all" });
+    this.pc = pc;
+    this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.options.video });
+    for (const track of this.local.getTracks())
+      pc.addTrack(track, this.local);
+    pc.onicecandidate = (e) => {
+      if (e.candidate && this.peer) {
+        const c = e.candidate.toJSON();
+        void this.seam.signal(this.sessionId, this.peer, {
+          kind: "ice_candidate",
+          candidate: c.candidate ?? "",
+          sdp_mid: c.sdpMid ?? null,
+          sdp_m_line_index: c.sdpMLineIndex ?? null
         });
-        pc.onicecandidateerror = () => {
-            gatheringErrors += 1;
-        };
-        pc.onicegatheringstatechange = () => {
-            if (pc.iceGatheringState === "complete" && gathered === 0 && gatheringErrors > 0) {
-                this.options.onState?.("failed");
-            }
-        };
-        return pc;
+      }
+    };
+    pc.ontrack = (e) => this.options.onTrack?.(e.streams[0] ?? new MediaStream([e.track]), e.track);
+    pc.onconnectionstatechange = () => this.options.onState?.(pc.connectionState);
+    let gathered = 0;
+    let gatheringErrors = 0;
+    pc.addEventListener("icecandidate", (e) => {
+      if (e.candidate)
+        gathered += 1;
+    });
+    pc.onicecandidateerror = () => {
+      gatheringErrors += 1;
+    };
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === "complete" && gathered === 0 && gatheringErrors > 0) {
+        this.options.onState?.("failed");
+      }
+    };
+    return pc;
+  }
+  /** Offers to `peerSub` (all of its connections until one answers). */
+  async start(peerSub) {
+    this.peer = { sub: peerSub };
+    const pc = await this.connection();
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    await this.seam.signal(this.sessionId, this.peer, { kind: "offer", sdp: offer.sdp ?? "" });
+  }
+  async onSignal(from, connection, signal) {
+    this.peer = { sub: from, connection_id: connection };
+    if (signal.kind === "offer") {
+      const pc = await this.connection();
+      await pc.setRemoteDescription({ type: "offer", sdp: signal.sdp });
+      await this.flushCandidates();
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      await this.seam.signal(this.sessionId, this.peer, { kind: "answer", sdp: answer.sdp ?? "" });
+    } else if (signal.kind === "answer") {
+      await this.pc?.setRemoteDescription({ type: "answer", sdp: signal.sdp });
+      await this.flushCandidates();
+    } else if (signal.kind === "ice_candidate") {
+      const candidate = { candidate: signal.candidate, sdpMid: signal.sdp_mid ?? null, sdpMLineIndex: signal.sdp_m_line_index ?? null };
+      if (this.pc?.remoteDescription)
+        await this.pc.addIceCandidate(candidate);
+      else
+        this.early.push(candidate);
+    } else if (signal.kind === "hangup") {
+      this.close();
     }
-    /** Offers to `peerSub` (all of its connections until one answers). */
-    async start(peerSub) {
-        this.peer = { sub: peerSub };
-        const pc = await this.connection();
-        const offer = await pc.createOffer();
-        await pc.setLocalDescription(offer);
-        await this.seam.signal(this.sessionId, this.peer, { kind: "offer", sdp: offer.sdp ?? "" });
-    }
-    async onSignal(from, connection, signal) {
-        this.peer = { sub: from, connection_id: connection };
-        if (signal.kind === "offer") {
-            const pc = await this.connection();
-            await pc.setRemoteDescription({ type: "offer", sdp: signal.sdp });
-            await this.flushCandidates();
-            const answer = await pc.createAnswer();
-            await pc.setLocalDescription(answer);
-            await this.seam.signal(this.sessionId, this.peer, { kind: "answer", sdp: answer.sdp ?? "" });
-        }
-        else if (signal.kind === "answer") {
-            await this.pc?.setRemoteDescription({ type: "answer", sdp: signal.sdp });
-            await this.flushCandidates();
-        }
-        else if (signal.kind === "ice_candidate") {
-            const candidate = { candidate: signal.candidate, sdpMid: signal.sdp_mid ?? null, sdpMLineIndex: signal.sdp_m_line_index ?? null };
-            if (this.pc?.remoteDescription)
-                await this.pc.addIceCandidate(candidate);
-            else
-                this.early.push(candidate);
-        }
-        else if (signal.kind === "hangup") {
-            this.close();
-        }
-    }
-    async flushCandidates() {
-        for (const c of this.early.splice(0))
-            await this.pc?.addIceCandidate(c);
-    }
-    /** Turns the local microphone (`audio`) or camera (`video`) on or off; false if there is none. */
-    setEnabled(kind, enabled) {
-        const tracks = this.local?.getTracks().filter((t) => t.kind === kind) ?? [];
-        for (const t of tracks)
-            t.enabled = enabled;
-        return tracks.length > 0;
-    }
-    /** Stops the media and the peer connection. */
-    close() {
-        this.unsubscribe();
-        this.local?.getTracks().forEach((t) => t.stop());
-        this.pc?.close();
-        this.pc = undefined;
-    }
-}
+  }
+  async flushCandidates() {
+    for (const c of this.early.splice(0))
+      await this.pc?.addIceCandidate(c);
+  }
+  /** Turns the local microphone (`audio`) or camera (`video`) on or off; false if there is none. */
+  setEnabled(kind, enabled) {
+    const tracks = this.local?.getTracks().filter((t) => t.kind === kind) ?? [];
+    for (const t of tracks)
+      t.enabled = enabled;
+    return tracks.length > 0;
+  }
+  /** Stops the media and the peer connection. */
+  close() {
+    this.unsubscribe();
+    this.local?.getTracks().forEach((t) => t.stop());
+    this.pc?.close();
+    this.pc = void 0;
+  }
+};
+export {
+  Call,
+  Seam,
+  SeamError
+};

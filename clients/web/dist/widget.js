@@ -1,235 +1,1349 @@
-// The embeddable chat widget: one script tag on the host page.
-//
-//   <script type="module" src="https://seam.example/demo/widget.js"
-//           data-token-url="/my/seam-token"></script>
-//
-// Attributes:
-//   data-token / data-token-url  a token, or an endpoint answering {"token": "..."}
-//   data-url                     the broker's WebSocket URL (default: this host's /ws)
-//   data-locale                  the strings table ("en", "fr"; default: the page's lang)
-//   data-strings                 JSON overriding single strings (see strings.ts)
-//   data-title                   the panel's title
-//   data-color                   the accent colour (any CSS colour)
-//   data-position                "right" (default) or "left"
-//   data-teams                   JSON mapping queue names to team names shown
-//                                to customers ({"billing": "Billing"})
-//   data-open                    start open
-//   data-relay-only              force TURN; data-connect-timeout-ms: call connect timeout
-//
-// A launcher bubble opens the conversation (an unread badge counts what
-// arrived while closed). The session opens with the first message or a
-// call request, not on page load; a conversation under way is shown at
-// once, with its history. Calls (voice, video) happen in the same panel.
-import { Seam } from "./sdk.js";
-import { Conversation, callName, modeLabel } from "./conversation.js";
-import { STYLE } from "./style.js";
-import { duration, format, stringsFor } from "./strings.js";
-import { CallManager, callArea, defaultUrl, el, guarded, icon, prompt as consentPrompt, tokenFrom, wireComposer, wirePrompt, wireTypingIndicator, } from "./ui.js";
-const script = document.querySelector('script[src$="widget.js"]');
-const data = script?.dataset ?? {};
-/** Remembers, per tab, whether the panel was open (so a reload keeps it). */
-const OPEN_KEY = "seam-widget-open";
-function teams() {
-    try {
-        return data.teams ? JSON.parse(data.teams) : undefined;
+// ../sdk/dist/index.js
+var SeamError = class extends Error {
+  constructor(code, message, frame) {
+    super(`${code}: ${message}`);
+    this.code = code;
+    this.frame = frame;
+  }
+};
+var FATAL = /* @__PURE__ */ new Set([1e3, 4e3, 4002, 4004]);
+var OPEN = 1;
+var Seam = class _Seam {
+  constructor(options) {
+    this.options = options;
+    this.pending = /* @__PURE__ */ new Map();
+    this.sessions = /* @__PURE__ */ new Map();
+    this.listeners = /* @__PURE__ */ new Map();
+    this.counter = 0;
+    this.prefix = Math.random().toString(16).slice(2, 10);
+    this.attempt = 0;
+    this.closed = false;
+    this.connectedOnce = false;
+    this.iceServers = /* @__PURE__ */ new Map();
+  }
+  /** Connects and authenticates; rejects if the first attempt fails. */
+  static async connect(options) {
+    const seam = new _Seam(options);
+    await seam.open();
+    return seam;
+  }
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on(kind, listener) {
+    const set = this.listeners.get(kind) ?? /* @__PURE__ */ new Set();
+    set.add(listener);
+    this.listeners.set(kind, set);
+    return () => set.delete(listener);
+  }
+  emit(kind, value) {
+    for (const listener of this.listeners.get(kind) ?? []) {
+      listener(value);
     }
-    catch {
-        return undefined;
-    }
-}
-async function main() {
-    const s = stringsFor(data.locale ?? document.documentElement.lang, data.strings);
-    document.head.append(el("style", {}, STYLE));
-    const title = data.title ?? s.title;
-    const badge = el("span", { class: "seam-badge", "data-testid": "unread", hidden: "" });
-    const launcher = el("button", { class: "seam-launcher", "data-testid": "launcher", "aria-label": s.openChat, "aria-expanded": "false", "aria-controls": "seam-panel" }, icon("chat"), badge);
-    const mode = el("span", { class: "seam-mode", "data-testid": "mode", "data-mode": "chat" }, s.modeChat);
-    const minimise = el("button", { "data-testid": "minimise", "aria-label": s.minimise, title: s.minimise, "aria-expanded": "true" }, "–");
-    const status = el("div", { class: "seam-status", role: "status", "aria-live": "polite", "data-testid": "status" }, s.connecting);
-    const input = el("input", { placeholder: s.inputPlaceholder, "aria-label": s.inputLabel, "data-testid": "input", autocomplete: "off" });
-    const send = el("button", { "data-testid": "send" }, s.send);
-    const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, s.talkVoice);
-    const video = el("button", { class: "secondary", "data-testid": "talk-video" }, s.talkVideo);
-    const consent = consentPrompt(s, "");
-    const rating = el("div", { class: "seam-rating", role: "group", "aria-label": s.rateQuestion, "data-testid": "rating", hidden: "" }, s.rateQuestion);
-    for (let score = 1; score <= 5; score++) {
-        const b = el("button", { "data-testid": `rate-${score}`, "aria-label": format(s.rateLabel, { score }) }, String(score));
-        b.onclick = () => void rate(score);
-        rating.append(b);
-    }
-    const conversation = new Conversation({ audience: "customer", strings: s, teams: teams() }, "log", title);
-    const panel = el("section", { class: "seam-panel", id: "seam-panel", role: "dialog", "aria-label": title, "data-testid": "panel" }, el("div", { class: "seam-head" }, el("h2", {}, title, mode), minimise));
-    const root = el("div", { class: "seam-widget", id: "seam-widget", "data-position": data.position === "left" ? "left" : "right" }, launcher, panel);
-    if (data.color)
-        root.style.setProperty("--seam-accent", data.color);
-    const call = callArea(root, s, "");
-    panel.append(call.area, conversation.root, status, consent.root, rating, el("div", { class: "seam-row" }, input, send), el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video));
-    document.body.append(root);
-    let unread = 0;
-    const setOpen = (open, focus = true) => {
-        root.classList.toggle("seam-open", open);
-        launcher.setAttribute("aria-expanded", String(open));
-        minimise.setAttribute("aria-expanded", String(open));
-        sessionStorage.setItem(OPEN_KEY, open ? "1" : "0");
-        if (open) {
-            unread = 0;
-            badge.hidden = true;
-            conversation.root.scrollTop = conversation.root.scrollHeight;
-            if (focus)
-                input.focus();
+  }
+  async token() {
+    const source = this.options.token;
+    return typeof source === "string" ? source : source();
+  }
+  open() {
+    return new Promise((resolve, reject) => {
+      this.token().then((token) => {
+        const WebSocketClass = this.options.webSocket ?? globalThis.WebSocket;
+        if (!WebSocketClass) {
+          reject(new SeamError("no_websocket", "this runtime has no WebSocket: pass options.webSocket (e.g. the ws package)"));
+          return;
         }
-        else if (focus) {
-            launcher.focus();
-        }
-    };
-    launcher.onclick = () => setOpen(true);
-    minimise.onclick = () => setOpen(false);
-    panel.addEventListener("keydown", (e) => {
-        if (e.key === "Escape")
-            setOpen(false);
+        const ws = new WebSocketClass(this.options.url);
+        this.ws = ws;
+        let welcomed = false;
+        ws.onopen = () => ws.send(JSON.stringify({ type: "hello", versions: [1], token }));
+        ws.onmessage = (message) => {
+          const frame = JSON.parse(String(message.data));
+          if (!welcomed) {
+            if (frame.type === "welcome") {
+              welcomed = true;
+              this.welcome = frame;
+              this.attempt = 0;
+              this.emit("connected", { welcome: frame, reconnected: this.connectedOnce });
+              this.connectedOnce = true;
+              this.afterConnect();
+              resolve();
+            }
+            return;
+          }
+          this.handle(frame);
+        };
+        ws.onclose = (event) => {
+          if (!welcomed) {
+            reject(new SeamError(`close_${event.code}`, event.reason || "connection failed"));
+          }
+          if (welcomed || this.connectedOnce) {
+            this.lost(event.code, event.reason);
+          }
+        };
+      }, reject);
     });
-    setOpen(data.open !== undefined || sessionStorage.getItem(OPEN_KEY) === "1", false);
-    const token = data.token ?? (data.tokenUrl ? tokenFrom(data.tokenUrl) : undefined);
-    if (!token) {
-        status.textContent = "seam widget: set data-token or data-token-url on the script tag";
+  }
+  lost(code, reason) {
+    this.ws = void 0;
+    const willReconnect = !this.closed && !FATAL.has(code) && !(code === 4003 && typeof this.options.token === "string");
+    this.emit("disconnected", { code, reason, willReconnect });
+    if (!willReconnect) {
+      for (const p of this.pending.values())
+        p.reject(new SeamError("closed", reason || `closed (${code})`));
+      this.pending.clear();
+      return;
+    }
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 200, maxMs: 1e4 };
+    const cap = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 16));
+    this.attempt += 1;
+    setTimeout(() => {
+      if (!this.closed)
+        this.open().catch(() => this.lost(1006, "reconnect failed"));
+    }, Math.random() * cap);
+  }
+  /** Re-attaches every session from its last seq, then resends what was never acknowledged. */
+  afterConnect() {
+    for (const [id, p] of this.pending) {
+      if (p.internal === "resume")
+        this.pending.delete(id);
+    }
+    const resend = [...this.pending.values()];
+    for (const [sessionId, tracked] of this.sessions) {
+      const id = this.nextId("r");
+      const frame = { type: "join", id, session_id: sessionId, after_seq: tracked.lastSeq, epoch: tracked.epoch };
+      this.pending.set(id, { id, text: JSON.stringify(frame), resolve: () => {
+      }, reject: () => {
+      }, internal: "resume" });
+      this.ws?.send(JSON.stringify(frame));
+    }
+    for (const p of resend)
+      this.ws?.send(p.text);
+  }
+  nextId(kind = "c") {
+    this.counter += 1;
+    return `${this.prefix}-${kind}${this.counter}`;
+  }
+  handle(frame) {
+    switch (frame.type) {
+      case "ack": {
+        const p = this.pending.get(frame.id);
+        if (!p)
+          return;
+        this.pending.delete(frame.id);
+        if (frame.session) {
+          const tracked = this.sessions.get(frame.session.session_id);
+          const reset = frame.resume?.status === "reset";
+          if (!tracked || reset || tracked.epoch !== frame.session.epoch) {
+            this.sessions.set(frame.session.session_id, { epoch: frame.session.epoch, lastSeq: 0 });
+          }
+        }
+        if (p.internal === "resume" && frame.session_id && frame.resume) {
+          this.emit("resumed", { session_id: frame.session_id, status: frame.resume.status });
+        }
+        p.resolve(frame);
+        return;
+      }
+      case "error": {
+        const p = frame.id ? this.pending.get(frame.id) : void 0;
+        if (!p) {
+          this.emit("error", frame);
+          return;
+        }
+        if (frame.code === "rate_limited" || frame.code === "unavailable") {
+          setTimeout(() => this.ws?.send(p.text), frame.retry_after_ms ?? 100);
+          return;
+        }
+        this.pending.delete(p.id);
+        if (p.internal)
+          this.emit("error", frame);
+        p.reject(new SeamError(frame.code, frame.message, frame));
+        return;
+      }
+      case "event": {
+        const tracked = this.sessions.get(frame.session_id);
+        if (tracked) {
+          if (frame.seq <= tracked.lastSeq)
+            return;
+          tracked.lastSeq = frame.seq;
+        }
+        const { type: _type, ...event } = frame;
+        this.emit("event", event);
+        return;
+      }
+      case "ice_servers":
+        this.iceServers.set(frame.session_id, frame.ice_servers);
+        this.emit("ice_servers", frame);
+        return;
+      case "typing":
+      case "signal":
+      case "offer":
+      case "offer_revoked":
+      case "queue_status":
+      case "invitation":
+      case "rating_requested":
+        this.emit(frame.type, frame);
+        return;
+      case "token_expiring":
+        if (typeof this.options.token !== "string") {
+          this.token().then((token) => this.send({ type: "refresh_token", token })).catch(() => {
+          });
+        }
+        return;
+      case "welcome":
         return;
     }
-    const seam = await Seam.connect({ url: data.url ?? defaultUrl(), token });
-    const me = seam.welcome?.principal.sub;
-    conversation.setMe(me);
-    let sessionId;
-    let current = "chat";
-    let agent;
-    let pendingRequest;
-    const guard = guarded(status);
-    const calls = new CallManager(seam, () => sessionId, call, s, {
-        relayOnly: data.relayOnly !== undefined,
-        connectTimeoutMs: Number(data.connectTimeoutMs) || undefined,
-        onFailed: () => {
-            status.textContent = s.callFailed;
-            if (sessionId && current !== "chat")
-                void seam.setMode(sessionId, "chat", "the call could not connect").catch(() => { });
+  }
+  /** Sends a command; resolves with the broker's ack. Resent under the same id after a reconnect. */
+  send(command) {
+    const id = this.nextId();
+    const text = JSON.stringify({ ...command, id });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SeamError("timeout", "no acknowledgement in time"));
+      }, this.options.ackTimeoutMs ?? 3e4);
+      this.pending.set(id, {
+        id,
+        text,
+        resolve: (ack) => {
+          clearTimeout(timer);
+          resolve(ack);
         },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        }
+      });
+      if (this.ws?.readyState === OPEN)
+        this.ws.send(text);
     });
-    const callButtons = voice.parentElement;
-    const showMode = (m) => {
-        current = m;
-        mode.textContent = modeLabel(m, s);
-        mode.dataset.mode = m;
-        voice.hidden = m !== "chat";
-        video.hidden = m === "video";
-        callButtons.hidden = voice.hidden && video.hidden;
+  }
+  /**
+   * Customer: attaches to the open session if there is one (its history
+   * follows as events), without ever creating one; `undefined` when there
+   * is none.
+   */
+  async existingSession() {
+    try {
+      const ack = await this.send({ type: "open_session", existing_only: true });
+      return ack.session;
+    } catch (e) {
+      if (e instanceof SeamError && e.code === "session_not_found")
+        return void 0;
+      throw e;
+    }
+  }
+  /** Customer: opens (or gets back) the session; its history follows as events. */
+  async openSession(context) {
+    const ack = await this.send({ type: "open_session", context: context ?? null });
+    return ack.session;
+  }
+  /** Agents, bots, supervisors: the open sessions they take part in now. */
+  async mySessions() {
+    const ack = await this.send({ type: "my_sessions" });
+    return ack.sessions ?? [];
+  }
+  /** Joins a session; its history follows as events. */
+  async join(sessionId) {
+    const ack = await this.send({ type: "join", session_id: sessionId });
+    return ack.session;
+  }
+  message(sessionId, text) {
+    return this.send({ type: "message", session_id: sessionId, text });
+  }
+  typing(sessionId, active) {
+    return this.send({ type: "typing", session_id: sessionId, active });
+  }
+  /** Asks the other side for voice or video; resolves with the request id. */
+  async requestMode(sessionId, mode, reason) {
+    const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
+    return ack.request_id;
+  }
+  answerMode(sessionId, requestId, accept) {
+    return this.send({ type: "answer_mode", session_id: sessionId, request_id: requestId, accept });
+  }
+  /** Downgrades (no consent needed); `chat` hangs up. */
+  setMode(sessionId, mode, reason) {
+    return this.send({ type: "set_mode", session_id: sessionId, mode, reason: reason ?? null });
+  }
+  signal(sessionId, to, signal) {
+    return this.send({ type: "signal", session_id: sessionId, to, signal });
+  }
+  endSession(sessionId, reason) {
+    return this.send({ type: "end_session", session_id: sessionId, reason: reason ?? null });
+  }
+  rate(sessionId, score, comment) {
+    return this.send({ type: "rate_session", session_id: sessionId, score, comment: comment ?? null });
+  }
+  /** Closes for good. */
+  close() {
+    this.closed = true;
+    this.ws?.close(1e3);
+  }
+};
+var Call = class {
+  constructor(seam, sessionId, options) {
+    this.seam = seam;
+    this.sessionId = sessionId;
+    this.options = options;
+    this.early = [];
+    this.unsubscribe = seam.on("signal", (s) => {
+      if (s.session_id === this.sessionId)
+        void this.onSignal(s.from.sub, s.from_connection, s.signal);
+    });
+  }
+  /** The local media stream, once started. */
+  get localStream() {
+    return this.local;
+  }
+  async connection() {
+    if (this.pc)
+      return this.pc;
+    const iceServers = (this.seam.iceServers.get(this.sessionId) ?? []).map((s) => ({
+      urls: s.urls,
+      username: s.username ?? void 0,
+      credential: s.credential ?? void 0
+    }));
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: this.options.relayOnly ? "relay" : "all" });
+    this.pc = pc;
+    this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.options.video });
+    for (const track of this.local.getTracks())
+      pc.addTrack(track, this.local);
+    pc.onicecandidate = (e) => {
+      if (e.candidate && this.peer) {
+        const c = e.candidate.toJSON();
+        void this.seam.signal(this.sessionId, this.peer, {
+          kind: "ice_candidate",
+          candidate: c.candidate ?? "",
+          sdp_mid: c.sdpMid ?? null,
+          sdp_m_line_index: c.sdpMLineIndex ?? null
+        });
+      }
     };
-    showMode("chat");
-    const show = (e) => {
-        if (e.session_id !== sessionId)
-            return;
-        conversation.add(e);
-        const b = e.body;
-        if (b.kind === "message" && e.from.sub !== me && !root.classList.contains("seam-open")) {
-            unread += 1;
-            badge.textContent = String(unread);
-            badge.hidden = false;
-            launcher.setAttribute("aria-label", `${s.openChat} (${format(s.unread, { count: unread })})`);
-        }
-        if (b.kind === "participant_joined" && b.participant.role !== "customer") {
-            agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub };
-            status.textContent = format(s.agentHere, { name: agent.name });
-        }
-        if (b.kind === "participant_left" && b.participant.sub === agent?.sub)
-            agent = undefined;
-        if (b.kind === "mode_requested") {
-            pendingRequest = b.request.request_id;
-            if (b.request.requested_by.sub === me) {
-                calls.ringing(agent ? format(s.callRinging, { name: agent.name }) : s.callWaitingAgent);
-            }
-            else {
-                consent.text.textContent = format(s.theyAskFor, { name: e.from.name ?? e.from.sub, call: callName(b.request.mode, s) });
-                consent.root.hidden = false;
-            }
-        }
-        if (b.kind === "mode_request_declined" || b.kind === "mode_request_cancelled" || b.kind === "mode_request_expired") {
-            consent.root.hidden = true;
-            pendingRequest = undefined;
-            calls.stopRinging();
-        }
-        if (b.kind === "mode_changed") {
-            consent.root.hidden = true;
-            pendingRequest = undefined;
-            showMode(b.mode);
-            const askedByMe = b.request_id !== undefined && b.request_id !== null && e.from.sub !== me;
-            calls.modeChanged(b.mode, askedByMe ? agent?.sub : undefined, e.from.sub !== me);
-        }
-        if (b.kind === "session_ended") {
-            status.textContent = s.ended;
-            calls.stop();
-        }
+    pc.ontrack = (e) => this.options.onTrack?.(e.streams[0] ?? new MediaStream([e.track]), e.track);
+    pc.onconnectionstatechange = () => this.options.onState?.(pc.connectionState);
+    let gathered = 0;
+    let gatheringErrors = 0;
+    pc.addEventListener("icecandidate", (e) => {
+      if (e.candidate)
+        gathered += 1;
+    });
+    pc.onicecandidateerror = () => {
+      gatheringErrors += 1;
     };
-    seam.on("event", show);
-    seam.on("queue_status", (q) => {
-        if (q.session_id !== sessionId)
-            return;
-        status.textContent =
-            q.estimated_wait_ms > 0
-                ? format(s.queueWait, { position: q.position, wait: duration(q.estimated_wait_ms) })
-                : format(s.queuePosition, { position: q.position });
-    });
-    wireTypingIndicator(seam, () => sessionId, status, s);
-    seam.on("rating_requested", (r) => {
-        if (r.session_id === sessionId)
-            rating.hidden = false;
-    });
-    seam.on("disconnected", (d) => {
-        status.textContent = d.willReconnect ? s.reconnecting : s.disconnected;
-    });
-    seam.on("resumed", () => {
-        if (status.textContent === s.reconnecting)
-            status.textContent = "";
-    });
-    // A conversation under way (another tab, another device) shows at once;
-    // a visitor who has not written yet is not queued for an agent.
-    const attached = (snapshot) => {
-        sessionId = snapshot.session_id;
-        root.dataset.session = sessionId;
-        showMode(snapshot.mode ?? "chat");
-        const staff = snapshot.participants.find((p) => p.role !== "customer");
-        agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub } : undefined;
-        return sessionId;
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === "complete" && gathered === 0 && gatheringErrors > 0) {
+        this.options.onState?.("failed");
+      }
     };
-    const existing = await seam.existingSession();
-    if (existing)
-        attached(existing);
-    status.textContent = existing ? (agent ? format(s.agentHere, { name: agent.name }) : "") : s.writeToUs;
-    root.dataset.ready = "true";
-    const open = async () => sessionId ?? attached(await seam.openSession());
-    wireComposer(seam, () => sessionId, input, send, guard, open);
-    const talk = (wanted) => guard(async () => {
-        const sid = await open();
-        if (agent)
-            await seam.requestMode(sid, wanted, "I'd rather talk");
-        else {
-            calls.ringing(s.callWaitingAgent);
-            await seam.send({ type: "request_agent", session_id: sid, mode: wanted });
+    return pc;
+  }
+  /** Offers to `peerSub` (all of its connections until one answers). */
+  async start(peerSub) {
+    this.peer = { sub: peerSub };
+    const pc = await this.connection();
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    await this.seam.signal(this.sessionId, this.peer, { kind: "offer", sdp: offer.sdp ?? "" });
+  }
+  async onSignal(from, connection, signal) {
+    this.peer = { sub: from, connection_id: connection };
+    if (signal.kind === "offer") {
+      const pc = await this.connection();
+      await pc.setRemoteDescription({ type: "offer", sdp: signal.sdp });
+      await this.flushCandidates();
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      await this.seam.signal(this.sessionId, this.peer, { kind: "answer", sdp: answer.sdp ?? "" });
+    } else if (signal.kind === "answer") {
+      await this.pc?.setRemoteDescription({ type: "answer", sdp: signal.sdp });
+      await this.flushCandidates();
+    } else if (signal.kind === "ice_candidate") {
+      const candidate = { candidate: signal.candidate, sdpMid: signal.sdp_mid ?? null, sdpMLineIndex: signal.sdp_m_line_index ?? null };
+      if (this.pc?.remoteDescription)
+        await this.pc.addIceCandidate(candidate);
+      else
+        this.early.push(candidate);
+    } else if (signal.kind === "hangup") {
+      this.close();
+    }
+  }
+  async flushCandidates() {
+    for (const c of this.early.splice(0))
+      await this.pc?.addIceCandidate(c);
+  }
+  /** Turns the local microphone (`audio`) or camera (`video`) on or off; false if there is none. */
+  setEnabled(kind, enabled) {
+    const tracks = this.local?.getTracks().filter((t) => t.kind === kind) ?? [];
+    for (const t of tracks)
+      t.enabled = enabled;
+    return tracks.length > 0;
+  }
+  /** Stops the media and the peer connection. */
+  close() {
+    this.unsubscribe();
+    this.local?.getTracks().forEach((t) => t.stop());
+    this.pc?.close();
+    this.pc = void 0;
+  }
+};
+
+// src/strings.ts
+var EN = {
+  // Widget
+  title: "Chat with us",
+  openChat: "Open the chat",
+  minimise: "Minimise the chat",
+  unread: "{count} unread",
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  disconnected: "Disconnected. Reload the page to try again.",
+  writeToUs: "Write to us: we answer here",
+  inputLabel: "Your message",
+  inputPlaceholder: "Type a message",
+  send: "Send",
+  talkVoice: "Call by voice",
+  talkVideo: "Call by video",
+  queuePosition: "You are number {position} in the queue",
+  queueWait: "You are number {position} in the queue, about {wait}",
+  youAreQueued: "You're in line: the next available agent will answer here.",
+  backInQueue: "You're back in the queue: the next available agent will answer here.",
+  agentHere: "{name} is here to help",
+  ended: "The conversation has ended",
+  rateQuestion: "How did we do?",
+  rateLabel: "{score} out of 5",
+  thanks: "Thank you!",
+  you: "You",
+  typing: "{name} is typing…",
+  // The conversation, as the customer reads it
+  joined: "{name} joined",
+  joinedFrom: "{name} from {team} joined",
+  left: "{name} left the conversation",
+  leftOffline: "{name} is no longer available",
+  transferring: "You are being transferred to another agent",
+  connectingAgent: "Connecting you to an agent…",
+  leftQueue: "You left the queue",
+  youRated: "You rated the conversation {score}/5",
+  // Calls
+  modeChat: "Chat",
+  modeVoice: "Voice call",
+  modeVideo: "Video call",
+  callVoice: "a voice call",
+  callVideo: "a video call",
+  askedFor: "You asked for {call}",
+  theyAskFor: "{name} would like to start {call}",
+  accept: "Accept",
+  decline: "Decline",
+  cancel: "Cancel",
+  declinedBy: "{name} declined {call}",
+  youDeclined: "You declined {call}",
+  requestCancelled: "The request for {call} was cancelled",
+  requestExpired: "Nobody answered the request for {call}",
+  callStarted: "{call} started",
+  callEnded: "Call ended",
+  callRinging: "Calling {name}…",
+  callWaitingAgent: "Waiting for an agent to take your call…",
+  callConnecting: "Connecting…",
+  callConnected: "Connected",
+  callFailed: "The call could not connect (the network may block it). You are back in the chat.",
+  hangUp: "Hang up",
+  mute: "Mute",
+  unmute: "Unmute",
+  cameraOff: "Turn camera off",
+  cameraOn: "Turn camera on",
+  // Console
+  consoleTitle: "Agent console",
+  available: "Available",
+  away: "Away",
+  statusOffline: "Offline",
+  statusAvailable: "Available",
+  statusAway: "Away",
+  offers: "Waiting for you",
+  noOffers: "No customer is waiting for you.",
+  acceptOffer: "Accept",
+  declineOffer: "Decline",
+  waitedFor: "waiting {wait}",
+  answerWithin: "{seconds} s to answer",
+  inbox: "Your conversations",
+  inboxEmpty: "No conversations yet. Set yourself Available to receive customers.",
+  pickConversation: "Pick a conversation on the left, or wait for a customer.",
+  customer: "Customer",
+  issue: "Issue",
+  page: "Page",
+  notes: "Notes for the team",
+  notePlaceholder: "Add a note the customer does not see",
+  addNote: "Add note",
+  reply: "Reply",
+  startVoice: "Start voice",
+  startVideo: "Start video",
+  transfer: "Transfer",
+  transferTitle: "Transfer {name} to",
+  transferQueue: "Queue: {queue}",
+  transferAgent: "{name} ({load}/{capacity})",
+  transferNote: "A note for the next agent",
+  transferNone: "Nobody to transfer to right now.",
+  transferred: "Transferred",
+  end: "End",
+  endConfirm: "End the conversation with {name}? They will be asked to rate it.",
+  endYes: "End conversation",
+  sessionEnded: "Conversation ended",
+  // Staff transcript lines
+  staffOpened: "{name} opened the conversation",
+  staffQueued: "Waiting in the {queue} queue",
+  staffAssigned: "Assigned to {name} after {wait}",
+  staffLeftOffline: "{name} went offline and left",
+  staffTransferred: "{name} transferred the conversation to {target}",
+  staffHandedOff: "{name} handed off to the {queue} queue",
+  staffAbandoned: "Left the {queue} queue unanswered",
+  staffRated: "Rated {score}/5",
+  staffEnded: "{name} ended the conversation",
+  staffAccessed: "{name} {access} the conversation (audit)",
+  whisper: "Whisper from {name}",
+  note: "Note from {name}"
+};
+var FR = {
+  title: "Discutons",
+  openChat: "Ouvrir la discussion",
+  minimise: "Réduire la discussion",
+  unread: "{count} non lus",
+  connecting: "Connexion…",
+  reconnecting: "Reconnexion…",
+  disconnected: "Déconnecté. Rechargez la page pour réessayer.",
+  writeToUs: "Écrivez-nous : nous répondons ici",
+  inputLabel: "Votre message",
+  inputPlaceholder: "Écrivez un message",
+  send: "Envoyer",
+  talkVoice: "Appel vocal",
+  talkVideo: "Appel vidéo",
+  queuePosition: "Vous êtes numéro {position} dans la file",
+  queueWait: "Vous êtes numéro {position} dans la file, environ {wait}",
+  youAreQueued: "Vous êtes dans la file : le prochain conseiller disponible vous répondra ici.",
+  backInQueue: "Vous êtes de nouveau dans la file : le prochain conseiller disponible vous répondra ici.",
+  agentHere: "{name} est là pour vous aider",
+  ended: "La conversation est terminée",
+  rateQuestion: "Comment était notre aide ?",
+  rateLabel: "{score} sur 5",
+  thanks: "Merci !",
+  you: "Vous",
+  typing: "{name} écrit…",
+  joined: "{name} a rejoint la conversation",
+  joinedFrom: "{name} ({team}) a rejoint la conversation",
+  left: "{name} a quitté la conversation",
+  leftOffline: "{name} n'est plus disponible",
+  transferring: "Nous vous transférons à un autre conseiller",
+  connectingAgent: "Nous vous mettons en relation avec un conseiller…",
+  leftQueue: "Vous avez quitté la file",
+  youRated: "Vous avez noté la conversation {score}/5",
+  modeChat: "Discussion",
+  modeVoice: "Appel vocal",
+  modeVideo: "Appel vidéo",
+  callVoice: "un appel vocal",
+  callVideo: "un appel vidéo",
+  askedFor: "Vous avez demandé {call}",
+  theyAskFor: "{name} propose {call}",
+  accept: "Accepter",
+  decline: "Refuser",
+  cancel: "Annuler",
+  declinedBy: "{name} a refusé {call}",
+  youDeclined: "Vous avez refusé {call}",
+  requestCancelled: "La demande d'{call} a été annulée",
+  requestExpired: "Personne n'a répondu à la demande d'{call}",
+  callStarted: "{call} commencé",
+  callEnded: "Appel terminé",
+  callRinging: "Appel de {name}…",
+  callWaitingAgent: "En attente d'un conseiller pour votre appel…",
+  callConnecting: "Connexion…",
+  callConnected: "Connecté",
+  callFailed: "L'appel n'a pas pu aboutir (le réseau le bloque peut-être). Vous êtes de retour dans la discussion.",
+  hangUp: "Raccrocher",
+  mute: "Couper le micro",
+  unmute: "Activer le micro",
+  cameraOff: "Couper la caméra",
+  cameraOn: "Activer la caméra",
+  consoleTitle: "Console conseiller",
+  available: "Disponible",
+  away: "Absent",
+  statusOffline: "Hors ligne",
+  statusAvailable: "Disponible",
+  statusAway: "Absent",
+  offers: "En attente",
+  noOffers: "Aucun client ne vous attend.",
+  acceptOffer: "Accepter",
+  declineOffer: "Refuser",
+  waitedFor: "attend depuis {wait}",
+  answerWithin: "{seconds} s pour répondre",
+  inbox: "Vos conversations",
+  inboxEmpty: "Aucune conversation. Passez en Disponible pour recevoir des clients.",
+  pickConversation: "Choisissez une conversation à gauche, ou attendez un client.",
+  customer: "Client",
+  issue: "Motif",
+  page: "Page",
+  notes: "Notes pour l'équipe",
+  notePlaceholder: "Une note que le client ne voit pas",
+  addNote: "Ajouter",
+  reply: "Répondre",
+  startVoice: "Appel vocal",
+  startVideo: "Appel vidéo",
+  transfer: "Transférer",
+  transferTitle: "Transférer {name} vers",
+  transferQueue: "File : {queue}",
+  transferAgent: "{name} ({load}/{capacity})",
+  transferNote: "Une note pour le prochain conseiller",
+  transferNone: "Personne vers qui transférer pour l'instant.",
+  transferred: "Transféré",
+  end: "Terminer",
+  endConfirm: "Terminer la conversation avec {name} ? Il lui sera proposé de la noter.",
+  endYes: "Terminer la conversation",
+  sessionEnded: "Conversation terminée",
+  staffOpened: "{name} a ouvert la conversation",
+  staffQueued: "En attente dans la file {queue}",
+  staffAssigned: "Attribuée à {name} après {wait}",
+  staffLeftOffline: "{name} s'est déconnecté et a quitté",
+  staffTransferred: "{name} a transféré la conversation vers {target}",
+  staffHandedOff: "{name} a passé la main à la file {queue}",
+  staffAbandoned: "A quitté la file {queue} sans réponse",
+  staffRated: "Notée {score}/5",
+  staffEnded: "{name} a terminé la conversation",
+  staffAccessed: "{name} a {access} la conversation (audit)",
+  whisper: "Chuchoté par {name}",
+  note: "Note de {name}"
+};
+var TABLES = { en: EN, fr: FR };
+function stringsFor(locale, overrides) {
+  const base = TABLES[(locale ?? "en").toLowerCase().split("-")[0]] ?? EN;
+  if (!overrides) return base;
+  try {
+    const extra = JSON.parse(overrides);
+    return { ...base, ...extra };
+  } catch {
+    return base;
+  }
+}
+function format(template, values = {}) {
+  return template.replace(/\{(\w+)\}/g, (all, key) => key in values ? String(values[key]) : all);
+}
+function duration(ms) {
+  const s = Math.max(0, Math.round(ms / 1e3));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+// src/dom.ts
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const child of children) node.append(child);
+  return node;
+}
+var ICONS = {
+  chat: '<path d="M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/>',
+  mic: '<rect x="9" y="2" width="6" height="12" rx="3"/><path d="M5.5 11a6.5 6.5 0 0 0 13 0M12 17.5V21M8 21h8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
+  camera: '<rect x="2" y="6" width="13" height="12" rx="2"/><path d="M16 10.5l6-3.5v10l-6-3.5z"/>',
+  hangup: '<path d="M2.5 14.5c5.2-5.3 13.8-5.3 19 0l-2.4 2.9-4.1-1.7v-2.4a10 10 0 0 0-6 0v2.4l-4.1 1.7z"/>'
+};
+function icon(name) {
+  const span = el("span", { class: "seam-icon", "aria-hidden": "true" });
+  span.innerHTML = `<svg viewBox="0 0 24 24" width="20" height="20" fill="currentColor">${ICONS[name]}</svg>`;
+  return span;
+}
+
+// src/conversation.ts
+function initials(name) {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+  return letters.map((p) => p[0].toUpperCase()).join("") || "?";
+}
+function callName(mode, s) {
+  return mode === "video" ? s.callVideo : mode === "voice" ? s.callVoice : s.modeChat;
+}
+function modeLabel(mode, s) {
+  return mode === "video" ? s.modeVideo : mode === "voice" ? s.modeVoice : s.modeChat;
+}
+var GROUP_GAP_MS = 5 * 6e4;
+var Conversation = class {
+  constructor(reader, testId, label) {
+    this.reader = reader;
+    this.requests = /* @__PURE__ */ new Map();
+    this.leftOffline = false;
+    this.seen = /* @__PURE__ */ new Set();
+    this.root = el("div", {
+      class: "seam-log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-label": label,
+      tabindex: "0",
+      "data-testid": testId
+    });
+  }
+  /** Who is reading (known once connected). */
+  setMe(sub) {
+    this.reader.me = sub;
+  }
+  /** Adds one stored event (a replayed one seen already is ignored). */
+  add(e) {
+    if (this.seen.has(e.seq)) return;
+    this.seen.add(e.seq);
+    const line = this.line(e);
+    if (line === void 0) return;
+    if (line === null) this.bubble(e);
+    else this.system(line, e);
+    this.root.scrollTop = this.root.scrollHeight;
+  }
+  /** The system line for `e`; `null` for a bubble, `undefined` for nothing. */
+  line(e) {
+    const s = this.reader.strings;
+    const staff = this.reader.audience === "staff";
+    const mine = e.from.sub === this.reader.me;
+    const who = e.from.name ?? e.from.sub;
+    const b = e.body;
+    switch (b.kind) {
+      case "message":
+      case "whisper":
+      case "note":
+        return null;
+      case "session_opened":
+        return staff ? format(s.staffOpened, { name: who }) : void 0;
+      case "queued": {
+        if (staff) return format(s.staffQueued, { queue: b.queue });
+        const back = this.leftOffline;
+        this.leftOffline = false;
+        return back ? s.backInQueue : s.youAreQueued;
+      }
+      case "assigned":
+        this.team = b.queue ? this.reader.teams?.[b.queue] : void 0;
+        return staff ? format(s.staffAssigned, { name: b.agent.name ?? b.agent.sub, wait: duration(b.waited_ms) }) : void 0;
+      case "participant_joined": {
+        const name = b.participant.name ?? b.participant.sub;
+        if (b.participant.role === "customer") return staff ? format(s.joined, { name }) : void 0;
+        const team = this.team;
+        this.team = void 0;
+        return team ? format(s.joinedFrom, { name, team }) : format(s.joined, { name });
+      }
+      case "participant_left": {
+        const name = b.participant.name ?? b.participant.sub;
+        if (b.reason === "offline") {
+          this.leftOffline = true;
+          return format(staff ? s.staffLeftOffline : s.leftOffline, { name });
         }
+        return format(s.left, { name });
+      }
+      case "mode_requested": {
+        this.requests.set(b.request.request_id, b.request.mode);
+        const call = callName(b.request.mode, s);
+        return mine ? format(s.askedFor, { call }) : format(s.theyAskFor, { name: who, call });
+      }
+      case "mode_request_declined": {
+        const call = callName(this.requests.get(b.request_id) ?? "video", s);
+        return mine ? format(s.youDeclined, { call }) : format(s.declinedBy, { name: who, call });
+      }
+      case "mode_request_cancelled":
+        return format(s.requestCancelled, { call: callName(this.requests.get(b.request_id) ?? "video", s) });
+      case "mode_request_expired":
+        return format(s.requestExpired, { call: callName(this.requests.get(b.request_id) ?? "video", s) });
+      case "mode_changed":
+        return b.mode === "chat" ? s.callEnded : format(s.callStarted, { call: modeLabel(b.mode, s) });
+      case "session_ended":
+        return staff ? format(s.staffEnded, { name: who }) : s.ended;
+      case "rated":
+        return staff ? format(s.staffRated, { score: b.score }) : format(s.youRated, { score: b.score });
+      case "transferred": {
+        if (!staff) return s.transferring;
+        const target = "queue" in b.to ? b.to.queue : b.to.agent;
+        return format(s.staffTransferred, { name: who, target });
+      }
+      case "handed_off":
+        return staff ? format(s.staffHandedOff, { name: who, queue: b.queue }) : s.connectingAgent;
+      case "queue_abandoned":
+        return staff ? format(s.staffAbandoned, { queue: b.queue }) : s.leftQueue;
+      case "staff_accessed": {
+        if (!staff) return void 0;
+        const access = b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read";
+        return format(s.staffAccessed, { name: b.by.name ?? b.by.sub, access });
+      }
+    }
+    return void 0;
+  }
+  system(text, e) {
+    this.group = void 0;
+    this.root.append(el("div", { class: "seam-sys", "data-kind": e.body.kind }, text));
+  }
+  bubble(e) {
+    const s = this.reader.strings;
+    const b = e.body;
+    if (b.kind !== "message" && b.kind !== "whisper" && b.kind !== "note") return;
+    const mine = e.from.sub === this.reader.me;
+    const name = mine ? s.you : e.from.name ?? e.from.sub;
+    const kind = b.kind === "message" ? "" : b.kind;
+    const key = `${e.from.sub}/${kind}`;
+    if (!this.group || this.group.sender !== key || e.at - this.group.at > GROUP_GAP_MS) {
+      const heading = kind === "whisper" ? format(s.whisper, { name }) : kind === "note" ? format(s.note, { name }) : name;
+      const body = el("div", { class: "seam-bubbles" });
+      const group = el(
+        "div",
+        { class: `seam-group${mine ? " mine" : ""}${kind ? ` ${kind}` : ""}`, "data-role": e.from.role },
+        el("div", { class: "seam-avatar", "aria-hidden": "true" }, initials(e.from.name ?? e.from.sub)),
+        el(
+          "div",
+          { class: "seam-group-main" },
+          el("div", { class: "seam-sender" }, heading, " ", el("time", { datetime: new Date(e.at).toISOString() }, clock(e.at))),
+          body
+        )
+      );
+      this.root.append(group);
+      this.group = { sender: key, at: e.at, body };
+    }
+    this.group.at = e.at;
+    const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
+    this.group.body.append(bubble);
+  }
+};
+function clock(at) {
+  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// src/style.ts
+var STYLE = `
+.seam-widget,.seam-console{--seam-accent:#2b4c7e;--seam-accent-text:#fff;--seam-font:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font:14px/1.45 var(--seam-font);color:#1d2330}
+.seam-widget [hidden],.seam-console [hidden]{display:none!important}
+.seam-widget *,.seam-console *{box-sizing:border-box}
+.seam-widget :focus-visible,.seam-console :focus-visible{outline:3px solid #f5a623;outline-offset:2px}
+.seam-widget button,.seam-console button{font:inherit;padding:7px 12px;border:0;border-radius:8px;background:var(--seam-accent);color:var(--seam-accent-text);cursor:pointer}
+.seam-widget button.secondary,.seam-console button.secondary{background:#e4e8f0;color:#1d2330}
+.seam-widget button.seam-danger,.seam-console button.seam-danger{background:#c5221f;color:#fff}
+.seam-widget input,.seam-widget textarea,.seam-console input,.seam-console textarea,.seam-console select{font:inherit;font-size:16px;padding:8px;border:1px solid #b9c0cf;border-radius:8px;min-width:0;background:#fff;color:#1d2330}
+.seam-panel{background:#fff;border:1px solid #ccd2de;border-radius:12px;box-shadow:0 6px 24px #0003;display:flex;flex-direction:column;overflow:hidden}
+.seam-panel>*{flex-shrink:0}
+.seam-head{background:var(--seam-accent);color:var(--seam-accent-text);padding:10px 12px;display:flex;justify-content:space-between;align-items:center;gap:8px}
+.seam-head h2{font-size:15px;margin:0;color:inherit;text-transform:none;letter-spacing:0}
+.seam-icon{display:inline-flex;line-height:0}
+.seam-round{position:relative}
+.seam-round[aria-pressed=true]::after{content:"";position:absolute;left:8px;right:8px;top:50%;height:2px;background:#c5221f;transform:rotate(-45deg)}
+.seam-mode{font-size:12px;opacity:.9;margin-left:8px}
+.seam-widget .seam-head button{background:none;color:inherit;font-size:20px;line-height:1;padding:2px 8px}
+.seam-log{flex:1 1 auto;overflow-y:auto;padding:12px;min-height:48px;display:flex;flex-direction:column;gap:8px;background:#f7f8fb}
+.seam-sys{align-self:center;font-size:12px;color:#4f5766;text-align:center;max-width:90%}
+.seam-group{display:flex;gap:8px;align-items:flex-end;max-width:85%}
+.seam-group.mine{align-self:flex-end;flex-direction:row-reverse}
+.seam-avatar{flex:0 0 28px;height:28px;border-radius:50%;background:#c9d3e6;color:#1d2330;font-size:11px;font-weight:600;display:flex;align-items:center;justify-content:center}
+.seam-group.mine .seam-avatar{display:none}
+.seam-sender{font-size:11px;color:#4f5766;margin:0 4px 2px}
+.seam-group.mine .seam-sender{text-align:right}
+.seam-bubbles{display:flex;flex-direction:column;gap:2px;align-items:flex-start}
+.seam-group.mine .seam-bubbles{align-items:flex-end}
+.seam-bubble{background:#fff;border:1px solid #dfe3ec;border-radius:14px;padding:6px 10px;white-space:pre-wrap;overflow-wrap:anywhere}
+.seam-group.mine .seam-bubble{background:var(--seam-accent);color:var(--seam-accent-text);border-color:transparent}
+.seam-group.note .seam-bubble,.seam-group.whisper .seam-bubble{background:#fff6d6;border-color:#eed889;color:#1d2330}
+.seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
+.seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
+.seam-row input{flex:1}
+.seam-prompt{background:#fff6d6;padding:8px 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap;justify-content:space-between}
+.seam-prompt-actions{display:flex;gap:6px}
+.seam-call{background:#14171d;color:#fff;display:flex;flex-direction:column}
+.seam-stage{position:relative;background:#000;height:min(34vh,260px)}
+.seam-call[data-mode=voice] .seam-stage,.seam-call[data-mode=ringing] .seam-stage{height:0;overflow:hidden}
+.seam-stage video:not(.seam-self){width:100%;height:100%;object-fit:cover;display:block}
+.seam-self{position:absolute;right:8px;bottom:8px;width:28%;max-width:120px;border-radius:6px;border:2px solid #fff;background:#222}
+.seam-call-bar{display:flex;align-items:center;justify-content:space-between;padding:6px 10px;gap:8px}
+.seam-call-state{font-size:13px}
+.seam-call-controls{display:flex;gap:8px}
+.seam-widget button.seam-round,.seam-console button.seam-round{width:38px;height:38px;padding:0;border-radius:50%;background:#3a3f4b;color:#fff}
+.seam-widget button.seam-round[aria-pressed=true],.seam-console button.seam-round[aria-pressed=true]{background:#fff;color:#14171d}
+.seam-widget button.seam-round.seam-danger,.seam-console button.seam-round.seam-danger{background:#c5221f}
+.seam-rating{display:flex;gap:6px;align-items:center;padding:8px 12px;background:#eef3ff;flex-wrap:wrap}
+.seam-widget{position:fixed;right:16px;bottom:16px;z-index:2147483000}
+.seam-widget[data-position=left]{right:auto;left:16px}
+.seam-widget .seam-panel{width:370px;height:min(600px,calc(100vh - 32px));max-width:calc(100vw - 32px)}
+.seam-widget:not(.seam-open) .seam-panel{display:none}
+.seam-widget.seam-open .seam-launcher{display:none}
+.seam-widget button.seam-launcher{width:58px;height:58px;border-radius:50%;padding:0;font-size:26px;box-shadow:0 4px 14px #0004;position:relative}
+.seam-badge{position:absolute;top:-4px;right:-4px;background:#c5221f;color:#fff;border-radius:10px;min-width:20px;height:20px;padding:0 5px;font-size:12px;line-height:20px;font-weight:600}
+@media (max-width:480px){.seam-widget.seam-open{inset:0}.seam-widget.seam-open .seam-panel{width:100vw;height:100vh;height:100dvh;max-width:none;border-radius:0;border:0}}
+.seam-console{display:grid;grid-template-columns:minmax(190px,240px) minmax(0,1fr) minmax(190px,260px);height:100vh;background:#eef0f5}
+.seam-col{display:flex;flex-direction:column;min-height:0;min-width:0;background:#fff;border-right:1px solid #dde1ea}
+.seam-col>*{flex-shrink:0}
+.seam-col h2,.seam-col h3{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#4f5766;margin:12px 12px 6px}
+.seam-scroll{overflow-y:auto;flex:1 1 auto;min-height:0}
+.seam-empty{color:#4f5766;font-size:13px;padding:8px 12px}
+.seam-offer{margin:6px 8px;padding:8px;border:1px solid #b7c8ee;background:#eef3ff;border-radius:10px;display:flex;flex-direction:column;gap:4px}
+.seam-offer blockquote{margin:0;padding:4px 8px;border-left:3px solid var(--seam-accent);background:#fff;border-radius:4px;overflow-wrap:anywhere}
+.seam-offer-meta{font-size:12px;color:#3d4452}
+.seam-offer-actions{display:flex;gap:6px}
+.seam-inbox-item{display:flex;width:calc(100% - 16px);margin:2px 8px;text-align:left;align-items:center;gap:8px}
+.seam-console button.seam-inbox-item{background:#f4f6fa;color:#1d2330}
+.seam-console button.seam-inbox-item[aria-current=true]{background:#dfe7f7;box-shadow:inset 3px 0 0 var(--seam-accent)}
+.seam-inbox-item span:first-child{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}
+.seam-main{border-right:1px solid #dde1ea}
+.seam-console .seam-main .seam-head h2{font-size:15px;margin:0;color:inherit;text-transform:none;letter-spacing:0}
+.seam-actions{display:flex;gap:6px;flex-wrap:wrap}
+.seam-console .seam-head button{padding:5px 10px}
+.seam-dialog{background:#fff;border-top:1px solid #dde1ea;padding:10px 12px;display:flex;flex-direction:column;gap:8px;box-shadow:0 -4px 12px #0001}
+.seam-dialog fieldset{border:0;padding:0;margin:0;display:flex;flex-direction:column;gap:4px;max-height:30vh;overflow-y:auto}
+.seam-dialog legend{font-weight:600;margin-bottom:4px}
+.seam-card{margin:0 12px 8px;padding:10px;border:1px solid #dde1ea;border-radius:10px;background:#f7f8fb}
+.seam-card dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:4px 10px}
+.seam-card dt{color:#4f5766;font-size:12px}
+.seam-card dd{margin:0;overflow-wrap:anywhere}
+.seam-card .seam-avatar{width:40px;height:40px;flex-basis:40px;font-size:14px}
+.seam-notes{display:flex;flex-direction:column;gap:6px;padding:0 12px 12px}
+@media (max-width:720px){.seam-console{grid-template-columns:1fr;height:auto}.seam-col{border-right:0;border-bottom:1px solid #dde1ea}.seam-main{height:100vh}}
+`;
+
+// src/ui.ts
+function callArea(root, s, ids) {
+  const remote = el("video", { autoplay: "", playsinline: "", "data-testid": `${ids}remote-video`, "aria-label": "" });
+  const local = el("video", { autoplay: "", playsinline: "", muted: "", class: "seam-self", "aria-hidden": "true" });
+  local.muted = true;
+  const state = el("div", { class: "seam-call-state", role: "status", "data-testid": `${ids}call-status` });
+  const mute = el("button", { class: "seam-round", "aria-pressed": "false", "data-testid": `${ids}mute`, "aria-label": s.mute, title: s.mute }, icon("mic"));
+  const camera = el("button", { class: "seam-round", "aria-pressed": "false", "data-testid": `${ids}camera`, "aria-label": s.cameraOff, title: s.cameraOff }, icon("camera"));
+  const hangup = el("button", { class: "seam-round seam-danger", "data-testid": `${ids}hang-up`, "aria-label": s.hangUp, title: s.hangUp }, icon("hangup"));
+  const area = el(
+    "div",
+    { class: "seam-call", "data-testid": `${ids}call`, hidden: "" },
+    el("div", { class: "seam-stage" }, remote, local),
+    el("div", { class: "seam-call-bar" }, state, el("div", { class: "seam-call-controls" }, mute, camera, hangup))
+  );
+  return { root, area, remote, local, state, mute, camera, hangup };
+}
+var CONNECT_TIMEOUT_MS = 15e3;
+var CallManager = class {
+  constructor(seam, sessionId, view, s, options) {
+    this.seam = seam;
+    this.sessionId = sessionId;
+    this.view = view;
+    this.s = s;
+    this.options = options;
+    this.video = false;
+    this.connected = false;
+    this.remoteTracks = 0;
+    seam.on("ice_servers", (update) => {
+      if (update.session_id === this.sessionId() && this.startWhenReady && this.call) {
+        const peer = this.startWhenReady;
+        this.startWhenReady = void 0;
+        void this.call.start(peer).then(() => this.showLocal());
+      }
     });
-    voice.onclick = () => void talk("voice");
-    video.onclick = () => void talk("video");
-    call.hangup.onclick = () => void guard(async () => {
-        if (!sessionId)
-            return;
-        if (current !== "chat")
-            await seam.setMode(sessionId, "chat", "hang up");
-        else if (pendingRequest)
-            await seam.send({ type: "cancel_mode_request", session_id: sessionId, request_id: pendingRequest });
-        else
-            calls.stopRinging();
+    view.mute.onclick = () => this.toggle("audio", view.mute, s.mute, s.unmute);
+    view.camera.onclick = () => this.toggle("video", view.camera, s.cameraOff, s.cameraOn);
+  }
+  /** Whether a call is under way. */
+  get active() {
+    return this.call !== void 0;
+  }
+  /** An upgrade waits for the other side: the area shows `text` and hang-up cancels. */
+  ringing(text) {
+    if (this.call) return;
+    this.view.area.hidden = false;
+    this.view.area.dataset.mode = "ringing";
+    this.view.state.textContent = text;
+    this.view.root.dataset.callState = "ringing";
+    this.view.mute.hidden = true;
+    this.view.camera.hidden = true;
+  }
+  /** The upgrade was answered no, cancelled or expired. */
+  stopRinging() {
+    if (this.call || this.view.root.dataset.callState !== "ringing") return;
+    this.view.area.hidden = true;
+    this.view.root.dataset.callState = "closed";
+  }
+  /**
+   * The session's mode is now `mode`; `offerTo` is the peer to offer to if
+   * this side asked. Back to chat by the other side before the call ever
+   * connected counts as a call that could not connect (their side gave up).
+   */
+  modeChanged(mode, offerTo, byOtherSide = false) {
+    const sid = this.sessionId();
+    if (!sid) return;
+    if (mode === "chat") {
+      const neverConnected = this.call && !this.connected;
+      if (neverConnected && byOtherSide) this.failed();
+      this.stop();
+      return;
+    }
+    if (this.call) return;
+    this.remoteTracks = 0;
+    this.connected = false;
+    this.video = mode === "video";
+    delete this.view.root.dataset.callResult;
+    this.view.area.hidden = false;
+    this.view.area.dataset.mode = mode;
+    this.view.mute.hidden = false;
+    this.view.camera.hidden = !this.video;
+    this.setPressed(this.view.mute, false, this.s.mute);
+    this.setPressed(this.view.camera, false, this.s.cameraOff);
+    this.view.state.textContent = this.s.callConnecting;
+    this.call = new Call(this.seam, sid, {
+      video: this.video,
+      relayOnly: this.options.relayOnly,
+      onTrack: (stream) => {
+        this.remoteTracks += 1;
+        this.view.remote.srcObject = stream;
+        this.view.root.dataset.remoteTracks = String(this.remoteTracks);
+        void this.view.remote.play().catch(() => {
+        });
+        this.showLocal();
+      },
+      onState: (state) => {
+        if (!this.call) return;
+        this.view.root.dataset.callState = state;
+        if (state === "connected") {
+          this.connected = true;
+          clearTimeout(this.watchdog);
+          this.view.state.textContent = this.s.callConnected;
+        } else if (state === "connecting" || state === "new") {
+          this.view.state.textContent = this.s.callConnecting;
+        } else if (state === "failed") {
+          this.failed();
+        }
+      }
     });
-    wirePrompt(seam, () => sessionId, () => pendingRequest, consent, guard);
-    const rate = (score) => guard(async () => {
-        if (sessionId)
-            await seam.rate(sessionId, score);
-        rating.hidden = true;
-        status.textContent = s.thanks;
+    this.view.root.dataset.callState = "new";
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.failed(), this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    if (offerTo) {
+      if (this.seam.iceServers.has(sid)) void this.call.start(offerTo).then(() => this.showLocal());
+      else this.startWhenReady = offerTo;
+    }
+  }
+  toggle(kind, button, on, off) {
+    const turnOff = button.getAttribute("aria-pressed") !== "true";
+    if (this.call?.setEnabled(kind, !turnOff)) this.setPressed(button, turnOff, turnOff ? off : on);
+  }
+  setPressed(button, pressed, label) {
+    button.setAttribute("aria-pressed", String(pressed));
+    button.setAttribute("aria-label", label);
+    button.title = label;
+  }
+  showLocal() {
+    const local = this.call?.localStream;
+    if (local && this.view.local.srcObject !== local) {
+      this.view.local.srcObject = local;
+      void this.view.local.play().catch(() => {
+      });
+    }
+  }
+  failed() {
+    if (!this.call || this.view.root.dataset.callState === "connected") return;
+    this.view.root.dataset.callState = "failed";
+    this.view.root.dataset.callResult = "failed";
+    this.options.onFailed();
+  }
+  /** Hangs up locally and hides the call area. */
+  stop() {
+    clearTimeout(this.watchdog);
+    this.call?.close();
+    this.call = void 0;
+    this.startWhenReady = void 0;
+    this.view.remote.srcObject = null;
+    this.view.local.srcObject = null;
+    this.view.area.hidden = true;
+    this.view.root.dataset.callState = "closed";
+  }
+};
+function guarded(status) {
+  return async (action) => {
+    try {
+      await action();
+    } catch (e) {
+      status.textContent = e instanceof SeamError ? e.message : String(e);
+    }
+  };
+}
+var TYPING_REPEAT_MS = 2e3;
+var TYPING_SHOWN_MS = 6e3;
+var TYPING_IDLE_MS = 4e3;
+function wireTypingIndicator(seam, sessionId, status, s) {
+  let shown;
+  let timer;
+  const clear = (sub) => {
+    if (!shown || sub !== void 0 && shown.sub !== sub) return;
+    if (status.textContent === shown.text) status.textContent = "";
+    shown = void 0;
+    clearTimeout(timer);
+  };
+  seam.on("typing", (t) => {
+    if (t.session_id !== sessionId()) return;
+    if (!t.active) return clear(t.from.sub);
+    const text = format(s.typing, { name: t.from.name ?? t.from.sub });
+    status.textContent = text;
+    shown = { sub: t.from.sub, text };
+    clearTimeout(timer);
+    timer = setTimeout(() => clear(), TYPING_SHOWN_MS);
+  });
+  seam.on("event", (e) => {
+    if (e.session_id === sessionId() && e.body.kind === "message") clear(e.from.sub);
+  });
+}
+function wireComposer(seam, sessionId, input, send, guard, open) {
+  let typingSince = 0;
+  let idle;
+  const stopTyping = (sid) => {
+    clearTimeout(idle);
+    if (typingSince === 0) return;
+    typingSince = 0;
+    void seam.typing(sid, false).catch(() => {
     });
+  };
+  const post = () => {
+    const text = input.value.trim();
+    const sid = sessionId();
+    if (!text || !sid && !open) return;
+    input.value = "";
+    clearTimeout(idle);
+    typingSince = 0;
+    void guard(async () => seam.message(sid ?? await open(), text));
+  };
+  send.onclick = post;
+  input.onkeydown = (e) => {
+    if (e.key === "Enter") post();
+  };
+  input.oninput = () => {
+    const sid = sessionId();
+    if (!sid) return;
+    if (Date.now() - typingSince > TYPING_REPEAT_MS) {
+      typingSince = Date.now();
+      void seam.typing(sid, true).catch(() => {
+      });
+    }
+    clearTimeout(idle);
+    idle = setTimeout(() => stopTyping(sid), TYPING_IDLE_MS);
+  };
+}
+function prompt(s, ids) {
+  const text = el("span", { "data-testid": `${ids}prompt-text`, id: `${ids}prompt-text` });
+  const accept = el("button", { "data-testid": `${ids}accept-upgrade` }, s.accept);
+  const decline = el("button", { class: "secondary", "data-testid": `${ids}decline-upgrade` }, s.decline);
+  const root = el(
+    "div",
+    { class: "seam-prompt", role: "alertdialog", "aria-labelledby": `${ids}prompt-text`, "data-testid": `${ids}prompt`, hidden: "" },
+    text,
+    el("span", { class: "seam-prompt-actions" }, accept, decline)
+  );
+  return { root, text, accept, decline };
+}
+function wirePrompt(seam, sessionId, pendingRequest, p, guard) {
+  const answer = (yes) => void guard(async () => {
+    const sid = sessionId();
+    const request = pendingRequest();
+    p.root.hidden = true;
+    if (sid && request) await seam.answerMode(sid, request, yes);
+  });
+  p.accept.onclick = () => answer(true);
+  p.decline.onclick = () => answer(false);
+}
+function defaultUrl() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${location.host}/ws`;
+}
+function tokenFrom(url) {
+  return async () => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
+    return (await response.json()).token;
+  };
+}
+
+// src/widget.ts
+var script = document.querySelector('script[src$="widget.js"]');
+var data = script?.dataset ?? {};
+var OPEN_KEY = "seam-widget-open";
+function teams() {
+  try {
+    return data.teams ? JSON.parse(data.teams) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+async function main() {
+  const s = stringsFor(data.locale ?? document.documentElement.lang, data.strings);
+  document.head.append(el("style", {}, STYLE));
+  const title = data.title ?? s.title;
+  const badge = el("span", { class: "seam-badge", "data-testid": "unread", hidden: "" });
+  const launcher = el(
+    "button",
+    { class: "seam-launcher", "data-testid": "launcher", "aria-label": s.openChat, "aria-expanded": "false", "aria-controls": "seam-panel" },
+    icon("chat"),
+    badge
+  );
+  const mode = el("span", { class: "seam-mode", "data-testid": "mode", "data-mode": "chat" }, s.modeChat);
+  const minimise = el("button", { "data-testid": "minimise", "aria-label": s.minimise, title: s.minimise, "aria-expanded": "true" }, "–");
+  const status = el("div", { class: "seam-status", role: "status", "aria-live": "polite", "data-testid": "status" }, s.connecting);
+  const input = el("input", { placeholder: s.inputPlaceholder, "aria-label": s.inputLabel, "data-testid": "input", autocomplete: "off" });
+  const send = el("button", { "data-testid": "send" }, s.send);
+  const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, s.talkVoice);
+  const video = el("button", { class: "secondary", "data-testid": "talk-video" }, s.talkVideo);
+  const consent = prompt(s, "");
+  const rating = el("div", { class: "seam-rating", role: "group", "aria-label": s.rateQuestion, "data-testid": "rating", hidden: "" }, s.rateQuestion);
+  for (let score = 1; score <= 5; score++) {
+    const b = el("button", { "data-testid": `rate-${score}`, "aria-label": format(s.rateLabel, { score }) }, String(score));
+    b.onclick = () => void rate(score);
+    rating.append(b);
+  }
+  const conversation = new Conversation({ audience: "customer", strings: s, teams: teams() }, "log", title);
+  const panel = el(
+    "section",
+    { class: "seam-panel", id: "seam-panel", role: "dialog", "aria-label": title, "data-testid": "panel" },
+    el("div", { class: "seam-head" }, el("h2", {}, title, mode), minimise)
+  );
+  const root = el("div", { class: "seam-widget", id: "seam-widget", "data-position": data.position === "left" ? "left" : "right" }, launcher, panel);
+  if (data.color) root.style.setProperty("--seam-accent", data.color);
+  const call = callArea(root, s, "");
+  panel.append(
+    call.area,
+    conversation.root,
+    status,
+    consent.root,
+    rating,
+    el("div", { class: "seam-row" }, input, send),
+    el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video)
+  );
+  document.body.append(root);
+  let unread = 0;
+  const setOpen = (open2, focus = true) => {
+    root.classList.toggle("seam-open", open2);
+    launcher.setAttribute("aria-expanded", String(open2));
+    minimise.setAttribute("aria-expanded", String(open2));
+    sessionStorage.setItem(OPEN_KEY, open2 ? "1" : "0");
+    if (open2) {
+      unread = 0;
+      badge.hidden = true;
+      conversation.root.scrollTop = conversation.root.scrollHeight;
+      if (focus) input.focus();
+    } else if (focus) {
+      launcher.focus();
+    }
+  };
+  launcher.onclick = () => setOpen(true);
+  minimise.onclick = () => setOpen(false);
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") setOpen(false);
+  });
+  setOpen(data.open !== void 0 || sessionStorage.getItem(OPEN_KEY) === "1", false);
+  const token = data.token ?? (data.tokenUrl ? tokenFrom(data.tokenUrl) : void 0);
+  if (!token) {
+    status.textContent = "seam widget: set data-token or data-token-url on the script tag";
+    return;
+  }
+  const seam = await Seam.connect({ url: data.url ?? defaultUrl(), token });
+  const me = seam.welcome?.principal.sub;
+  conversation.setMe(me);
+  let sessionId;
+  let current = "chat";
+  let agent;
+  let pendingRequest;
+  const guard = guarded(status);
+  const calls = new CallManager(seam, () => sessionId, call, s, {
+    relayOnly: data.relayOnly !== void 0,
+    connectTimeoutMs: Number(data.connectTimeoutMs) || void 0,
+    onFailed: () => {
+      status.textContent = s.callFailed;
+      if (sessionId && current !== "chat") void seam.setMode(sessionId, "chat", "the call could not connect").catch(() => {
+      });
+    }
+  });
+  const callButtons = voice.parentElement;
+  const showMode = (m) => {
+    current = m;
+    mode.textContent = modeLabel(m, s);
+    mode.dataset.mode = m;
+    voice.hidden = m !== "chat";
+    video.hidden = m === "video";
+    callButtons.hidden = voice.hidden && video.hidden;
+  };
+  showMode("chat");
+  const show = (e) => {
+    if (e.session_id !== sessionId) return;
+    conversation.add(e);
+    const b = e.body;
+    if (b.kind === "message" && e.from.sub !== me && !root.classList.contains("seam-open")) {
+      unread += 1;
+      badge.textContent = String(unread);
+      badge.hidden = false;
+      launcher.setAttribute("aria-label", `${s.openChat} (${format(s.unread, { count: unread })})`);
+    }
+    if (b.kind === "participant_joined" && b.participant.role !== "customer") {
+      agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub };
+      status.textContent = format(s.agentHere, { name: agent.name });
+    }
+    if (b.kind === "participant_left" && b.participant.sub === agent?.sub) agent = void 0;
+    if (b.kind === "mode_requested") {
+      pendingRequest = b.request.request_id;
+      if (b.request.requested_by.sub === me) {
+        calls.ringing(agent ? format(s.callRinging, { name: agent.name }) : s.callWaitingAgent);
+      } else {
+        consent.text.textContent = format(s.theyAskFor, { name: e.from.name ?? e.from.sub, call: callName(b.request.mode, s) });
+        consent.root.hidden = false;
+      }
+    }
+    if (b.kind === "mode_request_declined" || b.kind === "mode_request_cancelled" || b.kind === "mode_request_expired") {
+      consent.root.hidden = true;
+      pendingRequest = void 0;
+      calls.stopRinging();
+    }
+    if (b.kind === "mode_changed") {
+      consent.root.hidden = true;
+      pendingRequest = void 0;
+      showMode(b.mode);
+      const askedByMe = b.request_id !== void 0 && b.request_id !== null && e.from.sub !== me;
+      calls.modeChanged(b.mode, askedByMe ? agent?.sub : void 0, e.from.sub !== me);
+    }
+    if (b.kind === "session_ended") {
+      status.textContent = s.ended;
+      calls.stop();
+    }
+  };
+  seam.on("event", show);
+  seam.on("queue_status", (q) => {
+    if (q.session_id !== sessionId) return;
+    status.textContent = q.estimated_wait_ms > 0 ? format(s.queueWait, { position: q.position, wait: duration(q.estimated_wait_ms) }) : format(s.queuePosition, { position: q.position });
+  });
+  wireTypingIndicator(seam, () => sessionId, status, s);
+  seam.on("rating_requested", (r) => {
+    if (r.session_id === sessionId) rating.hidden = false;
+  });
+  seam.on("disconnected", (d) => {
+    status.textContent = d.willReconnect ? s.reconnecting : s.disconnected;
+  });
+  seam.on("resumed", () => {
+    if (status.textContent === s.reconnecting) status.textContent = "";
+  });
+  const attached = (snapshot) => {
+    sessionId = snapshot.session_id;
+    root.dataset.session = sessionId;
+    showMode(snapshot.mode ?? "chat");
+    const staff = snapshot.participants.find((p) => p.role !== "customer");
+    agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub } : void 0;
+    return sessionId;
+  };
+  const existing = await seam.existingSession();
+  if (existing) attached(existing);
+  status.textContent = existing ? agent ? format(s.agentHere, { name: agent.name }) : "" : s.writeToUs;
+  root.dataset.ready = "true";
+  const open = async () => sessionId ?? attached(await seam.openSession());
+  wireComposer(seam, () => sessionId, input, send, guard, open);
+  const talk = (wanted) => guard(async () => {
+    const sid = await open();
+    if (agent) await seam.requestMode(sid, wanted, "I'd rather talk");
+    else {
+      calls.ringing(s.callWaitingAgent);
+      await seam.send({ type: "request_agent", session_id: sid, mode: wanted });
+    }
+  });
+  voice.onclick = () => void talk("voice");
+  video.onclick = () => void talk("video");
+  call.hangup.onclick = () => void guard(async () => {
+    if (!sessionId) return;
+    if (current !== "chat") await seam.setMode(sessionId, "chat", "hang up");
+    else if (pendingRequest) await seam.send({ type: "cancel_mode_request", session_id: sessionId, request_id: pendingRequest });
+    else calls.stopRinging();
+  });
+  wirePrompt(seam, () => sessionId, () => pendingRequest, consent, guard);
+  const rate = (score) => guard(async () => {
+    if (sessionId) await seam.rate(sessionId, score);
+    rating.hidden = true;
+    status.textContent = s.thanks;
+  });
 }
 void main();

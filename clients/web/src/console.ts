@@ -18,7 +18,7 @@ import {
   type SeamEvents,
   type SessionEvent,
   type SessionSnapshot,
-} from "./sdk.js";
+} from "@seam/sdk";
 import { Conversation, callName, initials, modeLabel } from "./conversation.js";
 import { STYLE } from "./style.js";
 import { duration, format, stringsFor } from "./strings.js";

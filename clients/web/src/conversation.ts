@@ -4,7 +4,7 @@
 // internal queue names, their own "opened" event or the routing steps;
 // staff see what happened, queue names and audit lines included.
 
-import type { Mode, SessionEvent } from "./sdk.js";
+import type { Mode, SessionEvent } from "@seam/sdk";
 import { duration, format, type Strings } from "./strings.js";
 import { el } from "./dom.js";
 

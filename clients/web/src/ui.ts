@@ -2,7 +2,7 @@
 // states, the message box with typing indicators, the consent prompt,
 // error display, and how a page finds the broker and its token.
 
-import { Call, SeamError, type Mode, type Seam, type SessionEvent } from "./sdk.js";
+import { Call, SeamError, type Mode, type Seam, type SessionEvent } from "@seam/sdk";
 import { el, icon } from "./dom.js";
 import { format, type Strings } from "./strings.js";
 

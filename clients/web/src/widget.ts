@@ -21,7 +21,7 @@
 // call request, not on page load; a conversation under way is shown at
 // once, with its history. Calls (voice, video) happen in the same panel.
 
-import { Seam, type Mode, type SessionEvent, type SessionSnapshot } from "./sdk.js";
+import { Seam, type Mode, type SessionEvent, type SessionSnapshot } from "@seam/sdk";
 import { Conversation, callName, modeLabel } from "./conversation.js";
 import { STYLE } from "./style.js";
 import { duration, format, stringsFor } from "./strings.js";

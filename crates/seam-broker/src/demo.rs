@@ -2,8 +2,8 @@
 //! and (in development mode only) an endpoint minting tokens for them, so a
 //! newcomer can try the whole flow in two browser windows.
 //!
-//! The assets are built from `clients/web` (`npm run build`); CI checks the
-//! committed build is current.
+//! The assets are bundled from `clients/sdk` and `clients/web` (`npm run
+//! build` in each); CI checks the committed bundles are current.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,23 +23,9 @@ use crate::state::AppState;
 const INDEX: &str = include_str!("../../../clients/web/demo/index.html");
 const CONSOLE: &str = include_str!("../../../clients/web/demo/console.html");
 
-/// The compiled SDK, widget and console.
+/// The bundled SDK, widget and console (`clients/web/build.mjs`).
 const SCRIPTS: &[(&str, &str)] = &[
     ("sdk.js", include_str!("../../../clients/web/dist/sdk.js")),
-    ("ui.js", include_str!("../../../clients/web/dist/ui.js")),
-    ("dom.js", include_str!("../../../clients/web/dist/dom.js")),
-    (
-        "strings.js",
-        include_str!("../../../clients/web/dist/strings.js"),
-    ),
-    (
-        "style.js",
-        include_str!("../../../clients/web/dist/style.js"),
-    ),
-    (
-        "conversation.js",
-        include_str!("../../../clients/web/dist/conversation.js"),
-    ),
     (
         "widget.js",
         include_str!("../../../clients/web/dist/widget.js"),

@@ -1,5 +1,5 @@
 //! The browser SDK's TypeScript types are generated from this JSON Schema
-//! (`clients/web`, `npm run build`). This test fails when the committed
+//! (`clients/sdk`, `npm run build`). This test fails when the committed
 //! schema no longer matches the Rust types; `SEAM_UPDATE_SCHEMA=1 cargo test
 //! -p seam-protocol --test schema` rewrites it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
@@ -23,7 +23,7 @@ fn the_committed_json_schema_matches_the_protocol_types() {
     let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../clients/web/src/generated/protocol.schema.json"
+        "/../../clients/sdk/src/generated/protocol.schema.json"
     );
     if std::env::var_os("SEAM_UPDATE_SCHEMA").is_some() {
         std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
@@ -32,6 +32,6 @@ fn the_committed_json_schema_matches_the_protocol_types() {
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == generated,
-        "{path} is stale: run `SEAM_UPDATE_SCHEMA=1 cargo test -p seam-protocol --test schema`, then `npm run build` in clients/web"
+        "{path} is stale: run `SEAM_UPDATE_SCHEMA=1 cargo test -p seam-protocol --test schema`, then `npm run build` in clients/sdk and clients/web"
     );
 }

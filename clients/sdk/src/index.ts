@@ -1,7 +1,8 @@
-// seam browser SDK: one connection to a seam broker, typed events, commands
-// that resolve on the broker's ack, reconnect with backoff and resume from
-// the last sequence number (nothing missed, nothing twice), and a WebRTC
-// helper wired to seam's signaling and ICE servers.
+// @seam/sdk: one connection to a seam broker, typed events, commands that
+// resolve on the broker's ack, reconnect with backoff and resume from the
+// last sequence number (nothing missed, nothing twice), and a WebRTC helper
+// wired to seam's signaling and ICE servers. Browsers, and Node 22+ (or any
+// runtime with a WebSocket, given as `webSocket`).
 
 import type {
   ClientFrame,
@@ -32,6 +33,9 @@ export type Command = WithoutId<Exclude<ClientFrame, { type: "hello" }>>;
 /** Where tokens come from: a fixed token, or a function fetching a fresh one. */
 export type TokenSource = string | (() => Promise<string>);
 
+/** What the SDK needs of a WebSocket class: the browser's, Node 22's, or the `ws` package's. */
+export type WebSocketConstructor = new (url: string) => WebSocket;
+
 export interface SeamOptions {
   /** The broker's WebSocket URL, e.g. `ws://localhost:8080/ws`. */
   url: string;
@@ -40,6 +44,8 @@ export interface SeamOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** How long a command waits for its ack before rejecting. */
   ackTimeoutMs?: number;
+  /** The WebSocket class to use; default: the runtime's global `WebSocket`. */
+  webSocket?: WebSocketConstructor;
 }
 
 /** A command the broker refused (or that could not be sent). */
@@ -76,6 +82,9 @@ interface Pending {
 
 /** Codes after which reconnecting cannot help. */
 const FATAL = new Set([1000, 4000, 4002, 4004]);
+
+/** `WebSocket.OPEN`, without needing a global `WebSocket`. */
+const OPEN = 1;
 
 /** A connection to seam. */
 export class Seam {
@@ -124,7 +133,12 @@ export class Seam {
   private open(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.token().then((token) => {
-        const ws = new WebSocket(this.options.url);
+        const WebSocketClass = this.options.webSocket ?? globalThis.WebSocket;
+        if (!WebSocketClass) {
+          reject(new SeamError("no_websocket", "this runtime has no WebSocket: pass options.webSocket (e.g. the ws package)"));
+          return;
+        }
+        const ws = new WebSocketClass(this.options.url);
         this.ws = ws;
         let welcomed = false;
         ws.onopen = () => ws.send(JSON.stringify({ type: "hello", versions: [1], token } satisfies ClientFrame));
@@ -281,7 +295,7 @@ export class Seam {
           reject(e);
         },
       });
-      if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(text);
+      if (this.ws?.readyState === OPEN) this.ws.send(text);
     });
   }
 

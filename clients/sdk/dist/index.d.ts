@@ -25,6 +25,8 @@ export type Command = WithoutId<Exclude<ClientFrame, {
 }>>;
 /** Where tokens come from: a fixed token, or a function fetching a fresh one. */
 export type TokenSource = string | (() => Promise<string>);
+/** What the SDK needs of a WebSocket class: the browser's, Node 22's, or the `ws` package's. */
+export type WebSocketConstructor = new (url: string) => WebSocket;
 export interface SeamOptions {
     /** The broker's WebSocket URL, e.g. `ws://localhost:8080/ws`. */
     url: string;
@@ -36,6 +38,8 @@ export interface SeamOptions {
     };
     /** How long a command waits for its ack before rejecting. */
     ackTimeoutMs?: number;
+    /** The WebSocket class to use; default: the runtime's global `WebSocket`. */
+    webSocket?: WebSocketConstructor;
 }
 /** A command the broker refused (or that could not be sent). */
 export declare class SeamError extends Error {
