@@ -199,6 +199,7 @@ fn only_the_edge_touches_the_socket_and_only_stores_touch_sqlite() {
                 "demo",
                 "connection",
                 "listener",
+                "proxy",
                 "server",
                 "frame",
             ];
