@@ -27,6 +27,7 @@ use crate::auth::{now_secs, AuthError, Identity};
 use crate::command::{self, CommandContext};
 use crate::hub::PrincipalLimits;
 use crate::listener::ConnectionSlot;
+use crate::metrics::Metrics;
 use crate::outbox::{Closing, Drain, Outbound, Outbox};
 use crate::shutdown::ShutdownSignal;
 use crate::state::AppState;
@@ -73,7 +74,12 @@ async fn serve(
     let (sink, mut stream) = socket.split();
     let (outbox, drain, close_rx) =
         Outbox::new(conn_id, &conn_name, state.config.limits.outbound_queue);
-    let writer = tokio::spawn(write_loop(sink, drain, close_rx.clone()));
+    let writer = tokio::spawn(write_loop(
+        sink,
+        drain,
+        close_rx.clone(),
+        Arc::clone(&state.metrics),
+    ));
     let mut shutdown = state.shutdown.subscribe();
 
     let mut attached = Vec::new();
@@ -357,10 +363,12 @@ async fn command_loop(
                 continue;
             }
         };
-        if let Err(wait) = state
-            .hub
-            .take_command(&identity.principal.sub, Instant::now())
-        {
+        let received = Instant::now();
+        let command = frame.type_name();
+        if let Err(wait) = state.hub.take_command(&identity.principal.sub, received) {
+            state
+                .metrics
+                .command(command, ErrorCode::RateLimited.as_str(), received.elapsed());
             outbox.push_frame(&ServerFrame::Error(ErrorFrame {
                 id: frame.id().map(str::to_owned),
                 retry_after_ms: Some(wait.as_millis().max(1) as u64),
@@ -380,8 +388,14 @@ async fn command_loop(
         };
         // Boxed: the command state machines are large, and inlining them
         // would make every idle connection carry their size.
-        if let Err(e) = Box::pin(command::execute(ctx, frame)).await {
-            outbox.push_frame(&e.into_frame(id));
+        match Box::pin(command::execute(ctx, frame)).await {
+            Ok(()) => state.metrics.command(command, "ok", received.elapsed()),
+            Err(e) => {
+                state
+                    .metrics
+                    .command(command, e.code.as_str(), received.elapsed());
+                outbox.push_frame(&e.into_frame(id));
+            }
         }
         if identity.expires_at != expiry.expires_secs {
             expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
@@ -454,6 +468,7 @@ async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     drain: Drain,
     mut close_rx: watch::Receiver<Option<Closing>>,
+    metrics: Arc<Metrics>,
 ) {
     loop {
         tokio::select! {
@@ -473,7 +488,9 @@ async fn write_loop(
     }
     let closing = close_rx.borrow().clone();
     let Some(closing) = closing else { return };
-    if closing.code != CloseCode::SlowConsumer {
+    if closing.code == CloseCode::SlowConsumer {
+        metrics.slow_consumer();
+    } else {
         for item in drain.take() {
             if write(&mut sink, item).await.is_err() {
                 return;

@@ -26,6 +26,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     let deadline = Duration::from_millis(state.config.limits.request_timeout_ms);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/ws", get(websocket))
         .nest("/v1", crate::admin::routes())
         .route("/demo", get(crate::demo::redirect))
@@ -98,6 +99,56 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         },
     });
     (code, Json(body)).into_response()
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let config = &state.config.metrics;
+    if !config.enabled {
+        return not_found().await.into_response();
+    }
+    if let Some(expected) = config.token.as_deref().filter(|t| !t.is_empty()) {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Compared in constant time: the token is a secret.
+        let matches = given.is_some_and(|given| {
+            given.len() == expected.len()
+                && given
+                    .bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if !matches {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send Authorization: Bearer <metrics.token>",
+            )
+            .into_response();
+        }
+    }
+    let routing = state
+        .routing
+        .dispatches()
+        .then(|| state.routing.router().queues_and_agents().0);
+    let text = state.metrics.render(crate::metrics::Gauges {
+        connections: state.hub.connections(),
+        sessions_held: state.engine.sessions_held(),
+        window_bytes: state.engine.window_bytes(),
+        store_up: state.store_health.failure().is_none(),
+        routing,
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -25,6 +25,7 @@ mod ids;
 mod lifecycle;
 mod listener;
 mod media;
+mod metrics;
 mod openapi;
 mod outbox;
 mod peers;

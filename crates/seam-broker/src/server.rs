@@ -68,8 +68,9 @@ impl Broker {
             None
         };
         let auth = Authenticator::from_config(&config.auth, dev_secret.as_deref())?;
+        let metrics = crate::metrics::Metrics::new();
         let (store, store_health) = MonitoredStore::new(store);
-        let store: Arc<dyn SessionStore> = Arc::new(store);
+        let store: Arc<dyn SessionStore> = Arc::new(store.observed(Arc::clone(&metrics)));
         let hub = Arc::new(Hub::new());
         let options = EngineOptions {
             history_limit: config.limits.history_limit,
@@ -171,6 +172,7 @@ impl Broker {
             timers,
             shutdown: Shutdown::new(),
             dev_secret: dev_secret.clone(),
+            metrics,
         });
         tokio::spawn(trim_windows_forever(
             Arc::clone(&local),

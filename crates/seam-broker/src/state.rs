@@ -34,4 +34,6 @@ pub(crate) struct AppState {
     pub(crate) shutdown: Shutdown,
     /// The development secret, when running in development mode (`/demo/token`).
     pub(crate) dev_secret: Option<String>,
+    /// Prometheus metrics (`/metrics`).
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }

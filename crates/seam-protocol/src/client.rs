@@ -430,6 +430,41 @@ impl ClientFrame {
         }
     }
 
+    /// The frame's `type`, in wire spelling (one of [`ClientFrame::TYPES`]).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientFrame::Hello { .. } => "hello",
+            ClientFrame::OpenSession { .. } => "open_session",
+            ClientFrame::Join { .. } => "join",
+            ClientFrame::Leave { .. } => "leave",
+            ClientFrame::Message { .. } => "message",
+            ClientFrame::Typing { .. } => "typing",
+            ClientFrame::EndSession { .. } => "end_session",
+            ClientFrame::RequestMode { .. } => "request_mode",
+            ClientFrame::AnswerMode { .. } => "answer_mode",
+            ClientFrame::CancelModeRequest { .. } => "cancel_mode_request",
+            ClientFrame::SetMode { .. } => "set_mode",
+            ClientFrame::Signal { .. } => "signal",
+            ClientFrame::SetStatus { .. } => "set_status",
+            ClientFrame::AcceptOffer { .. } => "accept_offer",
+            ClientFrame::DeclineOffer { .. } => "decline_offer",
+            ClientFrame::Transfer { .. } => "transfer",
+            ClientFrame::InviteAgent { .. } => "invite_agent",
+            ClientFrame::Monitor { .. } => "monitor",
+            ClientFrame::Whisper { .. } => "whisper",
+            ClientFrame::Note { .. } => "note",
+            ClientFrame::Overview { .. } => "overview",
+            ClientFrame::MySessions { .. } => "my_sessions",
+            ClientFrame::Handoff { .. } => "handoff",
+            ClientFrame::RequestAgent { .. } => "request_agent",
+            ClientFrame::PageView { .. } => "page_view",
+            ClientFrame::InviteVisitor { .. } => "invite_visitor",
+            ClientFrame::AnswerInvitation { .. } => "answer_invitation",
+            ClientFrame::RateSession { .. } => "rate_session",
+            ClientFrame::RefreshToken { .. } => "refresh_token",
+        }
+    }
+
     /// The command id, for every frame but `hello`.
     pub fn id(&self) -> Option<&str> {
         match self {

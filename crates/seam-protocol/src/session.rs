@@ -254,6 +254,33 @@ impl Access {
 }
 
 impl EventBody {
+    /// The event's `kind`, in wire spelling (`unknown` for a kind this
+    /// crate does not know).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::SessionOpened { .. } => "session_opened",
+            EventBody::ParticipantJoined { .. } => "participant_joined",
+            EventBody::ParticipantLeft { .. } => "participant_left",
+            EventBody::Message { .. } => "message",
+            EventBody::ModeRequested { .. } => "mode_requested",
+            EventBody::ModeRequestDeclined { .. } => "mode_request_declined",
+            EventBody::ModeRequestCancelled { .. } => "mode_request_cancelled",
+            EventBody::ModeRequestExpired { .. } => "mode_request_expired",
+            EventBody::ModeChanged { .. } => "mode_changed",
+            EventBody::Queued { .. } => "queued",
+            EventBody::Assigned { .. } => "assigned",
+            EventBody::Transferred { .. } => "transferred",
+            EventBody::HandedOff { .. } => "handed_off",
+            EventBody::QueueAbandoned { .. } => "queue_abandoned",
+            EventBody::Whisper { .. } => "whisper",
+            EventBody::Note { .. } => "note",
+            EventBody::Rated { .. } => "rated",
+            EventBody::StaffAccessed { .. } => "staff_accessed",
+            EventBody::SessionEnded { .. } => "session_ended",
+            EventBody::Unknown => "unknown",
+        }
+    }
+
     /// Whether only agents, supervisors and bots may see this event (the
     /// customer never receives it, live or in a replay).
     pub fn is_staff_only(&self) -> bool {

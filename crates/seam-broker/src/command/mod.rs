@@ -495,6 +495,14 @@ async fn attach(
     } else {
         ResumeOutcome::Complete { replayed }
     };
+    if how.after_seq.is_some() {
+        // A resume: the client says where it was.
+        state.metrics.resumed(match resume {
+            ResumeOutcome::Complete { .. } => "complete",
+            ResumeOutcome::Truncated { .. } => "truncated",
+            ResumeOutcome::Reset { .. } => "reset",
+        });
+    }
     let ack = ServerFrame::Ack(Ack {
         id: how.ack_id.to_owned(),
         session_id: Some(session_id.to_owned()),

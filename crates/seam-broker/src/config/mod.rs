@@ -45,6 +45,29 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// TLS termination (`wss://`, `https://`); off unless a certificate is set.
     pub tls: TlsConfig,
+    /// Prometheus metrics at `GET /metrics`.
+    pub metrics: MetricsConfig,
+}
+
+/// Prometheus metrics at `GET /metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Whether `/metrics` answers (else `404`).
+    pub enabled: bool,
+    /// When set, a scrape must send `Authorization: Bearer <token>` (else
+    /// `401`). Set it, or keep `/metrics` from the Internet at the proxy,
+    /// when the broker's port is public.
+    pub token: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            token: None,
+        }
+    }
 }
 
 /// TLS termination in the broker.
@@ -83,6 +106,7 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             webhooks: WebhookConfig::default(),
             retention: RetentionConfig::default(),
+            metrics: MetricsConfig::default(),
             tls: TlsConfig::default(),
         }
     }

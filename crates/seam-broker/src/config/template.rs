@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::Config;
 
 /// Keys whose values never appear in a rendering.
-const SECRET_KEYS: &[&str] = &["secret", "hs256_secret", "credential", "password"];
+const SECRET_KEYS: &[&str] = &["secret", "hs256_secret", "credential", "password", "token"];
 
 /// A complete TOML configuration with every key, its description and its
 /// default. Keys without a default are present, commented out. Parsing the

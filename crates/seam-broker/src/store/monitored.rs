@@ -3,7 +3,7 @@
 //! recovered), and failures are logged without flooding the log.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use seam_protocol::{SessionEvent, SessionId};
 
@@ -11,6 +11,7 @@ use super::{
     BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
     SessionSummary, StoreError, StoredSession,
 };
+use crate::metrics::Metrics;
 use crate::throttle::Throttled;
 
 /// What the last write to the store said.
@@ -36,6 +37,7 @@ pub struct MonitoredStore {
     inner: Arc<dyn SessionStore>,
     health: Arc<StoreHealth>,
     log: Throttled,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl MonitoredStore {
@@ -46,8 +48,25 @@ impl MonitoredStore {
             inner,
             health: Arc::clone(&health),
             log: Throttled::new("store write failed", Duration::from_secs(10)),
+            metrics: None,
         };
         (store, health)
+    }
+
+    /// Also reports every write's duration and outcome, and every event
+    /// stored, to `metrics`.
+    pub(crate) fn observed(mut self, metrics: Arc<Metrics>) -> MonitoredStore {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Counts the events of a write that succeeded.
+    fn stored<'e>(&self, events: impl Iterator<Item = &'e SessionEvent>) {
+        if let Some(metrics) = &self.metrics {
+            for event in events {
+                metrics.event_stored(event.body.kind());
+            }
+        }
     }
 
     fn watch<'a, T: Send + 'a>(
@@ -55,7 +74,11 @@ impl MonitoredStore {
         write: BoxFuture<'a, Result<T, StoreError>>,
     ) -> BoxFuture<'a, Result<T, StoreError>> {
         Box::pin(async move {
+            let started = Instant::now();
             let result = write.await;
+            if let Some(metrics) = &self.metrics {
+                metrics.store_write(started.elapsed(), result.is_ok());
+            }
             match &result {
                 Ok(_) => {
                     let mut failing = self.health.failing();
@@ -83,11 +106,23 @@ impl SessionStore for MonitoredStore {
         first: &'a SessionEvent,
         outbox: &'a [OutboxOp],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.watch(self.inner.create(record, first, outbox))
+        Box::pin(async move {
+            let result = self.watch(self.inner.create(record, first, outbox)).await;
+            if result.is_ok() {
+                self.stored(std::iter::once(first));
+            }
+            result
+        })
     }
 
     fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.watch(self.inner.append(events))
+        Box::pin(async move {
+            let result = self.watch(self.inner.append(events)).await;
+            if result.is_ok() {
+                self.stored(events.iter().map(|e| &e.event));
+            }
+            result
+        })
     }
 
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {

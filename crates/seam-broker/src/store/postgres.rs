@@ -565,12 +565,20 @@ impl Writer {
     /// batch fails for a reason other than a lost connection, each write is
     /// tried again alone, so one bad write fails only itself.
     async fn commit(&mut self, batch: Vec<(Write, Reply)>) {
+        let started = std::time::Instant::now();
+        crate::metrics::WRITER
+            .batch_size
+            .observe(batch.len() as f64);
         let (writes, replies): (Vec<Write>, Vec<Reply>) = batch.into_iter().unzip();
         let touched: Vec<SessionId> = writes
             .iter()
             .filter_map(|w| w.session().map(str::to_owned))
             .collect();
-        let results = match self.transaction(&writes).await {
+        let first = self.transaction(&writes).await;
+        crate::metrics::WRITER
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let results = match first {
             Ok(results) => results,
             Err(StoreError::Unavailable(why)) => {
                 self.forget(&touched);

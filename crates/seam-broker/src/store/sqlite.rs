@@ -288,6 +288,10 @@ impl Writer {
     /// they are folded again from the database (through this connection,
     /// which sees the batch's own writes) the next time they are needed.
     fn commit(&mut self, batch: Vec<(Write, Reply)>) {
+        let started = std::time::Instant::now();
+        crate::metrics::WRITER
+            .batch_size
+            .observe(batch.len() as f64);
         let Writer { conn, views, .. } = self;
         let mut touched: Vec<SessionId> = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
@@ -310,6 +314,9 @@ impl Writer {
             }
             tx.commit()
         })();
+        crate::metrics::WRITER
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
         match outcome {
             Ok(()) => {
                 if batch

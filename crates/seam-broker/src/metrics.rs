@@ -1,0 +1,351 @@
+//! Prometheus metrics, served at `GET /metrics` in the text exposition
+//! format: counters and histograms updated where things happen (commands,
+//! stored events, store writes, resumes, slow consumers), gauges
+//! read at scrape time (connections, sessions in memory, queues, agents).
+//! Names follow Prometheus conventions (`seam_` prefix, base units, `_total`
+//! counters); labels never carry user ids. docs/http-api.md lists them.
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use seam_protocol::{AgentStatus, Overview};
+
+/// Seconds buckets for commands and store writes: 100 µs to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    10.0,
+];
+
+/// Writes per store commit.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+/// What the store writers report. Process-wide (a process runs one broker,
+/// and its store's writer thread has no broker to report to); every
+/// broker's registry includes it.
+pub(crate) struct WriterMetrics {
+    /// How long a commit (one transaction, one group of writes) took.
+    pub(crate) commit_seconds: Histogram,
+    /// How many writes one commit held.
+    pub(crate) batch_size: Histogram,
+}
+
+/// The store writers' metrics.
+pub(crate) static WRITER: LazyLock<WriterMetrics> = LazyLock::new(|| WriterMetrics {
+    commit_seconds: histogram(
+        "seam_store_commit_duration_seconds",
+        "Time to commit one group of writes to the store",
+        LATENCY_BUCKETS,
+    ),
+    batch_size: histogram(
+        "seam_store_commit_batch_size",
+        "Writes committed together in one transaction (group commit)",
+        BATCH_BUCKETS,
+    ),
+});
+
+/// What the gauges show, read at scrape time.
+pub(crate) struct Gauges {
+    /// Open WebSocket connections.
+    pub(crate) connections: usize,
+    /// Sessions in memory.
+    pub(crate) sessions_held: usize,
+    /// Bytes of resume windows.
+    pub(crate) window_bytes: usize,
+    /// Whether the store's writes succeed.
+    pub(crate) store_up: bool,
+    /// Queues and agents, on the node that routes.
+    pub(crate) routing: Option<Overview>,
+}
+
+/// The broker's metrics and the registry that serves them.
+pub(crate) struct Metrics {
+    registry: Registry,
+    commands: IntCounterVec,
+    command_seconds: HistogramVec,
+    events: IntCounterVec,
+    store_write_seconds: Histogram,
+    store_failures: IntCounter,
+    resumes: IntCounterVec,
+    slow_consumers: IntCounter,
+    connections: IntGauge,
+    sessions_held: IntGauge,
+    window_bytes: IntGauge,
+    store_up: IntGauge,
+    queue_waiting: IntGaugeVec,
+    queue_available: IntGaugeVec,
+    queue_estimated_wait: prometheus::GaugeVec,
+    queue_abandoned: IntGaugeVec,
+    agents: IntGaugeVec,
+}
+
+impl Metrics {
+    /// Creates every metric and registers it.
+    pub(crate) fn new() -> Arc<Metrics> {
+        let metrics = Metrics {
+            registry: Registry::new(),
+            commands: counter_vec(
+                "seam_commands_total",
+                "Commands received, by type and result (`ok` or the error code)",
+                &["command", "result"],
+            ),
+            command_seconds: histogram_vec(
+                "seam_command_duration_seconds",
+                "Time from a command's decoding to its answer, by type",
+                &["command"],
+                LATENCY_BUCKETS,
+            ),
+            events: counter_vec(
+                "seam_events_stored_total",
+                "Session events this node stored, by kind (sessions opened and ended, messages, mode changes, assignments, ...)",
+                &["kind"],
+            ),
+            store_write_seconds: histogram(
+                "seam_store_write_duration_seconds",
+                "Time from handing a write to the store until it is durable, queueing for the group commit included",
+                LATENCY_BUCKETS,
+            ),
+            store_failures: counter(
+                "seam_store_write_failures_total",
+                "Store writes that failed (nothing acknowledged)",
+            ),
+            resumes: counter_vec(
+                "seam_resumes_total",
+                "Resumes (join with after_seq) by outcome: complete, truncated, reset",
+                &["outcome"],
+            ),
+            slow_consumers: counter(
+                "seam_slow_consumer_closes_total",
+                "Connections closed with 4008 because they read too slowly",
+            ),
+            connections: gauge("seam_connections", "Open WebSocket connections on this node"),
+            sessions_held: gauge(
+                "seam_sessions_held",
+                "Sessions this node holds in memory (open ones in use, recently ended ones)",
+            ),
+            window_bytes: gauge(
+                "seam_resume_window_bytes",
+                "Bytes of serialized events kept in memory for resumes",
+            ),
+            store_up: gauge(
+                "seam_store_up",
+                "1 while the store's writes succeed, 0 while they fail",
+            ),
+            queue_waiting: gauge_vec(
+                "seam_queue_waiting_sessions",
+                "Sessions waiting in each queue (reported by the node that routes)",
+                &["queue"],
+            ),
+            queue_available: gauge_vec(
+                "seam_queue_agents_available",
+                "Agents who could take a session of each queue now",
+                &["queue"],
+            ),
+            queue_estimated_wait: prometheus::GaugeVec::new(
+                Opts::new(
+                    "seam_queue_estimated_wait_seconds",
+                    "Each queue's estimated wait (the mean of its recent answered waits)",
+                ),
+                &["queue"],
+            )
+            .unwrap_or_else(|e| invalid(e)),
+            queue_abandoned: gauge_vec(
+                "seam_queue_abandoned_sessions",
+                "Sessions that left each queue unanswered since the router started",
+                &["queue"],
+            ),
+            agents: gauge_vec(
+                "seam_agents",
+                "Agents and bots on the roster, by status",
+                &["status"],
+            ),
+        };
+        let m = &metrics;
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(m.commands.clone()),
+            Box::new(m.command_seconds.clone()),
+            Box::new(m.events.clone()),
+            Box::new(m.store_write_seconds.clone()),
+            Box::new(m.store_failures.clone()),
+            Box::new(m.resumes.clone()),
+            Box::new(m.slow_consumers.clone()),
+            Box::new(m.connections.clone()),
+            Box::new(m.sessions_held.clone()),
+            Box::new(m.window_bytes.clone()),
+            Box::new(m.store_up.clone()),
+            Box::new(m.queue_waiting.clone()),
+            Box::new(m.queue_available.clone()),
+            Box::new(m.queue_estimated_wait.clone()),
+            Box::new(m.queue_abandoned.clone()),
+            Box::new(m.agents.clone()),
+            Box::new(WRITER.commit_seconds.clone()),
+            Box::new(WRITER.batch_size.clone()),
+        ];
+        for collector in collectors {
+            if let Err(e) = metrics.registry.register(collector) {
+                tracing::warn!(error = %e, "a metric could not be registered");
+            }
+        }
+        Arc::new(metrics)
+    }
+
+    /// One command answered: its type, `ok` or its error code, and how long
+    /// it took.
+    pub(crate) fn command(&self, command: &str, result: &str, took: Duration) {
+        self.commands.with_label_values(&[command, result]).inc();
+        self.command_seconds
+            .with_label_values(&[command])
+            .observe(took.as_secs_f64());
+    }
+
+    /// A write handed to the store finished.
+    pub(crate) fn store_write(&self, took: Duration, ok: bool) {
+        self.store_write_seconds.observe(took.as_secs_f64());
+        if !ok {
+            self.store_failures.inc();
+        }
+    }
+
+    /// An event this node stored.
+    pub(crate) fn event_stored(&self, kind: &str) {
+        self.events.with_label_values(&[kind]).inc();
+    }
+
+    /// A resume answered `complete`, `truncated` or `reset`.
+    pub(crate) fn resumed(&self, outcome: &str) {
+        self.resumes.with_label_values(&[outcome]).inc();
+    }
+
+    /// A connection closed for reading too slowly.
+    pub(crate) fn slow_consumer(&self) {
+        self.slow_consumers.inc();
+    }
+
+    /// The text exposition of every metric, gauges read now.
+    pub(crate) fn render(&self, now: Gauges) -> String {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.connections.set(count(now.connections));
+        self.sessions_held.set(count(now.sessions_held));
+        self.window_bytes.set(count(now.window_bytes));
+        self.store_up.set(i64::from(now.store_up));
+        // Queues and agents as the routing node sees them; in a cluster the
+        // other nodes report none (their routers only relay).
+        for vec in [
+            &self.queue_waiting,
+            &self.queue_available,
+            &self.queue_abandoned,
+        ] {
+            vec.reset();
+        }
+        self.queue_estimated_wait.reset();
+        self.agents.reset();
+        if let Some(overview) = now.routing {
+            for queue in &overview.queues {
+                let name = [queue.name.as_str()];
+                self.queue_waiting
+                    .with_label_values(&name)
+                    .set(count(queue.waiting));
+                self.queue_available
+                    .with_label_values(&name)
+                    .set(count(queue.agents_available));
+                self.queue_estimated_wait
+                    .with_label_values(&name)
+                    .set(queue.estimated_wait_ms as f64 / 1000.0);
+                self.queue_abandoned
+                    .with_label_values(&name)
+                    .set(i64::try_from(queue.abandoned).unwrap_or(i64::MAX));
+            }
+            for status in [
+                AgentStatus::Available,
+                AgentStatus::Away,
+                AgentStatus::Offline,
+            ] {
+                let agents = overview
+                    .agents
+                    .iter()
+                    .filter(|a| a.status == status)
+                    .count();
+                self.agents
+                    .with_label_values(&[status_name(status)])
+                    .set(count(agents));
+            }
+        }
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::warn!(error = %e, "metrics could not be encoded");
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+fn status_name(status: AgentStatus) -> &'static str {
+    match status {
+        AgentStatus::Available => "available",
+        AgentStatus::Away => "away",
+        AgentStatus::Offline => "offline",
+    }
+}
+
+// The metric definitions below are constants: a name or bucket list that
+// Prometheus refuses is a programming error, caught by the tests.
+
+fn invalid(e: prometheus::Error) -> ! {
+    panic!("invalid metric definition: {e}")
+}
+
+fn counter(name: &str, help: &str) -> IntCounter {
+    IntCounter::new(name, help).unwrap_or_else(|e| invalid(e))
+}
+
+fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| invalid(e))
+}
+
+fn gauge(name: &str, help: &str) -> IntGauge {
+    IntGauge::new(name, help).unwrap_or_else(|e| invalid(e))
+}
+
+fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    IntGaugeVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| invalid(e))
+}
+
+fn histogram(name: &str, help: &str, buckets: &[f64]) -> Histogram {
+    Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec()))
+        .unwrap_or_else(|e| invalid(e))
+}
+
+fn histogram_vec(name: &str, help: &str, labels: &[&str], buckets: &[f64]) -> HistogramVec {
+    HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+        labels,
+    )
+    .unwrap_or_else(|e| invalid(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_is_defined_and_registered() {
+        let metrics = Metrics::new();
+        metrics.command("message", "ok", Duration::from_micros(300));
+        metrics.event_stored("message");
+        metrics.resumed("complete");
+        WRITER.batch_size.observe(3.0);
+        let families = metrics.registry.gather();
+        let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
+        for name in [
+            "seam_commands_total",
+            "seam_command_duration_seconds",
+            "seam_events_stored_total",
+            "seam_resumes_total",
+            "seam_store_commit_batch_size",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+    }
+}

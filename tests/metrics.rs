@@ -1,0 +1,131 @@
+//! `GET /metrics` as Prometheus scrapes it: counters and histograms moved
+//! by real traffic over WebSockets, gauges read at the scrape, no user ids
+//! in labels, and the optional bearer token.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+mod common;
+
+use common::*;
+use seam_protocol::{AgentStatus, Role};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The status line and body of `GET /metrics`.
+async fn scrape(addr: std::net::SocketAddr, token: Option<&str>) -> (String, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: seam\r\n{auth}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
+
+/// The value of one sample, e.g. `seam_commands_total{command="message",result="ok"}`.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{series} not in:\n{text}"))
+}
+
+#[tokio::test]
+async fn metrics_count_commands_events_resumes_and_show_queues() {
+    let mut config = test_config();
+    config.routing.queues = vec![seam_broker::QueueConfig {
+        name: "billing".into(),
+        ..Default::default()
+    }];
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+    let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    for i in 0..3 {
+        alice
+            .send_message(&session.session_id, &format!("hello {i}"))
+            .await
+            .unwrap();
+    }
+    assert!(alice.send_message("s_nope", "lost?").await.is_err());
+    let (bob, _bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.set_status(AgentStatus::Away).await.unwrap();
+    // A resume, as a client that reconnected sends it.
+    let mut raw = Raw::authed(&broker, &customer_token("alice", "billing")).await;
+    raw.send_json(serde_json::json!({
+        "type": "join", "id": "r1", "session_id": session.session_id,
+        "after_seq": 1, "epoch": session.epoch,
+    }))
+    .await;
+    raw.recv().await;
+
+    let (status, text) = scrape(addr, None).await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(
+        sample(
+            &text,
+            "seam_commands_total{command=\"message\",result=\"ok\"}"
+        ),
+        3.0
+    );
+    assert!(
+        sample(
+            &text,
+            "seam_commands_total{command=\"message\",result=\"session_not_found\"}"
+        ) >= 1.0
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "seam_command_duration_seconds_count{command=\"message\"}"
+        ),
+        4.0
+    );
+    assert_eq!(
+        sample(&text, "seam_events_stored_total{kind=\"message\"}"),
+        3.0
+    );
+    assert_eq!(
+        sample(&text, "seam_events_stored_total{kind=\"session_opened\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "seam_events_stored_total{kind=\"queued\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "seam_resumes_total{outcome=\"complete\"}"),
+        1.0
+    );
+    assert_eq!(sample(&text, "seam_connections"), 3.0);
+    assert_eq!(sample(&text, "seam_store_up"), 1.0);
+    assert_eq!(
+        sample(&text, "seam_queue_waiting_sessions{queue=\"billing\"}"),
+        1.0
+    );
+    assert_eq!(sample(&text, "seam_agents{status=\"away\"}"), 1.0);
+    assert!(sample(&text, "seam_store_write_duration_seconds_count") >= 4.0);
+    assert!(text.contains("# TYPE seam_store_commit_batch_size histogram"));
+    assert!(text.contains("# TYPE seam_commands_total counter"));
+    // No user ids in labels.
+    assert!(!text.contains("alice") && !text.contains("bob"), "{text}");
+}
+
+#[tokio::test]
+async fn a_metrics_token_is_required_when_set_and_metrics_can_be_off() {
+    let mut config = test_config();
+    config.metrics.token = Some("scrape-secret".into());
+    let broker = start_with(config).await;
+    let (status, _) = scrape(broker.local_addr(), None).await;
+    assert_eq!(status, "HTTP/1.1 401 Unauthorized");
+    let (status, _) = scrape(broker.local_addr(), Some("wrong-secret!")).await;
+    assert_eq!(status, "HTTP/1.1 401 Unauthorized");
+    let (status, body) = scrape(broker.local_addr(), Some("scrape-secret")).await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("seam_connections"));
+
+    let mut config = test_config();
+    config.metrics.enabled = false;
+    let broker = start_with(config).await;
+    let (status, body) = scrape(broker.local_addr(), None).await;
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+    assert!(body.contains("not_found"));
+}
