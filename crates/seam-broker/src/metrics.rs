@@ -5,6 +5,7 @@
 //! Names follow Prometheus conventions (`seam_` prefix, base units, `_total`
 //! counters); labels never carry user ids. docs/http-api.md lists them.
 
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
-use seam_protocol::{AgentStatus, Overview};
+use seam_protocol::{AgentStatus, ClientFrame, Overview};
 
 /// Seconds buckets for commands and store writes: 100 µs to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -80,7 +81,25 @@ pub(crate) struct Metrics {
     queue_estimated_wait: prometheus::GaugeVec,
     queue_abandoned: IntGaugeVec,
     agents: IntGaugeVec,
+    /// Each command type's `ok` counter and duration histogram, resolved
+    /// once: the path every message takes skips the label lookup.
+    ok: HashMap<&'static str, (IntCounter, Histogram)>,
+    /// Each event kind's counter, resolved once.
+    stored: HashMap<&'static str, IntCounter>,
 }
+
+/// Event kinds resolved up front (others are counted through the labels).
+const KINDS: &[&str] = &[
+    "session_opened",
+    "participant_joined",
+    "participant_left",
+    "message",
+    "mode_requested",
+    "mode_changed",
+    "queued",
+    "assigned",
+    "session_ended",
+];
 
 impl Metrics {
     /// Creates every metric and registers it.
@@ -162,7 +181,22 @@ impl Metrics {
                 "Agents and bots on the roster, by status",
                 &["status"],
             ),
+            ok: HashMap::new(),
+            stored: HashMap::new(),
         };
+        let mut metrics = metrics;
+        for &command in ClientFrame::TYPES {
+            let handles = (
+                metrics.commands.with_label_values(&[command, "ok"]),
+                metrics.command_seconds.with_label_values(&[command]),
+            );
+            metrics.ok.insert(command, handles);
+        }
+        for &kind in KINDS {
+            metrics
+                .stored
+                .insert(kind, metrics.events.with_label_values(&[kind]));
+        }
         let m = &metrics;
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.commands.clone()),
@@ -195,6 +229,13 @@ impl Metrics {
     /// One command answered: its type, `ok` or its error code, and how long
     /// it took.
     pub(crate) fn command(&self, command: &str, result: &str, took: Duration) {
+        if result == "ok" {
+            if let Some((count, seconds)) = self.ok.get(command) {
+                count.inc();
+                seconds.observe(took.as_secs_f64());
+                return;
+            }
+        }
         self.commands.with_label_values(&[command, result]).inc();
         self.command_seconds
             .with_label_values(&[command])
@@ -211,7 +252,10 @@ impl Metrics {
 
     /// An event this node stored.
     pub(crate) fn event_stored(&self, kind: &str) {
-        self.events.with_label_values(&[kind]).inc();
+        match self.stored.get(kind) {
+            Some(count) => count.inc(),
+            None => self.events.with_label_values(&[kind]).inc(),
+        }
     }
 
     /// A resume answered `complete`, `truncated` or `reset`.
