@@ -132,6 +132,14 @@ fn config_check_says_what_is_wrong_and_fails() {
             "/nonexistent/key.pem",
         ),
         ("", "no token verification key"),
+        (
+            "[auth]\nhs256_secret = \"s\"\n[[canned_responses]]\nshortcut = \"re fund\"\ntext = \"x\"\n",
+            "canned response shortcut `re fund`",
+        ),
+        (
+            "[auth]\nhs256_secret = \"s\"\n[[canned_responses]]\nshortcut = \"a\"\ntext = \"x\"\n[[canned_responses]]\nshortcut = \"a\"\ntext = \"y\"\n",
+            "must be unique",
+        ),
     ] {
         std::fs::write(&file, toml).unwrap();
         let out = run_seam(&["config", "check", file.to_str().unwrap()]);

@@ -391,3 +391,30 @@ async fn the_client_fills_what_the_token_leaves_open_and_only_allowed_keys() {
     assert_eq!(context.page.as_deref(), Some("/orders"));
     assert_eq!(context.customer_provided["order"], "A-17");
 }
+
+#[tokio::test]
+async fn agents_get_the_configured_saved_replies_and_customers_are_refused() {
+    let mut config = test_config();
+    config.canned_responses = vec![seam_broker::CannedResponseConfig {
+        shortcut: "refund".into(),
+        title: Some("Refund on its way".into()),
+        text: "Hi {name}, the refund for order {order} is on its way.".into(),
+    }];
+    let broker = start_with(config).await;
+    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
+    let replies = bob.canned_responses().await.unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].shortcut, "refund");
+    assert_eq!(replies[0].title.as_deref(), Some("Refund on its way"));
+    assert!(
+        replies[0].text.contains("{order}"),
+        "placeholders are the client's to fill"
+    );
+    let (sue, _) = client(&broker, token(Role::Supervisor, "sue")).await;
+    assert_eq!(sue.canned_responses().await.unwrap(), replies);
+    let (alice, _) = client(&broker, customer_token("alice", "billing")).await;
+    assert_eq!(
+        rejected(alice.canned_responses().await),
+        seam_protocol::ErrorCode::Forbidden
+    );
+}

@@ -304,6 +304,11 @@ class Client:
         ack = await self.send(m.ClientFrameMySessions(type="my_sessions", id=self.next_id()))
         return ack.sessions or []
 
+    async def canned_responses(self) -> list[m.CannedResponse]:
+        """Agents, bots, supervisors: the saved replies configured on the broker."""
+        ack = await self.send(m.ClientFrameCannedResponses(type="canned_responses", id=self.next_id()))
+        return ack.canned_responses or []
+
     async def refresh_token(self, token: str) -> int:
         """Replaces the connection's token; returns its expiry (Unix seconds)."""
         ack = await self.send(m.ClientFrameRefreshToken(type="refresh_token", id=self.next_id(), token=token))

@@ -8,6 +8,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
+class CannedResponse(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    shortcut: Annotated[
+        str, Field(description='What the agent types after `/`, e.g. `refund`.')
+    ]
+    text: Annotated[str, Field(description='The reply, with `{placeholders}`.')]
+    title: Annotated[str | None, Field(description='A short label for pickers.')] = None
+
+
 class Version(RootModel[int]):
     root: Annotated[int, Field(ge=0)]
 
@@ -196,6 +207,14 @@ class ClientFrameMySessions(BaseModel):
     )
     id: Annotated[str, Field(description='Command id.')]
     type: Literal['my_sessions']
+
+
+class ClientFrameCannedResponses(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description='Command id.')]
+    type: Literal['canned_responses']
 
 
 class ClientFramePageView(BaseModel):
@@ -1081,6 +1100,10 @@ class ServerFrameAck(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    canned_responses: Annotated[
+        list[CannedResponse] | None,
+        Field(description='For `canned_responses`: the saved replies, by shortcut.'),
+    ] = None
     duplicate: Annotated[
         bool | None,
         Field(
@@ -1162,7 +1185,7 @@ class ProtocolSchema(BaseModel):
         populate_by_name=True,
     )
     client: Annotated[
-        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
+        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),
     ]
     server: Annotated[

@@ -207,3 +207,23 @@ async def test_closing_fails_what_is_pending_and_ends_the_events(broker) -> None
     with pytest.raises(Closed):
         await alice.next_event(timeout=5)
         await alice.next_event(timeout=5)
+
+
+async def test_agents_get_the_saved_replies_and_customers_are_refused(tmp_path) -> None:
+    from conftest import start_broker, stop_broker
+
+    config = tmp_path / "seam.toml"
+    config.write_text('[[canned_responses]]\nshortcut = "refund"\ntitle = "Refund"\ntext = "Hi {name}, your refund is on its way."\n')
+    broker = start_broker(tmp_path, "--config", str(config))
+    try:
+        bob = await Client.connect(broker.url, broker.token("agent", "bob"))
+        replies = await bob.canned_responses()
+        assert [(r.shortcut, r.title) for r in replies] == [("refund", "Refund")]
+        alice = await Client.connect(broker.url, broker.token("customer", "alice"))
+        with pytest.raises(Rejected) as refused:
+            await alice.canned_responses()
+        assert refused.value.code == "forbidden"
+        await bob.close()
+        await alice.close()
+    finally:
+        stop_broker(broker)

@@ -1,4 +1,4 @@
-import type { ClientFrame, IceServer, Mode, Principal, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { CannedResponse, ClientFrame, IceServer, Mode, Principal, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -141,6 +141,8 @@ export declare class Seam {
     openSession(context?: Record<string, unknown>): Promise<SessionSnapshot>;
     /** Agents, bots, supervisors: the open sessions they take part in now. */
     mySessions(): Promise<SessionOverview[]>;
+    /** Agents, bots, supervisors: the saved replies configured on the broker. */
+    cannedResponses(): Promise<CannedResponse[]>;
     /** Joins a session; its history follows as events. */
     join(sessionId: string): Promise<SessionSnapshot>;
     message(sessionId: string, text: string): Promise<Ack>;
@@ -159,6 +161,14 @@ export declare class Seam {
     /** Closes for good. */
     close(): void;
 }
+/**
+ * A saved reply's text with its placeholders filled from the session:
+ * `{name}` (the customer's name, else their sub), `{agent}` (the agent's
+ * name), `{issue_type}`, `{page}`, and any context metadata key (signed
+ * `metadata` first, then `customer_provided`). Placeholders without a value
+ * are left as written, for the agent to fill in.
+ */
+export declare function fillCanned(text: string, session: SessionSnapshot, agent?: Principal): string;
 export interface CallOptions {
     /** Send video as well as audio. */
     video: boolean;

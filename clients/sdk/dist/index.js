@@ -249,6 +249,11 @@ export class Seam {
         const ack = await this.send({ type: "my_sessions" });
         return (ack.sessions ?? []);
     }
+    /** Agents, bots, supervisors: the saved replies configured on the broker. */
+    async cannedResponses() {
+        const ack = await this.send({ type: "canned_responses" });
+        return (ack.canned_responses ?? []);
+    }
     /** Joins a session; its history follows as events. */
     async join(sessionId) {
         const ack = await this.send({ type: "join", session_id: sessionId });
@@ -286,6 +291,28 @@ export class Seam {
         this.closed = true;
         this.ws?.close(1000);
     }
+}
+/**
+ * A saved reply's text with its placeholders filled from the session:
+ * `{name}` (the customer's name, else their sub), `{agent}` (the agent's
+ * name), `{issue_type}`, `{page}`, and any context metadata key (signed
+ * `metadata` first, then `customer_provided`). Placeholders without a value
+ * are left as written, for the agent to fill in.
+ */
+export function fillCanned(text, session, agent) {
+    const context = (session.context ?? {});
+    const values = {
+        ...(context.customer_provided ?? {}),
+        ...(context.metadata ?? {}),
+        issue_type: context.issue_type,
+        page: context.page,
+        name: session.customer.name ?? session.customer.sub,
+        agent: agent ? agent.name ?? agent.sub : undefined,
+    };
+    return text.replace(/\{([A-Za-z0-9_.-]+)\}/g, (whole, key) => {
+        const value = values[key];
+        return value === undefined || value === null || value === "" ? whole : String(value);
+    });
 }
 /**
  * One WebRTC call between this client and one peer of a session, with its

@@ -5,6 +5,7 @@
 // runtime with a WebSocket, given as `webSocket`).
 
 import type {
+  CannedResponse,
   ClientFrame,
   IceServer,
   Mode,
@@ -326,6 +327,12 @@ export class Seam {
     return (ack.sessions ?? []) as SessionOverview[];
   }
 
+  /** Agents, bots, supervisors: the saved replies configured on the broker. */
+  async cannedResponses(): Promise<CannedResponse[]> {
+    const ack = await this.send({ type: "canned_responses" });
+    return (ack.canned_responses ?? []) as CannedResponse[];
+  }
+
   /** Joins a session; its history follows as events. */
   async join(sessionId: string): Promise<SessionSnapshot> {
     const ack = await this.send({ type: "join", session_id: sessionId });
@@ -372,6 +379,34 @@ export class Seam {
     this.closed = true;
     this.ws?.close(1000);
   }
+}
+
+/**
+ * A saved reply's text with its placeholders filled from the session:
+ * `{name}` (the customer's name, else their sub), `{agent}` (the agent's
+ * name), `{issue_type}`, `{page}`, and any context metadata key (signed
+ * `metadata` first, then `customer_provided`). Placeholders without a value
+ * are left as written, for the agent to fill in.
+ */
+export function fillCanned(text: string, session: SessionSnapshot, agent?: Principal): string {
+  const context = (session.context ?? {}) as {
+    issue_type?: string | null;
+    page?: string | null;
+    metadata?: Record<string, unknown>;
+    customer_provided?: Record<string, unknown>;
+  };
+  const values: Record<string, unknown> = {
+    ...(context.customer_provided ?? {}),
+    ...(context.metadata ?? {}),
+    issue_type: context.issue_type,
+    page: context.page,
+    name: session.customer.name ?? session.customer.sub,
+    agent: agent ? agent.name ?? agent.sub : undefined,
+  };
+  return text.replace(/\{([A-Za-z0-9_.-]+)\}/g, (whole, key: string) => {
+    const value = values[key];
+    return value === undefined || value === null || value === "" ? whole : String(value);
+  });
 }
 
 export interface CallOptions {

@@ -202,3 +202,26 @@ test("without a WebSocket the SDK says what to pass", async () => {
     if (saved) globalThis.WebSocket = saved;
   }
 });
+
+test("fillCanned fills placeholders from the session and leaves unknown ones", async () => {
+  const { fillCanned } = await import("../dist/index.js");
+  const session = {
+    ...SNAPSHOT,
+    customer: { sub: "alice", role: "customer", name: "Alice" },
+    context: { issue_type: "billing", metadata: { order: "A-17" }, customer_provided: { order: "forged", phone: "555" } },
+  };
+  const text = "Hi {name}, {agent} here about {issue_type}: order {order}, phone {phone}, ref {ticket}.";
+  assert.equal(
+    fillCanned(text, session, { sub: "bob", role: "agent", name: "Bob" }),
+    "Hi Alice, Bob here about billing: order A-17, phone 555, ref {ticket}.",
+  );
+  assert.equal(fillCanned("Hi {name}", { ...session, customer: { sub: "c9", role: "customer" } }), "Hi c9");
+});
+
+test("cannedResponses asks the broker and returns the list", async () => {
+  const { seam, socket } = await connected();
+  const asking = seam.cannedResponses();
+  const frame = await until(() => socket.last("canned_responses"), "canned_responses");
+  socket.reply({ type: "ack", id: frame.id, canned_responses: [{ shortcut: "refund", text: "Hi {name}" }] });
+  assert.deepEqual(await asking, [{ shortcut: "refund", text: "Hi {name}" }]);
+});

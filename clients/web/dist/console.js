@@ -242,6 +242,11 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "my_sessions" });
     return ack.sessions ?? [];
   }
+  /** Agents, bots, supervisors: the saved replies configured on the broker. */
+  async cannedResponses() {
+    const ack = await this.send({ type: "canned_responses" });
+    return ack.canned_responses ?? [];
+  }
   /** Joins a session; its history follows as events. */
   async join(sessionId) {
     const ack = await this.send({ type: "join", session_id: sessionId });
@@ -280,6 +285,21 @@ var Seam = class _Seam {
     this.ws?.close(1e3);
   }
 };
+function fillCanned(text, session, agent) {
+  const context = session.context ?? {};
+  const values = {
+    ...context.customer_provided ?? {},
+    ...context.metadata ?? {},
+    issue_type: context.issue_type,
+    page: context.page,
+    name: session.customer.name ?? session.customer.sub,
+    agent: agent ? agent.name ?? agent.sub : void 0
+  };
+  return text.replace(/\{([A-Za-z0-9_.-]+)\}/g, (whole, key) => {
+    const value = values[key];
+    return value === void 0 || value === null || value === "" ? whole : String(value);
+  });
+}
 var Call = class {
   constructor(seam, sessionId, options) {
     this.seam = seam;
@@ -473,6 +493,7 @@ var EN = {
   notePlaceholder: "Add a note the customer does not see",
   addNote: "Add note",
   reply: "Reply",
+  savedReplies: "Saved replies: Tab inserts the first",
   startVoice: "Start voice",
   startVideo: "Start video",
   transfer: "Transfer",
@@ -581,6 +602,7 @@ var FR = {
   notePlaceholder: "Une note que le client ne voit pas",
   addNote: "Ajouter",
   reply: "Répondre",
+  savedReplies: "Réponses enregistrées : Tab insère la première",
   startVoice: "Appel vocal",
   startVideo: "Appel vidéo",
   transfer: "Transférer",
@@ -837,6 +859,7 @@ var STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-canned{flex-basis:100%;list-style:none;margin:0;padding:0;display:flex;gap:6px;flex-wrap:wrap}
 .seam-prompt{background:#fff6d6;padding:8px 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap;justify-content:space-between}
 .seam-prompt-actions{display:flex;gap:6px}
 .seam-call{background:#14171d;color:#fff;display:flex;flex-direction:column}
@@ -1187,7 +1210,9 @@ async function main() {
   const consent = prompt(s, "agent-");
   const input = el("input", { placeholder: s.reply, "aria-label": s.reply, "data-testid": "agent-input", autocomplete: "off" });
   const send = el("button", { "data-testid": "agent-send" }, s.send);
-  const composer = el("div", { class: "seam-row" }, input, send);
+  const suggestions = el("ul", { class: "seam-canned", "aria-label": s.savedReplies, "data-testid": "canned-suggestions" });
+  suggestions.hidden = true;
+  const composer = el("div", { class: "seam-row" }, suggestions, input, send);
   const dialogs = el("div", {});
   const main2 = el(
     "main",
@@ -1444,6 +1469,44 @@ async function main() {
   seam.on("offer", showOffer);
   seam.on("offer_revoked", (r) => dropOffer(r.offer_id));
   wireComposer(seam, () => active, input, send, guard);
+  let canned = [];
+  seam.cannedResponses().then((list) => canned = list, () => {
+  });
+  const matching = () => {
+    const typed = input.value;
+    if (!typed.startsWith("/") || /\s/.test(typed)) return [];
+    const prefix = typed.slice(1).toLowerCase();
+    return canned.filter((c) => c.shortcut.toLowerCase().startsWith(prefix));
+  };
+  const insert = (reply) => {
+    const h = active ? held.get(active) : void 0;
+    input.value = h ? fillCanned(reply.text, h.snapshot, me) : reply.text;
+    suggestions.hidden = true;
+    input.focus();
+  };
+  const suggest = () => {
+    const found = matching();
+    suggestions.hidden = found.length === 0;
+    suggestions.replaceChildren(
+      ...found.map((c) => {
+        const pick = el("button", { type: "button", class: "secondary", "data-testid": "canned-option" }, `/${c.shortcut}${c.title ? ` · ${c.title}` : ""}`);
+        pick.onclick = () => insert(c);
+        return el("li", {}, pick);
+      })
+    );
+  };
+  input.addEventListener("input", suggest);
+  const composerKeys = input.onkeydown;
+  input.onkeydown = (e) => {
+    const found = matching();
+    if (found.length > 0 && (e.key === "Tab" || e.key === "Enter" && found.length === 1)) {
+      e.preventDefault();
+      insert(found[0]);
+      return;
+    }
+    if (e.key === "Escape") suggestions.hidden = true;
+    composerKeys?.call(input, e);
+  };
   const ask = (wanted) => guard(async () => active && seam.requestMode(active, wanted, "may I?"));
   askVoice.onclick = () => void ask("voice");
   askVideo.onclick = () => void ask("video");

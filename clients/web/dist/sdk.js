@@ -242,6 +242,11 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "my_sessions" });
     return ack.sessions ?? [];
   }
+  /** Agents, bots, supervisors: the saved replies configured on the broker. */
+  async cannedResponses() {
+    const ack = await this.send({ type: "canned_responses" });
+    return ack.canned_responses ?? [];
+  }
   /** Joins a session; its history follows as events. */
   async join(sessionId) {
     const ack = await this.send({ type: "join", session_id: sessionId });
@@ -280,6 +285,21 @@ var Seam = class _Seam {
     this.ws?.close(1e3);
   }
 };
+function fillCanned(text, session, agent) {
+  const context = session.context ?? {};
+  const values = {
+    ...context.customer_provided ?? {},
+    ...context.metadata ?? {},
+    issue_type: context.issue_type,
+    page: context.page,
+    name: session.customer.name ?? session.customer.sub,
+    agent: agent ? agent.name ?? agent.sub : void 0
+  };
+  return text.replace(/\{([A-Za-z0-9_.-]+)\}/g, (whole, key) => {
+    const value = values[key];
+    return value === void 0 || value === null || value === "" ? whole : String(value);
+  });
+}
 var Call = class {
   constructor(seam, sessionId, options) {
     this.seam = seam;
@@ -389,5 +409,6 @@ var Call = class {
 export {
   Call,
   Seam,
-  SeamError
+  SeamError,
+  fillCanned
 };

@@ -242,6 +242,11 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "my_sessions" });
     return ack.sessions ?? [];
   }
+  /** Agents, bots, supervisors: the saved replies configured on the broker. */
+  async cannedResponses() {
+    const ack = await this.send({ type: "canned_responses" });
+    return ack.canned_responses ?? [];
+  }
   /** Joins a session; its history follows as events. */
   async join(sessionId) {
     const ack = await this.send({ type: "join", session_id: sessionId });
@@ -473,6 +478,7 @@ var EN = {
   notePlaceholder: "Add a note the customer does not see",
   addNote: "Add note",
   reply: "Reply",
+  savedReplies: "Saved replies: Tab inserts the first",
   startVoice: "Start voice",
   startVideo: "Start video",
   transfer: "Transfer",
@@ -581,6 +587,7 @@ var FR = {
   notePlaceholder: "Une note que le client ne voit pas",
   addNote: "Ajouter",
   reply: "Répondre",
+  savedReplies: "Réponses enregistrées : Tab insère la première",
   startVoice: "Appel vocal",
   startVideo: "Appel vidéo",
   transfer: "Transférer",
@@ -837,6 +844,7 @@ var STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-canned{flex-basis:100%;list-style:none;margin:0;padding:0;display:flex;gap:6px;flex-wrap:wrap}
 .seam-prompt{background:#fff6d6;padding:8px 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap;justify-content:space-between}
 .seam-prompt-actions{display:flex;gap:6px}
 .seam-call{background:#14171d;color:#fff;display:flex;flex-direction:column}

@@ -12,7 +12,9 @@
 
 import {
   Seam,
+  fillCanned,
   type AgentOverview,
+  type CannedResponse,
   type Mode,
   type Principal,
   type SeamEvents,
@@ -100,7 +102,9 @@ async function main(): Promise<void> {
   const consent = consentPrompt(s, "agent-");
   const input = el("input", { placeholder: s.reply, "aria-label": s.reply, "data-testid": "agent-input", autocomplete: "off" });
   const send = el("button", { "data-testid": "agent-send" }, s.send);
-  const composer = el("div", { class: "seam-row" }, input, send);
+  const suggestions = el("ul", { class: "seam-canned", "aria-label": s.savedReplies, "data-testid": "canned-suggestions" });
+  suggestions.hidden = true;
+  const composer = el("div", { class: "seam-row" }, suggestions, input, send);
   const dialogs = el("div", {});
   const main = el(
     "main",
@@ -379,6 +383,46 @@ async function main(): Promise<void> {
   // --- Actions on the active conversation ----------------------------------
 
   wireComposer(seam, () => active, input, send, guard);
+
+  // Saved replies: "/" and a shortcut suggests them; Tab (or a click)
+  // inserts one, its placeholders filled from the conversation.
+  let canned: CannedResponse[] = [];
+  seam.cannedResponses().then((list) => (canned = list), () => {});
+  const matching = (): CannedResponse[] => {
+    const typed = input.value;
+    if (!typed.startsWith("/") || /\s/.test(typed)) return [];
+    const prefix = typed.slice(1).toLowerCase();
+    return canned.filter((c) => c.shortcut.toLowerCase().startsWith(prefix));
+  };
+  const insert = (reply: CannedResponse) => {
+    const h = active ? held.get(active) : undefined;
+    input.value = h ? fillCanned(reply.text, h.snapshot, me) : reply.text;
+    suggestions.hidden = true;
+    input.focus();
+  };
+  const suggest = () => {
+    const found = matching();
+    suggestions.hidden = found.length === 0;
+    suggestions.replaceChildren(
+      ...found.map((c) => {
+        const pick = el("button", { type: "button", class: "secondary", "data-testid": "canned-option" }, `/${c.shortcut}${c.title ? ` · ${c.title}` : ""}`);
+        pick.onclick = () => insert(c);
+        return el("li", {}, pick);
+      }),
+    );
+  };
+  input.addEventListener("input", suggest);
+  const composerKeys = input.onkeydown;
+  input.onkeydown = (e) => {
+    const found = matching();
+    if (found.length > 0 && (e.key === "Tab" || (e.key === "Enter" && found.length === 1))) {
+      e.preventDefault();
+      insert(found[0]);
+      return;
+    }
+    if (e.key === "Escape") suggestions.hidden = true;
+    composerKeys?.call(input, e);
+  };
   const ask = (wanted: Mode) => guard(async () => active && seam.requestMode(active, wanted, "may I?"));
   askVoice.onclick = () => void ask("voice");
   askVideo.onclick = () => void ask("video");

@@ -37,6 +37,7 @@ export const STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-canned{flex-basis:100%;list-style:none;margin:0;padding:0;display:flex;gap:6px;flex-wrap:wrap}
 .seam-prompt{background:#fff6d6;padding:8px 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap;justify-content:space-between}
 .seam-prompt-actions{display:flex;gap:6px}
 .seam-call{background:#14171d;color:#fff;display:flex;flex-direction:column}

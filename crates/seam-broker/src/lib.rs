@@ -45,9 +45,9 @@ pub mod webhook;
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    default_toml, explain, AuthConfig, ClusterConfig, Config, HeartbeatConfig, IceServerConfig,
-    InvitationRule, LimitsConfig, MediaConfig, QueueConfig, RetentionConfig, RoutingConfig,
-    StoreConfig, StoreKind, TlsConfig, WebhookConfig,
+    default_toml, explain, AuthConfig, CannedResponseConfig, ClusterConfig, Config,
+    HeartbeatConfig, IceServerConfig, InvitationRule, LimitsConfig, MediaConfig, QueueConfig,
+    RetentionConfig, RoutingConfig, StoreConfig, StoreKind, TlsConfig, WebhookConfig,
 };
 pub use engine::{LocalEngine, SessionEngine};
 pub use error::{ConfigError, StartError};

@@ -539,6 +539,27 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             }
         }
     }
+    let canned = &config.canned_responses;
+    for (i, reply) in canned.iter().enumerate() {
+        let valid = !reply.shortcut.is_empty()
+            && reply
+                .shortcut
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid || canned[..i].iter().any(|c| c.shortcut == reply.shortcut) {
+            return Err(ConfigError::Limit(format!(
+                "canned response shortcut `{}` must be unique and made of letters, digits, - and _",
+                reply.shortcut
+            )));
+        }
+        if reply.text.trim().is_empty() || reply.text.chars().count() > config.limits.max_text_chars
+        {
+            return Err(ConfigError::Limit(format!(
+                "canned response `{}` needs a text of at most limits.max_text_chars characters",
+                reply.shortcut
+            )));
+        }
+    }
     if config.tls.cert.is_some() != config.tls.key.is_some() {
         return Err(ConfigError::Limit(
             "tls.cert and tls.key go together: set both, or neither".into(),

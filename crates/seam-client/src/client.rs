@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use seam_protocol::{
-    Ack, AgentStatus, ClientFrame, CustomerContext, ErrorCode, Mode, Overview, SessionOverview,
-    SessionSnapshot, Signal, SignalTarget, TransferTarget,
+    Ack, AgentStatus, CannedResponse, ClientFrame, CustomerContext, ErrorCode, Mode, Overview,
+    SessionOverview, SessionSnapshot, Signal, SignalTarget, TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -103,6 +103,14 @@ impl Client {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Agents, bots, supervisors: the saved replies configured on the broker.
+    pub async fn canned_responses(&self) -> Result<Vec<CannedResponse>, ClientError> {
+        let ack = self
+            .send(ClientFrame::CannedResponses { id: self.next_id() })
+            .await?;
+        Ok(ack.canned_responses.unwrap_or_default())
     }
 
     /// Agents, bots and supervisors: the open sessions they take part in

@@ -251,6 +251,12 @@ pub enum ClientFrame {
         /// Command id.
         id: CommandId,
     },
+    /// Agents, bots and supervisors: the saved replies they can insert by
+    /// shortcut.
+    CannedResponses {
+        /// Command id.
+        id: CommandId,
+    },
     /// Bots: hand the session to a human agent with a summary.
     Handoff {
         /// Command id.
@@ -364,6 +370,7 @@ impl ClientFrame {
         "note",
         "overview",
         "my_sessions",
+        "canned_responses",
         "handoff",
         "request_agent",
         "page_view",
@@ -455,6 +462,7 @@ impl ClientFrame {
             ClientFrame::Note { .. } => "note",
             ClientFrame::Overview { .. } => "overview",
             ClientFrame::MySessions { .. } => "my_sessions",
+            ClientFrame::CannedResponses { .. } => "canned_responses",
             ClientFrame::Handoff { .. } => "handoff",
             ClientFrame::RequestAgent { .. } => "request_agent",
             ClientFrame::PageView { .. } => "page_view",
@@ -490,6 +498,7 @@ impl ClientFrame {
             | ClientFrame::Note { id, .. }
             | ClientFrame::Overview { id }
             | ClientFrame::MySessions { id }
+            | ClientFrame::CannedResponses { id }
             | ClientFrame::Handoff { id, .. }
             | ClientFrame::RequestAgent { id, .. }
             | ClientFrame::PageView { id, .. }
@@ -528,6 +537,7 @@ impl ClientFrame {
             | ClientFrame::DeclineOffer { .. }
             | ClientFrame::Overview { .. }
             | ClientFrame::MySessions { .. }
+            | ClientFrame::CannedResponses { .. }
             | ClientFrame::PageView { .. }
             | ClientFrame::InviteVisitor { .. }
             | ClientFrame::AnswerInvitation { .. }

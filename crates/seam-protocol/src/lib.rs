@@ -31,7 +31,7 @@ pub use routing::{
     AgentOverview, AgentStatus, Invitation, InvitationStats, Offer, OfferKind, Overview,
     QueueOverview, SessionOverview, TransferTarget,
 };
-pub use server::{Ack, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
+pub use server::{Ack, CannedResponse, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
 pub use session::{
     Access, EventBody, LeaveReason, SessionEvent, SessionId, SessionSnapshot, SessionState,
 };

@@ -155,6 +155,9 @@ pub struct Ack {
     /// For `my_sessions`: the open sessions the principal takes part in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<Vec<SessionOverview>>,
+    /// For `canned_responses`: the saved replies, by shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canned_responses: Option<Vec<CannedResponse>>,
     /// The new token expiry, Unix seconds, for `refresh_token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
@@ -265,4 +268,18 @@ mod tests {
             ServerFrame::Event(event.clone()).to_json()
         );
     }
+}
+
+/// A saved reply an agent inserts by its shortcut (`/refund`), its
+/// placeholders (`{name}`, `{order}`, ...) filled from the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CannedResponse {
+    /// What the agent types after `/`, e.g. `refund`.
+    pub shortcut: String,
+    /// A short label for pickers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The reply, with `{placeholders}`.
+    pub text: String,
 }

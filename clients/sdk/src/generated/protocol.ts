@@ -350,6 +350,13 @@ export type ClientFrame =
        * Command id.
        */
       id: string;
+      type: "canned_responses";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
       /**
        * Ask the agent for voice or video on arrival.
        */
@@ -563,6 +570,10 @@ export type ServerFrame =
       version: number;
     }
   | {
+      /**
+       * For `canned_responses`: the saved replies, by shortcut.
+       */
+      canned_responses?: CannedResponse[] | null;
       /**
        * True when this command id was already applied: nothing new was stored, `seq` is the original event's.
        */
@@ -1219,6 +1230,26 @@ export interface Principal {
    * Stable subject identifier from the token (`sub`).
    */
   sub: string;
+}
+/**
+ * A saved reply an agent inserts by its shortcut (`/refund`), its placeholders (`{name}`, `{order}`, ...) filled from the session.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "CannedResponse".
+ */
+export interface CannedResponse {
+  /**
+   * What the agent types after `/`, e.g. `refund`.
+   */
+  shortcut: string;
+  /**
+   * The reply, with `{placeholders}`.
+   */
+  text: string;
+  /**
+   * A short label for pickers.
+   */
+  title?: string | null;
 }
 /**
  * What supervisors and services see of the broker's routing.

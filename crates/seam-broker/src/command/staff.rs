@@ -121,3 +121,30 @@ pub(super) async fn overview(ctx: &CommandContext<'_>, id: String) -> Result<(),
     });
     Ok(())
 }
+
+/// `canned_responses`: the configured saved replies (agents, bots,
+/// supervisors).
+pub(super) fn canned_responses(ctx: &CommandContext<'_>, id: String) -> Result<(), CommandError> {
+    require_role(
+        ctx.identity.principal.role,
+        &[Role::Agent, Role::Bot, Role::Supervisor],
+        "use saved replies",
+    )?;
+    let canned = ctx
+        .state
+        .config
+        .canned_responses
+        .iter()
+        .map(|c| seam_protocol::CannedResponse {
+            shortcut: c.shortcut.clone(),
+            title: c.title.clone(),
+            text: c.text.clone(),
+        })
+        .collect();
+    ctx.ack(Ack {
+        id,
+        canned_responses: Some(canned),
+        ..Ack::default()
+    });
+    Ok(())
+}

@@ -47,6 +47,21 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Prometheus metrics at `GET /metrics`.
     pub metrics: MetricsConfig,
+    /// Saved replies agents insert by shortcut (`/refund`).
+    pub canned_responses: Vec<CannedResponseConfig>,
+}
+
+/// One saved reply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CannedResponseConfig {
+    /// What the agent types after `/`: letters, digits, `-` and `_`.
+    pub shortcut: String,
+    /// A short label for pickers.
+    pub title: Option<String>,
+    /// The reply; `{name}`, `{agent}`, `{issue_type}`, `{page}` and context
+    /// metadata keys (`{order}`) are filled from the session.
+    pub text: String,
 }
 
 /// Prometheus metrics at `GET /metrics`.
@@ -107,6 +122,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             retention: RetentionConfig::default(),
             metrics: MetricsConfig::default(),
+            canned_responses: Vec::new(),
             tls: TlsConfig::default(),
         }
     }
