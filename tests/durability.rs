@@ -1039,6 +1039,9 @@ async fn the_openapi_document_describes_every_admin_route_with_the_real_types() 
         ("/sessions/{id}/end", "post"),
         ("/customers/{sub}", "delete"),
         ("/customers/{sub}/export", "get"),
+        ("/canned-responses", "get"),
+        ("/canned-responses/{shortcut}", "put"),
+        ("/canned-responses/{shortcut}", "delete"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path}");
         assert!(paths[path][method]["responses"]["401"].is_object());
@@ -1170,5 +1173,158 @@ async fn an_idle_open_session_leaves_memory_and_its_customer_finds_it_again() {
     assert_eq!(session.session_id, sid);
     assert_eq!(next_message(&mut events).await, "I'll be back");
     alice.send_message(&sid, "back").await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn saved_replies_are_managed_through_the_admin_api_and_survive_a_restart() {
+    let dir = temp_dir("canned");
+    let mut config = sqlite_config(&dir);
+    config.canned_responses = vec![seam_broker::CannedResponseConfig {
+        shortcut: "refund".into(),
+        title: None,
+        text: "Configured refund text".into(),
+    }];
+    let broker = start_sqlite(config.clone()).await;
+    let addr = broker.local_addr();
+    let service = service_token();
+    let shortcuts = |body: &serde_json::Value| -> Vec<(String, String)> {
+        body["canned_responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["shortcut"].as_str().unwrap().to_owned(),
+                    r["text"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let (status, body) = http(
+        addr,
+        "PUT",
+        "/v1/canned-responses/bye",
+        Some(&service),
+        Some(serde_json::json!({"title": "Goodbye", "text": "Bye {name}!"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["title"], "Goodbye");
+    // Replacing the configured one.
+    let (status, _) = http(
+        addr,
+        "PUT",
+        "/v1/canned-responses/refund",
+        Some(&service),
+        Some(serde_json::json!({"text": "API refund text"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = http(addr, "GET", "/v1/canned-responses", Some(&service), None).await;
+    assert_eq!(status, 200);
+    let expected = vec![
+        ("refund".to_owned(), "API refund text".to_owned()),
+        ("bye".to_owned(), "Bye {name}!".to_owned()),
+    ];
+    assert_eq!(shortcuts(&body), expected);
+    // Agents get the same list.
+    let (bob, _) = client(&broker, token(Role::Agent, "bob")).await;
+    let seen: Vec<(String, String)> = bob
+        .canned_responses()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.shortcut, r.text))
+        .collect();
+    assert_eq!(seen, expected);
+
+    // Bad input: a clear 400 (or 404), nothing stored.
+    for (path, body, code) in [
+        (
+            "/v1/canned-responses/re%20fund",
+            serde_json::json!({"text": "x"}),
+            400,
+        ),
+        (
+            "/v1/canned-responses/ok",
+            serde_json::json!({"text": "  "}),
+            400,
+        ),
+        (
+            "/v1/canned-responses/ok",
+            serde_json::json!({"txt": "x"}),
+            400,
+        ),
+        (
+            "/v1/canned-responses/ok",
+            serde_json::json!({"text": "x".repeat(10_000)}),
+            400,
+        ),
+    ] {
+        let (status, answer) = http(addr, "PUT", path, Some(&service), Some(body)).await;
+        assert_eq!(status, code, "{path}: {answer}");
+        assert_eq!(answer["error"]["code"], "bad_request");
+    }
+    let agent = token(Role::Agent, "bob");
+    let (status, _) = http(
+        addr,
+        "PUT",
+        "/v1/canned-responses/x",
+        Some(&agent),
+        Some(serde_json::json!({"text": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // After a restart, what the API defined is still there.
+    drop(bob);
+    broker.shutdown().await;
+    let broker = start_sqlite(config).await;
+    let addr = broker.local_addr();
+    let (_, body) = http(addr, "GET", "/v1/canned-responses", Some(&service), None).await;
+    assert_eq!(shortcuts(&body), expected);
+    // Deleting the API's refund brings the configured one back; the
+    // configured one itself cannot be deleted through the API.
+    let (status, body) = http(
+        addr,
+        "DELETE",
+        "/v1/canned-responses/refund",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["text"].as_str()),
+        (200, Some("API refund text"))
+    );
+    let (_, body) = http(addr, "GET", "/v1/canned-responses", Some(&service), None).await;
+    assert_eq!(
+        shortcuts(&body)[0],
+        ("refund".to_owned(), "Configured refund text".to_owned())
+    );
+    let (status, body) = http(
+        addr,
+        "DELETE",
+        "/v1/canned-responses/refund",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("configuration file"));
+    let (status, _) = http(
+        addr,
+        "DELETE",
+        "/v1/canned-responses/nothing",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
     let _ = std::fs::remove_dir_all(&dir);
 }

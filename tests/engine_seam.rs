@@ -151,6 +151,28 @@ impl SessionStore for GatedStore {
         self.wrote();
         self.inner.delivery_retry(id, due_at, attempts)
     }
+
+    fn canned_responses(
+        &self,
+    ) -> BoxFuture<'_, Result<Vec<seam_protocol::CannedResponse>, StoreError>> {
+        self.inner.canned_responses()
+    }
+
+    fn put_canned_response<'a>(
+        &'a self,
+        reply: &'a seam_protocol::CannedResponse,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.wrote();
+        self.inner.put_canned_response(reply)
+    }
+
+    fn delete_canned_response<'a>(
+        &'a self,
+        shortcut: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        self.wrote();
+        self.inner.delete_canned_response(shortcut)
+    }
 }
 
 #[tokio::test]

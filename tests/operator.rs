@@ -134,7 +134,7 @@ fn config_check_says_what_is_wrong_and_fails() {
         ("", "no token verification key"),
         (
             "[auth]\nhs256_secret = \"s\"\n[[canned_responses]]\nshortcut = \"re fund\"\ntext = \"x\"\n",
-            "canned response shortcut `re fund`",
+            "shortcut `re fund` must be 1 to 64 letters",
         ),
         (
             "[auth]\nhs256_secret = \"s\"\n[[canned_responses]]\nshortcut = \"a\"\ntext = \"x\"\n[[canned_responses]]\nshortcut = \"a\"\ntext = \"y\"\n",

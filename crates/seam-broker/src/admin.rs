@@ -10,11 +10,12 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use seam_protocol::{
-    CustomerErased, CustomerExport, EventBody, ExportedSession, Principal, Role, SessionEnded,
-    SessionList, SessionState, TranscriptPage,
+    CannedResponse, CannedResponseBody, CannedResponseList, CustomerErased, CustomerExport,
+    EventBody, ExportedSession, Principal, Role, SessionEnded, SessionList, SessionState,
+    TranscriptPage,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -36,6 +37,11 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/sessions/{id}/end", post(end_session))
         .route("/customers/{sub}", delete(erase_customer))
         .route("/customers/{sub}/export", get(export_customer))
+        .route("/canned-responses", get(list_canned))
+        .route(
+            "/canned-responses/{shortcut}",
+            put(put_canned).delete(delete_canned),
+        )
         .route("/openapi.json", get(openapi))
 }
 
@@ -293,6 +299,67 @@ async fn export_customer(
         exported_at: state.timers.clock().now_millis(),
         sessions,
     }))
+}
+
+/// `GET /v1/canned-responses`: the saved replies agents get.
+async fn list_canned(
+    _service: Service,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<CannedResponseList>, ApiError> {
+    let canned_responses = crate::canned::all(&state.config, state.store.as_ref()).await?;
+    Ok(Json(CannedResponseList { canned_responses }))
+}
+
+/// `PUT /v1/canned-responses/{shortcut}` with `{"title", "text"}`: creates
+/// or replaces a saved reply (one configured with the same shortcut
+/// included); agents get it at their next `canned_responses`.
+async fn put_canned(
+    _service: Service,
+    State(state): State<Arc<AppState>>,
+    Path(shortcut): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<CannedResponse>, ApiError> {
+    let body: CannedResponseBody = serde_json::from_slice(&body).map_err(|e| {
+        bad(format!(
+            "body must be {{\"text\": \"...\", \"title\": \"...\"}}: {e}"
+        ))
+    })?;
+    crate::canned::check(&shortcut, &body.text, state.config.limits.max_text_chars).map_err(bad)?;
+    if body.title.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(bad("`title` may have at most 200 characters".into()));
+    }
+    let reply = CannedResponse {
+        shortcut,
+        title: body.title,
+        text: body.text,
+    };
+    state.store.put_canned_response(&reply).await?;
+    Ok(Json(reply))
+}
+
+/// `DELETE /v1/canned-responses/{shortcut}`: deletes one defined through the
+/// API (a configured one with the same shortcut shows again).
+async fn delete_canned(
+    _service: Service,
+    State(state): State<Arc<AppState>>,
+    Path(shortcut): Path<String>,
+) -> Result<Json<CannedResponse>, ApiError> {
+    let stored = state.store.canned_responses().await?;
+    let Some(reply) = stored.into_iter().find(|r| r.shortcut == shortcut) else {
+        let configured = state
+            .config
+            .canned_responses
+            .iter()
+            .any(|c| c.shortcut == shortcut);
+        let message = if configured {
+            format!("`{shortcut}` is defined in the configuration file; change it there")
+        } else {
+            format!("no saved reply `{shortcut}` defined through the API")
+        };
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", message));
+    };
+    state.store.delete_canned_response(&shortcut).await?;
+    Ok(Json(reply))
 }
 
 fn not_found(id: &str) -> ApiError {

@@ -406,6 +406,33 @@ pub async fn store(store: &dyn SessionStore) {
     erased.sort();
     assert_eq!(erased, ["s2"]);
     assert_eq!(ids(store.list(&all).await.unwrap()), ["s3"]);
+
+    // Saved replies: put creates or replaces, delete says whether it found one.
+    assert!(store.canned_responses().await.unwrap().is_empty());
+    let reply = |shortcut: &str, text: &str| seam_protocol::CannedResponse {
+        shortcut: shortcut.into(),
+        title: None,
+        text: text.into(),
+    };
+    store
+        .put_canned_response(&reply("refund", "v1"))
+        .await
+        .unwrap();
+    store
+        .put_canned_response(&reply("bye", "Bye {name}"))
+        .await
+        .unwrap();
+    let mut replaced = reply("refund", "v2");
+    replaced.title = Some("Refund".into());
+    store.put_canned_response(&replaced).await.unwrap();
+    assert_eq!(
+        store.canned_responses().await.unwrap(),
+        [reply("bye", "Bye {name}"), replaced],
+        "by shortcut, the latest text"
+    );
+    assert!(store.delete_canned_response("bye").await.unwrap());
+    assert!(!store.delete_canned_response("bye").await.unwrap());
+    assert_eq!(store.canned_responses().await.unwrap().len(), 1);
 }
 
 /// Records every committed event it is told about, in order.

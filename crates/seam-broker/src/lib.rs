@@ -8,6 +8,7 @@
 mod admin;
 mod api;
 pub mod auth;
+mod canned;
 pub mod clock;
 mod cluster;
 mod command;

@@ -4,7 +4,10 @@
 //! `.ci/run` checks the live API against it with schemathesis.
 
 use schemars::gen::SchemaSettings;
-use seam_protocol::{CustomerErased, CustomerExport, SessionEnded, SessionList, TranscriptPage};
+use seam_protocol::{
+    CannedResponse, CannedResponseBody, CannedResponseList, CustomerErased, CustomerExport,
+    SessionEnded, SessionList, TranscriptPage,
+};
 use serde_json::{json, Map, Value};
 
 /// A JSON error body, as every error status carries.
@@ -64,6 +67,9 @@ pub(crate) fn document() -> Value {
     let ended_body = schema_of(generator.subschema_for::<SessionEnded>());
     let erased_body = schema_of(generator.subschema_for::<CustomerErased>());
     let export_body = schema_of(generator.subschema_for::<CustomerExport>());
+    let canned_list = schema_of(generator.subschema_for::<CannedResponseList>());
+    let canned_one = schema_of(generator.subschema_for::<CannedResponse>());
+    let canned_body = schema_of(generator.subschema_for::<CannedResponseBody>());
     let mut schemas: Map<String, Value> = generator
         .take_definitions()
         .into_iter()
@@ -165,6 +171,29 @@ pub(crate) fn document() -> Value {
             ),
         )]),
     );
+    let list_canned = operation(
+        "Saved replies agents get",
+        json!([]),
+        Map::from_iter([("200".into(), ok("the saved replies", canned_list))]),
+    );
+    let shortcut = || path_param("shortcut", "letters, digits, - and _ (1 to 64)");
+    let mut put_canned = operation(
+        "Creates or replaces a saved reply",
+        json!([shortcut()]),
+        Map::from_iter([("200".into(), ok("stored", canned_one.clone()))]),
+    );
+    put_canned["requestBody"] = json!({
+        "required": true,
+        "content": { "application/json": { "schema": canned_body } }
+    });
+    let delete_canned = operation(
+        "Deletes a saved reply defined through the API",
+        json!([shortcut()]),
+        Map::from_iter([
+            ("200".into(), ok("deleted", canned_one)),
+            ("404".into(), error_response("none defined through the API")),
+        ]),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -179,6 +208,8 @@ pub(crate) fn document() -> Value {
             "/sessions/{id}/end": { "post": end },
             "/customers/{sub}": { "delete": erase },
             "/customers/{sub}/export": { "get": export },
+            "/canned-responses": { "get": list_canned },
+            "/canned-responses/{shortcut}": { "put": put_canned, "delete": delete_canned },
         },
         "components": {
             "schemas": schemas,

@@ -541,21 +541,11 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
     }
     let canned = &config.canned_responses;
     for (i, reply) in canned.iter().enumerate() {
-        let valid = !reply.shortcut.is_empty()
-            && reply
-                .shortcut
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid || canned[..i].iter().any(|c| c.shortcut == reply.shortcut) {
+        crate::canned::check(&reply.shortcut, &reply.text, config.limits.max_text_chars)
+            .map_err(|why| ConfigError::Limit(format!("canned_responses: {why}")))?;
+        if canned[..i].iter().any(|c| c.shortcut == reply.shortcut) {
             return Err(ConfigError::Limit(format!(
-                "canned response shortcut `{}` must be unique and made of letters, digits, - and _",
-                reply.shortcut
-            )));
-        }
-        if reply.text.trim().is_empty() || reply.text.chars().count() > config.limits.max_text_chars
-        {
-            return Err(ConfigError::Limit(format!(
-                "canned response `{}` needs a text of at most limits.max_text_chars characters",
+                "canned_responses: shortcut `{}` must be unique",
                 reply.shortcut
             )));
         }

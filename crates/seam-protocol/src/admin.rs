@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerContext, Principal, SessionEvent, SessionId, SessionState};
+use crate::{CannedResponse, CustomerContext, Principal, SessionEvent, SessionId, SessionState};
 
 /// A customer's rating of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,4 +106,25 @@ pub struct ExportedSession {
     pub session: SessionSummary,
     /// Every stored event, whispers and notes included, in `seq` order.
     pub events: Vec<SessionEvent>,
+}
+
+/// `GET /v1/canned-responses`: every saved reply agents can use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CannedResponseList {
+    /// The configured ones in their order (replaced by one defined through
+    /// the API with the same shortcut), then those defined through the API.
+    pub canned_responses: Vec<CannedResponse>,
+}
+
+/// `PUT /v1/canned-responses/{shortcut}`: the saved reply's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CannedResponseBody {
+    /// A short label for pickers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The reply, with `{placeholders}`.
+    pub text: String,
 }

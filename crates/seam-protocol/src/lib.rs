@@ -20,8 +20,8 @@ mod server;
 mod session;
 
 pub use admin::{
-    CustomerErased, CustomerExport, ExportedSession, Rating, SessionEnded, SessionList,
-    SessionSummary, TranscriptPage,
+    CannedResponseBody, CannedResponseList, CustomerErased, CustomerExport, ExportedSession,
+    Rating, SessionEnded, SessionList, SessionSummary, TranscriptPage,
 };
 pub use client::{ClientFrame, CommandId, DecodeError, MAX_COMMAND_ID_BYTES};
 pub use codes::{CloseCode, ErrorCode};

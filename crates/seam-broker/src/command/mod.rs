@@ -300,7 +300,7 @@ pub(crate) async fn execute(
         } => staff::post(&ctx, id, session_id, EventBody::Note { text }).await,
         ClientFrame::Overview { id } => staff::overview(&ctx, id).await,
         ClientFrame::MySessions { id } => staff::my_sessions(&ctx, id).await,
-        ClientFrame::CannedResponses { id } => staff::canned_responses(&ctx, id),
+        ClientFrame::CannedResponses { id } => staff::canned_responses(&ctx, id).await,
         ClientFrame::RefreshToken { id, token } => auth::refresh_token(&mut ctx, id, token),
     }
 }

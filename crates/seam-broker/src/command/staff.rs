@@ -124,23 +124,19 @@ pub(super) async fn overview(ctx: &CommandContext<'_>, id: String) -> Result<(),
 
 /// `canned_responses`: the configured saved replies (agents, bots,
 /// supervisors).
-pub(super) fn canned_responses(ctx: &CommandContext<'_>, id: String) -> Result<(), CommandError> {
+pub(super) async fn canned_responses(
+    ctx: &CommandContext<'_>,
+    id: String,
+) -> Result<(), CommandError> {
     require_role(
         ctx.identity.principal.role,
         &[Role::Agent, Role::Bot, Role::Supervisor],
         "use saved replies",
     )?;
-    let canned = ctx
-        .state
-        .config
-        .canned_responses
-        .iter()
-        .map(|c| seam_protocol::CannedResponse {
-            shortcut: c.shortcut.clone(),
-            title: c.title.clone(),
-            text: c.text.clone(),
-        })
-        .collect();
+    let state = ctx.state;
+    let canned = crate::canned::all(&state.config, state.store.as_ref())
+        .await
+        .map_err(|e| CommandError::from(SessionError::Store(e)))?;
     ctx.ack(Ack {
         id,
         canned_responses: Some(canned),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use seam_protocol::{SessionEvent, SessionId, SessionState};
+use seam_protocol::{CannedResponse, SessionEvent, SessionId, SessionState};
 
 use crate::session::SessionView;
 
@@ -18,6 +18,7 @@ struct Inner {
     sessions: HashMap<SessionId, (StoredSession, SessionView)>,
     outbox: Vec<(Delivery, u64)>,
     next_delivery: u64,
+    canned: std::collections::BTreeMap<String, CannedResponse>,
 }
 
 impl Inner {
@@ -276,5 +277,26 @@ impl SessionStore for MemoryStore {
             *at = due_at;
         }
         ready(Ok(()))
+    }
+
+    fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
+        ready(Ok(self.inner().canned.values().cloned().collect()))
+    }
+
+    fn put_canned_response<'a>(
+        &'a self,
+        reply: &'a CannedResponse,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner()
+            .canned
+            .insert(reply.shortcut.clone(), reply.clone());
+        ready(Ok(()))
+    }
+
+    fn delete_canned_response<'a>(
+        &'a self,
+        shortcut: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        ready(Ok(self.inner().canned.remove(shortcut).is_some()))
     }
 }

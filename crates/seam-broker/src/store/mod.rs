@@ -21,7 +21,7 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-use seam_protocol::{SessionEvent, SessionId, SessionState};
+use seam_protocol::{CannedResponse, SessionEvent, SessionId, SessionState};
 use serde::Serialize;
 
 pub use crate::error::StoreError;
@@ -310,6 +310,21 @@ pub trait SessionStore: Send + Sync + 'static {
         due_at: u64,
         attempts: u32,
     ) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Saved replies defined through the admin API, by shortcut.
+    fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>>;
+
+    /// Creates or replaces the saved reply with this shortcut.
+    fn put_canned_response<'a>(
+        &'a self,
+        reply: &'a CannedResponse,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Deletes a saved reply; whether there was one.
+    fn delete_canned_response<'a>(
+        &'a self,
+        shortcut: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 }
 
 /// How a session's state is written in a store's `state` column.

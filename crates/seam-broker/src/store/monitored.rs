@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use seam_protocol::{SessionEvent, SessionId};
+use seam_protocol::{CannedResponse, SessionEvent, SessionId};
 
 use super::{
     BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
@@ -219,5 +219,23 @@ impl SessionStore for MonitoredStore {
         attempts: u32,
     ) -> BoxFuture<'_, Result<(), StoreError>> {
         self.watch(self.inner.delivery_retry(id, due_at, attempts))
+    }
+
+    fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
+        self.inner.canned_responses()
+    }
+
+    fn put_canned_response<'a>(
+        &'a self,
+        reply: &'a CannedResponse,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch(self.inner.put_canned_response(reply))
+    }
+
+    fn delete_canned_response<'a>(
+        &'a self,
+        shortcut: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        self.watch(self.inner.delete_canned_response(shortcut))
     }
 }

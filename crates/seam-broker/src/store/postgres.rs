@@ -29,7 +29,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use seam_protocol::{EventBody, SessionEvent, SessionId, SessionState};
+use seam_protocol::{CannedResponse, EventBody, SessionEvent, SessionId, SessionState};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -95,6 +95,13 @@ CREATE TABLE leases (
     name       TEXT PRIMARY KEY,
     holder     TEXT NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
+);
+"#,
+    r#"
+CREATE TABLE canned_responses (
+    shortcut TEXT PRIMARY KEY,
+    title    TEXT,
+    text     TEXT NOT NULL
 );
 "#,
 ];
@@ -1397,6 +1404,61 @@ impl SessionStore for PostgresStore {
                 .await
                 .map_err(pg_error)?;
             Ok(())
+        })
+    }
+
+    fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
+        self.read(|client| async move {
+            let rows = client
+                .query(
+                    "SELECT shortcut, title, text FROM canned_responses ORDER BY shortcut",
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(rows
+                .iter()
+                .map(|r| CannedResponse {
+                    shortcut: r.get(0),
+                    title: r.get(1),
+                    text: r.get(2),
+                })
+                .collect())
+        })
+    }
+
+    fn put_canned_response<'a>(
+        &'a self,
+        reply: &'a CannedResponse,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let reply = reply.clone();
+        self.read(move |client| async move {
+            client
+                .execute(
+                    "INSERT INTO canned_responses (shortcut, title, text) VALUES ($1, $2, $3)
+                     ON CONFLICT (shortcut) DO UPDATE SET title = excluded.title, text = excluded.text",
+                    &[&reply.shortcut, &reply.title, &reply.text],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+    }
+
+    fn delete_canned_response<'a>(
+        &'a self,
+        shortcut: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let shortcut = shortcut.to_owned();
+        self.read(move |client| async move {
+            let deleted = client
+                .execute(
+                    "DELETE FROM canned_responses WHERE shortcut = $1",
+                    &[&shortcut],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(deleted > 0)
         })
     }
 }

@@ -13,7 +13,9 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId};
+use seam_protocol::{
+    CannedResponse, CustomerContext, EventBody, Principal, SessionEvent, SessionId,
+};
 use tokio::sync::oneshot;
 
 use super::{
@@ -66,6 +68,13 @@ CREATE INDEX outbox_by_session ON outbox (session_id);
     r#"
 CREATE INDEX sessions_open_by_customer ON sessions (customer_sub) WHERE state = 'open';
 "#,
+    r#"
+CREATE TABLE canned_responses (
+    shortcut TEXT PRIMARY KEY,
+    title    TEXT,
+    text     TEXT NOT NULL
+);
+"#,
 ];
 
 /// A customer's open session, through the partial index (without it the
@@ -101,6 +110,9 @@ enum Write {
     EraseCustomer(String),
     DeliveryDone(u64),
     DeliveryRetry(u64, u64, u32),
+    PutCanned(CannedResponse),
+    /// Answers the shortcut when there was one to delete.
+    DeleteCanned(String),
 }
 
 type Reply = oneshot::Sender<Result<Vec<SessionId>, StoreError>>;
@@ -498,6 +510,28 @@ fn apply(
             delete_sessions(conn, &ids, views, touched)?;
             Ok(ids)
         }
+        Write::PutCanned(reply) => {
+            exec(
+                conn,
+                "INSERT INTO canned_responses (shortcut, title, text) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (shortcut) DO UPDATE SET title = excluded.title, text = excluded.text",
+                params![reply.shortcut, reply.title, reply.text],
+            )?;
+            Ok(Vec::new())
+        }
+        Write::DeleteCanned(shortcut) => {
+            let deleted = conn
+                .execute(
+                    "DELETE FROM canned_responses WHERE shortcut = ?1",
+                    params![shortcut],
+                )
+                .map_err(backend)?;
+            Ok(if deleted > 0 {
+                vec![shortcut.clone()]
+            } else {
+                Vec::new()
+            })
+        }
         Write::DeliveryDone(id) => {
             exec(
                 conn,
@@ -863,5 +897,39 @@ impl SessionStore for SqliteStore {
     ) -> BoxFuture<'_, Result<(), StoreError>> {
         let write = self.write(Write::DeliveryRetry(id, due_at, attempts));
         Box::pin(async move { write.await.map(|_| ()) })
+    }
+
+    fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare("SELECT shortcut, title, text FROM canned_responses ORDER BY shortcut")
+                .map_err(backend)?;
+            let rows = statement
+                .query_map([], |r| {
+                    Ok(CannedResponse {
+                        shortcut: r.get(0)?,
+                        title: r.get(1)?,
+                        text: r.get(2)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+    }
+
+    fn put_canned_response<'a>(
+        &'a self,
+        reply: &'a CannedResponse,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let write = self.write(Write::PutCanned(reply.clone()));
+        Box::pin(async move { write.await.map(|_| ()) })
+    }
+
+    fn delete_canned_response<'a>(
+        &'a self,
+        shortcut: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let write = self.write(Write::DeleteCanned(shortcut.to_owned()));
+        Box::pin(async move { write.await.map(|deleted| !deleted.is_empty()) })
     }
 }
