@@ -176,7 +176,13 @@ pub(crate) fn document() -> Value {
         json!([]),
         Map::from_iter([("200".into(), ok("the saved replies", canned_list))]),
     );
-    let shortcut = || path_param("shortcut", "letters, digits, - and _ (1 to 64)");
+    let shortcut = || {
+        json!({
+            "name": "shortcut", "in": "path", "required": true,
+            "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" },
+            "description": "letters, digits, - and _ (1 to 64)"
+        })
+    };
     let mut put_canned = operation(
         "Creates or replaces a saved reply",
         json!([shortcut()]),

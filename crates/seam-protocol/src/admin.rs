@@ -122,9 +122,12 @@ pub struct CannedResponseList {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CannedResponseBody {
-    /// A short label for pickers.
+    /// A short label for pickers (at most 200 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 200)))]
     pub title: Option<String>,
-    /// The reply, with `{placeholders}`.
+    /// The reply, with `{placeholders}`: not blank, at most
+    /// `limits.max_text_chars` characters.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1), regex(pattern = r"\S")))]
     pub text: String,
 }
