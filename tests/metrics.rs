@@ -129,3 +129,78 @@ async fn a_metrics_token_is_required_when_set_and_metrics_can_be_off() {
     assert_eq!(status, "HTTP/1.1 404 Not Found");
     assert!(body.contains("not_found"));
 }
+
+/// The next offer an agent receives.
+async fn next_offer(events: &mut seam_client::Events) -> seam_protocol::Offer {
+    wait_for(events, |e| match e {
+        seam_client::Event::Offer(o) => Some(o),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn metrics_count_offers_by_outcome_mode_changes_and_the_service_level() {
+    let mut config = test_config();
+    config.routing.offer_timeout_ms = 300;
+    config.routing.queues = vec![seam_broker::QueueConfig {
+        name: "billing".into(),
+        ..Default::default()
+    }];
+    let broker = start_with(config).await;
+    let addr = broker.local_addr();
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.set_status(AgentStatus::Available).await.unwrap();
+
+    // Alice's first offer goes unanswered and expires; bob takes the next.
+    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    let first = next_offer(&mut bob_events).await;
+    let second = loop {
+        let offer = next_offer(&mut bob_events).await;
+        if offer.offer_id != first.offer_id {
+            break offer;
+        }
+    };
+    bob.accept_offer(&second.offer_id).await.unwrap();
+    // Carol's offer is declined, then she leaves unanswered.
+    let (carol, _carol_events) = client(&broker, customer_token("carol", "billing")).await;
+    let carols = carol.open_session(None).await.unwrap();
+    let offer = next_offer(&mut bob_events).await;
+    bob.decline_offer(&offer.offer_id).await.unwrap();
+    carol.end_session(&carols.session_id, None).await.unwrap();
+    // Alice and bob go to voice.
+    let request = bob
+        .request_mode(&session.session_id, seam_protocol::Mode::Voice, false, None)
+        .await
+        .unwrap();
+    alice
+        .answer_mode(&session.session_id, &request, true, None)
+        .await
+        .unwrap();
+
+    let (_, text) = scrape(addr, None).await;
+    assert!(sample(&text, "seam_offers_total{outcome=\"offered\"}") >= 3.0);
+    assert!(sample(&text, "seam_offers_total{outcome=\"expired\"}") >= 1.0);
+    assert_eq!(
+        sample(&text, "seam_offers_total{outcome=\"accepted\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "seam_offers_total{outcome=\"declined\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "seam_mode_changes_total{mode=\"voice\"}"),
+        1.0
+    );
+    // Alice was answered within 20 s; carol left unanswered: half.
+    assert_eq!(
+        sample(&text, "seam_queue_service_level{queue=\"billing\"}"),
+        0.5
+    );
+    assert_eq!(
+        sample(&text, "seam_events_stored_total{kind=\"queue_abandoned\"}"),
+        1.0
+    );
+}

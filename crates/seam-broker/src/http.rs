@@ -130,16 +130,21 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
             .into_response();
         }
     }
-    let routing = state
-        .routing
-        .dispatches()
-        .then(|| state.routing.router().queues_and_agents().0);
+    let routes = state.routing.dispatches();
+    let router = state.routing.router();
+    let routing = routes.then(|| router.queues_and_agents().0);
+    let service_levels = if routes {
+        router.service_levels()
+    } else {
+        Vec::new()
+    };
     let text = state.metrics.render(crate::metrics::Gauges {
         connections: state.hub.connections(),
         sessions_held: state.engine.sessions_held(),
         window_bytes: state.engine.window_bytes(),
         store_up: state.store_health.failure().is_none(),
         routing,
+        service_levels,
     });
     (
         [(

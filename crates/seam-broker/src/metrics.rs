@@ -60,6 +60,8 @@ pub(crate) struct Gauges {
     pub(crate) store_up: bool,
     /// Queues and agents, on the node that routes.
     pub(crate) routing: Option<Overview>,
+    /// Each queue's service level over the last hour, on the node that routes.
+    pub(crate) service_levels: Vec<(String, Option<f64>)>,
 }
 
 /// The broker's metrics and the registry that serves them.
@@ -72,6 +74,9 @@ pub(crate) struct Metrics {
     store_failures: IntCounter,
     resumes: IntCounterVec,
     slow_consumers: IntCounter,
+    offers: IntCounterVec,
+    mode_changes: IntCounterVec,
+    queue_service_level: prometheus::GaugeVec,
     connections: IntGauge,
     sessions_held: IntGauge,
     window_bytes: IntGauge,
@@ -100,6 +105,12 @@ const KINDS: &[&str] = &[
     "assigned",
     "session_ended",
 ];
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
 
 impl Metrics {
     /// Creates every metric and registers it.
@@ -140,6 +151,24 @@ impl Metrics {
                 "seam_slow_consumer_closes_total",
                 "Connections closed with 4008 because they read too slowly",
             ),
+            offers: counter_vec(
+                "seam_offers_total",
+                "Offers to agents by outcome: offered, accepted, declined, expired, ended (the session ended or left the queue), ...",
+                &["outcome"],
+            ),
+            mode_changes: counter_vec(
+                "seam_mode_changes_total",
+                "Mode changes this node stored, by the mode entered (chat, voice, video)",
+                &["mode"],
+            ),
+            queue_service_level: prometheus::GaugeVec::new(
+                Opts::new(
+                    "seam_queue_service_level",
+                    "Share of each queue's sessions answered within routing.service_level_secs, of those answered or abandoned in the last hour",
+                ),
+                &["queue"],
+            )
+            .unwrap_or_else(|e| invalid(e)),
             connections: gauge("seam_connections", "Open WebSocket connections on this node"),
             sessions_held: gauge(
                 "seam_sessions_held",
@@ -206,6 +235,9 @@ impl Metrics {
             Box::new(m.store_failures.clone()),
             Box::new(m.resumes.clone()),
             Box::new(m.slow_consumers.clone()),
+            Box::new(m.offers.clone()),
+            Box::new(m.mode_changes.clone()),
+            Box::new(m.queue_service_level.clone()),
             Box::new(m.connections.clone()),
             Box::new(m.sessions_held.clone()),
             Box::new(m.window_bytes.clone()),
@@ -263,6 +295,16 @@ impl Metrics {
         self.resumes.with_label_values(&[outcome]).inc();
     }
 
+    /// An offer's fate: `offered`, `accepted`, `declined`, `expired`, ...
+    pub(crate) fn offer(&self, outcome: &str) {
+        self.offers.with_label_values(&[outcome]).inc();
+    }
+
+    /// A mode change this node stored, by the mode entered.
+    pub(crate) fn mode_changed(&self, mode: &str) {
+        self.mode_changes.with_label_values(&[mode]).inc();
+    }
+
     /// A connection closed for reading too slowly.
     pub(crate) fn slow_consumer(&self) {
         self.slow_consumers.inc();
@@ -285,7 +327,15 @@ impl Metrics {
             vec.reset();
         }
         self.queue_estimated_wait.reset();
+        self.queue_service_level.reset();
         self.agents.reset();
+        for (queue, level) in &now.service_levels {
+            if let Some(level) = level {
+                self.queue_service_level
+                    .with_label_values(&[queue.as_str()])
+                    .set(*level);
+            }
+        }
         if let Some(overview) = now.routing {
             for queue in &overview.queues {
                 let name = [queue.name.as_str()];

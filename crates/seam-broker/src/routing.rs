@@ -29,6 +29,7 @@ use crate::clock::Clock;
 use crate::config::{InvitationRule, QueueConfig, RoutingConfig};
 use crate::frame::Frame;
 use crate::hub::Hub;
+use crate::metrics::Metrics;
 use crate::session::SessionView;
 use crate::timers::{Timer, Timers};
 
@@ -221,6 +222,26 @@ struct PendingOffer {
 struct QueueStats {
     recent_waits: VecDeque<u64>,
     abandoned: u64,
+    /// The last hour's outcomes: when, how long it waited, and whether it
+    /// was answered (else abandoned). For the service level.
+    last_hour: VecDeque<(u64, u64, bool)>,
+}
+
+/// The window the service level looks back over.
+const SERVICE_LEVEL_WINDOW_MS: u64 = 3_600_000;
+
+impl QueueStats {
+    fn outcome(&mut self, now: u64, waited_ms: u64, answered: bool) {
+        self.last_hour.push_back((now, waited_ms, answered));
+        self.forget_before(now);
+    }
+
+    fn forget_before(&mut self, now: u64) {
+        let cutoff = now.saturating_sub(SERVICE_LEVEL_WINDOW_MS);
+        while self.last_hour.front().is_some_and(|(at, ..)| *at < cutoff) {
+            self.last_hour.pop_front();
+        }
+    }
 }
 
 /// A connected customer who reported the page they are on.
@@ -256,6 +277,7 @@ pub(crate) struct Router {
     hub: Arc<Hub>,
     timers: Timers,
     state: Mutex<State>,
+    metrics: Arc<Metrics>,
 }
 
 /// How many accepted offers are remembered to answer a repeated accept.
@@ -272,7 +294,12 @@ fn rules_principal() -> Principal {
 
 impl Router {
     /// A router for `config`, sending through `hub`, with deadlines on `timers`.
-    pub(crate) fn new(config: RoutingConfig, hub: Arc<Hub>, timers: Timers) -> Router {
+    pub(crate) fn new(
+        config: RoutingConfig,
+        hub: Arc<Hub>,
+        timers: Timers,
+        metrics: Arc<Metrics>,
+    ) -> Router {
         let state = State {
             node: hub.node().to_owned(),
             ..State::default()
@@ -283,7 +310,34 @@ impl Router {
             hub,
             timers,
             state: Mutex::new(state),
+            metrics,
         }
+    }
+
+    /// Each queue's service level over the last hour: the share of sessions
+    /// answered within `service_level_secs` of those answered or abandoned
+    /// (`None` for a queue with neither).
+    pub(crate) fn service_levels(&self) -> Vec<(String, Option<f64>)> {
+        let now = self.clock.now_millis();
+        let threshold = self.config.service_level_secs.saturating_mul(1000);
+        let mut st = self.lock();
+        self.config
+            .queues
+            .iter()
+            .map(|q| {
+                let level = st.stats.get_mut(&q.name).and_then(|stats| {
+                    stats.forget_before(now);
+                    let total = stats.last_hour.len();
+                    let within = stats
+                        .last_hour
+                        .iter()
+                        .filter(|(_, waited, answered)| *answered && *waited <= threshold)
+                        .count();
+                    (total > 0).then(|| within as f64 / total as f64)
+                });
+                (q.name.clone(), level)
+            })
+            .collect()
     }
 
     /// Whether any queue is configured.
@@ -611,6 +665,7 @@ impl Router {
                     waited_ms = now.saturating_sub(w.since);
                     if w.stage == Stage::Human {
                         let stats = st.stats.entry(w.queue.clone()).or_default();
+                        stats.outcome(now, waited_ms, true);
                         stats.recent_waits.push_back(waited_ms);
                         while stats.recent_waits.len() > self.config.wait_samples.max(1) {
                             stats.recent_waits.pop_front();
@@ -639,6 +694,7 @@ impl Router {
             }
             accepted
         };
+        self.metrics.offer("accepted");
         self.run(actions);
         Ok(accepted)
     }
@@ -654,6 +710,7 @@ impl Router {
             st.withdraw(offer_id);
             st.dispatch(&self.config, self.clock.now_millis(), &mut actions);
         }
+        self.metrics.offer("declined");
         self.run(actions);
         Ok(())
     }
@@ -721,7 +778,9 @@ impl Router {
                 .map(|i| st.waiting.remove(i))
                 .map(|w| {
                     let waited = now.saturating_sub(w.since);
-                    st.stats.entry(w.queue.clone()).or_default().abandoned += 1;
+                    let stats = st.stats.entry(w.queue.clone()).or_default();
+                    stats.abandoned += 1;
+                    stats.outcome(now, waited, false);
                     (w.queue, waited)
                 });
             for agent in st.agents.values_mut() {
@@ -968,9 +1027,15 @@ impl Router {
         for action in actions {
             match action {
                 Action::Send(sub, frame) => {
+                    if let ServerFrame::OfferRevoked { reason, .. } = &frame {
+                        // `expired`, `ended`, ...: why the offer went.
+                        self.metrics.offer(reason);
+                    }
                     self.hub.to_principal(&sub, &Frame::encode(&frame));
                 }
                 Action::ExpireOfferAfter(offer_id, after_ms) => {
+                    // Set once per offer (a resent offer keeps its timer).
+                    self.metrics.offer("offered");
                     self.timers.after(after_ms, Timer::OfferExpiry { offer_id });
                 }
                 Action::TellCustomer(session_id, frame) => {

@@ -118,6 +118,7 @@ impl Broker {
             config.routing.clone(),
             Arc::clone(&hub),
             timers.clone(),
+            Arc::clone(&metrics),
         ));
         let routing = Arc::new(Dispatcher::new(
             Arc::clone(&router),

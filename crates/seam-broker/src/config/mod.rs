@@ -586,6 +586,10 @@ pub struct RoutingConfig {
     pub wait_samples: usize,
     /// Proactive invitations sent by rule.
     pub invitation_rules: Vec<InvitationRule>,
+    /// The service level's threshold, in seconds: the share of sessions
+    /// answered within it (of those answered or abandoned in the last hour)
+    /// is each queue's `seam_queue_service_level` metric.
+    pub service_level_secs: u64,
 }
 
 impl Default for RoutingConfig {
@@ -597,6 +601,7 @@ impl Default for RoutingConfig {
             offline_grace_ms: 30_000,
             wait_samples: 20,
             invitation_rules: Vec::new(),
+            service_level_secs: 20,
         }
     }
 }

@@ -65,6 +65,9 @@ impl MonitoredStore {
         if let Some(metrics) = &self.metrics {
             for event in events {
                 metrics.event_stored(event.body.kind());
+                if let seam_protocol::EventBody::ModeChanged { mode, .. } = &event.body {
+                    metrics.mode_changed(mode.as_str());
+                }
             }
         }
     }
