@@ -152,6 +152,10 @@ impl SessionStore for GatedStore {
         self.inner.delivery_retry(id, due_at, attempts)
     }
 
+    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.inner.pending_deliveries()
+    }
+
     fn canned_responses(
         &self,
     ) -> BoxFuture<'_, Result<Vec<seam_protocol::CannedResponse>, StoreError>> {

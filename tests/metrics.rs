@@ -35,6 +35,10 @@ async fn metrics_count_commands_events_resumes_and_show_queues() {
         name: "billing".into(),
         ..Default::default()
     }];
+    // A receiver that refuses every delivery: they wait in the outbox.
+    config.webhooks.urls = vec!["http://127.0.0.1:9/hooks".into()];
+    config.webhooks.secret = Some("hook-secret".into());
+    config.webhooks.retry_initial_ms = 60_000;
     let broker = start_with(config).await;
     let addr = broker.local_addr();
     let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
@@ -97,6 +101,10 @@ async fn metrics_count_commands_events_resumes_and_show_queues() {
     );
     assert_eq!(sample(&text, "seam_connections"), 3.0);
     assert_eq!(sample(&text, "seam_store_up"), 1.0);
+    assert!(
+        sample(&text, "seam_webhook_outbox_depth") >= 1.0,
+        "the session's start waits to be delivered"
+    );
     assert_eq!(
         sample(&text, "seam_queue_waiting_sessions{queue=\"billing\"}"),
         1.0

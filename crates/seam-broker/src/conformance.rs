@@ -407,6 +407,12 @@ pub async fn store(store: &dyn SessionStore) {
     assert_eq!(erased, ["s2"]);
     assert_eq!(ids(store.list(&all).await.unwrap()), ["s3"]);
 
+    assert_eq!(
+        store.pending_deliveries().await.unwrap(),
+        store.due_deliveries(u64::MAX, 1000).await.unwrap().len() as u64,
+        "the outbox's depth counts what is pending"
+    );
+
     // Saved replies: put creates or replaces, delete says whether it found one.
     assert!(store.canned_responses().await.unwrap().is_empty());
     let reply = |shortcut: &str, text: &str| seam_protocol::CannedResponse {

@@ -143,6 +143,7 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
         sessions_held: state.engine.sessions_held(),
         window_bytes: state.engine.window_bytes(),
         store_up: state.store_health.failure().is_none(),
+        outbox_depth: state.store.pending_deliveries().await.ok(),
         routing,
         service_levels,
     });

@@ -58,6 +58,8 @@ pub(crate) struct Gauges {
     pub(crate) window_bytes: usize,
     /// Whether the store's writes succeed.
     pub(crate) store_up: bool,
+    /// Pending webhook deliveries, if the store could say.
+    pub(crate) outbox_depth: Option<u64>,
     /// Queues and agents, on the node that routes.
     pub(crate) routing: Option<Overview>,
     /// Each queue's service level over the last hour, on the node that routes.
@@ -81,6 +83,7 @@ pub(crate) struct Metrics {
     sessions_held: IntGauge,
     window_bytes: IntGauge,
     store_up: IntGauge,
+    outbox_depth: IntGauge,
     queue_waiting: IntGaugeVec,
     queue_available: IntGaugeVec,
     queue_estimated_wait: prometheus::GaugeVec,
@@ -182,6 +185,10 @@ impl Metrics {
                 "seam_store_up",
                 "1 while the store's writes succeed, 0 while they fail",
             ),
+            outbox_depth: gauge(
+                "seam_webhook_outbox_depth",
+                "Webhook deliveries waiting in the store's outbox (-1 when the store cannot say)",
+            ),
             queue_waiting: gauge_vec(
                 "seam_queue_waiting_sessions",
                 "Sessions waiting in each queue (reported by the node that routes)",
@@ -242,6 +249,7 @@ impl Metrics {
             Box::new(m.sessions_held.clone()),
             Box::new(m.window_bytes.clone()),
             Box::new(m.store_up.clone()),
+            Box::new(m.outbox_depth.clone()),
             Box::new(m.queue_waiting.clone()),
             Box::new(m.queue_available.clone()),
             Box::new(m.queue_estimated_wait.clone()),
@@ -317,6 +325,10 @@ impl Metrics {
         self.sessions_held.set(count(now.sessions_held));
         self.window_bytes.set(count(now.window_bytes));
         self.store_up.set(i64::from(now.store_up));
+        self.outbox_depth.set(
+            now.outbox_depth
+                .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+        );
         // Queues and agents as the routing node sees them; in a cluster the
         // other nodes report none (their routers only relay).
         for vec in [

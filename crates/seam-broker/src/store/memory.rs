@@ -279,6 +279,10 @@ impl SessionStore for MemoryStore {
         ready(Ok(()))
     }
 
+    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        ready(Ok(self.inner().outbox.len() as u64))
+    }
+
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
         ready(Ok(self.inner().canned.values().cloned().collect()))
     }

@@ -300,6 +300,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The soonest `due_at` of any pending delivery.
     fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>>;
 
+    /// How many webhook deliveries are pending (the outbox's depth).
+    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+
     /// A delivery succeeded (or was given up): remove it.
     fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>>;
 

@@ -224,6 +224,10 @@ impl SessionStore for MonitoredStore {
         self.watch(self.inner.delivery_retry(id, due_at, attempts))
     }
 
+    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.inner.pending_deliveries()
+    }
+
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
         self.inner.canned_responses()
     }

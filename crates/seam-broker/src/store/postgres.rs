@@ -1407,6 +1407,16 @@ impl SessionStore for PostgresStore {
         })
     }
 
+    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.read(|client| async move {
+            let row = client
+                .query_one("SELECT COUNT(*) FROM outbox", &[])
+                .await
+                .map_err(pg_error)?;
+            Ok(row.get::<_, i64>(0).max(0) as u64)
+        })
+    }
+
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
         self.read(|client| async move {
             let rows = client

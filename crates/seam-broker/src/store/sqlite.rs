@@ -899,6 +899,14 @@ impl SessionStore for SqliteStore {
         Box::pin(async move { write.await.map(|_| ()) })
     }
 
+    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.read(|conn| {
+            conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+                .map(|n| n.max(0) as u64)
+                .map_err(backend)
+        })
+    }
+
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
         self.read(|conn| {
             let mut statement = conn
