@@ -54,6 +54,9 @@ enum Action {
         /// The customer's `sub`.
         sub: String,
     },
+    /// List, define or delete the saved replies agents insert by shortcut.
+    #[command(subcommand)]
+    Canned(CannedAction),
     /// End a customer's open session and delete everything about them.
     Erase {
         /// The customer's `sub`.
@@ -61,6 +64,28 @@ enum Action {
         /// Confirm: erasure cannot be undone.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CannedAction {
+    /// Every saved reply agents get (configured and defined through the API).
+    List,
+    /// Define or replace a saved reply.
+    Put {
+        /// What agents type after `/`.
+        shortcut: String,
+        /// The reply; `{name}`, `{agent}`, `{issue_type}`, `{page}` and
+        /// metadata keys are filled from the session.
+        text: String,
+        /// A short label for pickers.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Delete a saved reply defined through the API.
+    Delete {
+        /// Its shortcut.
+        shortcut: String,
     },
 }
 
@@ -139,6 +164,35 @@ pub(crate) async fn run(args: AdminArgs, token: Option<String>) -> Result<()> {
             println!("ended {} (seq {})", ended.session_id, ended.seq);
         }
         Action::Export { sub } => print_json(&admin.export_customer(&sub).await?)?,
+        Action::Canned(action) => {
+            let replies = match action {
+                CannedAction::List => admin.canned_responses().await?,
+                CannedAction::Put {
+                    shortcut,
+                    text,
+                    title,
+                } => vec![
+                    admin
+                        .put_canned_response(&shortcut, title.as_deref(), &text)
+                        .await?,
+                ],
+                CannedAction::Delete { shortcut } => {
+                    vec![admin.delete_canned_response(&shortcut).await?]
+                }
+            };
+            if args.json {
+                return print_json(&replies);
+            }
+            let mut rows = vec![["SHORTCUT", "TITLE", "TEXT"].map(String::from).to_vec()];
+            for r in &replies {
+                rows.push(vec![
+                    format!("/{}", r.shortcut),
+                    r.title.clone().unwrap_or_else(|| "-".into()),
+                    r.text.replace('\n', " "),
+                ]);
+            }
+            print!("{}", table(&rows));
+        }
         Action::Erase { sub, yes } => {
             if !yes {
                 bail!("erasing `{sub}` deletes every session and event about them and cannot be undone: add --yes");

@@ -268,6 +268,38 @@ async fn seam_admin_lists_reads_ends_exports_and_erases() {
     let out = admin(&http, data_dir, &["sessions", "--customer", "alice"]);
     assert_eq!(stdout(&out), "no sessions\n");
 
+    // Saved replies from the terminal.
+    let out = admin(
+        &http,
+        data_dir,
+        &[
+            "canned",
+            "put",
+            "refund",
+            "Hi {name}, it is on its way.",
+            "--title",
+            "Refund",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = admin(&http, data_dir, &["canned", "list"]);
+    let listed = stdout(&out);
+    assert!(
+        listed.starts_with("SHORTCUT")
+            && listed.contains("/refund")
+            && listed.contains("Hi {name}, it is on its way."),
+        "{listed}"
+    );
+    let out = admin(&http, data_dir, &["--json", "canned", "list"]);
+    let replies: Vec<seam_protocol::CannedResponse> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replies[0].title.as_deref(), Some("Refund"));
+    let out = admin(&http, data_dir, &["canned", "put", "re fund", "x"]);
+    assert!(stderr(&out).contains("400 bad_request"), "{}", stderr(&out));
+    let out = admin(&http, data_dir, &["canned", "delete", "refund"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = admin(&http, data_dir, &["canned", "delete", "refund"]);
+    assert!(stderr(&out).contains("404 not_found"), "{}", stderr(&out));
+
     // A token that is not a service token, and one that is not a token.
     let agent = mint(&["--role", "agent", "--sub", "bob", "--data-dir", data_dir]);
     let out = run_seam(&["admin", "--url", &http, "--token", &agent, "sessions"]);

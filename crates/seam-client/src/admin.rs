@@ -17,8 +17,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use seam_protocol::{
-    CustomerErased, CustomerExport, SessionEnded, SessionEvent, SessionList, SessionSummary,
-    TranscriptPage,
+    CannedResponse, CannedResponseBody, CannedResponseList, CustomerErased, CustomerExport,
+    SessionEnded, SessionEvent, SessionList, SessionSummary, TranscriptPage,
 };
 use serde::de::DeserializeOwned;
 
@@ -214,6 +214,37 @@ impl AdminClient {
     /// deletes everything stored about them.
     pub async fn erase_customer(&self, sub: &str) -> Result<CustomerErased, AdminError> {
         let path = format!("/v1/customers/{}", encode(sub));
+        self.call(Method::DELETE, &path, None).await
+    }
+
+    /// `GET /v1/canned-responses`: the saved replies agents get.
+    pub async fn canned_responses(&self) -> Result<Vec<CannedResponse>, AdminError> {
+        let list: CannedResponseList = self.call(Method::GET, "/v1/canned-responses", None).await?;
+        Ok(list.canned_responses)
+    }
+
+    /// `PUT /v1/canned-responses/{shortcut}`: creates or replaces a saved reply.
+    pub async fn put_canned_response(
+        &self,
+        shortcut: &str,
+        title: Option<&str>,
+        text: &str,
+    ) -> Result<CannedResponse, AdminError> {
+        let body = CannedResponseBody {
+            title: title.map(str::to_owned),
+            text: text.to_owned(),
+        };
+        let body = serde_json::to_string(&body).map_err(|e| AdminError::Decode(e.to_string()))?;
+        let path = format!("/v1/canned-responses/{}", encode(shortcut));
+        self.call(Method::PUT, &path, Some(body)).await
+    }
+
+    /// `DELETE /v1/canned-responses/{shortcut}`: deletes one defined through the API.
+    pub async fn delete_canned_response(
+        &self,
+        shortcut: &str,
+    ) -> Result<CannedResponse, AdminError> {
+        let path = format!("/v1/canned-responses/{}", encode(shortcut));
         self.call(Method::DELETE, &path, None).await
     }
 
