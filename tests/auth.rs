@@ -311,7 +311,7 @@ async fn the_client_refreshes_from_its_provider_and_reconnects_with_a_fresh_toke
     let text = wait_for(&mut events, |e| match e {
         Event::Disconnected { .. } => panic!("the refresh should have kept the connection: {e:?}"),
         Event::Session(seam_protocol::SessionEvent {
-            body: seam_protocol::EventBody::Message { text },
+            body: seam_protocol::EventBody::Message { text, .. },
             ..
         }) => Some(text),
         _ => None,

@@ -153,7 +153,7 @@ async fn story_until(events: &mut Events, sid: &str, last: u64) -> Vec<(u64, Str
                     continue;
                 }
                 let what = match &e.body {
-                    EventBody::Message { text } => text.clone(),
+                    EventBody::Message { text, .. } => text.clone(),
                     other => format!("{other:?}").chars().take(24).collect(),
                 };
                 story.push((e.seq, what));
@@ -448,7 +448,7 @@ async fn while_postgresql_is_down_commands_are_refused_retryably_and_nothing_is_
         .await
         .into_iter()
         .filter_map(|e| match e.body {
-            EventBody::Message { text } => Some(text),
+            EventBody::Message { text, .. } => Some(text),
             _ => None,
         })
         .collect();

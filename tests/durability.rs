@@ -71,7 +71,7 @@ async fn sessions_survive_a_restart_on_sqlite_and_clients_resume() {
     let texts: Vec<_> = after
         .iter()
         .filter_map(|e| match &e.body {
-            EventBody::Message { text } => Some(text.as_str()),
+            EventBody::Message { text, .. } => Some(text.as_str()),
             _ => None,
         })
         .collect();

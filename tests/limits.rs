@@ -39,7 +39,7 @@ async fn still_works(raw: &mut Raw, sid: &str) {
     let ServerFrame::Event(e) = raw.recv().await else {
         panic!()
     };
-    assert!(matches!(e.body, EventBody::Message { ref text } if text == "still fine"));
+    assert!(matches!(e.body, EventBody::Message { ref text, .. } if text == "still fine"));
     let ServerFrame::Ack(ack) = raw.recv().await else {
         panic!()
     };
@@ -210,7 +210,7 @@ async fn the_rate_limit_answers_with_a_retry_delay_and_the_client_retries_by_its
         .await
         .into_iter()
         .filter_map(|e| match e.body {
-            EventBody::Message { text } if text.starts_with('n') => Some(text),
+            EventBody::Message { text, .. } if text.starts_with('n') => Some(text),
             _ => None,
         })
         .collect();

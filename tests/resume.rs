@@ -120,7 +120,7 @@ async fn reconnecting_with_the_last_seq_replays_exactly_the_missed_events() {
         };
         assert_eq!(e.seq, seq);
         assert!(
-            matches!(e.body, EventBody::Message { ref text } if *text == format!("missed {i}"))
+            matches!(e.body, EventBody::Message { ref text, .. } if *text == format!("missed {i}"))
         );
     }
     // Resuming did not add a second "joined" event, and live events follow in order.
@@ -235,7 +235,7 @@ async fn clients_ride_through_a_broker_restart_with_nothing_lost_or_doubled() {
         let texts: Vec<_> = all
             .iter()
             .filter_map(|e| match &e.body {
-                EventBody::Message { text } => Some(text.as_str()),
+                EventBody::Message { text, .. } => Some(text.as_str()),
                 _ => None,
             })
             .collect();
@@ -275,6 +275,9 @@ async fn a_command_resent_after_the_replay_window_moved_on_is_still_applied_once
         id: "first".into(),
         session_id: session.session_id.clone(),
         text: "my order is late".into(),
+        quick_replies: Vec::new(),
+        card: None,
+        choice: None,
     };
     let original = alice.send(first.clone()).await.unwrap();
     for i in 0..6 {
@@ -378,7 +381,7 @@ async fn through_a_proxy_that_delays_and_cuts_connections_nothing_is_lost_double
     let collected = tokio::time::timeout(Duration::from_secs(30), async {
         while seen.len() < expected.len() {
             if let Event::Session(e) = bob_events.next().await.unwrap() {
-                if let EventBody::Message { text } = e.body {
+                if let EventBody::Message { text, .. } = e.body {
                     seen.push(text);
                 }
             }

@@ -35,7 +35,7 @@ async fn an_agent_joins_and_sees_context_history_and_every_later_event() {
     let kinds: Vec<_> = history.iter().map(|e| (e.seq, e.body.clone())).collect();
     assert_eq!(kinds.len(), 4, "{kinds:?}");
     assert!(
-        matches!(kinds[1].1, EventBody::Message { ref text } if text == "my card was charged twice")
+        matches!(kinds[1].1, EventBody::Message { ref text, .. } if text == "my card was charged twice")
     );
     assert!(
         matches!(kinds[3].1, EventBody::ParticipantJoined { ref participant } if participant.sub == "bob")
@@ -59,7 +59,9 @@ async fn an_agent_joins_and_sees_context_history_and_every_later_event() {
     assert_eq!(reply.seq, 5);
     assert_eq!(reply.from.sub, "bob");
     assert_eq!(reply.client_id.as_deref(), Some(ack.id.as_str()));
-    assert!(matches!(reply.body, EventBody::Message { ref text } if text == "refund on its way"));
+    assert!(
+        matches!(reply.body, EventBody::Message { ref text, .. } if text == "refund on its way")
+    );
 }
 
 #[tokio::test]
@@ -126,7 +128,7 @@ async fn open_session_existing_only_attaches_but_never_creates() {
         }
     };
     assert!(
-        matches!(history.body, EventBody::Message { ref text } if text == "hello from the other tab")
+        matches!(history.body, EventBody::Message { ref text, .. } if text == "hello from the other tab")
     );
     // No second session was created: the listing has one.
     let service = token(Role::Service, "backend");
@@ -416,5 +418,111 @@ async fn agents_get_the_configured_saved_replies_and_customers_are_refused() {
     assert_eq!(
         rejected(alice.canned_responses().await),
         seam_protocol::ErrorCode::Forbidden
+    );
+}
+
+#[tokio::test]
+async fn an_agent_offers_quick_replies_and_a_card_and_the_customer_answers_with_a_choice() {
+    use seam_protocol::{Card, QuickReply};
+    let broker = start().await;
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&session).await.unwrap();
+    let buttons = vec![
+        QuickReply {
+            id: "refund".into(),
+            label: "A refund".into(),
+        },
+        QuickReply {
+            id: "new".into(),
+            label: "A new card".into(),
+        },
+    ];
+    let card = Card {
+        title: "Card ending 4242".into(),
+        text: Some("Charged twice on Monday".into()),
+        image_url: Some("https://bank.example/card.png".into()),
+        link_url: Some("https://bank.example/statements".into()),
+        link_label: Some("See the statement".into()),
+    };
+    let offered = bob
+        .send_rich(
+            &session,
+            "What would you like?",
+            buttons.clone(),
+            Some(card.clone()),
+        )
+        .await
+        .unwrap()
+        .seq
+        .unwrap();
+    let shown = wait_for(&mut alice_events, |e| match e {
+        Event::Session(e) if e.seq == offered => Some(e.body),
+        _ => None,
+    })
+    .await;
+    let EventBody::Message {
+        quick_replies,
+        card: shown_card,
+        ..
+    } = shown
+    else {
+        panic!("expected a message, got {shown:?}")
+    };
+    assert_eq!(quick_replies, buttons);
+    assert_eq!(shown_card.as_deref(), Some(&card));
+
+    alice.choose(&session, offered, &buttons[0]).await.unwrap();
+    let answer = wait_for(&mut bob_events, |e| match e {
+        Event::Session(e)
+            if matches!(
+                &e.body,
+                EventBody::Message {
+                    choice: Some(_),
+                    ..
+                }
+            ) =>
+        {
+            Some(e.body)
+        }
+        _ => None,
+    })
+    .await;
+    let EventBody::Message { text, choice, .. } = answer else {
+        unreachable!()
+    };
+    assert_eq!(text, "A refund");
+    let choice = choice.unwrap();
+    assert_eq!((choice.seq, choice.id.as_str()), (offered, "refund"));
+
+    // The wrong side, and malformed extras: refused, nothing stored.
+    assert_eq!(
+        rejected(alice.send_rich(&session, "x", buttons.clone(), None).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        rejected(bob.choose(&session, offered, &buttons[0]).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        rejected(alice.choose(&session, 999, &buttons[0]).await),
+        ErrorCode::Forbidden
+    );
+    let bad_card = Card {
+        link_url: Some("javascript:alert(1)".into()),
+        ..card
+    };
+    assert_eq!(
+        rejected(
+            bob.send_rich(&session, "x", Vec::new(), Some(bad_card))
+                .await
+        ),
+        ErrorCode::InvalidMessage
+    );
+    let twice = vec![buttons[0].clone(), buttons[0].clone()];
+    assert_eq!(
+        rejected(bob.send_rich(&session, "x", twice, None).await),
+        ErrorCode::InvalidMessage
     );
 }

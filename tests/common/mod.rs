@@ -180,7 +180,7 @@ pub(crate) async fn next_session_event(events: &mut Events) -> SessionEvent {
 pub(crate) async fn next_message(events: &mut Events) -> String {
     wait_for(events, |e| match e {
         Event::Session(SessionEvent {
-            body: EventBody::Message { text },
+            body: EventBody::Message { text, .. },
             ..
         }) => Some(text),
         _ => None,

@@ -1,7 +1,7 @@
-"""A FAQ bot for seam: it takes sessions from a `bot_first` queue, answers
-the questions it knows, and hands the customer to a human, with a summary
-of the conversation for the agent, when they ask for one or when it cannot
-help.
+"""A FAQ bot for seam: it takes sessions from a `bot_first` queue, greets
+the customer with quick replies (buttons), answers the questions it knows,
+and hands the customer to a human, with a summary of the conversation for
+the agent, when they ask for one or when it cannot help.
 
     python examples/faq_bot.py --url ws://127.0.0.1:8080/ws --token "$(seam token --role bot --sub faq-bot --name 'Help bot')"
 
@@ -27,6 +27,15 @@ GREETING = (
     "Hi, I'm the help bot. I can tell you about our opening hours, refunds and "
     "delivery times. Write \"agent\" at any time to talk to a person."
 )
+
+#: The buttons under the greeting; a click answers with the button's label
+#: and its id as the message's choice.
+CHOICES = [
+    m.QuickReply(id="hours", label="Opening hours"),
+    m.QuickReply(id="refund", label="Refunds"),
+    m.QuickReply(id="delivery", label="Delivery times"),
+    m.QuickReply(id="agent", label="Talk to a person"),
+]
 
 #: Keyword patterns and their answers.
 FAQ: list[tuple[re.Pattern[str], str]] = [
@@ -83,7 +92,7 @@ async def run(url: str, token: str) -> None:
                 logging.info("offer %s gone: %s", event.offer_id, e.code)
                 continue
             conversations[snapshot.session_id] = Conversation()
-            await bot.send_message(snapshot.session_id, GREETING)
+            await bot.send_message(snapshot.session_id, GREETING, quick_replies=CHOICES)
         elif isinstance(event, m.ServerFrameEvent):
             conversation = conversations.get(event.session_id)
             if conversation is None or conversation.handed_off:
@@ -94,13 +103,22 @@ async def run(url: str, token: str) -> None:
                 continue
             if not isinstance(body, m.EventBodyMessage) or event.from_.role != "customer" or event.from_.sub == me:
                 continue
-            await reply(bot, event.session_id, conversation, body.text)
+            chosen = body.choice.id if body.choice else None
+            await reply(bot, event.session_id, conversation, body.text, chosen)
 
 
-async def reply(bot: Client, session_id: str, conversation: Conversation, text: str) -> None:
-    """Answers one customer message, or hands the session to a human."""
+#: What each greeting button asks, as a question the FAQ knows.
+CHOSEN = {"hours": "opening hours", "refund": "refund", "delivery": "delivery"}
+
+
+async def reply(
+    bot: Client, session_id: str, conversation: Conversation, text: str, chosen: str | None = None
+) -> None:
+    """Answers one customer message (or quick reply), or hands the session to a human."""
     conversation.asked.append(text)
-    known = answer(text)
+    if chosen == "agent":
+        text = "agent"
+    known = answer(CHOSEN.get(chosen or "", text))
     if known is not None and not HUMAN.search(text):
         await bot.send_message(session_id, known)
         return

@@ -237,9 +237,35 @@ class Client:
         frame = m.ClientFrameJoin(type="join", id=self.next_id(), session_id=session_id)
         return _snapshot(await self.send(frame))
 
-    async def send_message(self, session_id: str, text: str) -> m.ServerFrameAck:
-        """Posts a message; the ack carries its ``seq``."""
-        frame = m.ClientFrameMessage(type="message", id=self.next_id(), session_id=session_id, text=text)
+    async def send_message(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        quick_replies: list[m.QuickReply] | None = None,
+        card: m.Card | None = None,
+    ) -> m.ServerFrameAck:
+        """Posts a message; the ack carries its ``seq``. Agents and bots may
+        add ``quick_replies`` (buttons the customer answers with) and a ``card``."""
+        frame = m.ClientFrameMessage(
+            type="message",
+            id=self.next_id(),
+            session_id=session_id,
+            text=text,
+            quick_replies=quick_replies or None,
+            card=card,
+        )
+        return await self.send(frame)
+
+    async def choose(self, session_id: str, seq: int, reply: m.QuickReply) -> m.ServerFrameAck:
+        """Customers: answers quick reply ``reply`` of message ``seq`` (its label as the text)."""
+        frame = m.ClientFrameMessage(
+            type="message",
+            id=self.next_id(),
+            session_id=session_id,
+            text=reply.label,
+            choice=m.Choice(seq=seq, id=reply.id),
+        )
         return await self.send(frame)
 
     async def typing(self, session_id: str, active: bool) -> None:

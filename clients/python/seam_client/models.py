@@ -19,6 +19,31 @@ class CannedResponse(BaseModel):
     title: Annotated[str | None, Field(description='A short label for pickers.')] = None
 
 
+class Card(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    image_url: Annotated[
+        str | None, Field(description='An image (`https://` or `http://`).')
+    ] = None
+    link_label: Annotated[
+        str | None, Field(description="The link's words (default: the title).")
+    ] = None
+    link_url: Annotated[
+        str | None, Field(description='Where the card leads (`https://` or `http://`).')
+    ] = None
+    text: Annotated[str | None, Field(description='A few lines under it.')] = None
+    title: Annotated[str, Field(description="The card's title.")]
+
+
+class Choice(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description="The quick reply's `id`.")]
+    seq: Annotated[int, Field(description='The message that offered it.', ge=0)]
+
+
 class Version(RootModel[int]):
     root: Annotated[int, Field(ge=0)]
 
@@ -62,16 +87,6 @@ class ClientFrameLeave(BaseModel):
     id: Annotated[str, Field(description='Command id.')]
     session_id: Annotated[str, Field(description='The session.')]
     type: Literal['leave']
-
-
-class ClientFrameMessage(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    id: Annotated[str, Field(description='Command id.')]
-    session_id: Annotated[str, Field(description='The session.')]
-    text: Annotated[str, Field(description='The text.')]
-    type: Literal['message']
 
 
 class ClientFrameTyping(BaseModel):
@@ -296,14 +311,6 @@ class EventBodySessionOpened(BaseModel):
     kind: Literal['session_opened']
 
 
-class EventBodyMessage(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    kind: Literal['message']
-    text: Annotated[str, Field(description='The message text.')]
-
-
 class EventBodyModeRequestDeclined(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -445,6 +452,22 @@ class QueueOverview(BaseModel):
     ]
     name: Annotated[str, Field(description='Its name.')]
     waiting: Annotated[int, Field(description='Sessions waiting.', ge=0)]
+
+
+class QuickReply(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[
+        str,
+        Field(description="Unique among the message's quick replies, e.g. `hours`."),
+    ]
+    label: Annotated[
+        str,
+        Field(
+            description="What the button says (and what the customer's answer says)."
+        ),
+    ]
 
 
 class ResumeOutcomeComplete(BaseModel):
@@ -634,6 +657,27 @@ class ClientFrameOpenSession(BaseModel):
     type: Literal['open_session']
 
 
+class ClientFrameMessage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    card: Annotated[
+        Card | None, Field(description='Agents and bots: a card shown with the text.')
+    ] = None
+    choice: Annotated[
+        Choice | None,
+        Field(description='Customers: the quick reply this message answers.'),
+    ] = None
+    id: Annotated[str, Field(description='Command id.')]
+    quick_replies: Annotated[
+        list[QuickReply] | None,
+        Field(description='Agents and bots: buttons the customer may answer with.'),
+    ] = None
+    session_id: Annotated[str, Field(description='The session.')]
+    text: Annotated[str, Field(description='The text.')]
+    type: Literal['message']
+
+
 class ClientFrameRequestMode(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -745,6 +789,25 @@ class ClientFrameInviteVisitor(BaseModel):
     sub: Annotated[str, Field(description="The visitor's `sub`.")]
     topic: Annotated[str, Field(description='What about.')]
     type: Literal['invite_visitor']
+
+
+class EventBodyMessage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    card: Annotated[
+        Card | None, Field(description='A card shown with the text (agents and bots).')
+    ] = None
+    choice: Annotated[
+        Choice | None,
+        Field(description='The quick reply this message answers (customers).'),
+    ] = None
+    kind: Literal['message']
+    quick_replies: Annotated[
+        list[QuickReply] | None,
+        Field(description='Buttons the customer may answer with (agents and bots).'),
+    ] = None
+    text: Annotated[str, Field(description='The message text.')]
 
 
 class EventBodyModeChanged(BaseModel):

@@ -29,6 +29,18 @@ async def test_the_bot_answers_then_hands_off_with_a_summary(tmp_path: Path) -> 
     try:
         alice = await Client.connect(broker.url, broker.token("customer", "alice"))
         session = await alice.open_session()
+        # The greeting offers buttons; one click is a question answered.
+        greeting = await next_of(
+            alice, m.ServerFrameEvent, timeout=20,
+            where=lambda e: isinstance(e.body, m.EventBodyMessage) and bool(e.body.quick_replies),
+        )
+        labels = [r.label for r in greeting.body.quick_replies]
+        assert labels == ["Opening hours", "Refunds", "Delivery times", "Talk to a person"]
+        await alice.choose(session.session_id, greeting.seq, greeting.body.quick_replies[2])
+        await next_of(
+            alice, m.ServerFrameEvent,
+            where=lambda e: isinstance(e.body, m.EventBodyMessage) and "working days" in e.body.text,
+        )
         await alice.send_message(session.session_id, "What are your opening hours?")
         hours = await next_of(
             alice, m.ServerFrameEvent, timeout=20,

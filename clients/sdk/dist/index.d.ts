@@ -1,4 +1,4 @@
-import type { CannedResponse, ClientFrame, IceServer, Mode, Principal, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -145,7 +145,16 @@ export declare class Seam {
     cannedResponses(): Promise<CannedResponse[]>;
     /** Joins a session; its history follows as events. */
     join(sessionId: string): Promise<SessionSnapshot>;
-    message(sessionId: string, text: string): Promise<Ack>;
+    /**
+     * Posts a message. Agents and bots may add `quick_replies` (buttons the
+     * customer answers with) and a `card`.
+     */
+    message(sessionId: string, text: string, extras?: {
+        quick_replies?: QuickReply[];
+        card?: Card;
+    }): Promise<Ack>;
+    /** Customers: answers quick reply `reply` of message `seq` (its label as the text). */
+    choose(sessionId: string, seq: number, reply: QuickReply): Promise<Ack>;
     typing(sessionId: string, active: boolean): Promise<Ack>;
     /** Asks the other side for voice or video; resolves with the request id. */
     requestMode(sessionId: string, mode: Mode, reason?: string): Promise<string>;

@@ -259,8 +259,16 @@ export class Seam {
         const ack = await this.send({ type: "join", session_id: sessionId });
         return ack.session;
     }
-    message(sessionId, text) {
-        return this.send({ type: "message", session_id: sessionId, text });
+    /**
+     * Posts a message. Agents and bots may add `quick_replies` (buttons the
+     * customer answers with) and a `card`.
+     */
+    message(sessionId, text, extras = {}) {
+        return this.send({ type: "message", session_id: sessionId, text, ...extras });
+    }
+    /** Customers: answers quick reply `reply` of message `seq` (its label as the text). */
+    choose(sessionId, seq, reply) {
+        return this.send({ type: "message", session_id: sessionId, text: reply.label, choice: { seq, id: reply.id } });
     }
     typing(sessionId, active) {
         return this.send({ type: "typing", session_id: sessionId, active });

@@ -6,10 +6,12 @@
 
 import type {
   CannedResponse,
+  Card,
   ClientFrame,
   IceServer,
   Mode,
   Principal,
+  QuickReply,
   ServerFrame,
   SessionOverview,
   SessionSnapshot,
@@ -339,8 +341,21 @@ export class Seam {
     return ack.session as SessionSnapshot;
   }
 
-  message(sessionId: string, text: string): Promise<Ack> {
-    return this.send({ type: "message", session_id: sessionId, text });
+  /**
+   * Posts a message. Agents and bots may add `quick_replies` (buttons the
+   * customer answers with) and a `card`.
+   */
+  message(
+    sessionId: string,
+    text: string,
+    extras: { quick_replies?: QuickReply[]; card?: Card } = {},
+  ): Promise<Ack> {
+    return this.send({ type: "message", session_id: sessionId, text, ...extras });
+  }
+
+  /** Customers: answers quick reply `reply` of message `seq` (its label as the text). */
+  choose(sessionId: string, seq: number, reply: QuickReply): Promise<Ack> {
+    return this.send({ type: "message", session_id: sessionId, text: reply.label, choice: { seq, id: reply.id } });
   }
 
   typing(sessionId: string, active: boolean): Promise<Ack> {

@@ -252,8 +252,16 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "join", session_id: sessionId });
     return ack.session;
   }
-  message(sessionId, text) {
-    return this.send({ type: "message", session_id: sessionId, text });
+  /**
+   * Posts a message. Agents and bots may add `quick_replies` (buttons the
+   * customer answers with) and a `card`.
+   */
+  message(sessionId, text, extras = {}) {
+    return this.send({ type: "message", session_id: sessionId, text, ...extras });
+  }
+  /** Customers: answers quick reply `reply` of message `seq` (its label as the text). */
+  choose(sessionId, seq, reply) {
+    return this.send({ type: "message", session_id: sessionId, text: reply.label, choice: { seq, id: reply.id } });
   }
   typing(sessionId, active) {
     return this.send({ type: "typing", session_id: sessionId, active });
@@ -689,6 +697,8 @@ var Conversation = class {
     this.requests = /* @__PURE__ */ new Map();
     this.leftOffline = false;
     this.seen = /* @__PURE__ */ new Set();
+    /** Quick reply buttons by the seq of the message that offered them. */
+    this.choices = /* @__PURE__ */ new Map();
     this.root = el("div", {
       class: "seam-log",
       role: "log",
@@ -818,8 +828,55 @@ var Conversation = class {
     this.group.at = e.at;
     const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
     this.group.body.append(bubble);
+    if (b.kind !== "message") return;
+    if (b.card) this.group.body.append(card(b.card));
+    if (b.choice) this.answered(b.choice.seq, b.choice.id);
+    const replies = b.quick_replies ?? [];
+    if (replies.length === 0) return;
+    const customer = this.reader.audience === "customer" && !mine && this.reader.onChoose;
+    const row = el("div", { class: "seam-quick", "data-testid": "quick-replies" });
+    for (const reply of replies) {
+      const button = el(
+        "button",
+        { type: "button", class: "secondary", "data-testid": "quick-reply", "data-id": reply.id },
+        reply.label
+      );
+      if (customer) {
+        button.onclick = () => {
+          this.answered(e.seq, reply.id);
+          this.reader.onChoose?.(e.seq, reply);
+        };
+      } else {
+        button.disabled = true;
+      }
+      row.append(button);
+    }
+    this.choices.set(e.seq, row);
+    this.group.body.append(row);
+  }
+  /** A quick reply of message `seq` was chosen: its buttons are spent. */
+  answered(seq, id) {
+    const row = this.choices.get(seq);
+    if (!row) return;
+    for (const button of Array.from(row.querySelectorAll("button"))) {
+      button.disabled = true;
+      if (button.dataset.id === id) button.setAttribute("aria-pressed", "true");
+    }
   }
 };
+function web(url) {
+  return url && /^https?:\/\//.test(url) ? url : void 0;
+}
+function card(c) {
+  const root = el("div", { class: "seam-msg-card", "data-testid": "message-card" });
+  const image = web(c.image_url);
+  if (image) root.append(el("img", { src: image, alt: c.title, loading: "lazy" }));
+  root.append(el("b", {}, c.title));
+  if (c.text) root.append(el("p", {}, c.text));
+  const link = web(c.link_url);
+  if (link) root.append(el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, c.link_label ?? c.title));
+  return root;
+}
 function clock(at) {
   return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
@@ -859,6 +916,11 @@ var STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-quick{display:flex;gap:6px;flex-wrap:wrap;margin:4px 0}
+.seam-quick button[aria-pressed=true]{outline:2px solid var(--seam-accent, #2563eb)}
+.seam-msg-card{border:1px solid #d0d5dd;border-radius:10px;padding:8px;margin:4px 0;max-width:280px;display:flex;flex-direction:column;gap:4px;background:#fff}
+.seam-msg-card img{max-width:100%;border-radius:6px}
+.seam-msg-card p{margin:0}
 .seam-canned{flex-basis:100%;list-style:none;margin:0;padding:0;display:flex;gap:6px;flex-wrap:wrap}
 .seam-prompt{background:#fff6d6;padding:8px 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap;justify-content:space-between}
 .seam-prompt-actions{display:flex;gap:6px}
@@ -1416,21 +1478,21 @@ async function main() {
   const ticking = /* @__PURE__ */ new Map();
   const showOffer = (offer) => {
     const known = ticking.get(offer.offer_id);
-    const card = known?.card ?? el("div", { class: "seam-offer", role: "listitem", "data-testid": "offer" });
-    card.dataset.offer = offer.offer_id;
+    const card2 = known?.card ?? el("div", { class: "seam-offer", role: "listitem", "data-testid": "offer" });
+    card2.dataset.offer = offer.offer_id;
     const wait = el("span", { "data-testid": "offer-wait" });
     const timeLeft = el("span", { role: "timer", "data-testid": "offer-countdown" });
     const take = el("button", { "data-testid": "accept-offer" }, s.acceptOffer);
     const pass = el("button", { class: "secondary", "data-testid": "decline-offer" }, s.declineOffer);
     const about = offer.note ?? offer.context.issue_type ?? "";
-    card.replaceChildren(
+    card2.replaceChildren(
       el("b", {}, customerName(offer.customer), about ? ` · ${about}` : ""),
       ...offer.first_message ? [el("blockquote", { "data-testid": "offer-message" }, offer.first_message)] : [],
       el("div", { class: "seam-offer-meta" }, wait, " · ", timeLeft),
       el("div", { class: "seam-offer-actions" }, take, pass)
     );
     const received = known?.received ?? Date.now() - (offer.waited_ms ?? 0);
-    ticking.set(offer.offer_id, { offer, received, wait, left: timeLeft, card });
+    ticking.set(offer.offer_id, { offer, received, wait, left: timeLeft, card: card2 });
     take.onclick = () => void guard(async () => {
       dropOffer(offer.offer_id);
       const ack = await seam.send({ type: "accept_offer", offer_id: offer.offer_id });
@@ -1444,7 +1506,7 @@ async function main() {
       dropOffer(offer.offer_id);
       await seam.send({ type: "decline_offer", offer_id: offer.offer_id });
     });
-    if (!known) offers.append(card);
+    if (!known) offers.append(card2);
     tick();
     refreshEmpty();
   };

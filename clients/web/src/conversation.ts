@@ -4,7 +4,7 @@
 // internal queue names, their own "opened" event or the routing steps;
 // staff see what happened, queue names and audit lines included.
 
-import type { Mode, SessionEvent } from "@seam/sdk";
+import type { Mode, QuickReply, SessionEvent } from "@seam/sdk";
 import { duration, format, type Strings } from "./strings.js";
 import { el } from "./dom.js";
 
@@ -17,6 +17,8 @@ export interface Reader {
   strings: Strings;
   /** Queue name -> team name shown to customers ("Bob from Billing joined"). */
   teams?: Record<string, string>;
+  /** The customer clicked a quick reply of message `seq`. */
+  onChoose?: (seq: number, reply: QuickReply) => void;
 }
 
 /** Two or fewer initials of a name, for an avatar. */
@@ -47,6 +49,8 @@ export class Conversation {
   private team?: string;
   private leftOffline = false;
   private seen = new Set<number>();
+  /** Quick reply buttons by the seq of the message that offered them. */
+  private choices = new Map<number, HTMLElement>();
 
   constructor(private reader: Reader, testId: string, label: string) {
     this.root = el("div", {
@@ -184,7 +188,59 @@ export class Conversation {
     this.group.at = e.at;
     const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
     this.group.body.append(bubble);
+    if (b.kind !== "message") return;
+    if (b.card) this.group.body.append(card(b.card));
+    if (b.choice) this.answered(b.choice.seq, b.choice.id);
+    const replies = b.quick_replies ?? [];
+    if (replies.length === 0) return;
+    const customer = this.reader.audience === "customer" && !mine && this.reader.onChoose;
+    const row = el("div", { class: "seam-quick", "data-testid": "quick-replies" });
+    for (const reply of replies) {
+      const button = el(
+        "button",
+        { type: "button", class: "secondary", "data-testid": "quick-reply", "data-id": reply.id },
+        reply.label,
+      );
+      if (customer) {
+        button.onclick = () => {
+          this.answered(e.seq, reply.id);
+          this.reader.onChoose?.(e.seq, reply);
+        };
+      } else {
+        button.disabled = true;
+      }
+      row.append(button);
+    }
+    this.choices.set(e.seq, row);
+    this.group.body.append(row);
   }
+
+  /** A quick reply of message `seq` was chosen: its buttons are spent. */
+  private answered(seq: number, id: string): void {
+    const row = this.choices.get(seq);
+    if (!row) return;
+    for (const button of Array.from(row.querySelectorAll("button"))) {
+      button.disabled = true;
+      if (button.dataset.id === id) button.setAttribute("aria-pressed", "true");
+    }
+  }
+}
+
+/** Only web links become links or images. */
+function web(url: string | null | undefined): string | undefined {
+  return url && /^https?:\/\//.test(url) ? url : undefined;
+}
+
+/** A message's card: title, text, image, link. */
+function card(c: { title: string; text?: string | null; image_url?: string | null; link_url?: string | null; link_label?: string | null }): HTMLElement {
+  const root = el("div", { class: "seam-msg-card", "data-testid": "message-card" });
+  const image = web(c.image_url);
+  if (image) root.append(el("img", { src: image, alt: c.title, loading: "lazy" }));
+  root.append(el("b", {}, c.title));
+  if (c.text) root.append(el("p", {}, c.text));
+  const link = web(c.link_url);
+  if (link) root.append(el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, c.link_label ?? c.title));
+  return root;
 }
 
 /** "14:05" in the reader's locale. */

@@ -37,6 +37,11 @@ export const STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-quick{display:flex;gap:6px;flex-wrap:wrap;margin:4px 0}
+.seam-quick button[aria-pressed=true]{outline:2px solid var(--seam-accent, #2563eb)}
+.seam-msg-card{border:1px solid #d0d5dd;border-radius:10px;padding:8px;margin:4px 0;max-width:280px;display:flex;flex-direction:column;gap:4px;background:#fff}
+.seam-msg-card img{max-width:100%;border-radius:6px}
+.seam-msg-card p{margin:0}
 .seam-canned{flex-basis:100%;list-style:none;margin:0;padding:0;display:flex;gap:6px;flex-wrap:wrap}
 .seam-prompt{background:#fff6d6;padding:8px 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap;justify-content:space-between}
 .seam-prompt-actions{display:flex;gap:6px}

@@ -21,7 +21,7 @@
 // call request, not on page load; a conversation under way is shown at
 // once, with its history. Calls (voice, video) happen in the same panel.
 
-import { Seam, type Mode, type SessionEvent, type SessionSnapshot } from "@seam/sdk";
+import { Seam, type Mode, type QuickReply, type SessionEvent, type SessionSnapshot } from "@seam/sdk";
 import { Conversation, callName, modeLabel } from "./conversation.js";
 import { STYLE } from "./style.js";
 import { duration, format, stringsFor } from "./strings.js";
@@ -78,7 +78,13 @@ async function main(): Promise<void> {
     b.onclick = () => void rate(score);
     rating.append(b);
   }
-  const conversation = new Conversation({ audience: "customer", strings: s, teams: teams() }, "log", title);
+  // Set once connected: a click on a quick reply answers with its label.
+  let choose: (seq: number, reply: QuickReply) => void = () => {};
+  const conversation = new Conversation(
+    { audience: "customer", strings: s, teams: teams(), onChoose: (seq, reply) => choose(seq, reply) },
+    "log",
+    title,
+  );
   const panel = el(
     "section",
     { class: "seam-panel", id: "seam-panel", role: "dialog", "aria-label": title, "data-testid": "panel" },
@@ -229,6 +235,11 @@ async function main(): Promise<void> {
   const open = async () => sessionId ?? attached(await seam.openSession());
 
   wireComposer(seam, () => sessionId, input, send, guard, open);
+  choose = (seq, reply) =>
+    void guard(async () => {
+      const sid = await open();
+      await seam.send({ type: "message", session_id: sid, text: reply.label, choice: { seq, id: reply.id } });
+    });
   const talk = (wanted: Mode) =>
     guard(async () => {
       const sid = await open();

@@ -215,7 +215,7 @@ async fn write_session(
     let mut batch: Vec<seam_broker::store::NewEvent> = (2..=last as u64)
         .map(|seq| {
             let text = format!("message {seq} of session {n}: my order has not arrived yet");
-            seam_broker::store::NewEvent::plain(event(seq, EventBody::Message { text }))
+            seam_broker::store::NewEvent::plain(event(seq, EventBody::message(text)))
         })
         .collect();
     if !open {

@@ -239,7 +239,7 @@ pub(crate) fn delivered(proto: Proto, text: &str) -> Option<String> {
     match proto {
         Proto::Seam => match serde_json::from_str::<ServerFrame>(text).ok()? {
             ServerFrame::Event(e) => match e.body {
-                EventBody::Message { text } => Some(text),
+                EventBody::Message { text, .. } => Some(text),
                 _ => None,
             },
             _ => None,

@@ -109,7 +109,7 @@ pub async fn store(store: &dyn SessionStore) {
         EventBody::ParticipantJoined {
             participant: bob.clone(),
         },
-        EventBody::Message { text: "hi".into() },
+        EventBody::message("hi"),
         EventBody::Transferred {
             to: TransferTarget::Queue("vip".into()),
         },
@@ -191,13 +191,7 @@ pub async fn store(store: &dyn SessionStore) {
     // Order is enforced; unknown sessions are refused.
     let gap = store
         .append(&one(
-            event(
-                "s2",
-                3,
-                2_001,
-                &alice,
-                EventBody::Message { text: "x".into() },
-            ),
+            event("s2", 3, 2_001, &alice, EventBody::message("x")),
             &[],
         ))
         .await;
@@ -208,39 +202,21 @@ pub async fn store(store: &dyn SessionStore) {
     // A refused append leaves the session as it was: the right next one goes in.
     store
         .append(&one(
-            event(
-                "s2",
-                2,
-                2_001,
-                &alice,
-                EventBody::Message { text: "y".into() },
-            ),
+            event("s2", 2, 2_001, &alice, EventBody::message("y")),
             &[],
         ))
         .await
         .unwrap();
     let dup = store
         .append(&one(
-            event(
-                "s1",
-                7,
-                1_200,
-                &alice,
-                EventBody::Message { text: "x".into() },
-            ),
+            event("s1", 7, 1_200, &alice, EventBody::message("x")),
             &[],
         ))
         .await;
     assert!(matches!(dup, Err(StoreError::OutOfOrder { .. })), "{dup:?}");
     let unknown = store
         .append(&one(
-            event(
-                "nope",
-                2,
-                1,
-                &alice,
-                EventBody::Message { text: "x".into() },
-            ),
+            event("nope", 2, 1, &alice, EventBody::message("x")),
             &[],
         ))
         .await;
@@ -479,7 +455,9 @@ fn say(actor: &Principal, command_id: Option<&'static str>, text: &str) -> Appen
     Append {
         actor,
         command_id,
-        decide: Box::new(move |view| rules::message(view, actor, text.clone())),
+        decide: Box::new(move |view| {
+            rules::message(view, actor, text.clone(), rules::MessageExtras::default())
+        }),
     }
 }
 

@@ -69,7 +69,9 @@ async fn a_restored_engine_keeps_order_idempotency_and_the_open_session() {
         Append {
             actor: Box::leak(Box::new(alice.clone())),
             command_id: Some(id),
-            decide: Box::new(move |view| rules::message(view, &alice, "hi".into())),
+            decide: Box::new(move |view| {
+                rules::message(view, &alice, "hi".into(), Default::default())
+            }),
         }
     };
     let session_id = {
@@ -173,7 +175,9 @@ async fn two_nodes_on_one_postgres_store_keep_one_order() {
         Append {
             actor: Box::leak(Box::new(alice.clone())),
             command_id: Some(Box::leak(id.into_boxed_str())),
-            decide: Box::new(move |view| rules::message(view, &alice, "hi".into())),
+            decide: Box::new(move |view| {
+                rules::message(view, &alice, "hi".into(), Default::default())
+            }),
         }
     };
     // Both nodes append at once: every append lands, in one order.

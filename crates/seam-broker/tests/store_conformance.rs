@@ -35,15 +35,7 @@ async fn the_sqlite_store_conforms_and_keeps_everything_across_reopening() {
     let carol = principal("carol", Role::Customer);
     reopened
         .append(&one(
-            event(
-                "s3",
-                2,
-                3_001,
-                &carol,
-                EventBody::Message {
-                    text: "again".into(),
-                },
-            ),
+            event("s3", 2, 3_001, &carol, EventBody::message("again")),
             &[],
         ))
         .await
@@ -84,15 +76,7 @@ async fn the_postgres_store_conforms_and_keeps_everything_across_reopening() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].record.session_id, "s3");
     let carol = principal("carol", Role::Customer);
-    let again = event(
-        "s3",
-        2,
-        3_001,
-        &carol,
-        EventBody::Message {
-            text: "again".into(),
-        },
-    );
+    let again = event("s3", 2, 3_001, &carol, EventBody::message("again"));
     reopened.append(&one(again, &[])).await.unwrap();
     assert_eq!(reopened.get("s3").await.unwrap().unwrap().events.len(), 2);
     schema.drop_now().await;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use seam_protocol::{
-    Ack, AgentStatus, CannedResponse, ClientFrame, CustomerContext, ErrorCode, Mode, Overview,
-    SessionOverview, SessionSnapshot, Signal, SignalTarget, TransferTarget,
+    Ack, AgentStatus, CannedResponse, Card, Choice, ClientFrame, CustomerContext, ErrorCode, Mode,
+    Overview, QuickReply, SessionOverview, SessionSnapshot, Signal, SignalTarget, TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -137,10 +137,47 @@ impl Client {
 
     /// Posts a chat message; the ack carries its `seq`.
     pub async fn send_message(&self, session_id: &str, text: &str) -> Result<Ack, ClientError> {
+        self.send_rich(session_id, text, Vec::new(), None).await
+    }
+
+    /// Agents and bots: a message with quick replies (buttons the customer
+    /// answers with) and an optional card.
+    pub async fn send_rich(
+        &self,
+        session_id: &str,
+        text: &str,
+        quick_replies: Vec<QuickReply>,
+        card: Option<Card>,
+    ) -> Result<Ack, ClientError> {
         self.send(ClientFrame::Message {
             id: self.next_id(),
             session_id: session_id.to_owned(),
             text: text.to_owned(),
+            quick_replies,
+            card: card.map(Box::new),
+            choice: None,
+        })
+        .await
+    }
+
+    /// Customers: answers a quick reply of the message `seq` (its label as
+    /// the text).
+    pub async fn choose(
+        &self,
+        session_id: &str,
+        seq: u64,
+        reply: &QuickReply,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Message {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            text: reply.label.clone(),
+            quick_replies: Vec::new(),
+            card: None,
+            choice: Some(Choice {
+                seq,
+                id: reply.id.clone(),
+            }),
         })
         .await
     }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::ErrorCode;
 use crate::media::{Mode, Signal, SignalTarget};
 use crate::principal::CustomerContext;
+use crate::rich::{Card, Choice, QuickReply};
 use crate::routing::{AgentStatus, TransferTarget};
 use crate::session::SessionId;
 
@@ -75,6 +76,15 @@ pub enum ClientFrame {
         session_id: SessionId,
         /// The text.
         text: String,
+        /// Agents and bots: buttons the customer may answer with.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        quick_replies: Vec<QuickReply>,
+        /// Agents and bots: a card shown with the text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card: Option<Box<Card>>,
+        /// Customers: the quick reply this message answers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<Choice>,
     },
     /// Start or stop a typing indicator (ephemeral, never stored).
     Typing {

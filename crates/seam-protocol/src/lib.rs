@@ -15,6 +15,7 @@ mod client;
 mod codes;
 mod media;
 mod principal;
+mod rich;
 mod routing;
 mod server;
 mod session;
@@ -27,6 +28,7 @@ pub use client::{ClientFrame, CommandId, DecodeError, MAX_COMMAND_ID_BYTES};
 pub use codes::{CloseCode, ErrorCode};
 pub use media::{IceServer, Mode, ModeRequest, Signal, SignalTarget};
 pub use principal::{CustomerContext, Principal, Role};
+pub use rich::{Card, Choice, QuickReply, MAX_QUICK_REPLIES};
 pub use routing::{
     AgentOverview, AgentStatus, Invitation, InvitationStats, Offer, OfferKind, Overview,
     QueueOverview, SessionOverview, TransferTarget,

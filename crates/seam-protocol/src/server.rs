@@ -259,9 +259,7 @@ mod tests {
                 name: Some("Alice".into()),
             },
             client_id: Some("c-7".into()),
-            body: EventBody::Message {
-                text: "hi \"there\"".into(),
-            },
+            body: EventBody::message("hi \"there\""),
         };
         assert_eq!(
             ServerFrame::event_json(&event),

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::media::{Mode, ModeRequest};
 use crate::principal::{CustomerContext, Principal};
+use crate::rich::{Card, Choice, QuickReply};
 
 /// Opaque session identifier assigned by the broker.
 pub type SessionId = String;
@@ -107,6 +108,15 @@ pub enum EventBody {
     Message {
         /// The message text.
         text: String,
+        /// Buttons the customer may answer with (agents and bots).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        quick_replies: Vec<QuickReply>,
+        /// A card shown with the text (agents and bots).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card: Option<Box<Card>>,
+        /// The quick reply this message answers (customers).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<Choice>,
     },
     /// Someone asked to upgrade the session's mode; the other side answers.
     ModeRequested {
@@ -254,6 +264,16 @@ impl Access {
 }
 
 impl EventBody {
+    /// A plain text message.
+    pub fn message(text: impl Into<String>) -> EventBody {
+        EventBody::Message {
+            text: text.into(),
+            quick_replies: Vec::new(),
+            card: None,
+            choice: None,
+        }
+    }
+
     /// The event's `kind`, in wire spelling (`unknown` for a kind this
     /// crate does not know).
     pub fn kind(&self) -> &'static str {
@@ -316,7 +336,7 @@ impl std::fmt::Display for SessionEvent {
                 participant,
                 reason: Some(LeaveReason::Offline),
             } => write!(f, "{} went offline and left", participant.sub),
-            EventBody::Message { text } => write!(f, "{who}: {text}"),
+            EventBody::Message { text, .. } => write!(f, "{who}: {text}"),
             EventBody::ModeRequested { request, .. } => {
                 let share = if request.screen_share {
                     " with screen sharing"

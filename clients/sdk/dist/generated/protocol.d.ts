@@ -58,9 +58,21 @@ export type ClientFrame = {
     type: "leave";
 } | {
     /**
+     * Agents and bots: a card shown with the text.
+     */
+    card?: Card | null;
+    /**
+     * Customers: the quick reply this message answers.
+     */
+    choice?: Choice | null;
+    /**
      * Command id.
      */
     id: string;
+    /**
+     * Agents and bots: buttons the customer may answer with.
+     */
+    quick_replies?: QuickReply[];
     /**
      * The session.
      */
@@ -857,7 +869,19 @@ export type EventBody = {
      */
     reason?: LeaveReason | null;
 } | {
+    /**
+     * A card shown with the text (agents and bots).
+     */
+    card?: Card | null;
+    /**
+     * The quick reply this message answers (customers).
+     */
+    choice?: Choice | null;
     kind: "message";
+    /**
+     * Buttons the customer may answer with (agents and bots).
+     */
+    quick_replies?: QuickReply[];
     /**
      * The message text.
      */
@@ -1066,6 +1090,66 @@ export interface CustomerContext {
      * The page the customer was on.
      */
     page?: string | null;
+}
+/**
+ * A simple card shown with a message: a title, text, an image, a link.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Card".
+ */
+export interface Card {
+    /**
+     * An image (`https://` or `http://`).
+     */
+    image_url?: string | null;
+    /**
+     * The link's words (default: the title).
+     */
+    link_label?: string | null;
+    /**
+     * Where the card leads (`https://` or `http://`).
+     */
+    link_url?: string | null;
+    /**
+     * A few lines under it.
+     */
+    text?: string | null;
+    /**
+     * The card's title.
+     */
+    title: string;
+}
+/**
+ * The quick reply a customer's message answers.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Choice".
+ */
+export interface Choice {
+    /**
+     * The quick reply's `id`.
+     */
+    id: string;
+    /**
+     * The message that offered it.
+     */
+    seq: number;
+}
+/**
+ * A button under a message (from an agent or a bot). The customer's click sends its `label` as a message whose `choice` names it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "QuickReply".
+ */
+export interface QuickReply {
+    /**
+     * Unique among the message's quick replies, e.g. `hours`.
+     */
+    id: string;
+    /**
+     * What the button says (and what the customer's answer says).
+     */
+    label: string;
 }
 /**
  * Whom a signaling message is for: every connection of a participant, or one connection (as named by an earlier signal's `from_connection`).

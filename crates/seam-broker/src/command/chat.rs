@@ -11,6 +11,7 @@ pub(super) async fn message(
     id: String,
     session_id: String,
     text: String,
+    extras: rules::MessageExtras,
 ) -> Result<(), CommandError> {
     if text.trim().is_empty() {
         return Err(
@@ -18,11 +19,14 @@ pub(super) async fn message(
                 .in_session(&session_id),
         );
     }
+    if let Err(why) = extras.check(ctx.state.config.limits.max_text_chars) {
+        return Err(CommandError::new(ErrorCode::InvalidMessage, why).in_session(&session_id));
+    }
     // Its length was checked with every free text (`check_text_limit`).
     let mut waiting = false;
     let committed = post(ctx, id, session_id.clone(), |view, actor| {
         waiting = actor.role == Role::Customer && view.queue.is_some() && !view.is_served();
-        rules::message(view, actor, text.clone())
+        rules::message(view, actor, text.clone(), extras.clone())
     })
     .await?;
     if waiting && !committed.duplicate {

@@ -195,7 +195,17 @@ pub(crate) async fn execute(
             id,
             session_id,
             text,
-        } => chat::message(&ctx, id, session_id, text).await,
+            quick_replies,
+            card,
+            choice,
+        } => {
+            let extras = crate::session::rules::MessageExtras {
+                quick_replies,
+                card,
+                choice,
+            };
+            chat::message(&ctx, id, session_id, text, extras).await
+        }
         ClientFrame::Typing {
             id,
             session_id,

@@ -4,7 +4,8 @@
 //! under the session's order, and the unit tests below call them directly.
 
 use seam_protocol::{
-    Access, EventBody, LeaveReason, Mode, ModeRequest, Principal, Role, SessionState,
+    Access, Card, Choice, EventBody, LeaveReason, Mode, ModeRequest, Principal, QuickReply, Role,
+    SessionState, MAX_QUICK_REPLIES,
 };
 
 use super::{SessionError, SessionView};
@@ -110,14 +111,100 @@ pub fn join(
     }
 }
 
-/// A chat message.
+/// What a message carries besides its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageExtras {
+    /// Buttons the customer may answer with (agents and bots).
+    pub quick_replies: Vec<QuickReply>,
+    /// A card (agents and bots).
+    pub card: Option<Box<Card>>,
+    /// The quick reply answered (customers).
+    pub choice: Option<Choice>,
+}
+
+impl MessageExtras {
+    /// Whether the extras are well formed, or why not: at most
+    /// [`MAX_QUICK_REPLIES`] quick replies with unique, non-empty ids and
+    /// labels of at most 100 characters; a card with a title, texts within
+    /// `max_chars`, and `http(s)://` URLs.
+    pub fn check(&self, max_chars: usize) -> Result<(), String> {
+        if self.quick_replies.len() > MAX_QUICK_REPLIES {
+            return Err(format!("at most {MAX_QUICK_REPLIES} quick replies"));
+        }
+        for (i, reply) in self.quick_replies.iter().enumerate() {
+            if reply.id.trim().is_empty() || reply.id.len() > 64 {
+                return Err("a quick reply needs an id of 1 to 64 bytes".into());
+            }
+            if reply.label.trim().is_empty() || reply.label.chars().count() > 100 {
+                return Err("a quick reply needs a label of 1 to 100 characters".into());
+            }
+            if self.quick_replies[..i].iter().any(|r| r.id == reply.id) {
+                return Err(format!("quick reply id `{}` is used twice", reply.id));
+            }
+        }
+        if let Some(card) = &self.card {
+            let too_long = [
+                Some(&card.title),
+                card.text.as_ref(),
+                card.link_label.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|t| t.chars().count() > max_chars);
+            if card.title.trim().is_empty() || too_long {
+                return Err(format!(
+                    "a card needs a title, and its texts at most {max_chars} characters"
+                ));
+            }
+            for url in [&card.image_url, &card.link_url].into_iter().flatten() {
+                let web = url.starts_with("https://") || url.starts_with("http://");
+                if !web || url.len() > 2048 || url.chars().any(char::is_whitespace) {
+                    return Err(format!("card URL `{url}` must be http:// or https://"));
+                }
+            }
+        }
+        if let Some(choice) = &self.choice {
+            if choice.id.is_empty() || choice.id.len() > 64 {
+                return Err("a choice names a quick reply id of 1 to 64 bytes".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A chat message: customers may answer a quick reply (`choice`); agents
+/// and bots may add quick replies and a card.
 pub fn message(
     view: &SessionView,
     actor: &Principal,
     text: String,
+    extras: MessageExtras,
 ) -> Result<Vec<EventBody>, SessionError> {
     check_can_post(view, actor)?;
-    Ok(vec![EventBody::Message { text }])
+    let customer = actor.role == Role::Customer;
+    if customer && (!extras.quick_replies.is_empty() || extras.card.is_some()) {
+        return Err(SessionError::Forbidden(
+            "only agents and bots send quick replies and cards",
+        ));
+    }
+    if let Some(choice) = &extras.choice {
+        if !customer {
+            return Err(SessionError::Forbidden(
+                "only the customer answers a quick reply",
+            ));
+        }
+        if choice.seq == 0 || choice.seq > view.last_seq {
+            return Err(SessionError::Forbidden(
+                "the choice must name a message of this session",
+            ));
+        }
+    }
+    Ok(vec![EventBody::Message {
+        text,
+        quick_replies: extras.quick_replies,
+        card: extras.card,
+        choice: extras.choice,
+    }])
 }
 
 /// A participant (not the customer) leaves without ending the session.
@@ -482,21 +569,110 @@ mod tests {
     #[test]
     fn only_participants_of_open_sessions_post_and_customers_only_their_own() {
         let view = with_bob();
-        assert!(message(&view, &alice(), "hi".into()).is_ok());
-        assert!(message(&view, &bob(), "hi".into()).is_ok());
+        assert!(message(&view, &alice(), "hi".into(), MessageExtras::default()).is_ok());
+        assert!(message(&view, &bob(), "hi".into(), MessageExtras::default()).is_ok());
         assert!(matches!(
-            message(&view, &who("carol", Role::Customer), "hi".into()),
+            message(
+                &view,
+                &who("carol", Role::Customer),
+                "hi".into(),
+                MessageExtras::default()
+            ),
             Err(SessionError::NotYourSession)
         ));
         assert!(matches!(
-            message(&view, &who("dave", Role::Agent), "hi".into()),
+            message(
+                &view,
+                &who("dave", Role::Agent),
+                "hi".into(),
+                MessageExtras::default()
+            ),
             Err(SessionError::NotAParticipant)
         ));
         let ended = view_after(vec![(alice(), EventBody::SessionEnded { reason: None })]);
         assert!(matches!(
-            message(&ended, &alice(), "hi".into()),
+            message(&ended, &alice(), "hi".into(), MessageExtras::default()),
             Err(SessionError::Ended)
         ));
+    }
+
+    #[test]
+    fn quick_replies_and_cards_are_for_staff_and_choices_for_the_customer() {
+        let view = with_bob();
+        let buttons = MessageExtras {
+            quick_replies: vec![QuickReply {
+                id: "hours".into(),
+                label: "Opening hours".into(),
+            }],
+            ..MessageExtras::default()
+        };
+        assert!(message(&view, &bob(), "Pick one".into(), buttons.clone()).is_ok());
+        assert!(matches!(
+            message(&view, &alice(), "Pick one".into(), buttons),
+            Err(SessionError::Forbidden(_))
+        ));
+        let choice = |seq| MessageExtras {
+            choice: Some(Choice {
+                seq,
+                id: "hours".into(),
+            }),
+            ..MessageExtras::default()
+        };
+        assert!(message(&view, &alice(), "Opening hours".into(), choice(1)).is_ok());
+        for (who, seq) in [(bob(), 1), (alice(), 0), (alice(), view.last_seq + 1)] {
+            assert!(matches!(
+                message(&view, &who, "x".into(), choice(seq)),
+                Err(SessionError::Forbidden(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn malformed_extras_are_refused_with_a_reason() {
+        let reply = |id: &str, label: &str| QuickReply {
+            id: id.into(),
+            label: label.into(),
+        };
+        let card = |title: &str, url: &str| {
+            Some(Box::new(Card {
+                title: title.into(),
+                text: None,
+                image_url: Some(url.into()),
+                link_url: None,
+                link_label: None,
+            }))
+        };
+        let bad = [
+            MessageExtras {
+                quick_replies: (0..11).map(|i| reply(&i.to_string(), "x")).collect(),
+                ..MessageExtras::default()
+            },
+            MessageExtras {
+                quick_replies: vec![reply("a", "x"), reply("a", "y")],
+                ..MessageExtras::default()
+            },
+            MessageExtras {
+                quick_replies: vec![reply("a", " ")],
+                ..MessageExtras::default()
+            },
+            MessageExtras {
+                card: card("Title", "javascript:alert(1)"),
+                ..MessageExtras::default()
+            },
+            MessageExtras {
+                card: card(" ", "https://example.com/x.png"),
+                ..MessageExtras::default()
+            },
+        ];
+        for extras in bad {
+            assert!(extras.check(8192).is_err(), "{extras:?}");
+        }
+        let good = MessageExtras {
+            quick_replies: vec![reply("a", "Yes"), reply("b", "No")],
+            card: card("Order A-17", "https://shop.example/a17.png"),
+            choice: None,
+        };
+        assert!(good.check(8192).is_ok());
     }
 
     fn by_id(routing: bool) -> Joining {
