@@ -110,7 +110,6 @@ async fn serve(
                 );
                 break 'welcomed;
             }
-            // `?`: a `sub` is the token's word, and may hold newlines or escapes.
             let span = tracing::Span::current();
             // Escaped: a `sub` is the token's word, and may hold newlines.
             span.record(

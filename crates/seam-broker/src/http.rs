@@ -108,10 +108,8 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
         return not_found().await.into_response();
     }
     if let Some(expected) = config.token.as_deref().filter(|t| !t.is_empty()) {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+        // A malformed header is as good as none: 401 below.
+        let given = bearer_token(&headers).ok().flatten();
         // Compared in constant time: the token is a secret.
         let matches = given.is_some_and(|given| {
             given.len() == expected.len()
@@ -130,13 +128,13 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
             .into_response();
         }
     }
-    let routes = state.routing.dispatches();
-    let router = state.routing.router();
-    let routing = routes.then(|| router.queues_and_agents().0);
-    let service_levels = if routes {
-        router.service_levels()
+    // Queues and agents as the routing node sees them; in a cluster the
+    // other nodes report none (their routers only relay).
+    let (routing, service_levels) = if state.routing.dispatches() {
+        let router = state.routing.router();
+        (Some(router.queues_and_agents().0), router.service_levels())
     } else {
-        Vec::new()
+        (None, Vec::new())
     };
     let text = state.metrics.render(crate::metrics::Gauges {
         connections: state.hub.connections(),

@@ -75,6 +75,15 @@ impl PerIp {
         true
     }
 
+    /// Takes a slot for `ip`, or says (throttled) that it is over its share.
+    fn take_or_warn(&self, ip: IpAddr, limit: usize, full: &Throttled) -> bool {
+        let taken = self.take(ip, limit);
+        if !taken {
+            full.warn(&format_args!("{limit} connections from {ip}"));
+        }
+        taken
+    }
+
     fn release(&self, ip: IpAddr) {
         let mut counts = self.counts();
         if let Some(count) = counts.get_mut(&ip) {
@@ -128,6 +137,9 @@ pub(crate) fn cap_to_open_files(max_connections: usize) -> usize {
     }
 }
 
+/// What a client over its address's share is told.
+const OVER_SHARE: &str = "too many connections from your address; retry later";
+
 /// The body of the `503` a socket over a limit gets.
 fn refusal(code: &str, message: &str) -> Vec<u8> {
     let body = serde_json::json!({ "error": { "code": code, "message": message } }).to_string();
@@ -157,13 +169,11 @@ impl Forwarded {
         headers: &axum::http::HeaderMap,
     ) -> Result<Arc<ConnectionSlot>, ApiError> {
         let client = self.trusted.client(headers).unwrap_or(self.peer);
-        if !self.per_ip.take(client, self.limit) {
-            self.ip_full
-                .warn(&format_args!("{} connections from {client}", self.limit));
+        if !self.per_ip.take_or_warn(client, self.limit, &self.ip_full) {
             return Err(ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 "too_many_connections",
-                "too many connections from your address; retry later",
+                OVER_SHARE,
             ));
         }
         Ok(Arc::new(ConnectionSlot {
@@ -220,13 +230,14 @@ pub(crate) fn serve(
                 continue;
             };
             let _ = tcp.set_nodelay(true);
-            let forwarded = Forwarded {
+            // Only a trusted proxy's socket counts its requests one by one.
+            let forwarded = slot.proxied.then(|| Forwarded {
                 peer: peer.ip(),
                 per_ip: Arc::clone(&per_ip),
                 limit: limits.per_ip,
                 trusted: Arc::clone(&limits.trusted_proxies),
                 ip_full: Arc::clone(&ip_full),
-            };
+            });
             let router = router.clone();
             let header_timeout = limits.header_timeout;
             let stop = shutdown.clone();
@@ -311,12 +322,8 @@ fn admit(
         });
     }
     if limits.per_ip > 0 {
-        if !per_ip.take(ip, limits.per_ip) {
-            ip_full.warn(&format_args!("{} connections from {ip}", limits.per_ip));
-            let _ = tcp.try_write(&refusal(
-                "too_many_connections",
-                "too many connections from your address; retry later",
-            ));
+        if !per_ip.take_or_warn(ip, limits.per_ip, ip_full) {
+            let _ = tcp.try_write(&refusal("too_many_connections", OVER_SHARE));
             return None;
         }
         return Some(ConnectionSlot {
@@ -340,7 +347,7 @@ async fn serve_connection<S>(
     io: S,
     router: axum::Router,
     slot: ConnectionSlot,
-    forwarded: Forwarded,
+    forwarded: Option<Forwarded>,
     header_timeout: Duration,
     mut shutdown: ShutdownSignal,
 ) where
@@ -348,10 +355,9 @@ async fn serve_connection<S>(
 {
     let slot = Arc::new(slot);
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        let request_slot = if slot.proxied {
-            forwarded.admit(&slot, request.headers())
-        } else {
-            Ok(Arc::clone(&slot))
+        let request_slot = match &forwarded {
+            Some(forwarded) => forwarded.admit(&slot, request.headers()),
+            None => Ok(Arc::clone(&slot)),
         };
         let mut router = router.clone();
         async move {

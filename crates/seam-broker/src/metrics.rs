@@ -118,7 +118,7 @@ impl std::fmt::Debug for Metrics {
 impl Metrics {
     /// Creates every metric and registers it.
     pub(crate) fn new() -> Arc<Metrics> {
-        let metrics = Metrics {
+        let mut metrics = Metrics {
             registry: Registry::new(),
             commands: counter_vec(
                 "seam_commands_total",
@@ -220,7 +220,6 @@ impl Metrics {
             ok: HashMap::new(),
             stored: HashMap::new(),
         };
-        let mut metrics = metrics;
         for &command in ClientFrame::TYPES {
             let handles = (
                 metrics.commands.with_label_values(&[command, "ok"]),
@@ -329,8 +328,6 @@ impl Metrics {
             now.outbox_depth
                 .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
         );
-        // Queues and agents as the routing node sees them; in a cluster the
-        // other nodes report none (their routers only relay).
         for vec in [
             &self.queue_waiting,
             &self.queue_available,
