@@ -1328,3 +1328,29 @@ async fn saved_replies_are_managed_through_the_admin_api_and_survive_a_restart()
     assert_eq!(status, 404);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn read_receipts_survive_a_restart_on_sqlite() {
+    let dir = temp_dir("receipts");
+    let broker = start_sqlite(sqlite_config(&dir)).await;
+    let addr = broker.local_addr();
+    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    let seq = bob.send_message(&sid, "hi").await.unwrap().seq.unwrap();
+    alice.receipt(&sid, Some(seq), Some(seq)).await.unwrap();
+    broker.shutdown().await;
+
+    let mut config = sqlite_config(&dir);
+    config.listen = addr;
+    let broker = start_sqlite(config).await;
+    let (bob_console, _e) = client(&broker, token(Role::Agent, "bob")).await;
+    let snapshot = bob_console.join(&sid).await.unwrap();
+    let alice_horizon = snapshot
+        .receipts
+        .iter()
+        .find(|r| r.participant.sub == "alice")
+        .map(|r| (r.delivered_seq, r.read_seq));
+    assert_eq!(alice_horizon, Some((seq, seq)));
+}

@@ -156,6 +156,25 @@ impl SessionStore for GatedStore {
         self.inner.pending_deliveries()
     }
 
+    fn put_receipt<'a>(
+        &'a self,
+        session_id: &'a str,
+        participant: &'a seam_protocol::Principal,
+        delivered_seq: u64,
+        read_seq: u64,
+    ) -> BoxFuture<'a, Result<seam_protocol::Receipt, StoreError>> {
+        self.wrote();
+        self.inner
+            .put_receipt(session_id, participant, delivered_seq, read_seq)
+    }
+
+    fn receipts<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<seam_protocol::Receipt>, StoreError>> {
+        self.inner.receipts(session_id)
+    }
+
     fn canned_responses(
         &self,
     ) -> BoxFuture<'_, Result<Vec<seam_protocol::CannedResponse>, StoreError>> {

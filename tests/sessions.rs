@@ -526,3 +526,94 @@ async fn an_agent_offers_quick_replies_and_a_card_and_the_customer_answers_with_
         ErrorCode::InvalidMessage
     );
 }
+
+/// The receipt frames `events` brings within a short quiet period.
+async fn receipts_seen(events: &mut seam_client::Events) -> Vec<(String, u64, u64)> {
+    drain_events(events, Duration::from_millis(200))
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Receipt { receipt, .. } => Some((
+                receipt.participant.sub,
+                receipt.delivered_seq,
+                receipt.read_seq,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn read_receipts_move_forward_reach_every_tab_and_come_back_in_the_snapshot() {
+    let broker = start().await;
+    let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (alice_tab, mut tab_events) = client(&broker, customer_token("alice", "billing")).await;
+    alice_tab.open_session(None).await.unwrap();
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    let seq = bob.send_message(&sid, "hello Alice").await.unwrap().seq.unwrap();
+    drain_events(&mut alice_events, Duration::from_millis(100)).await;
+    drain_events(&mut tab_events, Duration::from_millis(100)).await;
+    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+
+    // Delivered, then read: Bob sees both, and so does Alice's other tab.
+    alice.receipt(&sid, Some(seq), None).await.unwrap();
+    assert_eq!(receipts_seen(&mut bob_events).await, [("alice".into(), seq, 0)]);
+    assert_eq!(receipts_seen(&mut tab_events).await, [("alice".into(), seq, 0)]);
+    alice.receipt(&sid, None, Some(seq)).await.unwrap();
+    assert_eq!(receipts_seen(&mut bob_events).await, [("alice".into(), seq, seq)]);
+    assert_eq!(receipts_seen(&mut tab_events).await, [("alice".into(), seq, seq)]);
+    assert!(
+        receipts_seen(&mut alice_events).await.is_empty(),
+        "the reporting connection is not told what it said"
+    );
+
+    // Never backwards: a stale tab's lower horizon changes nothing.
+    alice_tab.receipt(&sid, Some(1), Some(1)).await.unwrap();
+    assert_eq!(receipts_seen(&mut bob_events).await, [("alice".into(), seq, seq)]);
+
+    // Bad receipts: clear errors, nothing moves.
+    assert_eq!(
+        rejected(alice.receipt(&sid, None, Some(seq + 50)).await),
+        ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(alice.receipt(&sid, None, None).await),
+        ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(alice.receipt("s_nope", None, Some(1)).await),
+        ErrorCode::SessionNotFound
+    );
+    let (mallory, _m) = client(&broker, customer_token("mallory", "billing")).await;
+    assert_eq!(
+        rejected(mallory.receipt(&sid, None, Some(1)).await),
+        ErrorCode::NotYourSession
+    );
+
+    // A monitoring supervisor's reading is nobody's business.
+    let (sue, _sue_events) = client(&broker, token(Role::Supervisor, "sue")).await;
+    sue.monitor(&sid).await.unwrap();
+    drain_events(&mut alice_events, Duration::from_millis(100)).await;
+    sue.receipt(&sid, None, Some(seq)).await.unwrap();
+    assert!(receipts_seen(&mut alice_events).await.is_empty());
+
+    // Bob reads, and a console opened later starts from everyone's horizons.
+    bob.receipt(&sid, None, Some(seq)).await.unwrap();
+    assert_eq!(receipts_seen(&mut alice_events).await, [("bob".into(), seq, seq)]);
+    let (bob_again, _e) = client(&broker, token(Role::Agent, "bob")).await;
+    let snapshot = bob_again.join(&sid).await.unwrap();
+    let mut horizons: Vec<_> = snapshot
+        .receipts
+        .iter()
+        .map(|r| (r.participant.sub.as_str(), r.delivered_seq, r.read_seq))
+        .collect();
+    horizons.sort();
+    assert_eq!(horizons, [("alice", seq, seq), ("bob", seq, seq)]);
+
+    // Receipts still count once the session has ended.
+    let last = alice.end_session(&sid, None).await.unwrap().seq.unwrap();
+    bob.receipt(&sid, None, Some(last)).await.unwrap();
+    assert_eq!(receipts_seen(&mut alice_events).await, [("bob".into(), last, last)]);
+}

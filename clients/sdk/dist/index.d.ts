@@ -1,4 +1,4 @@
-import type { CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -59,6 +59,10 @@ export interface SeamEvents {
         from: Principal;
         active: boolean;
     };
+    /** A participant's delivery and read horizons moved (yours too, from another tab). */
+    receipt: {
+        session_id: string;
+    } & Receipt;
     signal: {
         session_id: string;
         from: Principal;
@@ -100,6 +104,8 @@ export interface SeamEvents {
     };
     error: ErrorFrame;
 }
+/** How often `report` sends a session's receipt at most, milliseconds. */
+export declare const REPORT_EVERY_MS = 250;
 /** A connection to seam. */
 export declare class Seam {
     private options;
@@ -107,6 +113,7 @@ export declare class Seam {
     private pending;
     private sessions;
     private listeners;
+    private reports;
     private counter;
     private readonly prefix;
     private attempt;
@@ -156,6 +163,25 @@ export declare class Seam {
     /** Customers: answers quick reply `reply` of message `seq` (its label as the text). */
     choose(sessionId: string, seq: number, reply: QuickReply): Promise<Ack>;
     typing(sessionId: string, active: boolean): Promise<Ack>;
+    /**
+     * Reports delivery and reading at once: every event up to `delivered`
+     * reached this device, the person has seen every event up to `read`.
+     * See `report` for the batched form clients normally use.
+     */
+    receipt(sessionId: string, horizons: {
+        delivered?: number;
+        read?: number;
+    }): Promise<Ack>;
+    /**
+     * Notes delivery and reading, sent as one `receipt` per session at most
+     * every `REPORT_EVERY_MS` (only when a horizon moved past what was
+     * sent): call it for every event shown, and with `read` when the person
+     * can see the conversation.
+     */
+    report(sessionId: string, horizons: {
+        delivered?: number;
+        read?: number;
+    }): void;
     /** Asks the other side for voice or video; resolves with the request id. */
     requestMode(sessionId: string, mode: Mode, reason?: string): Promise<string>;
     answerMode(sessionId: string, requestId: string, accept: boolean): Promise<Ack>;

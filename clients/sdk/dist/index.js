@@ -11,6 +11,8 @@ export class SeamError extends Error {
         this.frame = frame;
     }
 }
+/** How often `report` sends a session's receipt at most, milliseconds. */
+export const REPORT_EVERY_MS = 250;
 /** Codes after which reconnecting cannot help. */
 const FATAL = new Set([1000, 4000, 4002, 4004]);
 /** `WebSocket.OPEN`, without needing a global `WebSocket`. */
@@ -22,6 +24,7 @@ export class Seam {
         this.pending = new Map();
         this.sessions = new Map();
         this.listeners = new Map();
+        this.reports = new Map();
         this.counter = 0;
         this.prefix = Math.random().toString(16).slice(2, 10);
         this.attempt = 0;
@@ -181,6 +184,7 @@ export class Seam {
                 this.emit("ice_servers", frame);
                 return;
             case "typing":
+            case "receipt":
             case "signal":
             case "offer":
             case "offer_revoked":
@@ -273,6 +277,46 @@ export class Seam {
     typing(sessionId, active) {
         return this.send({ type: "typing", session_id: sessionId, active });
     }
+    /**
+     * Reports delivery and reading at once: every event up to `delivered`
+     * reached this device, the person has seen every event up to `read`.
+     * See `report` for the batched form clients normally use.
+     */
+    receipt(sessionId, horizons) {
+        return this.send({
+            type: "receipt",
+            session_id: sessionId,
+            delivered_seq: horizons.delivered ?? null,
+            read_seq: horizons.read ?? null,
+        });
+    }
+    /**
+     * Notes delivery and reading, sent as one `receipt` per session at most
+     * every `REPORT_EVERY_MS` (only when a horizon moved past what was
+     * sent): call it for every event shown, and with `read` when the person
+     * can see the conversation.
+     */
+    report(sessionId, horizons) {
+        const r = this.reports.get(sessionId) ?? { delivered: 0, read: 0, sentDelivered: 0, sentRead: 0 };
+        this.reports.set(sessionId, r);
+        r.read = Math.max(r.read, horizons.read ?? 0);
+        r.delivered = Math.max(r.delivered, horizons.delivered ?? 0, r.read);
+        const moved = () => r.delivered > r.sentDelivered || r.read > r.sentRead;
+        if (r.timer !== undefined || !moved())
+            return;
+        r.timer = setTimeout(() => {
+            r.timer = undefined;
+            if (!moved())
+                return;
+            r.sentDelivered = r.delivered;
+            r.sentRead = r.read;
+            this.receipt(sessionId, { delivered: r.delivered, read: r.read }).catch(() => {
+                // Sent again with the next report.
+                r.sentDelivered = 0;
+                r.sentRead = 0;
+            });
+        }, REPORT_EVERY_MS);
+    }
     /** Asks the other side for voice or video; resolves with the request id. */
     async requestMode(sessionId, mode, reason) {
         const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
@@ -297,6 +341,8 @@ export class Seam {
     /** Closes for good. */
     close() {
         this.closed = true;
+        for (const r of this.reports.values())
+            clearTimeout(r.timer);
         this.ws?.close(1000);
     }
 }

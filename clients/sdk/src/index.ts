@@ -12,6 +12,7 @@ import type {
   Mode,
   Principal,
   QuickReply,
+  Receipt,
   ServerFrame,
   SessionOverview,
   SessionSnapshot,
@@ -63,6 +64,8 @@ export interface SeamEvents {
   connected: { welcome: Welcome; reconnected: boolean };
   event: SessionEvent;
   typing: { session_id: string; from: Principal; active: boolean };
+  /** A participant's delivery and read horizons moved (yours too, from another tab). */
+  receipt: { session_id: string } & Receipt;
   signal: { session_id: string; from: Principal; from_connection: string; signal: Signal };
   ice_servers: { session_id: string; ice_servers: IceServer[]; expires_at?: number | null };
   offer: Extract<ServerFrame, { type: "offer" }>;
@@ -83,6 +86,18 @@ interface Pending {
   internal?: "resume";
 }
 
+/** How often `report` sends a session's receipt at most, milliseconds. */
+export const REPORT_EVERY_MS = 250;
+
+/** What `report` has noted and sent for one session. */
+interface Report {
+  delivered: number;
+  read: number;
+  sentDelivered: number;
+  sentRead: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
 /** Codes after which reconnecting cannot help. */
 const FATAL = new Set([1000, 4000, 4002, 4004]);
 
@@ -95,6 +110,7 @@ export class Seam {
   private pending = new Map<string, Pending>();
   private sessions = new Map<string, { epoch: string; lastSeq: number }>();
   private listeners = new Map<string, Set<(value: never) => void>>();
+  private reports = new Map<string, Report>();
   private counter = 0;
   private readonly prefix = Math.random().toString(16).slice(2, 10);
   private attempt = 0;
@@ -259,6 +275,7 @@ export class Seam {
         this.emit("ice_servers", frame);
         return;
       case "typing":
+      case "receipt":
       case "signal":
       case "offer":
       case "offer_revoked":
@@ -362,6 +379,46 @@ export class Seam {
     return this.send({ type: "typing", session_id: sessionId, active });
   }
 
+  /**
+   * Reports delivery and reading at once: every event up to `delivered`
+   * reached this device, the person has seen every event up to `read`.
+   * See `report` for the batched form clients normally use.
+   */
+  receipt(sessionId: string, horizons: { delivered?: number; read?: number }): Promise<Ack> {
+    return this.send({
+      type: "receipt",
+      session_id: sessionId,
+      delivered_seq: horizons.delivered ?? null,
+      read_seq: horizons.read ?? null,
+    });
+  }
+
+  /**
+   * Notes delivery and reading, sent as one `receipt` per session at most
+   * every `REPORT_EVERY_MS` (only when a horizon moved past what was
+   * sent): call it for every event shown, and with `read` when the person
+   * can see the conversation.
+   */
+  report(sessionId: string, horizons: { delivered?: number; read?: number }): void {
+    const r = this.reports.get(sessionId) ?? { delivered: 0, read: 0, sentDelivered: 0, sentRead: 0 };
+    this.reports.set(sessionId, r);
+    r.read = Math.max(r.read, horizons.read ?? 0);
+    r.delivered = Math.max(r.delivered, horizons.delivered ?? 0, r.read);
+    const moved = () => r.delivered > r.sentDelivered || r.read > r.sentRead;
+    if (r.timer !== undefined || !moved()) return;
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
+      if (!moved()) return;
+      r.sentDelivered = r.delivered;
+      r.sentRead = r.read;
+      this.receipt(sessionId, { delivered: r.delivered, read: r.read }).catch(() => {
+        // Sent again with the next report.
+        r.sentDelivered = 0;
+        r.sentRead = 0;
+      });
+    }, REPORT_EVERY_MS);
+  }
+
   /** Asks the other side for voice or video; resolves with the request id. */
   async requestMode(sessionId: string, mode: Mode, reason?: string): Promise<string> {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
@@ -392,6 +449,7 @@ export class Seam {
   /** Closes for good. */
   close(): void {
     this.closed = true;
+    for (const r of this.reports.values()) clearTimeout(r.timer);
     this.ws?.close(1000);
   }
 }

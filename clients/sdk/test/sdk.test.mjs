@@ -225,3 +225,30 @@ test("cannedResponses asks the broker and returns the list", async () => {
   socket.reply({ type: "ack", id: frame.id, canned_responses: [{ shortcut: "refund", text: "Hi {name}" }] });
   assert.deepEqual(await asking, [{ shortcut: "refund", text: "Hi {name}" }]);
 });
+
+test("report batches receipts, only forward, and receipt frames reach listeners", async () => {
+  const { seam, socket } = await connected();
+  const seen = [];
+  seam.on("receipt", (r) => seen.push([r.participant.sub, r.delivered_seq, r.read_seq]));
+  seam.report("s_1", { delivered: 3 });
+  seam.report("s_1", { delivered: 5 });
+  seam.report("s_1", { read: 4 });
+  const first = await until(() => socket.last("receipt"), "a receipt");
+  assert.deepEqual(
+    { delivered: first.delivered_seq, read: first.read_seq, session: first.session_id },
+    { delivered: 5, read: 4, session: "s_1" },
+    "three reports, one receipt with the highest horizons",
+  );
+  socket.reply({ type: "ack", id: first.id, session_id: "s_1" });
+  seam.report("s_1", { delivered: 2, read: 2 });
+  await tick(400);
+  assert.equal(socket.sent.filter((f) => f.type === "receipt").length, 1, "nothing moved: nothing sent");
+  seam.report("s_1", { read: 6 });
+  await until(() => socket.sent.filter((f) => f.type === "receipt").length === 2, "the next receipt");
+  const second = socket.last("receipt");
+  assert.deepEqual([second.delivered_seq, second.read_seq], [6, 6], "reading implies delivery");
+
+  socket.reply({ type: "receipt", session_id: "s_1", participant: { sub: "bob", role: "agent" }, delivered_seq: 6, read_seq: 5 });
+  assert.deepEqual(seen, [["bob", 6, 5]]);
+  seam.close();
+});

@@ -6,6 +6,7 @@ var SeamError = class extends Error {
     this.frame = frame;
   }
 };
+var REPORT_EVERY_MS = 250;
 var FATAL = /* @__PURE__ */ new Set([1e3, 4e3, 4002, 4004]);
 var OPEN = 1;
 var Seam = class _Seam {
@@ -14,6 +15,7 @@ var Seam = class _Seam {
     this.pending = /* @__PURE__ */ new Map();
     this.sessions = /* @__PURE__ */ new Map();
     this.listeners = /* @__PURE__ */ new Map();
+    this.reports = /* @__PURE__ */ new Map();
     this.counter = 0;
     this.prefix = Math.random().toString(16).slice(2, 10);
     this.attempt = 0;
@@ -174,6 +176,7 @@ var Seam = class _Seam {
         this.emit("ice_servers", frame);
         return;
       case "typing":
+      case "receipt":
       case "signal":
       case "offer":
       case "offer_revoked":
@@ -266,6 +269,45 @@ var Seam = class _Seam {
   typing(sessionId, active) {
     return this.send({ type: "typing", session_id: sessionId, active });
   }
+  /**
+   * Reports delivery and reading at once: every event up to `delivered`
+   * reached this device, the person has seen every event up to `read`.
+   * See `report` for the batched form clients normally use.
+   */
+  receipt(sessionId, horizons) {
+    return this.send({
+      type: "receipt",
+      session_id: sessionId,
+      delivered_seq: horizons.delivered ?? null,
+      read_seq: horizons.read ?? null
+    });
+  }
+  /**
+   * Notes delivery and reading, sent as one `receipt` per session at most
+   * every `REPORT_EVERY_MS` (only when a horizon moved past what was
+   * sent): call it for every event shown, and with `read` when the person
+   * can see the conversation.
+   */
+  report(sessionId, horizons) {
+    const r = this.reports.get(sessionId) ?? { delivered: 0, read: 0, sentDelivered: 0, sentRead: 0 };
+    this.reports.set(sessionId, r);
+    r.read = Math.max(r.read, horizons.read ?? 0);
+    r.delivered = Math.max(r.delivered, horizons.delivered ?? 0, r.read);
+    const moved = () => r.delivered > r.sentDelivered || r.read > r.sentRead;
+    if (r.timer !== void 0 || !moved())
+      return;
+    r.timer = setTimeout(() => {
+      r.timer = void 0;
+      if (!moved())
+        return;
+      r.sentDelivered = r.delivered;
+      r.sentRead = r.read;
+      this.receipt(sessionId, { delivered: r.delivered, read: r.read }).catch(() => {
+        r.sentDelivered = 0;
+        r.sentRead = 0;
+      });
+    }, REPORT_EVERY_MS);
+  }
   /** Asks the other side for voice or video; resolves with the request id. */
   async requestMode(sessionId, mode, reason) {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
@@ -290,6 +332,8 @@ var Seam = class _Seam {
   /** Closes for good. */
   close() {
     this.closed = true;
+    for (const r of this.reports.values())
+      clearTimeout(r.timer);
     this.ws?.close(1e3);
   }
 };
@@ -422,6 +466,9 @@ var EN = {
   openChat: "Open the chat",
   minimise: "Minimise the chat",
   unread: "{count} unread",
+  statusSent: "Sent",
+  statusDelivered: "Delivered",
+  statusRead: "Read",
   connecting: "Connecting…",
   reconnecting: "Reconnecting…",
   disconnected: "Disconnected. Reload the page to try again.",
@@ -534,6 +581,9 @@ var FR = {
   openChat: "Ouvrir la discussion",
   minimise: "Réduire la discussion",
   unread: "{count} non lus",
+  statusSent: "Envoyé",
+  statusDelivered: "Distribué",
+  statusRead: "Lu",
   connecting: "Connexion…",
   reconnecting: "Reconnexion…",
   disconnected: "Déconnecté. Rechargez la page pour réessayer.",
@@ -699,6 +749,16 @@ var Conversation = class {
     this.seen = /* @__PURE__ */ new Set();
     /** Quick reply buttons by the seq of the message that offered them. */
     this.choices = /* @__PURE__ */ new Map();
+    /** The status tick of each of the reader's own messages, by seq. */
+    this.ticks = /* @__PURE__ */ new Map();
+    /** The furthest any other participant has got (delivered, read). */
+    this.theirs = { delivered: 0, read: 0 };
+    /** How far the reader has read (from any of their tabs). */
+    this.myRead = 0;
+    /** The seqs of messages from others, for the unread count. */
+    this.fromOthers = [];
+    /** The highest seq shown. */
+    this.last = 0;
     this.root = el("div", {
       class: "seam-log",
       role: "log",
@@ -716,6 +776,8 @@ var Conversation = class {
   add(e) {
     if (this.seen.has(e.seq)) return;
     this.seen.add(e.seq);
+    this.last = Math.max(this.last, e.seq);
+    if (e.body.kind === "message" && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
     const line = this.line(e);
     if (line === void 0) return;
     if (line === null) this.bubble(e);
@@ -796,6 +858,34 @@ var Conversation = class {
     }
     return void 0;
   }
+  /**
+   * A participant's horizons: another participant's move the ticks of the
+   * reader's messages (sent, delivered, read); the reader's own (from any
+   * tab) move the unread count.
+   */
+  receipt(r) {
+    if (r.participant.sub === this.reader.me) {
+      this.myRead = Math.max(this.myRead, r.read_seq);
+      return;
+    }
+    this.theirs.delivered = Math.max(this.theirs.delivered, r.delivered_seq);
+    this.theirs.read = Math.max(this.theirs.read, r.read_seq);
+    for (const [seq, tick] of this.ticks) this.showTick(seq, tick);
+  }
+  /** Messages from others the reader has not read. */
+  unread() {
+    return this.fromOthers.filter((seq) => seq > this.myRead).length;
+  }
+  showTick(seq, tick) {
+    const s = this.reader.strings;
+    const status = this.theirs.read >= seq ? "read" : this.theirs.delivered >= seq ? "delivered" : "sent";
+    if (tick.dataset.status === status) return;
+    tick.dataset.status = status;
+    tick.textContent = status === "sent" ? "✓" : "✓✓";
+    const label = status === "read" ? s.statusRead : status === "delivered" ? s.statusDelivered : s.statusSent;
+    tick.setAttribute("aria-label", label);
+    tick.title = label;
+  }
   system(text, e) {
     this.group = void 0;
     this.root.append(el("div", { class: "seam-sys", "data-kind": e.body.kind }, text));
@@ -829,6 +919,12 @@ var Conversation = class {
     const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
     this.group.body.append(bubble);
     if (b.kind !== "message") return;
+    if (mine) {
+      const tick = el("span", { class: "seam-tick", role: "img", "data-testid": "message-status" });
+      bubble.append(tick);
+      this.ticks.set(e.seq, tick);
+      this.showTick(e.seq, tick);
+    }
     if (b.card) this.group.body.append(card(b.card));
     if (b.choice) this.answered(b.choice.seq, b.choice.id);
     const replies = b.quick_replies ?? [];
@@ -958,6 +1054,8 @@ var STYLE = `
 .seam-console button.seam-inbox-item{background:#f4f6fa;color:#1d2330}
 .seam-console button.seam-inbox-item[aria-current=true]{background:#dfe7f7;box-shadow:inset 3px 0 0 var(--seam-accent)}
 .seam-inbox-item span:first-child{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
+.seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}
 .seam-main{border-right:1px solid #dde1ea}
 .seam-console .seam-main .seam-head h2{font-size:15px;margin:0;color:inherit;text-transform:none;letter-spacing:0}
@@ -1381,8 +1479,7 @@ async function main() {
       showButtons(void 0);
       return;
     }
-    h.unread = 0;
-    h.badge.hidden = true;
+    markRead(h);
     title.textContent = customerName(h.snapshot.customer);
     logSlot.replaceChildren(h.conversation.root);
     h.conversation.root.scrollTop = h.conversation.root.scrollHeight;
@@ -1407,7 +1504,8 @@ async function main() {
     const label = el("span", {});
     const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
     const conversation = new Conversation({ me: me?.sub, audience: "staff", strings: s }, "history", customerName(snapshot.customer));
-    const h = { snapshot, conversation, item, label, badge, unread: 0, mode: snapshot.mode ?? "chat", ended: false };
+    for (const r of snapshot.receipts ?? []) conversation.receipt(r);
+    const h = { snapshot, conversation, item, label, badge, mode: snapshot.mode ?? "chat", ended: false };
     label.textContent = itemLabel(h);
     item.onclick = () => activate(snapshot.session_id);
     held.set(snapshot.session_id, h);
@@ -1415,18 +1513,39 @@ async function main() {
     refreshEmpty();
     return h;
   };
+  const showUnread = (h) => {
+    const unread = h.conversation.unread();
+    h.badge.textContent = String(unread);
+    h.badge.hidden = unread === 0;
+    h.badge.setAttribute("aria-label", format(s.unread, { count: unread }));
+  };
+  const markRead = (h) => {
+    const sid = h.snapshot.session_id;
+    const last = h.conversation.last;
+    if (sid === active && document.visibilityState === "visible" && last > 0 && me) {
+      seam.report(sid, { read: last });
+      h.conversation.receipt({ participant: me, delivered_seq: last, read_seq: last });
+    }
+    showUnread(h);
+  };
+  document.addEventListener("visibilitychange", () => {
+    const h = active ? held.get(active) : void 0;
+    if (h) markRead(h);
+  });
+  seam.on("receipt", (r) => {
+    const h = held.get(r.session_id);
+    if (!h) return;
+    h.conversation.receipt(r);
+    showUnread(h);
+  });
   seam.on("event", (e) => {
     const h = held.get(e.session_id);
     if (!h) return;
     h.conversation.add(e);
     const b = e.body;
     const here = e.session_id === active;
-    if (b.kind === "message" && e.from.sub !== me?.sub && !here) {
-      h.unread += 1;
-      h.badge.textContent = String(h.unread);
-      h.badge.hidden = false;
-      h.badge.setAttribute("aria-label", format(s.unread, { count: h.unread }));
-    }
+    if (e.from.sub !== me?.sub) seam.report(e.session_id, { delivered: e.seq });
+    if (b.kind === "message" && e.from.sub !== me?.sub) markRead(h);
     if (b.kind === "mode_requested") {
       if (b.request.requested_by.sub === me?.sub) {
         h.asking = b.request.request_id;

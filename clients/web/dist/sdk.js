@@ -6,6 +6,7 @@ var SeamError = class extends Error {
     this.frame = frame;
   }
 };
+var REPORT_EVERY_MS = 250;
 var FATAL = /* @__PURE__ */ new Set([1e3, 4e3, 4002, 4004]);
 var OPEN = 1;
 var Seam = class _Seam {
@@ -14,6 +15,7 @@ var Seam = class _Seam {
     this.pending = /* @__PURE__ */ new Map();
     this.sessions = /* @__PURE__ */ new Map();
     this.listeners = /* @__PURE__ */ new Map();
+    this.reports = /* @__PURE__ */ new Map();
     this.counter = 0;
     this.prefix = Math.random().toString(16).slice(2, 10);
     this.attempt = 0;
@@ -174,6 +176,7 @@ var Seam = class _Seam {
         this.emit("ice_servers", frame);
         return;
       case "typing":
+      case "receipt":
       case "signal":
       case "offer":
       case "offer_revoked":
@@ -266,6 +269,45 @@ var Seam = class _Seam {
   typing(sessionId, active) {
     return this.send({ type: "typing", session_id: sessionId, active });
   }
+  /**
+   * Reports delivery and reading at once: every event up to `delivered`
+   * reached this device, the person has seen every event up to `read`.
+   * See `report` for the batched form clients normally use.
+   */
+  receipt(sessionId, horizons) {
+    return this.send({
+      type: "receipt",
+      session_id: sessionId,
+      delivered_seq: horizons.delivered ?? null,
+      read_seq: horizons.read ?? null
+    });
+  }
+  /**
+   * Notes delivery and reading, sent as one `receipt` per session at most
+   * every `REPORT_EVERY_MS` (only when a horizon moved past what was
+   * sent): call it for every event shown, and with `read` when the person
+   * can see the conversation.
+   */
+  report(sessionId, horizons) {
+    const r = this.reports.get(sessionId) ?? { delivered: 0, read: 0, sentDelivered: 0, sentRead: 0 };
+    this.reports.set(sessionId, r);
+    r.read = Math.max(r.read, horizons.read ?? 0);
+    r.delivered = Math.max(r.delivered, horizons.delivered ?? 0, r.read);
+    const moved = () => r.delivered > r.sentDelivered || r.read > r.sentRead;
+    if (r.timer !== void 0 || !moved())
+      return;
+    r.timer = setTimeout(() => {
+      r.timer = void 0;
+      if (!moved())
+        return;
+      r.sentDelivered = r.delivered;
+      r.sentRead = r.read;
+      this.receipt(sessionId, { delivered: r.delivered, read: r.read }).catch(() => {
+        r.sentDelivered = 0;
+        r.sentRead = 0;
+      });
+    }, REPORT_EVERY_MS);
+  }
   /** Asks the other side for voice or video; resolves with the request id. */
   async requestMode(sessionId, mode, reason) {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
@@ -290,6 +332,8 @@ var Seam = class _Seam {
   /** Closes for good. */
   close() {
     this.closed = true;
+    for (const r of this.reports.values())
+      clearTimeout(r.timer);
     this.ws?.close(1e3);
   }
 };
@@ -416,6 +460,7 @@ var Call = class {
 };
 export {
   Call,
+  REPORT_EVERY_MS,
   Seam,
   SeamError,
   fillCanned

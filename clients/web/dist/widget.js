@@ -6,6 +6,7 @@ var SeamError = class extends Error {
     this.frame = frame;
   }
 };
+var REPORT_EVERY_MS = 250;
 var FATAL = /* @__PURE__ */ new Set([1e3, 4e3, 4002, 4004]);
 var OPEN = 1;
 var Seam = class _Seam {
@@ -14,6 +15,7 @@ var Seam = class _Seam {
     this.pending = /* @__PURE__ */ new Map();
     this.sessions = /* @__PURE__ */ new Map();
     this.listeners = /* @__PURE__ */ new Map();
+    this.reports = /* @__PURE__ */ new Map();
     this.counter = 0;
     this.prefix = Math.random().toString(16).slice(2, 10);
     this.attempt = 0;
@@ -174,6 +176,7 @@ var Seam = class _Seam {
         this.emit("ice_servers", frame);
         return;
       case "typing":
+      case "receipt":
       case "signal":
       case "offer":
       case "offer_revoked":
@@ -266,6 +269,45 @@ var Seam = class _Seam {
   typing(sessionId, active) {
     return this.send({ type: "typing", session_id: sessionId, active });
   }
+  /**
+   * Reports delivery and reading at once: every event up to `delivered`
+   * reached this device, the person has seen every event up to `read`.
+   * See `report` for the batched form clients normally use.
+   */
+  receipt(sessionId, horizons) {
+    return this.send({
+      type: "receipt",
+      session_id: sessionId,
+      delivered_seq: horizons.delivered ?? null,
+      read_seq: horizons.read ?? null
+    });
+  }
+  /**
+   * Notes delivery and reading, sent as one `receipt` per session at most
+   * every `REPORT_EVERY_MS` (only when a horizon moved past what was
+   * sent): call it for every event shown, and with `read` when the person
+   * can see the conversation.
+   */
+  report(sessionId, horizons) {
+    const r = this.reports.get(sessionId) ?? { delivered: 0, read: 0, sentDelivered: 0, sentRead: 0 };
+    this.reports.set(sessionId, r);
+    r.read = Math.max(r.read, horizons.read ?? 0);
+    r.delivered = Math.max(r.delivered, horizons.delivered ?? 0, r.read);
+    const moved = () => r.delivered > r.sentDelivered || r.read > r.sentRead;
+    if (r.timer !== void 0 || !moved())
+      return;
+    r.timer = setTimeout(() => {
+      r.timer = void 0;
+      if (!moved())
+        return;
+      r.sentDelivered = r.delivered;
+      r.sentRead = r.read;
+      this.receipt(sessionId, { delivered: r.delivered, read: r.read }).catch(() => {
+        r.sentDelivered = 0;
+        r.sentRead = 0;
+      });
+    }, REPORT_EVERY_MS);
+  }
   /** Asks the other side for voice or video; resolves with the request id. */
   async requestMode(sessionId, mode, reason) {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
@@ -290,6 +332,8 @@ var Seam = class _Seam {
   /** Closes for good. */
   close() {
     this.closed = true;
+    for (const r of this.reports.values())
+      clearTimeout(r.timer);
     this.ws?.close(1e3);
   }
 };
@@ -407,6 +451,9 @@ var EN = {
   openChat: "Open the chat",
   minimise: "Minimise the chat",
   unread: "{count} unread",
+  statusSent: "Sent",
+  statusDelivered: "Delivered",
+  statusRead: "Read",
   connecting: "Connecting…",
   reconnecting: "Reconnecting…",
   disconnected: "Disconnected. Reload the page to try again.",
@@ -519,6 +566,9 @@ var FR = {
   openChat: "Ouvrir la discussion",
   minimise: "Réduire la discussion",
   unread: "{count} non lus",
+  statusSent: "Envoyé",
+  statusDelivered: "Distribué",
+  statusRead: "Lu",
   connecting: "Connexion…",
   reconnecting: "Reconnexion…",
   disconnected: "Déconnecté. Rechargez la page pour réessayer.",
@@ -684,6 +734,16 @@ var Conversation = class {
     this.seen = /* @__PURE__ */ new Set();
     /** Quick reply buttons by the seq of the message that offered them. */
     this.choices = /* @__PURE__ */ new Map();
+    /** The status tick of each of the reader's own messages, by seq. */
+    this.ticks = /* @__PURE__ */ new Map();
+    /** The furthest any other participant has got (delivered, read). */
+    this.theirs = { delivered: 0, read: 0 };
+    /** How far the reader has read (from any of their tabs). */
+    this.myRead = 0;
+    /** The seqs of messages from others, for the unread count. */
+    this.fromOthers = [];
+    /** The highest seq shown. */
+    this.last = 0;
     this.root = el("div", {
       class: "seam-log",
       role: "log",
@@ -701,6 +761,8 @@ var Conversation = class {
   add(e) {
     if (this.seen.has(e.seq)) return;
     this.seen.add(e.seq);
+    this.last = Math.max(this.last, e.seq);
+    if (e.body.kind === "message" && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
     const line = this.line(e);
     if (line === void 0) return;
     if (line === null) this.bubble(e);
@@ -781,6 +843,34 @@ var Conversation = class {
     }
     return void 0;
   }
+  /**
+   * A participant's horizons: another participant's move the ticks of the
+   * reader's messages (sent, delivered, read); the reader's own (from any
+   * tab) move the unread count.
+   */
+  receipt(r) {
+    if (r.participant.sub === this.reader.me) {
+      this.myRead = Math.max(this.myRead, r.read_seq);
+      return;
+    }
+    this.theirs.delivered = Math.max(this.theirs.delivered, r.delivered_seq);
+    this.theirs.read = Math.max(this.theirs.read, r.read_seq);
+    for (const [seq, tick] of this.ticks) this.showTick(seq, tick);
+  }
+  /** Messages from others the reader has not read. */
+  unread() {
+    return this.fromOthers.filter((seq) => seq > this.myRead).length;
+  }
+  showTick(seq, tick) {
+    const s = this.reader.strings;
+    const status = this.theirs.read >= seq ? "read" : this.theirs.delivered >= seq ? "delivered" : "sent";
+    if (tick.dataset.status === status) return;
+    tick.dataset.status = status;
+    tick.textContent = status === "sent" ? "✓" : "✓✓";
+    const label = status === "read" ? s.statusRead : status === "delivered" ? s.statusDelivered : s.statusSent;
+    tick.setAttribute("aria-label", label);
+    tick.title = label;
+  }
   system(text, e) {
     this.group = void 0;
     this.root.append(el("div", { class: "seam-sys", "data-kind": e.body.kind }, text));
@@ -814,6 +904,12 @@ var Conversation = class {
     const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
     this.group.body.append(bubble);
     if (b.kind !== "message") return;
+    if (mine) {
+      const tick = el("span", { class: "seam-tick", role: "img", "data-testid": "message-status" });
+      bubble.append(tick);
+      this.ticks.set(e.seq, tick);
+      this.showTick(e.seq, tick);
+    }
     if (b.card) this.group.body.append(card(b.card));
     if (b.choice) this.answered(b.choice.seq, b.choice.id);
     const replies = b.quick_replies ?? [];
@@ -943,6 +1039,8 @@ var STYLE = `
 .seam-console button.seam-inbox-item{background:#f4f6fa;color:#1d2330}
 .seam-console button.seam-inbox-item[aria-current=true]{background:#dfe7f7;box-shadow:inset 3px 0 0 var(--seam-accent)}
 .seam-inbox-item span:first-child{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
+.seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}
 .seam-main{border-right:1px solid #dde1ea}
 .seam-console .seam-main .seam-head h2{font-size:15px;margin:0;color:inherit;text-transform:none;letter-spacing:0}
@@ -1276,15 +1374,15 @@ async function main() {
     el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video)
   );
   document.body.append(root);
-  let unread = 0;
+  let markRead = () => {
+  };
   const setOpen = (open2, focus = true) => {
     root.classList.toggle("seam-open", open2);
     launcher.setAttribute("aria-expanded", String(open2));
     minimise.setAttribute("aria-expanded", String(open2));
     sessionStorage.setItem(OPEN_KEY, open2 ? "1" : "0");
     if (open2) {
-      unread = 0;
-      badge.hidden = true;
+      markRead();
       conversation.root.scrollTop = conversation.root.scrollHeight;
       if (focus) input.focus();
     } else if (focus) {
@@ -1329,16 +1427,32 @@ async function main() {
     callButtons.hidden = voice.hidden && video.hidden;
   };
   showMode("chat");
+  const showUnread = () => {
+    const unread = conversation.unread();
+    badge.textContent = String(unread);
+    badge.hidden = unread === 0;
+    launcher.setAttribute("aria-label", unread ? `${s.openChat} (${format(s.unread, { count: unread })})` : s.openChat);
+  };
+  markRead = () => {
+    const visible = root.classList.contains("seam-open") && document.visibilityState === "visible";
+    if (sessionId && visible && conversation.last > 0) {
+      seam.report(sessionId, { read: conversation.last });
+      if (me) conversation.receipt({ participant: seam.welcome.principal, delivered_seq: conversation.last, read_seq: conversation.last });
+    }
+    showUnread();
+  };
+  document.addEventListener("visibilitychange", () => markRead());
+  seam.on("receipt", (r) => {
+    if (r.session_id !== sessionId) return;
+    conversation.receipt(r);
+    showUnread();
+  });
   const show = (e) => {
     if (e.session_id !== sessionId) return;
     conversation.add(e);
     const b = e.body;
-    if (b.kind === "message" && e.from.sub !== me && !root.classList.contains("seam-open")) {
-      unread += 1;
-      badge.textContent = String(unread);
-      badge.hidden = false;
-      launcher.setAttribute("aria-label", `${s.openChat} (${format(s.unread, { count: unread })})`);
-    }
+    if (e.from.sub !== me) seam.report(e.session_id, { delivered: e.seq });
+    if (b.kind === "message" && e.from.sub !== me) markRead();
     if (b.kind === "participant_joined" && b.participant.role !== "customer") {
       agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub };
       status.textContent = format(s.agentHere, { name: agent.name });
@@ -1389,6 +1503,7 @@ async function main() {
     sessionId = snapshot.session_id;
     root.dataset.session = sessionId;
     showMode(snapshot.mode ?? "chat");
+    for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const staff = snapshot.participants.find((p) => p.role !== "customer");
     agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub } : void 0;
     return sessionId;

@@ -46,8 +46,8 @@ interface Held {
   item: HTMLButtonElement;
   /** The item's text: the customer and the mode. */
   label: HTMLElement;
+  /** Counts the customer's messages this agent has not read (from the receipts). */
   badge: HTMLElement;
-  unread: number;
   mode: Mode;
   /** A mode request from the customer waiting for this agent's answer. */
   asked?: { requestId: string; text: string };
@@ -222,8 +222,7 @@ async function main(): Promise<void> {
       showButtons(undefined);
       return;
     }
-    h.unread = 0;
-    h.badge.hidden = true;
+    markRead(h);
     title.textContent = customerName(h.snapshot.customer);
     logSlot.replaceChildren(h.conversation.root);
     h.conversation.root.scrollTop = h.conversation.root.scrollHeight;
@@ -250,7 +249,8 @@ async function main(): Promise<void> {
     const label = el("span", {});
     const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
     const conversation = new Conversation({ me: me?.sub, audience: "staff", strings: s }, "history", customerName(snapshot.customer));
-    const h: Held = { snapshot, conversation, item, label, badge, unread: 0, mode: snapshot.mode ?? "chat", ended: false };
+    for (const r of snapshot.receipts ?? []) conversation.receipt(r);
+    const h: Held = { snapshot, conversation, item, label, badge, mode: snapshot.mode ?? "chat", ended: false };
     label.textContent = itemLabel(h);
     item.onclick = () => activate(snapshot.session_id);
     held.set(snapshot.session_id, h);
@@ -259,18 +259,42 @@ async function main(): Promise<void> {
     return h;
   };
 
+  // Unread counts and the customer's ticks come from the receipts: what
+  // this agent read on any device, what the customer's devices got and read.
+  const showUnread = (h: Held) => {
+    const unread = h.conversation.unread();
+    h.badge.textContent = String(unread);
+    h.badge.hidden = unread === 0;
+    h.badge.setAttribute("aria-label", format(s.unread, { count: unread }));
+  };
+  const markRead = (h: Held) => {
+    const sid = h.snapshot.session_id;
+    const last = h.conversation.last;
+    if (sid === active && document.visibilityState === "visible" && last > 0 && me) {
+      seam.report(sid, { read: last });
+      h.conversation.receipt({ participant: me, delivered_seq: last, read_seq: last });
+    }
+    showUnread(h);
+  };
+  document.addEventListener("visibilitychange", () => {
+    const h = active ? held.get(active) : undefined;
+    if (h) markRead(h);
+  });
+  seam.on("receipt", (r) => {
+    const h = held.get(r.session_id);
+    if (!h) return;
+    h.conversation.receipt(r);
+    showUnread(h);
+  });
+
   seam.on("event", (e: SessionEvent) => {
     const h = held.get(e.session_id);
     if (!h) return;
     h.conversation.add(e);
     const b = e.body;
     const here = e.session_id === active;
-    if (b.kind === "message" && e.from.sub !== me?.sub && !here) {
-      h.unread += 1;
-      h.badge.textContent = String(h.unread);
-      h.badge.hidden = false;
-      h.badge.setAttribute("aria-label", format(s.unread, { count: h.unread }));
-    }
+    if (e.from.sub !== me?.sub) seam.report(e.session_id, { delivered: e.seq });
+    if (b.kind === "message" && e.from.sub !== me?.sub) markRead(h);
     if (b.kind === "mode_requested") {
       if (b.request.requested_by.sub === me?.sub) {
         h.asking = b.request.request_id;

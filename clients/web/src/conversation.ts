@@ -4,7 +4,7 @@
 // internal queue names, their own "opened" event or the routing steps;
 // staff see what happened, queue names and audit lines included.
 
-import type { Mode, QuickReply, SessionEvent } from "@seam/sdk";
+import type { Mode, QuickReply, Receipt, SessionEvent } from "@seam/sdk";
 import { duration, format, type Strings } from "./strings.js";
 import { el } from "./dom.js";
 
@@ -51,6 +51,16 @@ export class Conversation {
   private seen = new Set<number>();
   /** Quick reply buttons by the seq of the message that offered them. */
   private choices = new Map<number, HTMLElement>();
+  /** The status tick of each of the reader's own messages, by seq. */
+  private ticks = new Map<number, HTMLElement>();
+  /** The furthest any other participant has got (delivered, read). */
+  private theirs = { delivered: 0, read: 0 };
+  /** How far the reader has read (from any of their tabs). */
+  private myRead = 0;
+  /** The seqs of messages from others, for the unread count. */
+  private fromOthers: number[] = [];
+  /** The highest seq shown. */
+  last = 0;
 
   constructor(private reader: Reader, testId: string, label: string) {
     this.root = el("div", {
@@ -72,6 +82,8 @@ export class Conversation {
   add(e: SessionEvent): void {
     if (this.seen.has(e.seq)) return;
     this.seen.add(e.seq);
+    this.last = Math.max(this.last, e.seq);
+    if (e.body.kind === "message" && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
     const line = this.line(e);
     if (line === undefined) return;
     if (line === null) this.bubble(e);
@@ -154,6 +166,37 @@ export class Conversation {
     return undefined;
   }
 
+  /**
+   * A participant's horizons: another participant's move the ticks of the
+   * reader's messages (sent, delivered, read); the reader's own (from any
+   * tab) move the unread count.
+   */
+  receipt(r: Receipt): void {
+    if (r.participant.sub === this.reader.me) {
+      this.myRead = Math.max(this.myRead, r.read_seq);
+      return;
+    }
+    this.theirs.delivered = Math.max(this.theirs.delivered, r.delivered_seq);
+    this.theirs.read = Math.max(this.theirs.read, r.read_seq);
+    for (const [seq, tick] of this.ticks) this.showTick(seq, tick);
+  }
+
+  /** Messages from others the reader has not read. */
+  unread(): number {
+    return this.fromOthers.filter((seq) => seq > this.myRead).length;
+  }
+
+  private showTick(seq: number, tick: HTMLElement): void {
+    const s = this.reader.strings;
+    const status = this.theirs.read >= seq ? "read" : this.theirs.delivered >= seq ? "delivered" : "sent";
+    if (tick.dataset.status === status) return;
+    tick.dataset.status = status;
+    tick.textContent = status === "sent" ? "✓" : "✓✓";
+    const label = status === "read" ? s.statusRead : status === "delivered" ? s.statusDelivered : s.statusSent;
+    tick.setAttribute("aria-label", label);
+    tick.title = label;
+  }
+
   private system(text: string, e: SessionEvent): void {
     this.group = undefined;
     this.root.append(el("div", { class: "seam-sys", "data-kind": e.body.kind }, text));
@@ -189,6 +232,12 @@ export class Conversation {
     const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
     this.group.body.append(bubble);
     if (b.kind !== "message") return;
+    if (mine) {
+      const tick = el("span", { class: "seam-tick", role: "img", "data-testid": "message-status" });
+      bubble.append(tick);
+      this.ticks.set(e.seq, tick);
+      this.showTick(e.seq, tick);
+    }
     if (b.card) this.group.body.append(card(b.card));
     if (b.choice) this.answered(b.choice.seq, b.choice.id);
     const replies = b.quick_replies ?? [];

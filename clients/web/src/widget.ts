@@ -104,15 +104,15 @@ async function main(): Promise<void> {
   );
   document.body.append(root);
 
-  let unread = 0;
+  // Set once connected: tells the broker (and so the agent) what was read.
+  let markRead: () => void = () => {};
   const setOpen = (open: boolean, focus = true) => {
     root.classList.toggle("seam-open", open);
     launcher.setAttribute("aria-expanded", String(open));
     minimise.setAttribute("aria-expanded", String(open));
     sessionStorage.setItem(OPEN_KEY, open ? "1" : "0");
     if (open) {
-      unread = 0;
-      badge.hidden = true;
+      markRead();
       conversation.root.scrollTop = conversation.root.scrollHeight;
       if (focus) input.focus();
     } else if (focus) {
@@ -158,16 +158,34 @@ async function main(): Promise<void> {
   };
   showMode("chat");
 
+  // The launcher's badge counts the messages not read yet: from the
+  // receipts, so it survives a reload and clears when another tab reads.
+  const showUnread = () => {
+    const unread = conversation.unread();
+    badge.textContent = String(unread);
+    badge.hidden = unread === 0;
+    launcher.setAttribute("aria-label", unread ? `${s.openChat} (${format(s.unread, { count: unread })})` : s.openChat);
+  };
+  markRead = () => {
+    const visible = root.classList.contains("seam-open") && document.visibilityState === "visible";
+    if (sessionId && visible && conversation.last > 0) {
+      seam.report(sessionId, { read: conversation.last });
+      if (me) conversation.receipt({ participant: seam.welcome!.principal, delivered_seq: conversation.last, read_seq: conversation.last });
+    }
+    showUnread();
+  };
+  document.addEventListener("visibilitychange", () => markRead());
+  seam.on("receipt", (r) => {
+    if (r.session_id !== sessionId) return;
+    conversation.receipt(r);
+    showUnread();
+  });
   const show = (e: SessionEvent) => {
     if (e.session_id !== sessionId) return;
     conversation.add(e);
     const b = e.body;
-    if (b.kind === "message" && e.from.sub !== me && !root.classList.contains("seam-open")) {
-      unread += 1;
-      badge.textContent = String(unread);
-      badge.hidden = false;
-      launcher.setAttribute("aria-label", `${s.openChat} (${format(s.unread, { count: unread })})`);
-    }
+    if (e.from.sub !== me) seam.report(e.session_id, { delivered: e.seq });
+    if (b.kind === "message" && e.from.sub !== me) markRead();
     if (b.kind === "participant_joined" && b.participant.role !== "customer") {
       agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub };
       status.textContent = format(s.agentHere, { name: agent.name });
@@ -224,6 +242,7 @@ async function main(): Promise<void> {
     sessionId = snapshot.session_id;
     root.dataset.session = sessionId;
     showMode(snapshot.mode ?? "chat");
+    for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const staff = snapshot.participants.find((p) => p.role !== "customer");
     agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub } : undefined;
     return sessionId;

@@ -367,6 +367,24 @@ pub async fn store(store: &dyn SessionStore) {
     let retried = store.due_deliveries(5_000, 10).await.unwrap();
     assert_eq!((retried.len(), retried[0].attempts), (1, 1));
 
+    // Receipts: horizons per participant, only forward, read implies delivered.
+    assert!(store.receipts("s2").await.unwrap().is_empty());
+    let r = store.put_receipt("s2", &bob, 3, 2).await.unwrap();
+    assert_eq!((r.participant.sub.as_str(), r.delivered_seq, r.read_seq), ("bob", 3, 2));
+    let r = store.put_receipt("s2", &bob, 1, 1).await.unwrap();
+    assert_eq!((r.delivered_seq, r.read_seq), (3, 2), "never back");
+    let r = store.put_receipt("s2", &bob, 5, 5).await.unwrap();
+    assert_eq!((r.delivered_seq, r.read_seq), (5, 5));
+    store.put_receipt("s2", &alice, 4, 0).await.unwrap();
+    let mut receipts = store.receipts("s2").await.unwrap();
+    receipts.sort_by(|a, b| a.participant.sub.cmp(&b.participant.sub));
+    let horizons: Vec<_> = receipts
+        .iter()
+        .map(|r| (r.participant.sub.as_str(), r.delivered_seq, r.read_seq))
+        .collect();
+    assert_eq!(horizons, [("alice", 4, 0), ("bob", 5, 5)]);
+    assert!(store.receipts("s3").await.unwrap().is_empty(), "per session");
+
     // Retention and erasure.
     assert_eq!(
         store.delete_ended_before(1_000).await.unwrap(),
@@ -381,6 +399,10 @@ pub async fn store(store: &dyn SessionStore) {
     let mut erased = store.erase_customer("alice").await.unwrap();
     erased.sort();
     assert_eq!(erased, ["s2"]);
+    assert!(
+        store.receipts("s2").await.unwrap().is_empty(),
+        "its receipts went with it"
+    );
     assert_eq!(ids(store.list(&all).await.unwrap()), ["s3"]);
 
     assert_eq!(

@@ -193,6 +193,26 @@ impl Client {
         .map(|_| ())
     }
 
+    /// Reports how far this participant has got in a session: delivered up
+    /// to `delivered_seq`, read up to `read_seq` (either may be `None`).
+    /// Horizons only move forward; the others see an [`Event::Receipt`].
+    ///
+    /// [`Event::Receipt`]: crate::Event::Receipt
+    pub async fn receipt(
+        &self,
+        session_id: &str,
+        delivered_seq: Option<u64>,
+        read_seq: Option<u64>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::Receipt {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            delivered_seq,
+            read_seq,
+        })
+        .await
+    }
+
     /// Leaves a session without ending it (agents, supervisors, bots).
     pub async fn leave(&self, session_id: &str) -> Result<Ack, ClientError> {
         self.send(ClientFrame::Leave {

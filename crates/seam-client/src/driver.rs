@@ -430,6 +430,13 @@ impl Driver {
                 from,
                 active,
             }),
+            ServerFrame::Receipt {
+                session_id,
+                receipt,
+            } => self.emit(Event::Receipt {
+                session_id,
+                receipt,
+            }),
             ServerFrame::Signal {
                 session_id,
                 from,

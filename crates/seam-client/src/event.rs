@@ -1,8 +1,8 @@
 //! What the client yields besides acks.
 
 use seam_protocol::{
-    ErrorFrame, IceServer, Invitation, Offer, Principal, ResumeOutcome, SessionEvent, SessionId,
-    Signal, Welcome,
+    ErrorFrame, IceServer, Invitation, Offer, Principal, Receipt, ResumeOutcome, SessionEvent,
+    SessionId, Signal, Welcome,
 };
 use tokio::sync::mpsc;
 
@@ -26,6 +26,13 @@ pub enum Event {
         from: Principal,
         /// Typing or stopped.
         active: bool,
+    },
+    /// A participant's delivery and read horizons moved.
+    Receipt {
+        /// The session.
+        session_id: SessionId,
+        /// Who, and how far.
+        receipt: Receipt,
     },
     /// A WebRTC signaling message from another participant.
     Signal {

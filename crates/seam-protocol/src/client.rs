@@ -86,6 +86,22 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         choice: Option<Choice>,
     },
+    /// Report how far this participant has got in the session: every
+    /// event up to `delivered_seq` reached one of their devices, and they
+    /// have seen every event up to `read_seq`. Horizons only move forward
+    /// (a lower value changes nothing); reading implies delivery.
+    Receipt {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// Delivered up to this seq.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivered_seq: Option<u64>,
+        /// Read up to this seq.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        read_seq: Option<u64>,
+    },
     /// Start or stop a typing indicator (ephemeral, never stored).
     Typing {
         /// Command id.
@@ -364,6 +380,7 @@ impl ClientFrame {
         "leave",
         "message",
         "typing",
+        "receipt",
         "end_session",
         "request_mode",
         "answer_mode",
@@ -456,6 +473,7 @@ impl ClientFrame {
             ClientFrame::Leave { .. } => "leave",
             ClientFrame::Message { .. } => "message",
             ClientFrame::Typing { .. } => "typing",
+            ClientFrame::Receipt { .. } => "receipt",
             ClientFrame::EndSession { .. } => "end_session",
             ClientFrame::RequestMode { .. } => "request_mode",
             ClientFrame::AnswerMode { .. } => "answer_mode",
@@ -492,6 +510,7 @@ impl ClientFrame {
             | ClientFrame::Leave { id, .. }
             | ClientFrame::Message { id, .. }
             | ClientFrame::Typing { id, .. }
+            | ClientFrame::Receipt { id, .. }
             | ClientFrame::EndSession { id, .. }
             | ClientFrame::RequestMode { id, .. }
             | ClientFrame::AnswerMode { id, .. }
@@ -526,6 +545,7 @@ impl ClientFrame {
             | ClientFrame::Leave { session_id, .. }
             | ClientFrame::Message { session_id, .. }
             | ClientFrame::Typing { session_id, .. }
+            | ClientFrame::Receipt { session_id, .. }
             | ClientFrame::EndSession { session_id, .. }
             | ClientFrame::RequestMode { session_id, .. }
             | ClientFrame::AnswerMode { session_id, .. }

@@ -7,7 +7,7 @@ use crate::codes::ErrorCode;
 use crate::media::{IceServer, Signal};
 use crate::principal::Principal;
 use crate::routing::{Invitation, Offer, Overview, SessionOverview};
-use crate::session::{SessionEvent, SessionId, SessionSnapshot};
+use crate::session::{Receipt, SessionEvent, SessionId, SessionSnapshot};
 
 /// A frame sent by the broker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +30,15 @@ pub enum ServerFrame {
         from: Principal,
         /// Typing now or stopped.
         active: bool,
+    },
+    /// A participant's delivery and read horizons moved (not stored as an
+    /// event; the snapshot carries every participant's current ones).
+    Receipt {
+        /// The session.
+        session_id: SessionId,
+        /// The participant and their horizons.
+        #[serde(flatten)]
+        receipt: Receipt,
     },
     /// A signaling message from another participant (never stored).
     Signal {

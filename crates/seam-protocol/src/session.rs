@@ -50,6 +50,23 @@ pub struct SessionSnapshot {
     /// An upgrade request awaiting an answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode_request: Option<ModeRequest>,
+    /// How far each participant who reported it has got (delivery and
+    /// read receipts), in no particular order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<Receipt>,
+}
+
+/// How far one participant has got in a session's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Receipt {
+    /// The participant.
+    pub participant: Principal,
+    /// Every event up to this seq reached one of their devices (0: none).
+    pub delivered_seq: u64,
+    /// They have seen every event up to this seq (0: none);
+    /// never above `delivered_seq`.
+    pub read_seq: u64,
 }
 
 /// One stored event of a session's log.

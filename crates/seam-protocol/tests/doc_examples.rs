@@ -89,6 +89,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "invitation",
         "rating_requested",
         "token_expiring",
+        "receipt",
     ];
     let all_event_kinds = [
         "session_opened",

@@ -92,6 +92,25 @@ export type ClientFrame =
     }
   | {
       /**
+       * Delivered up to this seq.
+       */
+      delivered_seq?: number | null;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * Read up to this seq.
+       */
+      read_seq?: number | null;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "receipt";
+    }
+  | {
+      /**
        * Typing now or stopped.
        */
       active: boolean;
@@ -696,6 +715,25 @@ export type ServerFrame =
        */
       session_id: string;
       type: "typing";
+    }
+  | {
+      /**
+       * Every event up to this seq reached one of their devices (0: none).
+       */
+      delivered_seq: number;
+      /**
+       * The participant.
+       */
+      participant: Principal;
+      /**
+       * They have seen every event up to this seq (0: none); never above `delivered_seq`.
+       */
+      read_seq: number;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "receipt";
     }
   | {
       /**
@@ -1511,6 +1549,10 @@ export interface SessionSnapshot {
    */
   participants: Principal[];
   /**
+   * How far each participant who reported it has got (delivery and read receipts), in no particular order.
+   */
+  receipts?: Receipt[];
+  /**
    * Whether screen sharing is on (voice or video only).
    */
   screen_share?: boolean;
@@ -1550,6 +1592,26 @@ export interface ModeRequest {
    * Whether screen sharing was requested with it.
    */
   screen_share?: boolean;
+}
+/**
+ * How far one participant has got in a session's log.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Receipt".
+ */
+export interface Receipt {
+  /**
+   * Every event up to this seq reached one of their devices (0: none).
+   */
+  delivered_seq: number;
+  /**
+   * The participant.
+   */
+  participant: Principal;
+  /**
+   * They have seen every event up to this seq (0: none); never above `delivered_seq`.
+   */
+  read_seq: number;
 }
 /**
  * One STUN or TURN server, in the shape of WebRTC's `RTCIceServer`.

@@ -4,7 +4,7 @@ use seam_protocol::{Ack, ErrorCode, Role, ServerFrame};
 
 use super::{post, require_role, view, CommandContext, CommandError};
 use crate::frame::Frame;
-use crate::session::rules;
+use crate::session::{rules, SessionError};
 
 pub(super) async fn message(
     ctx: &CommandContext<'_>,
@@ -61,6 +61,61 @@ pub(super) async fn typing(
         session_id: Some(session_id),
         ..Ack::default()
     });
+    Ok(())
+}
+
+/// Moves the actor's delivery and read horizons forward: stored (not as
+/// an event), then relayed to the session's other connections, the actor's
+/// other tabs included. A connection that is not a participant (a
+/// supervisor monitoring) is acknowledged and not recorded: nobody is told
+/// it read anything.
+pub(super) async fn receipt(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    delivered_seq: Option<u64>,
+    read_seq: Option<u64>,
+) -> Result<(), CommandError> {
+    let invalid = |why: String| {
+        Err(CommandError::new(ErrorCode::InvalidMessage, why).in_session(&session_id))
+    };
+    if delivered_seq.is_none() && read_seq.is_none() {
+        return invalid("a receipt needs `delivered_seq`, `read_seq` or both".into());
+    }
+    let actor = ctx.actor();
+    let view = view(ctx, &session_id).await?;
+    rules::check_owner(&view, &actor).map_err(|e| CommandError::from(e).in_session(&session_id))?;
+    let read = read_seq.unwrap_or(0);
+    let delivered = delivered_seq.unwrap_or(0).max(read);
+    if delivered > view.last_seq {
+        return invalid(format!(
+            "seq {delivered} is beyond the session's last event ({})",
+            view.last_seq
+        ));
+    }
+    let ack = Ack {
+        id,
+        session_id: Some(session_id.clone()),
+        ..Ack::default()
+    };
+    if !view.is_participant(&actor.sub) {
+        ctx.ack(ack);
+        return Ok(());
+    }
+    let receipt = ctx
+        .state
+        .store
+        .put_receipt(&session_id, &actor, delivered, read)
+        .await
+        .map_err(|e| CommandError::from(SessionError::Store(e)).in_session(&session_id))?;
+    let frame = Frame::encode(&ServerFrame::Receipt {
+        session_id: session_id.clone(),
+        receipt,
+    });
+    ctx.state
+        .hub
+        .to_others(&session_id, ctx.outbox.conn_id(), &frame);
+    ctx.ack(ack);
     Ok(())
 }
 

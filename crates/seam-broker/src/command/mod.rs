@@ -211,6 +211,12 @@ pub(crate) async fn execute(
             session_id,
             active,
         } => chat::typing(&ctx, id, session_id, active).await,
+        ClientFrame::Receipt {
+            id,
+            session_id,
+            delivered_seq,
+            read_seq,
+        } => chat::receipt(&ctx, id, session_id, delivered_seq, read_seq).await,
         ClientFrame::RateSession {
             id,
             session_id,
@@ -514,10 +520,16 @@ async fn attach(
             ResumeOutcome::Reset { .. } => "reset",
         });
     }
+    let mut snapshot = replay.view.snapshot();
+    snapshot.receipts = state.store.receipts(session_id).await.unwrap_or_else(|e| {
+        // Ticks are worth less than the attach: it goes on without them.
+        tracing::warn!(error = %e, "cannot read the session's receipts");
+        Vec::new()
+    });
     let ack = ServerFrame::Ack(Ack {
         id: how.ack_id.to_owned(),
         session_id: Some(session_id.to_owned()),
-        session: Some(Box::new(replay.view.snapshot())),
+        session: Some(Box::new(snapshot)),
         resume: Some(resume),
         ..Ack::default()
     });

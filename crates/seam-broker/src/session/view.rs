@@ -233,6 +233,7 @@ impl SessionView {
             mode: self.mode,
             screen_share: self.screen_share,
             mode_request: self.mode_request.clone(),
+            receipts: Vec::new(),
         }
     }
 

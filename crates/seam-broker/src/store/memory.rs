@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use seam_protocol::{CannedResponse, SessionEvent, SessionId, SessionState};
+use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId, SessionState};
 
 use crate::session::SessionView;
 
@@ -19,6 +19,7 @@ struct Inner {
     outbox: Vec<(Delivery, u64)>,
     next_delivery: u64,
     canned: std::collections::BTreeMap<String, CannedResponse>,
+    receipts: HashMap<SessionId, Vec<Receipt>>,
 }
 
 impl Inner {
@@ -32,6 +33,7 @@ impl Inner {
             .collect();
         for id in &ids {
             self.sessions.remove(id);
+            self.receipts.remove(id);
         }
         self.outbox.retain(|(d, _)| !ids.contains(&d.session_id));
         ids
@@ -281,6 +283,44 @@ impl SessionStore for MemoryStore {
 
     fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
         ready(Ok(self.inner().outbox.len() as u64))
+    }
+
+    fn put_receipt<'a>(
+        &'a self,
+        session_id: &'a str,
+        participant: &'a Principal,
+        delivered_seq: u64,
+        read_seq: u64,
+    ) -> BoxFuture<'a, Result<Receipt, StoreError>> {
+        let mut inner = self.inner();
+        let receipts = inner.receipts.entry(session_id.to_owned()).or_default();
+        let at = match receipts
+            .iter()
+            .position(|r| r.participant.sub == participant.sub)
+        {
+            Some(at) => at,
+            None => {
+                receipts.push(Receipt {
+                    participant: participant.clone(),
+                    delivered_seq: 0,
+                    read_seq: 0,
+                });
+                receipts.len() - 1
+            }
+        };
+        let receipt = &mut receipts[at];
+        receipt.participant = participant.clone();
+        receipt.delivered_seq = receipt.delivered_seq.max(delivered_seq);
+        receipt.read_seq = receipt.read_seq.max(read_seq);
+        ready(Ok(receipt.clone()))
+    }
+
+    fn receipts<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>> {
+        let receipts = self.inner().receipts.get(session_id).cloned();
+        ready(Ok(receipts.unwrap_or_default()))
     }
 
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {

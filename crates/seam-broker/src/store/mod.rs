@@ -21,7 +21,7 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-use seam_protocol::{CannedResponse, SessionEvent, SessionId, SessionState};
+use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId, SessionState};
 use serde::Serialize;
 
 pub use crate::error::StoreError;
@@ -313,6 +313,24 @@ pub trait SessionStore: Send + Sync + 'static {
         due_at: u64,
         attempts: u32,
     ) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Moves `participant`'s delivery and read horizons in a session
+    /// forward (a lower value than the stored one changes nothing) and
+    /// returns them as they now stand. Callers pass `delivered_seq` at
+    /// least `read_seq`.
+    fn put_receipt<'a>(
+        &'a self,
+        session_id: &'a str,
+        participant: &'a Principal,
+        delivered_seq: u64,
+        read_seq: u64,
+    ) -> BoxFuture<'a, Result<Receipt, StoreError>>;
+
+    /// Every participant's horizons in a session (deleted with it).
+    fn receipts<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>>;
 
     /// Saved replies defined through the admin API, by shortcut.
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>>;

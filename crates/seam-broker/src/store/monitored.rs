@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use seam_protocol::{CannedResponse, SessionEvent, SessionId};
+use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId};
 
 use super::{
     BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
@@ -226,6 +226,26 @@ impl SessionStore for MonitoredStore {
 
     fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
         self.inner.pending_deliveries()
+    }
+
+    fn put_receipt<'a>(
+        &'a self,
+        session_id: &'a str,
+        participant: &'a Principal,
+        delivered_seq: u64,
+        read_seq: u64,
+    ) -> BoxFuture<'a, Result<Receipt, StoreError>> {
+        self.watch(
+            self.inner
+                .put_receipt(session_id, participant, delivered_seq, read_seq),
+        )
+    }
+
+    fn receipts<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>> {
+        self.inner.receipts(session_id)
     }
 
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {

@@ -29,7 +29,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use seam_protocol::{CannedResponse, EventBody, SessionEvent, SessionId, SessionState};
+use seam_protocol::{
+    CannedResponse, EventBody, Principal, Receipt, SessionEvent, SessionId, SessionState,
+};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -102,6 +104,16 @@ CREATE TABLE canned_responses (
     shortcut TEXT PRIMARY KEY,
     title    TEXT,
     text     TEXT NOT NULL
+);
+"#,
+    r#"
+CREATE TABLE receipts (
+    session_id    TEXT NOT NULL,
+    sub           TEXT NOT NULL,
+    participant   TEXT NOT NULL,
+    delivered_seq BIGINT NOT NULL,
+    read_seq      BIGINT NOT NULL,
+    PRIMARY KEY (session_id, sub)
 );
 "#,
 ];
@@ -875,7 +887,7 @@ impl Writer {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
-            for table in ["events", "session_agents", "outbox", "sessions"] {
+            for table in ["events", "session_agents", "outbox", "receipts", "sessions"] {
                 client
                     .execute(
                         &format!("DELETE FROM {table} WHERE session_id = ANY($1)"),
@@ -1414,6 +1426,70 @@ impl SessionStore for PostgresStore {
                 .await
                 .map_err(pg_error)?;
             Ok(row.get::<_, i64>(0).max(0) as u64)
+        })
+    }
+
+    fn put_receipt<'a>(
+        &'a self,
+        session_id: &'a str,
+        participant: &'a Principal,
+        delivered_seq: u64,
+        read_seq: u64,
+    ) -> BoxFuture<'a, Result<Receipt, StoreError>> {
+        let participant = participant.clone();
+        let session_id = session_id.to_owned();
+        self.read(move |client| async move {
+            let json = serde_json::to_string(&participant).map_err(backend)?;
+            let row = client
+                .query_one(
+                    "INSERT INTO receipts (session_id, sub, participant, delivered_seq, read_seq)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (session_id, sub) DO UPDATE SET
+                         participant = excluded.participant,
+                         delivered_seq = GREATEST(receipts.delivered_seq, excluded.delivered_seq),
+                         read_seq = GREATEST(receipts.read_seq, excluded.read_seq)
+                     RETURNING delivered_seq, read_seq",
+                    &[
+                        &session_id,
+                        &participant.sub,
+                        &json,
+                        &(delivered_seq as i64),
+                        &(read_seq as i64),
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(Receipt {
+                participant,
+                delivered_seq: row.get::<_, i64>(0).max(0) as u64,
+                read_seq: row.get::<_, i64>(1).max(0) as u64,
+            })
+        })
+    }
+
+    fn receipts<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>> {
+        let session_id = session_id.to_owned();
+        self.read(move |client| async move {
+            let rows = client
+                .query(
+                    "SELECT participant, delivered_seq, read_seq FROM receipts WHERE session_id = $1",
+                    &[&session_id],
+                )
+                .await
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Receipt {
+                        participant: serde_json::from_str(r.get::<_, &str>(0))
+                            .map_err(backend)?,
+                        delivered_seq: r.get::<_, i64>(1).max(0) as u64,
+                        read_seq: r.get::<_, i64>(2).max(0) as u64,
+                    })
+                })
+                .collect()
         })
     }
 

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use seam_protocol::{
-    CannedResponse, CustomerContext, EventBody, Principal, SessionEvent, SessionId,
+    CannedResponse, CustomerContext, EventBody, Principal, Receipt, SessionEvent, SessionId,
 };
 use tokio::sync::oneshot;
 
@@ -75,6 +75,16 @@ CREATE TABLE canned_responses (
     text     TEXT NOT NULL
 );
 "#,
+    r#"
+CREATE TABLE receipts (
+    session_id    TEXT NOT NULL,
+    sub           TEXT NOT NULL,
+    participant   TEXT NOT NULL,
+    delivered_seq INTEGER NOT NULL,
+    read_seq      INTEGER NOT NULL,
+    PRIMARY KEY (session_id, sub)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// A customer's open session, through the partial index (without it the
@@ -110,6 +120,8 @@ enum Write {
     EraseCustomer(String),
     DeliveryDone(u64),
     DeliveryRetry(u64, u64, u32),
+    /// A participant's horizons: session, participant, delivered, read.
+    PutReceipt(SessionId, Box<Principal>, u64, u64),
     PutCanned(CannedResponse),
     /// Answers the shortcut when there was one to delete.
     DeleteCanned(String),
@@ -510,6 +522,25 @@ fn apply(
             delete_sessions(conn, &ids, views, touched)?;
             Ok(ids)
         }
+        Write::PutReceipt(session_id, participant, delivered, read) => {
+            exec(
+                conn,
+                "INSERT INTO receipts (session_id, sub, participant, delivered_seq, read_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (session_id, sub) DO UPDATE SET
+                     participant = excluded.participant,
+                     delivered_seq = max(delivered_seq, excluded.delivered_seq),
+                     read_seq = max(read_seq, excluded.read_seq)",
+                params![
+                    session_id,
+                    participant.sub,
+                    json(participant)?,
+                    *delivered as i64,
+                    *read as i64
+                ],
+            )?;
+            Ok(Vec::new())
+        }
         Write::PutCanned(reply) => {
             exec(
                 conn,
@@ -622,7 +653,7 @@ fn delete_sessions(
     touched: &mut Vec<SessionId>,
 ) -> Result<(), StoreError> {
     for id in ids {
-        for table in ["events", "session_agents", "outbox", "sessions"] {
+        for table in ["events", "session_agents", "outbox", "receipts", "sessions"] {
             exec(
                 conn,
                 &format!("DELETE FROM {table} WHERE session_id = ?1"),
@@ -904,6 +935,65 @@ impl SessionStore for SqliteStore {
             conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
                 .map(|n| n.max(0) as u64)
                 .map_err(backend)
+        })
+    }
+
+    fn put_receipt<'a>(
+        &'a self,
+        session_id: &'a str,
+        participant: &'a Principal,
+        delivered_seq: u64,
+        read_seq: u64,
+    ) -> BoxFuture<'a, Result<Receipt, StoreError>> {
+        let write = self.write(Write::PutReceipt(
+            session_id.to_owned(),
+            Box::new(participant.clone()),
+            delivered_seq,
+            read_seq,
+        ));
+        let sub = participant.sub.clone();
+        Box::pin(async move {
+            write.await?;
+            // Read back after the commit: the horizons as they stand, which
+            // another tab's concurrent receipt may have moved further.
+            self.receipts(session_id)
+                .await?
+                .into_iter()
+                .find(|r| r.participant.sub == sub)
+                .ok_or_else(|| StoreError::Backend("the receipt was not stored".into()))
+        })
+    }
+
+    fn receipts<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>> {
+        let session_id = session_id.to_owned();
+        self.read(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT participant, delivered_seq, read_seq FROM receipts WHERE session_id = ?1",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map([&session_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (participant, delivered, read) = row.map_err(backend)?;
+                out.push(Receipt {
+                    participant: serde_json::from_str(&participant).map_err(backend)?,
+                    delivered_seq: delivered.max(0) as u64,
+                    read_seq: read.max(0) as u64,
+                });
+            }
+            Ok(out)
         })
     }
 
