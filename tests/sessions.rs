@@ -552,18 +552,35 @@ async fn read_receipts_move_forward_reach_every_tab_and_come_back_in_the_snapsho
     alice_tab.open_session(None).await.unwrap();
     let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
     bob.join(&sid).await.unwrap();
-    let seq = bob.send_message(&sid, "hello Alice").await.unwrap().seq.unwrap();
+    let seq = bob
+        .send_message(&sid, "hello Alice")
+        .await
+        .unwrap()
+        .seq
+        .unwrap();
     drain_events(&mut alice_events, Duration::from_millis(100)).await;
     drain_events(&mut tab_events, Duration::from_millis(100)).await;
     drain_events(&mut bob_events, Duration::from_millis(100)).await;
 
     // Delivered, then read: Bob sees both, and so does Alice's other tab.
     alice.receipt(&sid, Some(seq), None).await.unwrap();
-    assert_eq!(receipts_seen(&mut bob_events).await, [("alice".into(), seq, 0)]);
-    assert_eq!(receipts_seen(&mut tab_events).await, [("alice".into(), seq, 0)]);
+    assert_eq!(
+        receipts_seen(&mut bob_events).await,
+        [("alice".into(), seq, 0)]
+    );
+    assert_eq!(
+        receipts_seen(&mut tab_events).await,
+        [("alice".into(), seq, 0)]
+    );
     alice.receipt(&sid, None, Some(seq)).await.unwrap();
-    assert_eq!(receipts_seen(&mut bob_events).await, [("alice".into(), seq, seq)]);
-    assert_eq!(receipts_seen(&mut tab_events).await, [("alice".into(), seq, seq)]);
+    assert_eq!(
+        receipts_seen(&mut bob_events).await,
+        [("alice".into(), seq, seq)]
+    );
+    assert_eq!(
+        receipts_seen(&mut tab_events).await,
+        [("alice".into(), seq, seq)]
+    );
     assert!(
         receipts_seen(&mut alice_events).await.is_empty(),
         "the reporting connection is not told what it said"
@@ -571,7 +588,10 @@ async fn read_receipts_move_forward_reach_every_tab_and_come_back_in_the_snapsho
 
     // Never backwards: a stale tab's lower horizon changes nothing.
     alice_tab.receipt(&sid, Some(1), Some(1)).await.unwrap();
-    assert_eq!(receipts_seen(&mut bob_events).await, [("alice".into(), seq, seq)]);
+    assert_eq!(
+        receipts_seen(&mut bob_events).await,
+        [("alice".into(), seq, seq)]
+    );
 
     // Bad receipts: clear errors, nothing moves.
     assert_eq!(
@@ -601,7 +621,10 @@ async fn read_receipts_move_forward_reach_every_tab_and_come_back_in_the_snapsho
 
     // Bob reads, and a console opened later starts from everyone's horizons.
     bob.receipt(&sid, None, Some(seq)).await.unwrap();
-    assert_eq!(receipts_seen(&mut alice_events).await, [("bob".into(), seq, seq)]);
+    assert_eq!(
+        receipts_seen(&mut alice_events).await,
+        [("bob".into(), seq, seq)]
+    );
     let (bob_again, _e) = client(&broker, token(Role::Agent, "bob")).await;
     let snapshot = bob_again.join(&sid).await.unwrap();
     let mut horizons: Vec<_> = snapshot
@@ -615,5 +638,8 @@ async fn read_receipts_move_forward_reach_every_tab_and_come_back_in_the_snapsho
     // Receipts still count once the session has ended.
     let last = alice.end_session(&sid, None).await.unwrap().seq.unwrap();
     bob.receipt(&sid, None, Some(last)).await.unwrap();
-    assert_eq!(receipts_seen(&mut alice_events).await, [("bob".into(), last, last)]);
+    assert_eq!(
+        receipts_seen(&mut alice_events).await,
+        [("bob".into(), last, last)]
+    );
 }

@@ -74,6 +74,7 @@ class UnknownEventBody(pydantic.BaseModel):
 Event = Union[
     m.ServerFrameEvent,
     m.ServerFrameTyping,
+    m.ServerFrameReceipt,
     m.ServerFrameSignal,
     m.ServerFrameIceServers,
     m.ServerFrameOffer,
@@ -91,6 +92,7 @@ Event = Union[
 # Pushed frames the client hands to ``events()`` as they are.
 _PUSHED: dict[str, type[pydantic.BaseModel]] = {
     "typing": m.ServerFrameTyping,
+    "receipt": m.ServerFrameReceipt,
     "signal": m.ServerFrameSignal,
     "ice_servers": m.ServerFrameIceServers,
     "offer": m.ServerFrameOffer,
@@ -271,6 +273,16 @@ class Client:
     async def typing(self, session_id: str, active: bool) -> None:
         """Shows or clears the typing indicator (never stored)."""
         await self.send(m.ClientFrameTyping(type="typing", id=self.next_id(), session_id=session_id, active=active))
+
+    async def receipt(
+        self, session_id: str, delivered_seq: int | None = None, read_seq: int | None = None
+    ) -> m.ServerFrameAck:
+        """Reports delivery and reading: every event up to `delivered_seq` arrived,
+        every event up to `read_seq` was seen (horizons only move forward)."""
+        frame = m.ClientFrameReceipt(
+            type="receipt", id=self.next_id(), session_id=session_id, delivered_seq=delivered_seq, read_seq=read_seq
+        )
+        return await self.send(frame)
 
     async def leave(self, session_id: str) -> m.ServerFrameAck:
         """Leaves a session without ending it (agents, supervisors, bots)."""

@@ -89,6 +89,21 @@ class ClientFrameLeave(BaseModel):
     type: Literal['leave']
 
 
+class ClientFrameReceipt(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    delivered_seq: Annotated[
+        int | None, Field(description='Delivered up to this seq.', ge=0)
+    ] = None
+    id: Annotated[str, Field(description='Command id.')]
+    read_seq: Annotated[int | None, Field(description='Read up to this seq.', ge=0)] = (
+        None
+    )
+    session_id: Annotated[str, Field(description='The session.')]
+    type: Literal['receipt']
+
+
 class ClientFrameTyping(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -871,6 +886,27 @@ class Principal(BaseModel):
     ]
 
 
+class Receipt(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    delivered_seq: Annotated[
+        int,
+        Field(
+            description='Every event up to this seq reached one of their devices (0: none).',
+            ge=0,
+        ),
+    ]
+    participant: Annotated[Principal, Field(description='The participant.')]
+    read_seq: Annotated[
+        int,
+        Field(
+            description='They have seen every event up to this seq (0: none); never above `delivered_seq`.',
+            ge=0,
+        ),
+    ]
+
+
 class ServerFrameWelcome(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -901,6 +937,29 @@ class ServerFrameTyping(BaseModel):
     from_: Annotated[Principal, Field(alias='from', description='Who is typing.')]
     session_id: Annotated[str, Field(description='The session.')]
     type: Literal['typing']
+
+
+class ServerFrameReceipt(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    delivered_seq: Annotated[
+        int,
+        Field(
+            description='Every event up to this seq reached one of their devices (0: none).',
+            ge=0,
+        ),
+    ]
+    participant: Annotated[Principal, Field(description='The participant.')]
+    read_seq: Annotated[
+        int,
+        Field(
+            description='They have seen every event up to this seq (0: none); never above `delivered_seq`.',
+            ge=0,
+        ),
+    ]
+    session_id: Annotated[str, Field(description='The session.')]
+    type: Literal['receipt']
 
 
 class ServerFrameSignal(BaseModel):
@@ -1140,6 +1199,12 @@ class SessionSnapshot(BaseModel):
         list[Principal],
         Field(description='Everyone currently in the session (customer first).'),
     ]
+    receipts: Annotated[
+        list[Receipt] | None,
+        Field(
+            description='How far each participant who reported it has got (delivery and read receipts), in no particular order.'
+        ),
+    ] = None
     screen_share: Annotated[
         bool | None,
         Field(description='Whether screen sharing is on (voice or video only).'),
@@ -1248,10 +1313,10 @@ class ProtocolSchema(BaseModel):
         populate_by_name=True,
     )
     client: Annotated[
-        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
+        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),
     ]
     server: Annotated[
-        ServerFrameWelcome | ServerFrameAck | ServerFrameError | ServerFrameEvent | ServerFrameTyping | ServerFrameSignal | ServerFrameIceServers | ServerFrameOffer | ServerFrameOfferRevoked | ServerFrameQueueStatus | ServerFrameInvitation | ServerFrameRatingRequested | ServerFrameTokenExpiring,
+        ServerFrameWelcome | ServerFrameAck | ServerFrameError | ServerFrameEvent | ServerFrameTyping | ServerFrameReceipt | ServerFrameSignal | ServerFrameIceServers | ServerFrameOffer | ServerFrameOfferRevoked | ServerFrameQueueStatus | ServerFrameInvitation | ServerFrameRatingRequested | ServerFrameTokenExpiring,
         Field(description='Frames the broker sends.'),
     ]

@@ -93,6 +93,10 @@ async def test_a_customer_and_an_agent_talk_with_acks_and_typed_events(broker) -
     await bob.typing(session.session_id, True)
     typing = await next_of(alice, m.ServerFrameTyping)
     assert typing.active and typing.from_.sub == "bob"
+    # Alice read Bob's answer: Bob is told.
+    await alice.receipt(session.session_id, read_seq=reply.seq)
+    read = await next_of(bob, m.ServerFrameReceipt)
+    assert read.participant.sub == "alice" and read.read_seq == reply.seq and read.delivered_seq == reply.seq
     await alice.close()
     await bob.close()
 

@@ -370,7 +370,10 @@ pub async fn store(store: &dyn SessionStore) {
     // Receipts: horizons per participant, only forward, read implies delivered.
     assert!(store.receipts("s2").await.unwrap().is_empty());
     let r = store.put_receipt("s2", &bob, 3, 2).await.unwrap();
-    assert_eq!((r.participant.sub.as_str(), r.delivered_seq, r.read_seq), ("bob", 3, 2));
+    assert_eq!(
+        (r.participant.sub.as_str(), r.delivered_seq, r.read_seq),
+        ("bob", 3, 2)
+    );
     let r = store.put_receipt("s2", &bob, 1, 1).await.unwrap();
     assert_eq!((r.delivered_seq, r.read_seq), (3, 2), "never back");
     let r = store.put_receipt("s2", &bob, 5, 5).await.unwrap();
@@ -383,7 +386,10 @@ pub async fn store(store: &dyn SessionStore) {
         .map(|r| (r.participant.sub.as_str(), r.delivered_seq, r.read_seq))
         .collect();
     assert_eq!(horizons, [("alice", 4, 0), ("bob", 5, 5)]);
-    assert!(store.receipts("s3").await.unwrap().is_empty(), "per session");
+    assert!(
+        store.receipts("s3").await.unwrap().is_empty(),
+        "per session"
+    );
 
     // Retention and erasure.
     assert_eq!(

@@ -35,7 +35,7 @@ pub use routing::{
 };
 pub use server::{Ack, CannedResponse, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
 pub use session::{
-    Access, EventBody, Receipt, LeaveReason, SessionEvent, SessionId, SessionSnapshot, SessionState,
+    Access, EventBody, LeaveReason, Receipt, SessionEvent, SessionId, SessionSnapshot, SessionState,
 };
 
 /// The protocol version this crate speaks.
