@@ -1354,3 +1354,55 @@ async fn read_receipts_survive_a_restart_on_sqlite() {
         .map(|r| (r.delivered_seq, r.read_seq));
     assert_eq!(alice_horizon, Some((seq, seq)));
 }
+
+#[tokio::test]
+async fn a_message_left_offline_reaches_the_backend_by_webhook_and_the_admin_api_on_sqlite() {
+    let sink = WebhookSink::start("127.0.0.1:0", 0).await;
+    let dir = temp_dir("offline");
+    let mut config = webhook_config(&dir, sink.url.clone());
+    config.webhooks.rating_wait_ms = 60_000;
+    let broker = start_sqlite(config).await;
+    let (lea, _) = client(&broker, customer_token("lea", "billing")).await;
+    let ack = lea
+        .leave_message("Call me back tomorrow", "lea@example.com", None)
+        .await
+        .unwrap();
+    let sid = ack.session_id.unwrap();
+
+    let got = sink.wait_for(2).await;
+    for r in &got {
+        verify("hook-secret", r);
+    }
+    let offline = got
+        .iter()
+        .map(|r| r.json())
+        .find(|p| p["type"] == "session.offline_message")
+        .expect("a session.offline_message delivery");
+    assert_eq!(offline["session"]["session_id"], sid.as_str());
+    assert_eq!(offline["session"]["offline_email"], "lea@example.com");
+    assert_eq!(offline["event"]["body"]["kind"], "offline_message");
+    assert_eq!(offline["event"]["body"]["text"], "Call me back tomorrow");
+
+    let service = service_token();
+    let (status, listed) = http(
+        broker.local_addr(),
+        "GET",
+        "/v1/sessions?offline=true",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["sessions"][0]["session_id"], sid.as_str());
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 1);
+    let (_, others) = http(
+        broker.local_addr(),
+        "GET",
+        "/v1/sessions?offline=false",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(others["sessions"].as_array().unwrap().len(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -965,3 +965,221 @@ async fn bots_neither_whisper_nor_take_calls() {
     );
     bot.note(&sid, "asked about invoices").await.unwrap();
 }
+
+/// Thursday 26 November 2026, 08:30 UTC.
+const THURSDAY_0830: u64 = 1_795_681_800_000;
+
+#[tokio::test]
+async fn availability_follows_opening_hours_and_who_is_on_duty() {
+    let mut config = routing_config();
+    let weekday = vec!["09:00-17:00".to_owned()];
+    config.routing.queues[0].hours = Some(seam_broker::config::OpeningHours {
+        time_zone: "UTC".into(),
+        monday: weekday.clone(),
+        tuesday: weekday.clone(),
+        wednesday: weekday.clone(),
+        thursday: weekday.clone(),
+        friday: weekday,
+        holidays: vec!["2026-12-25".into()],
+        ..Default::default()
+    });
+    let clock = Arc::new(ManualClock::new(THURSDAY_0830));
+    let broker = start_with_clock(config, clock.clone()).await;
+    let (lea, _lea_events) = client(&broker, customer_token("lea", "billing")).await;
+
+    // Before opening: closed, and it says when it opens.
+    let before = lea.availability(None).await.unwrap();
+    assert_eq!(before.queue.as_deref(), Some("billing"));
+    assert!(!before.open && before.offline());
+    assert_eq!(before.opens_at, Some(THURSDAY_0830 + 30 * 60_000));
+
+    // Open, but nobody on duty yet: still a case for leaving a message.
+    clock.advance(60 * 60_000);
+    let nobody = lea.availability(None).await.unwrap();
+    assert!(nobody.open && nobody.opens_at.is_none());
+    assert_eq!(nobody.agents_online, 0);
+    assert!(nobody.offline());
+
+    // An agent with the queue's skill is on duty (one without it does not count).
+    let (_bob, _b) = staff(&broker, Role::Agent, "bob", &["billing"], None).await;
+    let (_carl, _c) = staff(&broker, Role::Agent, "carl", &[], None).await;
+    let staffed = lea.availability(None).await.unwrap();
+    assert_eq!(staffed.agents_online, 1);
+    assert!(!staffed.offline());
+    // Another issue type's queue, without hours and skills: carl counts too.
+    let general = lea.availability(Some("shipping")).await.unwrap();
+    assert_eq!(general.queue.as_deref(), Some("general"));
+    assert_eq!((general.open, general.agents_online), (true, 2));
+
+    // After hours.
+    clock.advance(8 * 60 * 60_000);
+    let evening = lea.availability(None).await.unwrap();
+    assert!(!evening.open);
+    assert_eq!(
+        evening.opens_at,
+        Some(THURSDAY_0830 + 24 * 60 * 60_000 + 30 * 60_000)
+    );
+
+    // Agents do not ask.
+    let (agent, _e) = client(&broker, token(Role::Agent, "dana")).await;
+    assert_eq!(
+        rejected(agent.availability(None).await),
+        ErrorCode::Forbidden
+    );
+}
+
+#[tokio::test]
+async fn a_message_left_for_an_email_answer_is_a_session_of_its_own_and_ends_a_wait() {
+    let broker = start_routing(clock()).await;
+    let service = token(Role::Service, "backend");
+    let (lea, _lea_events) = client(&broker, customer_token("lea", "billing")).await;
+
+    // Nobody on duty: Lea leaves a message; it is stored, answered once.
+    let id = "offline-1".to_owned();
+    let frame = seam_protocol::ClientFrame::LeaveMessage {
+        id: id.clone(),
+        text: "Please call me back about my invoice".into(),
+        email: " lea@example.com ".into(),
+        context: None,
+    };
+    let ack = lea.send(frame.clone()).await.unwrap();
+    let sid = ack.session_id.clone().unwrap();
+    let again = lea.send(frame).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(
+        (again.session_id.as_deref(), again.seq),
+        (Some(sid.as_str()), ack.seq)
+    );
+
+    let (status, page) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{sid}"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["session"]["state"], "ended");
+    assert_eq!(page["session"]["offline_email"], "lea@example.com");
+    let kinds: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["body"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["session_opened", "offline_message", "session_ended"]
+    );
+    assert_eq!(
+        page["events"][1]["body"]["text"],
+        "Please call me back about my invoice"
+    );
+    assert_eq!(page["events"][1]["body"]["queue"], "billing");
+
+    // The admin API lists messages to answer apart from conversations.
+    let (mia, _mia_events, waiting) = customer(&broker, "mia", "billing").await;
+    let listed = |offline: &'static str| {
+        let service = service.clone();
+        let addr = broker.local_addr();
+        async move {
+            let (status, body) = http(
+                addr,
+                "GET",
+                &format!("/v1/sessions?offline={offline}"),
+                Some(&service),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["session_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("true").await, std::slice::from_ref(&sid));
+    assert_eq!(listed("false").await, std::slice::from_ref(&waiting));
+    let (status, body) = http(
+        broker.local_addr(),
+        "GET",
+        "/v1/sessions?offline=maybe",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_request")),
+        "{body}"
+    );
+
+    // Mia gives up waiting and leaves a message instead: her session
+    // carries it, leaves the queue and ends.
+    let left = mia
+        .leave_message("No rush, email me", "mia@example.com", None)
+        .await
+        .unwrap();
+    assert_eq!(left.session_id.as_deref(), Some(waiting.as_str()));
+    let (_, page) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{waiting}"),
+        Some(&service),
+        None,
+    )
+    .await;
+    let kinds: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["body"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "session_opened",
+            "queued",
+            "offline_message",
+            "queue_abandoned",
+            "session_ended"
+        ]
+    );
+    let (bob, mut bob_events) = staff(&broker, Role::Agent, "bob", &["billing"], None).await;
+    no_offer(&mut bob_events, Duration::from_millis(300)).await;
+
+    // Someone is answering: write there instead.
+    let (nina, _n, served) = customer(&broker, "nina", "billing").await;
+    let offer = next_offer(&mut bob_events).await;
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    assert_eq!(offer.session_id, served);
+    assert_eq!(
+        rejected(nina.leave_message("hello?", "nina@example.com", None).await),
+        ErrorCode::Forbidden
+    );
+
+    // Bad input: clear errors, nothing stored.
+    assert_eq!(
+        rejected(lea.leave_message("  ", "lea@example.com", None).await),
+        ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(lea.leave_message("hi", "lea at example", None).await),
+        ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(
+            lea.leave_message(&"x".repeat(10_000), "lea@example.com", None)
+                .await
+        ),
+        ErrorCode::MessageTooLarge
+    );
+    assert_eq!(
+        rejected(bob.leave_message("hi", "bob@example.com", None).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(listed("true").await.len(), 2, "nothing more was stored");
+}

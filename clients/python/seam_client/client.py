@@ -284,6 +284,19 @@ class Client:
         )
         return await self.send(frame)
 
+    async def availability(self, issue_type: str | None = None) -> m.Availability:
+        """Customers: whether someone can answer now (opening hours, agents on duty,
+        expected wait) in the queue a session would enter."""
+        ack = await self.send(m.ClientFrameAvailability(type="availability", id=self.next_id(), issue_type=issue_type))
+        if ack.availability is None:
+            raise SeamError("availability ack without availability")
+        return ack.availability
+
+    async def leave_message(self, text: str, email: str) -> m.ServerFrameAck:
+        """Customers: leaves a message to be answered by email, when nobody can answer now."""
+        frame = m.ClientFrameLeaveMessage(type="leave_message", id=self.next_id(), text=text, email=email)
+        return await self.send(frame)
+
     async def leave(self, session_id: str) -> m.ServerFrameAck:
         """Leaves a session without ending it (agents, supervisors, bots)."""
         return await self.send(m.ClientFrameLeave(type="leave", id=self.next_id(), session_id=session_id))

@@ -8,6 +8,43 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
+class Availability(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    agents_online: Annotated[
+        int,
+        Field(
+            description='Agents (or bots) on duty for it now: available, with its skills, busy or not.',
+            ge=0,
+        ),
+    ]
+    estimated_wait_ms: Annotated[
+        int,
+        Field(
+            description='Estimated wait for a session entering now, milliseconds (0: none measured yet).',
+            ge=0,
+        ),
+    ]
+    open: Annotated[
+        bool,
+        Field(
+            description="Within the queue's opening hours (always, for a queue without any)."
+        ),
+    ]
+    opens_at: Annotated[
+        int | None,
+        Field(
+            description='When it is closed: when it opens next, Unix milliseconds.',
+            ge=0,
+        ),
+    ] = None
+    queue: Annotated[
+        str | None,
+        Field(description='The queue a session would enter (none without routing).'),
+    ] = None
+
+
 class CannedResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -247,6 +284,18 @@ class ClientFrameCannedResponses(BaseModel):
     type: Literal['canned_responses']
 
 
+class ClientFrameAvailability(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description='Command id.')]
+    issue_type: Annotated[
+        str | None,
+        Field(description="Ask for this issue type's queue instead of the token's."),
+    ] = None
+    type: Literal['availability']
+
+
 class ClientFramePageView(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -384,6 +433,18 @@ class EventBodyNote(BaseModel):
     )
     kind: Literal['note']
     text: Annotated[str, Field(description='The text.')]
+
+
+class EventBodyOfflineMessage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    email: Annotated[str, Field(description='Where to reply.')]
+    kind: Literal['offline_message']
+    queue: Annotated[
+        str | None, Field(description='The queue that would have served it.')
+    ] = None
+    text: Annotated[str, Field(description='The message.')]
 
 
 class EventBodyRated(BaseModel):
@@ -759,6 +820,20 @@ class ClientFrameTransfer(BaseModel):
         TransferTargetAgent | TransferTargetQueue, Field(description='Where to.')
     ]
     type: Literal['transfer']
+
+
+class ClientFrameLeaveMessage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    context: Annotated[
+        CustomerContext | None,
+        Field(description="Context to add to the token's (as for `open_session`)."),
+    ] = None
+    email: Annotated[str, Field(description='Where to reply.')]
+    id: Annotated[str, Field(description='Command id.')]
+    text: Annotated[str, Field(description='The message.')]
+    type: Literal['leave_message']
 
 
 class ClientFrameHandoff(BaseModel):
@@ -1228,6 +1303,10 @@ class ServerFrameAck(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    availability: Annotated[
+        Availability | None,
+        Field(description='For `availability`: whether someone can answer now.'),
+    ] = None
     canned_responses: Annotated[
         list[CannedResponse] | None,
         Field(description='For `canned_responses`: the saved replies, by shortcut.'),
@@ -1289,7 +1368,7 @@ class ServerFrameEvent(BaseModel):
         int, Field(description='When the broker stored it, Unix milliseconds.', ge=0)
     ]
     body: Annotated[
-        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
+        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyOfflineMessage | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
         Field(description='What happened.'),
     ]
     client_id: Annotated[
@@ -1313,7 +1392,7 @@ class ProtocolSchema(BaseModel):
         populate_by_name=True,
     )
     client: Annotated[
-        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
+        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),
     ]
     server: Annotated[

@@ -231,3 +231,15 @@ async def test_agents_get_the_saved_replies_and_customers_are_refused(tmp_path) 
         await alice.close()
     finally:
         stop_broker(broker)
+
+
+async def test_with_nobody_on_duty_a_customer_leaves_a_message_for_an_email_answer(broker) -> None:
+    lea = await Client.connect(broker.url, broker.token("customer", "lea"))
+    availability = await lea.availability()
+    assert availability.open and availability.agents_online == 0
+    ack = await lea.leave_message("Please call me back", "lea@example.com")
+    assert ack.session_id is not None and ack.seq == 2
+    with pytest.raises(Rejected) as refused:
+        await lea.leave_message("again", "not an address")
+    assert refused.value.code == "invalid_message"
+    await lea.close()

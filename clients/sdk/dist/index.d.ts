@@ -1,4 +1,4 @@
-import type { CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -148,6 +148,14 @@ export declare class Seam {
     openSession(context?: Record<string, unknown>): Promise<SessionSnapshot>;
     /** Agents, bots, supervisors: the open sessions they take part in now. */
     mySessions(): Promise<SessionOverview[]>;
+    /**
+     * Customers: whether someone can answer now (the queue's opening hours,
+     * agents on duty, expected wait). When `offline(availability)`, offer to
+     * leave a message instead of waiting.
+     */
+    availability(issueType?: string): Promise<Availability>;
+    /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
+    leaveMessage(text: string, email: string, context?: Record<string, unknown>): Promise<Ack>;
     /** Agents, bots, supervisors: the saved replies configured on the broker. */
     cannedResponses(): Promise<CannedResponse[]>;
     /** Joins a session; its history follows as events. */
@@ -196,6 +204,11 @@ export declare class Seam {
     /** Closes for good. */
     close(): void;
 }
+/**
+ * Whether nobody can answer now: the queue is closed, or nobody is on duty
+ * for it. Without routing (no `queue`) duty is not known: never offline.
+ */
+export declare function offline(availability: Availability): boolean;
 /**
  * A saved reply's text with its placeholders filled from the session:
  * `{name}` (the customer's name, else their sub), `{agent}` (the agent's

@@ -253,6 +253,19 @@ export class Seam {
         const ack = await this.send({ type: "my_sessions" });
         return (ack.sessions ?? []);
     }
+    /**
+     * Customers: whether someone can answer now (the queue's opening hours,
+     * agents on duty, expected wait). When `offline(availability)`, offer to
+     * leave a message instead of waiting.
+     */
+    async availability(issueType) {
+        const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
+        return ack.availability;
+    }
+    /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
+    leaveMessage(text, email, context) {
+        return this.send({ type: "leave_message", text, email, context: context ?? null });
+    }
     /** Agents, bots, supervisors: the saved replies configured on the broker. */
     async cannedResponses() {
         const ack = await this.send({ type: "canned_responses" });
@@ -345,6 +358,13 @@ export class Seam {
             clearTimeout(r.timer);
         this.ws?.close(1000);
     }
+}
+/**
+ * Whether nobody can answer now: the queue is closed, or nobody is on duty
+ * for it. Without routing (no `queue`) duty is not known: never offline.
+ */
+export function offline(availability) {
+    return !availability.open || (availability.queue != null && availability.agents_online === 0);
 }
 /**
  * A saved reply's text with its placeholders filled from the session:

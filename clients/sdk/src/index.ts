@@ -5,6 +5,7 @@
 // runtime with a WebSocket, given as `webSocket`).
 
 import type {
+  Availability,
   CannedResponse,
   Card,
   ClientFrame,
@@ -346,6 +347,21 @@ export class Seam {
     return (ack.sessions ?? []) as SessionOverview[];
   }
 
+  /**
+   * Customers: whether someone can answer now (the queue's opening hours,
+   * agents on duty, expected wait). When `offline(availability)`, offer to
+   * leave a message instead of waiting.
+   */
+  async availability(issueType?: string): Promise<Availability> {
+    const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
+    return ack.availability as Availability;
+  }
+
+  /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
+  leaveMessage(text: string, email: string, context?: Record<string, unknown>): Promise<Ack> {
+    return this.send({ type: "leave_message", text, email, context: context ?? null });
+  }
+
   /** Agents, bots, supervisors: the saved replies configured on the broker. */
   async cannedResponses(): Promise<CannedResponse[]> {
     const ack = await this.send({ type: "canned_responses" });
@@ -452,6 +468,14 @@ export class Seam {
     for (const r of this.reports.values()) clearTimeout(r.timer);
     this.ws?.close(1000);
   }
+}
+
+/**
+ * Whether nobody can answer now: the queue is closed, or nobody is on duty
+ * for it. Without routing (no `queue`) duty is not known: never offline.
+ */
+export function offline(availability: Availability): boolean {
+  return !availability.open || (availability.queue != null && availability.agents_online === 0);
 }
 
 /**

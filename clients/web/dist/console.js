@@ -245,6 +245,19 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "my_sessions" });
     return ack.sessions ?? [];
   }
+  /**
+   * Customers: whether someone can answer now (the queue's opening hours,
+   * agents on duty, expected wait). When `offline(availability)`, offer to
+   * leave a message instead of waiting.
+   */
+  async availability(issueType) {
+    const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
+    return ack.availability;
+  }
+  /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
+  leaveMessage(text, email, context) {
+    return this.send({ type: "leave_message", text, email, context: context ?? null });
+  }
   /** Agents, bots, supervisors: the saved replies configured on the broker. */
   async cannedResponses() {
     const ack = await this.send({ type: "canned_responses" });
@@ -473,6 +486,15 @@ var EN = {
   reconnecting: "Reconnecting…",
   disconnected: "Disconnected. Reload the page to try again.",
   writeToUs: "Write to us: we answer here",
+  typicalWait: "Write to us: we usually answer within {wait}",
+  closedUntil: "We're closed right now. We open again {when}.",
+  closed: "We're closed right now.",
+  nobodyOnline: "Nobody can chat right now.",
+  offlineOffer: "Leave us a message and we'll reply by email.",
+  offlineText: "Your message",
+  offlineEmail: "Your email address",
+  offlineSend: "Send the message",
+  offlineThanks: "Thank you! We'll reply to {email}.",
   inputLabel: "Your message",
   inputPlaceholder: "Type a message",
   send: "Send",
@@ -581,6 +603,15 @@ var FR = {
   openChat: "Ouvrir la discussion",
   minimise: "Réduire la discussion",
   unread: "{count} non lus",
+  typicalWait: "Écrivez-nous : nous répondons en général en {wait}",
+  closedUntil: "Nous sommes fermés pour le moment. Nous rouvrons {when}.",
+  closed: "Nous sommes fermés pour le moment.",
+  nobodyOnline: "Personne n'est disponible pour discuter en ce moment.",
+  offlineOffer: "Laissez-nous un message, nous vous répondrons par e-mail.",
+  offlineText: "Votre message",
+  offlineEmail: "Votre adresse e-mail",
+  offlineSend: "Envoyer le message",
+  offlineThanks: "Merci ! Nous répondrons à {email}.",
   statusSent: "Envoyé",
   statusDelivered: "Distribué",
   statusRead: "Lu",
@@ -1054,6 +1085,9 @@ var STYLE = `
 .seam-console button.seam-inbox-item{background:#f4f6fa;color:#1d2330}
 .seam-console button.seam-inbox-item[aria-current=true]{background:#dfe7f7;box-shadow:inset 3px 0 0 var(--seam-accent)}
 .seam-inbox-item span:first-child{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.seam-offline{display:flex;flex-direction:column;gap:6px;padding:10px;background:#fff;border:1px solid #dfe3ec;border-radius:10px}
+.seam-offline p{margin:0}
+.seam-offline textarea,.seam-offline input{font:inherit;padding:6px 8px;border:1px solid #c4cad6;border-radius:8px}
 .seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
 .seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}

@@ -245,6 +245,19 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "my_sessions" });
     return ack.sessions ?? [];
   }
+  /**
+   * Customers: whether someone can answer now (the queue's opening hours,
+   * agents on duty, expected wait). When `offline(availability)`, offer to
+   * leave a message instead of waiting.
+   */
+  async availability(issueType) {
+    const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
+    return ack.availability;
+  }
+  /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
+  leaveMessage(text, email, context) {
+    return this.send({ type: "leave_message", text, email, context: context ?? null });
+  }
   /** Agents, bots, supervisors: the saved replies configured on the broker. */
   async cannedResponses() {
     const ack = await this.send({ type: "canned_responses" });
@@ -337,6 +350,9 @@ var Seam = class _Seam {
     this.ws?.close(1e3);
   }
 };
+function offline(availability) {
+  return !availability.open || availability.queue != null && availability.agents_online === 0;
+}
 function fillCanned(text, session, agent) {
   const context = session.context ?? {};
   const values = {
@@ -463,5 +479,6 @@ export {
   REPORT_EVERY_MS,
   Seam,
   SeamError,
-  fillCanned
+  fillCanned,
+  offline
 };

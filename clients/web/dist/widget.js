@@ -245,6 +245,19 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "my_sessions" });
     return ack.sessions ?? [];
   }
+  /**
+   * Customers: whether someone can answer now (the queue's opening hours,
+   * agents on duty, expected wait). When `offline(availability)`, offer to
+   * leave a message instead of waiting.
+   */
+  async availability(issueType) {
+    const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
+    return ack.availability;
+  }
+  /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
+  leaveMessage(text, email, context) {
+    return this.send({ type: "leave_message", text, email, context: context ?? null });
+  }
   /** Agents, bots, supervisors: the saved replies configured on the broker. */
   async cannedResponses() {
     const ack = await this.send({ type: "canned_responses" });
@@ -337,6 +350,9 @@ var Seam = class _Seam {
     this.ws?.close(1e3);
   }
 };
+function offline(availability) {
+  return !availability.open || availability.queue != null && availability.agents_online === 0;
+}
 var Call = class {
   constructor(seam, sessionId, options) {
     this.seam = seam;
@@ -458,6 +474,15 @@ var EN = {
   reconnecting: "Reconnecting…",
   disconnected: "Disconnected. Reload the page to try again.",
   writeToUs: "Write to us: we answer here",
+  typicalWait: "Write to us: we usually answer within {wait}",
+  closedUntil: "We're closed right now. We open again {when}.",
+  closed: "We're closed right now.",
+  nobodyOnline: "Nobody can chat right now.",
+  offlineOffer: "Leave us a message and we'll reply by email.",
+  offlineText: "Your message",
+  offlineEmail: "Your email address",
+  offlineSend: "Send the message",
+  offlineThanks: "Thank you! We'll reply to {email}.",
   inputLabel: "Your message",
   inputPlaceholder: "Type a message",
   send: "Send",
@@ -566,6 +591,15 @@ var FR = {
   openChat: "Ouvrir la discussion",
   minimise: "Réduire la discussion",
   unread: "{count} non lus",
+  typicalWait: "Écrivez-nous : nous répondons en général en {wait}",
+  closedUntil: "Nous sommes fermés pour le moment. Nous rouvrons {when}.",
+  closed: "Nous sommes fermés pour le moment.",
+  nobodyOnline: "Personne n'est disponible pour discuter en ce moment.",
+  offlineOffer: "Laissez-nous un message, nous vous répondrons par e-mail.",
+  offlineText: "Votre message",
+  offlineEmail: "Votre adresse e-mail",
+  offlineSend: "Envoyer le message",
+  offlineThanks: "Merci ! Nous répondrons à {email}.",
   statusSent: "Envoyé",
   statusDelivered: "Distribué",
   statusRead: "Lu",
@@ -1039,6 +1073,9 @@ var STYLE = `
 .seam-console button.seam-inbox-item{background:#f4f6fa;color:#1d2330}
 .seam-console button.seam-inbox-item[aria-current=true]{background:#dfe7f7;box-shadow:inset 3px 0 0 var(--seam-accent)}
 .seam-inbox-item span:first-child{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.seam-offline{display:flex;flex-direction:column;gap:6px;padding:10px;background:#fff;border:1px solid #dfe3ec;border-radius:10px}
+.seam-offline p{margin:0}
+.seam-offline textarea,.seam-offline input{font:inherit;padding:6px 8px;border:1px solid #c4cad6;border-radius:8px}
 .seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
 .seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}
@@ -1343,6 +1380,17 @@ async function main() {
   const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, s.talkVoice);
   const video = el("button", { class: "secondary", "data-testid": "talk-video" }, s.talkVideo);
   const consent = prompt(s, "");
+  const offlineText = el("textarea", { rows: "3", "aria-label": s.offlineText, placeholder: s.offlineText, "data-testid": "offline-text" });
+  const offlineEmail = el("input", { type: "email", autocomplete: "email", "aria-label": s.offlineEmail, placeholder: s.offlineEmail, "data-testid": "offline-email" });
+  const offlineSend = el("button", { type: "submit", "data-testid": "offline-send" }, s.offlineSend);
+  const offlineForm = el(
+    "form",
+    { class: "seam-offline", "data-testid": "offline-form", "aria-label": s.offlineOffer, hidden: "" },
+    el("p", {}, s.offlineOffer),
+    offlineText,
+    offlineEmail,
+    offlineSend
+  );
   const rating = el("div", { class: "seam-rating", role: "group", "aria-label": s.rateQuestion, "data-testid": "rating", hidden: "" }, s.rateQuestion);
   for (let score = 1; score <= 5; score++) {
     const b = el("button", { "data-testid": `rate-${score}`, "aria-label": format(s.rateLabel, { score }) }, String(score));
@@ -1370,9 +1418,10 @@ async function main() {
     status,
     consent.root,
     rating,
-    el("div", { class: "seam-row" }, input, send),
+    el("div", { class: "seam-row", "data-testid": "composer" }, input, send),
     el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video)
   );
+  conversation.root.prepend(offlineForm);
   document.body.append(root);
   let markRead = () => {
   };
@@ -1427,6 +1476,15 @@ async function main() {
     callButtons.hidden = voice.hidden && video.hidden;
   };
   showMode("chat");
+  const showOffline = (a) => {
+    const when = a.opens_at ? new Date(a.opens_at).toLocaleString([], { weekday: "long", hour: "2-digit", minute: "2-digit" }) : void 0;
+    status.textContent = !a.open ? when ? format(s.closedUntil, { when }) : s.closed : s.nobodyOnline;
+    offlineForm.hidden = false;
+    if (!a.open) {
+      input.parentElement.hidden = true;
+      callButtons.hidden = true;
+    }
+  };
   const showUnread = () => {
     const unread = conversation.unread();
     badge.textContent = String(unread);
@@ -1502,6 +1560,7 @@ async function main() {
   const attached = (snapshot) => {
     sessionId = snapshot.session_id;
     root.dataset.session = sessionId;
+    offlineForm.hidden = true;
     showMode(snapshot.mode ?? "chat");
     for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const staff = snapshot.participants.find((p) => p.role !== "customer");
@@ -1510,10 +1569,22 @@ async function main() {
   };
   const existing = await seam.existingSession();
   if (existing) attached(existing);
-  status.textContent = existing ? agent ? format(s.agentHere, { name: agent.name }) : "" : s.writeToUs;
+  const availability = existing ? void 0 : await seam.availability().catch(() => void 0);
+  if (existing) status.textContent = agent ? format(s.agentHere, { name: agent.name }) : "";
+  else if (availability && offline(availability)) showOffline(availability);
+  else if (availability && availability.estimated_wait_ms > 0) status.textContent = format(s.typicalWait, { wait: duration(availability.estimated_wait_ms) });
+  else status.textContent = s.writeToUs;
   root.dataset.ready = "true";
   const open = async () => sessionId ?? attached(await seam.openSession());
   wireComposer(seam, () => sessionId, input, send, guard, open);
+  offlineForm.onsubmit = (e) => {
+    e.preventDefault();
+    void guard(async () => {
+      const email = offlineEmail.value.trim();
+      await seam.leaveMessage(offlineText.value, email);
+      offlineForm.replaceChildren(el("p", { role: "status", "data-testid": "offline-thanks" }, format(s.offlineThanks, { email })));
+    });
+  };
   choose = (seq, reply) => void guard(async () => {
     const sid = await open();
     await seam.send({ type: "message", session_id: sid, text: reply.label, choice: { seq, id: reply.id } });

@@ -51,8 +51,11 @@ async function story({ relayOnly, name }) {
     const customer = await browser.newPage({ viewport: { width: 800, height: 700 } });
     await customer.goto(`${seam.base}/demo/?sub=alice&name=Alice&issue=billing${flag}`);
     await waitForAttr(customer, "#seam-widget", "ready", "true");
-    // Loading the page queues nobody: the session opens with the first message.
-    await customer.getByTestId("status").filter({ hasText: "Write to us" }).waitFor({ state: "attached", timeout: WAIT });
+    // Loading the page queues nobody: the session opens with the first
+    // message. No agent is on duty yet, and the widget says so (offering to
+    // leave a message, beside the chat: the queue is open).
+    await customer.getByTestId("status").filter({ hasText: "Nobody can chat right now." }).waitFor({ state: "attached", timeout: WAIT });
+    assert.equal(await customer.getByTestId("offline-form").getAttribute("hidden"), null);
     assert.equal(await customer.$eval("#seam-widget", (e) => e.dataset.session), undefined);
     // Collapsed to its launcher until the visitor opens it.
     assert.equal(await customer.getByTestId("input").isVisible(), false);

@@ -21,7 +21,7 @@
 // call request, not on page load; a conversation under way is shown at
 // once, with its history. Calls (voice, video) happen in the same panel.
 
-import { Seam, type Mode, type QuickReply, type SessionEvent, type SessionSnapshot } from "@seam/sdk";
+import { Seam, offline, type Availability, type Mode, type QuickReply, type SessionEvent, type SessionSnapshot } from "@seam/sdk";
 import { Conversation, callName, modeLabel } from "./conversation.js";
 import { STYLE } from "./style.js";
 import { duration, format, stringsFor } from "./strings.js";
@@ -72,6 +72,18 @@ async function main(): Promise<void> {
   const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, s.talkVoice);
   const video = el("button", { class: "secondary", "data-testid": "talk-video" }, s.talkVideo);
   const consent = consentPrompt(s, "");
+  // Outside opening hours, or with nobody on duty: a message for an email answer.
+  const offlineText = el("textarea", { rows: "3", "aria-label": s.offlineText, placeholder: s.offlineText, "data-testid": "offline-text" });
+  const offlineEmail = el("input", { type: "email", autocomplete: "email", "aria-label": s.offlineEmail, placeholder: s.offlineEmail, "data-testid": "offline-email" });
+  const offlineSend = el("button", { type: "submit", "data-testid": "offline-send" }, s.offlineSend);
+  const offlineForm = el(
+    "form",
+    { class: "seam-offline", "data-testid": "offline-form", "aria-label": s.offlineOffer, hidden: "" },
+    el("p", {}, s.offlineOffer),
+    offlineText,
+    offlineEmail,
+    offlineSend,
+  );
   const rating = el("div", { class: "seam-rating", role: "group", "aria-label": s.rateQuestion, "data-testid": "rating", hidden: "" }, s.rateQuestion);
   for (let score = 1; score <= 5; score++) {
     const b = el("button", { "data-testid": `rate-${score}`, "aria-label": format(s.rateLabel, { score }) }, String(score));
@@ -99,9 +111,11 @@ async function main(): Promise<void> {
     status,
     consent.root,
     rating,
-    el("div", { class: "seam-row" }, input, send),
+    el("div", { class: "seam-row", "data-testid": "composer" }, input, send),
     el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video),
   );
+  // In the conversation's place (empty until a session opens), scrolling with it.
+  conversation.root.prepend(offlineForm);
   document.body.append(root);
 
   // Set once connected: tells the broker (and so the agent) what was read.
@@ -157,6 +171,20 @@ async function main(): Promise<void> {
     callButtons.hidden = voice.hidden && video.hidden;
   };
   showMode("chat");
+  /**
+   * Nobody can answer: say so honestly and offer the form. Outside opening
+   * hours the form replaces the chat; with the queue open but nobody on
+   * duty the customer may still write and wait.
+   */
+  const showOffline = (a: Availability) => {
+    const when = a.opens_at ? new Date(a.opens_at).toLocaleString([], { weekday: "long", hour: "2-digit", minute: "2-digit" }) : undefined;
+    status.textContent = !a.open ? (when ? format(s.closedUntil, { when }) : s.closed) : s.nobodyOnline;
+    offlineForm.hidden = false;
+    if (!a.open) {
+      input.parentElement!.hidden = true;
+      callButtons.hidden = true;
+    }
+  };
 
   // The launcher's badge counts the messages not read yet: from the
   // receipts, so it survives a reload and clears when another tab reads.
@@ -241,6 +269,7 @@ async function main(): Promise<void> {
   const attached = (snapshot: SessionSnapshot) => {
     sessionId = snapshot.session_id;
     root.dataset.session = sessionId;
+    offlineForm.hidden = true;
     showMode(snapshot.mode ?? "chat");
     for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const staff = snapshot.participants.find((p) => p.role !== "customer");
@@ -249,11 +278,23 @@ async function main(): Promise<void> {
   };
   const existing = await seam.existingSession();
   if (existing) attached(existing);
-  status.textContent = existing ? (agent ? format(s.agentHere, { name: agent.name }) : "") : s.writeToUs;
+  const availability = existing ? undefined : await seam.availability().catch(() => undefined);
+  if (existing) status.textContent = agent ? format(s.agentHere, { name: agent.name }) : "";
+  else if (availability && offline(availability)) showOffline(availability);
+  else if (availability && availability.estimated_wait_ms > 0) status.textContent = format(s.typicalWait, { wait: duration(availability.estimated_wait_ms) });
+  else status.textContent = s.writeToUs;
   root.dataset.ready = "true";
   const open = async () => sessionId ?? attached(await seam.openSession());
 
   wireComposer(seam, () => sessionId, input, send, guard, open);
+  offlineForm.onsubmit = (e) => {
+    e.preventDefault();
+    void guard(async () => {
+      const email = offlineEmail.value.trim();
+      await seam.leaveMessage(offlineText.value, email);
+      offlineForm.replaceChildren(el("p", { role: "status", "data-testid": "offline-thanks" }, format(s.offlineThanks, { email })));
+    });
+  };
   choose = (seq, reply) =>
     void guard(async () => {
       const sid = await open();

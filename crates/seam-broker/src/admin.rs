@@ -104,14 +104,14 @@ fn number(params: &HashMap<String, String>, key: &str) -> Result<Option<u64>, Ap
         .transpose()
 }
 
-/// `GET /v1/sessions?state=&queue=&agent=&customer=&since=&until=&limit=`
+/// `GET /v1/sessions?state=&queue=&agent=&customer=&since=&until=&offline=&limit=`
 async fn list_sessions(
     _service: Service,
     State(state): State<Arc<AppState>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<SessionList>, ApiError> {
     const KNOWN: &[&str] = &[
-        "state", "queue", "agent", "customer", "since", "until", "limit",
+        "state", "queue", "agent", "customer", "since", "until", "offline", "limit",
     ];
     if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(bad(format!(
@@ -129,6 +129,16 @@ async fn list_sessions(
             )))
         }
     };
+    let offline = match params.get("offline").map(String::as_str) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(bad(format!(
+                "`offline` must be `true` or `false`, not `{other}`"
+            )))
+        }
+    };
     let limit = number(&params, "limit")?.unwrap_or(100) as usize;
     if limit == 0 || limit > MAX_LIMIT {
         return Err(bad(format!("`limit` must be 1 to {MAX_LIMIT}")));
@@ -140,6 +150,7 @@ async fn list_sessions(
         customer: params.get("customer").cloned(),
         since: number(&params, "since")?,
         until: number(&params, "until")?,
+        offline,
         limit,
     };
     let sessions = state.store.list(&filter).await?;

@@ -20,6 +20,7 @@ mod dispatch;
 pub mod engine;
 mod error;
 pub mod frame;
+mod hours;
 mod http;
 mod hub;
 mod ids;
@@ -47,8 +48,8 @@ pub use auth::{mint_hs256, Authenticator, Claims, Identity};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     default_toml, explain, AuthConfig, CannedResponseConfig, ClusterConfig, Config,
-    HeartbeatConfig, IceServerConfig, InvitationRule, LimitsConfig, MediaConfig, QueueConfig,
-    RetentionConfig, RoutingConfig, StoreConfig, StoreKind, TlsConfig, WebhookConfig,
+    HeartbeatConfig, IceServerConfig, InvitationRule, LimitsConfig, MediaConfig, OpeningHours,
+    QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind, TlsConfig, WebhookConfig,
 };
 pub use engine::{LocalEngine, SessionEngine};
 pub use error::{ConfigError, StartError};

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use seam_protocol::{
-    CustomerContext, EventBody, Mode, OfferKind, Principal, ServerFrame, SessionId,
+    CustomerContext, EventBody, Mode, OfferKind, Principal, ServerFrame, SessionId, SessionState,
 };
 
 use crate::dispatch::Dispatcher;
@@ -15,7 +15,7 @@ use crate::frame::Frame;
 use crate::hub::Hub;
 use crate::routing::{Accepted, Enqueue, Routed, RoutingError, Stage};
 use crate::session::{rules, SessionError, SessionView};
-use crate::store::{SessionStore, StoreError};
+use crate::store::{SessionFilter, SessionStore, StoreError};
 use crate::timers::{Timer, Timers};
 
 /// Why a lifecycle step failed.
@@ -156,6 +156,96 @@ impl Lifecycle {
             });
         }
         Ok((view, true, enqueue))
+    }
+
+    /// A message left for an email answer: in the customer's open session
+    /// (which leaves its queue) or a new one, then the session ends. Not
+    /// queued, not offered: the company answers by email (webhook
+    /// `session.offline_message`). Returns the session and the message's
+    /// commit; a repeat of `command_id` returns the original, duplicate.
+    pub(crate) async fn leave_message(
+        &self,
+        customer: &Principal,
+        context: CustomerContext,
+        command_id: &str,
+        text: String,
+        email: String,
+    ) -> Result<(SessionId, Committed), LifecycleError> {
+        if let Some(original) = self.offline_message_sent(customer, command_id).await? {
+            return Ok(original);
+        }
+        let queue = self
+            .routing
+            .router()
+            .queue_for(&context)
+            .map(|q| q.name.clone());
+        // The message carries the command id (what a repeat is recognised
+        // by); a session opened for it carries a derived one.
+        let opening = format!("{command_id}/open");
+        let opened = self.engine.open(customer, context, &opening).await?;
+        let session_id = opened.view.session_id.clone();
+        let append = Append {
+            actor: customer,
+            command_id: Some(command_id),
+            decide: Box::new(move |view| {
+                let (text, email, queue) = (text.clone(), email.clone(), queue.clone());
+                rules::offline_message(view, customer, text, email, queue)
+            }),
+        };
+        let committed = self.engine.append(&session_id, append).await?;
+        self.leave_routing(&session_id, customer).await?;
+        let end = Append {
+            actor: customer,
+            command_id: None,
+            decide: Box::new(|view| rules::force_end(view, Some("offline message".into()))),
+        };
+        self.engine.append(&session_id, end).await?;
+        let release = Timer::ReleaseSession {
+            session_id: session_id.clone(),
+            if_unwatched: false,
+        };
+        self.timers.after(self.release_after_ms, release);
+        Ok((session_id, committed))
+    }
+
+    /// The message `command_id` already left, if it was: it ended the
+    /// customer's latest session, whose last events hold it.
+    async fn offline_message_sent(
+        &self,
+        customer: &Principal,
+        command_id: &str,
+    ) -> Result<Option<(SessionId, Committed)>, LifecycleError> {
+        let latest = SessionFilter {
+            customer: Some(customer.sub.clone()),
+            state: Some(SessionState::Ended),
+            limit: 1,
+            ..SessionFilter::default()
+        };
+        let Some(session) = self.store.list(&latest).await?.pop() else {
+            return Ok(None);
+        };
+        if session.offline_email.is_none() {
+            return Ok(None);
+        }
+        let tail = self
+            .store
+            .events_after(&session.session_id, session.last_seq.saturating_sub(4), 4)
+            .await?;
+        let original = tail.iter().find(|e| {
+            matches!(e.body, EventBody::OfflineMessage { .. })
+                && e.from.sub == customer.sub
+                && e.client_id.as_deref() == Some(command_id)
+        });
+        Ok(original.map(|e| {
+            let committed = Committed {
+                seq: e.seq,
+                duplicate: true,
+                stored: 0,
+                last_seq: session.last_seq,
+                calls: (0, 0),
+            };
+            (session.session_id.clone(), committed)
+        }))
     }
 
     /// An agent accepted an offer: records the assignment (not for a

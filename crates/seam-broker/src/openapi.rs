@@ -115,6 +115,11 @@ pub(crate) fn document() -> Value {
             ),
             query("since", millis.clone(), "created at or after, Unix ms"),
             query("until", millis.clone(), "created before, Unix ms"),
+            query(
+                "offline",
+                json!({ "type": "boolean" }),
+                "only messages left while nobody could answer (true), or only the others (false)"
+            ),
             query("limit", limit.clone(), "at most this many (default 100)"),
         ]),
         Map::from_iter([("200".into(), ok("the sessions", list_body))]),

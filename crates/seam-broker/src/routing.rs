@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::config::{InvitationRule, QueueConfig, RoutingConfig};
 use crate::frame::Frame;
+use crate::hours::Schedule;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::session::SessionView;
@@ -273,6 +274,8 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Router {
     config: RoutingConfig,
+    /// Each queue's opening hours, for queues that have them.
+    schedules: HashMap<String, Schedule>,
     clock: Arc<dyn Clock>,
     hub: Arc<Hub>,
     timers: Timers,
@@ -304,8 +307,19 @@ impl Router {
             node: hub.node().to_owned(),
             ..State::default()
         };
+        // Checked at start (`server::validate`); a queue whose hours do not
+        // check is always open.
+        let schedules = config
+            .queues
+            .iter()
+            .filter_map(|q| {
+                let hours = q.hours.as_ref()?;
+                Some((q.name.clone(), Schedule::new(&q.name, hours).ok()?))
+            })
+            .collect();
         Router {
             config,
+            schedules,
             clock: Arc::clone(timers.clock()),
             hub,
             timers,
@@ -357,6 +371,11 @@ impl Router {
     }
 
     /// A queue by name.
+    /// A queue's opening hours (`None`: always open).
+    pub(crate) fn schedule(&self, queue: &str) -> Option<&Schedule> {
+        self.schedules.get(queue)
+    }
+
     pub(crate) fn queue(&self, name: &str) -> Result<&QueueConfig, RoutingError> {
         self.config
             .queues

@@ -464,6 +464,11 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "cluster.position_check_ms must be positive".into(),
         ));
     }
+    for queue in &config.routing.queues {
+        if let Some(hours) = &queue.hours {
+            crate::hours::Schedule::new(&queue.name, hours)?;
+        }
+    }
     let l = &config.limits;
     crate::proxy::TrustedProxies::parse(&l.trusted_proxies)?;
     if l.max_transport_bytes < l.max_frame_bytes {

@@ -53,6 +53,7 @@ impl WebhookPolicy {
             EventBody::SessionOpened { .. } => (WebhookKind::SessionStarted, event.at),
             EventBody::Assigned { .. } => (WebhookKind::SessionAssigned, event.at),
             EventBody::ModeChanged { .. } => (WebhookKind::SessionModeChanged, event.at),
+            EventBody::OfflineMessage { .. } => (WebhookKind::OfflineMessage, event.at),
             EventBody::SessionEnded { .. } => {
                 (WebhookKind::SessionEnded, event.at + self.rating_wait_ms)
             }

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use rand::Rng;
 use seam_protocol::{
-    Ack, AgentStatus, CannedResponse, Card, Choice, ClientFrame, CustomerContext, ErrorCode, Mode,
-    Overview, QuickReply, SessionOverview, SessionSnapshot, Signal, SignalTarget, TransferTarget,
+    Ack, AgentStatus, Availability, CannedResponse, Card, Choice, ClientFrame, CustomerContext,
+    ErrorCode, Mode, Overview, QuickReply, SessionOverview, SessionSnapshot, Signal, SignalTarget,
+    TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -111,6 +112,40 @@ impl Client {
             .send(ClientFrame::CannedResponses { id: self.next_id() })
             .await?;
         Ok(ack.canned_responses.unwrap_or_default())
+    }
+
+    /// Customers: whether someone can answer now (opening hours, agents on
+    /// duty, expected wait) in the queue their session would enter, or the
+    /// queue of `issue_type`.
+    pub async fn availability(
+        &self,
+        issue_type: Option<&str>,
+    ) -> Result<Availability, ClientError> {
+        let ack = self
+            .send(ClientFrame::Availability {
+                id: self.next_id(),
+                issue_type: issue_type.map(str::to_owned),
+            })
+            .await?;
+        ack.availability
+            .ok_or_else(|| ClientError::Protocol("availability ack without availability".into()))
+    }
+
+    /// Customers: leaves a message to be answered by email (when nobody can
+    /// answer now). The ack names the session it was stored in.
+    pub async fn leave_message(
+        &self,
+        text: &str,
+        email: &str,
+        context: Option<CustomerContext>,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::LeaveMessage {
+            id: self.next_id(),
+            text: text.to_owned(),
+            email: email.to_owned(),
+            context,
+        })
+        .await
     }
 
     /// Agents, bots and supervisors: the open sessions they take part in

@@ -43,6 +43,9 @@ pub struct SessionSummary {
     /// The customer's rating, once given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<Rating>,
+    /// For a message left while nobody could answer: where to reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_email: Option<String>,
 }
 
 /// `GET /v1/sessions`: sessions, newest first.

@@ -283,6 +283,29 @@ pub enum ClientFrame {
         /// Command id.
         id: CommandId,
     },
+    /// Customers: whether someone can answer now (opening hours, agents on
+    /// duty, expected wait), for the queue a session would enter.
+    Availability {
+        /// Command id.
+        id: CommandId,
+        /// Ask for this issue type's queue instead of the token's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        issue_type: Option<String>,
+    },
+    /// Customers: leave a message to be answered by email, when nobody can
+    /// answer now. Stored as a session of its own (ended at once) with an
+    /// `offline_message` event; the company's backend gets a webhook.
+    LeaveMessage {
+        /// Command id.
+        id: CommandId,
+        /// The message.
+        text: String,
+        /// Where to reply.
+        email: String,
+        /// Context to add to the token's (as for `open_session`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<CustomerContext>,
+    },
     /// Bots: hand the session to a human agent with a summary.
     Handoff {
         /// Command id.
@@ -398,6 +421,8 @@ impl ClientFrame {
         "overview",
         "my_sessions",
         "canned_responses",
+        "availability",
+        "leave_message",
         "handoff",
         "request_agent",
         "page_view",
@@ -491,6 +516,8 @@ impl ClientFrame {
             ClientFrame::Overview { .. } => "overview",
             ClientFrame::MySessions { .. } => "my_sessions",
             ClientFrame::CannedResponses { .. } => "canned_responses",
+            ClientFrame::Availability { .. } => "availability",
+            ClientFrame::LeaveMessage { .. } => "leave_message",
             ClientFrame::Handoff { .. } => "handoff",
             ClientFrame::RequestAgent { .. } => "request_agent",
             ClientFrame::PageView { .. } => "page_view",
@@ -528,6 +555,8 @@ impl ClientFrame {
             | ClientFrame::Overview { id }
             | ClientFrame::MySessions { id }
             | ClientFrame::CannedResponses { id }
+            | ClientFrame::Availability { id, .. }
+            | ClientFrame::LeaveMessage { id, .. }
             | ClientFrame::Handoff { id, .. }
             | ClientFrame::RequestAgent { id, .. }
             | ClientFrame::PageView { id, .. }
@@ -568,6 +597,8 @@ impl ClientFrame {
             | ClientFrame::Overview { .. }
             | ClientFrame::MySessions { .. }
             | ClientFrame::CannedResponses { .. }
+            | ClientFrame::Availability { .. }
+            | ClientFrame::LeaveMessage { .. }
             | ClientFrame::PageView { .. }
             | ClientFrame::InviteVisitor { .. }
             | ClientFrame::AnswerInvitation { .. }

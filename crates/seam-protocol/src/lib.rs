@@ -33,7 +33,9 @@ pub use routing::{
     AgentOverview, AgentStatus, Invitation, InvitationStats, Offer, OfferKind, Overview,
     QueueOverview, SessionOverview, TransferTarget,
 };
-pub use server::{Ack, CannedResponse, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome};
+pub use server::{
+    Ack, Availability, CannedResponse, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome,
+};
 pub use session::{
     Access, EventBody, LeaveReason, Receipt, SessionEvent, SessionId, SessionSnapshot, SessionState,
 };

@@ -167,6 +167,9 @@ pub struct Ack {
     /// For `canned_responses`: the saved replies, by shortcut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canned_responses: Option<Vec<CannedResponse>>,
+    /// For `availability`: whether someone can answer now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<Availability>,
     /// The new token expiry, Unix seconds, for `refresh_token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
@@ -289,4 +292,34 @@ pub struct CannedResponse {
     pub title: Option<String>,
     /// The reply, with `{placeholders}`.
     pub text: String,
+}
+
+/// Whether a customer writing now would reach someone: the queue their
+/// session would enter, its opening hours, and who is on duty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Availability {
+    /// The queue a session would enter (none without routing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// Within the queue's opening hours (always, for a queue without any).
+    pub open: bool,
+    /// Agents (or bots) on duty for it now: available, with its skills,
+    /// busy or not.
+    pub agents_online: usize,
+    /// Estimated wait for a session entering now, milliseconds (0: none
+    /// measured yet).
+    pub estimated_wait_ms: u64,
+    /// When it is closed: when it opens next, Unix milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<u64>,
+}
+
+impl Availability {
+    /// Whether a customer should be offered to leave a message rather
+    /// than wait: the queue is closed, or nobody is on duty for it.
+    /// Without routing (no queue) duty is not known: never offline.
+    pub fn offline(&self) -> bool {
+        !self.open || (self.queue.is_some() && self.agents_online == 0)
+    }
 }

@@ -226,6 +226,17 @@ pub enum EventBody {
         /// The text.
         text: String,
     },
+    /// The customer left a message to be answered by email, when nobody
+    /// could answer (outside opening hours, or no agent on duty).
+    OfflineMessage {
+        /// The message.
+        text: String,
+        /// Where to reply.
+        email: String,
+        /// The queue that would have served it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+    },
     /// The customer rated the ended session.
     Rated {
         /// 1 (bad) to 5 (great).
@@ -311,6 +322,7 @@ impl EventBody {
             EventBody::QueueAbandoned { .. } => "queue_abandoned",
             EventBody::Whisper { .. } => "whisper",
             EventBody::Note { .. } => "note",
+            EventBody::OfflineMessage { .. } => "offline_message",
             EventBody::Rated { .. } => "rated",
             EventBody::StaffAccessed { .. } => "staff_accessed",
             EventBody::SessionEnded { .. } => "session_ended",
@@ -382,6 +394,9 @@ impl std::fmt::Display for SessionEvent {
             EventBody::QueueAbandoned { queue, .. } => write!(f, "left the {queue} queue"),
             EventBody::Whisper { text } => write!(f, "{who} (whisper): {text}"),
             EventBody::Note { text } => write!(f, "{who} (note): {text}"),
+            EventBody::OfflineMessage { text, email, .. } => {
+                write!(f, "{who} left a message (reply to {email}): {text}")
+            }
             EventBody::Rated { score, .. } => write!(f, "{who} rated the session {score}/5"),
             EventBody::StaffAccessed { access, .. } => {
                 write!(f, "{who} {} the session (audit)", access.past_tense())

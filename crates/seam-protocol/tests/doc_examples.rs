@@ -110,6 +110,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "note",
         "staff_accessed",
         "rated",
+        "offline_message",
         "session_ended",
     ];
     assert_eq!(client_types, set(ClientFrame::TYPES));

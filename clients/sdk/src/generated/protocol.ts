@@ -389,6 +389,36 @@ export type ClientFrame =
        */
       id: string;
       /**
+       * Ask for this issue type's queue instead of the token's.
+       */
+      issue_type?: string | null;
+      type: "availability";
+    }
+  | {
+      /**
+       * Context to add to the token's (as for `open_session`).
+       */
+      context?: CustomerContext | null;
+      /**
+       * Where to reply.
+       */
+      email: string;
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The message.
+       */
+      text: string;
+      type: "leave_message";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
        * Ask the agent for voice or video on arrival.
        */
       mode?: Mode | null;
@@ -601,6 +631,10 @@ export type ServerFrame =
       version: number;
     }
   | {
+      /**
+       * For `availability`: whether someone can answer now.
+       */
+      availability?: Availability | null;
       /**
        * For `canned_responses`: the saved replies, by shortcut.
        */
@@ -1143,6 +1177,21 @@ export type EventBody =
     }
   | {
       /**
+       * Where to reply.
+       */
+      email: string;
+      kind: "offline_message";
+      /**
+       * The queue that would have served it.
+       */
+      queue?: string | null;
+      /**
+       * The message.
+       */
+      text: string;
+    }
+  | {
+      /**
        * What they said.
        */
       comment?: string | null;
@@ -1352,6 +1401,34 @@ export interface Principal {
    * Stable subject identifier from the token (`sub`).
    */
   sub: string;
+}
+/**
+ * Whether a customer writing now would reach someone: the queue their session would enter, its opening hours, and who is on duty.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Availability".
+ */
+export interface Availability {
+  /**
+   * Agents (or bots) on duty for it now: available, with its skills, busy or not.
+   */
+  agents_online: number;
+  /**
+   * Estimated wait for a session entering now, milliseconds (0: none measured yet).
+   */
+  estimated_wait_ms: number;
+  /**
+   * Within the queue's opening hours (always, for a queue without any).
+   */
+  open: boolean;
+  /**
+   * When it is closed: when it opens next, Unix milliseconds.
+   */
+  opens_at?: number | null;
+  /**
+   * The queue a session would enter (none without routing).
+   */
+  queue?: string | null;
 }
 /**
  * A saved reply an agent inserts by its shortcut (`/refund`), its placeholders (`{name}`, `{order}`, ...) filled from the session.

@@ -41,7 +41,7 @@ pub(super) async fn open_session(
 /// token wins; the client may fill `issue_type` and `page` where the token
 /// says nothing, and add metadata keys, which are kept apart as
 /// `customer_provided` (only the keys `allowed`, when configured).
-fn customer_context(
+pub(super) fn customer_context(
     signed: CustomerContext,
     offered: CustomerContext,
     allowed: Option<&[String]>,

@@ -3,7 +3,8 @@
 //! One file per area: `lifecycle` (open, join, leave, end), `chat`
 //! (messages, typing, ratings), `mode` (upgrades and downgrades),
 //! `signaling`, `staff` (monitor, whispers, notes, overview), `offers`
-//! (status, offers, transfers, hand-offs, invitations) and `auth` (token
+//! (status, offers, transfers, hand-offs, invitations), `offline`
+//! (availability, messages left when nobody can answer) and `auth` (token
 //! refresh). Each checks the principal's role, then lets the session rules
 //! decide through the engine ([`post`]), and answers with an ack or an
 //! error frame.
@@ -28,6 +29,7 @@ mod chat;
 mod lifecycle;
 mod mode;
 mod offers;
+mod offline;
 mod signaling;
 mod staff;
 
@@ -317,6 +319,15 @@ pub(crate) async fn execute(
         ClientFrame::Overview { id } => staff::overview(&ctx, id).await,
         ClientFrame::MySessions { id } => staff::my_sessions(&ctx, id).await,
         ClientFrame::CannedResponses { id } => staff::canned_responses(&ctx, id).await,
+        ClientFrame::Availability { id, issue_type } => {
+            offline::availability(&ctx, id, issue_type).await
+        }
+        ClientFrame::LeaveMessage {
+            id,
+            text,
+            email,
+            context,
+        } => offline::leave_message(&ctx, id, text, email, context).await,
         ClientFrame::RefreshToken { id, token } => auth::refresh_token(&mut ctx, id, token),
     }
 }
@@ -335,6 +346,7 @@ fn free_texts(frame: &ClientFrame) -> Vec<(&'static str, &str)> {
             opt("note", note).into_iter().collect()
         }
         ClientFrame::Message { text, .. }
+        | ClientFrame::LeaveMessage { text, .. }
         | ClientFrame::Whisper { text, .. }
         | ClientFrame::Note { text, .. } => vec![("text", text)],
         ClientFrame::Handoff { summary, .. } => opt("summary", summary).into_iter().collect(),

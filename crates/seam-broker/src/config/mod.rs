@@ -622,6 +622,35 @@ pub struct QueueConfig {
     pub bot_first: bool,
     /// Where a hand-off from this queue goes (default: this queue's humans).
     pub handoff_queue: Option<String>,
+    /// When the queue is staffed (absent: always). Outside these hours the
+    /// widget offers to leave a message instead of waiting.
+    pub hours: Option<OpeningHours>,
+}
+
+/// A queue's opening hours: weekly ranges in a time zone, minus holidays.
+/// Ranges are `"HH:MM-HH:MM"` in the zone's local time (`"24:00"` ends at
+/// midnight); a day without ranges is closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpeningHours {
+    /// IANA time zone, e.g. `"Europe/Paris"` (default UTC).
+    pub time_zone: String,
+    /// Monday's ranges, e.g. `["09:00-12:30", "13:30-17:00"]`.
+    pub monday: Vec<String>,
+    /// Tuesday's ranges.
+    pub tuesday: Vec<String>,
+    /// Wednesday's ranges.
+    pub wednesday: Vec<String>,
+    /// Thursday's ranges.
+    pub thursday: Vec<String>,
+    /// Friday's ranges.
+    pub friday: Vec<String>,
+    /// Saturday's ranges.
+    pub saturday: Vec<String>,
+    /// Sunday's ranges.
+    pub sunday: Vec<String>,
+    /// Days closed all day, `"YYYY-MM-DD"` in the time zone.
+    pub holidays: Vec<String>,
 }
 
 /// Invite a visitor who has been on a matching page for a while.

@@ -251,6 +251,28 @@ pub fn force_end(
     Ok(vec![EventBody::SessionEnded { reason }])
 }
 
+/// The customer leaves a message to be answered by email, in their open
+/// session that nobody serves yet (a bot or an agent there answers
+/// instead).
+pub fn offline_message(
+    view: &SessionView,
+    actor: &Principal,
+    text: String,
+    email: String,
+    queue: Option<String>,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_owner(view, actor)?;
+    if !view.is_open() {
+        return Err(SessionError::Ended);
+    }
+    if view.is_served() {
+        return Err(SessionError::Forbidden(
+            "someone is answering in your conversation: write to them there",
+        ));
+    }
+    Ok(vec![EventBody::OfflineMessage { text, email, queue }])
+}
+
 /// An event the broker records itself (routing), while the session is open.
 pub fn record(view: &SessionView, body: EventBody) -> Result<Vec<EventBody>, SessionError> {
     if !view.is_open() {

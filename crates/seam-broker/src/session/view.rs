@@ -50,6 +50,8 @@ pub struct SessionView {
     pub queue: Option<String>,
     /// The customer's rating, once given.
     pub rating: Option<Rating>,
+    /// Where to reply, for a message left while nobody could answer.
+    pub offline_email: Option<String>,
 }
 
 /// Whether an applied event changed what a session listing shows (most
@@ -82,6 +84,7 @@ impl SessionView {
             call: 0,
             queue: None,
             rating: None,
+            offline_email: None,
         }
     }
 
@@ -157,6 +160,13 @@ impl SessionView {
                 TransferTarget::Queue(queue) => listing = self.set_queue(queue),
                 TransferTarget::Agent(_) => {}
             },
+            EventBody::OfflineMessage { email, queue, .. } => {
+                self.offline_email = Some(email.clone());
+                if let Some(queue) = queue {
+                    self.set_queue(queue);
+                }
+                listing = ListingChange::Changed;
+            }
             EventBody::Rated { score, comment } => {
                 self.rating = Some(Rating {
                     score: *score,
@@ -250,6 +260,7 @@ impl SessionView {
             agents: self.agents.clone(),
             last_seq: self.last_seq,
             rating: self.rating.clone(),
+            offline_email: self.offline_email.clone(),
         }
     }
 }

@@ -58,6 +58,9 @@ pub struct SessionFilter {
     pub since: Option<u64>,
     /// Created before, Unix milliseconds.
     pub until: Option<u64>,
+    /// Only messages left while nobody could answer (`true`), or only the
+    /// other sessions (`false`).
+    pub offline: Option<bool>,
     /// At most this many, newest first.
     pub limit: usize,
 }
@@ -74,6 +77,9 @@ impl SessionFilter {
             && self.customer.as_ref().is_none_or(|c| &s.customer.sub == c)
             && self.since.is_none_or(|t| s.created_at >= t)
             && self.until.is_none_or(|t| s.created_at < t)
+            && self
+                .offline
+                .is_none_or(|offline| s.offline_email.is_some() == offline)
     }
 }
 
@@ -92,6 +98,9 @@ pub enum WebhookKind {
     /// The session ended (carries the transcript and the rating).
     #[serde(rename = "session.ended")]
     SessionEnded,
+    /// A customer left a message to be answered by email.
+    #[serde(rename = "session.offline_message")]
+    OfflineMessage,
 }
 
 impl WebhookKind {
@@ -102,6 +111,7 @@ impl WebhookKind {
             WebhookKind::SessionAssigned => "session.assigned",
             WebhookKind::SessionModeChanged => "session.mode_changed",
             WebhookKind::SessionEnded => "session.ended",
+            WebhookKind::OfflineMessage => "session.offline_message",
         }
     }
 
@@ -112,6 +122,7 @@ impl WebhookKind {
             WebhookKind::SessionAssigned,
             WebhookKind::SessionModeChanged,
             WebhookKind::SessionEnded,
+            WebhookKind::OfflineMessage,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)

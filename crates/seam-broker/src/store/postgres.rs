@@ -1243,6 +1243,7 @@ impl SessionStore for PostgresStore {
                        AND ($4::text IS NULL OR customer_sub = $4)
                        AND ($5::bigint IS NULL OR created_at >= $5)
                        AND ($6::bigint IS NULL OR created_at < $6)
+                       AND ($8::bool IS NULL OR (summary::jsonb ? 'offline_email') = $8)
                      ORDER BY created_at DESC, session_id DESC
                      LIMIT $7",
                     &[
@@ -1253,6 +1254,7 @@ impl SessionStore for PostgresStore {
                         &since,
                         &until,
                         &limit,
+                        &filter.offline,
                     ],
                 )
                 .await

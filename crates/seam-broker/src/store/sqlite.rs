@@ -811,6 +811,7 @@ impl SessionStore for SqliteStore {
                        AND (?4 IS NULL OR customer_sub = ?4)
                        AND (?5 IS NULL OR created_at >= ?5)
                        AND (?6 IS NULL OR created_at < ?6)
+                       AND (?8 IS NULL OR (json_extract(summary, '$.offline_email') IS NOT NULL) = ?8)
                      ORDER BY created_at DESC, session_id DESC
                      LIMIT ?7",
                 )
@@ -825,6 +826,7 @@ impl SessionStore for SqliteStore {
                         filter.since.map(|t| t as i64),
                         filter.until.map(|t| t as i64),
                         filter.limit as i64,
+                        filter.offline,
                     ],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)),
                 )

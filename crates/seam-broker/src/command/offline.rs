@@ -1,0 +1,162 @@
+//! When nobody can answer: whether a customer writing now would reach
+//! someone (opening hours, agents on duty, expected wait), and the message
+//! they leave to be answered by email instead.
+
+use seam_protocol::{Ack, AgentStatus, Availability, CustomerContext, ErrorCode, Role};
+
+use super::{require_role, CommandContext, CommandError};
+
+/// The longest email address accepted (RFC 5321's path limit).
+const MAX_EMAIL_BYTES: usize = 254;
+
+/// Answers where a session would go now and whether anyone is there.
+pub(super) async fn availability(
+    ctx: &CommandContext<'_>,
+    id: String,
+    issue_type: Option<String>,
+) -> Result<(), CommandError> {
+    require_role(
+        ctx.identity.principal.role,
+        &[Role::Customer],
+        "ask for availability",
+    )?;
+    let mut context = ctx.identity.context.clone();
+    if issue_type.is_some() {
+        context.issue_type = issue_type;
+    }
+    let availability = availability_for(ctx, &context).await?;
+    ctx.ack(Ack {
+        id,
+        availability: Some(availability),
+        ..Ack::default()
+    });
+    Ok(())
+}
+
+async fn availability_for(
+    ctx: &CommandContext<'_>,
+    context: &CustomerContext,
+) -> Result<Availability, CommandError> {
+    let state = ctx.state;
+    let router = state.routing.router();
+    let overview = state.routing.overview(Vec::new()).await?;
+    let queue = router.queue_for(context);
+    let on_duty = overview
+        .agents
+        .iter()
+        .filter(|a| a.status == AgentStatus::Available)
+        .filter(|a| queue.is_none_or(|q| q.skills.iter().all(|s| a.skills.contains(s))))
+        .count();
+    let Some(queue) = queue else {
+        return Ok(Availability {
+            queue: None,
+            open: true,
+            agents_online: on_duty,
+            estimated_wait_ms: 0,
+            opens_at: None,
+        });
+    };
+    let now = state.timers.clock().now_millis();
+    let schedule = router.schedule(&queue.name);
+    let open = schedule.is_none_or(|s| s.is_open(now));
+    let estimated_wait_ms = overview
+        .queues
+        .iter()
+        .find(|q| q.name == queue.name)
+        .map_or(0, |q| q.estimated_wait_ms);
+    Ok(Availability {
+        queue: Some(queue.name.clone()),
+        open,
+        agents_online: on_duty,
+        estimated_wait_ms,
+        opens_at: if open {
+            None
+        } else {
+            schedule.and_then(|s| s.next_opening(now))
+        },
+    })
+}
+
+/// Stores a message left for an email answer (see
+/// `Lifecycle::leave_message`) and answers with its session and seq.
+pub(super) async fn leave_message(
+    ctx: &CommandContext<'_>,
+    id: String,
+    text: String,
+    email: String,
+    context: Option<CustomerContext>,
+) -> Result<(), CommandError> {
+    require_role(
+        ctx.identity.principal.role,
+        &[Role::Customer],
+        "leave a message",
+    )?;
+    if text.trim().is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidMessage,
+            "the message is empty",
+        ));
+    }
+    let email = email.trim().to_owned();
+    if !is_email(&email) {
+        return Err(CommandError::new(
+            ErrorCode::InvalidMessage,
+            format!("`{email}` is not an email address we can reply to"),
+        ));
+    }
+    let allowed = ctx.state.config.auth.client_context_keys.as_deref();
+    let context = super::lifecycle::customer_context(
+        ctx.identity.context.clone(),
+        context.unwrap_or_default(),
+        allowed,
+    )?;
+    let actor = ctx.actor();
+    let (session_id, committed) = ctx
+        .state
+        .lifecycle
+        .leave_message(&actor, context, &id, text, email)
+        .await?;
+    ctx.ack_committed(id, session_id, &committed);
+    Ok(())
+}
+
+/// A plausible address: one `@`, something before it, a dotted domain
+/// after it, no spaces or control characters, at most 254 bytes.
+fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= MAX_EMAIL_BYTES
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_email;
+
+    #[test]
+    fn email_addresses_are_checked_for_shape() {
+        for good in ["lea@example.com", "a.b+tag@mail.example.co.uk"] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in [
+            "",
+            "lea",
+            "@example.com",
+            "lea@",
+            "lea@localhost",
+            "lea@@example.com",
+            "lea @example.com",
+            "lea@example.com.",
+            "lea@.example.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        assert!(!is_email(&format!("{}@example.com", "x".repeat(250))));
+    }
+}
