@@ -1042,6 +1042,9 @@ async fn the_openapi_document_describes_every_admin_route_with_the_real_types() 
         ("/canned-responses", "get"),
         ("/canned-responses/{shortcut}", "put"),
         ("/canned-responses/{shortcut}", "delete"),
+        ("/sessions/{id}/attachments", "post"),
+        ("/sessions/{id}/attachments/{attachment}", "get"),
+        ("/attachments/{id}/{attachment}", "get"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path}");
         assert!(paths[path][method]["responses"]["401"].is_object());

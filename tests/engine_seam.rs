@@ -175,6 +175,24 @@ impl SessionStore for GatedStore {
         self.inner.receipts(session_id)
     }
 
+    fn put_blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.wrote();
+        self.inner.put_blob(session_id, id, bytes)
+    }
+
+    fn blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        self.inner.blob(session_id, id)
+    }
+
     fn canned_responses(
         &self,
     ) -> BoxFuture<'_, Result<Vec<seam_protocol::CannedResponse>, StoreError>> {

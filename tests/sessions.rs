@@ -643,3 +643,188 @@ async fn read_receipts_move_forward_reach_every_tab_and_come_back_in_the_snapsho
         [("bob".into(), last, last)]
     );
 }
+
+/// A 1x1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0xfc, 0xcf, 0xc0, 0x50,
+    0x0f, 0x00, 0x04, 0x85, 0x01, 0x80, 0x84, 0xa9, 0x8c, 0x21, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// The HTTP status and error code of a refused request.
+fn refused<T: std::fmt::Debug>(result: Result<T, seam_client::AdminError>) -> (u16, String) {
+    match result {
+        Err(seam_client::AdminError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn files_are_attached_fetched_through_signed_links_and_erased_with_the_customer() {
+    use seam_client::AdminClient;
+    let mut config = test_config();
+    config.attachments.max_bytes = 4096;
+    let broker = start_with(config).await;
+    let base = format!("http://{}", broker.local_addr());
+    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+    let as_alice = AdminClient::new(&base, customer_token("alice", "billing")).unwrap();
+    let as_bob = AdminClient::new(&base, token(Role::Agent, "bob")).unwrap();
+
+    // Alice attaches a photo: its type comes from its bytes, with a preview.
+    let up = as_alice
+        .upload_attachment(&sid, "C:\\photos\\card.png", PNG.to_vec(), Some("up-1"))
+        .await
+        .unwrap();
+    let file = &up.attachment;
+    assert_eq!(
+        (file.name.as_str(), file.size),
+        ("card.png", PNG.len() as u64)
+    );
+    assert_eq!(file.content_type, "image/png");
+    assert!(file
+        .thumbnail
+        .as_deref()
+        .unwrap()
+        .starts_with("data:image/jpeg;base64,"));
+    let seen = wait_for(&mut bob_events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::Attachment { attachment } => Some((e.seq, e.from.sub, attachment)),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(seen, (up.seq, "alice".to_owned(), file.clone()));
+    // A retry under the same key stores nothing new.
+    let again = as_alice
+        .upload_attachment(&sid, "card.png", PNG.to_vec(), Some("up-1"))
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!((again.seq, &again.attachment), (up.seq, file));
+
+    // Bob fetches it through a signed link; a changed link is refused.
+    let link = as_bob.attachment_link(&sid, &file.id).await.unwrap();
+    assert_eq!(as_bob.download(&link.url).await.unwrap(), PNG);
+    let as_html = link.url.replace("image%2Fpng", "text%2Fhtml");
+    assert_eq!(
+        refused(as_bob.download(&as_html).await),
+        (403, "invalid_link".into())
+    );
+    // Agents attach too; text is recognised as text.
+    let note = as_bob
+        .upload_attachment(
+            &sid,
+            "steps.txt",
+            b"1. Open the app\n2. Tap Cards".to_vec(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(note.attachment.content_type, "text/plain");
+    assert_eq!(note.attachment.thumbnail, None);
+
+    // Bad uploads: clear errors, nothing stored.
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+    assert_eq!(
+        refused(as_alice.upload_attachment(&sid, "a.png", exe, None).await),
+        (415, "unsupported_type".into())
+    );
+    let big = [PNG, &[0u8; 4096]].concat();
+    assert_eq!(
+        refused(as_alice.upload_attachment(&sid, "big.png", big, None).await),
+        (413, "too_large".into())
+    );
+    assert_eq!(
+        refused(
+            as_alice
+                .upload_attachment(&sid, "e.txt", Vec::new(), None)
+                .await
+        ),
+        (400, "empty".into())
+    );
+    let as_mallory = AdminClient::new(&base, customer_token("mallory", "billing")).unwrap();
+    assert_eq!(
+        refused(
+            as_mallory
+                .upload_attachment(&sid, "x.png", PNG.to_vec(), None)
+                .await
+        ),
+        (403, "not_your_session".into())
+    );
+    assert_eq!(
+        refused(as_mallory.attachment_link(&sid, &file.id).await),
+        (403, "not_your_session".into())
+    );
+    let as_carol = AdminClient::new(&base, token(Role::Agent, "carol")).unwrap();
+    assert_eq!(
+        refused(
+            as_carol
+                .upload_attachment(&sid, "x.png", PNG.to_vec(), None)
+                .await
+        ),
+        (403, "not_a_participant".into())
+    );
+    assert_eq!(
+        refused(as_carol.attachment_link(&sid, &file.id).await),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        refused(
+            as_alice
+                .upload_attachment("s_nope", "x.png", PNG.to_vec(), None)
+                .await
+        ),
+        (404, "session_not_found".into())
+    );
+    assert_eq!(
+        refused(as_alice.attachment_link(&sid, "nope").await),
+        (404, "attachment_not_found".into())
+    );
+    let (status, body) = http(
+        broker.local_addr(),
+        "POST",
+        &format!("/v1/sessions/{sid}/attachments"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+
+    // Ended: nothing more is attached, what was stays readable.
+    alice.end_session(&sid, None).await.unwrap();
+    assert_eq!(
+        refused(
+            as_alice
+                .upload_attachment(&sid, "x.png", PNG.to_vec(), None)
+                .await
+        ),
+        (409, "session_ended".into())
+    );
+    let link = as_alice.attachment_link(&sid, &file.id).await.unwrap();
+    assert_eq!(as_alice.download(&link.url).await.unwrap(), PNG);
+
+    // The export lists the files; erasing the customer deletes them.
+    let service = AdminClient::new(&base, token(Role::Service, "backend")).unwrap();
+    let export = service.export_customer("alice").await.unwrap();
+    let exported: Vec<_> = export
+        .attachments
+        .iter()
+        .map(|a| a.attachment.name.as_str())
+        .collect();
+    assert_eq!(exported, ["card.png", "steps.txt"]);
+    service.erase_customer("alice").await.unwrap();
+    assert_eq!(
+        refused(as_alice.download(&link.url).await),
+        (404, "attachment_not_found".into())
+    );
+}

@@ -8,6 +8,59 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
+class AttachmentInfo(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    content_type: Annotated[
+        str,
+        Field(
+            description='Its type, recognised from its first bytes (e.g. `image/png`).'
+        ),
+    ]
+    id: Annotated[str, Field(description='Its id within the session.')]
+    name: Annotated[
+        str, Field(description='The file name, as uploaded (for display and download).')
+    ]
+    size: Annotated[int, Field(description='Its size in bytes.', ge=0)]
+    thumbnail: Annotated[
+        str | None,
+        Field(
+            description='For images: a small preview (at most 160 px a side) as a `data:image/jpeg;base64,...` URL.'
+        ),
+    ] = None
+
+
+class AttachmentLink(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    expires_at: Annotated[
+        int, Field(description='When the link stops working, Unix milliseconds.', ge=0)
+    ]
+    url: Annotated[
+        str,
+        Field(
+            description="The signed path (relative to the broker's HTTP address), valid until `expires_at`, needing no token: usable as an `<img src>`."
+        ),
+    ]
+
+
+class AttachmentUploaded(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    attachment: Annotated[AttachmentInfo, Field(description='The file.')]
+    duplicate: Annotated[
+        bool | None,
+        Field(
+            description='True when this `Idempotency-Key` was already used: nothing new was stored.'
+        ),
+    ] = None
+    seq: Annotated[int, Field(description='The `seq` of the `attachment` event.', ge=0)]
+    session_id: Annotated[str, Field(description='The session.')]
+
+
 class Availability(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -373,6 +426,14 @@ class EventBodySessionOpened(BaseModel):
         CustomerContext, Field(description="The customer's context at opening.")
     ]
     kind: Literal['session_opened']
+
+
+class EventBodyAttachment(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    attachment: Annotated[AttachmentInfo, Field(description='The file.')]
+    kind: Literal['attachment']
 
 
 class EventBodyModeRequestDeclined(BaseModel):
@@ -1368,7 +1429,7 @@ class ServerFrameEvent(BaseModel):
         int, Field(description='When the broker stored it, Unix milliseconds.', ge=0)
     ]
     body: Annotated[
-        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyOfflineMessage | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
+        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyAttachment | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyOfflineMessage | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
         Field(description='What happened.'),
     ]
     client_id: Annotated[
@@ -1391,6 +1452,14 @@ class ProtocolSchema(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    attachment_link: Annotated[
+        AttachmentLink,
+        Field(description="A signed link to an attachment's bytes (HTTP)."),
+    ]
+    attachment_uploaded: Annotated[
+        AttachmentUploaded,
+        Field(description='The answer to an attachment upload (HTTP).'),
+    ]
     client: Annotated[
         ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),

@@ -1,4 +1,4 @@
-import type { Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { AttachmentUploaded, Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -156,6 +156,18 @@ export declare class Seam {
     availability(issueType?: string): Promise<Availability>;
     /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
     leaveMessage(text: string, email: string, context?: Record<string, unknown>): Promise<Ack>;
+    /** The broker's HTTP address, from its WebSocket URL (`ws://h/ws` → `http://h`). */
+    httpBase(): string;
+    /** An HTTP request to the broker with this connection's token; a refusal rejects with its code. */
+    private http;
+    /**
+     * Attaches a file (a browser `File` or `Blob`, or bytes) to a session,
+     * over HTTP with this connection's token. The broker recognises its type
+     * from its bytes; the `attachment` event follows on the connection.
+     */
+    upload(sessionId: string, file: Blob | ArrayBuffer | Uint8Array, name: string): Promise<AttachmentUploaded>;
+    /** A short-lived URL to an attachment's bytes (usable as a link or an `<img src>`). */
+    attachmentUrl(sessionId: string, attachmentId: string): Promise<string>;
     /** Agents, bots, supervisors: the saved replies configured on the broker. */
     cannedResponses(): Promise<CannedResponse[]>;
     /** Joins a session; its history follows as events. */

@@ -266,6 +266,43 @@ export class Seam {
     leaveMessage(text, email, context) {
         return this.send({ type: "leave_message", text, email, context: context ?? null });
     }
+    /** The broker's HTTP address, from its WebSocket URL (`ws://h/ws` → `http://h`). */
+    httpBase() {
+        const url = new URL(this.options.url);
+        url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+        return `${url.origin}${url.pathname.replace(/\/ws\/?$/, "").replace(/\/$/, "")}`;
+    }
+    /** An HTTP request to the broker with this connection's token; a refusal rejects with its code. */
+    async http(path, init = {}) {
+        const headers = new Headers(init.headers);
+        headers.set("authorization", `Bearer ${await this.token()}`);
+        const response = await fetch(`${this.httpBase()}${path}`, { ...init, headers });
+        if (!response.ok) {
+            const body = (await response.json().catch(() => undefined));
+            throw new SeamError(body?.error?.code ?? `http_${response.status}`, body?.error?.message ?? response.statusText);
+        }
+        return response;
+    }
+    /**
+     * Attaches a file (a browser `File` or `Blob`, or bytes) to a session,
+     * over HTTP with this connection's token. The broker recognises its type
+     * from its bytes; the `attachment` event follows on the connection.
+     */
+    async upload(sessionId, file, name) {
+        const path = `/v1/sessions/${encodeURIComponent(sessionId)}/attachments?name=${encodeURIComponent(name)}`;
+        const response = await this.http(path, {
+            method: "POST",
+            headers: { "content-type": "application/octet-stream", "idempotency-key": this.nextId() },
+            body: file,
+        });
+        return (await response.json());
+    }
+    /** A short-lived URL to an attachment's bytes (usable as a link or an `<img src>`). */
+    async attachmentUrl(sessionId, attachmentId) {
+        const path = `/v1/sessions/${encodeURIComponent(sessionId)}/attachments/${encodeURIComponent(attachmentId)}`;
+        const link = (await (await this.http(path)).json());
+        return `${this.httpBase()}${link.url}`;
+    }
     /** Agents, bots, supervisors: the saved replies configured on the broker. */
     async cannedResponses() {
         const ack = await this.send({ type: "canned_responses" });

@@ -258,6 +258,43 @@ var Seam = class _Seam {
   leaveMessage(text, email, context) {
     return this.send({ type: "leave_message", text, email, context: context ?? null });
   }
+  /** The broker's HTTP address, from its WebSocket URL (`ws://h/ws` → `http://h`). */
+  httpBase() {
+    const url = new URL(this.options.url);
+    url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+    return `${url.origin}${url.pathname.replace(/\/ws\/?$/, "").replace(/\/$/, "")}`;
+  }
+  /** An HTTP request to the broker with this connection's token; a refusal rejects with its code. */
+  async http(path, init = {}) {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${await this.token()}`);
+    const response = await fetch(`${this.httpBase()}${path}`, { ...init, headers });
+    if (!response.ok) {
+      const body = await response.json().catch(() => void 0);
+      throw new SeamError(body?.error?.code ?? `http_${response.status}`, body?.error?.message ?? response.statusText);
+    }
+    return response;
+  }
+  /**
+   * Attaches a file (a browser `File` or `Blob`, or bytes) to a session,
+   * over HTTP with this connection's token. The broker recognises its type
+   * from its bytes; the `attachment` event follows on the connection.
+   */
+  async upload(sessionId, file, name) {
+    const path = `/v1/sessions/${encodeURIComponent(sessionId)}/attachments?name=${encodeURIComponent(name)}`;
+    const response = await this.http(path, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", "idempotency-key": this.nextId() },
+      body: file
+    });
+    return await response.json();
+  }
+  /** A short-lived URL to an attachment's bytes (usable as a link or an `<img src>`). */
+  async attachmentUrl(sessionId, attachmentId) {
+    const path = `/v1/sessions/${encodeURIComponent(sessionId)}/attachments/${encodeURIComponent(attachmentId)}`;
+    const link = await (await this.http(path)).json();
+    return `${this.httpBase()}${link.url}`;
+  }
   /** Agents, bots, supervisors: the saved replies configured on the broker. */
   async cannedResponses() {
     const ack = await this.send({ type: "canned_responses" });
@@ -479,6 +516,7 @@ var EN = {
   openChat: "Open the chat",
   minimise: "Minimise the chat",
   unread: "{count} unread",
+  attach: "Attach a file",
   statusSent: "Sent",
   statusDelivered: "Delivered",
   statusRead: "Read",
@@ -612,6 +650,7 @@ var FR = {
   offlineEmail: "Votre adresse e-mail",
   offlineSend: "Envoyer le message",
   offlineThanks: "Merci ! Nous répondrons à {email}.",
+  attach: "Joindre un fichier",
   statusSent: "Envoyé",
   statusDelivered: "Distribué",
   statusRead: "Lu",
@@ -808,7 +847,8 @@ var Conversation = class {
     if (this.seen.has(e.seq)) return;
     this.seen.add(e.seq);
     this.last = Math.max(this.last, e.seq);
-    if (e.body.kind === "message" && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
+    const said = e.body.kind === "message" || e.body.kind === "attachment";
+    if (said && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
     const line = this.line(e);
     if (line === void 0) return;
     if (line === null) this.bubble(e);
@@ -824,6 +864,7 @@ var Conversation = class {
     const b = e.body;
     switch (b.kind) {
       case "message":
+      case "attachment":
       case "whisper":
       case "note":
         return null;
@@ -924,10 +965,10 @@ var Conversation = class {
   bubble(e) {
     const s = this.reader.strings;
     const b = e.body;
-    if (b.kind !== "message" && b.kind !== "whisper" && b.kind !== "note") return;
+    if (b.kind !== "message" && b.kind !== "attachment" && b.kind !== "whisper" && b.kind !== "note") return;
     const mine = e.from.sub === this.reader.me;
     const name = mine ? s.you : e.from.name ?? e.from.sub;
-    const kind = b.kind === "message" ? "" : b.kind;
+    const kind = b.kind === "whisper" || b.kind === "note" ? b.kind : "";
     const key = `${e.from.sub}/${kind}`;
     if (!this.group || this.group.sender !== key || e.at - this.group.at > GROUP_GAP_MS) {
       const heading = kind === "whisper" ? format(s.whisper, { name }) : kind === "note" ? format(s.note, { name }) : name;
@@ -947,15 +988,16 @@ var Conversation = class {
       this.group = { sender: key, at: e.at, body };
     }
     this.group.at = e.at;
-    const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
+    const bubble = b.kind === "attachment" ? this.file(b.attachment) : el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
     this.group.body.append(bubble);
-    if (b.kind !== "message") return;
+    if (b.kind !== "message" && b.kind !== "attachment") return;
     if (mine) {
       const tick = el("span", { class: "seam-tick", role: "img", "data-testid": "message-status" });
       bubble.append(tick);
       this.ticks.set(e.seq, tick);
       this.showTick(e.seq, tick);
     }
+    if (b.kind !== "message") return;
     if (b.card) this.group.body.append(card(b.card));
     if (b.choice) this.answered(b.choice.seq, b.choice.id);
     const replies = b.quick_replies ?? [];
@@ -981,6 +1023,24 @@ var Conversation = class {
     this.choices.set(e.seq, row);
     this.group.body.append(row);
   }
+  /** An attached file: its preview (images) and a button that opens it. */
+  file(a) {
+    const open = () => this.reader.onOpenAttachment?.(a);
+    const root = el("div", { class: "seam-bubble seam-file", "data-testid": "attachment" });
+    if (a.thumbnail && a.thumbnail.startsWith("data:image/")) {
+      const preview = el("img", { src: a.thumbnail, alt: a.name, "data-testid": "attachment-thumbnail" });
+      preview.onclick = open;
+      root.append(preview);
+    }
+    const button = el(
+      "button",
+      { type: "button", class: "seam-file-open", "data-testid": "attachment-open" },
+      `${a.name} · ${bytes(a.size)}`
+    );
+    button.onclick = open;
+    root.append(button);
+    return root;
+  }
   /** A quick reply of message `seq` was chosen: its buttons are spent. */
   answered(seq, id) {
     const row = this.choices.get(seq);
@@ -1003,6 +1063,11 @@ function card(c) {
   const link = web(c.link_url);
   if (link) root.append(el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, c.link_label ?? c.title));
   return root;
+}
+function bytes(size) {
+  if (size < 1024) return `${size} B`;
+  if (size < 1024 * 1024) return `${Math.round(size / 1024)} KB`;
+  return `${(size / (1024 * 1024)).toFixed(1)} MB`;
 }
 function clock(at) {
   return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -1088,6 +1153,9 @@ var STYLE = `
 .seam-offline{display:flex;flex-direction:column;gap:6px;padding:10px;background:#fff;border:1px solid #dfe3ec;border-radius:10px}
 .seam-offline p{margin:0}
 .seam-offline textarea,.seam-offline input{font:inherit;padding:6px 8px;border:1px solid #c4cad6;border-radius:8px}
+.seam-file{display:flex;flex-direction:column;gap:4px;align-items:flex-start}
+.seam-file img{max-width:160px;max-height:160px;border-radius:8px;cursor:pointer}
+.seam-file-open{background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;text-align:left}
 .seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
 .seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}
@@ -1361,6 +1429,34 @@ function tokenFrom(url) {
     return (await response.json()).token;
   };
 }
+function attachControls(seam, sessionId, guard, s, open) {
+  const file = el("input", { type: "file", hidden: "", "data-testid": "file-input", accept: "image/*,application/pdf,text/plain" });
+  const button = el("button", { type: "button", class: "secondary", "data-testid": "attach", "aria-label": s.attach, title: s.attach }, "📎");
+  button.onclick = () => file.click();
+  file.onchange = () => {
+    const chosen = file.files?.[0];
+    file.value = "";
+    if (!chosen) return;
+    void guard(async () => {
+      const sid = sessionId() ?? (open ? await open() : void 0);
+      if (sid) await seam.upload(sid, chosen, chosen.name);
+    });
+  };
+  return [button, file];
+}
+function attachmentOpener(seam, sessionId, guard) {
+  return (a) => {
+    const sid = sessionId();
+    if (!sid) return;
+    const tab = window.open("about:blank", "_blank");
+    if (tab) tab.opener = null;
+    void guard(async () => {
+      const url = await seam.attachmentUrl(sid, a.id);
+      if (tab) tab.location.href = url;
+      else window.location.assign(url);
+    });
+  };
+}
 
 // src/console.ts
 var params = new URLSearchParams(location.search);
@@ -1473,6 +1569,8 @@ async function main() {
     askVoice.hidden = m !== "chat";
     askVideo.hidden = m === "video";
     for (const b of [askVoice, askVideo, transfer, end, send, addNote]) b.disabled = !open;
+    const attach = composer.querySelector("[data-testid=attach]");
+    if (attach) attach.disabled = !open;
     input.disabled = !open;
   };
   const itemLabel = (h) => `${customerName(h.snapshot.customer)} · ${h.ended ? s.sessionEnded : modeLabel(h.mode, s)}`;
@@ -1537,7 +1635,11 @@ async function main() {
     const badge = el("span", { class: "seam-unread", "data-testid": "unread", hidden: "" });
     const label = el("span", {});
     const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
-    const conversation = new Conversation({ me: me?.sub, audience: "staff", strings: s }, "history", customerName(snapshot.customer));
+    const conversation = new Conversation(
+      { me: me?.sub, audience: "staff", strings: s, onOpenAttachment: attachmentOpener(seam, () => snapshot.session_id, guard) },
+      "history",
+      customerName(snapshot.customer)
+    );
     for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const h = { snapshot, conversation, item, label, badge, mode: snapshot.mode ?? "chat", ended: false };
     label.textContent = itemLabel(h);
@@ -1684,6 +1786,8 @@ async function main() {
   seam.on("offer", showOffer);
   seam.on("offer_revoked", (r) => dropOffer(r.offer_id));
   wireComposer(seam, () => active, input, send, guard);
+  send.before(...attachControls(seam, () => active, guard, s));
+  showButtons(active ? held.get(active) : void 0);
   let canned = [];
   seam.cannedResponses().then((list) => canned = list, () => {
   });

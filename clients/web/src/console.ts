@@ -26,6 +26,8 @@ import { STYLE } from "./style.js";
 import { duration, format, stringsFor } from "./strings.js";
 import {
   CallManager,
+  attachControls,
+  attachmentOpener,
   callArea,
   defaultUrl,
   el,
@@ -179,6 +181,8 @@ async function main(): Promise<void> {
     askVoice.hidden = m !== "chat";
     askVideo.hidden = m === "video";
     for (const b of [askVoice, askVideo, transfer, end, send, addNote]) b.disabled = !open;
+    const attach = composer.querySelector<HTMLButtonElement>("[data-testid=attach]");
+    if (attach) attach.disabled = !open;
     input.disabled = !open;
   };
   const itemLabel = (h: Held) =>
@@ -248,7 +252,11 @@ async function main(): Promise<void> {
     const badge = el("span", { class: "seam-unread", "data-testid": "unread", hidden: "" });
     const label = el("span", {});
     const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
-    const conversation = new Conversation({ me: me?.sub, audience: "staff", strings: s }, "history", customerName(snapshot.customer));
+    const conversation = new Conversation(
+      { me: me?.sub, audience: "staff", strings: s, onOpenAttachment: attachmentOpener(seam, () => snapshot.session_id, guard) },
+      "history",
+      customerName(snapshot.customer),
+    );
     for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const h: Held = { snapshot, conversation, item, label, badge, mode: snapshot.mode ?? "chat", ended: false };
     label.textContent = itemLabel(h);
@@ -407,6 +415,8 @@ async function main(): Promise<void> {
   // --- Actions on the active conversation ----------------------------------
 
   wireComposer(seam, () => active, input, send, guard);
+  send.before(...attachControls(seam, () => active, guard, s));
+  showButtons(active ? held.get(active) : undefined);
 
   // Saved replies: "/" and a shortcut suggests them; Tab (or a click)
   // inserts one, its placeholders filled from the conversation.

@@ -4,7 +4,7 @@
 // internal queue names, their own "opened" event or the routing steps;
 // staff see what happened, queue names and audit lines included.
 
-import type { Mode, QuickReply, Receipt, SessionEvent } from "@seam/sdk";
+import type { AttachmentInfo, Mode, QuickReply, Receipt, SessionEvent } from "@seam/sdk";
 import { duration, format, type Strings } from "./strings.js";
 import { el } from "./dom.js";
 
@@ -19,6 +19,8 @@ export interface Reader {
   teams?: Record<string, string>;
   /** The customer clicked a quick reply of message `seq`. */
   onChoose?: (seq: number, reply: QuickReply) => void;
+  /** The reader asked to open an attached file. */
+  onOpenAttachment?: (attachment: AttachmentInfo) => void;
 }
 
 /** Two or fewer initials of a name, for an avatar. */
@@ -83,7 +85,8 @@ export class Conversation {
     if (this.seen.has(e.seq)) return;
     this.seen.add(e.seq);
     this.last = Math.max(this.last, e.seq);
-    if (e.body.kind === "message" && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
+    const said = e.body.kind === "message" || e.body.kind === "attachment";
+    if (said && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
     const line = this.line(e);
     if (line === undefined) return;
     if (line === null) this.bubble(e);
@@ -100,6 +103,7 @@ export class Conversation {
     const b = e.body;
     switch (b.kind) {
       case "message":
+      case "attachment":
       case "whisper":
       case "note":
         return null;
@@ -205,10 +209,10 @@ export class Conversation {
   private bubble(e: SessionEvent): void {
     const s = this.reader.strings;
     const b = e.body;
-    if (b.kind !== "message" && b.kind !== "whisper" && b.kind !== "note") return;
+    if (b.kind !== "message" && b.kind !== "attachment" && b.kind !== "whisper" && b.kind !== "note") return;
     const mine = e.from.sub === this.reader.me;
     const name = mine ? s.you : (e.from.name ?? e.from.sub);
-    const kind = b.kind === "message" ? "" : b.kind;
+    const kind = b.kind === "whisper" || b.kind === "note" ? b.kind : "";
     const key = `${e.from.sub}/${kind}`;
     if (!this.group || this.group.sender !== key || e.at - this.group.at > GROUP_GAP_MS) {
       const heading =
@@ -229,15 +233,19 @@ export class Conversation {
       this.group = { sender: key, at: e.at, body };
     }
     this.group.at = e.at;
-    const bubble = el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
+    const bubble =
+      b.kind === "attachment"
+        ? this.file(b.attachment)
+        : el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
     this.group.body.append(bubble);
-    if (b.kind !== "message") return;
+    if (b.kind !== "message" && b.kind !== "attachment") return;
     if (mine) {
       const tick = el("span", { class: "seam-tick", role: "img", "data-testid": "message-status" });
       bubble.append(tick);
       this.ticks.set(e.seq, tick);
       this.showTick(e.seq, tick);
     }
+    if (b.kind !== "message") return;
     if (b.card) this.group.body.append(card(b.card));
     if (b.choice) this.answered(b.choice.seq, b.choice.id);
     const replies = b.quick_replies ?? [];
@@ -262,6 +270,25 @@ export class Conversation {
     }
     this.choices.set(e.seq, row);
     this.group.body.append(row);
+  }
+
+  /** An attached file: its preview (images) and a button that opens it. */
+  private file(a: AttachmentInfo): HTMLElement {
+    const open = () => this.reader.onOpenAttachment?.(a);
+    const root = el("div", { class: "seam-bubble seam-file", "data-testid": "attachment" });
+    if (a.thumbnail && a.thumbnail.startsWith("data:image/")) {
+      const preview = el("img", { src: a.thumbnail, alt: a.name, "data-testid": "attachment-thumbnail" });
+      preview.onclick = open;
+      root.append(preview);
+    }
+    const button = el(
+      "button",
+      { type: "button", class: "seam-file-open", "data-testid": "attachment-open" },
+      `${a.name} · ${bytes(a.size)}`,
+    );
+    button.onclick = open;
+    root.append(button);
+    return root;
   }
 
   /** A quick reply of message `seq` was chosen: its buttons are spent. */
@@ -290,6 +317,13 @@ function card(c: { title: string; text?: string | null; image_url?: string | nul
   const link = web(c.link_url);
   if (link) root.append(el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, c.link_label ?? c.title));
   return root;
+}
+
+/** "48 KB", "1.2 MB". */
+function bytes(size: number): string {
+  if (size < 1024) return `${size} B`;
+  if (size < 1024 * 1024) return `${Math.round(size / 1024)} KB`;
+  return `${(size / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /** "14:05" in the reader's locale. */

@@ -2,7 +2,7 @@
 // states, the message box with typing indicators, the consent prompt,
 // error display, and how a page finds the broker and its token.
 
-import { Call, SeamError, type Mode, type Seam, type SessionEvent } from "@seam/sdk";
+import { Call, SeamError, type AttachmentInfo, type Mode, type Seam, type SessionEvent } from "@seam/sdk";
 import { el, icon } from "./dom.js";
 import { format, type Strings } from "./strings.js";
 
@@ -359,5 +359,52 @@ export function tokenFrom(url: string): () => Promise<string> {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
     return ((await response.json()) as { token: string }).token;
+  };
+}
+
+/**
+ * A paperclip button and its hidden file input: the chosen file is
+ * uploaded into the session (opened first, for a customer who has not
+ * written yet). Returns the elements to place beside the message box.
+ */
+export function attachControls(
+  seam: Seam,
+  sessionId: () => string | undefined,
+  guard: (action: () => Promise<unknown>) => Promise<void>,
+  s: Strings,
+  open?: () => Promise<string>,
+): HTMLElement[] {
+  const file = el("input", { type: "file", hidden: "", "data-testid": "file-input", accept: "image/*,application/pdf,text/plain" });
+  const button = el("button", { type: "button", class: "secondary", "data-testid": "attach", "aria-label": s.attach, title: s.attach }, "📎");
+  button.onclick = () => file.click();
+  file.onchange = () => {
+    const chosen = file.files?.[0];
+    file.value = "";
+    if (!chosen) return;
+    void guard(async () => {
+      const sid = sessionId() ?? (open ? await open() : undefined);
+      if (sid) await seam.upload(sid, chosen, chosen.name);
+    });
+  };
+  return [button, file];
+}
+
+/** Opens an attached file in a new tab, through a fresh signed link. */
+export function attachmentOpener(
+  seam: Seam,
+  sessionId: () => string | undefined,
+  guard: (action: () => Promise<unknown>) => Promise<void>,
+): (a: AttachmentInfo) => void {
+  return (a) => {
+    const sid = sessionId();
+    if (!sid) return;
+    // Opened before the link is known, so the browser does not block it as a pop-up.
+    const tab = window.open("about:blank", "_blank");
+    if (tab) tab.opener = null;
+    void guard(async () => {
+      const url = await seam.attachmentUrl(sid, a.id);
+      if (tab) tab.location.href = url;
+      else window.location.assign(url);
+    });
   };
 }

@@ -21,12 +21,14 @@
 // call request, not on page load; a conversation under way is shown at
 // once, with its history. Calls (voice, video) happen in the same panel.
 
-import { Seam, offline, type Availability, type Mode, type QuickReply, type SessionEvent, type SessionSnapshot } from "@seam/sdk";
+import { Seam, offline, type AttachmentInfo, type Availability, type Mode, type QuickReply, type SessionEvent, type SessionSnapshot } from "@seam/sdk";
 import { Conversation, callName, modeLabel } from "./conversation.js";
 import { STYLE } from "./style.js";
 import { duration, format, stringsFor } from "./strings.js";
 import {
   CallManager,
+  attachControls,
+  attachmentOpener,
   callArea,
   defaultUrl,
   el,
@@ -90,10 +92,18 @@ async function main(): Promise<void> {
     b.onclick = () => void rate(score);
     rating.append(b);
   }
-  // Set once connected: a click on a quick reply answers with its label.
+  // Set once connected: a click on a quick reply answers with its label;
+  // a click on a file opens it.
   let choose: (seq: number, reply: QuickReply) => void = () => {};
+  let openFile: (a: AttachmentInfo) => void = () => {};
   const conversation = new Conversation(
-    { audience: "customer", strings: s, teams: teams(), onChoose: (seq, reply) => choose(seq, reply) },
+    {
+      audience: "customer",
+      strings: s,
+      teams: teams(),
+      onChoose: (seq, reply) => choose(seq, reply),
+      onOpenAttachment: (a) => openFile(a),
+    },
     "log",
     title,
   );
@@ -287,6 +297,8 @@ async function main(): Promise<void> {
   const open = async () => sessionId ?? attached(await seam.openSession());
 
   wireComposer(seam, () => sessionId, input, send, guard, open);
+  send.before(...attachControls(seam, () => sessionId, guard, s, open));
+  openFile = attachmentOpener(seam, () => sessionId, guard);
   offlineForm.onsubmit = (e) => {
     e.preventDefault();
     void guard(async () => {

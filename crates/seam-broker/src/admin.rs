@@ -305,10 +305,26 @@ async fn export_customer(
         }
         sessions.push(ExportedSession { session, events });
     }
+    let attachments = sessions
+        .iter()
+        .flat_map(|s| &s.events)
+        .filter_map(|e| match &e.body {
+            seam_protocol::EventBody::Attachment { attachment } => {
+                Some(seam_protocol::ExportedAttachment {
+                    session_id: e.session_id.clone(),
+                    seq: e.seq,
+                    from: e.from.sub.clone(),
+                    attachment: attachment.clone(),
+                })
+            }
+            _ => None,
+        })
+        .collect();
     Ok(Json(CustomerExport {
         customer: sub,
         exported_at: state.timers.clock().now_millis(),
         sessions,
+        attachments,
     }))
 }
 

@@ -391,6 +391,20 @@ pub async fn store(store: &dyn SessionStore) {
         "per session"
     );
 
+    // Attachments' bytes: kept per session, plain ids only.
+    store
+        .put_blob("s2", "a1", b"%PDF-1.7 bytes".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.blob("s2", "a1").await.unwrap().as_deref(),
+        Some(&b"%PDF-1.7 bytes"[..])
+    );
+    assert_eq!(store.blob("s2", "a2").await.unwrap(), None);
+    assert_eq!(store.blob("s3", "a1").await.unwrap(), None, "per session");
+    assert!(store.put_blob("../s2", "a1", Vec::new()).await.is_err());
+    assert!(store.put_blob("s2", "a/1", Vec::new()).await.is_err());
+
     // Retention and erasure.
     assert_eq!(
         store.delete_ended_before(1_000).await.unwrap(),
@@ -408,6 +422,11 @@ pub async fn store(store: &dyn SessionStore) {
     assert!(
         store.receipts("s2").await.unwrap().is_empty(),
         "its receipts went with it"
+    );
+    assert_eq!(
+        store.blob("s2", "a1").await.unwrap(),
+        None,
+        "its attachments went with it"
     );
     assert_eq!(ids(store.list(&all).await.unwrap()), ["s3"]);
 

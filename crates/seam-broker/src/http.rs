@@ -28,7 +28,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/ws", get(websocket))
-        .nest("/v1", crate::admin::routes())
+        .nest(
+            "/v1",
+            crate::admin::routes().merge(crate::uploads::routes()),
+        )
         .route("/demo", get(crate::demo::redirect))
         .nest("/demo/", crate::demo::routes())
         .fallback(not_found)

@@ -7,6 +7,7 @@
 
 mod admin;
 mod api;
+mod attachment;
 pub mod auth;
 mod canned;
 pub mod clock;
@@ -42,6 +43,7 @@ pub mod store;
 mod throttle;
 mod timers;
 mod tls;
+mod uploads;
 pub mod webhook;
 
 pub use auth::{mint_hs256, Authenticator, Claims, Identity};

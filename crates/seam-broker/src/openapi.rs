@@ -5,8 +5,8 @@
 
 use schemars::gen::SchemaSettings;
 use seam_protocol::{
-    CannedResponse, CannedResponseBody, CannedResponseList, CustomerErased, CustomerExport,
-    SessionEnded, SessionList, TranscriptPage,
+    AttachmentLink, AttachmentUploaded, CannedResponse, CannedResponseBody, CannedResponseList,
+    CustomerErased, CustomerExport, SessionEnded, SessionList, TranscriptPage,
 };
 use serde_json::{json, Map, Value};
 
@@ -70,6 +70,8 @@ pub(crate) fn document() -> Value {
     let canned_list = schema_of(generator.subschema_for::<CannedResponseList>());
     let canned_one = schema_of(generator.subschema_for::<CannedResponse>());
     let canned_body = schema_of(generator.subschema_for::<CannedResponseBody>());
+    let uploaded_body = schema_of(generator.subschema_for::<AttachmentUploaded>());
+    let link_body = schema_of(generator.subschema_for::<AttachmentLink>());
     let mut schemas: Map<String, Value> = generator
         .take_definitions()
         .into_iter()
@@ -205,6 +207,92 @@ pub(crate) fn document() -> Value {
             ("404".into(), error_response("none defined through the API")),
         ]),
     );
+    let mut upload = operation(
+        "Attaches a file to a session (any participant's token, or a service's)",
+        json!([
+            path_param("id", "the session"),
+            query("name", json!({ "type": "string" }), "the file name shown"),
+            {
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "schema": { "type": "string", "minLength": 1, "maxLength": 128 },
+                "description": "a retry with the same key answers the first upload"
+            }
+        ]),
+        Map::from_iter([
+            (
+                "201".into(),
+                ok("stored, with its event", uploaded_body.clone()),
+            ),
+            (
+                "200".into(),
+                ok("already stored under this Idempotency-Key", uploaded_body),
+            ),
+            (
+                "404".into(),
+                error_response("no such session (`session_not_found`)"),
+            ),
+            (
+                "409".into(),
+                error_response("the session has ended (`session_ended`)"),
+            ),
+            (
+                "413".into(),
+                error_response("larger than `attachments.max_bytes` (`too_large`)"),
+            ),
+            (
+                "415".into(),
+                error_response("not an accepted type, judged by its bytes (`unsupported_type`)"),
+            ),
+        ]),
+    );
+    upload["requestBody"] = json!({
+        "required": true,
+        "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } }
+    });
+    let link = operation(
+        "A short-lived signed link to a file's bytes",
+        json!([
+            path_param("id", "the session"),
+            path_param("attachment", "the attachment")
+        ]),
+        Map::from_iter([
+            ("200".into(), ok("the link", link_body)),
+            (
+                "404".into(),
+                error_response("no such session or attachment"),
+            ),
+        ]),
+    );
+    let mut download = operation(
+        "A file's bytes, through a signed link (no token)",
+        json!([
+            path_param("id", "the session"),
+            path_param("attachment", "the attachment"),
+            { "name": "type", "in": "query", "required": true, "schema": { "type": "string" } },
+            { "name": "name", "in": "query", "required": true, "schema": { "type": "string" } },
+            { "name": "expires", "in": "query", "required": true, "schema": millis.clone() },
+            { "name": "sig", "in": "query", "required": true, "schema": { "type": "string" } }
+        ]),
+        Map::from_iter([
+            (
+                "200".into(),
+                json!({ "description": "the bytes, as their recognised type", "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } }),
+            ),
+            (
+                "403".into(),
+                error_response("not a link this broker signed (`invalid_link`)"),
+            ),
+            (
+                "404".into(),
+                error_response("the file was deleted (`attachment_not_found`)"),
+            ),
+            (
+                "410".into(),
+                error_response("the link has expired (`link_expired`)"),
+            ),
+        ]),
+    );
+    download["security"] = json!([]);
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -221,6 +309,9 @@ pub(crate) fn document() -> Value {
             "/customers/{sub}/export": { "get": export },
             "/canned-responses": { "get": list_canned },
             "/canned-responses/{shortcut}": { "put": put_canned, "delete": delete_canned },
+            "/sessions/{id}/attachments": { "post": upload },
+            "/sessions/{id}/attachments/{attachment}": { "get": link },
+            "/attachments/{id}/{attachment}": { "get": download },
         },
         "components": {
             "schemas": schemas,

@@ -159,6 +159,7 @@ impl Broker {
             timers.clone(),
             config.limits.release_ended_after_ms,
         );
+        let links = link_signer(&config, dev_secret.as_deref());
         let state = Arc::new(AppState {
             config,
             auth,
@@ -172,6 +173,7 @@ impl Broker {
             media,
             timers,
             shutdown: Shutdown::new(),
+            links,
             dev_secret: dev_secret.clone(),
             metrics,
         });
@@ -434,6 +436,22 @@ async fn sweep_ended_sessions(
     }
 }
 
+/// The key attachment links are signed with: configured, else derived
+/// from the token secret (shared by a cluster's nodes), else random (one
+/// node only: links made by one process are refused by another).
+fn link_signer(config: &Config, dev_secret: Option<&str>) -> crate::attachment::Signer {
+    let secret = config
+        .attachments
+        .signing_secret
+        .as_deref()
+        .or(config.auth.hs256_secret.as_deref())
+        .or(dev_secret);
+    match secret {
+        Some(secret) => crate::attachment::Signer::from_secret(secret),
+        None => crate::attachment::Signer::from_secret(&random_hex(32)),
+    }
+}
+
 /// Everything [`Broker::start`] checks before it touches the network or
 /// the store: settings that cannot work together, and the key and
 /// certificate files (read and parsed). `seam config check` runs it.
@@ -463,6 +481,14 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         return Err(ConfigError::Limit(
             "cluster.position_check_ms must be positive".into(),
         ));
+    }
+    for kind in &config.attachments.allowed_types {
+        if !crate::attachment::KNOWN_TYPES.contains(&kind.as_str()) {
+            return Err(ConfigError::Limit(format!(
+                "attachments.allowed_types: `{kind}` is not one seam recognises ({})",
+                crate::attachment::KNOWN_TYPES.join(", ")
+            )));
+        }
     }
     for queue in &config.routing.queues {
         if let Some(hours) = &queue.hours {

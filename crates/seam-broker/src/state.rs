@@ -36,4 +36,6 @@ pub(crate) struct AppState {
     pub(crate) dev_secret: Option<String>,
     /// Prometheus metrics (`/metrics`).
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    /// Signs and checks attachment download links.
+    pub(crate) links: crate::attachment::Signer,
 }

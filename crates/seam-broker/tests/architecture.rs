@@ -194,6 +194,7 @@ fn only_the_edge_touches_the_socket_and_only_stores_touch_sqlite() {
         if crates.contains("axum") {
             let edge = [
                 "api",
+                "uploads",
                 "http",
                 "admin",
                 "demo",

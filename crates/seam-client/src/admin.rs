@@ -1,6 +1,8 @@
-//! A client for the broker's admin HTTP API (`/v1`, docs/http-api.md), for
-//! the company's backend and `seam admin`: list sessions, read a
-//! transcript, end a session, export or erase a customer's data.
+//! A client for the broker's HTTP API (`/v1`, docs/http-api.md), for the
+//! company's backend and `seam admin`: list sessions, read a transcript,
+//! end a session, export or erase a customer's data (a `service` token);
+//! and attachments: upload, signed links, download (any participant's
+//! token).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), seam_client::AdminError> {
@@ -17,8 +19,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use seam_protocol::{
-    CannedResponse, CannedResponseBody, CannedResponseList, CustomerErased, CustomerExport,
-    SessionEnded, SessionEvent, SessionList, SessionSummary, TranscriptPage,
+    AttachmentLink, AttachmentUploaded, CannedResponse, CannedResponseBody, CannedResponseList,
+    CustomerErased, CustomerExport, SessionEnded, SessionEvent, SessionList, SessionSummary,
+    TranscriptPage,
 };
 use serde::de::DeserializeOwned;
 
@@ -248,6 +251,54 @@ impl AdminClient {
         self.call(Method::DELETE, &path, None).await
     }
 
+    /// `POST /v1/sessions/{id}/attachments`: attaches a file to a session
+    /// (any participant's token; the broker recognises its type from its
+    /// bytes). With an `idempotency_key`, a retry answers the first upload.
+    pub async fn upload_attachment(
+        &self,
+        session_id: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        idempotency_key: Option<&str>,
+    ) -> Result<AttachmentUploaded, AdminError> {
+        let path = format!(
+            "/v1/sessions/{}/attachments?name={}",
+            encode(session_id),
+            encode(name)
+        );
+        let mut headers = vec![("content-type", "application/octet-stream")];
+        if let Some(key) = idempotency_key {
+            headers.push(("idempotency-key", key));
+        }
+        let bytes = self
+            .exchange(Method::POST, &path, Bytes::from(bytes), &headers)
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| AdminError::Decode(e.to_string()))
+    }
+
+    /// `GET /v1/sessions/{id}/attachments/{attachment}`: a short-lived
+    /// signed link to a file's bytes.
+    pub async fn attachment_link(
+        &self,
+        session_id: &str,
+        attachment_id: &str,
+    ) -> Result<AttachmentLink, AdminError> {
+        let path = format!(
+            "/v1/sessions/{}/attachments/{}",
+            encode(session_id),
+            encode(attachment_id)
+        );
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// The bytes behind a signed link (its `url`, as given).
+    pub async fn download(&self, url: &str) -> Result<Vec<u8>, AdminError> {
+        Ok(self
+            .exchange(Method::GET, url, Bytes::new(), &[])
+            .await?
+            .to_vec())
+    }
+
     /// One request on a fresh connection, its JSON answer decoded.
     async fn call<T: DeserializeOwned>(
         &self,
@@ -255,6 +306,25 @@ impl AdminClient {
         path: &str,
         body: Option<String>,
     ) -> Result<T, AdminError> {
+        let headers: &[(&str, &str)] = if body.is_some() {
+            &[("content-type", "application/json")]
+        } else {
+            &[]
+        };
+        let body = Bytes::from(body.unwrap_or_default());
+        let bytes = self.exchange(method, path, body, headers).await?;
+        serde_json::from_slice(&bytes).map_err(|e| AdminError::Decode(e.to_string()))
+    }
+
+    /// One request on a fresh connection: the answer's body, or the
+    /// broker's error.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        headers: &[(&str, &str)],
+    ) -> Result<Bytes, AdminError> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
@@ -267,11 +337,11 @@ impl AdminClient {
                 hyper::header::USER_AGENT,
                 concat!("seam-admin/", env!("CARGO_PKG_VERSION")),
             );
-        if body.is_some() {
-            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .body(Full::new(body))
             .map_err(|e| AdminError::Decode(e.to_string()))?;
         let tcp = tokio::net::TcpStream::connect((self.host.trim_matches(['[', ']']), self.port))
             .await
@@ -304,7 +374,7 @@ impl AdminClient {
                 message: field("message"),
             });
         }
-        serde_json::from_slice(&bytes).map_err(|e| AdminError::Decode(e.to_string()))
+        Ok(bytes)
     }
 }
 

@@ -99,6 +99,50 @@ pub struct CustomerExport {
     pub exported_at: u64,
     /// Every stored session of theirs, oldest first.
     pub sessions: Vec<ExportedSession>,
+    /// Every file attached in those sessions (by anyone), oldest first.
+    pub attachments: Vec<ExportedAttachment>,
+}
+
+/// A file in a [`CustomerExport`]: fetch its bytes through
+/// `GET /v1/sessions/{session_id}/attachments/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ExportedAttachment {
+    /// The session it was attached in.
+    pub session_id: SessionId,
+    /// The `seq` of its `attachment` event.
+    pub seq: u64,
+    /// Who attached it (`sub`).
+    pub from: String,
+    /// The file.
+    #[serde(flatten)]
+    pub attachment: crate::rich::AttachmentInfo,
+}
+
+/// `POST /v1/sessions/{id}/attachments`: the stored file and its event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AttachmentUploaded {
+    /// The session.
+    pub session_id: SessionId,
+    /// The `seq` of the `attachment` event.
+    pub seq: u64,
+    /// True when this `Idempotency-Key` was already used: nothing new was stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+    /// The file.
+    pub attachment: crate::rich::AttachmentInfo,
+}
+
+/// `GET /v1/sessions/{id}/attachments/{attachment}`: a link to the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AttachmentLink {
+    /// The signed path (relative to the broker's HTTP address), valid until
+    /// `expires_at`, needing no token: usable as an `<img src>`.
+    pub url: String,
+    /// When the link stops working, Unix milliseconds.
+    pub expires_at: u64,
 }
 
 /// One session in a [`CustomerExport`].

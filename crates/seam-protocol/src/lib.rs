@@ -21,14 +21,15 @@ mod server;
 mod session;
 
 pub use admin::{
-    CannedResponseBody, CannedResponseList, CustomerErased, CustomerExport, ExportedSession,
-    Rating, SessionEnded, SessionList, SessionSummary, TranscriptPage,
+    AttachmentLink, AttachmentUploaded, CannedResponseBody, CannedResponseList, CustomerErased,
+    CustomerExport, ExportedAttachment, ExportedSession, Rating, SessionEnded, SessionList,
+    SessionSummary, TranscriptPage,
 };
 pub use client::{ClientFrame, CommandId, DecodeError, MAX_COMMAND_ID_BYTES};
 pub use codes::{CloseCode, ErrorCode};
 pub use media::{IceServer, Mode, ModeRequest, Signal, SignalTarget};
 pub use principal::{CustomerContext, Principal, Role};
-pub use rich::{Card, Choice, QuickReply, MAX_QUICK_REPLIES};
+pub use rich::{AttachmentInfo, Card, Choice, QuickReply, MAX_QUICK_REPLIES};
 pub use routing::{
     AgentOverview, AgentStatus, Invitation, InvitationStats, Offer, OfferKind, Overview,
     QueueOverview, SessionOverview, TransferTarget,

@@ -47,3 +47,22 @@ pub struct Choice {
     /// The quick reply's `id`.
     pub id: String,
 }
+
+/// A file or image attached to a session (uploaded over HTTP; the bytes
+/// are fetched through a short-lived signed link, never inline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AttachmentInfo {
+    /// Its id within the session.
+    pub id: String,
+    /// The file name, as uploaded (for display and download).
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its type, recognised from its first bytes (e.g. `image/png`).
+    pub content_type: String,
+    /// For images: a small preview (at most 160 px a side) as a
+    /// `data:image/jpeg;base64,...` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+}

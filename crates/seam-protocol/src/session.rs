@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::media::{Mode, ModeRequest};
 use crate::principal::{CustomerContext, Principal};
-use crate::rich::{Card, Choice, QuickReply};
+use crate::rich::{AttachmentInfo, Card, Choice, QuickReply};
 
 /// Opaque session identifier assigned by the broker.
 pub type SessionId = String;
@@ -134,6 +134,11 @@ pub enum EventBody {
         /// The quick reply this message answers (customers).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         choice: Option<Choice>,
+    },
+    /// Someone attached a file or an image.
+    Attachment {
+        /// The file.
+        attachment: AttachmentInfo,
     },
     /// Someone asked to upgrade the session's mode; the other side answers.
     ModeRequested {
@@ -310,6 +315,7 @@ impl EventBody {
             EventBody::ParticipantJoined { .. } => "participant_joined",
             EventBody::ParticipantLeft { .. } => "participant_left",
             EventBody::Message { .. } => "message",
+            EventBody::Attachment { .. } => "attachment",
             EventBody::ModeRequested { .. } => "mode_requested",
             EventBody::ModeRequestDeclined { .. } => "mode_request_declined",
             EventBody::ModeRequestCancelled { .. } => "mode_request_cancelled",
@@ -366,6 +372,11 @@ impl std::fmt::Display for SessionEvent {
                 reason: Some(LeaveReason::Offline),
             } => write!(f, "{} went offline and left", participant.sub),
             EventBody::Message { text, .. } => write!(f, "{who}: {text}"),
+            EventBody::Attachment { attachment } => write!(
+                f,
+                "{who} attached {} ({}, {} bytes)",
+                attachment.name, attachment.content_type, attachment.size
+            ),
             EventBody::ModeRequested { request, .. } => {
                 let share = if request.screen_share {
                     " with screen sharing"

@@ -96,6 +96,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "participant_joined",
         "participant_left",
         "message",
+        "attachment",
         "mode_requested",
         "mode_request_declined",
         "mode_request_cancelled",

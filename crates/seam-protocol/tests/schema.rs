@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use schemars::JsonSchema;
-use seam_protocol::{ClientFrame, ServerFrame};
+use seam_protocol::{AttachmentLink, AttachmentUploaded, ClientFrame, ServerFrame};
 
 /// Both directions of the protocol, so one schema names every type.
 #[derive(JsonSchema)]
@@ -15,6 +15,10 @@ struct Protocol {
     client: ClientFrame,
     /// Frames the broker sends.
     server: ServerFrame,
+    /// The answer to an attachment upload (HTTP).
+    attachment_uploaded: AttachmentUploaded,
+    /// A signed link to an attachment's bytes (HTTP).
+    attachment_link: AttachmentLink,
 }
 
 #[test]

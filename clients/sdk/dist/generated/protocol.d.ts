@@ -955,6 +955,12 @@ export type EventBody = {
      */
     text: string;
 } | {
+    /**
+     * The file.
+     */
+    attachment: AttachmentInfo;
+    kind: "attachment";
+} | {
     kind: "mode_requested";
     /**
      * Why, as the requester put it.
@@ -1137,6 +1143,14 @@ export type OfferKind = "queue" | "transfer" | "conference";
  */
 export interface Protocol {
     /**
+     * A signed link to an attachment's bytes (HTTP).
+     */
+    attachment_link: AttachmentLink;
+    /**
+     * The answer to an attachment upload (HTTP).
+     */
+    attachment_uploaded: AttachmentUploaded;
+    /**
      * Frames a client sends.
      */
     client: ClientFrame;
@@ -1144,6 +1158,74 @@ export interface Protocol {
      * Frames the broker sends.
      */
     server: ServerFrame;
+}
+/**
+ * `GET /v1/sessions/{id}/attachments/{attachment}`: a link to the bytes.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AttachmentLink".
+ */
+export interface AttachmentLink {
+    /**
+     * When the link stops working, Unix milliseconds.
+     */
+    expires_at: number;
+    /**
+     * The signed path (relative to the broker's HTTP address), valid until `expires_at`, needing no token: usable as an `<img src>`.
+     */
+    url: string;
+}
+/**
+ * `POST /v1/sessions/{id}/attachments`: the stored file and its event.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AttachmentUploaded".
+ */
+export interface AttachmentUploaded {
+    /**
+     * The file.
+     */
+    attachment: AttachmentInfo;
+    /**
+     * True when this `Idempotency-Key` was already used: nothing new was stored.
+     */
+    duplicate?: boolean;
+    /**
+     * The `seq` of the `attachment` event.
+     */
+    seq: number;
+    /**
+     * The session.
+     */
+    session_id: string;
+}
+/**
+ * A file or image attached to a session (uploaded over HTTP; the bytes are fetched through a short-lived signed link, never inline).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AttachmentInfo".
+ */
+export interface AttachmentInfo {
+    /**
+     * Its type, recognised from its first bytes (e.g. `image/png`).
+     */
+    content_type: string;
+    /**
+     * Its id within the session.
+     */
+    id: string;
+    /**
+     * The file name, as uploaded (for display and download).
+     */
+    name: string;
+    /**
+     * Its size in bytes.
+     */
+    size: number;
+    /**
+     * For images: a small preview (at most 160 px a side) as a `data:image/jpeg;base64,...` URL.
+     */
+    thumbnail?: string | null;
 }
 /**
  * What a customer came for: carried by the customer's token and/or the `open_session` command, shown to every agent who joins.

@@ -49,6 +49,49 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Saved replies agents insert by shortcut (`/refund`).
     pub canned_responses: Vec<CannedResponseConfig>,
+    /// Files and images attached to sessions.
+    pub attachments: AttachmentsConfig,
+}
+
+/// Files and images customers and agents attach to a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    /// Whether uploads are accepted (else `403`).
+    pub enabled: bool,
+    /// The largest file accepted, in bytes (larger: `413`).
+    pub max_bytes: usize,
+    /// Content types accepted, as recognised from the file's first bytes
+    /// (the client's claim is ignored): any of `image/png`, `image/jpeg`,
+    /// `image/gif`, `image/webp`, `application/pdf`, `text/plain`.
+    pub allowed_types: Vec<String>,
+    /// How long a download link stays valid, in seconds.
+    pub url_ttl_secs: u64,
+    /// The key download links are signed with. Nodes of a cluster must
+    /// share it; unset, it is derived from `auth.hs256_secret` (or the
+    /// development secret), else a random key for this process.
+    pub signing_secret: Option<String>,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        AttachmentsConfig {
+            enabled: true,
+            max_bytes: 10 * 1024 * 1024,
+            allowed_types: [
+                "image/png",
+                "image/jpeg",
+                "image/gif",
+                "image/webp",
+                "application/pdf",
+                "text/plain",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            url_ttl_secs: 300,
+            signing_secret: None,
+        }
+    }
 }
 
 /// One saved reply.
@@ -123,6 +166,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             metrics: MetricsConfig::default(),
             canned_responses: Vec::new(),
+            attachments: AttachmentsConfig::default(),
             tls: TlsConfig::default(),
         }
     }

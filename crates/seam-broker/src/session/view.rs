@@ -107,6 +107,7 @@ impl SessionView {
         match &event.body {
             EventBody::SessionOpened { .. }
             | EventBody::Message { .. }
+            | EventBody::Attachment { .. }
             | EventBody::Assigned { .. }
             | EventBody::QueueAbandoned { .. }
             | EventBody::Whisper { .. }

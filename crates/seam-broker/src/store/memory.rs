@@ -20,6 +20,7 @@ struct Inner {
     next_delivery: u64,
     canned: std::collections::BTreeMap<String, CannedResponse>,
     receipts: HashMap<SessionId, Vec<Receipt>>,
+    blobs: HashMap<(SessionId, String), Vec<u8>>,
 }
 
 impl Inner {
@@ -35,6 +36,7 @@ impl Inner {
             self.sessions.remove(id);
             self.receipts.remove(id);
         }
+        self.blobs.retain(|(session, _), _| !ids.contains(session));
         self.outbox.retain(|(d, _)| !ids.contains(&d.session_id));
         ids
     }
@@ -321,6 +323,30 @@ impl SessionStore for MemoryStore {
     ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>> {
         let receipts = self.inner().receipts.get(session_id).cloned();
         ready(Ok(receipts.unwrap_or_default()))
+    }
+
+    fn put_blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        if let Err(e) = super::check_blob_ids(session_id, id) {
+            return ready(Err(e));
+        }
+        self.inner()
+            .blobs
+            .insert((session_id.to_owned(), id.to_owned()), bytes);
+        ready(Ok(()))
+    }
+
+    fn blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        let key = (session_id.to_owned(), id.to_owned());
+        ready(Ok(self.inner().blobs.get(&key).cloned()))
     }
 
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {

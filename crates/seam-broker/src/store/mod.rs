@@ -343,6 +343,23 @@ pub trait SessionStore: Send + Sync + 'static {
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>>;
 
+    /// Keeps an attachment's bytes, durable before it resolves. Ids are
+    /// plain (letters, digits, `_`, `-`); others are refused.
+    fn put_blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// An attachment's bytes; `None` when unknown (or its session was
+    /// deleted: blobs go with their session).
+    fn blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
+
     /// Saved replies defined through the admin API, by shortcut.
     fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>>;
 
@@ -357,6 +374,17 @@ pub trait SessionStore: Send + Sync + 'static {
         &'a self,
         shortcut: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// Refuses an id that is not safe as a file name.
+fn check_blob_ids(session_id: &str, id: &str) -> Result<(), StoreError> {
+    if crate::attachment::is_safe_id(session_id) && crate::attachment::is_safe_id(id) {
+        Ok(())
+    } else {
+        Err(StoreError::Backend(format!(
+            "invalid attachment id `{session_id}/{id}`"
+        )))
+    }
 }
 
 /// How a session's state is written in a store's `state` column.

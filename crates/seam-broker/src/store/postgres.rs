@@ -116,6 +116,14 @@ CREATE TABLE receipts (
     PRIMARY KEY (session_id, sub)
 );
 "#,
+    r#"
+CREATE TABLE attachments (
+    session_id TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    bytes      BYTEA NOT NULL,
+    PRIMARY KEY (session_id, id)
+);
+"#,
 ];
 
 /// How long a node holds a claimed webhook delivery before another node may
@@ -887,7 +895,14 @@ impl Writer {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
-            for table in ["events", "session_agents", "outbox", "receipts", "sessions"] {
+            for table in [
+                "events",
+                "session_agents",
+                "outbox",
+                "receipts",
+                "attachments",
+                "sessions",
+            ] {
                 client
                     .execute(
                         &format!("DELETE FROM {table} WHERE session_id = ANY($1)"),
@@ -1492,6 +1507,47 @@ impl SessionStore for PostgresStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn put_blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        if let Err(e) = super::check_blob_ids(session_id, id) {
+            return Box::pin(async move { Err(e) });
+        }
+        let (session_id, id) = (session_id.to_owned(), id.to_owned());
+        self.read(move |client| async move {
+            client
+                .execute(
+                    "INSERT INTO attachments (session_id, id, bytes) VALUES ($1, $2, $3)
+                     ON CONFLICT (session_id, id) DO NOTHING",
+                    &[&session_id, &id, &bytes],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+    }
+
+    fn blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        let (session_id, id) = (session_id.to_owned(), id.to_owned());
+        self.read(move |client| async move {
+            Ok(client
+                .query_opt(
+                    "SELECT bytes FROM attachments WHERE session_id = $1 AND id = $2",
+                    &[&session_id, &id],
+                )
+                .await
+                .map_err(pg_error)?
+                .map(|row| row.get::<_, Vec<u8>>(0)))
         })
     }
 

@@ -8,7 +8,7 @@
 //! the writer). The schema is versioned with `PRAGMA user_version`.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -135,6 +135,9 @@ pub struct SqliteStore {
     writes: Mutex<Option<mpsc::Sender<(Write, Reply)>>>,
     reader: Arc<Mutex<Connection>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// Attachments' bytes: one file each, `<session>/<id>`, beside the
+    /// database (`attachments/`).
+    blobs: PathBuf,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -223,10 +226,15 @@ impl SqliteStore {
             .name("seam-sqlite-writer".into())
             .spawn(move || Writer::new(conn, options).run(rx))
             .map_err(backend)?;
+        let blobs = path
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join("attachments");
         Ok(SqliteStore {
             writes: Mutex::new(Some(tx)),
             reader: Arc::new(Mutex::new(reader)),
             writer: Mutex::new(Some(writer)),
+            blobs,
         })
     }
 
@@ -246,6 +254,31 @@ impl SqliteStore {
             answer
                 .await
                 .map_err(|_| StoreError::Backend("the store writer stopped".into()))?
+        })
+    }
+
+    /// A maintenance write that deletes sessions, then their attachments'
+    /// files.
+    fn delete_sessions(&self, write: Write) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        let write = self.write(write);
+        let blobs = self.blobs.clone();
+        Box::pin(async move {
+            let ids = write.await?;
+            let doomed = ids.clone();
+            tokio::task::spawn_blocking(move || {
+                for id in doomed.iter().filter(|id| crate::attachment::is_safe_id(id)) {
+                    match std::fs::remove_dir_all(blobs.join(id)) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, session = %id, "cannot delete attachments")
+                        }
+                    }
+                }
+            })
+            .await
+            .map_err(backend)?;
+            Ok(ids)
         })
     }
 
@@ -582,6 +615,19 @@ fn apply(
     }
 }
 
+/// Writes `bytes` to `dir/name` so that a crash leaves either nothing or
+/// the whole file: a temporary file, synced, renamed, the directory synced.
+fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir)?;
+    let partial = dir.join(format!(".{name}.partial"));
+    let mut file = std::fs::File::create(&partial)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&partial, dir.join(name))?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// A stored summary with its real `last_seq` (the stored summary's is only
 /// updated when something else in it changes).
 fn summary_from(json: &str, last_seq: u64) -> Result<SessionSummary, StoreError> {
@@ -843,7 +889,7 @@ impl SessionStore for SqliteStore {
         &self,
         cutoff: u64,
     ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
-        self.write(Write::DeleteEndedBefore(cutoff))
+        self.delete_sessions(Write::DeleteEndedBefore(cutoff))
     }
 
     fn open_session_of<'a>(
@@ -862,7 +908,7 @@ impl SessionStore for SqliteStore {
         &'a self,
         sub: &'a str,
     ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
-        self.write(Write::EraseCustomer(sub.to_owned()))
+        self.delete_sessions(Write::EraseCustomer(sub.to_owned()))
     }
 
     fn due_deliveries(
@@ -996,6 +1042,45 @@ impl SessionStore for SqliteStore {
                 });
             }
             Ok(out)
+        })
+    }
+
+    fn put_blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        if let Err(e) = super::check_blob_ids(session_id, id) {
+            return Box::pin(async move { Err(e) });
+        }
+        let dir = self.blobs.join(session_id);
+        let id = id.to_owned();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || write_durably(&dir, &id, &bytes))
+                .await
+                .map_err(backend)?
+                .map_err(backend)
+        })
+    }
+
+    fn blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        if super::check_blob_ids(session_id, id).is_err() {
+            return Box::pin(async { Ok(None) });
+        }
+        let file = self.blobs.join(session_id).join(id);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || match std::fs::read(&file) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(backend(e)),
+            })
+            .await
+            .map_err(backend)?
         })
     }
 
