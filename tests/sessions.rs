@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -827,4 +828,176 @@ async fn files_are_attached_fetched_through_signed_links_and_erased_with_the_cus
         refused(as_alice.download(&link.url).await),
         (404, "attachment_not_found".into())
     );
+}
+
+/// The bodies of the stored messages and revisions a replay brings.
+fn message_bodies(events: &[seam_protocol::SessionEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Message {
+                text,
+                edited,
+                deleted,
+                ..
+            } => Some(format!(
+                "#{} {text}{}{}",
+                e.seq,
+                if *edited { " (edited)" } else { "" },
+                if *deleted { "(deleted)" } else { "" }
+            )),
+            EventBody::MessageEdited { seq, text } => Some(format!("edit #{seq}: {text}")),
+            EventBody::MessageDeleted { seq } => Some(format!("delete #{seq}")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn authors_edit_and_delete_their_messages_and_customers_never_see_the_originals() {
+    let clock = Arc::new(seam_broker::ManualClock::new(1_800_000_000_000));
+    let broker = start_with_clock(test_config(), clock.clone()).await;
+    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    let typo = alice
+        .send_message(&sid, "my card 4111 1111 was charged")
+        .await
+        .unwrap()
+        .seq
+        .unwrap();
+    let oops = alice
+        .send_message(&sid, "wrong chat, sorry")
+        .await
+        .unwrap()
+        .seq
+        .unwrap();
+    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+
+    // Edited and deleted: the others see the revisions live.
+    alice
+        .edit_message(&sid, typo, "my card was charged twice")
+        .await
+        .unwrap();
+    alice.delete_message(&sid, oops).await.unwrap();
+    let live: Vec<_> = drain_session_events(&mut bob_events, Duration::from_millis(200)).await;
+    assert_eq!(
+        message_bodies(&live),
+        [
+            format!("edit #{typo}: my card was charged twice"),
+            format!("delete #{oops}")
+        ]
+    );
+
+    // A customer's replay (another tab) holds no original.
+    let (tab, mut tab_events) = client(&broker, customer_token("alice", "billing")).await;
+    tab.open_session(None).await.unwrap();
+    let replayed = drain_session_events(&mut tab_events, Duration::from_millis(200)).await;
+    let seen = message_bodies(&replayed);
+    assert!(
+        seen.contains(&format!("#{typo} my card was charged twice (edited)")),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&format!("#{oops} (deleted)")), "{seen:?}");
+    assert!(
+        !seen
+            .iter()
+            .any(|m| m.contains("4111") || m.contains("wrong chat")),
+        "{seen:?}"
+    );
+    // Staff keep the originals (the default audit trail).
+    let (sue, mut sue_events) = client(&broker, token(Role::Supervisor, "sue")).await;
+    sue.monitor(&sid).await.unwrap();
+    let audit =
+        message_bodies(&drain_session_events(&mut sue_events, Duration::from_millis(200)).await);
+    assert!(
+        audit.contains(&format!("#{typo} my card 4111 1111 was charged")),
+        "{audit:?}"
+    );
+
+    // What may not be revised: clear errors, nothing stored.
+    assert_eq!(
+        rejected(bob.edit_message(&sid, typo, "hijacked").await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        rejected(alice.edit_message(&sid, oops, "back").await),
+        ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(alice.delete_message(&sid, 999).await),
+        ErrorCode::InvalidMessage
+    );
+    assert_eq!(
+        rejected(alice.delete_message(&sid, 1).await),
+        ErrorCode::InvalidMessage,
+        "not a message"
+    );
+    assert_eq!(
+        rejected(alice.edit_message(&sid, typo, " ").await),
+        ErrorCode::InvalidMessage
+    );
+    clock.advance(16 * 60_000);
+    assert_eq!(
+        rejected(alice.edit_message(&sid, typo, "too late").await),
+        ErrorCode::Forbidden,
+        "the 15 minute window has passed"
+    );
+    let late = alice
+        .send_message(&sid, "one more")
+        .await
+        .unwrap()
+        .seq
+        .unwrap();
+    alice.end_session(&sid, None).await.unwrap();
+    assert_eq!(
+        rejected(alice.delete_message(&sid, late).await),
+        ErrorCode::SessionEnded
+    );
+}
+
+#[tokio::test]
+async fn without_the_audit_trail_nobody_is_shown_a_revised_original() {
+    let mut config = test_config();
+    config.messages.keep_originals_for_staff = false;
+    let broker = start_with(config).await;
+    let (alice, _a) = client(&broker, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let secret = alice
+        .send_message(&sid, "my password is hunter2")
+        .await
+        .unwrap()
+        .seq
+        .unwrap();
+    alice.delete_message(&sid, secret).await.unwrap();
+
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    let replay =
+        message_bodies(&drain_session_events(&mut bob_events, Duration::from_millis(200)).await);
+    assert!(
+        replay.contains(&format!("#{secret} (deleted)")),
+        "{replay:?}"
+    );
+    assert!(!replay.iter().any(|m| m.contains("hunter2")));
+    let service = token(Role::Service, "backend");
+    let (_, page) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{sid}"),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert!(!page.to_string().contains("hunter2"), "{page}");
+    let (_, export) = http(
+        broker.local_addr(),
+        "GET",
+        "/v1/customers/alice/export",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert!(!export.to_string().contains("hunter2"), "{export}");
 }

@@ -179,6 +179,27 @@ class ClientFrameLeave(BaseModel):
     type: Literal['leave']
 
 
+class ClientFrameEditMessage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description='Command id.')]
+    seq: Annotated[int, Field(description="The message's seq.", ge=0)]
+    session_id: Annotated[str, Field(description='The session.')]
+    text: Annotated[str, Field(description='The new text.')]
+    type: Literal['edit_message']
+
+
+class ClientFrameDeleteMessage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description='Command id.')]
+    seq: Annotated[int, Field(description="The message's seq.", ge=0)]
+    session_id: Annotated[str, Field(description='The session.')]
+    type: Literal['delete_message']
+
+
 class ClientFrameReceipt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -428,6 +449,23 @@ class EventBodySessionOpened(BaseModel):
     kind: Literal['session_opened']
 
 
+class EventBodyMessageEdited(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    kind: Literal['message_edited']
+    seq: Annotated[int, Field(description='The message.', ge=0)]
+    text: Annotated[str, Field(description='Its new text.')]
+
+
+class EventBodyMessageDeleted(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    kind: Literal['message_deleted']
+    seq: Annotated[int, Field(description='The message.', ge=0)]
+
+
 class EventBodyAttachment(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -559,6 +597,13 @@ class Limits(BaseModel):
     commands_per_second: Annotated[
         int, Field(description='Sustained commands per second per connection.', ge=0)
     ]
+    edit_window_secs: Annotated[
+        int,
+        Field(
+            description='How long after sending a message its author may edit or delete it, in seconds (0: never).',
+            ge=0,
+        ),
+    ] = 0
     max_frame_bytes: Annotated[
         int, Field(description='Largest accepted frame, in bytes.', ge=0)
     ]
@@ -952,6 +997,16 @@ class EventBodyMessage(BaseModel):
     choice: Annotated[
         Choice | None,
         Field(description='The quick reply this message answers (customers).'),
+    ] = None
+    deleted: Annotated[
+        bool | None,
+        Field(description='In a replay: the author deleted it; `text` is empty.'),
+    ] = None
+    edited: Annotated[
+        bool | None,
+        Field(
+            description='In a replay: the author edited it since; `text` is the latest.'
+        ),
     ] = None
     kind: Literal['message']
     quick_replies: Annotated[
@@ -1429,7 +1484,7 @@ class ServerFrameEvent(BaseModel):
         int, Field(description='When the broker stored it, Unix milliseconds.', ge=0)
     ]
     body: Annotated[
-        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyAttachment | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyOfflineMessage | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
+        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyMessageEdited | EventBodyMessageDeleted | EventBodyAttachment | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyOfflineMessage | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
         Field(description='What happened.'),
     ]
     client_id: Annotated[
@@ -1461,7 +1516,7 @@ class ProtocolSchema(BaseModel):
         Field(description='The answer to an attachment upload (HTTP).'),
     ]
     client: Annotated[
-        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
+        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameEditMessage | ClientFrameDeleteMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),
     ]
     server: Annotated[

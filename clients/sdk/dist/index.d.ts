@@ -182,6 +182,10 @@ export declare class Seam {
     }): Promise<Ack>;
     /** Customers: answers quick reply `reply` of message `seq` (its label as the text). */
     choose(sessionId: string, seq: number, reply: QuickReply): Promise<Ack>;
+    /** Edits one of your own messages (within the broker's `limits.edit_window_secs`). */
+    editMessage(sessionId: string, seq: number, text: string): Promise<Ack>;
+    /** Deletes one of your own messages (within the broker's `limits.edit_window_secs`). */
+    deleteMessage(sessionId: string, seq: number): Promise<Ack>;
     typing(sessionId: string, active: boolean): Promise<Ack>;
     /**
      * Reports delivery and reading at once: every event up to `delivered`

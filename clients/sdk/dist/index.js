@@ -324,6 +324,14 @@ export class Seam {
     choose(sessionId, seq, reply) {
         return this.send({ type: "message", session_id: sessionId, text: reply.label, choice: { seq, id: reply.id } });
     }
+    /** Edits one of your own messages (within the broker's `limits.edit_window_secs`). */
+    editMessage(sessionId, seq, text) {
+        return this.send({ type: "edit_message", session_id: sessionId, seq, text });
+    }
+    /** Deletes one of your own messages (within the broker's `limits.edit_window_secs`). */
+    deleteMessage(sessionId, seq) {
+        return this.send({ type: "delete_message", session_id: sessionId, seq });
+    }
     typing(sessionId, active) {
         return this.send({ type: "typing", session_id: sessionId, active });
     }

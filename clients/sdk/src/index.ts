@@ -434,6 +434,16 @@ export class Seam {
     return this.send({ type: "message", session_id: sessionId, text: reply.label, choice: { seq, id: reply.id } });
   }
 
+  /** Edits one of your own messages (within the broker's `limits.edit_window_secs`). */
+  editMessage(sessionId: string, seq: number, text: string): Promise<Ack> {
+    return this.send({ type: "edit_message", session_id: sessionId, seq, text });
+  }
+
+  /** Deletes one of your own messages (within the broker's `limits.edit_window_secs`). */
+  deleteMessage(sessionId: string, seq: number): Promise<Ack> {
+    return this.send({ type: "delete_message", session_id: sessionId, seq });
+  }
+
   typing(sessionId: string, active: boolean): Promise<Ack> {
     return this.send({ type: "typing", session_id: sessionId, active });
   }

@@ -316,6 +316,14 @@ var Seam = class _Seam {
   choose(sessionId, seq, reply) {
     return this.send({ type: "message", session_id: sessionId, text: reply.label, choice: { seq, id: reply.id } });
   }
+  /** Edits one of your own messages (within the broker's `limits.edit_window_secs`). */
+  editMessage(sessionId, seq, text) {
+    return this.send({ type: "edit_message", session_id: sessionId, seq, text });
+  }
+  /** Deletes one of your own messages (within the broker's `limits.edit_window_secs`). */
+  deleteMessage(sessionId, seq) {
+    return this.send({ type: "delete_message", session_id: sessionId, seq });
+  }
   typing(sessionId, active) {
     return this.send({ type: "typing", session_id: sessionId, active });
   }
@@ -517,6 +525,13 @@ var EN = {
   minimise: "Minimise the chat",
   unread: "{count} unread",
   attach: "Attach a file",
+  edit: "Edit",
+  delete: "Delete",
+  edited: "(edited)",
+  messageDeleted: "This message was deleted",
+  deletedByAuthor: "deleted by its author",
+  originally: "Originally: {text}",
+  editing: "Edit your message · Enter saves, Esc cancels",
   statusSent: "Sent",
   statusDelivered: "Delivered",
   statusRead: "Read",
@@ -651,6 +666,13 @@ var FR = {
   offlineSend: "Envoyer le message",
   offlineThanks: "Merci ! Nous répondrons à {email}.",
   attach: "Joindre un fichier",
+  edit: "Modifier",
+  delete: "Supprimer",
+  edited: "(modifié)",
+  messageDeleted: "Ce message a été supprimé",
+  deletedByAuthor: "supprimé par son auteur",
+  originally: "À l'origine : {text}",
+  editing: "Modifiez votre message · Entrée enregistre, Échap annule",
   statusSent: "Envoyé",
   statusDelivered: "Distribué",
   statusRead: "Lu",
@@ -829,6 +851,8 @@ var Conversation = class {
     this.fromOthers = [];
     /** The highest seq shown. */
     this.last = 0;
+    /** Each message's text element and text, by seq (to show revisions). */
+    this.messages = /* @__PURE__ */ new Map();
     this.root = el("div", {
       class: "seam-log",
       role: "log",
@@ -842,11 +866,19 @@ var Conversation = class {
   setMe(sub) {
     this.reader.me = sub;
   }
+  /** How long the reader may revise a message (the broker's welcome says). */
+  setEditWindow(ms) {
+    this.reader.editWindowMs = ms;
+  }
   /** Adds one stored event (a replayed one seen already is ignored). */
   add(e) {
     if (this.seen.has(e.seq)) return;
     this.seen.add(e.seq);
     this.last = Math.max(this.last, e.seq);
+    if (e.body.kind === "message_edited" || e.body.kind === "message_deleted") {
+      this.revised(e.body.seq, e.body.kind === "message_edited" ? e.body.text : null);
+      return;
+    }
     const said = e.body.kind === "message" || e.body.kind === "attachment";
     if (said && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
     const line = this.line(e);
@@ -988,7 +1020,14 @@ var Conversation = class {
       this.group = { sender: key, at: e.at, body };
     }
     this.group.at = e.at;
-    const bubble = b.kind === "attachment" ? this.file(b.attachment) : el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
+    const text = el("span", { class: "seam-text" }, b.kind === "attachment" ? "" : b.text);
+    const bubble = b.kind === "attachment" ? this.file(b.attachment) : el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, text);
+    if (b.kind === "message") {
+      this.messages.set(e.seq, { bubble, text, original: b.text });
+      if (b.deleted) this.revised(e.seq, null);
+      else if (b.edited) bubble.append(el("span", { class: "seam-edited", "data-testid": "message-edited" }, ` ${s.edited}`));
+      if (mine && !b.deleted) this.revisable(e.seq, e.at, bubble);
+    }
     this.group.body.append(bubble);
     if (b.kind !== "message" && b.kind !== "attachment") return;
     if (mine) {
@@ -1022,6 +1061,46 @@ var Conversation = class {
     }
     this.choices.set(e.seq, row);
     this.group.body.append(row);
+  }
+  /** Edit and delete buttons on one of the reader's messages, while its window lasts. */
+  revisable(seq, at, bubble) {
+    const s = this.reader.strings;
+    const window2 = this.reader.editWindowMs ?? 0;
+    const left = at + window2 - Date.now();
+    if (!this.reader.onEdit || window2 <= 0 || left <= 0) return;
+    const edit = el("button", { type: "button", class: "seam-revise", "data-testid": "message-edit" }, s.edit);
+    const remove = el("button", { type: "button", class: "seam-revise", "data-testid": "message-delete" }, s.delete);
+    edit.onclick = () => this.reader.onEdit?.(seq, this.messages.get(seq)?.text.textContent ?? "");
+    remove.onclick = () => this.reader.onDelete?.(seq);
+    const actions = el("span", { class: "seam-revise-row" }, edit, remove);
+    bubble.append(actions);
+    setTimeout(() => actions.remove(), left);
+  }
+  /**
+   * A message was edited (`text`) or deleted (`null`). Staff keep what was
+   * first written in view (the broker only sends it to them when it keeps
+   * an audit trail); customers never get it.
+   */
+  revised(seq, text) {
+    const s = this.reader.strings;
+    const m = this.messages.get(seq);
+    if (!m) return;
+    const staff = this.reader.audience === "staff";
+    m.bubble.querySelector(".seam-edited")?.remove();
+    if (text === null) {
+      m.bubble.querySelector(".seam-revise-row")?.remove();
+      m.bubble.classList.add("seam-deleted");
+      m.bubble.dataset.deleted = "true";
+      if (staff && m.original) {
+        m.text.replaceChildren(el("s", {}, m.original), ` (${s.deletedByAuthor})`);
+      } else {
+        m.text.textContent = s.messageDeleted;
+      }
+      return;
+    }
+    m.text.textContent = text;
+    m.bubble.append(el("span", { class: "seam-edited", "data-testid": "message-edited" }, ` ${s.edited}`));
+    if (staff) m.bubble.title = format(s.originally, { text: m.original });
   }
   /** An attached file: its preview (images) and a button that opens it. */
   file(a) {
@@ -1156,6 +1235,10 @@ var STYLE = `
 .seam-file{display:flex;flex-direction:column;gap:4px;align-items:flex-start}
 .seam-file img{max-width:160px;max-height:160px;border-radius:8px;cursor:pointer}
 .seam-file-open{background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;text-align:left}
+.seam-edited{font-size:11px}
+.seam-deleted .seam-text{font-style:italic}
+.seam-revise-row{display:inline-flex;gap:6px;margin-left:8px}
+.seam-revise{background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;font-size:11px}
 .seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
 .seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}
@@ -1376,6 +1459,12 @@ function wireComposer(seam, sessionId, input, send, guard, open) {
     const sid = sessionId();
     if (!text || !sid && !open) return;
     input.value = "";
+    const editing = Number(input.dataset.editSeq);
+    if (editing && sid) {
+      endEdit(input);
+      void guard(async () => seam.editMessage(sid, editing, text));
+      return;
+    }
     clearTimeout(idle);
     typingSince = 0;
     void guard(async () => seam.message(sid ?? await open(), text));
@@ -1383,6 +1472,10 @@ function wireComposer(seam, sessionId, input, send, guard, open) {
   send.onclick = post;
   input.onkeydown = (e) => {
     if (e.key === "Enter") post();
+    if (e.key === "Escape" && input.dataset.editSeq) {
+      endEdit(input);
+      input.value = "";
+    }
   };
   input.oninput = () => {
     const sid = sessionId();
@@ -1456,6 +1549,17 @@ function attachmentOpener(seam, sessionId, guard) {
       else window.location.assign(url);
     });
   };
+}
+function beginEdit(input, seq, text, s) {
+  if (!input.dataset.editSeq) input.dataset.placeholder = input.placeholder;
+  input.dataset.editSeq = String(seq);
+  input.placeholder = s.editing;
+  input.value = text;
+  input.focus();
+}
+function endEdit(input) {
+  delete input.dataset.editSeq;
+  input.placeholder = input.dataset.placeholder ?? input.placeholder;
 }
 
 // src/console.ts
@@ -1636,7 +1740,17 @@ async function main() {
     const label = el("span", {});
     const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
     const conversation = new Conversation(
-      { me: me?.sub, audience: "staff", strings: s, onOpenAttachment: attachmentOpener(seam, () => snapshot.session_id, guard) },
+      {
+        me: me?.sub,
+        audience: "staff",
+        strings: s,
+        onOpenAttachment: attachmentOpener(seam, () => snapshot.session_id, guard),
+        onEdit: (seq, text) => {
+          if (active === snapshot.session_id) beginEdit(input, seq, text, s);
+        },
+        onDelete: (seq) => void guard(async () => seam.deleteMessage(snapshot.session_id, seq)),
+        editWindowMs: (seam.welcome?.limits.edit_window_secs ?? 0) * 1e3
+      },
       "history",
       customerName(snapshot.customer)
     );

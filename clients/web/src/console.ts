@@ -27,6 +27,7 @@ import { duration, format, stringsFor } from "./strings.js";
 import {
   CallManager,
   attachControls,
+  beginEdit,
   attachmentOpener,
   callArea,
   defaultUrl,
@@ -253,7 +254,17 @@ async function main(): Promise<void> {
     const label = el("span", {});
     const item = el("button", { class: "seam-inbox-item", role: "listitem", "data-testid": "inbox-item" }, label, badge);
     const conversation = new Conversation(
-      { me: me?.sub, audience: "staff", strings: s, onOpenAttachment: attachmentOpener(seam, () => snapshot.session_id, guard) },
+      {
+        me: me?.sub,
+        audience: "staff",
+        strings: s,
+        onOpenAttachment: attachmentOpener(seam, () => snapshot.session_id, guard),
+        onEdit: (seq, text) => {
+          if (active === snapshot.session_id) beginEdit(input, seq, text, s);
+        },
+        onDelete: (seq) => void guard(async () => seam.deleteMessage(snapshot.session_id, seq)),
+        editWindowMs: (seam.welcome?.limits.edit_window_secs ?? 0) * 1000,
+      },
       "history",
       customerName(snapshot.customer),
     );

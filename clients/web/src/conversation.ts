@@ -21,6 +21,12 @@ export interface Reader {
   onChoose?: (seq: number, reply: QuickReply) => void;
   /** The reader asked to open an attached file. */
   onOpenAttachment?: (attachment: AttachmentInfo) => void;
+  /** The reader wants to edit (`text` set) one of their messages. */
+  onEdit?: (seq: number, text: string) => void;
+  /** The reader wants to delete one of their messages. */
+  onDelete?: (seq: number) => void;
+  /** How long after sending a message may be revised, ms (0: never). */
+  editWindowMs?: number;
 }
 
 /** Two or fewer initials of a name, for an avatar. */
@@ -63,6 +69,8 @@ export class Conversation {
   private fromOthers: number[] = [];
   /** The highest seq shown. */
   last = 0;
+  /** Each message's text element and text, by seq (to show revisions). */
+  private messages = new Map<number, { bubble: HTMLElement; text: HTMLElement; original: string }>();
 
   constructor(private reader: Reader, testId: string, label: string) {
     this.root = el("div", {
@@ -80,11 +88,20 @@ export class Conversation {
     this.reader.me = sub;
   }
 
+  /** How long the reader may revise a message (the broker's welcome says). */
+  setEditWindow(ms: number): void {
+    this.reader.editWindowMs = ms;
+  }
+
   /** Adds one stored event (a replayed one seen already is ignored). */
   add(e: SessionEvent): void {
     if (this.seen.has(e.seq)) return;
     this.seen.add(e.seq);
     this.last = Math.max(this.last, e.seq);
+    if (e.body.kind === "message_edited" || e.body.kind === "message_deleted") {
+      this.revised(e.body.seq, e.body.kind === "message_edited" ? e.body.text : null);
+      return;
+    }
     const said = e.body.kind === "message" || e.body.kind === "attachment";
     if (said && e.from.sub !== this.reader.me) this.fromOthers.push(e.seq);
     const line = this.line(e);
@@ -233,10 +250,17 @@ export class Conversation {
       this.group = { sender: key, at: e.at, body };
     }
     this.group.at = e.at;
+    const text = el("span", { class: "seam-text" }, b.kind === "attachment" ? "" : b.text);
     const bubble =
       b.kind === "attachment"
         ? this.file(b.attachment)
-        : el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, b.text);
+        : el("div", { class: "seam-bubble", "data-testid": "message", title: clock(e.at) }, text);
+    if (b.kind === "message") {
+      this.messages.set(e.seq, { bubble, text, original: b.text });
+      if (b.deleted) this.revised(e.seq, null);
+      else if (b.edited) bubble.append(el("span", { class: "seam-edited", "data-testid": "message-edited" }, ` ${s.edited}`));
+      if (mine && !b.deleted) this.revisable(e.seq, e.at, bubble);
+    }
     this.group.body.append(bubble);
     if (b.kind !== "message" && b.kind !== "attachment") return;
     if (mine) {
@@ -270,6 +294,48 @@ export class Conversation {
     }
     this.choices.set(e.seq, row);
     this.group.body.append(row);
+  }
+
+  /** Edit and delete buttons on one of the reader's messages, while its window lasts. */
+  private revisable(seq: number, at: number, bubble: HTMLElement): void {
+    const s = this.reader.strings;
+    const window = this.reader.editWindowMs ?? 0;
+    const left = at + window - Date.now();
+    if (!this.reader.onEdit || window <= 0 || left <= 0) return;
+    const edit = el("button", { type: "button", class: "seam-revise", "data-testid": "message-edit" }, s.edit);
+    const remove = el("button", { type: "button", class: "seam-revise", "data-testid": "message-delete" }, s.delete);
+    edit.onclick = () => this.reader.onEdit?.(seq, this.messages.get(seq)?.text.textContent ?? "");
+    remove.onclick = () => this.reader.onDelete?.(seq);
+    const actions = el("span", { class: "seam-revise-row" }, edit, remove);
+    bubble.append(actions);
+    setTimeout(() => actions.remove(), left);
+  }
+
+  /**
+   * A message was edited (`text`) or deleted (`null`). Staff keep what was
+   * first written in view (the broker only sends it to them when it keeps
+   * an audit trail); customers never get it.
+   */
+  private revised(seq: number, text: string | null): void {
+    const s = this.reader.strings;
+    const m = this.messages.get(seq);
+    if (!m) return;
+    const staff = this.reader.audience === "staff";
+    m.bubble.querySelector(".seam-edited")?.remove();
+    if (text === null) {
+      m.bubble.querySelector(".seam-revise-row")?.remove();
+      m.bubble.classList.add("seam-deleted");
+      m.bubble.dataset.deleted = "true";
+      if (staff && m.original) {
+        m.text.replaceChildren(el("s", {}, m.original), ` (${s.deletedByAuthor})`);
+      } else {
+        m.text.textContent = s.messageDeleted;
+      }
+      return;
+    }
+    m.text.textContent = text;
+    m.bubble.append(el("span", { class: "seam-edited", "data-testid": "message-edited" }, ` ${s.edited}`));
+    if (staff) m.bubble.title = format(s.originally, { text: m.original });
   }
 
   /** An attached file: its preview (images) and a button that opens it. */

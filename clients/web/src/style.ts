@@ -85,6 +85,10 @@ export const STYLE = `
 .seam-file{display:flex;flex-direction:column;gap:4px;align-items:flex-start}
 .seam-file img{max-width:160px;max-height:160px;border-radius:8px;cursor:pointer}
 .seam-file-open{background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;text-align:left}
+.seam-edited{font-size:11px}
+.seam-deleted .seam-text{font-style:italic}
+.seam-revise-row{display:inline-flex;gap:6px;margin-left:8px}
+.seam-revise{background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;font-size:11px}
 .seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
 .seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}

@@ -282,6 +282,12 @@ export function wireComposer(
     const sid = sessionId();
     if (!text || (!sid && !open)) return;
     input.value = "";
+    const editing = Number(input.dataset.editSeq);
+    if (editing && sid) {
+      endEdit(input);
+      void guard(async () => seam.editMessage(sid, editing, text));
+      return;
+    }
     // The message itself clears the indicator on the other side.
     clearTimeout(idle);
     typingSince = 0;
@@ -290,6 +296,10 @@ export function wireComposer(
   send.onclick = post;
   input.onkeydown = (e) => {
     if (e.key === "Enter") post();
+    if (e.key === "Escape" && input.dataset.editSeq) {
+      endEdit(input);
+      input.value = "";
+    }
   };
   input.oninput = () => {
     const sid = sessionId();
@@ -407,4 +417,21 @@ export function attachmentOpener(
       else window.location.assign(url);
     });
   };
+}
+
+/**
+ * Puts one of the writer's own messages in the message box to edit it:
+ * Enter saves it (`edit_message`), Escape cancels.
+ */
+export function beginEdit(input: HTMLInputElement, seq: number, text: string, s: Strings): void {
+  if (!input.dataset.editSeq) input.dataset.placeholder = input.placeholder;
+  input.dataset.editSeq = String(seq);
+  input.placeholder = s.editing;
+  input.value = text;
+  input.focus();
+}
+
+function endEdit(input: HTMLInputElement): void {
+  delete input.dataset.editSeq;
+  input.placeholder = input.dataset.placeholder ?? input.placeholder;
 }

@@ -28,6 +28,7 @@ import { duration, format, stringsFor } from "./strings.js";
 import {
   CallManager,
   attachControls,
+  beginEdit,
   attachmentOpener,
   callArea,
   defaultUrl,
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   // a click on a file opens it.
   let choose: (seq: number, reply: QuickReply) => void = () => {};
   let openFile: (a: AttachmentInfo) => void = () => {};
+  let deleteMessage: (seq: number) => void = () => {};
   const conversation = new Conversation(
     {
       audience: "customer",
@@ -103,6 +105,8 @@ async function main(): Promise<void> {
       teams: teams(),
       onChoose: (seq, reply) => choose(seq, reply),
       onOpenAttachment: (a) => openFile(a),
+      onEdit: (seq, text) => beginEdit(input, seq, text, s),
+      onDelete: (seq) => deleteMessage(seq),
     },
     "log",
     title,
@@ -158,6 +162,7 @@ async function main(): Promise<void> {
   const seam = await Seam.connect({ url: data.url ?? defaultUrl(), token });
   const me = seam.welcome?.principal.sub;
   conversation.setMe(me);
+  conversation.setEditWindow((seam.welcome?.limits.edit_window_secs ?? 0) * 1000);
   let sessionId: string | undefined;
   let current: Mode = "chat";
   let agent: { sub: string; name: string } | undefined;
@@ -299,6 +304,10 @@ async function main(): Promise<void> {
   wireComposer(seam, () => sessionId, input, send, guard, open);
   send.before(...attachControls(seam, () => sessionId, guard, s, open));
   openFile = attachmentOpener(seam, () => sessionId, guard);
+  deleteMessage = (seq) =>
+    void guard(async () => {
+      if (sessionId) await seam.deleteMessage(sessionId, seq);
+    });
   offlineForm.onsubmit = (e) => {
     e.preventDefault();
     void guard(async () => {

@@ -194,10 +194,27 @@ async fn get_session(
         .await?;
     let next_after_seq = (page.len() > limit).then(|| page[limit - 1].seq);
     page.truncate(limit);
-    let events: Vec<_> = page
+    let mut events: Vec<_> = page
         .into_iter()
         .filter(|e| query.whispers || !matches!(e.body, EventBody::Whisper { .. }))
         .collect();
+    if !state.config.messages.keep_originals_for_staff {
+        // Revisions may come on later pages: the session's view has them all.
+        // Fails closed: no view, no transcript.
+        let view = state.engine.view(&id).await.map_err(|e| {
+            tracing::warn!(error = %e, "cannot read the session's revisions");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the session could not be read; retry later",
+            )
+        })?;
+        for event in &mut events {
+            if let Some(view) = &view {
+                view.redact(event);
+            }
+        }
+    }
     Ok(Json(TranscriptPage {
         session: summary,
         events,
@@ -302,6 +319,9 @@ async fn export_customer(
             if !full {
                 break;
             }
+        }
+        if !state.config.messages.keep_originals_for_staff {
+            crate::session::redact_log(&mut events);
         }
         sessions.push(ExportedSession { session, events });
     }

@@ -426,6 +426,7 @@ fn limits(state: &AppState) -> Limits {
         max_text_chars: l.max_text_chars,
         commands_per_second: l.commands_per_second,
         command_burst: l.command_burst,
+        edit_window_secs: state.config.messages.edit_window_secs,
     }
 }
 

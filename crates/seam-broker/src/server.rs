@@ -202,6 +202,7 @@ impl Broker {
         tokio::spawn(webhook::deliver_forever(
             Arc::clone(&state.store),
             state.config.webhooks.clone(),
+            !state.config.messages.keep_originals_for_staff,
             webhook_tls,
             clock,
             state.shutdown.subscribe(),

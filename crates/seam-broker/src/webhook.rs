@@ -156,6 +156,7 @@ impl Breaker {
 pub(crate) async fn deliver_forever(
     store: Arc<dyn SessionStore>,
     config: WebhookConfig,
+    redact: bool,
     tls: TlsConnector,
     clock: Arc<dyn Clock>,
     mut shutdown: ShutdownSignal,
@@ -221,6 +222,7 @@ pub(crate) async fn deliver_forever(
                             config: &config,
                             secret: &secret,
                             tls: &tls,
+                            redact,
                         };
                         let ok = deliver(store.as_ref(), sender, clock.as_ref(), delivery).await;
                         drop(slot);
@@ -247,6 +249,9 @@ struct Sender<'a> {
     config: &'a WebhookConfig,
     secret: &'a str,
     tls: &'a TlsConnector,
+    /// Transcripts show revised messages as revised (originals are kept
+    /// for nobody).
+    redact: bool,
 }
 
 /// Makes one attempt at a delivery; whether the receiver took it.
@@ -260,8 +265,9 @@ async fn deliver(
         config,
         secret,
         tls,
+        redact,
     } = sender;
-    let body = match payload(store, clock, &d).await {
+    let body = match payload(store, clock, &d, redact).await {
         Ok(Some(payload)) => serde_json::to_vec(&payload).unwrap_or_default(),
         Ok(None) => {
             // The session was deleted (retention, erasure): nothing to say.
@@ -332,10 +338,14 @@ async fn payload(
     store: &dyn SessionStore,
     clock: &dyn Clock,
     d: &Delivery,
+    redact: bool,
 ) -> Result<Option<Payload>, StoreError> {
-    let Some(stored) = store.get(&d.session_id).await? else {
+    let Some(mut stored) = store.get(&d.session_id).await? else {
         return Ok(None);
     };
+    if redact {
+        crate::session::redact_log(&mut stored.events);
+    }
     let session = SessionView::folded(&stored.record, &stored.events).summary();
     let event = stored.events.iter().find(|e| e.seq == d.seq).cloned();
     let transcript = (d.kind == WebhookKind::SessionEnded).then(|| {

@@ -217,6 +217,32 @@ impl Client {
         .await
     }
 
+    /// Edits one of your own messages (within the broker's edit window).
+    pub async fn edit_message(
+        &self,
+        session_id: &str,
+        seq: u64,
+        text: &str,
+    ) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::EditMessage {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            seq,
+            text: text.to_owned(),
+        })
+        .await
+    }
+
+    /// Deletes one of your own messages (within the broker's edit window).
+    pub async fn delete_message(&self, session_id: &str, seq: u64) -> Result<Ack, ClientError> {
+        self.send(ClientFrame::DeleteMessage {
+            id: self.next_id(),
+            session_id: session_id.to_owned(),
+            seq,
+        })
+        .await
+    }
+
     /// Starts or stops the typing indicator.
     pub async fn typing(&self, session_id: &str, active: bool) -> Result<(), ClientError> {
         self.send(ClientFrame::Typing {

@@ -86,6 +86,27 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         choice: Option<Choice>,
     },
+    /// Change the text of one of your own messages, within the broker's
+    /// edit window (`limits.edit_window_secs` in the welcome).
+    EditMessage {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The message's seq.
+        seq: u64,
+        /// The new text.
+        text: String,
+    },
+    /// Delete one of your own messages, within the edit window.
+    DeleteMessage {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+        /// The message's seq.
+        seq: u64,
+    },
     /// Report how far this participant has got in the session: every
     /// event up to `delivered_seq` reached one of their devices, and they
     /// have seen every event up to `read_seq`. Horizons only move forward
@@ -403,6 +424,8 @@ impl ClientFrame {
         "leave",
         "message",
         "typing",
+        "edit_message",
+        "delete_message",
         "receipt",
         "end_session",
         "request_mode",
@@ -499,6 +522,8 @@ impl ClientFrame {
             ClientFrame::Message { .. } => "message",
             ClientFrame::Typing { .. } => "typing",
             ClientFrame::Receipt { .. } => "receipt",
+            ClientFrame::EditMessage { .. } => "edit_message",
+            ClientFrame::DeleteMessage { .. } => "delete_message",
             ClientFrame::EndSession { .. } => "end_session",
             ClientFrame::RequestMode { .. } => "request_mode",
             ClientFrame::AnswerMode { .. } => "answer_mode",
@@ -538,6 +563,8 @@ impl ClientFrame {
             | ClientFrame::Message { id, .. }
             | ClientFrame::Typing { id, .. }
             | ClientFrame::Receipt { id, .. }
+            | ClientFrame::EditMessage { id, .. }
+            | ClientFrame::DeleteMessage { id, .. }
             | ClientFrame::EndSession { id, .. }
             | ClientFrame::RequestMode { id, .. }
             | ClientFrame::AnswerMode { id, .. }
@@ -575,6 +602,8 @@ impl ClientFrame {
             | ClientFrame::Message { session_id, .. }
             | ClientFrame::Typing { session_id, .. }
             | ClientFrame::Receipt { session_id, .. }
+            | ClientFrame::EditMessage { session_id, .. }
+            | ClientFrame::DeleteMessage { session_id, .. }
             | ClientFrame::EndSession { session_id, .. }
             | ClientFrame::RequestMode { session_id, .. }
             | ClientFrame::AnswerMode { session_id, .. }

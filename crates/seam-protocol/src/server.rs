@@ -128,6 +128,10 @@ pub struct Limits {
     pub commands_per_second: u32,
     /// Commands that may be sent in a burst above the sustained rate.
     pub command_burst: u32,
+    /// How long after sending a message its author may edit or delete it,
+    /// in seconds (0: never).
+    #[serde(default)]
+    pub edit_window_secs: u64,
 }
 
 /// The success answer to a command.

@@ -134,6 +134,24 @@ pub enum EventBody {
         /// The quick reply this message answers (customers).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         choice: Option<Choice>,
+        /// In a replay: the author edited it since; `text` is the latest.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        edited: bool,
+        /// In a replay: the author deleted it; `text` is empty.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        deleted: bool,
+    },
+    /// The author changed a message's text.
+    MessageEdited {
+        /// The message.
+        seq: u64,
+        /// Its new text.
+        text: String,
+    },
+    /// The author deleted a message.
+    MessageDeleted {
+        /// The message.
+        seq: u64,
     },
     /// Someone attached a file or an image.
     Attachment {
@@ -304,6 +322,8 @@ impl EventBody {
             quick_replies: Vec::new(),
             card: None,
             choice: None,
+            edited: false,
+            deleted: false,
         }
     }
 
@@ -316,6 +336,8 @@ impl EventBody {
             EventBody::ParticipantLeft { .. } => "participant_left",
             EventBody::Message { .. } => "message",
             EventBody::Attachment { .. } => "attachment",
+            EventBody::MessageEdited { .. } => "message_edited",
+            EventBody::MessageDeleted { .. } => "message_deleted",
             EventBody::ModeRequested { .. } => "mode_requested",
             EventBody::ModeRequestDeclined { .. } => "mode_request_declined",
             EventBody::ModeRequestCancelled { .. } => "mode_request_cancelled",
@@ -371,7 +393,10 @@ impl std::fmt::Display for SessionEvent {
                 participant,
                 reason: Some(LeaveReason::Offline),
             } => write!(f, "{} went offline and left", participant.sub),
+            EventBody::Message { deleted: true, .. } => write!(f, "{who}: (deleted)"),
             EventBody::Message { text, .. } => write!(f, "{who}: {text}"),
+            EventBody::MessageEdited { seq, text } => write!(f, "{who} edited #{seq}: {text}"),
+            EventBody::MessageDeleted { seq } => write!(f, "{who} deleted #{seq}"),
             EventBody::Attachment { attachment } => write!(
                 f,
                 "{who} attached {} ({}, {} bytes)",

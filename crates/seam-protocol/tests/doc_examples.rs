@@ -96,6 +96,8 @@ fn every_example_round_trips_through_the_protocol_types() {
         "participant_joined",
         "participant_left",
         "message",
+        "message_edited",
+        "message_deleted",
         "attachment",
         "mode_requested",
         "mode_request_declined",

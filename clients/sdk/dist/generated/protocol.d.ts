@@ -84,6 +84,38 @@ export type ClientFrame = {
     type: "message";
 } | {
     /**
+     * Command id.
+     */
+    id: string;
+    /**
+     * The message's seq.
+     */
+    seq: number;
+    /**
+     * The session.
+     */
+    session_id: string;
+    /**
+     * The new text.
+     */
+    text: string;
+    type: "edit_message";
+} | {
+    /**
+     * Command id.
+     */
+    id: string;
+    /**
+     * The message's seq.
+     */
+    seq: number;
+    /**
+     * The session.
+     */
+    session_id: string;
+    type: "delete_message";
+} | {
+    /**
      * Delivered up to this seq.
      */
     delivered_seq?: number | null;
@@ -945,6 +977,14 @@ export type EventBody = {
      * The quick reply this message answers (customers).
      */
     choice?: Choice | null;
+    /**
+     * In a replay: the author deleted it; `text` is empty.
+     */
+    deleted?: boolean;
+    /**
+     * In a replay: the author edited it since; `text` is the latest.
+     */
+    edited?: boolean;
     kind: "message";
     /**
      * Buttons the customer may answer with (agents and bots).
@@ -954,6 +994,22 @@ export type EventBody = {
      * The message text.
      */
     text: string;
+} | {
+    kind: "message_edited";
+    /**
+     * The message.
+     */
+    seq: number;
+    /**
+     * Its new text.
+     */
+    text: string;
+} | {
+    kind: "message_deleted";
+    /**
+     * The message.
+     */
+    seq: number;
 } | {
     /**
      * The file.
@@ -1346,6 +1402,10 @@ export interface Limits {
      * Sustained commands per second per connection.
      */
     commands_per_second: number;
+    /**
+     * How long after sending a message its author may edit or delete it, in seconds (0: never).
+     */
+    edit_window_secs?: number;
     /**
      * Largest accepted frame, in bytes.
      */

@@ -92,6 +92,40 @@ export type ClientFrame =
     }
   | {
       /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The message's seq.
+       */
+      seq: number;
+      /**
+       * The session.
+       */
+      session_id: string;
+      /**
+       * The new text.
+       */
+      text: string;
+      type: "edit_message";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
+      /**
+       * The message's seq.
+       */
+      seq: number;
+      /**
+       * The session.
+       */
+      session_id: string;
+      type: "delete_message";
+    }
+  | {
+      /**
        * Delivered up to this seq.
        */
       delivered_seq?: number | null;
@@ -1037,6 +1071,14 @@ export type EventBody =
        * The quick reply this message answers (customers).
        */
       choice?: Choice | null;
+      /**
+       * In a replay: the author deleted it; `text` is empty.
+       */
+      deleted?: boolean;
+      /**
+       * In a replay: the author edited it since; `text` is the latest.
+       */
+      edited?: boolean;
       kind: "message";
       /**
        * Buttons the customer may answer with (agents and bots).
@@ -1046,6 +1088,24 @@ export type EventBody =
        * The message text.
        */
       text: string;
+    }
+  | {
+      kind: "message_edited";
+      /**
+       * The message.
+       */
+      seq: number;
+      /**
+       * Its new text.
+       */
+      text: string;
+    }
+  | {
+      kind: "message_deleted";
+      /**
+       * The message.
+       */
+      seq: number;
     }
   | {
       /**
@@ -1456,6 +1516,10 @@ export interface Limits {
    * Sustained commands per second per connection.
    */
   commands_per_second: number;
+  /**
+   * How long after sending a message its author may edit or delete it, in seconds (0: never).
+   */
+  edit_window_secs?: number;
   /**
    * Largest accepted frame, in bytes.
    */

@@ -36,6 +36,54 @@ pub(super) async fn message(
     Ok(())
 }
 
+/// The author edits (`Some` text) or deletes (`None`) one of their
+/// messages, within `messages.edit_window_secs`; stored as a
+/// `message_edited` or `message_deleted` event.
+pub(super) async fn revise(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+    seq: u64,
+    text: Option<String>,
+) -> Result<(), CommandError> {
+    if text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(
+            CommandError::new(ErrorCode::InvalidMessage, "message text is empty")
+                .in_session(&session_id),
+        );
+    }
+    // The target never changes once stored: read it once, outside the
+    // session's order.
+    let target = match seq {
+        0 => None,
+        seq => ctx
+            .state
+            .engine
+            .read(&session_id, seq - 1, 1)
+            .await
+            .map_err(|e| CommandError::from(e).in_session(&session_id))?
+            .pop(),
+    };
+    let window_ms = ctx
+        .state
+        .config
+        .messages
+        .edit_window_secs
+        .saturating_mul(1000);
+    let now = ctx.state.timers.clock().now_millis();
+    post(ctx, id, session_id, |view, actor| {
+        let revision = rules::Revision {
+            seq,
+            target: target.as_ref(),
+            now,
+            window_ms,
+        };
+        rules::revise(view, actor, revision, text.clone())
+    })
+    .await?;
+    Ok(())
+}
+
 /// Relays a typing indicator to every other attached connection; never
 /// stored, never waits behind a store write.
 pub(super) async fn typing(

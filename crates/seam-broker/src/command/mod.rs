@@ -97,6 +97,7 @@ impl From<SessionError> for CommandError {
             SessionError::NotEnded => ErrorCode::SessionNotEnded,
             SessionError::Forbidden(_) => ErrorCode::Forbidden,
             SessionError::AlreadyRated => ErrorCode::AlreadyRated,
+            SessionError::InvalidTarget(_) => ErrorCode::InvalidMessage,
             SessionError::Store(StoreError::Unavailable(_)) => {
                 let mut error = CommandError::new(ErrorCode::Unavailable, e.to_string());
                 error.retry_after_ms = Some(STORE_RETRY_AFTER_MS);
@@ -219,6 +220,17 @@ pub(crate) async fn execute(
             delivered_seq,
             read_seq,
         } => chat::receipt(&ctx, id, session_id, delivered_seq, read_seq).await,
+        ClientFrame::EditMessage {
+            id,
+            session_id,
+            seq,
+            text,
+        } => chat::revise(&ctx, id, session_id, seq, Some(text)).await,
+        ClientFrame::DeleteMessage {
+            id,
+            session_id,
+            seq,
+        } => chat::revise(&ctx, id, session_id, seq, None).await,
         ClientFrame::RateSession {
             id,
             session_id,
@@ -346,6 +358,7 @@ fn free_texts(frame: &ClientFrame) -> Vec<(&'static str, &str)> {
             opt("note", note).into_iter().collect()
         }
         ClientFrame::Message { text, .. }
+        | ClientFrame::EditMessage { text, .. }
         | ClientFrame::LeaveMessage { text, .. }
         | ClientFrame::Whisper { text, .. }
         | ClientFrame::Note { text, .. } => vec![("text", text)],
@@ -513,6 +526,11 @@ async fn attach(
     };
     // Whispers and notes are for staff only, in the replay as live.
     replay.events.retain(|e| staff || !e.staff_only);
+    // Revised messages show as revised: always to customers, and to staff
+    // unless the broker keeps originals for them.
+    if !(staff && state.config.messages.keep_originals_for_staff) {
+        redact_replay(&replay.view, &mut replay.events);
+    }
     let replayed = replay.events.len() as u64;
     let resume = if reset {
         ResumeOutcome::Reset { replayed }
@@ -561,6 +579,25 @@ async fn attach(
             .send_ice_servers(session_id, &actor.sub, ctx.outbox);
     }
     Ok(replay.view)
+}
+
+/// Rewrites the replayed messages their authors revised since (few: the
+/// others keep their shared frame).
+fn redact_replay(view: &SessionView, events: &mut [crate::engine::Logged]) {
+    if view.revised.is_empty() {
+        return;
+    }
+    for logged in events
+        .iter_mut()
+        .filter(|l| view.revised.contains_key(&l.seq))
+    {
+        let Ok(ServerFrame::Event(mut event)) = serde_json::from_str(logged.frame.as_str()) else {
+            continue;
+        };
+        if view.redact(&mut event) {
+            *logged = crate::engine::Logged::of(&event);
+        }
+    }
 }
 
 /// Maps a session's refusal to an error naming the session.

@@ -51,6 +51,31 @@ pub struct Config {
     pub canned_responses: Vec<CannedResponseConfig>,
     /// Files and images attached to sessions.
     pub attachments: AttachmentsConfig,
+    /// Editing and deleting chat messages.
+    pub messages: MessagesConfig,
+}
+
+/// How authors may revise their chat messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagesConfig {
+    /// How long after sending a message its author may edit or delete it,
+    /// in seconds (0: never).
+    pub edit_window_secs: u64,
+    /// Keep a revised message's original for staff (an audit trail):
+    /// agents, supervisors and the admin API see what was first written and
+    /// every revision. Off: nobody is shown the original. Customers never
+    /// are.
+    pub keep_originals_for_staff: bool,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        MessagesConfig {
+            edit_window_secs: 900,
+            keep_originals_for_staff: true,
+        }
+    }
 }
 
 /// Files and images customers and agents attach to a session.
@@ -167,6 +192,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             canned_responses: Vec::new(),
             attachments: AttachmentsConfig::default(),
+            messages: MessagesConfig::default(),
             tls: TlsConfig::default(),
         }
     }

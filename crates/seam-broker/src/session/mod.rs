@@ -9,7 +9,7 @@ mod view;
 
 pub use record::{Rating, SessionRecord, SessionSummary};
 pub use rules::WantedMode;
-pub use view::{ListingChange, SessionView};
+pub use view::{redact_log, ListingChange, SessionView};
 
 use crate::error::StoreError;
 
@@ -58,6 +58,10 @@ pub enum SessionError {
     /// Rating twice.
     #[error("this session was already rated")]
     AlreadyRated,
+    /// The command names something in the session that cannot be acted
+    /// on (a message that does not exist, or was deleted).
+    #[error("{0}")]
+    InvalidTarget(String),
     /// The store refused the event.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -5,7 +5,7 @@
 
 use seam_protocol::{
     Access, Card, Choice, EventBody, LeaveReason, Mode, ModeRequest, Principal, QuickReply, Role,
-    SessionState, MAX_QUICK_REPLIES,
+    SessionEvent, SessionState, MAX_QUICK_REPLIES,
 };
 
 use super::{SessionError, SessionView};
@@ -204,6 +204,61 @@ pub fn message(
         quick_replies: extras.quick_replies,
         card: extras.card,
         choice: extras.choice,
+        edited: false,
+        deleted: false,
+    }])
+}
+
+/// What an edit or a deletion acts on, and the broker's window for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Revision<'a> {
+    /// The message's seq.
+    pub seq: u64,
+    /// The stored event at that seq, if any.
+    pub target: Option<&'a SessionEvent>,
+    /// Now, Unix milliseconds.
+    pub now: u64,
+    /// How long after sending its author may revise a message (0: never).
+    pub window_ms: u64,
+}
+
+/// The author edits (`Some` text) or deletes (`None`) one of their
+/// messages, within the window, while the session is open.
+pub fn revise(
+    view: &SessionView,
+    actor: &Principal,
+    revision: Revision<'_>,
+    text: Option<String>,
+) -> Result<Vec<EventBody>, SessionError> {
+    check_can_post(view, actor)?;
+    if revision.window_ms == 0 {
+        return Err(SessionError::Forbidden(
+            "editing and deleting messages is turned off on this broker",
+        ));
+    }
+    let seq = revision.seq;
+    let target = revision
+        .target
+        .filter(|e| e.seq == seq && matches!(e.body, EventBody::Message { .. }))
+        .ok_or_else(|| SessionError::InvalidTarget(format!("no message with seq {seq}")))?;
+    if target.from.sub != actor.sub {
+        return Err(SessionError::Forbidden(
+            "only its author may edit or delete a message",
+        ));
+    }
+    if view.revised.get(&seq) == Some(&None) {
+        return Err(SessionError::InvalidTarget(format!(
+            "message {seq} was deleted"
+        )));
+    }
+    if revision.now > target.at.saturating_add(revision.window_ms) {
+        return Err(SessionError::Forbidden(
+            "this message can no longer be edited or deleted: its edit window has passed",
+        ));
+    }
+    Ok(vec![match text {
+        Some(text) => EventBody::MessageEdited { seq, text },
+        None => EventBody::MessageDeleted { seq },
     }])
 }
 

@@ -7,6 +7,8 @@
 //! match in `apply` is exhaustive: a new event kind does not compile until
 //! the fold decides what it changes.
 
+use std::collections::BTreeMap;
+
 use seam_protocol::{
     CustomerContext, EventBody, Mode, ModeRequest, Principal, Role, SessionEvent, SessionId,
     SessionOverview, SessionSnapshot, SessionState, TransferTarget,
@@ -52,6 +54,9 @@ pub struct SessionView {
     pub rating: Option<Rating>,
     /// Where to reply, for a message left while nobody could answer.
     pub offline_email: Option<String>,
+    /// Messages their authors revised since, by seq: the latest text, or
+    /// `None` once deleted.
+    pub revised: BTreeMap<u64, Option<String>>,
 }
 
 /// Whether an applied event changed what a session listing shows (most
@@ -85,6 +90,7 @@ impl SessionView {
             queue: None,
             rating: None,
             offline_email: None,
+            revised: BTreeMap::new(),
         }
     }
 
@@ -161,6 +167,15 @@ impl SessionView {
                 TransferTarget::Queue(queue) => listing = self.set_queue(queue),
                 TransferTarget::Agent(_) => {}
             },
+            EventBody::MessageEdited { seq, text } => {
+                // A deleted message stays deleted.
+                if self.revised.get(seq) != Some(&None) {
+                    self.revised.insert(*seq, Some(text.clone()));
+                }
+            }
+            EventBody::MessageDeleted { seq } => {
+                self.revised.insert(*seq, None);
+            }
             EventBody::OfflineMessage { email, queue, .. } => {
                 self.offline_email = Some(email.clone());
                 if let Some(queue) = queue {
@@ -185,6 +200,13 @@ impl SessionView {
         }
         self.queue = Some(queue.to_owned());
         ListingChange::Changed
+    }
+
+    /// Shows `event` as a reader who may not see originals does: a message
+    /// revised since carries its latest text (`edited`) or none
+    /// (`deleted`). Returns whether it changed anything.
+    pub fn redact(&self, event: &mut SessionEvent) -> bool {
+        redact_with(&self.revised, event)
     }
 
     /// Whether `sub` is in the session now.
@@ -263,5 +285,60 @@ impl SessionView {
             rating: self.rating.clone(),
             offline_email: self.offline_email.clone(),
         }
+    }
+}
+
+/// [`SessionView::redact`] with the revisions given.
+fn redact_with(revised: &BTreeMap<u64, Option<String>>, event: &mut SessionEvent) -> bool {
+    let Some(revision) = revised.get(&event.seq) else {
+        return false;
+    };
+    let EventBody::Message {
+        text,
+        quick_replies,
+        card,
+        choice,
+        edited,
+        deleted,
+    } = &mut event.body
+    else {
+        return false;
+    };
+    match revision {
+        Some(latest) => {
+            latest.clone_into(text);
+            *edited = true;
+        }
+        None => {
+            text.clear();
+            quick_replies.clear();
+            *card = None;
+            *choice = None;
+            *deleted = true;
+        }
+    }
+    true
+}
+
+/// Redacts a whole log (in `seq` order) by the revisions it holds: what
+/// readers who may not see originals get in transcripts and exports.
+pub fn redact_log(events: &mut [SessionEvent]) {
+    let mut revised = BTreeMap::new();
+    for event in events.iter() {
+        match &event.body {
+            EventBody::MessageEdited { seq, text } if revised.get(seq) != Some(&None) => {
+                revised.insert(*seq, Some(text.clone()));
+            }
+            EventBody::MessageDeleted { seq } => {
+                revised.insert(*seq, None);
+            }
+            _ => {}
+        }
+    }
+    if revised.is_empty() {
+        return;
+    }
+    for event in events.iter_mut() {
+        redact_with(&revised, event);
     }
 }
