@@ -79,7 +79,7 @@ async fn recorded_version_1_clients_still_get_the_answers_they_got() {
 #[test]
 fn what_a_newer_broker_may_add_within_version_1_is_read_without_losing_the_seq() {
     // An event kind this build does not know: read, seq kept, shown to no customer.
-    let newer = r#"{"type": "event", "session_id": "s_1", "seq": 7, "at": 1, "from": {"sub": "bob", "role": "agent"}, "body": {"kind": "message_edited", "seq": 5, "text": "fixed"}}"#;
+    let newer = r#"{"type": "event", "session_id": "s_1", "seq": 7, "at": 1, "from": {"sub": "bob", "role": "agent"}, "body": {"kind": "message_pinned", "seq": 5, "until": 9}}"#;
     let ServerFrame::Event(e) = serde_json::from_str::<ServerFrame>(newer).unwrap() else {
         panic!()
     };

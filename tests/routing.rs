@@ -1182,4 +1182,31 @@ async fn a_message_left_for_an_email_answer_is_a_session_of_its_own_and_ends_a_w
         ErrorCode::Forbidden
     );
     assert_eq!(listed("true").await.len(), 2, "nothing more was stored");
+
+    // Agents list what was left in their queues, newest first; supervisors
+    // all; customers nothing.
+    let left = bob.offline_messages().await.unwrap();
+    let texts: Vec<(&str, &str, &str)> = left
+        .iter()
+        .map(|m| (m.customer.sub.as_str(), m.email.as_str(), m.text.as_str()))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("mia", "mia@example.com", "No rush, email me"),
+            (
+                "lea",
+                "lea@example.com",
+                "Please call me back about my invoice"
+            ),
+        ]
+    );
+    let (carl, _c) = staff(&broker, Role::Agent, "carl", &[], None).await;
+    assert!(
+        carl.offline_messages().await.unwrap().is_empty(),
+        "billing needs a skill carl lacks"
+    );
+    let (sue, _s) = client(&broker, token(Role::Supervisor, "sue")).await;
+    assert_eq!(sue.offline_messages().await.unwrap().len(), 2);
+    assert_eq!(rejected(lea.offline_messages().await), ErrorCode::Forbidden);
 }

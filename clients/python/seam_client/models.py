@@ -370,6 +370,14 @@ class ClientFrameAvailability(BaseModel):
     type: Literal['availability']
 
 
+class ClientFrameOfflineMessages(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description='Command id.')]
+    type: Literal['offline_messages']
+
+
 class ClientFramePageView(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -1339,6 +1347,20 @@ class ModeRequest(BaseModel):
     ] = None
 
 
+class OfflineMessage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    at: Annotated[int, Field(description='When, Unix milliseconds.', ge=0)]
+    customer: Annotated[Principal, Field(description='Who left it.')]
+    email: Annotated[str, Field(description='Where to reply.')]
+    queue: Annotated[
+        str | None, Field(description='The queue that would have served it.')
+    ] = None
+    session_id: Annotated[str, Field(description='The session it was stored in.')]
+    text: Annotated[str, Field(description='The message.')]
+
+
 class Overview(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -1443,6 +1465,12 @@ class ServerFrameAck(BaseModel):
     invitation_id: Annotated[
         str | None, Field(description="The invitation's id, for `invite_visitor`.")
     ] = None
+    offline_messages: Annotated[
+        list[OfflineMessage] | None,
+        Field(
+            description='For `offline_messages`: messages customers left, newest first.'
+        ),
+    ] = None
     overview: Annotated[
         Overview | None, Field(description='Routing state, for `overview`.')
     ] = None
@@ -1516,7 +1544,7 @@ class ProtocolSchema(BaseModel):
         Field(description='The answer to an attachment upload (HTTP).'),
     ]
     client: Annotated[
-        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameEditMessage | ClientFrameDeleteMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
+        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameEditMessage | ClientFrameDeleteMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameOfflineMessages | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),
     ]
     server: Annotated[

@@ -1,4 +1,4 @@
-import type { AttachmentUploaded, Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { AttachmentUploaded, Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, OfflineMessage, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -154,6 +154,8 @@ export declare class Seam {
      * leave a message instead of waiting.
      */
     availability(issueType?: string): Promise<Availability>;
+    /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
+    offlineMessages(): Promise<OfflineMessage[]>;
     /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
     leaveMessage(text: string, email: string, context?: Record<string, unknown>): Promise<Ack>;
     /** The broker's HTTP address, from its WebSocket URL (`ws://h/ws` → `http://h`). */

@@ -13,6 +13,7 @@ import type {
   ClientFrame,
   IceServer,
   Mode,
+  OfflineMessage,
   Principal,
   QuickReply,
   Receipt,
@@ -357,6 +358,12 @@ export class Seam {
   async availability(issueType?: string): Promise<Availability> {
     const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
     return ack.availability as Availability;
+  }
+
+  /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
+  async offlineMessages(): Promise<OfflineMessage[]> {
+    const ack = await this.send({ type: "offline_messages" });
+    return (ack.offline_messages ?? []) as OfflineMessage[];
   }
 
   /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */

@@ -254,6 +254,11 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
     return ack.availability;
   }
+  /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
+  async offlineMessages() {
+    const ack = await this.send({ type: "offline_messages" });
+    return ack.offline_messages ?? [];
+  }
   /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
   leaveMessage(text, email, context) {
     return this.send({ type: "leave_message", text, email, context: context ?? null });
@@ -525,6 +530,9 @@ var EN = {
   minimise: "Minimise the chat",
   unread: "{count} unread",
   attach: "Attach a file",
+  offlineMessages: "Messages left",
+  noOfflineMessages: "No message waiting for an email answer.",
+  replyByEmail: "Reply by email to {email}",
   edit: "Edit",
   delete: "Delete",
   edited: "(edited)",
@@ -666,6 +674,9 @@ var FR = {
   offlineSend: "Envoyer le message",
   offlineThanks: "Merci ! Nous répondrons à {email}.",
   attach: "Joindre un fichier",
+  offlineMessages: "Messages laissés",
+  noOfflineMessages: "Aucun message n'attend de réponse par e-mail.",
+  replyByEmail: "Répondre par e-mail à {email}",
   edit: "Modifier",
   delete: "Supprimer",
   edited: "(modifié)",
@@ -1575,6 +1586,8 @@ async function main() {
   const noOffers = el("p", { class: "seam-empty", "data-testid": "no-offers" }, s.noOffers);
   const inbox = el("div", { "data-testid": "inbox", role: "list" });
   const inboxEmpty = el("p", { class: "seam-empty", "data-testid": "inbox-empty" }, s.inboxEmpty);
+  const offlineList = el("div", { "data-testid": "offline-messages", role: "list" });
+  const offlineEmpty = el("p", { class: "seam-empty", "data-testid": "no-offline-messages" }, s.noOfflineMessages);
   const left = el(
     "nav",
     { class: "seam-col", "aria-label": s.inbox },
@@ -1588,7 +1601,10 @@ async function main() {
       offers,
       el("h3", { id: "seam-inbox-h" }, s.inbox),
       inboxEmpty,
-      inbox
+      inbox,
+      el("h3", { id: "seam-offline-h" }, s.offlineMessages),
+      offlineEmpty,
+      offlineList
     )
   );
   const title = el("h2", { "data-testid": "conversation-title" }, "");
@@ -2032,6 +2048,26 @@ async function main() {
     dialogs.replaceChildren(dialog);
     fieldset.querySelector("input")?.focus();
   });
+  const showOfflineMessages = async () => {
+    const left2 = await seam.offlineMessages().catch(() => void 0);
+    if (!left2) return;
+    offlineEmpty.hidden = left2.length > 0;
+    offlineList.replaceChildren(
+      ...left2.map(
+        (m) => el(
+          "div",
+          { class: "seam-offer", role: "listitem", "data-testid": "offline-message" },
+          el("b", {}, customerName(m.customer)),
+          " · ",
+          el("time", { datetime: new Date(m.at).toISOString() }, new Date(m.at).toLocaleString()),
+          el("blockquote", {}, m.text),
+          el("a", { href: `mailto:${m.email}`, "data-testid": "offline-reply" }, format(s.replyByEmail, { email: m.email }))
+        )
+      )
+    );
+  };
+  void showOfflineMessages();
+  setInterval(() => void showOfflineMessages(), 6e4);
   const mine = await seam.mySessions().catch(() => []);
   for (const overview of mine) {
     await guard(async () => {

@@ -254,6 +254,11 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
     return ack.availability;
   }
+  /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
+  async offlineMessages() {
+    const ack = await this.send({ type: "offline_messages" });
+    return ack.offline_messages ?? [];
+  }
   /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
   leaveMessage(text, email, context) {
     return this.send({ type: "leave_message", text, email, context: context ?? null });

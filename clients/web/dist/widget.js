@@ -254,6 +254,11 @@ var Seam = class _Seam {
     const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
     return ack.availability;
   }
+  /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
+  async offlineMessages() {
+    const ack = await this.send({ type: "offline_messages" });
+    return ack.offline_messages ?? [];
+  }
   /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */
   leaveMessage(text, email, context) {
     return this.send({ type: "leave_message", text, email, context: context ?? null });
@@ -513,6 +518,9 @@ var EN = {
   minimise: "Minimise the chat",
   unread: "{count} unread",
   attach: "Attach a file",
+  offlineMessages: "Messages left",
+  noOfflineMessages: "No message waiting for an email answer.",
+  replyByEmail: "Reply by email to {email}",
   edit: "Edit",
   delete: "Delete",
   edited: "(edited)",
@@ -654,6 +662,9 @@ var FR = {
   offlineSend: "Envoyer le message",
   offlineThanks: "Merci ! Nous répondrons à {email}.",
   attach: "Joindre un fichier",
+  offlineMessages: "Messages laissés",
+  noOfflineMessages: "Aucun message n'attend de réponse par e-mail.",
+  replyByEmail: "Répondre par e-mail à {email}",
   edit: "Modifier",
   delete: "Supprimer",
   edited: "(modifié)",

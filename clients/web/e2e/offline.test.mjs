@@ -76,6 +76,15 @@ test("offline: closed hours and nobody on duty are said honestly, and a message 
     assert.equal(message.body.text, "Please call me back about my invoice");
     assert.equal(message.body.queue, "billing");
 
+    // An agent finds it in the console, with the address to reply to.
+    const agent = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+    await agent.goto(`${seam.base}/demo/console?sub=ada&name=Ada`);
+    const left = agent.getByTestId("offline-message");
+    await left.waitFor({ timeout: WAIT });
+    assert.match(await left.textContent(), /Lea.*Please call me back about my invoice/);
+    assert.equal(await left.getByTestId("offline-reply").getAttribute("href"), "mailto:lea@example.com");
+    await agent.close();
+
     // Open, but nobody on duty: said as it is.
     const sam = await browser.newPage();
     await sam.goto(`${seam.base}/demo/?sub=sam&name=Sam&issue=shipping`);

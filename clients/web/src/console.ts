@@ -74,6 +74,8 @@ async function main(): Promise<void> {
   const noOffers = el("p", { class: "seam-empty", "data-testid": "no-offers" }, s.noOffers);
   const inbox = el("div", { "data-testid": "inbox", role: "list" });
   const inboxEmpty = el("p", { class: "seam-empty", "data-testid": "inbox-empty" }, s.inboxEmpty);
+  const offlineList = el("div", { "data-testid": "offline-messages", role: "list" });
+  const offlineEmpty = el("p", { class: "seam-empty", "data-testid": "no-offline-messages" }, s.noOfflineMessages);
   const left = el(
     "nav",
     { class: "seam-col", "aria-label": s.inbox },
@@ -88,6 +90,9 @@ async function main(): Promise<void> {
       el("h3", { id: "seam-inbox-h" }, s.inbox),
       inboxEmpty,
       inbox,
+      el("h3", { id: "seam-offline-h" }, s.offlineMessages),
+      offlineEmpty,
+      offlineList,
     ),
   );
 
@@ -568,6 +573,29 @@ async function main(): Promise<void> {
       dialogs.replaceChildren(dialog);
       fieldset.querySelector<HTMLInputElement>("input")?.focus();
     });
+
+  // Messages customers left while nobody could answer, to answer by email
+  // (read again every minute).
+  const showOfflineMessages = async () => {
+    const left = await seam.offlineMessages().catch(() => undefined);
+    if (!left) return;
+    offlineEmpty.hidden = left.length > 0;
+    offlineList.replaceChildren(
+      ...left.map((m) =>
+        el(
+          "div",
+          { class: "seam-offer", role: "listitem", "data-testid": "offline-message" },
+          el("b", {}, customerName(m.customer)),
+          " · ",
+          el("time", { datetime: new Date(m.at).toISOString() }, new Date(m.at).toLocaleString()),
+          el("blockquote", {}, m.text),
+          el("a", { href: `mailto:${m.email}`, "data-testid": "offline-reply" }, format(s.replyByEmail, { email: m.email })),
+        ),
+      ),
+    );
+  };
+  void showOfflineMessages();
+  setInterval(() => void showOfflineMessages(), 60_000);
 
   // Sessions this agent still serves (the console was closed or reloaded,
   // or is open on another device): rejoined with their whole history.

@@ -192,7 +192,26 @@ impl Lifecycle {
                 rules::offline_message(view, customer, text, email, queue)
             }),
         };
-        let committed = self.engine.append(&session_id, append).await?;
+        let committed = match self.engine.append(&session_id, append).await {
+            Ok(committed) => committed,
+            Err(e) => {
+                if opened.created {
+                    // Not left open outside any queue, where nobody would
+                    // ever answer it: the customer's next session starts anew.
+                    let end = Append {
+                        actor: customer,
+                        command_id: None,
+                        decide: Box::new(|view| {
+                            rules::force_end(view, Some("offline message failed".into()))
+                        }),
+                    };
+                    if let Err(end_failed) = self.engine.append(&session_id, end).await {
+                        tracing::warn!(error = %end_failed, session = %session_id, "cannot end a session opened for an offline message");
+                    }
+                }
+                return Err(e.into());
+            }
+        };
         self.leave_routing(&session_id, customer).await?;
         let end = Append {
             actor: customer,

@@ -7,8 +7,8 @@ use std::time::Duration;
 use rand::Rng;
 use seam_protocol::{
     Ack, AgentStatus, Availability, CannedResponse, Card, Choice, ClientFrame, CustomerContext,
-    ErrorCode, Mode, Overview, QuickReply, SessionOverview, SessionSnapshot, Signal, SignalTarget,
-    TransferTarget,
+    ErrorCode, Mode, OfflineMessage, Overview, QuickReply, SessionOverview, SessionSnapshot,
+    Signal, SignalTarget, TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -129,6 +129,15 @@ impl Client {
             .await?;
         ack.availability
             .ok_or_else(|| ClientError::Protocol("availability ack without availability".into()))
+    }
+
+    /// Agents and supervisors: the latest messages customers left for an
+    /// email answer, newest first.
+    pub async fn offline_messages(&self) -> Result<Vec<OfflineMessage>, ClientError> {
+        let ack = self
+            .send(ClientFrame::OfflineMessages { id: self.next_id() })
+            .await?;
+        Ok(ack.offline_messages.unwrap_or_default())
     }
 
     /// Customers: leaves a message to be answered by email (when nobody can

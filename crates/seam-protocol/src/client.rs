@@ -327,6 +327,13 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         context: Option<CustomerContext>,
     },
+    /// Agents and supervisors: the latest messages customers left for an
+    /// email answer (newest first, at most 50; agents see those of the
+    /// queues they have the skills for).
+    OfflineMessages {
+        /// Command id.
+        id: CommandId,
+    },
     /// Bots: hand the session to a human agent with a summary.
     Handoff {
         /// Command id.
@@ -446,6 +453,7 @@ impl ClientFrame {
         "canned_responses",
         "availability",
         "leave_message",
+        "offline_messages",
         "handoff",
         "request_agent",
         "page_view",
@@ -543,6 +551,7 @@ impl ClientFrame {
             ClientFrame::CannedResponses { .. } => "canned_responses",
             ClientFrame::Availability { .. } => "availability",
             ClientFrame::LeaveMessage { .. } => "leave_message",
+            ClientFrame::OfflineMessages { .. } => "offline_messages",
             ClientFrame::Handoff { .. } => "handoff",
             ClientFrame::RequestAgent { .. } => "request_agent",
             ClientFrame::PageView { .. } => "page_view",
@@ -584,6 +593,7 @@ impl ClientFrame {
             | ClientFrame::CannedResponses { id }
             | ClientFrame::Availability { id, .. }
             | ClientFrame::LeaveMessage { id, .. }
+            | ClientFrame::OfflineMessages { id }
             | ClientFrame::Handoff { id, .. }
             | ClientFrame::RequestAgent { id, .. }
             | ClientFrame::PageView { id, .. }
@@ -628,6 +638,7 @@ impl ClientFrame {
             | ClientFrame::CannedResponses { .. }
             | ClientFrame::Availability { .. }
             | ClientFrame::LeaveMessage { .. }
+            | ClientFrame::OfflineMessages { .. }
             | ClientFrame::PageView { .. }
             | ClientFrame::InviteVisitor { .. }
             | ClientFrame::AnswerInvitation { .. }

@@ -35,7 +35,8 @@ pub use routing::{
     QueueOverview, SessionOverview, TransferTarget,
 };
 pub use server::{
-    Ack, Availability, CannedResponse, ErrorFrame, Limits, ResumeOutcome, ServerFrame, Welcome,
+    Ack, Availability, CannedResponse, ErrorFrame, Limits, OfflineMessage, ResumeOutcome,
+    ServerFrame, Welcome,
 };
 pub use session::{
     Access, EventBody, LeaveReason, Receipt, SessionEvent, SessionId, SessionSnapshot, SessionState,

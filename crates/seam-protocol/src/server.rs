@@ -174,6 +174,9 @@ pub struct Ack {
     /// For `availability`: whether someone can answer now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<Availability>,
+    /// For `offline_messages`: messages customers left, newest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_messages: Option<Vec<OfflineMessage>>,
     /// The new token expiry, Unix seconds, for `refresh_token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
@@ -326,4 +329,23 @@ impl Availability {
     pub fn offline(&self) -> bool {
         !self.open || (self.queue.is_some() && self.agents_online == 0)
     }
+}
+
+/// A message a customer left for an email answer, as agents list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct OfflineMessage {
+    /// The session it was stored in.
+    pub session_id: SessionId,
+    /// Who left it.
+    pub customer: Principal,
+    /// Where to reply.
+    pub email: String,
+    /// The message.
+    pub text: String,
+    /// The queue that would have served it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// When, Unix milliseconds.
+    pub at: u64,
 }

@@ -421,6 +421,12 @@ export type ClientFrame = {
      * Command id.
      */
     id: string;
+    type: "offline_messages";
+} | {
+    /**
+     * Command id.
+     */
+    id: string;
     /**
      * Ask the agent for voice or video on arrival.
      */
@@ -644,6 +650,10 @@ export type ServerFrame = {
      * The invitation's id, for `invite_visitor`.
      */
     invitation_id?: string | null;
+    /**
+     * For `offline_messages`: messages customers left, newest first.
+     */
+    offline_messages?: OfflineMessage[] | null;
     /**
      * Routing state, for `overview`.
      */
@@ -1482,6 +1492,38 @@ export interface CannedResponse {
      * A short label for pickers.
      */
     title?: string | null;
+}
+/**
+ * A message a customer left for an email answer, as agents list them.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "OfflineMessage".
+ */
+export interface OfflineMessage {
+    /**
+     * When, Unix milliseconds.
+     */
+    at: number;
+    /**
+     * Who left it.
+     */
+    customer: Principal;
+    /**
+     * Where to reply.
+     */
+    email: string;
+    /**
+     * The queue that would have served it.
+     */
+    queue?: string | null;
+    /**
+     * The session it was stored in.
+     */
+    session_id: string;
+    /**
+     * The message.
+     */
+    text: string;
 }
 /**
  * What supervisors and services see of the broker's routing.

@@ -131,10 +131,22 @@ pub(super) async fn receipt(
         return invalid("a receipt needs `delivered_seq`, `read_seq` or both".into());
     }
     let actor = ctx.actor();
-    let view = view(ctx, &session_id).await?;
+    let mut view = view(ctx, &session_id).await?;
     rules::check_owner(&view, &actor).map_err(|e| CommandError::from(e).in_session(&session_id))?;
     let read = read_seq.unwrap_or(0);
     let delivered = delivered_seq.unwrap_or(0).max(read);
+    if delivered > view.last_seq {
+        // Another node may have stored events this node has not seen yet.
+        if let Some(fresh) = ctx
+            .state
+            .engine
+            .refresh(&session_id)
+            .await
+            .map_err(|e| CommandError::from(e).in_session(&session_id))?
+        {
+            view = fresh;
+        }
+    }
     if delivered > view.last_seq {
         return invalid(format!(
             "seq {delivered} is beyond the session's last event ({})",

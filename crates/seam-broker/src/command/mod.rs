@@ -340,6 +340,7 @@ pub(crate) async fn execute(
             email,
             context,
         } => offline::leave_message(&ctx, id, text, email, context).await,
+        ClientFrame::OfflineMessages { id } => offline::offline_messages(&ctx, id).await,
         ClientFrame::RefreshToken { id, token } => auth::refresh_token(&mut ctx, id, token),
     }
 }

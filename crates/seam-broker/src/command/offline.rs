@@ -2,12 +2,21 @@
 //! someone (opening hours, agents on duty, expected wait), and the message
 //! they leave to be answered by email instead.
 
-use seam_protocol::{Ack, AgentStatus, Availability, CustomerContext, ErrorCode, Role};
+use seam_protocol::{
+    Ack, AgentStatus, Availability, CustomerContext, ErrorCode, EventBody, OfflineMessage, Role,
+};
 
 use super::{require_role, CommandContext, CommandError};
 
 /// The longest email address accepted (RFC 5321's path limit).
 const MAX_EMAIL_BYTES: usize = 254;
+
+/// How many offline messages `offline_messages` lists.
+const OFFLINE_LIST: usize = 50;
+
+/// How many of a session's first events are read to find its offline
+/// message (it follows the opening, a queueing and little else).
+const OFFLINE_SCAN: usize = 16;
 
 /// Answers where a session would go now and whether anyone is there.
 pub(super) async fn availability(
@@ -117,6 +126,65 @@ pub(super) async fn leave_message(
         .leave_message(&actor, context, &id, text, email)
         .await?;
     ctx.ack_committed(id, session_id, &committed);
+    Ok(())
+}
+
+/// Lists the latest messages left for an email answer: for supervisors
+/// all, for agents those of queues whose skills they have.
+pub(super) async fn offline_messages(
+    ctx: &CommandContext<'_>,
+    id: String,
+) -> Result<(), CommandError> {
+    let role = ctx.identity.principal.role;
+    require_role(
+        role,
+        &[Role::Agent, Role::Supervisor],
+        "list offline messages",
+    )?;
+    let state = ctx.state;
+    let router = state.routing.router();
+    let skills = &ctx.identity.skills;
+    let may_see = |queue: Option<&str>| {
+        role == Role::Supervisor
+            || queue
+                .and_then(|q| router.queue(q).ok())
+                .is_none_or(|q| q.skills.iter().all(|s| skills.contains(s)))
+    };
+    let filter = crate::store::SessionFilter {
+        offline: Some(true),
+        limit: OFFLINE_LIST,
+        ..Default::default()
+    };
+    let store_failed = |e| CommandError::from(crate::session::SessionError::Store(e));
+    let mut listed = Vec::new();
+    for session in state.store.list(&filter).await.map_err(store_failed)? {
+        if !may_see(session.queue.as_deref()) {
+            continue;
+        }
+        let events = state
+            .store
+            .events_after(&session.session_id, 0, OFFLINE_SCAN)
+            .await
+            .map_err(store_failed)?;
+        for event in events {
+            if let EventBody::OfflineMessage { text, email, queue } = event.body {
+                listed.push(OfflineMessage {
+                    session_id: session.session_id.clone(),
+                    customer: session.customer.clone(),
+                    email,
+                    text,
+                    queue,
+                    at: event.at,
+                });
+                break;
+            }
+        }
+    }
+    ctx.ack(Ack {
+        id,
+        offline_messages: Some(listed),
+        ..Ack::default()
+    });
     Ok(())
 }
 
