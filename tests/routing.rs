@@ -1030,7 +1030,8 @@ async fn availability_follows_opening_hours_and_who_is_on_duty() {
 
 #[tokio::test]
 async fn a_message_left_for_an_email_answer_is_a_session_of_its_own_and_ends_a_wait() {
-    let broker = start_routing(clock()).await;
+    let clock = clock();
+    let broker = start_routing(Arc::clone(&clock)).await;
     let service = token(Role::Service, "backend");
     let (lea, _lea_events) = client(&broker, customer_token("lea", "billing")).await;
 
@@ -1079,6 +1080,7 @@ async fn a_message_left_for_an_email_answer_is_a_session_of_its_own_and_ends_a_w
     assert_eq!(page["events"][1]["body"]["queue"], "billing");
 
     // The admin API lists messages to answer apart from conversations.
+    clock.advance(1_000);
     let (mia, _mia_events, waiting) = customer(&broker, "mia", "billing").await;
     let listed = |offline: &'static str| {
         let service = service.clone();

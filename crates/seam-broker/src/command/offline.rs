@@ -180,6 +180,9 @@ pub(super) async fn offline_messages(
             }
         }
     }
+    // Newest first by when they were left (the listing orders by when the
+    // session opened: a waiting session opened earlier).
+    listed.sort_by(|a, b| (b.at, &b.session_id).cmp(&(a.at, &a.session_id)));
     ctx.ack(Ack {
         id,
         offline_messages: Some(listed),
