@@ -1212,3 +1212,108 @@ async fn a_message_left_for_an_email_answer_is_a_session_of_its_own_and_ends_a_w
     assert_eq!(sue.offline_messages().await.unwrap().len(), 2);
     assert_eq!(rejected(lea.offline_messages().await), ErrorCode::Forbidden);
 }
+
+#[tokio::test]
+async fn analytics_count_what_the_log_says_for_services_supervisors_and_each_agent() {
+    let clock = Arc::new(ManualClock::new(THURSDAY_0830));
+    let broker = start_with_clock(routing_config(), clock.clone()).await;
+    let addr = broker.local_addr();
+    // Lea waits 10 s, Bob answers 4 s after taking her, she ends a minute
+    // later and rates 4; Mia gives up after 3 s (a short abandon).
+    let (lea, _l, lea_sid) = customer(&broker, "lea", "billing").await;
+    clock.advance(10_000);
+    let (bob, mut bob_events) = staff(&broker, Role::Agent, "bob", &["billing"], None).await;
+    let offer = next_offer(&mut bob_events).await;
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    clock.advance(4_000);
+    bob.send_message(&lea_sid, "hello Lea").await.unwrap();
+    clock.advance(60_000);
+    lea.end_session(&lea_sid, None).await.unwrap();
+    lea.rate_session(&lea_sid, 4, None).await.unwrap();
+    let (mia, _m, mia_sid) = customer(&broker, "mia", "billing").await;
+    clock.advance(3_000);
+    mia.end_session(&mia_sid, None).await.unwrap();
+
+    let range = format!("from={}&to={}", THURSDAY_0830, THURSDAY_0830 + 3_600_000);
+    let get = |token: String, query: String| async move {
+        http(
+            addr,
+            "GET",
+            &format!("/v1/analytics?{query}"),
+            Some(&token),
+            None,
+        )
+        .await
+    };
+    let (status, body) = get(
+        token(Role::Service, "backend"),
+        format!("{range}&group_by=queue"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["groups"].as_array().unwrap().len(), 1, "{body}");
+    let billing = &body["groups"][0];
+    assert_eq!(billing["key"], "billing");
+    let f = &billing["figures"];
+    assert_eq!(
+        (f["sessions"].as_u64(), f["answered"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(f["average_speed_of_answer_ms"], 10_000);
+    assert_eq!(
+        (f["abandoned"].as_u64(), f["short_abandoned"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(f["abandonment_rate"], 0.5);
+    assert_eq!(f["service_level"], 1.0, "the short abandon is left out");
+    assert_eq!(f["first_response_ms"], 4_000);
+    assert_eq!(f["handle_ms"], 64_000);
+    assert_eq!(f["handle_ms_by_mode"]["chat"], 64_000);
+    assert_eq!(
+        (
+            f["csat_average"].as_f64(),
+            f["csat_satisfied_share"].as_f64()
+        ),
+        (Some(4.0), Some(1.0))
+    );
+
+    // A supervisor sees the same; Bob sees the session he answered; Carl none.
+    let (_, by_agent) = get(
+        token(Role::Supervisor, "sue"),
+        format!("{range}&group_by=agent"),
+    )
+    .await;
+    let keys: Vec<&str> = by_agent["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["bob", "none"]);
+    let (_, own) = get(token(Role::Agent, "bob"), range.clone()).await;
+    assert_eq!(own["groups"][0]["figures"]["sessions"], 1);
+    let (_, none) = get(token(Role::Agent, "carl"), range.clone()).await;
+    assert_eq!(none["groups"].as_array().unwrap().len(), 0);
+
+    // Refused: customers, bad parameters.
+    let (status, body) = get(customer_token("lea", "billing"), range.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    for query in [
+        format!("{range}&group_by=colour"),
+        format!("{range}&interval=2h&group_by=interval"),
+        "from=10&to=5".to_owned(),
+        format!("{range}&sla=20"),
+    ] {
+        let (status, body) = get(token(Role::Service, "backend"), query.clone()).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{query}: {body}"
+        );
+    }
+    let (status, _) = http(addr, "GET", "/v1/analytics", None, None).await;
+    assert_eq!(status, 401);
+}

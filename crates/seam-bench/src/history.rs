@@ -8,6 +8,9 @@
 //! queue, which restores the open sessions) and reports the time from
 //! spawn to a ready `/healthz`, and the RSS once it is ready.
 //!
+//! `analytics` writes the same store, starts the binary on it and times
+//! `GET /v1/analytics` over every session, ungrouped and by interval.
+//!
 //! `one-session` starts the binary, opens one session and sends
 //! `--messages` messages into it (acked, `--window` in flight), printing the
 //! server's RSS every tenth of the way.
@@ -35,6 +38,8 @@ pub(crate) enum Mode {
     Startup,
     /// One session receiving many messages.
     OneSession,
+    /// `GET /v1/analytics` over a large store.
+    Analytics,
 }
 
 /// Options of the history scenarios.
@@ -77,6 +82,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     match args.mode {
         Mode::Startup => startup(&args).await,
         Mode::OneSession => one_session(&args).await,
+        Mode::Analytics => analytics(&args).await,
     }
 }
 
@@ -135,6 +141,49 @@ async fn startup(args: &Args) -> Result<()> {
             child.kill().await?;
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn analytics(args: &Args) -> Result<()> {
+    let dir = scratch("analytics")?;
+    fill(&dir, args.sessions, args.events, args.open_share).await?;
+    println!(
+        "store: {} sessions, {} events; GET /v1/analytics over all of them",
+        args.sessions, args.events
+    );
+    let mut child = serve(&args.seam, &dir).spawn().context("starting seam")?;
+    let addr = listening(&mut child).await?;
+    ready(&addr).await?;
+    let claims = Claims::new("bench", Role::Service, 3600);
+    let token = mint_hs256(SECRET, &claims)?;
+    let (from, to) = (1_795_000_000_000u64, 1_795_000_000_000u64 + 86_400_000);
+    println!("| query | run | answered in | sessions counted |");
+    println!("|---|---|---|---|");
+    for group_by in ["all", "interval&interval=15m"] {
+        for run in 1..=3 {
+            let path = format!("/v1/analytics?from={from}&to={to}&group_by={group_by}");
+            let started = Instant::now();
+            let body = get_with(&addr, &path, Some(&token)).await?;
+            let took = started.elapsed();
+            let counted: u64 = body["groups"]
+                .as_array()
+                .map(|g| {
+                    g.iter()
+                        .filter_map(|g| g["figures"]["sessions"].as_u64())
+                        .sum()
+                })
+                .unwrap_or(0);
+            if counted == 0 {
+                bail!("unexpected answer: {body}");
+            }
+            println!(
+                "| group_by={group_by} | {run} | {:.2} s | {counted} |",
+                took.as_secs_f64()
+            );
+        }
+    }
+    child.kill().await?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -278,11 +327,18 @@ async fn ready(addr: &str) -> Result<serde_json::Value> {
 }
 
 async fn get(addr: &str, path: &str) -> Result<serde_json::Value> {
+    get_with(addr, path, None).await
+}
+
+async fn get_with(addr: &str, path: &str, token: Option<&str>) -> Result<serde_json::Value> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     stream
         .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n")
                 .as_bytes(),
         )
         .await?;

@@ -30,7 +30,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/ws", get(websocket))
         .nest(
             "/v1",
-            crate::admin::routes().merge(crate::uploads::routes()),
+            crate::admin::routes()
+                .merge(crate::uploads::routes())
+                .merge(crate::reports::routes()),
         )
         .route("/demo", get(crate::demo::redirect))
         .nest("/demo/", crate::demo::routes())

@@ -6,6 +6,7 @@
 //! modules and tasks, and the invariants the layer test enforces.
 
 mod admin;
+mod analytics;
 mod api;
 mod attachment;
 pub mod auth;
@@ -34,6 +35,7 @@ mod outbox;
 mod peers;
 mod proxy;
 mod rate_limit;
+mod reports;
 mod routing;
 mod server;
 pub mod session;

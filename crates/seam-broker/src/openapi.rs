@@ -72,6 +72,7 @@ pub(crate) fn document() -> Value {
     let canned_body = schema_of(generator.subschema_for::<CannedResponseBody>());
     let uploaded_body = schema_of(generator.subschema_for::<AttachmentUploaded>());
     let link_body = schema_of(generator.subschema_for::<AttachmentLink>());
+    let analytics_body = schema_of(generator.subschema_for::<crate::reports::Analytics>());
     let mut schemas: Map<String, Value> = generator
         .take_definitions()
         .into_iter()
@@ -293,6 +294,26 @@ pub(crate) fn document() -> Value {
         ]),
     );
     download["security"] = json!([]);
+    let analytics = operation(
+        "Contact-center figures over a time range, grouped (services and supervisors: all; agents: their own)",
+        json!([
+            query("from", millis.clone(), "sessions opened at or after (default: 24 hours before `to`)"),
+            query("to", millis.clone(), "and before (default: now); at most 92 days after `from`"),
+            query(
+                "group_by",
+                json!({ "type": "string", "enum": ["all", "queue", "agent", "issue_type", "mode", "interval"] }),
+                "how sessions are grouped (default: all)"
+            ),
+            query(
+                "interval",
+                json!({ "type": "string", "enum": ["15m", "1h", "1d"] }),
+                "for group_by=interval (default: 1h)"
+            ),
+            query("service_level_secs", json!({ "type": "integer", "minimum": 0 }), "the service level's target answer time"),
+            query("short_abandon_secs", json!({ "type": "integer", "minimum": 0 }), "abandoned within this is a short abandon (default 5)"),
+        ]),
+        Map::from_iter([("200".into(), ok("the figures per group", analytics_body))]),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -312,6 +333,7 @@ pub(crate) fn document() -> Value {
             "/sessions/{id}/attachments": { "post": upload },
             "/sessions/{id}/attachments/{attachment}": { "get": link },
             "/attachments/{id}/{attachment}": { "get": download },
+            "/analytics": { "get": analytics },
         },
         "components": {
             "schemas": schemas,

@@ -22,9 +22,9 @@ use seam_protocol::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::api::{bearer_token, ApiError};
+use crate::admin::identity;
+use crate::api::ApiError;
 use crate::attachment::{is_safe_id, sniff, thumbnail, Link, LinkError};
-use crate::auth::Identity;
 use crate::engine::Append;
 use crate::session::{rules, SessionError, SessionView};
 use crate::state::AppState;
@@ -41,18 +41,6 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/sessions/{id}/attachments", post(upload))
         .route("/sessions/{id}/attachments/{attachment}", get(link))
         .route("/attachments/{id}/{attachment}", get(download))
-}
-
-/// The request's principal, from its bearer token (any role).
-fn identity(state: &AppState, headers: &HeaderMap) -> Result<Identity, ApiError> {
-    let token = bearer_token(headers)?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "send Authorization: Bearer <token>",
-        )
-    })?;
-    Ok(state.auth.verify(token)?)
 }
 
 fn session_error(e: SessionError, session_id: &str) -> ApiError {

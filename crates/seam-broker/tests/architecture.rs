@@ -195,6 +195,7 @@ fn only_the_edge_touches_the_socket_and_only_stores_touch_sqlite() {
             let edge = [
                 "api",
                 "uploads",
+                "reports",
                 "http",
                 "admin",
                 "demo",
