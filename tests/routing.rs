@@ -1317,3 +1317,31 @@ async fn analytics_count_what_the_log_says_for_services_supervisors_and_each_age
     let (status, _) = http(addr, "GET", "/v1/analytics", None, None).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_supervisor_dashboard_gets_live_stats_without_asking_again() {
+    let broker = start_with(routing_config()).await;
+    let (sue, mut sue_events) = client(&broker, token(Role::Supervisor, "sue")).await;
+    let now = sue.subscribe_stats().await.unwrap();
+    assert_eq!(now.queues.len(), 3);
+    assert!(now.sessions.is_empty());
+    // A customer waits: the next push shows the queue and the session.
+    let (_lea, _l, sid) = customer(&broker, "lea", "billing").await;
+    let (queue, sessions) = wait_for(&mut sue_events, |e| match e {
+        Event::Stats { overview, .. } => {
+            let billing = overview
+                .queues
+                .iter()
+                .find(|q| q.name == "billing")?
+                .clone();
+            (billing.waiting == 1).then_some((billing, overview.sessions.clone()))
+        }
+        _ => None,
+    })
+    .await;
+    assert!(sessions.iter().any(|s| s.session_id == sid && s.waiting));
+    assert!(queue.longest_wait_ms < 10_000);
+    // Agents may not subscribe.
+    let (bob, _b) = client(&broker, token(Role::Agent, "bob")).await;
+    assert_eq!(rejected(bob.subscribe_stats().await), ErrorCode::Forbidden);
+}

@@ -8,6 +8,7 @@ await build({
     sdk: "../sdk/dist/index.js",
     widget: "src/widget.ts",
     console: "src/console.ts",
+    supervisor: "src/supervisor.ts",
   },
   outdir: "dist",
   bundle: true,

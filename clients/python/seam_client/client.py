@@ -75,6 +75,7 @@ Event = Union[
     m.ServerFrameEvent,
     m.ServerFrameTyping,
     m.ServerFrameReceipt,
+    m.ServerFrameStats,
     m.ServerFrameSignal,
     m.ServerFrameIceServers,
     m.ServerFrameOffer,
@@ -93,6 +94,7 @@ Event = Union[
 _PUSHED: dict[str, type[pydantic.BaseModel]] = {
     "typing": m.ServerFrameTyping,
     "receipt": m.ServerFrameReceipt,
+    "stats": m.ServerFrameStats,
     "signal": m.ServerFrameSignal,
     "ice_servers": m.ServerFrameIceServers,
     "offer": m.ServerFrameOffer,

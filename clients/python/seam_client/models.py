@@ -342,6 +342,14 @@ class ClientFrameOverview(BaseModel):
     type: Literal['overview']
 
 
+class ClientFrameSubscribeStats(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description='Command id.')]
+    type: Literal['subscribe_stats']
+
+
 class ClientFrameMySessions(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -620,6 +628,10 @@ class Limits(BaseModel):
     ]
 
 
+class WaitsLastHourM(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
 class QueueOverview(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -628,20 +640,49 @@ class QueueOverview(BaseModel):
         int,
         Field(description='Sessions that left this queue before being answered.', ge=0),
     ]
+    abandoned_last_hour: Annotated[
+        int,
+        Field(
+            description='Sessions abandoned in the last hour. The service level is `answered_in_target_last_hour / (answered_last_hour + abandoned_last_hour)`.',
+            ge=0,
+        ),
+    ] = 0
     agents_available: Annotated[
         int,
         Field(
             description='Eligible agents currently available with spare capacity.', ge=0
         ),
     ]
+    answered_in_target_last_hour: Annotated[
+        int,
+        Field(
+            description='Of them, answered within `routing.service_level_secs`.', ge=0
+        ),
+    ] = 0
+    answered_last_hour: Annotated[
+        int, Field(description='Sessions answered in the last hour.', ge=0)
+    ] = 0
     estimated_wait_ms: Annotated[
         int,
         Field(
             description='Estimated wait for a session entering now, milliseconds.', ge=0
         ),
     ]
+    longest_wait_ms: Annotated[
+        int,
+        Field(
+            description='How long the session waiting longest has waited, milliseconds.',
+            ge=0,
+        ),
+    ] = 0
     name: Annotated[str, Field(description='Its name.')]
     waiting: Annotated[int, Field(description='Sessions waiting.', ge=0)]
+    waits_last_hour_ms: Annotated[
+        list[WaitsLastHourM] | None,
+        Field(
+            description='How long each session answered in the last hour waited, milliseconds (for a wait distribution).'
+        ),
+    ] = None
 
 
 class QuickReply(BaseModel):
@@ -1373,6 +1414,17 @@ class Overview(BaseModel):
     sessions: Annotated[list[SessionOverview], Field(description='Every open session.')]
 
 
+class ServerFrameStats(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    at: Annotated[int, Field(description='When it was taken, Unix milliseconds.', ge=0)]
+    overview: Annotated[
+        Overview, Field(description='Queues, agents and open sessions.')
+    ]
+    type: Literal['stats']
+
+
 class SessionSnapshot(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -1544,10 +1596,10 @@ class ProtocolSchema(BaseModel):
         Field(description='The answer to an attachment upload (HTTP).'),
     ]
     client: Annotated[
-        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameEditMessage | ClientFrameDeleteMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameOfflineMessages | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
+        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameEditMessage | ClientFrameDeleteMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameSubscribeStats | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameOfflineMessages | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),
     ]
     server: Annotated[
-        ServerFrameWelcome | ServerFrameAck | ServerFrameError | ServerFrameEvent | ServerFrameTyping | ServerFrameReceipt | ServerFrameSignal | ServerFrameIceServers | ServerFrameOffer | ServerFrameOfferRevoked | ServerFrameQueueStatus | ServerFrameInvitation | ServerFrameRatingRequested | ServerFrameTokenExpiring,
+        ServerFrameWelcome | ServerFrameAck | ServerFrameError | ServerFrameEvent | ServerFrameTyping | ServerFrameReceipt | ServerFrameSignal | ServerFrameIceServers | ServerFrameOffer | ServerFrameOfferRevoked | ServerFrameQueueStatus | ServerFrameInvitation | ServerFrameStats | ServerFrameRatingRequested | ServerFrameTokenExpiring,
         Field(description='Frames the broker sends.'),
     ]

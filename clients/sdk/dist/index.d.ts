@@ -1,4 +1,4 @@
-import type { AttachmentUploaded, Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, OfflineMessage, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { AttachmentUploaded, Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, OfflineMessage, Overview, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -58,6 +58,11 @@ export interface SeamEvents {
         session_id: string;
         from: Principal;
         active: boolean;
+    };
+    /** Live routing stats, every few seconds after `subscribeStats`. */
+    stats: {
+        at: number;
+        overview: Overview;
     };
     /** A participant's delivery and read horizons moved (yours too, from another tab). */
     receipt: {
@@ -154,6 +159,8 @@ export declare class Seam {
      * leave a message instead of waiting.
      */
     availability(issueType?: string): Promise<Availability>;
+    /** Supervisors and services: the routing overview now; `stats` events bring it again every few seconds. */
+    subscribeStats(): Promise<Overview>;
     /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
     offlineMessages(): Promise<OfflineMessage[]>;
     /** Customers: leaves a message to be answered by email; resolves with its ack (`session_id`, `seq`). */

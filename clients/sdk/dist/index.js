@@ -185,6 +185,7 @@ export class Seam {
                 return;
             case "typing":
             case "receipt":
+            case "stats":
             case "signal":
             case "offer":
             case "offer_revoked":
@@ -261,6 +262,11 @@ export class Seam {
     async availability(issueType) {
         const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
         return ack.availability;
+    }
+    /** Supervisors and services: the routing overview now; `stats` events bring it again every few seconds. */
+    async subscribeStats() {
+        const ack = await this.send({ type: "subscribe_stats" });
+        return ack.overview;
     }
     /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
     async offlineMessages() {

@@ -14,6 +14,7 @@ import type {
   IceServer,
   Mode,
   OfflineMessage,
+  Overview,
   Principal,
   QuickReply,
   Receipt,
@@ -68,6 +69,8 @@ export interface SeamEvents {
   connected: { welcome: Welcome; reconnected: boolean };
   event: SessionEvent;
   typing: { session_id: string; from: Principal; active: boolean };
+  /** Live routing stats, every few seconds after `subscribeStats`. */
+  stats: { at: number; overview: Overview };
   /** A participant's delivery and read horizons moved (yours too, from another tab). */
   receipt: { session_id: string } & Receipt;
   signal: { session_id: string; from: Principal; from_connection: string; signal: Signal };
@@ -280,6 +283,7 @@ export class Seam {
         return;
       case "typing":
       case "receipt":
+      case "stats":
       case "signal":
       case "offer":
       case "offer_revoked":
@@ -358,6 +362,12 @@ export class Seam {
   async availability(issueType?: string): Promise<Availability> {
     const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
     return ack.availability as Availability;
+  }
+
+  /** Supervisors and services: the routing overview now; `stats` events bring it again every few seconds. */
+  async subscribeStats(): Promise<Overview> {
+    const ack = await this.send({ type: "subscribe_stats" });
+    return ack.overview as Overview;
   }
 
   /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */

@@ -177,6 +177,7 @@ var Seam = class _Seam {
         return;
       case "typing":
       case "receipt":
+      case "stats":
       case "signal":
       case "offer":
       case "offer_revoked":
@@ -253,6 +254,11 @@ var Seam = class _Seam {
   async availability(issueType) {
     const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
     return ack.availability;
+  }
+  /** Supervisors and services: the routing overview now; `stats` events bring it again every few seconds. */
+  async subscribeStats() {
+    const ack = await this.send({ type: "subscribe_stats" });
+    return ack.overview;
   }
   /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
   async offlineMessages() {
@@ -530,6 +536,27 @@ var EN = {
   minimise: "Minimise the chat",
   unread: "{count} unread",
   attach: "Attach a file",
+  dashboardTitle: "Supervisor dashboard",
+  updatedAt: "Updated {time}",
+  queuesTitle: "Queues",
+  queueCol: "Queue",
+  waitingCol: "Waiting",
+  longestWaitCol: "Longest wait",
+  availableCol: "Agents available",
+  serviceLevelCol: "Service level (last hour)",
+  abandonedCol: "Abandoned (last hour)",
+  agentsTitle: "Agents",
+  agentCol: "Agent",
+  statusCol: "Status",
+  loadCol: "Load",
+  liveSessionsTitle: "Live sessions",
+  customerCol: "Customer",
+  modeCol: "Mode",
+  withCol: "With",
+  waitingForAgent: "waiting",
+  waitChartTitle: "Wait before answer (last hour)",
+  modeChartTitle: "Sessions per mode",
+  noData: "No data yet",
   offlineMessages: "Messages left",
   noOfflineMessages: "No message waiting for an email answer.",
   replyByEmail: "Reply by email to {email}",
@@ -674,6 +701,27 @@ var FR = {
   offlineSend: "Envoyer le message",
   offlineThanks: "Merci ! Nous répondrons à {email}.",
   attach: "Joindre un fichier",
+  dashboardTitle: "Tableau de bord superviseur",
+  updatedAt: "Mis à jour à {time}",
+  queuesTitle: "Files d'attente",
+  queueCol: "File",
+  waitingCol: "En attente",
+  longestWaitCol: "Plus longue attente",
+  availableCol: "Agents disponibles",
+  serviceLevelCol: "Niveau de service (dernière heure)",
+  abandonedCol: "Abandons (dernière heure)",
+  agentsTitle: "Agents",
+  agentCol: "Agent",
+  statusCol: "Statut",
+  loadCol: "Charge",
+  liveSessionsTitle: "Conversations en cours",
+  customerCol: "Client",
+  modeCol: "Mode",
+  withCol: "Avec",
+  waitingForAgent: "en attente",
+  waitChartTitle: "Attente avant réponse (dernière heure)",
+  modeChartTitle: "Conversations par mode",
+  noData: "Pas encore de données",
   offlineMessages: "Messages laissés",
   noOfflineMessages: "Aucun message n'attend de réponse par e-mail.",
   replyByEmail: "Répondre par e-mail à {email}",
@@ -1250,6 +1298,13 @@ var STYLE = `
 .seam-deleted .seam-text{font-style:italic}
 .seam-revise-row{display:inline-flex;gap:6px;margin-left:8px}
 .seam-revise{background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;font-size:11px}
+.seam-dashboard{--seam-accent:#2b4c7e;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;padding:16px;display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(380px,1fr))}
+.seam-dashboard header{grid-column:1/-1;display:flex;justify-content:space-between;align-items:baseline}
+.seam-dashboard section{background:#fff;border:1px solid #dde1ea;border-radius:10px;padding:12px;overflow-x:auto}
+.seam-dashboard section:first-of-type{grid-column:1/-1}
+.seam-dashboard h1{margin:0;font-size:20px}.seam-dashboard h2{margin:0 0 8px;font-size:15px}
+.seam-dashboard table{border-collapse:collapse;width:100%}.seam-dashboard th,.seam-dashboard td{text-align:left;padding:4px 6px;border-bottom:1px solid #eef0f5}
+.seam-dashboard svg text{font-size:11px;fill:#1d2330}
 .seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
 .seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}

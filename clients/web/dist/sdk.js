@@ -177,6 +177,7 @@ var Seam = class _Seam {
         return;
       case "typing":
       case "receipt":
+      case "stats":
       case "signal":
       case "offer":
       case "offer_revoked":
@@ -253,6 +254,11 @@ var Seam = class _Seam {
   async availability(issueType) {
     const ack = await this.send({ type: "availability", issue_type: issueType ?? null });
     return ack.availability;
+  }
+  /** Supervisors and services: the routing overview now; `stats` events bring it again every few seconds. */
+  async subscribeStats() {
+    const ack = await this.send({ type: "subscribe_stats" });
+    return ack.overview;
   }
   /** Agents and supervisors: the latest messages customers left for an email answer, newest first. */
   async offlineMessages() {

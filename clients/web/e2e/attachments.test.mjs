@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
+import { CHROMIUM_FLAGS, consoleReady, startSeam, widgetReady } from "./harness.mjs";
 
 const WAIT = 30_000;
 
@@ -29,12 +29,12 @@ test("attachments: a photo from the widget, a file from the console, a refused t
   try {
     const max = await browser.newPage({ viewport: { width: 1100, height: 700 } });
     await max.goto(`${seam.base}/demo/console?sub=max&name=Max`);
-    await max.waitForFunction(() => document.querySelector("#seam-console")?.dataset.ready === "true", null, { timeout: WAIT });
+    await consoleReady(max);
     await max.getByTestId("status-available").click();
 
     const lea = await browser.newPage();
     await lea.goto(`${seam.base}/demo/?sub=lea&name=Lea`);
-    await lea.waitForFunction(() => document.querySelector("#seam-widget")?.dataset.ready === "true", null, { timeout: WAIT });
+    await widgetReady(lea);
     await lea.getByTestId("launcher").click();
     await lea.getByTestId("input").fill("My card was charged twice, here it is");
     await lea.getByTestId("send").click();

@@ -60,3 +60,13 @@ export async function startTurn(secret) {
   }
   return { child, port, log: () => log };
 }
+
+/** Waits until the widget on `page` has connected and is ready. */
+export async function widgetReady(page, timeout = 30_000) {
+  await page.waitForFunction(() => document.querySelector("#seam-widget")?.dataset.ready === "true", null, { timeout });
+}
+
+/** Waits until the console on `page` has connected and rejoined its conversations. */
+export async function consoleReady(page, timeout = 30_000) {
+  await page.waitForFunction(() => document.querySelector("#seam-console")?.dataset.ready === "true", null, { timeout });
+}

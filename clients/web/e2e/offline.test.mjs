@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
+import { CHROMIUM_FLAGS, consoleReady, startSeam, widgetReady } from "./harness.mjs";
 
 const WAIT = 30_000;
 const today = new Date().toISOString().slice(0, 10);
@@ -39,9 +39,6 @@ holidays = ["${today}"]
 name = "general"
 `;
 
-async function widgetReady(page) {
-  await page.waitForFunction(() => document.querySelector("#seam-widget")?.dataset.ready === "true", null, { timeout: WAIT });
-}
 
 test("offline: closed hours and nobody on duty are said honestly, and a message can be left", { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "seam-offline-"));
@@ -97,7 +94,7 @@ test("offline: closed hours and nobody on duty are said honestly, and a message 
     // An agent is available: the chat is offered again.
     const max = await browser.newPage({ viewport: { width: 1100, height: 700 } });
     await max.goto(`${seam.base}/demo/console?sub=max&name=Max`);
-    await max.waitForFunction(() => document.querySelector("#seam-console")?.dataset.ready === "true", null, { timeout: WAIT });
+    await consoleReady(max);
     await max.getByTestId("status-available").click();
     await max.getByTestId("agent-status").filter({ hasText: "Available" }).waitFor({ timeout: WAIT });
     await sam.reload();

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
+import { CHROMIUM_FLAGS, consoleReady, startSeam, widgetReady } from "./harness.mjs";
 
 const WAIT = 30_000;
 
@@ -32,13 +32,7 @@ async function tickIs(page, text, status) {
   );
 }
 
-async function widgetReady(page) {
-  await page.waitForFunction(() => document.querySelector("#seam-widget")?.dataset.ready === "true", null, { timeout: WAIT });
-}
 
-async function consoleReady(page) {
-  await page.waitForFunction(() => document.querySelector("#seam-console")?.dataset.ready === "true", null, { timeout: WAIT });
-}
 
 test("receipts: ticks, the widget's badge and the console's unread counts, across reloads", { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "seam-receipts-"));

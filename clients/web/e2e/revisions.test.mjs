@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM_FLAGS, startSeam } from "./harness.mjs";
+import { CHROMIUM_FLAGS, consoleReady, startSeam, widgetReady } from "./harness.mjs";
 
 const WAIT = 30_000;
 
@@ -24,12 +24,12 @@ test("revisions: edit and delete in the widget; originals for staff only", { tim
   try {
     const max = await browser.newPage({ viewport: { width: 1100, height: 700 } });
     await max.goto(`${seam.base}/demo/console?sub=max&name=Max`);
-    await max.waitForFunction(() => document.querySelector("#seam-console")?.dataset.ready === "true", null, { timeout: WAIT });
+    await consoleReady(max);
     await max.getByTestId("status-available").click();
 
     const lea = await browser.newPage();
     await lea.goto(`${seam.base}/demo/?sub=lea&name=Lea`);
-    await lea.waitForFunction(() => document.querySelector("#seam-widget")?.dataset.ready === "true", null, { timeout: WAIT });
+    await widgetReady(lea);
     await lea.getByTestId("launcher").click();
     const input = lea.getByTestId("input");
     await input.fill("my card 4111 was charged");
@@ -57,7 +57,7 @@ test("revisions: edit and delete in the widget; originals for staff only", { tim
 
     // After a reload the widget shows the revisions, never the originals.
     await lea.reload();
-    await lea.waitForFunction(() => document.querySelector("#seam-widget")?.dataset.ready === "true", null, { timeout: WAIT });
+    await widgetReady(lea);
     await lea.getByText("This message was deleted").waitFor({ timeout: WAIT });
     await lea.getByTestId("message").filter({ hasText: "my card was charged twice" }).getByTestId("message-edited").waitFor({ timeout: WAIT });
     const shown = await lea.locator("#seam-widget").textContent();

@@ -89,6 +89,13 @@ export const STYLE = `
 .seam-deleted .seam-text{font-style:italic}
 .seam-revise-row{display:inline-flex;gap:6px;margin-left:8px}
 .seam-revise{background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;font-size:11px}
+.seam-dashboard{--seam-accent:#2b4c7e;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;padding:16px;display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(380px,1fr))}
+.seam-dashboard header{grid-column:1/-1;display:flex;justify-content:space-between;align-items:baseline}
+.seam-dashboard section{background:#fff;border:1px solid #dde1ea;border-radius:10px;padding:12px;overflow-x:auto}
+.seam-dashboard section:first-of-type{grid-column:1/-1}
+.seam-dashboard h1{margin:0;font-size:20px}.seam-dashboard h2{margin:0 0 8px;font-size:15px}
+.seam-dashboard table{border-collapse:collapse;width:100%}.seam-dashboard th,.seam-dashboard td{text-align:left;padding:4px 6px;border-bottom:1px solid #eef0f5}
+.seam-dashboard svg text{font-size:11px;fill:#1d2330}
 .seam-tick{margin-left:6px;font-size:11px;letter-spacing:-2px;padding:0 4px 0 2px;border-radius:6px}
 .seam-tick[data-status=read]{background:#fff;color:#1a5fc8;font-weight:700}
 .seam-unread{background:#c5221f;color:#fff;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}

@@ -180,8 +180,8 @@ impl Signer {
     }
 }
 
-/// Percent-encodes everything but unreserved characters.
-fn encode(text: &str) -> String {
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

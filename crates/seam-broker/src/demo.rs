@@ -1,4 +1,5 @@
-//! `/demo`: the browser widget and agent console, embedded in the binary,
+//! `/demo`: the browser widget, agent console and supervisor dashboard,
+//! embedded in the binary,
 //! and (in development mode only) an endpoint minting tokens for them, so a
 //! newcomer can try the whole flow in two browser windows.
 //!
@@ -22,6 +23,7 @@ use crate::state::AppState;
 
 const INDEX: &str = include_str!("../../../clients/web/demo/index.html");
 const CONSOLE: &str = include_str!("../../../clients/web/demo/console.html");
+const SUPERVISOR: &str = include_str!("../../../clients/web/demo/supervisor.html");
 
 /// The bundled SDK, widget and console (`clients/web/build.mjs`).
 const SCRIPTS: &[(&str, &str)] = &[
@@ -34,6 +36,10 @@ const SCRIPTS: &[(&str, &str)] = &[
         "console.js",
         include_str!("../../../clients/web/dist/console.js"),
     ),
+    (
+        "supervisor.js",
+        include_str!("../../../clients/web/dist/supervisor.js"),
+    ),
 ];
 
 /// Lifetime of demo tokens.
@@ -44,8 +50,15 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(|| async { html(INDEX) }))
         .route("/console", get(|| async { html(CONSOLE) }))
+        .route("/supervisor", get(supervisor))
         .route("/token", get(token))
         .route("/{file}", get(script))
+}
+
+/// The live supervisor dashboard (`/demo/supervisor`, and
+/// `/console/supervisor?token-url=...` for real deployments).
+pub(crate) async fn supervisor() -> Response {
+    html(SUPERVISOR)
 }
 
 /// `/demo` without the slash.

@@ -35,6 +35,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
                 .merge(crate::reports::routes()),
         )
         .route("/demo", get(crate::demo::redirect))
+        .route("/console/supervisor", get(crate::demo::supervisor))
         .nest("/demo/", crate::demo::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(move |request: Request, next: Next| {

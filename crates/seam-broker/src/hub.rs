@@ -82,6 +82,8 @@ pub(crate) struct Hub {
     connections: AtomicUsize,
     /// The other nodes, in cluster mode.
     peers: OnceLock<Peers>,
+    /// Connections that asked for live routing stats, by connection id.
+    stats: DashMap<u64, Outbox>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -110,6 +112,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
             peers: OnceLock::new(),
+            stats: DashMap::new(),
         }
     }
 
@@ -194,6 +197,7 @@ impl Hub {
             c.outboxes.retain(|o| o.conn_id() != conn_id);
             c.outboxes.is_empty()
         });
+        self.stats.remove(&conn_id);
         sessions
             .iter()
             .filter(|session_id| {
@@ -405,6 +409,24 @@ impl Hub {
                 subs.iter()
                     .any(|s| s.is_signal_target(to, connection, from_conn))
             })
+    }
+
+    /// Sends this connection live routing stats until it closes.
+    pub(crate) fn subscribe_stats(&self, outbox: &Outbox) {
+        self.stats.insert(outbox.conn_id(), outbox.clone());
+    }
+
+    /// Whether any connection wants live routing stats.
+    pub(crate) fn wants_stats(&self) -> bool {
+        !self.stats.is_empty()
+    }
+
+    /// Queues a stats frame for every subscribed connection (dropped for a
+    /// connection whose queue is full: the next one supersedes it).
+    pub(crate) fn publish_stats(&self, frame: &Frame) {
+        for entry in self.stats.iter() {
+            entry.value().offer(frame.clone());
+        }
     }
 
     /// Calls `f` with the principal and outbox of every attached connection.

@@ -995,13 +995,20 @@ impl Router {
 
     /// Queues and agents (no sessions yet), and the sessions waiting.
     pub(crate) fn queues_and_agents(&self) -> (Overview, HashSet<SessionId>) {
-        let st = self.lock();
+        let now = self.clock.now_millis();
+        let target = self.config.service_level_secs.saturating_mul(1000);
+        let mut st = self.lock();
+        for stats in st.stats.values_mut() {
+            stats.forget_before(now);
+        }
         let queues = self
             .config
             .queues
             .iter()
             .map(|q| {
                 let stats = st.stats.get(&q.name);
+                let last_hour = stats.map(|s| &s.last_hour);
+                let answered = || last_hour.into_iter().flatten().filter(|(_, _, a)| *a);
                 QueueOverview {
                     name: q.name.clone(),
                     waiting: st.waiting.iter().filter(|w| w.queue == q.name).count(),
@@ -1012,6 +1019,23 @@ impl Router {
                         .count(),
                     estimated_wait_ms: stats.map_or(0, |s| mean(&s.recent_waits)),
                     abandoned: stats.map_or(0, |s| s.abandoned),
+                    longest_wait_ms: st
+                        .waiting
+                        .iter()
+                        .filter(|w| w.queue == q.name)
+                        .map(|w| now.saturating_sub(w.since))
+                        .max()
+                        .unwrap_or(0),
+                    answered_last_hour: answered().count() as u64,
+                    answered_in_target_last_hour: answered()
+                        .filter(|(_, waited, _)| *waited <= target)
+                        .count() as u64,
+                    abandoned_last_hour: last_hour
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, _, a)| !*a)
+                        .count() as u64,
+                    waits_last_hour_ms: answered().map(|(_, waited, _)| *waited).collect(),
                 }
             })
             .collect();

@@ -181,6 +181,10 @@ impl Broker {
             Arc::clone(&local),
             state.shutdown.subscribe(),
         ));
+        tokio::spawn(publish_stats_forever(
+            Arc::clone(&state),
+            state.shutdown.subscribe(),
+        ));
         if let Some(cluster) = cluster {
             cluster.run(
                 local,
@@ -411,6 +415,40 @@ async fn trim_windows_forever(engine: Arc<LocalEngine>, mut shutdown: ShutdownSi
         let freed = engine.trim_windows();
         if freed > 0 {
             tracing::debug!(freed, "trimmed resume windows to the process budget");
+        }
+    }
+}
+
+/// How often subscribed dashboards get the routing overview.
+const STATS_EVERY: Duration = Duration::from_secs(2);
+
+/// Pushes the routing overview to `subscribe_stats` connections, every
+/// [`STATS_EVERY`], while there are any.
+async fn publish_stats_forever(state: Arc<AppState>, mut shutdown: ShutdownSignal) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(STATS_EVERY) => {}
+            _ = shutdown.recv() => return,
+        }
+        if !state.hub.wants_stats() {
+            continue;
+        }
+        let overview = match state.engine.open_sessions().await {
+            Ok(open) => state.routing.overview(open).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read open sessions for live stats");
+                continue;
+            }
+        };
+        match overview {
+            Ok(overview) => {
+                let frame = crate::frame::Frame::encode(&seam_protocol::ServerFrame::Stats {
+                    at: state.timers.clock().now_millis(),
+                    overview: Box::new(overview),
+                });
+                state.hub.publish_stats(&frame);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read routing for live stats"),
         }
     }
 }

@@ -392,17 +392,7 @@ async fn download(
     } else {
         "attachment"
     };
-    let encoded: String = link
-        .name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = crate::attachment::encode(link.name);
     let headers = [
         (header::CONTENT_TYPE, link.content_type.to_owned()),
         (

@@ -507,6 +507,17 @@ impl Client {
             .ok_or_else(|| ClientError::Protocol("overview ack without an overview".into()))
     }
 
+    /// Supervisors and services: the overview now, then an
+    /// [`Event::Stats`](crate::Event::Stats) every few seconds.
+    pub async fn subscribe_stats(&self) -> Result<Overview, ClientError> {
+        let ack = self
+            .send(ClientFrame::SubscribeStats { id: self.next_id() })
+            .await?;
+        ack.overview
+            .map(|o| *o)
+            .ok_or_else(|| ClientError::Protocol("subscribe_stats ack without an overview".into()))
+    }
+
     /// Bots: hands the session to a human agent.
     pub async fn handoff(
         &self,

@@ -430,6 +430,7 @@ impl Driver {
                 from,
                 active,
             }),
+            ServerFrame::Stats { at, overview } => self.emit(Event::Stats { at, overview }),
             ServerFrame::Receipt {
                 session_id,
                 receipt,

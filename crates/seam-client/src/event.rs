@@ -1,8 +1,8 @@
 //! What the client yields besides acks.
 
 use seam_protocol::{
-    ErrorFrame, IceServer, Invitation, Offer, Principal, Receipt, ResumeOutcome, SessionEvent,
-    SessionId, Signal, Welcome,
+    ErrorFrame, IceServer, Invitation, Offer, Overview, Principal, Receipt, ResumeOutcome,
+    SessionEvent, SessionId, Signal, Welcome,
 };
 use tokio::sync::mpsc;
 
@@ -26,6 +26,13 @@ pub enum Event {
         from: Principal,
         /// Typing or stopped.
         active: bool,
+    },
+    /// Live routing stats (after `subscribe_stats`).
+    Stats {
+        /// When they were taken, Unix milliseconds.
+        at: u64,
+        /// Queues, agents and open sessions.
+        overview: Box<Overview>,
     },
     /// A participant's delivery and read horizons moved.
     Receipt {

@@ -292,6 +292,13 @@ pub enum ClientFrame {
         /// Command id.
         id: CommandId,
     },
+    /// Supervisors and services: the `overview` now (in the ack), then a
+    /// `stats` frame with it every few seconds for as long as the
+    /// connection lasts (a live dashboard, without polling).
+    SubscribeStats {
+        /// Command id.
+        id: CommandId,
+    },
     /// Agents, bots and supervisors: the open sessions they take part in
     /// now (to rejoin them after closing the console, on any device).
     MySessions {
@@ -449,6 +456,7 @@ impl ClientFrame {
         "whisper",
         "note",
         "overview",
+        "subscribe_stats",
         "my_sessions",
         "canned_responses",
         "availability",
@@ -547,6 +555,7 @@ impl ClientFrame {
             ClientFrame::Whisper { .. } => "whisper",
             ClientFrame::Note { .. } => "note",
             ClientFrame::Overview { .. } => "overview",
+            ClientFrame::SubscribeStats { .. } => "subscribe_stats",
             ClientFrame::MySessions { .. } => "my_sessions",
             ClientFrame::CannedResponses { .. } => "canned_responses",
             ClientFrame::Availability { .. } => "availability",
@@ -589,6 +598,7 @@ impl ClientFrame {
             | ClientFrame::Whisper { id, .. }
             | ClientFrame::Note { id, .. }
             | ClientFrame::Overview { id }
+            | ClientFrame::SubscribeStats { id }
             | ClientFrame::MySessions { id }
             | ClientFrame::CannedResponses { id }
             | ClientFrame::Availability { id, .. }
@@ -634,6 +644,7 @@ impl ClientFrame {
             | ClientFrame::AcceptOffer { .. }
             | ClientFrame::DeclineOffer { .. }
             | ClientFrame::Overview { .. }
+            | ClientFrame::SubscribeStats { .. }
             | ClientFrame::MySessions { .. }
             | ClientFrame::CannedResponses { .. }
             | ClientFrame::Availability { .. }

@@ -93,6 +93,23 @@ pub struct QueueOverview {
     pub estimated_wait_ms: u64,
     /// Sessions that left this queue before being answered.
     pub abandoned: u64,
+    /// How long the session waiting longest has waited, milliseconds.
+    #[serde(default)]
+    pub longest_wait_ms: u64,
+    /// Sessions answered in the last hour.
+    #[serde(default)]
+    pub answered_last_hour: u64,
+    /// Of them, answered within `routing.service_level_secs`.
+    #[serde(default)]
+    pub answered_in_target_last_hour: u64,
+    /// Sessions abandoned in the last hour. The service level is
+    /// `answered_in_target_last_hour / (answered_last_hour + abandoned_last_hour)`.
+    #[serde(default)]
+    pub abandoned_last_hour: u64,
+    /// How long each session answered in the last hour waited, milliseconds
+    /// (for a wait distribution).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits_last_hour_ms: Vec<u64>,
 }
 
 /// An agent as a supervisor sees it.

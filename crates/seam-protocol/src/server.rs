@@ -85,6 +85,14 @@ pub enum ServerFrame {
     },
     /// An invitation for this visitor.
     Invitation(Invitation),
+    /// For `subscribe_stats`: the routing overview as it stands, every few
+    /// seconds.
+    Stats {
+        /// When it was taken, Unix milliseconds.
+        at: u64,
+        /// Queues, agents and open sessions.
+        overview: Box<Overview>,
+    },
     /// The session ended: the customer is asked to rate it (`rate_session`).
     RatingRequested {
         /// The session.

@@ -90,6 +90,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "rating_requested",
         "token_expiring",
         "receipt",
+        "stats",
     ];
     let all_event_kinds = [
         "session_opened",

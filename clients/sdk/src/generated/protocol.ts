@@ -408,6 +408,13 @@ export type ClientFrame =
        * Command id.
        */
       id: string;
+      type: "subscribe_stats";
+    }
+  | {
+      /**
+       * Command id.
+       */
+      id: string;
       type: "my_sessions";
     }
   | {
@@ -943,6 +950,17 @@ export type ServerFrame =
        */
       topic: string;
       type: "invitation";
+    }
+  | {
+      /**
+       * When it was taken, Unix milliseconds.
+       */
+      at: number;
+      /**
+       * Queues, agents and open sessions.
+       */
+      overview: Overview;
+      type: "stats";
     }
   | {
       /**
@@ -1724,13 +1742,29 @@ export interface QueueOverview {
    */
   abandoned: number;
   /**
+   * Sessions abandoned in the last hour. The service level is `answered_in_target_last_hour / (answered_last_hour + abandoned_last_hour)`.
+   */
+  abandoned_last_hour?: number;
+  /**
    * Eligible agents currently available with spare capacity.
    */
   agents_available: number;
   /**
+   * Of them, answered within `routing.service_level_secs`.
+   */
+  answered_in_target_last_hour?: number;
+  /**
+   * Sessions answered in the last hour.
+   */
+  answered_last_hour?: number;
+  /**
    * Estimated wait for a session entering now, milliseconds.
    */
   estimated_wait_ms: number;
+  /**
+   * How long the session waiting longest has waited, milliseconds.
+   */
+  longest_wait_ms?: number;
   /**
    * Its name.
    */
@@ -1739,6 +1773,10 @@ export interface QueueOverview {
    * Sessions waiting.
    */
   waiting: number;
+  /**
+   * How long each session answered in the last hour waited, milliseconds (for a wait distribution).
+   */
+  waits_last_hour_ms?: number[];
 }
 /**
  * A live session as a supervisor sees it.

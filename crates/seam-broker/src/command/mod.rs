@@ -329,6 +329,7 @@ pub(crate) async fn execute(
             text,
         } => staff::post(&ctx, id, session_id, EventBody::Note { text }).await,
         ClientFrame::Overview { id } => staff::overview(&ctx, id).await,
+        ClientFrame::SubscribeStats { id } => staff::subscribe_stats(&ctx, id).await,
         ClientFrame::MySessions { id } => staff::my_sessions(&ctx, id).await,
         ClientFrame::CannedResponses { id } => staff::canned_responses(&ctx, id).await,
         ClientFrame::Availability { id, issue_type } => {

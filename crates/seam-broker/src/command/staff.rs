@@ -96,6 +96,22 @@ pub(super) async fn my_sessions(ctx: &CommandContext<'_>, id: String) -> Result<
 /// Queues, agents and (for supervisors and services) live sessions. Agents
 /// get queues and colleagues only: what they need to pick a transfer
 /// target.
+/// `subscribe_stats`: the overview now, then every few seconds (pushed by
+/// the broker's stats task to every subscribed connection).
+pub(super) async fn subscribe_stats(
+    ctx: &CommandContext<'_>,
+    id: String,
+) -> Result<(), CommandError> {
+    require_role(
+        ctx.identity.principal.role,
+        &[Role::Supervisor, Role::Service],
+        "subscribe to live stats",
+    )?;
+    overview(ctx, id).await?;
+    ctx.state.hub.subscribe_stats(ctx.outbox);
+    Ok(())
+}
+
 pub(super) async fn overview(ctx: &CommandContext<'_>, id: String) -> Result<(), CommandError> {
     let role = ctx.identity.principal.role;
     require_role(

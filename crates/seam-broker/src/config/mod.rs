@@ -103,16 +103,10 @@ impl Default for AttachmentsConfig {
         AttachmentsConfig {
             enabled: true,
             max_bytes: 10 * 1024 * 1024,
-            allowed_types: [
-                "image/png",
-                "image/jpeg",
-                "image/gif",
-                "image/webp",
-                "application/pdf",
-                "text/plain",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
+            allowed_types: crate::attachment::KNOWN_TYPES
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
             url_ttl_secs: 300,
             signing_secret: None,
         }
