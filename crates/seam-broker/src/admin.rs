@@ -298,6 +298,7 @@ async fn erase_customer(
     Path(sub): Path<String>,
 ) -> Result<Json<CustomerErased>, ApiError> {
     let erased_sessions = state.lifecycle.erase_customer(&sub, &service).await?;
+    state.facts.forget(&erased_sessions);
     Ok(Json(CustomerErased {
         customer: sub,
         erased_sessions,

@@ -149,6 +149,45 @@ impl SessionFacts {
     }
 }
 
+/// Sessions' facts remembered between requests, keyed by session and its
+/// last seq: a session that did not change since is not read again.
+/// Bounded: past [`FactsCache::CAPACITY`] entries it starts over.
+#[derive(Debug, Default)]
+pub(crate) struct FactsCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (u64, SessionFacts)>>,
+}
+
+impl FactsCache {
+    /// Most sessions remembered (about 200 bytes each).
+    const CAPACITY: usize = 500_000;
+
+    /// The facts of `session_id` as of `last_seq`, if remembered.
+    pub(crate) fn get(&self, session_id: &str, last_seq: u64) -> Option<SessionFacts> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(session_id)
+            .filter(|(seq, _)| *seq == last_seq)
+            .map(|(_, facts)| facts.clone())
+    }
+
+    /// Forgets deleted sessions (erasure, retention).
+    pub(crate) fn forget(&self, session_ids: &[String]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        for id in session_ids {
+            entries.remove(id);
+        }
+    }
+
+    /// Remembers the facts of `session_id` as of `last_seq`.
+    pub(crate) fn put(&self, session_id: &str, last_seq: u64, facts: SessionFacts) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= Self::CAPACITY && !entries.contains_key(session_id) {
+            entries.clear();
+        }
+        entries.insert(session_id.to_owned(), (last_seq, facts));
+    }
+}
+
 /// How sessions are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GroupBy {

@@ -159,8 +159,18 @@ async fn analytics(
     let summaries = state.store.list(&filter).await?;
     let mut all = Vec::with_capacity(summaries.len());
     for summary in &summaries {
-        let events = read_all(&state, &summary.session_id).await?;
-        all.push(SessionFacts::of(&events));
+        let facts = match state.facts.get(&summary.session_id, summary.last_seq) {
+            Some(facts) => facts,
+            None => {
+                let events = read_all(&state, &summary.session_id).await?;
+                let facts = SessionFacts::of(&events);
+                state
+                    .facts
+                    .put(&summary.session_id, summary.last_seq, facts.clone());
+                facts
+            }
+        };
+        all.push(facts);
     }
     let in_range: Vec<SessionFacts> = all
         .iter()

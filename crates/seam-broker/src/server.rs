@@ -174,6 +174,7 @@ impl Broker {
             timers,
             shutdown: Shutdown::new(),
             links,
+            facts: crate::analytics::FactsCache::default(),
             dev_secret: dev_secret.clone(),
             metrics,
         });
@@ -467,6 +468,7 @@ async fn sweep_ended_sessions(
         }
         match state.lifecycle.expire_ended(keep_ms).await {
             Ok(ids) if !ids.is_empty() => {
+                state.facts.forget(&ids);
                 tracing::info!(count = ids.len(), "deleted ended sessions past retention");
             }
             Ok(_) => {}

@@ -38,4 +38,6 @@ pub(crate) struct AppState {
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     /// Signs and checks attachment download links.
     pub(crate) links: crate::attachment::Signer,
+    /// Sessions' analytics facts, between `/v1/analytics` requests.
+    pub(crate) facts: crate::analytics::FactsCache,
 }
