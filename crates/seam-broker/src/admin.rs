@@ -82,22 +82,6 @@ impl FromRequestParts<Arc<AppState>> for Service {
     }
 }
 
-/// The request's principal, from its bearer token (any role): for the
-/// `/v1` routes that are not for services only (attachments, analytics).
-pub(crate) fn identity(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-) -> Result<crate::auth::Identity, ApiError> {
-    let token = bearer_token(headers)?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "send Authorization: Bearer <token>",
-        )
-    })?;
-    Ok(state.auth.verify(token)?)
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         tracing::error!(error = %e, "store failed in the admin API");

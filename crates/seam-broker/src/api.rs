@@ -1,6 +1,7 @@
 //! The HTTP edge's shared vocabulary: [`ApiError`] (every HTTP error is a
 //! status and a JSON body `{"error": {"code", "message"}}`) and the bearer
-//! token of a request. The routers (`http`, `admin`, `demo`) use it; it
+//! token of a request and the principal it names. The routers (`http`,
+//! `admin`, `uploads`, `reports`, `demo`) use it; it
 //! uses none of them.
 
 use axum::http::{header, HeaderMap, StatusCode};
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, Authenticator, Identity};
 
 /// An HTTP error: a status and a JSON body `{"error": {"code", "message"}}`.
 #[derive(Debug)]
@@ -71,4 +72,20 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError
                 "Authorization must be `Bearer <jwt>`",
             )
         })
+}
+
+/// The request's principal, from its bearer token (any role): for the
+/// `/v1` routes that are not for services only (attachments, analytics).
+pub(crate) fn bearer_identity(
+    auth: &Authenticator,
+    headers: &HeaderMap,
+) -> Result<Identity, ApiError> {
+    let token = bearer_token(headers)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "send Authorization: Bearer <token>",
+        )
+    })?;
+    Ok(auth.verify(token)?)
 }

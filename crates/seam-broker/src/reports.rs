@@ -81,7 +81,7 @@ async fn analytics(
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Json<Analytics>, ApiError> {
-    let who = crate::admin::identity(&state, &headers)?.principal;
+    let who = crate::api::bearer_identity(&state.auth, &headers)?.principal;
     // An agent sees the sessions they answered; customers and bots nothing.
     let only_agent = match who.role {
         Role::Service | Role::Supervisor => None,

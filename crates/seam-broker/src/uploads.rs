@@ -22,8 +22,7 @@ use seam_protocol::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::admin::identity;
-use crate::api::ApiError;
+use crate::api::{bearer_identity, ApiError};
 use crate::attachment::{is_safe_id, sniff, thumbnail, Link, LinkError};
 use crate::engine::Append;
 use crate::session::{rules, SessionError, SessionView};
@@ -131,7 +130,7 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<AttachmentUploaded>), ApiError> {
-    let who = identity(&state, &headers)?.principal;
+    let who = bearer_identity(&state.auth, &headers)?.principal;
     let config = &state.config.attachments;
     if !config.enabled {
         return Err(ApiError::new(
@@ -301,7 +300,7 @@ async fn link(
     Path((session_id, attachment_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<AttachmentLink>, ApiError> {
-    let who = identity(&state, &headers)?.principal;
+    let who = bearer_identity(&state.auth, &headers)?.principal;
     let view = view_of(&state, &session_id).await?;
     may_read(&view, &who)?;
     let not_found = || {
