@@ -1290,6 +1290,19 @@ async fn analytics_count_what_the_log_says_for_services_supervisors_and_each_age
         .map(|g| g["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["bob", "none"]);
+    let (_, by_quarter) = get(
+        token(Role::Service, "backend"),
+        format!("{range}&group_by=interval&interval=15m"),
+    )
+    .await;
+    assert_eq!(by_quarter["interval_ms"], 900_000);
+    let quarter = THURSDAY_0830 - THURSDAY_0830 % 900_000;
+    assert_eq!(
+        by_quarter["groups"][0]["key"],
+        quarter.to_string(),
+        "{by_quarter}"
+    );
+    assert_eq!(by_quarter["groups"][0]["figures"]["sessions"], 2);
     let (_, own) = get(token(Role::Agent, "bob"), range.clone()).await;
     assert_eq!(own["groups"][0]["figures"]["sessions"], 1);
     let (_, none) = get(token(Role::Agent, "carl"), range.clone()).await;

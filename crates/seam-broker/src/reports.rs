@@ -190,10 +190,10 @@ async fn analytics(
         from,
         to,
         group_by: group_name.to_owned(),
-        interval_ms: matches!(group_by, GroupBy::Interval(_)).then_some(match group_by {
-            GroupBy::Interval(ms) => ms,
-            _ => 0,
-        }),
+        interval_ms: match group_by {
+            GroupBy::Interval(ms) => Some(ms),
+            _ => None,
+        },
         service_level_secs,
         short_abandon_secs,
         groups: groups
