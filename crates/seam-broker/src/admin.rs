@@ -20,7 +20,9 @@ use seam_protocol::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::{bearer_token, ApiError};
+use crate::api::{
+    bad_request, bearer_token, only_known, query_number, session_not_found, ApiError,
+};
 use crate::lifecycle::{Ender, LifecycleError};
 use crate::session::SessionError;
 use crate::state::AppState;
@@ -93,17 +95,6 @@ impl From<StoreError> for ApiError {
     }
 }
 
-fn bad(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
-}
-
-fn number(params: &HashMap<String, String>, key: &str) -> Result<Option<u64>, ApiError> {
-    params
-        .get(key)
-        .map(|v| v.parse::<u64>().map_err(|_| bad(format!("`{key}` must be a non-negative integer (Unix milliseconds for times), not `{v}`"))))
-        .transpose()
-}
-
 /// `GET /v1/sessions?state=&queue=&agent=&customer=&since=&until=&offline=&limit=`
 async fn list_sessions(
     _service: Service,
@@ -113,18 +104,13 @@ async fn list_sessions(
     const KNOWN: &[&str] = &[
         "state", "queue", "agent", "customer", "since", "until", "offline", "limit",
     ];
-    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(bad(format!(
-            "unknown parameter `{unknown}`; known: {}",
-            KNOWN.join(", ")
-        )));
-    }
+    only_known(&params, KNOWN)?;
     let state_filter = match params.get("state").map(String::as_str) {
         None => None,
         Some("open") => Some(SessionState::Open),
         Some("ended") => Some(SessionState::Ended),
         Some(other) => {
-            return Err(bad(format!(
+            return Err(bad_request(format!(
                 "`state` must be `open` or `ended`, not `{other}`"
             )))
         }
@@ -134,22 +120,22 @@ async fn list_sessions(
         Some("true") => Some(true),
         Some("false") => Some(false),
         Some(other) => {
-            return Err(bad(format!(
+            return Err(bad_request(format!(
                 "`offline` must be `true` or `false`, not `{other}`"
             )))
         }
     };
-    let limit = number(&params, "limit")?.unwrap_or(100) as usize;
+    let limit = query_number(&params, "limit")?.unwrap_or(100) as usize;
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(bad(format!("`limit` must be 1 to {MAX_LIMIT}")));
+        return Err(bad_request(format!("`limit` must be 1 to {MAX_LIMIT}")));
     }
     let filter = SessionFilter {
         state: state_filter,
         queue: params.get("queue").cloned(),
         agent: params.get("agent").cloned(),
         customer: params.get("customer").cloned(),
-        since: number(&params, "since")?,
-        until: number(&params, "until")?,
+        since: query_number(&params, "since")?,
+        until: query_number(&params, "until")?,
         offline,
         limit,
     };
@@ -177,16 +163,16 @@ async fn get_session(
     Path(id): Path<String>,
     query: Result<Query<TranscriptQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TranscriptPage>, ApiError> {
-    let Query(query) = query.map_err(|e| bad(e.body_text()))?;
+    let Query(query) = query.map_err(|e| bad_request(e.body_text()))?;
     let limit = query.limit.unwrap_or(MAX_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(bad(format!("`limit` must be 1 to {MAX_LIMIT}")));
+        return Err(bad_request(format!("`limit` must be 1 to {MAX_LIMIT}")));
     }
     let summary = state
         .store
         .summary(&id)
         .await?
-        .ok_or_else(|| not_found(&id))?;
+        .ok_or_else(|| session_not_found(&id))?;
     // One more than asked tells whether another page follows.
     let mut page = state
         .store
@@ -240,7 +226,7 @@ async fn end_session(
     } else {
         serde_json::from_slice::<EndRequest>(&body)
             .map_err(|e| {
-                bad(format!(
+                bad_request(format!(
                     "body must be {{\"reason\": \"...\"}} or empty: {e}"
                 ))
             })?
@@ -251,7 +237,7 @@ async fn end_session(
         .end(&id, &service, Ender::Owner, reason)
         .await
         .map_err(|e| match e {
-            LifecycleError::Session(SessionError::NotFound) => not_found(&id),
+            LifecycleError::Session(SessionError::NotFound) => session_not_found(&id),
             e => e.into(),
         })?;
     Ok(Json(SessionEnded {
@@ -306,21 +292,7 @@ async fn export_customer(
     summaries.reverse();
     let mut sessions = Vec::with_capacity(summaries.len());
     for session in summaries {
-        let mut events = Vec::new();
-        loop {
-            let after = events
-                .last()
-                .map_or(0, |e: &seam_protocol::SessionEvent| e.seq);
-            let page = state
-                .store
-                .events_after(&session.session_id, after, MAX_LIMIT)
-                .await?;
-            let full = page.len() == MAX_LIMIT;
-            events.extend(page);
-            if !full {
-                break;
-            }
-        }
+        let mut events = state.store.all_events(&session.session_id).await?;
         if !state.config.messages.keep_originals_for_staff {
             crate::session::redact_log(&mut events);
         }
@@ -368,13 +340,16 @@ async fn put_canned(
     body: axum::body::Bytes,
 ) -> Result<Json<CannedResponse>, ApiError> {
     let body: CannedResponseBody = serde_json::from_slice(&body).map_err(|e| {
-        bad(format!(
+        bad_request(format!(
             "body must be {{\"text\": \"...\", \"title\": \"...\"}}: {e}"
         ))
     })?;
-    crate::canned::check(&shortcut, &body.text, state.config.limits.max_text_chars).map_err(bad)?;
+    crate::canned::check(&shortcut, &body.text, state.config.limits.max_text_chars)
+        .map_err(bad_request)?;
     if body.title.as_ref().is_some_and(|t| t.chars().count() > 200) {
-        return Err(bad("`title` may have at most 200 characters".into()));
+        return Err(bad_request(
+            "`title` may have at most 200 characters".into(),
+        ));
     }
     let reply = CannedResponse {
         shortcut,
@@ -408,12 +383,4 @@ async fn delete_canned(
     };
     state.store.delete_canned_response(&shortcut).await?;
     Ok(Json(reply))
-}
-
-fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "session_not_found",
-        format!("no session with id `{id}`"),
-    )
 }

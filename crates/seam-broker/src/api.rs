@@ -4,6 +4,8 @@
 //! `admin`, `uploads`, `reports`, `demo`) use it; it
 //! uses none of them.
 
+use std::collections::HashMap;
+
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -88,4 +90,46 @@ pub(crate) fn bearer_identity(
         )
     })?;
     Ok(auth.verify(token)?)
+}
+
+/// A `400 bad_request` with a message.
+pub(crate) fn bad_request(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+/// Refuses a query that names a parameter not in `known`.
+pub(crate) fn only_known(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match params.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(bad_request(format!(
+            "unknown parameter `{unknown}`; known: {}",
+            known.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The query parameter `key` as a non-negative integer, if present.
+pub(crate) fn query_number(
+    params: &HashMap<String, String>,
+    key: &str,
+) -> Result<Option<u64>, ApiError> {
+    params
+        .get(key)
+        .map(|v| {
+            v.parse::<u64>().map_err(|_| {
+                bad_request(format!(
+                    "`{key}` must be a non-negative integer (Unix milliseconds for times), not `{v}`"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// `404 session_not_found` for session `id`.
+pub(crate) fn session_not_found(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "session_not_found",
+        format!("no session with id `{id}`"),
+    )
 }

@@ -198,14 +198,10 @@ impl Lifecycle {
                 if opened.created {
                     // Not left open outside any queue, where nobody would
                     // ever answer it: the customer's next session starts anew.
-                    let end = Append {
-                        actor: customer,
-                        command_id: None,
-                        decide: Box::new(|view| {
-                            rules::force_end(view, Some("offline message failed".into()))
-                        }),
-                    };
-                    if let Err(end_failed) = self.engine.append(&session_id, end).await {
+                    let ended = self
+                        .end_unrated(&session_id, customer, "offline message failed")
+                        .await;
+                    if let Err(end_failed) = ended {
                         tracing::warn!(error = %end_failed, session = %session_id, "cannot end a session opened for an offline message");
                     }
                 }
@@ -213,18 +209,31 @@ impl Lifecycle {
             }
         };
         self.leave_routing(&session_id, customer).await?;
+        self.end_unrated(&session_id, customer, "offline message")
+            .await?;
+        Ok((session_id, committed))
+    }
+
+    /// Ends a session whose customer is not asked to rate it (it held an
+    /// offline message), and lets it leave memory later.
+    async fn end_unrated(
+        &self,
+        session_id: &str,
+        actor: &Principal,
+        reason: &str,
+    ) -> Result<(), LifecycleError> {
         let end = Append {
-            actor: customer,
+            actor,
             command_id: None,
-            decide: Box::new(|view| rules::force_end(view, Some("offline message".into()))),
+            decide: Box::new(|view| rules::force_end(view, Some(reason.to_owned()))),
         };
-        self.engine.append(&session_id, end).await?;
+        self.engine.append(session_id, end).await?;
         let release = Timer::ReleaseSession {
-            session_id: session_id.clone(),
+            session_id: session_id.to_owned(),
             if_unwatched: false,
         };
         self.timers.after(self.release_after_ms, release);
-        Ok((session_id, committed))
+        Ok(())
     }
 
     /// The message `command_id` already left, if it was: it ended the

@@ -9,18 +9,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use seam_protocol::{Role, SessionEvent};
+use seam_protocol::Role;
 use serde::Serialize;
 
 use crate::analytics::{
     repeats, Figures, GroupBy, SessionFacts, Thresholds, Totals, REPEAT_WINDOW_MS,
 };
-use crate::api::ApiError;
+use crate::api::{bad_request, only_known, query_number, ApiError};
 use crate::state::AppState;
 use crate::store::SessionFilter;
-
-/// Events read at a time per session.
-const PAGE: usize = 1000;
 
 /// The longest range one request may cover: 92 days.
 const MAX_RANGE_MS: u64 = 92 * 24 * 60 * 60 * 1000;
@@ -61,20 +58,6 @@ pub(crate) struct Analytics {
     pub groups: Vec<Group>,
 }
 
-fn bad(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
-}
-
-fn number(params: &HashMap<String, String>, key: &str) -> Result<Option<u64>, ApiError> {
-    params
-        .get(key)
-        .map(|v| {
-            v.parse::<u64>()
-                .map_err(|_| bad(format!("`{key}` must be a non-negative integer, not `{v}`")))
-        })
-        .transpose()
-}
-
 /// `GET /v1/analytics?from=&to=&group_by=&interval=&service_level_secs=&short_abandon_secs=`
 async fn analytics(
     State(state): State<Arc<AppState>>,
@@ -102,17 +85,12 @@ async fn analytics(
         "service_level_secs",
         "short_abandon_secs",
     ];
-    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(bad(format!(
-            "unknown parameter `{unknown}`; known: {}",
-            KNOWN.join(", ")
-        )));
-    }
+    only_known(&params, KNOWN)?;
     let now = state.timers.clock().now_millis();
-    let to = number(&params, "to")?.unwrap_or(now);
-    let from = number(&params, "from")?.unwrap_or(to.saturating_sub(24 * 60 * 60 * 1000));
+    let to = query_number(&params, "to")?.unwrap_or(now);
+    let from = query_number(&params, "from")?.unwrap_or(to.saturating_sub(24 * 60 * 60 * 1000));
     if from >= to || to - from > MAX_RANGE_MS {
-        return Err(bad(
+        return Err(bad_request(
             "`from` must be before `to`, at most 92 days apart (Unix milliseconds)".into(),
         ));
     }
@@ -122,7 +100,7 @@ async fn analytics(
         Some("1h") => Some(60 * 60 * 1000),
         Some("1d") => Some(24 * 60 * 60 * 1000),
         Some(other) => {
-            return Err(bad(format!(
+            return Err(bad_request(format!(
                 "`interval` must be 15m, 1h or 1d, not `{other}`"
             )))
         }
@@ -136,14 +114,14 @@ async fn analytics(
         "mode" => GroupBy::Mode,
         "interval" => GroupBy::Interval(interval_ms.unwrap_or(60 * 60 * 1000)),
         other => {
-            return Err(bad(format!(
+            return Err(bad_request(format!(
                 "`group_by` must be all, queue, agent, issue_type, mode or interval, not `{other}`"
             )))
         }
     };
-    let service_level_secs =
-        number(&params, "service_level_secs")?.unwrap_or(state.config.routing.service_level_secs);
-    let short_abandon_secs = number(&params, "short_abandon_secs")?.unwrap_or(5);
+    let service_level_secs = query_number(&params, "service_level_secs")?
+        .unwrap_or(state.config.routing.service_level_secs);
+    let short_abandon_secs = query_number(&params, "short_abandon_secs")?.unwrap_or(5);
     let thresholds = Thresholds {
         service_level_ms: service_level_secs.saturating_mul(1000),
         short_abandon_ms: short_abandon_secs.saturating_mul(1000),
@@ -162,7 +140,7 @@ async fn analytics(
         let facts = match state.facts.get(&summary.session_id, summary.last_seq) {
             Some(facts) => facts,
             None => {
-                let events = read_all(&state, &summary.session_id).await?;
+                let events = state.store.all_events(&summary.session_id).await?;
                 let facts = SessionFacts::of(&events);
                 state
                     .facts
@@ -204,18 +182,4 @@ async fn analytics(
             })
             .collect(),
     }))
-}
-
-/// Every event of a session, read a page at a time.
-async fn read_all(state: &AppState, session_id: &str) -> Result<Vec<SessionEvent>, ApiError> {
-    let mut events: Vec<SessionEvent> = Vec::new();
-    loop {
-        let after = events.last().map_or(0, |e| e.seq);
-        let page = state.store.events_after(session_id, after, PAGE).await?;
-        let full = page.len() == PAGE;
-        events.extend(page);
-        if !full {
-            return Ok(events);
-        }
-    }
 }

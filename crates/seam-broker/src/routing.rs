@@ -1015,7 +1015,7 @@ impl Router {
                     agents_available: st
                         .agents
                         .values()
-                        .filter(|a| a.can_take() && q.skills.iter().all(|s| a.skills.contains(s)))
+                        .filter(|a| a.can_take() && q.served_by(&a.skills))
                         .count(),
                     estimated_wait_ms: stats.map_or(0, |s| mean(&s.recent_waits)),
                     abandoned: stats.map_or(0, |s| s.abandoned),

@@ -22,7 +22,7 @@ use seam_protocol::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::api::{bearer_identity, ApiError};
+use crate::api::{bearer_identity, session_not_found, ApiError};
 use crate::attachment::{is_safe_id, sniff, thumbnail, Link, LinkError};
 use crate::engine::Append;
 use crate::session::{rules, SessionError, SessionView};
@@ -44,11 +44,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 
 fn session_error(e: SessionError, session_id: &str) -> ApiError {
     match e {
-        SessionError::NotFound => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "session_not_found",
-            format!("no session with id `{session_id}`"),
-        ),
+        SessionError::NotFound => session_not_found(session_id),
         SessionError::NotYourSession => ApiError::new(
             StatusCode::FORBIDDEN,
             "not_your_session",

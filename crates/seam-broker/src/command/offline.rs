@@ -54,7 +54,7 @@ async fn availability_for(
         .agents
         .iter()
         .filter(|a| a.status == AgentStatus::Available)
-        .filter(|a| queue.is_none_or(|q| q.skills.iter().all(|s| a.skills.contains(s))))
+        .filter(|a| queue.is_none_or(|q| q.served_by(&a.skills)))
         .count();
     let Some(queue) = queue else {
         return Ok(Availability {
@@ -148,7 +148,7 @@ pub(super) async fn offline_messages(
         role == Role::Supervisor
             || queue
                 .and_then(|q| router.queue(q).ok())
-                .is_none_or(|q| q.skills.iter().all(|s| skills.contains(s)))
+                .is_none_or(|q| q.served_by(skills))
     };
     let filter = crate::store::SessionFilter {
         offline: Some(true),

@@ -691,6 +691,13 @@ pub struct QueueConfig {
     pub hours: Option<OpeningHours>,
 }
 
+impl QueueConfig {
+    /// Whether an agent with `skills` has every skill this queue needs.
+    pub fn served_by(&self, skills: &[String]) -> bool {
+        self.skills.iter().all(|s| skills.contains(s))
+    }
+}
+
 /// A queue's opening hours: weekly ranges in a time zone, minus holidays.
 /// Ranges are `"HH:MM-HH:MM"` in the zone's local time (`"24:00"` ends at
 /// midnight); a day without ranges is closed.

@@ -231,6 +231,27 @@ pub trait SessionStore: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>>;
 
+    /// Every event of a session in `seq` order, read a page at a time (none
+    /// for an unknown session).
+    fn all_events<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
+        const PAGE: usize = 1000;
+        Box::pin(async move {
+            let mut events: Vec<SessionEvent> = Vec::new();
+            loop {
+                let after = events.last().map_or(0, |e| e.seq);
+                let page = self.events_after(session_id, after, PAGE).await?;
+                let full = page.len() == PAGE;
+                events.extend(page);
+                if !full {
+                    return Ok(events);
+                }
+            }
+        })
+    }
+
     /// One session's listing line, without reading its events.
     fn summary<'a>(
         &'a self,
