@@ -1046,6 +1046,7 @@ async fn the_openapi_document_describes_every_admin_route_with_the_real_types() 
         ("/sessions/{id}/attachments/{attachment}", "get"),
         ("/attachments/{id}/{attachment}", "get"),
         ("/analytics", "get"),
+        ("/analytics/modes", "get"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path}");
         assert!(paths[path][method]["responses"]["401"].is_object());

@@ -1358,3 +1358,215 @@ async fn a_supervisor_dashboard_gets_live_stats_without_asking_again() {
     let (bob, _b) = client(&broker, token(Role::Agent, "bob")).await;
     assert_eq!(rejected(bob.subscribe_stats().await), ErrorCode::Forbidden);
 }
+
+/// Serves one session of `sub` about billing through `bob`: in `mode`
+/// (the customer consents to the upgrade), ended, rated `score`.
+async fn serve(
+    broker: &RunningBroker,
+    bob: &Client,
+    bob_events: &mut Events,
+    sub: &str,
+    mode: Mode,
+    score: u8,
+) {
+    let (c, _events, sid) = customer(broker, sub, "billing").await;
+    let offer = next_offer(bob_events).await;
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    if mode != Mode::Chat {
+        let request = bob.request_mode(&sid, mode, false, None).await.unwrap();
+        c.answer_mode(&sid, &request, true, None).await.unwrap();
+    }
+    c.end_session(&sid, None).await.unwrap();
+    c.rate_session(&sid, score, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_recommended_mode_is_learned_from_how_sessions_ended_and_logged_for_staff() {
+    let clock = clock();
+    let mut config = routing_config();
+    config.recommendation.resolution_window_secs = 3_600;
+    config.recommendation.refresh_ms = 100;
+    config.routing.invitation_rules = vec![seam_broker::InvitationRule {
+        page_prefix: Some("/help".into()),
+        after_ms: 100,
+        mode: Mode::Video,
+        recommended: true,
+        topic: "Can we help?".into(),
+        ..seam_broker::InvitationRule::default()
+    }];
+    let broker = start_with_clock(config, clock.clone()).await;
+    let addr = broker.local_addr();
+    let (bob, mut bob_events) = staff(&broker, Role::Agent, "bob", &["billing"], Some(10)).await;
+
+    // Nothing learned yet: every mode about as likely, no evidence.
+    let (zed, mut zed_events, zed_sid) = customer(&broker, "zed", "billing").await;
+    let first = zed.recommend_mode(&zed_sid).await.unwrap();
+    assert_eq!(first.issue_type.as_deref(), Some("billing"));
+    assert_eq!(first.choices.len(), 3, "bob is free for voice and video");
+    assert!(first.choices.iter().all(|c| c.sessions == 0));
+    let sum: f64 = first.choices.iter().map(|c| c.probability).sum();
+    assert!((sum - 1.0).abs() < 1e-9);
+    // Asking again, nothing changed: the same recommendation, no new draw.
+    assert_eq!(zed.recommend_mode(&zed_sid).await.unwrap(), first);
+    let offer = next_offer(&mut bob_events).await;
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    let seen = drain_session_events(&mut bob_events, Duration::from_millis(200)).await;
+    let logged: Vec<_> = seen
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::ModeRecommended { recommendation } => Some(recommendation),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, [&first], "one event, replayed to the agent");
+    let zed_saw = drain_session_events(&mut zed_events, Duration::from_millis(100)).await;
+    assert!(
+        zed_saw
+            .iter()
+            .all(|e| !matches!(e.body, EventBody::ModeRecommended { .. })),
+        "staff only: {zed_saw:?}"
+    );
+    zed.end_session(&zed_sid, None).await.unwrap();
+
+    // Billing issues resolved by voice (rated 5, nobody came back) and
+    // not by chat (rated 1).
+    for (i, (mode, score)) in [(Mode::Voice, 5), (Mode::Chat, 1)]
+        .into_iter()
+        .cycle()
+        .take(8)
+        .enumerate()
+    {
+        serve(
+            &broker,
+            &bob,
+            &mut bob_events,
+            &format!("c{i}"),
+            mode,
+            score,
+        )
+        .await;
+    }
+    // Chat failed at once; voice is known to have worked once the
+    // resolution window passed.
+    clock.advance(3_600_001);
+    let service = token(Role::Service, "backend");
+    let (status, report) = http(addr, "GET", "/v1/analytics/modes", Some(&service), None).await;
+    assert_eq!(status, 200, "{report}");
+    let billing = report["issue_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["issue_type"] == "billing")
+        .unwrap();
+    let arm = |mode: &str| {
+        billing["modes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mode"] == mode)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (
+            arm("voice")["sessions"].as_u64(),
+            arm("voice")["resolved"].as_u64()
+        ),
+        (Some(4), Some(4))
+    );
+    assert_eq!(
+        (
+            arm("chat")["sessions"].as_u64(),
+            arm("chat")["resolved"].as_u64()
+        ),
+        (Some(5), Some(1)),
+        "zed's chat, unrated and not repeated, resolved: {billing}"
+    );
+    assert!(
+        arm("voice")["probability"].as_f64() > Some(0.5),
+        "{billing}"
+    );
+    assert!(arm("chat")["agent_minutes"].is_number());
+    let decisions = report["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), 1, "{report}");
+    assert_eq!(decisions[0]["session_id"], zed_sid.as_str());
+    assert_eq!(decisions[0]["used"], "chat");
+    assert_eq!(decisions[0]["recommendation"]["mode"], first.mode.as_str());
+
+    // The next customer is recommended voice, with the evidence.
+    let (amy, _a, amy_sid) = customer(&broker, "amy", "billing").await;
+    let next = amy.recommend_mode(&amy_sid).await.unwrap();
+    assert_eq!(next.choices[0].mode, Mode::Voice, "{next:?}");
+    let voice = &next.choices[0];
+    assert_eq!((voice.sessions, voice.resolved), (4, 4));
+    assert!(voice.probability > 0.5 && voice.probability <= 0.95);
+    let chat = next.choices.iter().find(|c| c.mode == Mode::Chat).unwrap();
+    assert_eq!((chat.sessions, chat.resolved), (5, 1));
+    assert!(chat.probability >= 0.05);
+
+    // Nobody free for a call: only chat can be offered.
+    bob.set_status(AgentStatus::Away).await.unwrap();
+    let (kim, _k, kim_sid) = customer(&broker, "kim", "billing").await;
+    let only = kim.recommend_mode(&kim_sid).await.unwrap();
+    assert_eq!((only.mode, only.probability), (Mode::Chat, 1.0));
+    assert_eq!(only.choices.len(), 1);
+    // A proactive invitation by a rule offers the recommended mode, not
+    // the rule's video nobody could take now.
+    let (vic, mut vic_events) = client(&broker, token(Role::Customer, "vic")).await;
+    vic.page_view("/help/invoices", Some("billing"))
+        .await
+        .unwrap();
+    clock.advance(100);
+    let invitation = wait_for(&mut vic_events, |e| match e {
+        Event::Invitation(i) => Some(i),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (invitation.mode, invitation.topic.as_str()),
+        (Mode::Chat, "Can we help?")
+    );
+
+    // Bad paths: clear errors, nothing stored.
+    assert_eq!(
+        rejected(kim.recommend_mode(&amy_sid).await),
+        ErrorCode::NotYourSession
+    );
+    assert_eq!(
+        rejected(kim.recommend_mode("s_nope").await),
+        ErrorCode::SessionNotFound
+    );
+    assert_eq!(
+        rejected(zed.recommend_mode(&zed_sid).await),
+        ErrorCode::SessionEnded
+    );
+    let (svc, _s) = client(&broker, token(Role::Service, "backend")).await;
+    assert_eq!(
+        rejected(svc.recommend_mode(&kim_sid).await),
+        ErrorCode::Forbidden
+    );
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/v1/analytics/modes",
+        Some(&token(Role::Agent, "bob")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/v1/analytics/modes?limit=5000",
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+}

@@ -334,6 +334,16 @@ class Client:
         )
         return await self.send(frame)
 
+    async def recommend_mode(self, session_id: str) -> m.ModeRecommendation:
+        """The mode to offer first for the session, learned from how sessions about the
+        same issue type ended: `mode`, its `probability`, and every available mode in
+        `choices` with its evidence. Asked again while nothing changed, the same."""
+        frame = m.ClientFrameRecommendMode(type="recommend_mode", id=self.next_id(), session_id=session_id)
+        ack = await self.send(frame)
+        if ack.recommendation is None:
+            raise SeamError("recommend_mode ack without recommendation")
+        return ack.recommendation
+
     async def request_agent(
         self, session_id: str, mode: Literal["voice", "video"] | None = None
     ) -> m.ServerFrameAck:

@@ -386,6 +386,15 @@ class ClientFrameOfflineMessages(BaseModel):
     type: Literal['offline_messages']
 
 
+class ClientFrameRecommendMode(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(description='Command id.')]
+    session_id: Annotated[str, Field(description='The session.')]
+    type: Literal['recommend_mode']
+
+
 class ClientFramePageView(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -625,6 +634,56 @@ class Limits(BaseModel):
     ]
     max_text_chars: Annotated[
         int, Field(description='Longest accepted chat text, in characters.', ge=0)
+    ]
+
+
+class ModeChoice(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    mode: Annotated[Literal['chat', 'voice', 'video'], Field(description='The mode.')]
+    probability: Annotated[float, Field(description='The chance the policy gave it.')]
+    resolved: Annotated[
+        int,
+        Field(
+            description='Of those, the ones resolved well (no repeat contact within the resolution window, not rated 1 or 2).',
+            ge=0,
+        ),
+    ]
+    sessions: Annotated[
+        int,
+        Field(
+            description='Past sessions about this issue type served in this mode whose outcome is known.',
+            ge=0,
+        ),
+    ]
+
+
+class ModeRecommendation(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    choices: Annotated[
+        list[ModeChoice],
+        Field(
+            description='Every mode available when it was made (enabled, and an agent free for it), most likely first: `choices[0].mode == mode` is not guaranteed (exploration), ordering is by probability.'
+        ),
+    ]
+    issue_type: Annotated[
+        str | None,
+        Field(
+            description='The issue type it was learned for (absent: sessions without one).'
+        ),
+    ] = None
+    mode: Annotated[
+        Literal['chat', 'voice', 'video'],
+        Field(description='The recommended mode: offer it first.'),
+    ]
+    probability: Annotated[
+        float,
+        Field(
+            description='The chance the policy had of recommending `mode` (between the exploration floor and 1), for offline evaluation.'
+        ),
     ]
 
 
@@ -1085,6 +1144,16 @@ class EventBodyModeChanged(BaseModel):
     ] = None
 
 
+class EventBodyModeRecommended(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    kind: Literal['mode_recommended']
+    recommendation: Annotated[
+        ModeRecommendation, Field(description='The recommendation.')
+    ]
+
+
 class EventBodyTransferred(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -1526,6 +1595,10 @@ class ServerFrameAck(BaseModel):
     overview: Annotated[
         Overview | None, Field(description='Routing state, for `overview`.')
     ] = None
+    recommendation: Annotated[
+        ModeRecommendation | None,
+        Field(description='For `recommend_mode`: the mode to offer first, and why.'),
+    ] = None
     request_id: Annotated[
         str | None, Field(description="The new request's id, for `request_mode`.")
     ] = None
@@ -1564,7 +1637,7 @@ class ServerFrameEvent(BaseModel):
         int, Field(description='When the broker stored it, Unix milliseconds.', ge=0)
     ]
     body: Annotated[
-        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyMessageEdited | EventBodyMessageDeleted | EventBodyAttachment | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyOfflineMessage | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
+        EventBodySessionOpened | EventBodyParticipantJoined | EventBodyParticipantLeft | EventBodyMessage | EventBodyMessageEdited | EventBodyMessageDeleted | EventBodyAttachment | EventBodyModeRequested | EventBodyModeRequestDeclined | EventBodyModeRequestCancelled | EventBodyModeRequestExpired | EventBodyModeChanged | EventBodyModeRecommended | EventBodyQueued | EventBodyAssigned | EventBodyTransferred | EventBodyHandedOff | EventBodyQueueAbandoned | EventBodyWhisper | EventBodyNote | EventBodyOfflineMessage | EventBodyRated | EventBodyStaffAccessed | EventBodySessionEnded,
         Field(description='What happened.'),
     ]
     client_id: Annotated[
@@ -1596,7 +1669,7 @@ class ProtocolSchema(BaseModel):
         Field(description='The answer to an attachment upload (HTTP).'),
     ]
     client: Annotated[
-        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameEditMessage | ClientFrameDeleteMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameSubscribeStats | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameOfflineMessages | ClientFrameHandoff | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
+        ClientFrameHello | ClientFrameOpenSession | ClientFrameJoin | ClientFrameLeave | ClientFrameMessage | ClientFrameEditMessage | ClientFrameDeleteMessage | ClientFrameReceipt | ClientFrameTyping | ClientFrameEndSession | ClientFrameRequestMode | ClientFrameAnswerMode | ClientFrameCancelModeRequest | ClientFrameSetMode | ClientFrameSignal | ClientFrameSetStatus | ClientFrameAcceptOffer | ClientFrameDeclineOffer | ClientFrameTransfer | ClientFrameInviteAgent | ClientFrameMonitor | ClientFrameWhisper | ClientFrameNote | ClientFrameOverview | ClientFrameSubscribeStats | ClientFrameMySessions | ClientFrameCannedResponses | ClientFrameAvailability | ClientFrameLeaveMessage | ClientFrameOfflineMessages | ClientFrameHandoff | ClientFrameRecommendMode | ClientFrameRequestAgent | ClientFramePageView | ClientFrameInviteVisitor | ClientFrameAnswerInvitation | ClientFrameRateSession | ClientFrameRefreshToken,
         Field(description='Frames a client sends.'),
     ]
     server: Annotated[

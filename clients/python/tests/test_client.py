@@ -243,3 +243,24 @@ async def test_with_nobody_on_duty_a_customer_leaves_a_message_for_an_email_answ
         await lea.leave_message("again", "not an address")
     assert refused.value.code == "invalid_message"
     await lea.close()
+
+
+async def test_the_recommended_mode_is_among_those_someone_can_take_now(broker) -> None:
+    rita = await Client.connect(broker.url, broker.token("customer", "rita", "--issue-type", "billing"))
+    session = await rita.open_session()
+    # Nobody on duty for a call: chat, for sure.
+    alone = await rita.recommend_mode(session.session_id)
+    assert (alone.mode, alone.probability, [c.mode for c in alone.choices]) == ("chat", 1.0, ["chat"])
+    assert alone.issue_type == "billing"
+    # An agent joined: every mode, a new draw; asked again, the same.
+    bob = await Client.connect(broker.url, broker.token("agent", "bob"))
+    await agent_takes_session(bob)
+    joined = await rita.recommend_mode(session.session_id)
+    assert sorted(c.mode for c in joined.choices) == ["chat", "video", "voice"]
+    assert abs(sum(c.probability for c in joined.choices) - 1.0) < 1e-9
+    assert await rita.recommend_mode(session.session_id) == joined
+    with pytest.raises(Rejected) as refused:
+        await rita.recommend_mode("s_nope")
+    assert refused.value.code == "session_not_found"
+    await rita.close()
+    await bob.close()

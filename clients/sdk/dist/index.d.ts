@@ -1,4 +1,4 @@
-import type { AttachmentUploaded, Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, OfflineMessage, Overview, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
+import type { AttachmentUploaded, Availability, CannedResponse, Card, ClientFrame, IceServer, Mode, ModeRecommendation, OfflineMessage, Overview, Principal, QuickReply, Receipt, ServerFrame, SessionOverview, SessionSnapshot, Signal } from "./generated/protocol.js";
 export type * from "./generated/protocol.js";
 /** A command's success answer. */
 export type Ack = Extract<ServerFrame, {
@@ -216,6 +216,12 @@ export declare class Seam {
         read?: number;
     }): void;
     /** Asks the other side for voice or video; resolves with the request id. */
+    /**
+     * The mode to offer first for the session ("talk to an agent"), learned from how sessions about
+     * the same issue type ended: `mode`, its `probability`, and every available mode in `choices`,
+     * most likely first, with its evidence. Asking again while nothing changed answers the same.
+     */
+    recommendMode(sessionId: string): Promise<ModeRecommendation>;
     requestMode(sessionId: string, mode: Mode, reason?: string): Promise<string>;
     answerMode(sessionId: string, requestId: string, accept: boolean): Promise<Ack>;
     /** Downgrades (no consent needed); `chat` hangs up. */

@@ -13,6 +13,7 @@ import type {
   ClientFrame,
   IceServer,
   Mode,
+  ModeRecommendation,
   OfflineMessage,
   Overview,
   Principal,
@@ -506,6 +507,16 @@ export class Seam {
   }
 
   /** Asks the other side for voice or video; resolves with the request id. */
+  /**
+   * The mode to offer first for the session ("talk to an agent"), learned from how sessions about
+   * the same issue type ended: `mode`, its `probability`, and every available mode in `choices`,
+   * most likely first, with its evidence. Asking again while nothing changed answers the same.
+   */
+  async recommendMode(sessionId: string): Promise<ModeRecommendation> {
+    const ack = await this.send({ type: "recommend_mode", session_id: sessionId });
+    return ack.recommendation as ModeRecommendation;
+  }
+
   async requestMode(sessionId: string, mode: Mode, reason?: string): Promise<string> {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
     return ack.request_id as string;

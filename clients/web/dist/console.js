@@ -378,6 +378,15 @@ var Seam = class _Seam {
     }, REPORT_EVERY_MS);
   }
   /** Asks the other side for voice or video; resolves with the request id. */
+  /**
+   * The mode to offer first for the session ("talk to an agent"), learned from how sessions about
+   * the same issue type ended: `mode`, its `probability`, and every available mode in `choices`,
+   * most likely first, with its evidence. Asking again while nothing changed answers the same.
+   */
+  async recommendMode(sessionId) {
+    const ack = await this.send({ type: "recommend_mode", session_id: sessionId });
+    return ack.recommendation;
+  }
   async requestMode(sessionId, mode, reason) {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
     return ack.request_id;
@@ -588,6 +597,10 @@ var EN = {
   send: "Send",
   talkVoice: "Call by voice",
   talkVideo: "Call by video",
+  talkAgent: "Talk to an agent",
+  talkChoices: "How would you like to talk?",
+  talkChat: "Chat with an agent",
+  recommended: "Recommended",
   queuePosition: "You are number {position} in the queue",
   queueWait: "You are number {position} in the queue, about {wait}",
   youAreQueued: "You're in line: the next available agent will answer here.",
@@ -653,6 +666,11 @@ var EN = {
   pickConversation: "Pick a conversation on the left, or wait for a customer.",
   customer: "Customer",
   issue: "Issue",
+  recommendedMode: "Recommended: {mode} ({chance} %)",
+  recommendationEvidence: "Resolved well in past {issue} sessions, by mode",
+  evidenceRow: "{resolved} of {sessions} resolved",
+  noEvidence: "no outcome yet",
+  staffRecommended: "{mode} recommended to the customer ({chance} %)",
   page: "Page",
   notes: "Notes for the team",
   notePlaceholder: "Add a note the customer does not see",
@@ -744,6 +762,10 @@ var FR = {
   send: "Envoyer",
   talkVoice: "Appel vocal",
   talkVideo: "Appel vidéo",
+  talkAgent: "Parler à un conseiller",
+  talkChoices: "Comment souhaitez-vous échanger ?",
+  talkChat: "Discuter par écrit",
+  recommended: "Recommandé",
   queuePosition: "Vous êtes numéro {position} dans la file",
   queueWait: "Vous êtes numéro {position} dans la file, environ {wait}",
   youAreQueued: "Vous êtes dans la file : le prochain conseiller disponible vous répondra ici.",
@@ -806,6 +828,11 @@ var FR = {
   pickConversation: "Choisissez une conversation à gauche, ou attendez un client.",
   customer: "Client",
   issue: "Motif",
+  recommendedMode: "Recommandé : {mode} ({chance} %)",
+  recommendationEvidence: "Résolus sans suite lors des échanges {issue} passés, par mode",
+  evidenceRow: "{resolved} résolus sur {sessions}",
+  noEvidence: "aucun résultat encore",
+  staffRecommended: "{mode} recommandé au client ({chance} %)",
   page: "Page",
   notes: "Notes pour l'équipe",
   notePlaceholder: "Une note que le client ne voit pas",
@@ -1013,6 +1040,11 @@ var Conversation = class {
         return staff ? format(s.staffHandedOff, { name: who, queue: b.queue }) : s.connectingAgent;
       case "queue_abandoned":
         return staff ? format(s.staffAbandoned, { queue: b.queue }) : s.leftQueue;
+      case "mode_recommended": {
+        if (!staff) return void 0;
+        const r = b.recommendation;
+        return format(s.staffRecommended, { mode: modeLabel(r.mode, s), chance: Math.round(r.probability * 100) });
+      }
       case "staff_accessed": {
         if (!staff) return void 0;
         const access = b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read";
@@ -1246,6 +1278,9 @@ var STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-tag{margin-left:6px;padding:1px 6px;border-radius:8px;background:rgba(255,255,255,.25);font-size:11px;font-weight:600}
+.seam-recommendation{margin-top:10px;padding-top:8px;border-top:1px solid #e4e8f0}
+.seam-recommendation p{margin:4px 0;color:#4a5366;font-size:12px}
 .seam-quick{display:flex;gap:6px;flex-wrap:wrap;margin:4px 0}
 .seam-quick button[aria-pressed=true]{outline:2px solid var(--seam-accent, #2563eb)}
 .seam-msg-card{border:1px solid #d0d5dd;border-radius:10px;padding:8px;margin:4px 0;max-width:280px;display:flex;flex-direction:column;gap:4px;background:#fff}
@@ -1749,7 +1784,21 @@ async function main() {
     input.disabled = !open;
   };
   const itemLabel = (h) => `${customerName(h.snapshot.customer)} · ${h.ended ? s.sessionEnded : modeLabel(h.mode, s)}`;
-  const showContext = (snapshot) => {
+  const recommendationCard = (r) => {
+    const rows = el("dl", {});
+    for (const c of r.choices) {
+      const text = c.sessions > 0 ? `${format(s.evidenceRow, { resolved: c.resolved, sessions: c.sessions })} (${Math.round(100 * c.resolved / c.sessions)} %)` : s.noEvidence;
+      rows.append(el("dt", {}, modeLabel(c.mode, s)), el("dd", { "data-testid": `evidence-${c.mode}` }, text));
+    }
+    return el(
+      "div",
+      { class: "seam-recommendation", "data-testid": "recommendation", "data-mode": r.mode },
+      el("b", {}, format(s.recommendedMode, { mode: modeLabel(r.mode, s), chance: Math.round(r.probability * 100) })),
+      el("p", {}, format(s.recommendationEvidence, { issue: r.issue_type ?? "" })),
+      rows
+    );
+  };
+  const showContext = (snapshot, recommendation) => {
     const ctx = snapshot.context;
     const rows = [[s.customer, customerName(snapshot.customer)]];
     if (ctx.issue_type) rows.push([s.issue, ctx.issue_type]);
@@ -1768,6 +1817,7 @@ async function main() {
       ),
       dl
     );
+    if (recommendation) context.append(recommendationCard(recommendation));
   };
   const activate = (sid) => {
     const previous = active ? held.get(active) : void 0;
@@ -1790,7 +1840,7 @@ async function main() {
     title.textContent = customerName(h.snapshot.customer);
     logSlot.replaceChildren(h.conversation.root);
     h.conversation.root.scrollTop = h.conversation.root.scrollHeight;
-    showContext(h.snapshot);
+    showContext(h.snapshot, h.recommendation);
     consent.root.hidden = !h.asked;
     if (h.asked) consent.text.textContent = h.asked.text;
     status.textContent = h.ended ? s.sessionEnded : "";
@@ -1887,6 +1937,10 @@ async function main() {
       h.asking = void 0;
       if (here) consent.root.hidden = true;
       calls.stopRinging();
+    }
+    if (b.kind === "mode_recommended") {
+      h.recommendation = b.recommendation;
+      if (here) showContext(h.snapshot, h.recommendation);
     }
     if (b.kind === "mode_changed") {
       h.asked = void 0;

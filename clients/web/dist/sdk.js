@@ -378,6 +378,15 @@ var Seam = class _Seam {
     }, REPORT_EVERY_MS);
   }
   /** Asks the other side for voice or video; resolves with the request id. */
+  /**
+   * The mode to offer first for the session ("talk to an agent"), learned from how sessions about
+   * the same issue type ended: `mode`, its `probability`, and every available mode in `choices`,
+   * most likely first, with its evidence. Asking again while nothing changed answers the same.
+   */
+  async recommendMode(sessionId) {
+    const ack = await this.send({ type: "recommend_mode", session_id: sessionId });
+    return ack.recommendation;
+  }
   async requestMode(sessionId, mode, reason) {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
     return ack.request_id;

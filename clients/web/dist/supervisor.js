@@ -378,6 +378,15 @@ var Seam = class _Seam {
     }, REPORT_EVERY_MS);
   }
   /** Asks the other side for voice or video; resolves with the request id. */
+  /**
+   * The mode to offer first for the session ("talk to an agent"), learned from how sessions about
+   * the same issue type ended: `mode`, its `probability`, and every available mode in `choices`,
+   * most likely first, with its evidence. Asking again while nothing changed answers the same.
+   */
+  async recommendMode(sessionId) {
+    const ack = await this.send({ type: "recommend_mode", session_id: sessionId });
+    return ack.recommendation;
+  }
   async requestMode(sessionId, mode, reason) {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
     return ack.request_id;
@@ -442,6 +451,9 @@ var STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-tag{margin-left:6px;padding:1px 6px;border-radius:8px;background:rgba(255,255,255,.25);font-size:11px;font-weight:600}
+.seam-recommendation{margin-top:10px;padding-top:8px;border-top:1px solid #e4e8f0}
+.seam-recommendation p{margin:4px 0;color:#4a5366;font-size:12px}
 .seam-quick{display:flex;gap:6px;flex-wrap:wrap;margin:4px 0}
 .seam-quick button[aria-pressed=true]{outline:2px solid var(--seam-accent, #2563eb)}
 .seam-msg-card{border:1px solid #d0d5dd;border-radius:10px;padding:8px;margin:4px 0;max-width:280px;display:flex;flex-direction:column;gap:4px;background:#fff}
@@ -580,6 +592,10 @@ var EN = {
   send: "Send",
   talkVoice: "Call by voice",
   talkVideo: "Call by video",
+  talkAgent: "Talk to an agent",
+  talkChoices: "How would you like to talk?",
+  talkChat: "Chat with an agent",
+  recommended: "Recommended",
   queuePosition: "You are number {position} in the queue",
   queueWait: "You are number {position} in the queue, about {wait}",
   youAreQueued: "You're in line: the next available agent will answer here.",
@@ -645,6 +661,11 @@ var EN = {
   pickConversation: "Pick a conversation on the left, or wait for a customer.",
   customer: "Customer",
   issue: "Issue",
+  recommendedMode: "Recommended: {mode} ({chance} %)",
+  recommendationEvidence: "Resolved well in past {issue} sessions, by mode",
+  evidenceRow: "{resolved} of {sessions} resolved",
+  noEvidence: "no outcome yet",
+  staffRecommended: "{mode} recommended to the customer ({chance} %)",
   page: "Page",
   notes: "Notes for the team",
   notePlaceholder: "Add a note the customer does not see",
@@ -736,6 +757,10 @@ var FR = {
   send: "Envoyer",
   talkVoice: "Appel vocal",
   talkVideo: "Appel vidéo",
+  talkAgent: "Parler à un conseiller",
+  talkChoices: "Comment souhaitez-vous échanger ?",
+  talkChat: "Discuter par écrit",
+  recommended: "Recommandé",
   queuePosition: "Vous êtes numéro {position} dans la file",
   queueWait: "Vous êtes numéro {position} dans la file, environ {wait}",
   youAreQueued: "Vous êtes dans la file : le prochain conseiller disponible vous répondra ici.",
@@ -798,6 +823,11 @@ var FR = {
   pickConversation: "Choisissez une conversation à gauche, ou attendez un client.",
   customer: "Client",
   issue: "Motif",
+  recommendedMode: "Recommandé : {mode} ({chance} %)",
+  recommendationEvidence: "Résolus sans suite lors des échanges {issue} passés, par mode",
+  evidenceRow: "{resolved} résolus sur {sessions}",
+  noEvidence: "aucun résultat encore",
+  staffRecommended: "{mode} recommandé au client ({chance} %)",
   page: "Page",
   notes: "Notes pour l'équipe",
   notePlaceholder: "Une note que le client ne voit pas",

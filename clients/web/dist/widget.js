@@ -378,6 +378,15 @@ var Seam = class _Seam {
     }, REPORT_EVERY_MS);
   }
   /** Asks the other side for voice or video; resolves with the request id. */
+  /**
+   * The mode to offer first for the session ("talk to an agent"), learned from how sessions about
+   * the same issue type ended: `mode`, its `probability`, and every available mode in `choices`,
+   * most likely first, with its evidence. Asking again while nothing changed answers the same.
+   */
+  async recommendMode(sessionId) {
+    const ack = await this.send({ type: "recommend_mode", session_id: sessionId });
+    return ack.recommendation;
+  }
   async requestMode(sessionId, mode, reason) {
     const ack = await this.send({ type: "request_mode", session_id: sessionId, mode, reason: reason ?? null });
     return ack.request_id;
@@ -576,6 +585,10 @@ var EN = {
   send: "Send",
   talkVoice: "Call by voice",
   talkVideo: "Call by video",
+  talkAgent: "Talk to an agent",
+  talkChoices: "How would you like to talk?",
+  talkChat: "Chat with an agent",
+  recommended: "Recommended",
   queuePosition: "You are number {position} in the queue",
   queueWait: "You are number {position} in the queue, about {wait}",
   youAreQueued: "You're in line: the next available agent will answer here.",
@@ -641,6 +654,11 @@ var EN = {
   pickConversation: "Pick a conversation on the left, or wait for a customer.",
   customer: "Customer",
   issue: "Issue",
+  recommendedMode: "Recommended: {mode} ({chance} %)",
+  recommendationEvidence: "Resolved well in past {issue} sessions, by mode",
+  evidenceRow: "{resolved} of {sessions} resolved",
+  noEvidence: "no outcome yet",
+  staffRecommended: "{mode} recommended to the customer ({chance} %)",
   page: "Page",
   notes: "Notes for the team",
   notePlaceholder: "Add a note the customer does not see",
@@ -732,6 +750,10 @@ var FR = {
   send: "Envoyer",
   talkVoice: "Appel vocal",
   talkVideo: "Appel vidéo",
+  talkAgent: "Parler à un conseiller",
+  talkChoices: "Comment souhaitez-vous échanger ?",
+  talkChat: "Discuter par écrit",
+  recommended: "Recommandé",
   queuePosition: "Vous êtes numéro {position} dans la file",
   queueWait: "Vous êtes numéro {position} dans la file, environ {wait}",
   youAreQueued: "Vous êtes dans la file : le prochain conseiller disponible vous répondra ici.",
@@ -794,6 +816,11 @@ var FR = {
   pickConversation: "Choisissez une conversation à gauche, ou attendez un client.",
   customer: "Client",
   issue: "Motif",
+  recommendedMode: "Recommandé : {mode} ({chance} %)",
+  recommendationEvidence: "Résolus sans suite lors des échanges {issue} passés, par mode",
+  evidenceRow: "{resolved} résolus sur {sessions}",
+  noEvidence: "aucun résultat encore",
+  staffRecommended: "{mode} recommandé au client ({chance} %)",
   page: "Page",
   notes: "Notes pour l'équipe",
   notePlaceholder: "Une note que le client ne voit pas",
@@ -1001,6 +1028,11 @@ var Conversation = class {
         return staff ? format(s.staffHandedOff, { name: who, queue: b.queue }) : s.connectingAgent;
       case "queue_abandoned":
         return staff ? format(s.staffAbandoned, { queue: b.queue }) : s.leftQueue;
+      case "mode_recommended": {
+        if (!staff) return void 0;
+        const r = b.recommendation;
+        return format(s.staffRecommended, { mode: modeLabel(r.mode, s), chance: Math.round(r.probability * 100) });
+      }
       case "staff_accessed": {
         if (!staff) return void 0;
         const access = b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read";
@@ -1234,6 +1266,9 @@ var STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-tag{margin-left:6px;padding:1px 6px;border-radius:8px;background:rgba(255,255,255,.25);font-size:11px;font-weight:600}
+.seam-recommendation{margin-top:10px;padding-top:8px;border-top:1px solid #e4e8f0}
+.seam-recommendation p{margin:4px 0;color:#4a5366;font-size:12px}
 .seam-quick{display:flex;gap:6px;flex-wrap:wrap;margin:4px 0}
 .seam-quick button[aria-pressed=true]{outline:2px solid var(--seam-accent, #2563eb)}
 .seam-msg-card{border:1px solid #d0d5dd;border-radius:10px;padding:8px;margin:4px 0;max-width:280px;display:flex;flex-direction:column;gap:4px;background:#fff}
@@ -1645,6 +1680,8 @@ async function main() {
   const send = el("button", { "data-testid": "send" }, s.send);
   const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, s.talkVoice);
   const video = el("button", { class: "secondary", "data-testid": "talk-video" }, s.talkVideo);
+  const talkAgent = el("button", { class: "secondary", "data-testid": "talk-agent", "aria-expanded": "false", "aria-controls": "seam-talk-choices" }, s.talkAgent);
+  const talkChoices = el("div", { class: "seam-row seam-choices", id: "seam-talk-choices", role: "group", "aria-label": s.talkChoices, "data-testid": "talk-choices", hidden: "" });
   const consent = prompt(s, "");
   const offlineText = el("textarea", { rows: "3", "aria-label": s.offlineText, placeholder: s.offlineText, "data-testid": "offline-text" });
   const offlineEmail = el("input", { type: "email", autocomplete: "email", "aria-label": s.offlineEmail, placeholder: s.offlineEmail, "data-testid": "offline-email" });
@@ -1697,7 +1734,8 @@ async function main() {
     consent.root,
     rating,
     el("div", { class: "seam-row", "data-testid": "composer" }, input, send),
-    el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video)
+    el("div", { class: "seam-row", "data-testid": "call-buttons" }, talkAgent, voice, video),
+    talkChoices
   );
   conversation.root.prepend(offlineForm);
   document.body.append(root);
@@ -1752,7 +1790,14 @@ async function main() {
     mode.dataset.mode = m;
     voice.hidden = m !== "chat";
     video.hidden = m === "video";
-    callButtons.hidden = voice.hidden && video.hidden;
+    talkAgent.hidden = m !== "chat" || agent?.role === "agent";
+    callButtons.hidden = voice.hidden && video.hidden && talkAgent.hidden;
+    if (m !== "chat") closeChoices();
+  };
+  const closeChoices = () => {
+    talkChoices.hidden = true;
+    talkChoices.replaceChildren();
+    talkAgent.setAttribute("aria-expanded", "false");
   };
   showMode("chat");
   const showOffline = (a) => {
@@ -1791,10 +1836,14 @@ async function main() {
     if (e.from.sub !== me) seam.report(e.session_id, { delivered: e.seq });
     if (b.kind === "message" && e.from.sub !== me) markRead();
     if (b.kind === "participant_joined" && b.participant.role !== "customer") {
-      agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub };
+      agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub, role: b.participant.role };
       status.textContent = format(s.agentHere, { name: agent.name });
+      showMode(current);
     }
-    if (b.kind === "participant_left" && b.participant.sub === agent?.sub) agent = void 0;
+    if (b.kind === "participant_left" && b.participant.sub === agent?.sub) {
+      agent = void 0;
+      showMode(current);
+    }
     if (b.kind === "mode_requested") {
       pendingRequest = b.request.request_id;
       if (b.request.requested_by.sub === me) {
@@ -1843,7 +1892,7 @@ async function main() {
     showMode(snapshot.mode ?? "chat");
     for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const staff = snapshot.participants.find((p) => p.role !== "customer");
-    agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub } : void 0;
+    agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub, role: staff.role } : void 0;
     return sessionId;
   };
   const existing = await seam.existingSession();
@@ -1883,6 +1932,32 @@ async function main() {
   });
   voice.onclick = () => void talk("voice");
   video.onclick = () => void talk("video");
+  talkAgent.onclick = () => void guard(async () => {
+    if (!talkChoices.hidden) return closeChoices();
+    const sid = await open();
+    const r = await seam.recommendMode(sid);
+    const modes = [r.mode, ...r.choices.map((c) => c.mode).filter((m) => m !== r.mode)];
+    const label = (m) => m === "voice" ? s.talkVoice : m === "video" ? s.talkVideo : s.talkChat;
+    talkChoices.replaceChildren(
+      ...modes.map((m, i) => {
+        const b = el("button", { class: i === 0 ? "" : "secondary", "data-testid": `choose-${m}`, "data-mode": m }, label(m));
+        if (i === 0) {
+          b.dataset.recommended = "true";
+          b.append(el("span", { class: "seam-tag" }, s.recommended));
+        }
+        b.onclick = () => void guard(async () => {
+          closeChoices();
+          if (m !== "chat") await talk(m);
+          else if (agent) await seam.send({ type: "request_agent", session_id: sid });
+          else status.textContent = s.youAreQueued;
+        });
+        return b;
+      })
+    );
+    talkChoices.hidden = false;
+    talkAgent.setAttribute("aria-expanded", "true");
+    talkChoices.querySelector("button")?.focus();
+  });
   call.hangup.onclick = () => void guard(async () => {
     if (!sessionId) return;
     if (current !== "chat") await seam.setMode(sessionId, "chat", "hang up");

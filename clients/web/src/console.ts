@@ -16,6 +16,7 @@ import {
   type AgentOverview,
   type CannedResponse,
   type Mode,
+  type ModeRecommendation,
   type Principal,
   type SeamEvents,
   type SessionEvent,
@@ -52,6 +53,8 @@ interface Held {
   /** Counts the customer's messages this agent has not read (from the receipts). */
   badge: HTMLElement;
   mode: Mode;
+  /** The mode recommended to the customer, with its evidence. */
+  recommendation?: ModeRecommendation;
   /** A mode request from the customer waiting for this agent's answer. */
   asked?: { requestId: string; text: string };
   /** This agent's own request waiting for the customer. */
@@ -194,7 +197,23 @@ async function main(): Promise<void> {
   const itemLabel = (h: Held) =>
     `${customerName(h.snapshot.customer)} · ${h.ended ? s.sessionEnded : modeLabel(h.mode, s)}`;
 
-  const showContext = (snapshot: SessionSnapshot) => {
+  /** The recommended mode and what it was learned from, per mode. */
+  const recommendationCard = (r: ModeRecommendation) => {
+    const rows = el("dl", {});
+    for (const c of r.choices) {
+      const text = c.sessions > 0 ? `${format(s.evidenceRow, { resolved: c.resolved, sessions: c.sessions })} (${Math.round((100 * c.resolved) / c.sessions)} %)` : s.noEvidence;
+      rows.append(el("dt", {}, modeLabel(c.mode, s)), el("dd", { "data-testid": `evidence-${c.mode}` }, text));
+    }
+    return el(
+      "div",
+      { class: "seam-recommendation", "data-testid": "recommendation", "data-mode": r.mode },
+      el("b", {}, format(s.recommendedMode, { mode: modeLabel(r.mode, s), chance: Math.round(r.probability * 100) })),
+      el("p", {}, format(s.recommendationEvidence, { issue: r.issue_type ?? "" })),
+      rows,
+    );
+  };
+
+  const showContext = (snapshot: SessionSnapshot, recommendation?: ModeRecommendation) => {
     const ctx = snapshot.context;
     const rows: [string, string][] = [[s.customer, customerName(snapshot.customer)]];
     if (ctx.issue_type) rows.push([s.issue, ctx.issue_type]);
@@ -213,6 +232,7 @@ async function main(): Promise<void> {
       ),
       dl,
     );
+    if (recommendation) context.append(recommendationCard(recommendation));
   };
 
   const activate = (sid: string | undefined) => {
@@ -236,7 +256,7 @@ async function main(): Promise<void> {
     title.textContent = customerName(h.snapshot.customer);
     logSlot.replaceChildren(h.conversation.root);
     h.conversation.root.scrollTop = h.conversation.root.scrollHeight;
-    showContext(h.snapshot);
+    showContext(h.snapshot, h.recommendation);
     consent.root.hidden = !h.asked;
     if (h.asked) consent.text.textContent = h.asked.text;
     status.textContent = h.ended ? s.sessionEnded : "";
@@ -339,6 +359,10 @@ async function main(): Promise<void> {
       h.asking = undefined;
       if (here) consent.root.hidden = true;
       calls.stopRinging();
+    }
+    if (b.kind === "mode_recommended") {
+      h.recommendation = b.recommendation;
+      if (here) showContext(h.snapshot, h.recommendation);
     }
     if (b.kind === "mode_changed") {
       h.asked = undefined;

@@ -178,6 +178,11 @@ export class Conversation {
         return staff ? format(s.staffHandedOff, { name: who, queue: b.queue }) : s.connectingAgent;
       case "queue_abandoned":
         return staff ? format(s.staffAbandoned, { queue: b.queue }) : s.leftQueue;
+      case "mode_recommended": {
+        if (!staff) return undefined;
+        const r = b.recommendation;
+        return format(s.staffRecommended, { mode: modeLabel(r.mode, s), chance: Math.round(r.probability * 100) });
+      }
       case "staff_accessed": {
         if (!staff) return undefined;
         const access = b.access === "monitor" ? "monitored" : b.access === "join" ? "joined" : "read";

@@ -37,6 +37,9 @@ export const STYLE = `
 .seam-status{padding:4px 12px;color:#4f5766;font-size:12px;min-height:22px}
 .seam-row{display:flex;gap:6px;padding:8px 12px;align-items:center;flex-wrap:wrap}
 .seam-row input{flex:1}
+.seam-tag{margin-left:6px;padding:1px 6px;border-radius:8px;background:rgba(255,255,255,.25);font-size:11px;font-weight:600}
+.seam-recommendation{margin-top:10px;padding-top:8px;border-top:1px solid #e4e8f0}
+.seam-recommendation p{margin:4px 0;color:#4a5366;font-size:12px}
 .seam-quick{display:flex;gap:6px;flex-wrap:wrap;margin:4px 0}
 .seam-quick button[aria-pressed=true]{outline:2px solid var(--seam-accent, #2563eb)}
 .seam-msg-card{border:1px solid #d0d5dd;border-radius:10px;padding:8px;margin:4px 0;max-width:280px;display:flex;flex-direction:column;gap:4px;background:#fff}

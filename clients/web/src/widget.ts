@@ -74,6 +74,10 @@ async function main(): Promise<void> {
   const send = el("button", { "data-testid": "send" }, s.send);
   const voice = el("button", { class: "secondary", "data-testid": "talk-voice" }, s.talkVoice);
   const video = el("button", { class: "secondary", "data-testid": "talk-video" }, s.talkVideo);
+  const talkAgent = el("button", { class: "secondary", "data-testid": "talk-agent", "aria-expanded": "false", "aria-controls": "seam-talk-choices" }, s.talkAgent);
+  // "Talk to an agent": the modes available, the one learned to resolve
+  // this kind of issue best first.
+  const talkChoices = el("div", { class: "seam-row seam-choices", id: "seam-talk-choices", role: "group", "aria-label": s.talkChoices, "data-testid": "talk-choices", hidden: "" });
   const consent = consentPrompt(s, "");
   // Outside opening hours, or with nobody on duty: a message for an email answer.
   const offlineText = el("textarea", { rows: "3", "aria-label": s.offlineText, placeholder: s.offlineText, "data-testid": "offline-text" });
@@ -126,7 +130,8 @@ async function main(): Promise<void> {
     consent.root,
     rating,
     el("div", { class: "seam-row", "data-testid": "composer" }, input, send),
-    el("div", { class: "seam-row", "data-testid": "call-buttons" }, voice, video),
+    el("div", { class: "seam-row", "data-testid": "call-buttons" }, talkAgent, voice, video),
+    talkChoices,
   );
   // In the conversation's place (empty until a session opens), scrolling with it.
   conversation.root.prepend(offlineForm);
@@ -165,7 +170,7 @@ async function main(): Promise<void> {
   conversation.setEditWindow((seam.welcome?.limits.edit_window_secs ?? 0) * 1000);
   let sessionId: string | undefined;
   let current: Mode = "chat";
-  let agent: { sub: string; name: string } | undefined;
+  let agent: { sub: string; name: string; role: string } | undefined;
   let pendingRequest: string | undefined;
   const guard = guarded(status);
   const calls = new CallManager(seam, () => sessionId, call, s, {
@@ -183,7 +188,14 @@ async function main(): Promise<void> {
     mode.dataset.mode = m;
     voice.hidden = m !== "chat";
     video.hidden = m === "video";
-    callButtons.hidden = voice.hidden && video.hidden;
+    talkAgent.hidden = m !== "chat" || agent?.role === "agent";
+    callButtons.hidden = voice.hidden && video.hidden && talkAgent.hidden;
+    if (m !== "chat") closeChoices();
+  };
+  const closeChoices = () => {
+    talkChoices.hidden = true;
+    talkChoices.replaceChildren();
+    talkAgent.setAttribute("aria-expanded", "false");
   };
   showMode("chat");
   /**
@@ -230,10 +242,14 @@ async function main(): Promise<void> {
     if (e.from.sub !== me) seam.report(e.session_id, { delivered: e.seq });
     if (b.kind === "message" && e.from.sub !== me) markRead();
     if (b.kind === "participant_joined" && b.participant.role !== "customer") {
-      agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub };
+      agent = { sub: b.participant.sub, name: b.participant.name ?? b.participant.sub, role: b.participant.role };
       status.textContent = format(s.agentHere, { name: agent.name });
+      showMode(current);
     }
-    if (b.kind === "participant_left" && b.participant.sub === agent?.sub) agent = undefined;
+    if (b.kind === "participant_left" && b.participant.sub === agent?.sub) {
+      agent = undefined;
+      showMode(current);
+    }
     if (b.kind === "mode_requested") {
       pendingRequest = b.request.request_id;
       if (b.request.requested_by.sub === me) {
@@ -288,7 +304,7 @@ async function main(): Promise<void> {
     showMode(snapshot.mode ?? "chat");
     for (const r of snapshot.receipts ?? []) conversation.receipt(r);
     const staff = snapshot.participants.find((p) => p.role !== "customer");
-    agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub } : undefined;
+    agent = staff ? { sub: staff.sub, name: staff.name ?? staff.sub, role: staff.role } : undefined;
     return sessionId;
   };
   const existing = await seam.existingSession();
@@ -332,6 +348,35 @@ async function main(): Promise<void> {
     });
   voice.onclick = () => void talk("voice");
   video.onclick = () => void talk("video");
+  talkAgent.onclick = () =>
+    void guard(async () => {
+      if (!talkChoices.hidden) return closeChoices();
+      const sid = await open();
+      const r = await seam.recommendMode(sid);
+      const modes = [r.mode, ...r.choices.map((c) => c.mode).filter((m) => m !== r.mode)];
+      const label = (m: Mode) => (m === "voice" ? s.talkVoice : m === "video" ? s.talkVideo : s.talkChat);
+      talkChoices.replaceChildren(
+        ...modes.map((m, i) => {
+          const b = el("button", { class: i === 0 ? "" : "secondary", "data-testid": `choose-${m}`, "data-mode": m }, label(m));
+          if (i === 0) {
+            b.dataset.recommended = "true";
+            b.append(el("span", { class: "seam-tag" }, s.recommended));
+          }
+          b.onclick = () =>
+            void guard(async () => {
+              closeChoices();
+              if (m !== "chat") await talk(m);
+              // Chat: the session already waits for an agent, unless a bot holds it.
+              else if (agent) await seam.send({ type: "request_agent", session_id: sid });
+              else status.textContent = s.youAreQueued;
+            });
+          return b;
+        }),
+      );
+      talkChoices.hidden = false;
+      talkAgent.setAttribute("aria-expanded", "true");
+      talkChoices.querySelector("button")?.focus();
+    });
   call.hangup.onclick = () =>
     void guard(async () => {
       if (!sessionId) return;

@@ -1,12 +1,14 @@
 //! Contact-center analytics from the event log, as docs/analytics.md
 //! defines them: one fold per session ([`SessionFacts::of`]), sums per
 //! group ([`Totals`]), and the figures ([`Figures`]) computed from the sums.
-//! Pure: the admin API reads the sessions and hands their events here.
+//! Pure but for [`load_facts`], which reads the sessions from the store.
 
 use std::collections::BTreeMap;
 
-use seam_protocol::{EventBody, Mode, Role, SessionEvent};
+use seam_protocol::{EventBody, Mode, ModeRecommendation, Role, SessionEvent};
 use serde::Serialize;
+
+use crate::store::{SessionFilter, SessionStore, StoreError};
 
 /// A week, the repeat-contact window.
 pub(crate) const REPEAT_WINDOW_MS: u64 = 7 * 24 * 60 * 60 * 1000;
@@ -26,6 +28,8 @@ pub(crate) struct SessionFacts {
     pub queue: Option<String>,
     /// The first human agent assigned to it.
     pub agent: Option<String>,
+    /// A human agent took part (assigned by routing, or joined by id).
+    pub served: bool,
     /// It entered a queue.
     pub queued: bool,
     /// How long it waited until an agent was assigned (first assignment).
@@ -47,6 +51,10 @@ pub(crate) struct SessionFacts {
     pub rating: Option<u8>,
     /// It ended.
     pub ended: bool,
+    /// The mode the customer or bot asked an agent for (voice or video).
+    pub requested_mode: Option<Mode>,
+    /// The session's latest mode recommendation.
+    pub recommendation: Option<ModeRecommendation>,
 }
 
 /// Upgrade requests (chat → voice → video, screen sharing) by outcome.
@@ -64,7 +72,8 @@ pub(crate) struct Consent {
     pub cancelled: u64,
 }
 
-fn mode_index(mode: Mode) -> usize {
+/// Chat 0, voice 1, video 2: the index of per-mode arrays.
+pub(crate) fn mode_index(mode: Mode) -> usize {
     match mode {
         Mode::Chat => 0,
         Mode::Voice => 1,
@@ -88,11 +97,24 @@ impl SessionFacts {
                     facts.created_at = event.at;
                     facts.issue_type = context.issue_type.clone();
                 }
+                EventBody::ModeRecommended { recommendation } => {
+                    facts.recommendation = Some(recommendation.clone());
+                }
                 EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
+                    if let EventBody::HandedOff {
+                        requested_mode: Some(mode),
+                        ..
+                    } = &event.body
+                    {
+                        facts.requested_mode = Some(*mode);
+                    }
                     facts.queued = true;
                     if facts.queue.is_none() {
                         facts.queue = Some(queue.clone());
                     }
+                }
+                EventBody::ParticipantJoined { participant } if participant.role == Role::Agent => {
+                    facts.served = true;
                 }
                 EventBody::Assigned {
                     agent, waited_ms, ..
@@ -186,6 +208,30 @@ impl FactsCache {
         }
         entries.insert(session_id.to_owned(), (last_seq, facts));
     }
+}
+
+/// The facts of every session `filter` lists, folded from the store's
+/// events or taken from `cache` when the session did not change since.
+pub(crate) async fn load_facts(
+    store: &dyn SessionStore,
+    cache: &FactsCache,
+    filter: &SessionFilter,
+) -> Result<Vec<SessionFacts>, StoreError> {
+    let summaries = store.list(filter).await?;
+    let mut all = Vec::with_capacity(summaries.len());
+    for summary in &summaries {
+        let facts = match cache.get(&summary.session_id, summary.last_seq) {
+            Some(facts) => facts,
+            None => {
+                let events = store.all_events(&summary.session_id).await?;
+                let facts = SessionFacts::of(&events);
+                cache.put(&summary.session_id, summary.last_seq, facts.clone());
+                facts
+            }
+        };
+        all.push(facts);
+    }
+    Ok(all)
 }
 
 /// How sessions are grouped.
@@ -394,10 +440,14 @@ pub(crate) struct Figures {
 }
 
 /// Whether each session's customer came back about the same issue type
-/// within [`REPEAT_WINDOW_MS`] (`None` without an issue type), judged
-/// against `later` (every session that may follow, the range's own
-/// included).
-pub(crate) fn repeats(sessions: &[SessionFacts], later: &[SessionFacts]) -> Vec<Option<bool>> {
+/// within `window_ms` ([`REPEAT_WINDOW_MS`] in the figures; `None` without
+/// an issue type), judged against `later` (every session that may follow,
+/// the range's own included).
+pub(crate) fn repeats(
+    sessions: &[SessionFacts],
+    later: &[SessionFacts],
+    window_ms: u64,
+) -> Vec<Option<bool>> {
     let mut by_customer: BTreeMap<(&str, &str), Vec<u64>> = BTreeMap::new();
     for s in later {
         if let Some(issue) = &s.issue_type {
@@ -413,9 +463,9 @@ pub(crate) fn repeats(sessions: &[SessionFacts], later: &[SessionFacts]) -> Vec<
             let issue = s.issue_type.as_deref()?;
             let times = by_customer.get(&(s.customer.as_str(), issue))?;
             Some(
-                times.iter().any(|&t| {
-                    t > s.created_at && t <= s.created_at.saturating_add(REPEAT_WINDOW_MS)
-                }),
+                times
+                    .iter()
+                    .any(|&t| t > s.created_at && t <= s.created_at.saturating_add(window_ms)),
             )
         })
         .collect()
@@ -642,7 +692,7 @@ mod tests {
     };
 
     fn totals(sessions: &[SessionFacts], keep: impl Fn(&SessionFacts) -> bool) -> Figures {
-        let repeated = repeats(sessions, sessions);
+        let repeated = repeats(sessions, sessions, REPEAT_WINDOW_MS);
         let mut t = Totals::default();
         for (s, r) in sessions.iter().zip(repeated) {
             if keep(s) {
@@ -748,7 +798,7 @@ mod tests {
     fn a_repeat_is_the_same_customer_and_issue_within_a_week() {
         let mut sessions = scripted();
         assert_eq!(
-            repeats(&sessions, &sessions),
+            repeats(&sessions, &sessions, REPEAT_WINDOW_MS),
             [
                 Some(true),
                 Some(false),
@@ -759,20 +809,20 @@ mod tests {
         );
         sessions[3].created_at = 8 * DAY;
         assert_eq!(
-            repeats(&sessions, &sessions)[0],
+            repeats(&sessions, &sessions, REPEAT_WINDOW_MS)[0],
             Some(false),
             "more than a week later"
         );
         sessions[3].created_at = 2 * DAY;
         sessions[3].issue_type = Some("shipping".into());
         assert_eq!(
-            repeats(&sessions, &sessions)[0],
+            repeats(&sessions, &sessions, REPEAT_WINDOW_MS)[0],
             Some(false),
             "another issue"
         );
         sessions[0].issue_type = None;
         assert_eq!(
-            repeats(&sessions, &sessions)[0],
+            repeats(&sessions, &sessions, REPEAT_WINDOW_MS)[0],
             None,
             "no issue type: not counted"
         );

@@ -442,6 +442,31 @@ impl Dispatcher {
         }
     }
 
+    /// The modes someone could take now for a session of `queue` (none:
+    /// the default): of those `media` enables, voice and video only if an
+    /// agent who serves the queue is available with room for one more
+    /// session. With routing off nobody is known to be on duty: all.
+    pub(crate) async fn modes_available(
+        &self,
+        media: &crate::config::MediaConfig,
+        queue: Option<&crate::config::QueueConfig>,
+    ) -> Result<Vec<seam_protocol::Mode>, RoutingError> {
+        let enabled = media.enabled_modes();
+        if !self.router.enabled() {
+            return Ok(enabled);
+        }
+        let overview = self.overview(Vec::new()).await?;
+        let free = overview.agents.iter().any(|a| {
+            a.status == AgentStatus::Available
+                && a.sessions < a.capacity as usize
+                && queue.is_none_or(|q| q.served_by(&a.skills))
+        });
+        Ok(enabled
+            .into_iter()
+            .filter(|m| !m.is_media() || free)
+            .collect())
+    }
+
     /// An offer's time ran out (timer); only the dispatcher acts on it.
     pub(crate) fn expire(&self, offer_id: &str) {
         if self.dispatches() {

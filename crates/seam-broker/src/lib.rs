@@ -35,6 +35,7 @@ mod outbox;
 mod peers;
 mod proxy;
 mod rate_limit;
+mod recommend;
 mod reports;
 mod routing;
 mod server;
@@ -53,7 +54,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     default_toml, explain, AuthConfig, CannedResponseConfig, ClusterConfig, Config,
     HeartbeatConfig, IceServerConfig, InvitationRule, LimitsConfig, MediaConfig, OpeningHours,
-    QueueConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind, TlsConfig, WebhookConfig,
+    QueueConfig, RecommendationConfig, RetentionConfig, RoutingConfig, StoreConfig, StoreKind,
+    TlsConfig, WebhookConfig,
 };
 pub use engine::{LocalEngine, SessionEngine};
 pub use error::{ConfigError, StartError};

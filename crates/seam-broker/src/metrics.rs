@@ -78,6 +78,7 @@ pub(crate) struct Metrics {
     slow_consumers: IntCounter,
     offers: IntCounterVec,
     mode_changes: IntCounterVec,
+    recommendations: IntCounterVec,
     queue_service_level: prometheus::GaugeVec,
     connections: IntGauge,
     sessions_held: IntGauge,
@@ -164,6 +165,11 @@ impl Metrics {
                 "Mode changes this node stored, by the mode entered (chat, voice, video)",
                 &["mode"],
             ),
+            recommendations: counter_vec(
+                "seam_mode_recommendations_total",
+                "Mode recommendations this node stored, by the mode recommended",
+                &["mode"],
+            ),
             queue_service_level: prometheus::GaugeVec::new(
                 Opts::new(
                     "seam_queue_service_level",
@@ -243,6 +249,7 @@ impl Metrics {
             Box::new(m.slow_consumers.clone()),
             Box::new(m.offers.clone()),
             Box::new(m.mode_changes.clone()),
+            Box::new(m.recommendations.clone()),
             Box::new(m.queue_service_level.clone()),
             Box::new(m.connections.clone()),
             Box::new(m.sessions_held.clone()),
@@ -310,6 +317,11 @@ impl Metrics {
     /// A mode change this node stored, by the mode entered.
     pub(crate) fn mode_changed(&self, mode: &str) {
         self.mode_changes.with_label_values(&[mode]).inc();
+    }
+
+    /// A mode recommendation this node stored, by the mode recommended.
+    pub(crate) fn mode_recommended(&self, mode: &str) {
+        self.recommendations.with_label_values(&[mode]).inc();
     }
 
     /// A connection closed for reading too slowly.

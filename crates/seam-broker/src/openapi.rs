@@ -73,6 +73,7 @@ pub(crate) fn document() -> Value {
     let uploaded_body = schema_of(generator.subschema_for::<AttachmentUploaded>());
     let link_body = schema_of(generator.subschema_for::<AttachmentLink>());
     let analytics_body = schema_of(generator.subschema_for::<crate::reports::Analytics>());
+    let modes_body = schema_of(generator.subschema_for::<crate::recommend::ModeReport>());
     let mut schemas: Map<String, Value> = generator
         .take_definitions()
         .into_iter()
@@ -314,6 +315,15 @@ pub(crate) fn document() -> Value {
         ]),
         Map::from_iter([("200".into(), ok("the figures per group", analytics_body))]),
     );
+    let modes = operation(
+        "What the mode recommendation learned per issue type and mode (evidence, current probabilities, guardrails) and its latest decisions (services and supervisors)",
+        json!([query(
+            "limit",
+            json!({ "type": "integer", "minimum": 0, "maximum": 1000 }),
+            "how many decisions, newest first (default 100)"
+        )]),
+        Map::from_iter([("200".into(), ok("the evidence and decisions", modes_body))]),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -334,6 +344,7 @@ pub(crate) fn document() -> Value {
             "/sessions/{id}/attachments/{attachment}": { "get": link },
             "/attachments/{id}/{attachment}": { "get": download },
             "/analytics": { "get": analytics },
+            "/analytics/modes": { "get": modes },
         },
         "components": {
             "schemas": schemas,

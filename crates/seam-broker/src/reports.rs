@@ -1,6 +1,7 @@
 //! `GET /v1/analytics`: contact-center figures over a time range, grouped
 //! (docs/analytics.md). Services and supervisors see everything; an agent
-//! sees the sessions they answered.
+//! sees the sessions they answered. `GET /v1/analytics/modes`: what the
+//! mode recommendation learned, and its decisions (services, supervisors).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,13 +10,14 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use seam_protocol::Role;
+use seam_protocol::{Mode, Role};
 use serde::Serialize;
 
 use crate::analytics::{
-    repeats, Figures, GroupBy, SessionFacts, Thresholds, Totals, REPEAT_WINDOW_MS,
+    load_facts, repeats, Figures, GroupBy, SessionFacts, Thresholds, Totals, REPEAT_WINDOW_MS,
 };
 use crate::api::{bad_request, only_known, query_number, ApiError};
+use crate::recommend::{self, ModeReport};
 use crate::state::AppState;
 use crate::store::SessionFilter;
 
@@ -24,7 +26,59 @@ const MAX_RANGE_MS: u64 = 92 * 24 * 60 * 60 * 1000;
 
 /// The analytics route, nested under `/v1`.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/analytics", get(analytics))
+    Router::new()
+        .route("/analytics", get(analytics))
+        .route("/analytics/modes", get(modes))
+}
+
+/// Most decisions `/v1/analytics/modes` lists.
+const MAX_DECISIONS: u64 = 1_000;
+
+/// `GET /v1/analytics/modes?limit=`: the evidence per issue type and mode
+/// learned now (the recommender takes it too), the guardrails, and the
+/// newest `limit` decisions (default 100).
+async fn modes(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Json<ModeReport>, ApiError> {
+    let who = crate::api::bearer_identity(&state.auth, &headers)?.principal;
+    if !matches!(who.role, Role::Service | Role::Supervisor) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "role `{}` may not read what the recommendation learned",
+                who.role
+            ),
+        ));
+    }
+    only_known(&params, &["limit"])?;
+    let limit = query_number(&params, "limit")?.unwrap_or(100);
+    if limit > MAX_DECISIONS {
+        return Err(bad_request(format!(
+            "`limit` must be at most {MAX_DECISIONS}"
+        )));
+    }
+    let config = &state.config.recommendation;
+    let now = state.timers.clock().now_millis();
+    let sessions = recommend::history(state.store.as_ref(), &state.facts, config, now).await?;
+    state
+        .recommender
+        .learn(recommend::evidence_of(&sessions, now, config));
+    let enabled: Vec<Mode> = [Mode::Chat, Mode::Voice, Mode::Video]
+        .into_iter()
+        .filter(|&m| state.config.media.allows(m))
+        .collect();
+    Ok(Json(recommend::report(
+        &state.recommender,
+        &sessions,
+        now,
+        recommend::history_start(config, now),
+        config,
+        &enabled,
+        limit as usize,
+    )))
 }
 
 /// One group's figures.
@@ -134,29 +188,14 @@ async fn analytics(
         limit: usize::MAX,
         ..SessionFilter::default()
     };
-    let summaries = state.store.list(&filter).await?;
-    let mut all = Vec::with_capacity(summaries.len());
-    for summary in &summaries {
-        let facts = match state.facts.get(&summary.session_id, summary.last_seq) {
-            Some(facts) => facts,
-            None => {
-                let events = state.store.all_events(&summary.session_id).await?;
-                let facts = SessionFacts::of(&events);
-                state
-                    .facts
-                    .put(&summary.session_id, summary.last_seq, facts.clone());
-                facts
-            }
-        };
-        all.push(facts);
-    }
+    let all = load_facts(state.store.as_ref(), &state.facts, &filter).await?;
     let in_range: Vec<SessionFacts> = all
         .iter()
         .filter(|s| s.created_at >= from && s.created_at < to)
         .filter(|s| only_agent.is_none() || s.agent == only_agent)
         .cloned()
         .collect();
-    let repeated = repeats(&in_range, &all);
+    let repeated = repeats(&in_range, &all, REPEAT_WINDOW_MS);
     let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
     for (facts, repeated) in in_range.iter().zip(repeated) {
         groups

@@ -160,6 +160,7 @@ impl Broker {
             config.limits.release_ended_after_ms,
         );
         let links = link_signer(&config, dev_secret.as_deref());
+        let config_exploration = config.recommendation.exploration;
         let state = Arc::new(AppState {
             config,
             auth,
@@ -175,6 +176,10 @@ impl Broker {
             shutdown: Shutdown::new(),
             links,
             facts: crate::analytics::FactsCache::default(),
+            recommender: crate::recommend::Recommender::new(crate::recommend::Policy {
+                exploration: config_exploration,
+                draws: crate::recommend::DRAWS,
+            }),
             dev_secret: dev_secret.clone(),
             metrics,
         });
@@ -183,6 +188,10 @@ impl Broker {
             state.shutdown.subscribe(),
         ));
         tokio::spawn(publish_stats_forever(
+            Arc::clone(&state),
+            state.shutdown.subscribe(),
+        ));
+        tokio::spawn(learn_forever(
             Arc::clone(&state),
             state.shutdown.subscribe(),
         ));
@@ -291,9 +300,22 @@ impl TimerHandler for FireTimers {
                 }
                 Timer::Invitation { sub, view, rule } => {
                     let router = state.routing.router();
-                    let Some((rule, context)) = router.invitation_due(&sub, view, rule) else {
+                    let Some((mut rule, context)) = router.invitation_due(&sub, view, rule) else {
                         return;
                     };
+                    if rule.recommended {
+                        let queue = router.queue_for(&context);
+                        let media = state.media.config();
+                        match state.routing.modes_available(media, queue).await {
+                            Ok(available) => {
+                                let issue = context.issue_type.as_deref();
+                                rule.mode = state.recommender.recommend(issue, &available).mode;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "cannot tell which modes are available")
+                            }
+                        }
+                    }
                     if state.engine.open_session_of(&sub).await.is_none() {
                         router.invite_by_rule(&sub, rule, context);
                     }
@@ -454,6 +476,30 @@ async fn publish_stats_forever(state: Arc<AppState>, mut shutdown: ShutdownSigna
     }
 }
 
+/// Rebuilds the mode recommendation's evidence from the store at start
+/// and every `recommendation.refresh_ms`.
+async fn learn_forever(state: Arc<AppState>, mut shutdown: ShutdownSignal) {
+    let every = Duration::from_millis(state.config.recommendation.refresh_ms);
+    loop {
+        let now = state.timers.clock().now_millis();
+        match crate::recommend::learn(
+            state.store.as_ref(),
+            &state.facts,
+            &state.config.recommendation,
+            now,
+        )
+        .await
+        {
+            Ok(evidence) => state.recommender.learn(evidence),
+            Err(e) => tracing::warn!(error = %e, "cannot learn mode recommendations"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.recv() => return,
+        }
+    }
+}
+
 /// Deletes sessions that ended more than `keep_ms` ago, every `interval`.
 async fn sweep_ended_sessions(
     state: Arc<AppState>,
@@ -530,6 +576,17 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
                 crate::attachment::KNOWN_TYPES.join(", ")
             )));
         }
+    }
+    let r = &config.recommendation;
+    if !(0.0..=1.0 / 3.0).contains(&r.exploration) {
+        return Err(ConfigError::Limit(
+            "recommendation.exploration must be between 0 and 1/3 (three modes)".into(),
+        ));
+    }
+    if r.refresh_ms < 100 || r.history_days == 0 {
+        return Err(ConfigError::Limit(
+            "recommendation.refresh_ms must be at least 100 and recommendation.history_days positive".into(),
+        ));
     }
     for queue in &config.routing.queues {
         if let Some(hours) = &queue.hours {

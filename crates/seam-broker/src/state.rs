@@ -40,4 +40,6 @@ pub(crate) struct AppState {
     pub(crate) links: crate::attachment::Signer,
     /// Sessions' analytics facts, between `/v1/analytics` requests.
     pub(crate) facts: crate::analytics::FactsCache,
+    /// The mode recommendation's policy and what it learned.
+    pub(crate) recommender: crate::recommend::Recommender,
 }

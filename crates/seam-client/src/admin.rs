@@ -299,6 +299,13 @@ impl AdminClient {
             .to_vec())
     }
 
+    /// `GET /v1/analytics/...`: a report as JSON (docs/analytics.md), e.g.
+    /// `analytics("?group_by=queue")` or `analytics("/modes?limit=10")`.
+    pub async fn analytics(&self, path_and_query: &str) -> Result<serde_json::Value, AdminError> {
+        self.call(Method::GET, &format!("/v1/analytics{path_and_query}"), None)
+            .await
+    }
+
     /// One request on a fresh connection, its JSON answer decoded.
     async fn call<T: DeserializeOwned>(
         &self,

@@ -7,8 +7,8 @@ use std::time::Duration;
 use rand::Rng;
 use seam_protocol::{
     Ack, AgentStatus, Availability, CannedResponse, Card, Choice, ClientFrame, CustomerContext,
-    ErrorCode, Mode, OfflineMessage, Overview, QuickReply, SessionOverview, SessionSnapshot,
-    Signal, SignalTarget, TransferTarget,
+    ErrorCode, Mode, ModeRecommendation, OfflineMessage, Overview, QuickReply, SessionOverview,
+    SessionSnapshot, Signal, SignalTarget, TransferTarget,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -532,6 +532,24 @@ impl Client {
             mode,
         })
         .await
+    }
+
+    /// The mode to offer first for the session, learned from how sessions
+    /// about the same issue type ended (customers: their own session;
+    /// agents, bots and supervisors: one they are in).
+    pub async fn recommend_mode(
+        &self,
+        session_id: &str,
+    ) -> Result<ModeRecommendation, ClientError> {
+        let ack = self
+            .send(ClientFrame::RecommendMode {
+                id: self.next_id(),
+                session_id: session_id.to_owned(),
+            })
+            .await?;
+        ack.recommendation.ok_or_else(|| {
+            ClientError::Protocol("recommend_mode ack without recommendation".into())
+        })
     }
 
     /// Customers: "talk to an agent", optionally by voice or video.

@@ -354,6 +354,16 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mode: Option<Mode>,
     },
+    /// The mode to offer first for this session, learned from outcomes:
+    /// the ack carries the recommendation, and a `mode_recommended` event
+    /// records it (staff only). Customers (their session), and the agents,
+    /// bots and supervisors in it.
+    RecommendMode {
+        /// Command id.
+        id: CommandId,
+        /// The session.
+        session_id: SessionId,
+    },
     /// Customers: "talk to an agent" (optionally by voice or video).
     RequestAgent {
         /// Command id.
@@ -463,6 +473,7 @@ impl ClientFrame {
         "leave_message",
         "offline_messages",
         "handoff",
+        "recommend_mode",
         "request_agent",
         "page_view",
         "invite_visitor",
@@ -562,6 +573,7 @@ impl ClientFrame {
             ClientFrame::LeaveMessage { .. } => "leave_message",
             ClientFrame::OfflineMessages { .. } => "offline_messages",
             ClientFrame::Handoff { .. } => "handoff",
+            ClientFrame::RecommendMode { .. } => "recommend_mode",
             ClientFrame::RequestAgent { .. } => "request_agent",
             ClientFrame::PageView { .. } => "page_view",
             ClientFrame::InviteVisitor { .. } => "invite_visitor",
@@ -605,6 +617,7 @@ impl ClientFrame {
             | ClientFrame::LeaveMessage { id, .. }
             | ClientFrame::OfflineMessages { id }
             | ClientFrame::Handoff { id, .. }
+            | ClientFrame::RecommendMode { id, .. }
             | ClientFrame::RequestAgent { id, .. }
             | ClientFrame::PageView { id, .. }
             | ClientFrame::InviteVisitor { id, .. }
@@ -636,6 +649,7 @@ impl ClientFrame {
             | ClientFrame::Whisper { session_id, .. }
             | ClientFrame::Note { session_id, .. }
             | ClientFrame::Handoff { session_id, .. }
+            | ClientFrame::RecommendMode { session_id, .. }
             | ClientFrame::RequestAgent { session_id, .. }
             | ClientFrame::RateSession { session_id, .. } => Some(session_id),
             ClientFrame::Hello { .. }

@@ -27,7 +27,9 @@ pub use admin::{
 };
 pub use client::{ClientFrame, CommandId, DecodeError, MAX_COMMAND_ID_BYTES};
 pub use codes::{CloseCode, ErrorCode};
-pub use media::{IceServer, Mode, ModeRequest, Signal, SignalTarget};
+pub use media::{
+    IceServer, Mode, ModeChoice, ModeRecommendation, ModeRequest, Signal, SignalTarget,
+};
 pub use principal::{CustomerContext, Principal, Role};
 pub use rich::{AttachmentInfo, Card, Choice, QuickReply, MAX_QUICK_REPLIES};
 pub use routing::{

@@ -129,3 +129,40 @@ pub struct IceServer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
 }
+
+/// The mode the broker recommends for a session, learned from how past
+/// sessions about the same issue type ended (see docs/analytics.md), with
+/// the evidence behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ModeRecommendation {
+    /// The issue type it was learned for (absent: sessions without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_type: Option<String>,
+    /// The recommended mode: offer it first.
+    pub mode: Mode,
+    /// The chance the policy had of recommending `mode` (between the
+    /// exploration floor and 1), for offline evaluation.
+    pub probability: f64,
+    /// Every mode available when it was made (enabled, and an agent free
+    /// for it), most likely first: `choices[0].mode == mode` is not
+    /// guaranteed (exploration), ordering is by probability.
+    pub choices: Vec<ModeChoice>,
+}
+
+/// One available mode in a [`ModeRecommendation`]: how likely the policy
+/// was to pick it, and the outcomes it learned from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ModeChoice {
+    /// The mode.
+    pub mode: Mode,
+    /// The chance the policy gave it.
+    pub probability: f64,
+    /// Past sessions about this issue type served in this mode whose
+    /// outcome is known.
+    pub sessions: u64,
+    /// Of those, the ones resolved well (no repeat contact within the
+    /// resolution window, not rated 1 or 2).
+    pub resolved: u64,
+}

@@ -182,6 +182,9 @@ pub struct Ack {
     /// For `availability`: whether someone can answer now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<Availability>,
+    /// For `recommend_mode`: the mode to offer first, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<crate::media::ModeRecommendation>,
     /// For `offline_messages`: messages customers left, newest first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline_messages: Option<Vec<OfflineMessage>>,

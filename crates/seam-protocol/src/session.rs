@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::{Mode, ModeRequest};
+use crate::media::{Mode, ModeRecommendation, ModeRequest};
 use crate::principal::{CustomerContext, Principal};
 use crate::rich::{AttachmentInfo, Card, Choice, QuickReply};
 
@@ -201,6 +201,13 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// The broker recommended a mode for the session (`recommend_mode`),
+    /// with the probabilities and evidence behind it (staff only: the
+    /// customer who asked gets it in the ack).
+    ModeRecommended {
+        /// The recommendation.
+        recommendation: ModeRecommendation,
+    },
     /// The session entered a queue to wait for an agent.
     Queued {
         /// The queue.
@@ -343,6 +350,7 @@ impl EventBody {
             EventBody::ModeRequestCancelled { .. } => "mode_request_cancelled",
             EventBody::ModeRequestExpired { .. } => "mode_request_expired",
             EventBody::ModeChanged { .. } => "mode_changed",
+            EventBody::ModeRecommended { .. } => "mode_recommended",
             EventBody::Queued { .. } => "queued",
             EventBody::Assigned { .. } => "assigned",
             EventBody::Transferred { .. } => "transferred",
@@ -366,6 +374,7 @@ impl EventBody {
             EventBody::Whisper { .. }
                 | EventBody::Note { .. }
                 | EventBody::StaffAccessed { .. }
+                | EventBody::ModeRecommended { .. }
                 // What is not understood is not shown to customers.
                 | EventBody::Unknown
         )
@@ -416,6 +425,12 @@ impl std::fmt::Display for SessionEvent {
             EventBody::ModeChanged { previous, mode, .. } => {
                 write!(f, "{who} switched the session from {previous} to {mode}")
             }
+            EventBody::ModeRecommended { recommendation } => write!(
+                f,
+                "{} recommended ({:.0} %)",
+                recommendation.mode,
+                recommendation.probability * 100.0
+            ),
             EventBody::Queued { queue } => write!(f, "waiting in the {queue} queue"),
             EventBody::Assigned { agent, .. } => write!(f, "assigned to {}", agent.sub),
             EventBody::Transferred { to } => match to {

@@ -105,6 +105,7 @@ fn every_example_round_trips_through_the_protocol_types() {
         "mode_request_cancelled",
         "mode_request_expired",
         "mode_changed",
+        "mode_recommended",
         "queued",
         "assigned",
         "transferred",

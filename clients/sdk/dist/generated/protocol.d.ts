@@ -452,6 +452,16 @@ export type ClientFrame = {
      */
     id: string;
     /**
+     * The session.
+     */
+    session_id: string;
+    type: "recommend_mode";
+} | {
+    /**
+     * Command id.
+     */
+    id: string;
+    /**
      * Ask the agent for voice or video on arrival.
      */
     mode?: Mode | null;
@@ -664,6 +674,10 @@ export type ServerFrame = {
      * Routing state, for `overview`.
      */
     overview?: Overview | null;
+    /**
+     * For `recommend_mode`: the mode to offer first, and why.
+     */
+    recommendation?: ModeRecommendation | null;
     /**
      * The new request's id, for `request_mode`.
      */
@@ -1096,6 +1110,12 @@ export type EventBody = {
      * Screen sharing now on or off.
      */
     screen_share?: boolean;
+} | {
+    kind: "mode_recommended";
+    /**
+     * The recommendation.
+     */
+    recommendation: ModeRecommendation;
 } | {
     kind: "queued";
     /**
@@ -1696,6 +1716,54 @@ export interface SessionOverview {
      * Whether it is waiting for an agent.
      */
     waiting: boolean;
+}
+/**
+ * The mode the broker recommends for a session, learned from how past sessions about the same issue type ended (see docs/analytics.md), with the evidence behind it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ModeRecommendation".
+ */
+export interface ModeRecommendation {
+    /**
+     * Every mode available when it was made (enabled, and an agent free for it), most likely first: `choices[0].mode == mode` is not guaranteed (exploration), ordering is by probability.
+     */
+    choices: ModeChoice[];
+    /**
+     * The issue type it was learned for (absent: sessions without one).
+     */
+    issue_type?: string | null;
+    /**
+     * The recommended mode: offer it first.
+     */
+    mode: Mode;
+    /**
+     * The chance the policy had of recommending `mode` (between the exploration floor and 1), for offline evaluation.
+     */
+    probability: number;
+}
+/**
+ * One available mode in a [`ModeRecommendation`]: how likely the policy was to pick it, and the outcomes it learned from.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ModeChoice".
+ */
+export interface ModeChoice {
+    /**
+     * The mode.
+     */
+    mode: Mode;
+    /**
+     * The chance the policy gave it.
+     */
+    probability: number;
+    /**
+     * Of those, the ones resolved well (no repeat contact within the resolution window, not rated 1 or 2).
+     */
+    resolved: number;
+    /**
+     * Past sessions about this issue type served in this mode whose outcome is known.
+     */
+    sessions: number;
 }
 /**
  * A point-in-time view of a session, sent when a connection attaches to it.

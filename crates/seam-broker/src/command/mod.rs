@@ -1,7 +1,8 @@
 //! What each client command does, once the connection is authenticated.
 //!
 //! One file per area: `lifecycle` (open, join, leave, end), `chat`
-//! (messages, typing, ratings), `mode` (upgrades and downgrades),
+//! (messages, typing, ratings), `mode` (upgrades, downgrades and the
+//! recommended mode),
 //! `signaling`, `staff` (monitor, whispers, notes, overview), `offers`
 //! (status, offers, transfers, hand-offs, invitations), `offline`
 //! (availability, messages left when nobody can answer) and `auth` (token
@@ -295,6 +296,9 @@ pub(crate) async fn execute(
             summary,
             mode,
         } => offers::hand_off(&ctx, id, session_id, summary, mode).await,
+        ClientFrame::RecommendMode { id, session_id } => {
+            mode::recommend(&ctx, id, session_id).await
+        }
         ClientFrame::RequestAgent {
             id,
             session_id,

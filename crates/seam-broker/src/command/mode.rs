@@ -1,11 +1,11 @@
 //! Mode changes: upgrade requests with consent, answers, cancellations and
-//! downgrades. Entering a call hands every attached connection its ICE
-//! servers.
+//! downgrades, and the mode recommended for a session. Entering a call
+//! hands every attached connection its ICE servers.
 
-use seam_protocol::{Ack, ErrorCode, Mode};
+use seam_protocol::{Ack, ErrorCode, EventBody, Mode, Role};
 
-use super::{append, committed_ack, post, CommandContext, CommandError};
-use crate::session::{rules, WantedMode};
+use super::{append, committed_ack, in_session, post, require_role, CommandContext, CommandError};
+use crate::session::{rules, SessionView, WantedMode};
 
 pub(super) async fn request(
     ctx: &CommandContext<'_>,
@@ -101,4 +101,82 @@ pub(super) async fn set(
     })
     .await?;
     Ok(())
+}
+
+/// Recommends the mode to offer first (see `crate::recommend`): a new
+/// draw, stored as a `mode_recommended` event, unless the session's last
+/// recommendation still holds (same issue type, same modes available).
+pub(super) async fn recommend(
+    ctx: &CommandContext<'_>,
+    id: String,
+    session_id: String,
+) -> Result<(), CommandError> {
+    let actor = &ctx.identity.principal;
+    require_role(
+        actor.role,
+        &[Role::Customer, Role::Agent, Role::Bot, Role::Supervisor],
+        "ask for a mode recommendation",
+    )?;
+    let view = super::view(ctx, &session_id).await?;
+    rules::check_can_post(&view, actor).map_err(in_session(&session_id))?;
+    let available = available_modes(ctx, &view).await?;
+    let issue_type = view.context.issue_type.clone();
+    if let Some((seq, last)) = &view.recommendation {
+        let modes: Vec<Mode> = last.choices.iter().map(|c| c.mode).collect();
+        let same = modes.len() == available.len() && available.iter().all(|m| modes.contains(m));
+        if last.issue_type == issue_type && same {
+            ctx.ack(Ack {
+                id,
+                session_id: Some(session_id),
+                seq: Some(*seq),
+                recommendation: Some(last.clone()),
+                ..Ack::default()
+            });
+            return Ok(());
+        }
+    }
+    let recommendation = ctx
+        .state
+        .recommender
+        .recommend(issue_type.as_deref(), &available);
+    let body = EventBody::ModeRecommended {
+        recommendation: recommendation.clone(),
+    };
+    let committed = append(ctx, &id, &session_id, |view, actor| {
+        rules::check_can_post(view, actor)?;
+        rules::record(view, body.clone())
+    })
+    .await?;
+    let recommendation = if committed.duplicate {
+        // A retry: answer with what the first attempt stored.
+        super::view(ctx, &session_id)
+            .await?
+            .recommendation
+            .map(|(_, r)| r)
+    } else {
+        Some(recommendation)
+    };
+    ctx.ack(Ack {
+        recommendation,
+        ..committed_ack(id, session_id, &committed)
+    });
+    Ok(())
+}
+
+/// The modes a session could move to now: all those enabled when an agent
+/// is in it, else those someone of its queue could take now.
+async fn available_modes(
+    ctx: &CommandContext<'_>,
+    view: &SessionView,
+) -> Result<Vec<Mode>, CommandError> {
+    let media = ctx.state.media.config();
+    if view.participants.iter().any(|p| p.role == Role::Agent) {
+        return Ok(media.enabled_modes());
+    }
+    let router = ctx.state.routing.router();
+    let queue = match &view.queue {
+        Some(name) => router.queue(name).ok(),
+        None => router.queue_for(&view.context),
+    };
+    Ok(ctx.state.routing.modes_available(media, queue).await?)
 }

@@ -53,6 +53,42 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     /// Editing and deleting chat messages.
     pub messages: MessagesConfig,
+    /// The mode recommended for each session, learned from outcomes.
+    pub recommendation: RecommendationConfig,
+}
+
+/// How the broker learns which mode (chat, voice, video) resolves each
+/// issue type best, and recommends it (`recommend_mode`; see
+/// docs/analytics.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecommendationConfig {
+    /// The least chance each available mode gets, so that every mode keeps
+    /// being tried and logged choices can be evaluated offline (0 to 1/3).
+    pub exploration: f64,
+    /// A session counts as resolved when its customer does not come back
+    /// about the same issue type within this many seconds (and did not
+    /// rate it 1 or 2); it is learned from once that much time passed.
+    pub resolution_window_secs: u64,
+    /// Only sessions opened within this many days are learned from.
+    pub history_days: u64,
+    /// For each issue type and mode, only the newest this many outcomes
+    /// count (0: all), so a change in what resolves issues is learned.
+    pub recent_per_mode: usize,
+    /// How often the evidence is rebuilt from the store, in milliseconds.
+    pub refresh_ms: u64,
+}
+
+impl Default for RecommendationConfig {
+    fn default() -> Self {
+        RecommendationConfig {
+            exploration: 0.05,
+            resolution_window_secs: 7 * 24 * 60 * 60,
+            history_days: 90,
+            recent_per_mode: 500,
+            refresh_ms: 60_000,
+        }
+    }
 }
 
 /// How authors may revise their chat messages.
@@ -187,6 +223,7 @@ impl Default for Config {
             canned_responses: Vec::new(),
             attachments: AttachmentsConfig::default(),
             messages: MessagesConfig::default(),
+            recommendation: RecommendationConfig::default(),
             tls: TlsConfig::default(),
         }
     }
@@ -449,6 +486,14 @@ impl MediaConfig {
     /// Whether `mode` may be used.
     pub fn allows(&self, mode: Mode) -> bool {
         mode == Mode::Chat || self.modes.contains(&mode)
+    }
+
+    /// Every mode that may be used, chat first.
+    pub fn enabled_modes(&self) -> Vec<Mode> {
+        [Mode::Chat, Mode::Voice, Mode::Video]
+            .into_iter()
+            .filter(|&m| self.allows(m))
+            .collect()
     }
 
     /// How long an upgrade request waits.
@@ -736,6 +781,9 @@ pub struct InvitationRule {
     pub after_ms: u64,
     /// The mode offered.
     pub mode: Mode,
+    /// Offer the mode recommended for the visitor's issue type (among
+    /// those available now) instead of `mode`.
+    pub recommended: bool,
     /// The topic shown to the visitor.
     pub topic: String,
 }
@@ -747,6 +795,7 @@ impl Default for InvitationRule {
             issue_type: None,
             after_ms: 30_000,
             mode: Mode::Chat,
+            recommended: false,
             topic: String::new(),
         }
     }

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use seam_protocol::{
-    CustomerContext, EventBody, Mode, ModeRequest, Principal, Role, SessionEvent, SessionId,
-    SessionOverview, SessionSnapshot, SessionState, TransferTarget,
+    CustomerContext, EventBody, Mode, ModeRecommendation, ModeRequest, Principal, Role,
+    SessionEvent, SessionId, SessionOverview, SessionSnapshot, SessionState, TransferTarget,
 };
 
 use super::{Rating, SessionRecord, SessionSummary};
@@ -57,6 +57,8 @@ pub struct SessionView {
     /// Messages their authors revised since, by seq: the latest text, or
     /// `None` once deleted.
     pub revised: BTreeMap<u64, Option<String>>,
+    /// The latest mode recommendation and the seq of its event.
+    pub recommendation: Option<(u64, ModeRecommendation)>,
 }
 
 /// Whether an applied event changed what a session listing shows (most
@@ -91,6 +93,7 @@ impl SessionView {
             rating: None,
             offline_email: None,
             revised: BTreeMap::new(),
+            recommendation: None,
         }
     }
 
@@ -162,6 +165,9 @@ impl SessionView {
             }
             EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
                 listing = self.set_queue(queue);
+            }
+            EventBody::ModeRecommended { recommendation } => {
+                self.recommendation = Some((event.seq, recommendation.clone()));
             }
             EventBody::Transferred { to } => match to {
                 TransferTarget::Queue(queue) => listing = self.set_queue(queue),

@@ -65,8 +65,14 @@ impl MonitoredStore {
         if let Some(metrics) = &self.metrics {
             for event in events {
                 metrics.event_stored(event.body.kind());
-                if let seam_protocol::EventBody::ModeChanged { mode, .. } = &event.body {
-                    metrics.mode_changed(mode.as_str());
+                match &event.body {
+                    seam_protocol::EventBody::ModeChanged { mode, .. } => {
+                        metrics.mode_changed(mode.as_str());
+                    }
+                    seam_protocol::EventBody::ModeRecommended { recommendation } => {
+                        metrics.mode_recommended(recommendation.mode.as_str());
+                    }
+                    _ => {}
                 }
             }
         }
