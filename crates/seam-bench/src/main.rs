@@ -8,6 +8,7 @@ mod fanout;
 mod history;
 mod idle;
 mod proc;
+mod recommend;
 mod relay;
 mod report;
 mod storm;
@@ -41,6 +42,8 @@ enum Scenario {
     Storm(storm::Args),
     /// Memory against history: starting on a large store, one long session.
     History(history::Args),
+    /// The mode recommendation learning from simulated outcomes.
+    Recommend(recommend::Args),
 }
 
 #[tokio::main]
@@ -53,5 +56,6 @@ async fn main() -> Result<()> {
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Storm(args) => storm::run(args).await,
         Scenario::History(args) => history::run(args).await,
+        Scenario::Recommend(args) => recommend::run(args).await,
     }
 }
