@@ -19,7 +19,6 @@ use seam_protocol::{
     negotiate_version, ClientFrame, CloseCode, ErrorCode, ErrorFrame, Limits, ServerFrame,
     SessionId, Welcome, SUPPORTED_VERSIONS,
 };
-use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout_at};
 use tracing::Instrument;
 
@@ -28,7 +27,7 @@ use crate::command::{self, CommandContext};
 use crate::hub::PrincipalLimits;
 use crate::listener::ConnectionSlot;
 use crate::metrics::Metrics;
-use crate::outbox::{Closing, Drain, Outbound, Outbox};
+use crate::outbox::{CloseRequested, Drain, Outbound, Outbox};
 use crate::shutdown::ShutdownSignal;
 use crate::state::AppState;
 use crate::timers::Timer;
@@ -42,12 +41,18 @@ const CLOSE_WRITE_GRACE: Duration = Duration::from_secs(5);
 const CLOSE_READ_GRACE: Duration = Duration::from_secs(2);
 
 /// Serves one upgraded WebSocket until it closes.
-pub(crate) async fn run(
+///
+/// Not `async`: the socket is split here, before the connection's future
+/// exists. An async fn keeps its arguments in its future for its whole
+/// life, moved out or not (368 bytes of `WebSocket`; the identity comes
+/// boxed for the same reason), and this future lives as long as the
+/// connection.
+pub(crate) fn run(
     socket: WebSocket,
     state: Arc<AppState>,
-    header_identity: Option<Identity>,
+    header_identity: Option<Box<Identity>>,
     slot: Arc<ConnectionSlot>,
-) {
+) -> impl std::future::Future<Output = ()> + Send {
     let (conn_id, conn_name) = state.hub.connection_opened();
     // Every line logged while serving this connection carries its id (and,
     // once known, who it is): operators follow one connection by `conn`.
@@ -57,29 +62,44 @@ pub(crate) async fn run(
         sub = tracing::field::Empty,
         role = tracing::field::Empty,
     );
-    serve(socket, state, header_identity, slot, conn_id, conn_name)
-        .instrument(span)
-        .await;
+    let (sink, stream) = socket.split();
+    let connection = Connection {
+        state,
+        header_identity,
+        slot,
+        conn_id,
+        conn_name,
+    };
+    serve(sink, stream, connection).instrument(span)
+}
+
+/// What [`serve`] needs besides the socket.
+struct Connection {
+    state: Arc<AppState>,
+    /// A bearer token's identity, checked before the upgrade.
+    header_identity: Option<Box<Identity>>,
+    /// Counts the connection against the listener's limits while held.
+    slot: Arc<ConnectionSlot>,
+    conn_id: u64,
+    conn_name: String,
 }
 
 /// [`run`], inside the connection's span.
 async fn serve(
-    socket: WebSocket,
-    state: Arc<AppState>,
-    header_identity: Option<Identity>,
-    _slot: Arc<ConnectionSlot>,
-    conn_id: u64,
-    conn_name: String,
+    sink: SplitSink<WebSocket, Message>,
+    mut stream: SplitStream<WebSocket>,
+    connection: Connection,
 ) {
-    let (sink, mut stream) = socket.split();
-    let (outbox, drain, close_rx) =
+    let Connection {
+        state,
+        header_identity,
+        slot: _slot,
+        conn_id,
+        conn_name,
+    } = connection;
+    let (outbox, drain, close_requested) =
         Outbox::new(conn_id, &conn_name, state.config.limits.outbound_queue);
-    let writer = tokio::spawn(write_loop(
-        sink,
-        drain,
-        close_rx.clone(),
-        Arc::clone(&state.metrics),
-    ));
+    let writer = tokio::spawn(write_loop(sink, drain, Arc::clone(&state.metrics)));
     let mut shutdown = state.shutdown.subscribe();
 
     let mut attached = Vec::new();
@@ -118,18 +138,19 @@ async fn serve(
             );
             span.record("role", tracing::field::display(&identity.principal.role));
             tracing::debug!("authenticated");
-            let welcome = ServerFrame::Welcome(Welcome {
+            outbox.push_frame(&ServerFrame::Welcome(Welcome {
                 version,
                 connection_id: conn_name.clone(),
                 principal: identity.principal.clone(),
                 expires_at: identity.expires_at,
                 heartbeat_interval_ms: state.config.heartbeat.interval_ms,
                 limits: limits(&state),
-            });
-            outbox.push_frame(&welcome);
+            }));
             let principal = identity.principal.clone();
             // Before any command: a status set next must find the agent.
-            state.routing.connected(&identity).await;
+            // Boxed, like every await that happens once: this future stays
+            // allocated for the connection's life, sized by its largest.
+            Box::pin(state.routing.connected(&identity)).await;
             // Boxed, and built in place: a future bound to a local first keeps
             // its full size reserved in this one for the connection's life.
             Box::pin(command_loop(
@@ -137,7 +158,7 @@ async fn serve(
                 &state,
                 identity,
                 &outbox,
-                close_rx,
+                close_requested,
                 &mut attached,
                 &mut shutdown,
             ))
@@ -152,7 +173,7 @@ async fn serve(
                 };
                 state.timers.after(idle_ms, timer);
             }
-            state.routing.disconnected(&principal).await;
+            Box::pin(state.routing.disconnected(&principal)).await;
         }
         Handshake::Close(code, detail) => {
             tracing::debug!(code = code.code(), ?detail, "handshake refused");
@@ -193,8 +214,9 @@ async fn close(
     .await;
 }
 
+/// How the handshake ended (small: it is held while the connection lives).
 enum Handshake {
-    Ok(Identity, u32),
+    Ok(Box<Identity>, u32),
     Close(CloseCode, String),
     Gone,
 }
@@ -202,7 +224,7 @@ enum Handshake {
 async fn handshake(
     stream: &mut SplitStream<WebSocket>,
     state: &AppState,
-    header_identity: Option<Identity>,
+    header_identity: Option<Box<Identity>>,
     shutdown: &mut ShutdownSignal,
 ) -> Handshake {
     let deadline = tokio::time::Instant::now() + state.config.auth.hello_timeout();
@@ -260,7 +282,7 @@ async fn handshake(
         };
         let identity = match (token, header_identity) {
             (Some(token), _) => match state.auth.verify(&token) {
-                Ok(identity) => identity,
+                Ok(identity) => Box::new(identity),
                 Err(AuthError::Expired) => {
                     return Handshake::Close(CloseCode::TokenExpired, String::new())
                 }
@@ -278,44 +300,49 @@ async fn handshake(
 async fn command_loop(
     stream: &mut SplitStream<WebSocket>,
     state: &AppState,
-    mut identity: Identity,
+    mut identity: Box<Identity>,
     outbox: &Outbox,
-    mut close_rx: watch::Receiver<Option<Closing>>,
+    close_requested: CloseRequested,
     attached: &mut Vec<SessionId>,
     shutdown: &mut ShutdownSignal,
 ) {
     let limits = &state.config.limits;
     let heartbeat = &state.config.heartbeat;
     let mut last_seen = Instant::now();
-    let mut ping = tokio::time::interval(heartbeat.interval());
-    ping.tick().await;
     let mut expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
+    let mut next_ping = tokio::time::Instant::now() + heartbeat.interval();
 
     loop {
         let message = tokio::select! {
             message = stream.next() => message,
-            _ = ping.tick() => {
-                if last_seen.elapsed() > heartbeat.timeout() {
-                    outbox.close_with(CloseCode::HeartbeatTimeout, "no frame or pong received");
-                    return;
+            // One timer for the heartbeat and both token deadlines (the
+            // notice, then the expiry): each is a timer entry an idle
+            // connection would otherwise hold.
+            _ = sleep_until(next_ping.min(expiry.next())) => {
+                let now = tokio::time::Instant::now();
+                if now >= expiry.next() {
+                    if expiry.noticed {
+                        outbox.close_with(CloseCode::TokenExpired, "refresh_token was not sent in time");
+                        return;
+                    }
+                    expiry.noticed = true;
+                    outbox.push_frame(&ServerFrame::TokenExpiring { expires_at: identity.expires_at });
                 }
-                outbox.push(Outbound::Ping);
+                if now >= next_ping {
+                    if last_seen.elapsed() > heartbeat.timeout() {
+                        outbox.close_with(CloseCode::HeartbeatTimeout, "no frame or pong received");
+                        return;
+                    }
+                    outbox.push(Outbound::Ping);
+                    next_ping = now + heartbeat.interval();
+                }
                 continue;
-            }
-            _ = sleep_until(expiry.notice_at), if !expiry.noticed => {
-                expiry.noticed = true;
-                outbox.push_frame(&ServerFrame::TokenExpiring { expires_at: identity.expires_at });
-                continue;
-            }
-            _ = sleep_until(expiry.expires_at) => {
-                outbox.close_with(CloseCode::TokenExpired, "refresh_token was not sent in time");
-                return;
             }
             _ = shutdown.recv() => {
                 outbox.close_with(CloseCode::GoingAway, "broker shutting down; reconnect and resume");
                 return;
             }
-            _ = close_rx.changed() => return,
+            _ = close_requested.wait() => return,
         };
         last_seen = Instant::now();
         let text = match message {
@@ -341,63 +368,71 @@ async fn command_loop(
             }
             Some(Ok(Message::Text(text))) => text,
         };
-        if text.len() > limits.max_frame_bytes {
-            let message = format!(
-                "frame of {} bytes exceeds the limit of {} bytes",
-                text.len(),
-                limits.max_frame_bytes
-            );
-            reply_error(
-                outbox,
-                readable_id(&text),
-                ErrorCode::FrameTooLarge,
-                message,
-            );
-            continue;
-        }
-        let frame = match ClientFrame::decode(&text) {
-            Ok(frame) => frame,
-            Err(e) => {
-                reply_error(outbox, e.id, e.code, e.message);
-                continue;
-            }
-        };
-        let received = Instant::now();
-        let command = frame.type_name();
-        if let Err(wait) = state.hub.take_command(&identity.principal.sub, received) {
-            state
-                .metrics
-                .command(command, ErrorCode::RateLimited.as_str(), received.elapsed());
-            outbox.push_frame(&ServerFrame::Error(ErrorFrame {
-                id: frame.id().map(str::to_owned),
-                retry_after_ms: Some(wait.as_millis().max(1) as u64),
-                ..ErrorFrame::new(
-                    ErrorCode::RateLimited,
-                    "too many commands; slow down and resend",
-                )
-            }));
-            continue;
-        }
-        let id = frame.id().map(str::to_owned);
-        let ctx = CommandContext {
-            identity: &mut identity,
-            outbox,
-            attached,
-            state,
-        };
-        // Boxed: the command state machines are large, and inlining them
-        // would make every idle connection carry their size.
-        match Box::pin(command::execute(ctx, frame)).await {
-            Ok(()) => state.metrics.command(command, "ok", received.elapsed()),
-            Err(e) => {
-                state
-                    .metrics
-                    .command(command, e.code.as_str(), received.elapsed());
-                outbox.push_frame(&e.into_frame(id));
-            }
-        }
+        // Boxed, with the frame it decodes: a command's state (the frame,
+        // the command's state machine) exists only while it runs, not in
+        // every idle connection's future.
+        Box::pin(handle(&text, state, &mut identity, outbox, attached)).await;
         if identity.expires_at != expiry.expires_secs {
             expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
+        }
+    }
+}
+
+/// Reads, checks and runs one text frame, answering errors on the outbox.
+async fn handle(
+    text: &str,
+    state: &AppState,
+    identity: &mut Identity,
+    outbox: &Outbox,
+    attached: &mut Vec<SessionId>,
+) {
+    let limits = &state.config.limits;
+    if text.len() > limits.max_frame_bytes {
+        let message = format!(
+            "frame of {} bytes exceeds the limit of {} bytes",
+            text.len(),
+            limits.max_frame_bytes
+        );
+        reply_error(outbox, readable_id(text), ErrorCode::FrameTooLarge, message);
+        return;
+    }
+    let frame = match ClientFrame::decode(text) {
+        Ok(frame) => frame,
+        Err(e) => {
+            reply_error(outbox, e.id, e.code, e.message);
+            return;
+        }
+    };
+    let received = Instant::now();
+    let command = frame.type_name();
+    if let Err(wait) = state.hub.take_command(&identity.principal.sub, received) {
+        state
+            .metrics
+            .command(command, ErrorCode::RateLimited.as_str(), received.elapsed());
+        outbox.push_frame(&ServerFrame::Error(ErrorFrame {
+            id: frame.id().map(str::to_owned),
+            retry_after_ms: Some(wait.as_millis().max(1) as u64),
+            ..ErrorFrame::new(
+                ErrorCode::RateLimited,
+                "too many commands; slow down and resend",
+            )
+        }));
+        return;
+    }
+    let id = frame.id().map(str::to_owned);
+    let ctx = CommandContext {
+        identity,
+        outbox,
+        attached,
+        state,
+    };
+    match command::execute(ctx, frame).await {
+        Ok(()) => state.metrics.command(command, "ok", received.elapsed()),
+        Err(e) => {
+            state
+                .metrics
+                .command(command, e.code.as_str(), received.elapsed());
+            outbox.push_frame(&e.into_frame(id));
         }
     }
 }
@@ -462,19 +497,22 @@ impl Expiry {
             noticed: false,
         }
     }
+
+    /// The next deadline: the notice until it is sent, then the expiry.
+    fn next(&self) -> tokio::time::Instant {
+        if self.noticed {
+            self.expires_at
+        } else {
+            self.notice_at
+        }
+    }
 }
 
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    drain: Drain,
-    mut close_rx: watch::Receiver<Option<Closing>>,
-    metrics: Arc<Metrics>,
-) {
+async fn write_loop(mut sink: SplitSink<WebSocket, Message>, drain: Drain, metrics: Arc<Metrics>) {
     loop {
-        tokio::select! {
-            biased;
-            _ = close_rx.changed() => break,
-            _ = drain.ready() => {}
+        drain.ready().await;
+        if drain.closing().is_some() {
+            break;
         }
         // Write everything queued, then one flush.
         for item in drain.take() {
@@ -486,8 +524,16 @@ async fn write_loop(
             return;
         }
     }
-    let closing = close_rx.borrow().clone();
-    let Some(closing) = closing else { return };
+    // Boxed: the closing path is taken once, at the end.
+    Box::pin(finish(sink, drain, metrics)).await;
+}
+
+/// Sends what is still queued (unless the peer reads too slowly) and the
+/// close frame the connection was closed with.
+async fn finish(mut sink: SplitSink<WebSocket, Message>, drain: Drain, metrics: Arc<Metrics>) {
+    let Some(closing) = drain.closing().cloned() else {
+        return;
+    };
     if closing.code == CloseCode::SlowConsumer {
         metrics.slow_consumer();
     } else {

@@ -203,9 +203,11 @@ async fn websocket(
             "broker is shutting down; try another",
         ));
     }
+    // Boxed: the upgrade task keeps what its callback captured for the
+    // connection's life.
     let identity = match bearer_token(&headers)? {
         None => None,
-        Some(token) => Some(state.auth.verify(token)?),
+        Some(token) => Some(Box::new(state.auth.verify(token)?)),
     };
     // Every connection the listener accepted carries its slot; one that
     // did not come through it (none in the broker) cannot be accounted for.

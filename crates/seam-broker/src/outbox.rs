@@ -8,10 +8,10 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use seam_protocol::{CloseCode, ServerFrame};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 use crate::frame::Frame;
 
@@ -64,7 +64,6 @@ pub(crate) struct Outbox {
     conn_id: u64,
     name: Arc<str>,
     queue: Arc<Queue>,
-    close: Arc<watch::Sender<Option<Closing>>>,
 }
 
 /// The frames waiting for the writer. A `VecDeque` allocates nothing until
@@ -73,10 +72,17 @@ pub(crate) struct Outbox {
 #[derive(Debug)]
 struct Queue {
     items: Mutex<VecDeque<Outbound>>,
+    /// Wakes the writer: something is queued, or closing was asked.
     ready: Notify,
     capacity: usize,
     /// The writer has stopped: pushing is pointless.
     closed: AtomicBool,
+    /// The first close request (later ones are ignored).
+    closing: OnceLock<Closing>,
+    /// Wakes the reader when closing is asked. A `Notify` per side rather
+    /// than a `watch` channel, whose shared state is several times larger,
+    /// and there is one per connection.
+    close_requested: Notify,
 }
 
 impl Queue {
@@ -94,12 +100,17 @@ pub(crate) struct Drain {
 }
 
 impl Drain {
-    /// Waits until something is queued.
+    /// Waits until something is queued or closing was asked.
     pub(crate) async fn ready(&self) {
-        while self.queue.items().is_empty() {
+        while self.queue.items().is_empty() && self.queue.closing.get().is_none() {
             // A notification sent before this wait is kept as a permit.
             self.queue.ready.notified().await;
         }
+    }
+
+    /// How the connection was asked to close, once it was.
+    pub(crate) fn closing(&self) -> Option<&Closing> {
+        self.queue.closing.get()
     }
 
     /// Takes everything queued, oldest first.
@@ -114,28 +125,47 @@ impl Drop for Drain {
     }
 }
 
+/// The reader's end of the close signal.
+#[derive(Debug)]
+pub(crate) struct CloseRequested {
+    queue: Arc<Queue>,
+}
+
+impl CloseRequested {
+    /// Resolves once closing was asked (at once if it already was).
+    pub(crate) async fn wait(&self) {
+        while self.queue.closing.get().is_none() {
+            // A request made before this wait is kept as a permit.
+            self.queue.close_requested.notified().await;
+        }
+    }
+}
+
 impl Outbox {
     /// Creates an outbox of `capacity` items, the writer's receiving end, and
-    /// the close signal the writer and the reader watch.
+    /// the reader's end of the close signal.
     pub(crate) fn new(
         conn_id: u64,
         name: &str,
         capacity: usize,
-    ) -> (Outbox, Drain, watch::Receiver<Option<Closing>>) {
+    ) -> (Outbox, Drain, CloseRequested) {
         let queue = Arc::new(Queue {
             items: Mutex::new(VecDeque::new()),
             ready: Notify::new(),
             capacity: capacity.max(1),
             closed: AtomicBool::new(false),
+            closing: OnceLock::new(),
+            close_requested: Notify::new(),
         });
-        let (close, close_rx) = watch::channel(None);
         let outbox = Outbox {
             conn_id,
             name: Arc::from(name),
             queue: Arc::clone(&queue),
-            close: Arc::new(close),
         };
-        (outbox, Drain { queue }, close_rx)
+        let close = CloseRequested {
+            queue: Arc::clone(&queue),
+        };
+        (outbox, Drain { queue }, close)
     }
 
     /// The connection this outbox feeds.
@@ -192,13 +222,12 @@ impl Outbox {
 
     /// Asks the connection to close with `code` and a detail for the reason.
     pub(crate) fn close_with(&self, code: CloseCode, detail: &str) {
-        self.close.send_if_modified(|current| {
-            if current.is_none() {
-                *current = Some(Closing::new(code, detail));
-                true
-            } else {
-                false
-            }
-        });
+        if self.queue.closing.get().is_some() {
+            return;
+        }
+        if self.queue.closing.set(Closing::new(code, detail)).is_ok() {
+            self.queue.ready.notify_one();
+            self.queue.close_requested.notify_one();
+        }
     }
 }
