@@ -1,13 +1,17 @@
-//! One WebSocket connection: handshake, command loop, timers, and the single
-//! writer task that owns the socket's sending half.
+//! One WebSocket connection, served by one task: handshake, command loop,
+//! timers, and the writes (the socket's sending half is written by nothing
+//! else).
 //!
 //! Life of a connection: `hello` within the deadline (else 4001), token
 //! checked (4002/4003), `welcome`; then frames are read, size-checked,
 //! decoded, rate-limited and executed one at a time. Alongside, the loop
 //! pings on an interval and closes silent connections (4005), warns before
 //! the token expires and closes when it does (4003), and closes with 1001
-//! when the broker shuts down. Whoever decides to close sets the outbox's
-//! close signal; the writer sends the close frame.
+//! when the broker shuts down. What is queued for the peer is written when
+//! no input is at hand (or every `WRITE_EVERY` frames), and while a command
+//! waits (for the store, say), so nothing waits behind the connection's own
+//! command. Whoever decides to close sets the outbox's close signal; the
+//! task then sends the close frame.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,7 +36,11 @@ use crate::shutdown::ShutdownSignal;
 use crate::state::AppState;
 use crate::timers::Timer;
 
-/// How long the connection waits for its writer to deliver the close frame
+/// Frames read in a row, at most, before what is queued for the peer is
+/// written.
+const WRITE_EVERY: u32 = 32;
+
+/// How long the connection waits to deliver the close frame
 /// (a slow consumer's close frame waits behind what it has not read yet).
 const CLOSE_WRITE_GRACE: Duration = Duration::from_secs(5);
 
@@ -66,7 +74,7 @@ pub(crate) fn run(
     let connection = Connection {
         state,
         header_identity,
-        slot,
+        _slot: slot,
         conn_id,
         conn_name,
     };
@@ -79,7 +87,7 @@ struct Connection {
     /// A bearer token's identity, checked before the upgrade.
     header_identity: Option<Box<Identity>>,
     /// Counts the connection against the listener's limits while held.
-    slot: Arc<ConnectionSlot>,
+    _slot: Arc<ConnectionSlot>,
     conn_id: u64,
     conn_name: String,
 }
@@ -88,31 +96,36 @@ struct Connection {
 async fn serve(
     sink: SplitSink<WebSocket, Message>,
     mut stream: SplitStream<WebSocket>,
-    connection: Connection,
+    mut connection: Connection,
 ) {
-    let Connection {
-        state,
-        header_identity,
-        slot: _slot,
+    // Used in place, not moved out: an async fn's arguments stay in its
+    // future anyway, and copies would take room beside them.
+    let state = &connection.state;
+    let conn_id = connection.conn_id;
+    let (outbox, drain, close_requested) = Outbox::new(
         conn_id,
-        conn_name,
-    } = connection;
-    let (outbox, drain, close_requested) =
-        Outbox::new(conn_id, &conn_name, state.config.limits.outbound_queue);
-    let writer = tokio::spawn(write_loop(sink, drain, Arc::clone(&state.metrics)));
+        &connection.conn_name,
+        state.config.limits.outbound_queue,
+    );
+    let mut writer = Writer {
+        sink,
+        drain,
+        close_requested,
+        metrics: Arc::clone(&state.metrics),
+    };
     let mut shutdown = state.shutdown.subscribe();
 
     let mut attached = Vec::new();
     // Boxed, so its state is freed once the connection is authenticated.
     match Box::pin(handshake(
         &mut stream,
-        &state,
-        header_identity,
+        state,
+        connection.header_identity.take(),
         &mut shutdown,
     ))
     .await
     {
-        Handshake::Ok(identity, version) => 'welcomed: {
+        Handshake::Ok(mut identity, version) => 'welcomed: {
             let configured = &state.config.limits;
             let principal_limits = PrincipalLimits {
                 connections: configured.max_connections_per_principal,
@@ -140,13 +153,12 @@ async fn serve(
             tracing::debug!("authenticated");
             outbox.push_frame(&ServerFrame::Welcome(Welcome {
                 version,
-                connection_id: conn_name.clone(),
+                connection_id: connection.conn_name.clone(),
                 principal: identity.principal.clone(),
                 expires_at: identity.expires_at,
                 heartbeat_interval_ms: state.config.heartbeat.interval_ms,
-                limits: limits(&state),
+                limits: limits(state),
             }));
-            let principal = identity.principal.clone();
             // Before any command: a status set next must find the agent.
             // Boxed, like every await that happens once: this future stays
             // allocated for the connection's life, sized by its largest.
@@ -155,14 +167,15 @@ async fn serve(
             // its full size reserved in this one for the connection's life.
             Box::pin(command_loop(
                 &mut stream,
-                &state,
-                identity,
+                &mut writer,
+                state,
+                &mut identity,
                 &outbox,
-                close_requested,
                 &mut attached,
                 &mut shutdown,
             ))
             .await;
+            let principal = &identity.principal;
             let unwatched = state.hub.unregister(&principal.sub, conn_id, &attached);
             let idle_ms = state.config.limits.release_idle_after_ms;
             for session_id in unwatched {
@@ -173,7 +186,7 @@ async fn serve(
                 };
                 state.timers.after(idle_ms, timer);
             }
-            Box::pin(state.routing.disconnected(&principal)).await;
+            Box::pin(state.routing.disconnected(principal)).await;
         }
         Handshake::Close(code, detail) => {
             tracing::debug!(code = code.code(), ?detail, "handshake refused");
@@ -188,22 +201,13 @@ async fn serve(
     tracing::debug!("closed");
 }
 
-/// Lets the writer send its close frame, then waits briefly for the peer's
-/// close so the TCP connection ends cleanly.
-async fn close(
-    mut stream: SplitStream<WebSocket>,
-    mut writer: tokio::task::JoinHandle<()>,
-    outbox: &Outbox,
-) {
-    // Make sure the writer ends too (a normal close if nobody asked for
-    // anything else).
+/// Sends what is still queued and the close frame, then waits briefly for
+/// the peer's close so the TCP connection ends cleanly.
+async fn close(mut stream: SplitStream<WebSocket>, writer: Writer, outbox: &Outbox) {
+    // A normal close if nobody asked for anything else.
     outbox.close(CloseCode::Normal);
-    if tokio::time::timeout(CLOSE_WRITE_GRACE, &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
-    }
+    // A peer that does not read gets no more than the grace period.
+    let _ = tokio::time::timeout(CLOSE_WRITE_GRACE, writer.finish()).await;
     let _ = tokio::time::timeout(CLOSE_READ_GRACE, async {
         while let Some(Ok(message)) = stream.next().await {
             if matches!(message, Message::Close(_)) {
@@ -299,10 +303,10 @@ async fn handshake(
 
 async fn command_loop(
     stream: &mut SplitStream<WebSocket>,
+    writer: &mut Writer,
     state: &AppState,
-    mut identity: Box<Identity>,
+    identity: &mut Identity,
     outbox: &Outbox,
-    close_requested: CloseRequested,
     attached: &mut Vec<SessionId>,
     shutdown: &mut ShutdownSignal,
 ) {
@@ -311,14 +315,26 @@ async fn command_loop(
     let mut last_seen = Instant::now();
     let mut expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
     let mut next_ping = tokio::time::Instant::now() + heartbeat.interval();
+    // One timer for the heartbeat and both token deadlines (the notice,
+    // then the expiry), re-armed only when the next deadline moves.
+    let timer = sleep_until(next_ping.min(expiry.next()));
+    tokio::pin!(timer);
+    // Frames read since the last write: replies are gathered while more
+    // input is at hand, and written at least every `WRITE_EVERY` frames.
+    let mut unwritten = 0;
 
     loop {
-        let message = tokio::select! {
-            message = stream.next() => message,
-            // One timer for the heartbeat and both token deadlines (the
-            // notice, then the expiry): each is a timer entry an idle
-            // connection would otherwise hold.
-            _ = sleep_until(next_ping.min(expiry.next())) => {
+        let deadline = next_ping.min(expiry.next());
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        // Biased: closing and the deadlines first (a peer that never stops
+        // sending cannot hold them off), then input before output so that
+        // the replies to frames already received go out in one write.
+        let wake = tokio::select! {
+            biased;
+            _ = writer.close_requested.wait() => return,
+            _ = &mut timer => {
                 let now = tokio::time::Instant::now();
                 if now >= expiry.next() {
                     if expiry.noticed {
@@ -342,7 +358,33 @@ async fn command_loop(
                 outbox.close_with(CloseCode::GoingAway, "broker shutting down; reconnect and resume");
                 return;
             }
-            _ = close_requested.wait() => return,
+            _ = writer.drain.ready(), if unwritten >= WRITE_EVERY => Wake::Write,
+            message = stream.next() => Wake::Frame(message),
+            _ = writer.drain.ready() => Wake::Write,
+        };
+        let message = match wake {
+            Wake::Write => {
+                if writer.drain.closing().is_some() {
+                    return;
+                }
+                let written = tokio::select! {
+                    biased;
+                    _ = shutdown.recv() => {
+                        outbox.close_with(CloseCode::GoingAway, "broker shutting down; reconnect and resume");
+                        return;
+                    }
+                    (written, _) = Box::pin(writer.write(heartbeat.timeout(), outbox, None)) => written,
+                };
+                if !written {
+                    return;
+                }
+                unwritten = 0;
+                continue;
+            }
+            Wake::Frame(message) => {
+                unwritten += 1;
+                message
+            }
         };
         last_seen = Instant::now();
         let text = match message {
@@ -371,7 +413,11 @@ async fn command_loop(
         // Boxed, with the frame it decodes: a command's state (the frame,
         // the command's state machine) exists only while it runs, not in
         // every idle connection's future.
-        Box::pin(handle(&text, state, &mut identity, outbox, attached)).await;
+        let command = Box::pin(handle(&text, state, identity, outbox, attached));
+        if !writer.run(command, heartbeat.timeout(), outbox).await {
+            return;
+        }
+        unwritten = 0;
         if identity.expires_at != expiry.expires_secs {
             expiry = Expiry::new(identity.expires_at, state.config.auth.expiry_notice_secs);
         }
@@ -508,47 +554,135 @@ impl Expiry {
     }
 }
 
-async fn write_loop(mut sink: SplitSink<WebSocket, Message>, drain: Drain, metrics: Arc<Metrics>) {
-    loop {
-        drain.ready().await;
-        if drain.closing().is_some() {
-            break;
-        }
-        // Write everything queued, then one flush.
-        for item in drain.take() {
-            if write(&mut sink, item).await.is_err() {
-                return;
-            }
-        }
-        if sink.flush().await.is_err() {
-            return;
-        }
-    }
-    // Boxed: the closing path is taken once, at the end.
-    Box::pin(finish(sink, drain, metrics)).await;
+/// What woke the command loop.
+enum Wake {
+    /// Frames are queued for the peer.
+    Write,
+    /// The peer sent something (or closed).
+    Frame(Option<Result<Message, axum::Error>>),
 }
 
-/// Sends what is still queued (unless the peer reads too slowly) and the
-/// close frame the connection was closed with.
-async fn finish(mut sink: SplitSink<WebSocket, Message>, drain: Drain, metrics: Arc<Metrics>) {
-    let Some(closing) = drain.closing().cloned() else {
-        return;
-    };
-    if closing.code == CloseCode::SlowConsumer {
-        metrics.slow_consumer();
-    } else {
-        for item in drain.take() {
-            if write(&mut sink, item).await.is_err() {
-                return;
+/// The socket's sending half, the queue in front of it and its close
+/// signal, written by the connection's one task between commands (no
+/// writer task: an idle connection holds one task, not two).
+struct Writer {
+    sink: SplitSink<WebSocket, Message>,
+    drain: Drain,
+    close_requested: CloseRequested,
+    metrics: Arc<Metrics>,
+}
+
+/// Writes everything queued, then one flush.
+async fn write_queued(
+    sink: &mut SplitSink<WebSocket, Message>,
+    drain: &Drain,
+) -> Result<(), axum::Error> {
+    for item in drain.take() {
+        write(sink, item).await?;
+    }
+    sink.flush().await
+}
+
+/// A command being run, polled while its connection writes.
+type Running<'a> = std::pin::Pin<&'a mut (dyn std::future::Future<Output = ()> + Send)>;
+
+impl Writer {
+    /// Runs one command, writing meanwhile what gets queued while it waits
+    /// (frames for this connection never wait behind its own command's
+    /// store write). False: the connection is to close (a write failed or
+    /// was given up, or closing was asked); the command still ran to its
+    /// end.
+    async fn run(
+        &mut self,
+        command: impl std::future::Future<Output = ()> + Send,
+        timeout: Duration,
+        outbox: &Outbox,
+    ) -> bool {
+        let mut command = std::pin::pin!(command);
+        loop {
+            let done = tokio::select! {
+                biased;
+                _ = command.as_mut() => true,
+                _ = self.drain.ready(), if self.drain.closing().is_none() => false,
+            };
+            if done {
+                break;
+            }
+            let (written, done) =
+                Box::pin(self.write(timeout, outbox, Some(command.as_mut()))).await;
+            if !written {
+                return false;
+            }
+            if done {
+                break;
             }
         }
+        // What the command queued goes out with the replies to the frames
+        // that follow (the command loop gathers them into one write).
+        self.drain.closing().is_none()
     }
-    let frame = CloseFrame {
-        code: closing.code.code(),
-        reason: Utf8Bytes::from(closing.reason),
-    };
-    let _ = sink.send(Message::Close(Some(frame))).await;
-    let _ = sink.close().await;
+
+    /// Writes everything queued, polling `command` (if any) meanwhile: it
+    /// must go on. A peer that stops reading blocks the write: a close
+    /// request (a slow consumer) or `timeout` ends it, and `command` is
+    /// then awaited to its end. Returns whether everything was written and
+    /// whether `command` ended. Callers box it: it exists only while
+    /// writing.
+    async fn write(
+        &mut self,
+        timeout: Duration,
+        outbox: &Outbox,
+        mut command: Option<Running<'_>>,
+    ) -> (bool, bool) {
+        let mut done = command.is_none();
+        let written = {
+            let write = write_queued(&mut self.sink, &self.drain);
+            let deadline = tokio::time::sleep(timeout);
+            tokio::pin!(write, deadline);
+            loop {
+                tokio::select! {
+                    biased;
+                    written = &mut write => break written.is_ok(),
+                    _ = self.close_requested.wait() => break false,
+                    _ = &mut deadline => {
+                        outbox.close_with(CloseCode::HeartbeatTimeout, "frames were not read in time");
+                        break false;
+                    }
+                    _ = async {
+                        if let Some(command) = command.as_mut() {
+                            command.await;
+                        }
+                    }, if !done => done = true,
+                }
+            }
+        };
+        if !done {
+            if let Some(command) = command {
+                command.await;
+            }
+            done = true;
+        }
+        (written, done)
+    }
+
+    /// Sends what is still queued (unless the peer reads too slowly) and
+    /// the close frame the connection was closed with.
+    async fn finish(mut self) {
+        let Some(closing) = self.drain.closing().cloned() else {
+            return;
+        };
+        if closing.code == CloseCode::SlowConsumer {
+            self.metrics.slow_consumer();
+        } else if write_queued(&mut self.sink, &self.drain).await.is_err() {
+            return;
+        }
+        let frame = CloseFrame {
+            code: closing.code.code(),
+            reason: Utf8Bytes::from(closing.reason),
+        };
+        let _ = self.sink.send(Message::Close(Some(frame))).await;
+        let _ = self.sink.close().await;
+    }
 }
 
 async fn write(

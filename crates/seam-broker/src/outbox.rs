@@ -1,6 +1,6 @@
-//! The queue in front of one connection's socket writer.
+//! The queue in front of one connection's socket.
 //!
-//! Nothing but the writer task touches the socket; everything else (the
+//! Only the connection's task writes to the socket; everything else (the
 //! connection's own command handling, session fan-out) pushes frames here.
 //! The queue is bounded: a connection that reads too slowly is closed with
 //! `slow_consumer` (4008) rather than growing memory without bound. Ephemeral
