@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use seam_broker::store::{PostgresOptions, PostgresStore};
 use seam_broker::{
-    mint_hs256, Broker, Claims, Config, MemoryStore, SessionStore, SqliteOptions, SqliteStore,
+    mint_hs256, Broker, Claims, MemoryStore, SessionStore, SqliteOptions, SqliteStore,
 };
 use seam_protocol::{Role, ServerFrame};
 use tokio_tungstenite::tungstenite::Message;
@@ -155,13 +155,7 @@ fn postgres(max_batch: usize) -> OpenStore {
 }
 
 async fn drive(store: Arc<dyn SessionStore>, postgres: bool, args: &Args) -> Result<Outcome> {
-    let mut config = Config {
-        listen: "127.0.0.1:0".parse()?,
-        ..Config::default()
-    };
-    config.auth.hs256_secret = Some(SECRET.into());
-    config.limits.commands_per_second = 1_000_000;
-    config.limits.command_burst = 1_000_000;
+    let mut config = crate::embedded::config(SECRET)?;
     config.limits.outbound_queue = 4096;
     if postgres {
         // The engine as a cluster node runs it (the store is the authority).

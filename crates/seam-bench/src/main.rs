@@ -3,6 +3,7 @@
 //! 127.0.0.1.
 
 mod durability;
+mod embedded;
 mod escalate;
 mod fanout;
 mod history;

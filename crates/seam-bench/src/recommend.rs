@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use seam_broker::{mint_hs256, Broker, Claims, Config, ManualClock, MemoryStore};
+use seam_broker::{mint_hs256, Broker, Claims, ManualClock, MemoryStore};
 use seam_client::{AdminClient, Client, ClientConfig};
 use seam_protocol::{CustomerContext, Mode, Role};
 use tokio::sync::Mutex;
@@ -119,13 +119,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             "--then must name the same issue types as --rates"
         );
     }
-    let mut config = Config {
-        listen: "127.0.0.1:0".parse()?,
-        ..Config::default()
-    };
-    config.auth.hs256_secret = Some(SECRET.into());
-    config.limits.commands_per_second = 1_000_000;
-    config.limits.command_burst = 1_000_000;
+    let mut config = crate::embedded::config(SECRET)?;
     config.recommendation.exploration = args.exploration;
     config.recommendation.resolution_window_secs = args.resolution_days * 24 * 60 * 60;
     config.recommendation.recent_per_mode = args.recent;
