@@ -355,7 +355,7 @@ async fn command_loop(
                 continue;
             }
             _ = shutdown.recv() => {
-                outbox.close_with(CloseCode::GoingAway, "broker shutting down; reconnect and resume");
+                close_going_away(outbox);
                 return;
             }
             _ = writer.drain.ready(), if unwritten >= WRITE_EVERY => Wake::Write,
@@ -370,7 +370,7 @@ async fn command_loop(
                 let written = tokio::select! {
                     biased;
                     _ = shutdown.recv() => {
-                        outbox.close_with(CloseCode::GoingAway, "broker shutting down; reconnect and resume");
+                        close_going_away(outbox);
                         return;
                     }
                     (written, _) = Box::pin(writer.write(heartbeat.timeout(), outbox, None)) => written,
@@ -481,6 +481,15 @@ async fn handle(
             outbox.push_frame(&e.into_frame(id));
         }
     }
+}
+
+/// Closes for the broker's shutdown (1001): the client reconnects to
+/// another node and resumes.
+fn close_going_away(outbox: &Outbox) {
+    outbox.close_with(
+        CloseCode::GoingAway,
+        "broker shutting down; reconnect and resume",
+    );
 }
 
 /// The `id` of a frame too large to execute, if it can be read, so the

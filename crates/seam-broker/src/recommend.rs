@@ -55,7 +55,7 @@ pub(crate) async fn history(
 }
 
 /// The oldest opening learned from at `now`, Unix milliseconds.
-pub(crate) fn history_start(config: &RecommendationConfig, now: u64) -> u64 {
+fn history_start(config: &RecommendationConfig, now: u64) -> u64 {
     now.saturating_sub(config.history_days.saturating_mul(DAY_MS))
 }
 
@@ -75,13 +75,14 @@ fn outcomes_of(
 }
 
 /// The evidence in `sessions` as of `now`.
-pub(crate) fn evidence_of(
-    sessions: &[SessionFacts],
-    now: u64,
-    config: &RecommendationConfig,
-) -> Evidence {
-    let outcomes = outcomes_of(sessions, now, config).into_iter().flatten();
-    Evidence::from_outcomes(outcomes.collect(), config.recent_per_mode)
+fn evidence_of(sessions: &[SessionFacts], now: u64, config: &RecommendationConfig) -> Evidence {
+    evidence_in(&outcomes_of(sessions, now, config), config)
+}
+
+/// The evidence in the known ones of `outcomes`.
+fn evidence_in(outcomes: &[Option<Outcome>], config: &RecommendationConfig) -> Evidence {
+    let known = outcomes.iter().flatten().cloned().collect();
+    Evidence::from_outcomes(known, config.recent_per_mode)
 }
 
 /// How a past session ended, for learning.
@@ -361,18 +362,18 @@ pub(crate) struct Decision {
     pub outcome: &'static str,
 }
 
-/// The report over `sessions` as of `now`, for the modes in `enabled`.
+/// The report over `sessions` (the configured history) as of `now`, for
+/// the modes in `enabled`, and the evidence it shows, learned afresh.
 pub(crate) fn report(
     recommender: &Recommender,
     sessions: &[SessionFacts],
     now: u64,
-    since: u64,
     config: &RecommendationConfig,
     enabled: &[Mode],
     limit: usize,
-) -> ModeReport {
+) -> (ModeReport, Evidence) {
     let outcomes = outcomes_of(sessions, now, config);
-    let evidence = evidence_of(sessions, now, config);
+    let evidence = evidence_in(&outcomes, config);
     #[derive(Default)]
     struct Guard {
         asked: u64,
@@ -456,14 +457,15 @@ pub(crate) fn report(
         .collect();
     decisions.sort_by_key(|d| std::cmp::Reverse(d.at));
     decisions.truncate(limit);
-    ModeReport {
+    let report = ModeReport {
         at: now,
-        since,
+        since: history_start(config, now),
         exploration: recommender.policy.exploration,
         resolution_window_secs: config.resolution_window_secs,
         issue_types,
         decisions,
-    }
+    };
+    (report, evidence)
 }
 
 #[cfg(test)]

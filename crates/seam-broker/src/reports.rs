@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use seam_protocol::{Mode, Role};
+use seam_protocol::Role;
 use serde::Serialize;
 
 use crate::analytics::{
@@ -63,22 +63,16 @@ async fn modes(
     let config = &state.config.recommendation;
     let now = state.timers.clock().now_millis();
     let sessions = recommend::history(state.store.as_ref(), &state.facts, config, now).await?;
-    state
-        .recommender
-        .learn(recommend::evidence_of(&sessions, now, config));
-    let enabled: Vec<Mode> = [Mode::Chat, Mode::Voice, Mode::Video]
-        .into_iter()
-        .filter(|&m| state.config.media.allows(m))
-        .collect();
-    Ok(Json(recommend::report(
+    let (report, evidence) = recommend::report(
         &state.recommender,
         &sessions,
         now,
-        recommend::history_start(config, now),
         config,
-        &enabled,
+        &state.config.media.enabled_modes(),
         limit as usize,
-    )))
+    );
+    state.recommender.learn(evidence);
+    Ok(Json(report))
 }
 
 /// One group's figures.
