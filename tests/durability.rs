@@ -1411,3 +1411,125 @@ async fn a_message_left_offline_reaches_the_backend_by_webhook_and_the_admin_api
     assert_eq!(others["sessions"].as_array().unwrap().len(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sends `count` messages `{prefix}{i}` back to back on a raw connection,
+/// without waiting for any answer.
+async fn burst(raw: &mut Raw, session_id: &str, prefix: &str, count: usize) {
+    for i in 0..count {
+        raw.send_json(serde_json::json!({
+            "type": "message", "id": format!("{prefix}{i}"),
+            "session_id": session_id, "text": format!("{prefix}{i}"),
+        }))
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn messages_sent_back_to_back_are_stored_answered_and_seen_in_the_order_sent() {
+    let dir = temp_dir("pipelined");
+    let broker = start_sqlite(sqlite_config(&dir)).await;
+    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    let sid = session.session_id.clone();
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+
+    // Forty messages in a row on one connection (each waits for the disk
+    // while the next is read), a repeat of one still in flight, then a
+    // command that is not a message: it runs after all of them.
+    let mut raw = Raw::authed(&broker, &customer_token("alice", "billing")).await;
+    burst(&mut raw, &sid, "m", 20).await;
+    raw.send_json(serde_json::json!({
+        "type": "message", "id": "m5", "session_id": sid, "text": "m5",
+    }))
+    .await;
+    burst(&mut raw, &sid, "n", 20).await;
+    raw.send_json(serde_json::json!({"type": "end_session", "id": "end", "session_id": sid}))
+        .await;
+    let mut acks = Vec::new();
+    while acks.len() < 42 {
+        match raw.recv().await {
+            ServerFrame::Ack(ack) => acks.push((ack.id, ack.seq, ack.duplicate)),
+            ServerFrame::Error(e) => panic!("refused: {e:?}"),
+            _ => {}
+        }
+    }
+    let first = acks[0].1.unwrap();
+    let mut expected: Vec<(String, Option<u64>, bool)> = (0..20)
+        .map(|i| (format!("m{i}"), Some(first + i), false))
+        .collect();
+    expected.push(("m5".into(), Some(first + 5), true));
+    expected.extend((0..20).map(|i| (format!("n{i}"), Some(first + 20 + i), false)));
+    expected.push(("end".into(), Some(first + 40), false));
+    assert_eq!(
+        acks, expected,
+        "answered in the order sent, each stored once"
+    );
+
+    // The agent sees them in the same order, then the end.
+    let mut seen = Vec::new();
+    loop {
+        let event = next_session_event(&mut bob_events).await;
+        match event.body {
+            EventBody::Message { text, .. } => seen.push((event.seq, text)),
+            EventBody::SessionEnded { .. } => {
+                assert_eq!(event.seq, first + 40);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let sent: Vec<(u64, String)> = (0..20)
+        .map(|i| (first + i, format!("m{i}")))
+        .chain((0..20).map(|i| (first + 20 + i, format!("n{i}"))))
+        .collect();
+    assert_eq!(seen, sent);
+    broker.shutdown().await;
+
+    // After a restart, the transcript holds each message once, in order.
+    let broker = start_sqlite(sqlite_config(&dir)).await;
+    let (status, page) = http(
+        broker.local_addr(),
+        "GET",
+        &format!("/v1/sessions/{sid}"),
+        Some(&service_token()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let texts: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["body"]["text"].as_str())
+        .collect();
+    let sent_texts: Vec<String> = sent.iter().map(|(_, t)| t.clone()).collect();
+    assert_eq!(texts, sent_texts);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn messages_in_flight_when_the_sender_hangs_up_still_reach_the_others() {
+    let dir = temp_dir("pipelined-hangup");
+    let broker = start_sqlite(sqlite_config(&dir)).await;
+    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    let sid = session.session_id.clone();
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+
+    let mut raw = Raw::authed(&broker, &customer_token("alice", "billing")).await;
+    burst(&mut raw, &sid, "m", 30).await;
+    raw.send(Message::Close(None)).await;
+    drop(raw);
+    let mut seen = Vec::new();
+    while seen.len() < 30 {
+        if let EventBody::Message { text, .. } = next_session_event(&mut bob_events).await.body {
+            seen.push(text);
+        }
+    }
+    assert_eq!(seen, (0..30).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -65,13 +65,17 @@ impl SessionStore for GatedStore {
 
     fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
         self.wrote();
+        // Queued when called, as the trait asks; answered once the gate opens.
+        let result = if self.full.load(Ordering::SeqCst) {
+            Err(StoreError::Backend("database or disk is full".into()))
+        } else {
+            futures_util::FutureExt::now_or_never(self.inner.append(events))
+                .unwrap_or_else(|| Err(StoreError::Backend("the memory store waited".into())))
+        };
         let mut open = self.open.subscribe();
         Box::pin(async move {
             let _ = open.wait_for(|open| *open).await;
-            if self.full.load(Ordering::SeqCst) {
-                return Err(StoreError::Backend("database or disk is full".into()));
-            }
-            self.inner.append(events).await
+            result
         })
     }
 

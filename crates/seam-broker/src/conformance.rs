@@ -430,6 +430,36 @@ pub async fn store(store: &dyn SessionStore) {
     );
     assert_eq!(ids(store.list(&all).await.unwrap()), ["s3"]);
 
+    // Appends are queued when called: runs issued one after another land
+    // in that order whichever is awaited first; a run that does not start
+    // where the store stands fails, and so does the one issued behind it.
+    let dave = principal("dave", Role::Customer);
+    store
+        .create(
+            &record("s4", "dave", 3_000),
+            &opened("s4", "dave", 3_000),
+            &[],
+        )
+        .await
+        .unwrap();
+    let run = |seq| {
+        one(
+            event("s4", seq, 3_000 + seq, &dave, EventBody::message("m")),
+            &[],
+        )
+    };
+    let (two, three) = (run(2), run(3));
+    let (first, second) = (store.append(&two), store.append(&three));
+    second.await.unwrap();
+    first.await.unwrap();
+    let (five, six) = (run(5), run(6));
+    let (skipping, behind) = (store.append(&five), store.append(&six));
+    assert!(matches!(behind.await, Err(StoreError::OutOfOrder { .. })));
+    assert!(matches!(skipping.await, Err(StoreError::OutOfOrder { .. })));
+    let stored = store.events_after("s4", 0, 10).await.unwrap();
+    assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(store.erase_customer("dave").await.unwrap(), ["s4"]);
+
     assert_eq!(
         store.pending_deliveries().await.unwrap(),
         store.due_deliveries(u64::MAX, 1000).await.unwrap().len() as u64,
@@ -652,6 +682,48 @@ where
     let page = engine.read(&id, 55, 100).await.unwrap();
     assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [56, 57]);
 
+    // A command repeated while its first write may still be in flight is
+    // answered with the same seq, stored once.
+    let writes = (0..20).flat_map(|i| {
+        [0, 1].map(|_| {
+            let engine = Arc::clone(&engine);
+            let id = id.clone();
+            let alice = alice.clone();
+            async move {
+                let key: &'static str = Box::leak(format!("twice-{i}").into_boxed_str());
+                let committed = engine
+                    .append(&id, say(&alice, Some(key), "twice"))
+                    .await
+                    .unwrap();
+                (i, committed.seq, committed.duplicate)
+            }
+        })
+    });
+    let answers = futures_util::future::join_all(writes).await;
+    for pair in answers.chunks(2) {
+        let [(i, seq, dup), (_, seq2, dup2)] = [pair[0], pair[1]];
+        assert_eq!(seq, seq2, "command twice-{i} answered with one seq");
+        assert!(dup != dup2, "command twice-{i} stored once");
+    }
+    assert_eq!(listener.seqs(&id), (1..78).collect::<Vec<_>>());
+
+    // A command dropped once its write is queued (its caller went away):
+    // the next one is published after it, gap-free.
+    let mut dropped = engine.append(&id, say(&alice, Some("dropped"), "gone?"));
+    let waker = std::task::Waker::noop();
+    let _ = dropped
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker));
+    drop(dropped);
+    let after = engine
+        .append(&id, say(&alice, Some("after"), "still here"))
+        .await
+        .unwrap();
+    assert_eq!(after.seq, 79, "the dropped command's write was stored");
+    assert_eq!(listener.seqs(&id), (1..80).collect::<Vec<_>>());
+    let stored = engine.read(&id, 77, 10).await.unwrap();
+    assert_eq!(stored[0].client_id.as_deref(), Some("dropped"));
+
     // Ending frees the customer to open a new session.
     let end = Append {
         actor: Box::leak(Box::new(alice.clone())),
@@ -685,7 +757,7 @@ where
         "an ended session is released"
     );
     let back = engine.view(&id).await.unwrap().unwrap();
-    assert_eq!((back.state, back.last_seq), (SessionState::Ended, 58));
+    assert_eq!((back.state, back.last_seq), (SessionState::Ended, 80));
     assert!(
         engine.sessions_held() < held,
         "reading it does not bring it back into memory"
@@ -695,7 +767,7 @@ where
         command_id: Some("rate"),
         decide: Box::new(|view| rules::rate(view, &principal("alice", Role::Customer), 5, None)),
     };
-    assert_eq!(engine.append(&id, rate).await.unwrap().seq, 59);
+    assert_eq!(engine.append(&id, rate).await.unwrap().seq, 81);
     // An open session nobody uses may be released too; it is still open.
     let open_id = next.view.session_id.clone();
     let held = engine.sessions_held();

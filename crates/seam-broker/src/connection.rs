@@ -13,7 +13,12 @@
 //! command. Whoever decides to close sets the outbox's close signal; the
 //! task then sends the close frame.
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -220,7 +225,7 @@ async fn close(mut stream: SplitStream<WebSocket>, writer: Writer, outbox: &Outb
 
 /// How the handshake ended (small: it is held while the connection lives).
 enum Handshake {
-    Ok(Box<Identity>, u32),
+    Ok(Arc<Identity>, u32),
     Close(CloseCode, String),
     Gone,
 }
@@ -286,7 +291,7 @@ async fn handshake(
         };
         let identity = match (token, header_identity) {
             (Some(token), _) => match state.auth.verify(&token) {
-                Ok(identity) => Box::new(identity),
+                Ok(identity) => Arc::new(identity),
                 Err(AuthError::Expired) => {
                     return Handshake::Close(CloseCode::TokenExpired, String::new())
                 }
@@ -294,21 +299,53 @@ async fn handshake(
                     return Handshake::Close(CloseCode::AuthFailed, why)
                 }
             },
-            (None, Some(identity)) => identity,
+            (None, Some(identity)) => Arc::from(identity),
             (None, None) => return Handshake::Close(CloseCode::AuthFailed, "no token".into()),
         };
         return Handshake::Ok(identity, version);
     }
 }
 
+/// Serves frames until the connection is to close, then lets the
+/// pipelined messages still waiting for the store finish (their events
+/// are durable or about to be, and others in their sessions wait for them
+/// to be published).
 async fn command_loop(
     stream: &mut SplitStream<WebSocket>,
     writer: &mut Writer,
     state: &AppState,
-    identity: &mut Identity,
+    identity: &mut Arc<Identity>,
     outbox: &Outbox,
     attached: &mut Vec<SessionId>,
     shutdown: &mut ShutdownSignal,
+) {
+    let mut in_flight = None;
+    serve_frames(
+        stream,
+        writer,
+        state,
+        identity,
+        outbox,
+        attached,
+        shutdown,
+        &mut in_flight,
+    )
+    .await;
+    if let Some(in_flight) = in_flight.as_mut() {
+        in_flight.finish().await;
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // the connection's parts, borrowed
+async fn serve_frames<'c>(
+    stream: &mut SplitStream<WebSocket>,
+    writer: &mut Writer,
+    state: &'c AppState,
+    identity: &mut Arc<Identity>,
+    outbox: &'c Outbox,
+    attached: &mut Vec<SessionId>,
+    shutdown: &mut ShutdownSignal,
+    in_flight: &mut Option<Box<InFlight<'c>>>,
 ) {
     let limits = &state.config.limits;
     let heartbeat = &state.config.heartbeat;
@@ -359,10 +396,17 @@ async fn command_loop(
                 return;
             }
             _ = writer.drain.ready(), if unwritten >= WRITE_EVERY => Wake::Write,
-            message = stream.next() => Wake::Frame(message),
+            _ = InFlight::progress(in_flight), if in_flight.is_some() => Wake::Settled,
+            message = stream.next(), if InFlight::may_read(in_flight) => Wake::Frame(message),
             _ = writer.drain.ready() => Wake::Write,
         };
         let message = match wake {
+            Wake::Settled => {
+                if in_flight.as_ref().is_some_and(|f| f.is_empty()) {
+                    *in_flight = None;
+                }
+                continue;
+            }
             Wake::Write => {
                 if writer.drain.closing().is_some() {
                     return;
@@ -373,7 +417,7 @@ async fn command_loop(
                         close_going_away(outbox);
                         return;
                     }
-                    (written, _) = Box::pin(writer.write(heartbeat.timeout(), outbox, None)) => written,
+                    (written, _) = Box::pin(writer.write(heartbeat.timeout(), outbox, None, in_flight.as_deref_mut())) => written,
                 };
                 if !written {
                     return;
@@ -410,10 +454,31 @@ async fn command_loop(
             }
             Some(Ok(Message::Text(text))) => text,
         };
-        // Boxed, with the frame it decodes: a command's state (the frame,
-        // the command's state machine) exists only while it runs, not in
-        // every idle connection's future.
-        let command = Box::pin(handle(&text, state, identity, outbox, attached));
+        let Some(frame) = admit(&text, state, identity, outbox) else {
+            continue;
+        };
+        if pipelines(&frame) {
+            // Started now, run alongside what comes next once its write
+            // has its place in the session's order.
+            let flight = in_flight.get_or_insert_with(Default::default);
+            flight.start(frame, state, identity, outbox);
+            continue;
+        }
+        // Anything else runs alone, after the messages in flight: it may
+        // depend on them, and it may change the connection's state.
+        if let Some(flight) = in_flight.as_mut() {
+            if !writer
+                .run(flight.finish(), heartbeat.timeout(), outbox)
+                .await
+            {
+                return;
+            }
+            *in_flight = None;
+        }
+        // Boxed, with the frame: a command's state (the frame, the
+        // command's state machine) exists only while it runs, not in every
+        // idle connection's future.
+        let command = Box::pin(run_frame(frame, state, identity, outbox, attached, None));
         if !writer.run(command, heartbeat.timeout(), outbox).await {
             return;
         }
@@ -424,14 +489,14 @@ async fn command_loop(
     }
 }
 
-/// Reads, checks and runs one text frame, answering errors on the outbox.
-async fn handle(
+/// Reads and checks one text frame (size, JSON, the principal's command
+/// budget): the command to run, or `None` once the error is answered.
+fn admit(
     text: &str,
     state: &AppState,
-    identity: &mut Identity,
+    identity: &Identity,
     outbox: &Outbox,
-    attached: &mut Vec<SessionId>,
-) {
+) -> Option<ClientFrame> {
     let limits = &state.config.limits;
     if text.len() > limits.max_frame_bytes {
         let message = format!(
@@ -440,13 +505,13 @@ async fn handle(
             limits.max_frame_bytes
         );
         reply_error(outbox, readable_id(text), ErrorCode::FrameTooLarge, message);
-        return;
+        return None;
     }
     let frame = match ClientFrame::decode(text) {
         Ok(frame) => frame,
         Err(e) => {
             reply_error(outbox, e.id, e.code, e.message);
-            return;
+            return None;
         }
     };
     let received = Instant::now();
@@ -463,14 +528,29 @@ async fn handle(
                 "too many commands; slow down and resend",
             )
         }));
-        return;
+        return None;
     }
+    Some(frame)
+}
+
+/// Runs one admitted command, answering errors on the outbox.
+async fn run_frame(
+    frame: ClientFrame,
+    state: &AppState,
+    identity: &mut Arc<Identity>,
+    outbox: &Outbox,
+    attached: &mut Vec<SessionId>,
+    ordered: Option<&(dyn Fn() + Sync)>,
+) {
+    let received = Instant::now();
+    let command = frame.type_name();
     let id = frame.id().map(str::to_owned);
     let ctx = CommandContext {
         identity,
         outbox,
         attached,
         state,
+        ordered,
     };
     match command::execute(ctx, frame).await {
         Ok(()) => state.metrics.command(command, "ok", received.elapsed()),
@@ -567,6 +647,8 @@ impl Expiry {
 enum Wake {
     /// Frames are queued for the peer.
     Write,
+    /// A pipelined message ended, or the newest got its place in order.
+    Settled,
     /// The peer sent something (or closed).
     Frame(Option<Result<Message, axum::Error>>),
 }
@@ -590,6 +672,115 @@ async fn write_queued(
         write(sink, item).await?;
     }
     sink.flush().await
+}
+
+/// Most messages one connection has waiting for the store at once; past
+/// it, the next frame waits until one ends.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// The connection's pipelined `message` commands. Each is started when the
+/// one before it has its place in its session's order (its write queued
+/// in the store), so they are stored and answered in the order they were
+/// sent, while the connection reads on instead of waiting for each commit.
+#[derive(Default)]
+struct InFlight<'c> {
+    commands: VecDeque<Pin<Box<dyn Future<Output = ()> + Send + 'c>>>,
+    /// Messages started so far: the newest one's number.
+    started: u64,
+    /// The newest number whose place in order is fixed (or which ended).
+    ordered: Arc<AtomicU64>,
+    /// `ordered` as of the last poll.
+    seen: u64,
+}
+
+impl<'c> InFlight<'c> {
+    /// Starts a `message` command (polled from the next progress on).
+    fn start(
+        &mut self,
+        frame: ClientFrame,
+        state: &'c AppState,
+        identity: &Arc<Identity>,
+        outbox: &'c Outbox,
+    ) {
+        self.started += 1;
+        let number = self.started;
+        let ordered = Arc::clone(&self.ordered);
+        let mut identity = Arc::clone(identity);
+        self.commands.push_back(Box::pin(async move {
+            let mark = move || {
+                ordered.fetch_max(number, Ordering::AcqRel);
+            };
+            // A message attaches to nothing.
+            let mut attached = Vec::new();
+            run_frame(
+                frame,
+                state,
+                &mut identity,
+                outbox,
+                &mut attached,
+                Some(&mark),
+            )
+            .await;
+            mark();
+        }));
+    }
+
+    /// Whether the connection may read its next frame: no message is
+    /// waiting for its place in order, and there is room for another.
+    fn may_read(in_flight: &Option<Box<InFlight<'_>>>) -> bool {
+        in_flight.as_ref().is_none_or(|f| {
+            f.commands.len() < MAX_IN_FLIGHT && f.ordered.load(Ordering::Acquire) >= f.started
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// Polls every message in flight: ready when one ended or the newest
+    /// got its place in order (either may let the connection read).
+    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let before = self.commands.len();
+        self.commands
+            .retain_mut(|command| command.as_mut().poll(cx).is_pending());
+        let ordered = self.ordered.load(Ordering::Acquire);
+        let newly_ordered = ordered > self.seen;
+        self.seen = ordered;
+        if self.commands.len() < before || newly_ordered {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// [`InFlight::poll_progress`] of the connection's messages, if any.
+    fn progress<'a>(
+        in_flight: &'a mut Option<Box<InFlight<'c>>>,
+    ) -> impl Future<Output = ()> + use<'a, 'c> {
+        std::future::poll_fn(move |cx| match in_flight.as_mut() {
+            Some(flight) => flight.poll_progress(cx),
+            None => Poll::Pending,
+        })
+    }
+
+    /// Runs every message in flight to its end.
+    async fn finish(&mut self) {
+        std::future::poll_fn(|cx| {
+            let _ = self.poll_progress(cx);
+            if self.commands.is_empty() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Whether a command is pipelined (see [`InFlight`]): plain messages, the
+/// bulk of the traffic, which change nothing on the connection.
+fn pipelines(frame: &ClientFrame) -> bool {
+    matches!(frame, ClientFrame::Message { .. })
 }
 
 /// A command being run, polled while its connection writes.
@@ -618,7 +809,7 @@ impl Writer {
                 break;
             }
             let (written, done) =
-                Box::pin(self.write(timeout, outbox, Some(command.as_mut()))).await;
+                Box::pin(self.write(timeout, outbox, Some(command.as_mut()), None)).await;
             if !written {
                 return false;
             }
@@ -642,6 +833,7 @@ impl Writer {
         timeout: Duration,
         outbox: &Outbox,
         mut command: Option<Running<'_>>,
+        mut in_flight: Option<&mut InFlight<'_>>,
     ) -> (bool, bool) {
         let mut done = command.is_none();
         let written = {
@@ -662,6 +854,12 @@ impl Writer {
                             command.await;
                         }
                     }, if !done => done = true,
+                    // Pipelined messages go on too: others in their
+                    // sessions wait for them to be published.
+                    _ = std::future::poll_fn(|cx| match in_flight.as_deref_mut() {
+                        Some(flight) => flight.poll_progress(cx),
+                        None => Poll::Pending,
+                    }) => {}
                 }
             }
         };

@@ -24,7 +24,7 @@ pub(super) fn refresh_token(
         ));
     }
     let expires_at = fresh.expires_at;
-    *ctx.identity = fresh;
+    *ctx.identity = std::sync::Arc::new(fresh);
     ctx.ack(Ack {
         id,
         expires_at: Some(expires_at),

@@ -10,6 +10,8 @@
 //! decide through the engine ([`post`]), and answers with an ack or an
 //! error frame.
 
+use std::sync::Arc;
+
 use seam_protocol::{
     Ack, ClientFrame, ErrorCode, ErrorFrame, EventBody, Principal, ResumeOutcome, Role,
     ServerFrame, SessionId,
@@ -141,14 +143,18 @@ impl From<LifecycleError> for CommandError {
 
 /// What a command needs from its connection.
 pub(crate) struct CommandContext<'a> {
-    /// The authenticated principal (updated by `refresh_token`).
-    pub identity: &'a mut Identity,
+    /// The authenticated principal (replaced by `refresh_token`).
+    pub identity: &'a mut Arc<Identity>,
     /// The connection's outbox.
     pub outbox: &'a Outbox,
     /// Sessions this connection is attached to (to detach on close).
     pub attached: &'a mut Vec<SessionId>,
     /// The broker.
     pub state: &'a AppState,
+    /// Called once the command's append has its place in the session's
+    /// order (a `message` the connection pipelines: it reads its next
+    /// frame then, while this one waits for the store).
+    pub ordered: Option<&'a (dyn Fn() + Sync)>,
 }
 
 impl CommandContext<'_> {
@@ -426,11 +432,12 @@ where
         command_id: Some(command_id),
         decide: Box::new(move |view| decide(view, actor)),
     };
-    ctx.state
-        .engine
-        .append(session_id, append)
-        .await
-        .map_err(in_session(session_id))
+    let engine = &ctx.state.engine;
+    match ctx.ordered {
+        Some(ordered) => engine.append_ordered(session_id, append, ordered).await,
+        None => engine.append(session_id, append).await,
+    }
+    .map_err(in_session(session_id))
 }
 
 /// The session as it stands, or `session_not_found`.

@@ -1,17 +1,32 @@
 //! The single-node engine: each session's order is one async lock, held
-//! from the idempotency check through the store write to the publish, so
-//! events are stored and published in `seq` order and nothing is published
-//! or acknowledged before the store has it. Reads that must not wait behind
-//! a store write ([`SessionEngine::view`]) read a copy of the view that is
-//! updated after each commit.
+//! while a command is checked against the idempotency index, decided and
+//! given its `seq`s, and its write is queued in the store.
+//!
+//! On a store only this process writes, the lock is released before the
+//! write is durable: the session's next command is decided on the view that
+//! includes the writes in flight, and its write is queued behind them, so
+//! a busy session fills the store's group commits instead of waiting one
+//! commit per command. Writes settle in a chain: each publishes its events
+//! (and answers its command) only after the one before it has, so events
+//! are published in `seq` order and never before they are durable. A write
+//! that fails fails every later one in flight (their runs no longer start
+//! where the store stands); the session is then dropped from memory and read
+//! back from the store on its next use. On a store other nodes share, the
+//! lock is held through the write, since another node's append can make any
+//! decision in flight stale.
+//!
+//! Readers ([`SessionEngine::view`], replays) read the published state: the
+//! view and the replay window as of the last event published.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
+use tokio::sync::oneshot;
 
 use super::{Append, BoxFuture, CommitListener, Committed, Logged, Opened, Replay, SessionEngine};
 use crate::clock::Clock;
@@ -49,10 +64,59 @@ pub struct EngineOptions {
     pub shared_store: bool,
 }
 
-/// A session's ordered state: the view, the recent log, and the
-/// idempotency index of its last commands.
+/// A session's decided state, under its order lock: the view including
+/// the writes in flight, the idempotency index of its last commands, and
+/// the newest write in flight.
 #[derive(Debug)]
 struct Log {
+    view: SessionView,
+    /// sub -> command id -> seq, for the commands in `commands`.
+    applied: HashMap<String, HashMap<String, u64>>,
+    /// The remembered commands, oldest first.
+    commands: VecDeque<(String, String)>,
+    /// Resolves when the newest write in flight has settled.
+    tail: Option<oneshot::Receiver<Settled>>,
+}
+
+impl Log {
+    /// Whether every write queued so far has been published (the next one
+    /// may then publish as soon as it is durable).
+    fn all_published(&mut self) -> bool {
+        let Some(tail) = self.tail.as_mut() else {
+            return true;
+        };
+        let settled = match tail.try_recv() {
+            Ok(Settled::Published) => {
+                self.tail = None;
+                return true;
+            }
+            Err(oneshot::error::TryRecvError::Empty) => return false,
+            Ok(settled) => Some(settled),
+            Err(oneshot::error::TryRecvError::Closed) => None,
+        };
+        // Taken: hand the next write the same answer.
+        let (settle, again) = oneshot::channel();
+        if let Some(settled) = settled {
+            let _ = settle.send(settled);
+        }
+        self.tail = Some(again);
+        false
+    }
+}
+
+/// How a write in flight ended, handed to the write queued after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    /// Durable, and its events published.
+    Published,
+    /// Not stored; the session was dropped from memory.
+    Failed,
+}
+
+/// What readers see of a session: the view and the recent log as of the
+/// last event published.
+#[derive(Debug)]
+struct Published {
     view: SessionView,
     window: VecDeque<Logged>,
     /// Bytes of the frames in `window`.
@@ -60,13 +124,9 @@ struct Log {
     /// Bytes of every held session's window (shared; this log's part is
     /// taken out when it is dropped).
     all_windows: Arc<AtomicUsize>,
-    /// sub -> command id -> seq, for the commands in `commands`.
-    applied: HashMap<String, HashMap<String, u64>>,
-    /// The remembered commands, oldest first.
-    commands: VecDeque<(String, String)>,
 }
 
-impl Log {
+impl Published {
     /// Drops the oldest events while the window holds more than one event
     /// and more than `limit` events or `bytes` bytes.
     fn trim(&mut self, limit: usize, bytes: usize) {
@@ -80,7 +140,7 @@ impl Log {
     }
 }
 
-impl Drop for Log {
+impl Drop for Published {
     fn drop(&mut self) {
         self.all_windows
             .fetch_sub(self.window_bytes, Ordering::Relaxed);
@@ -89,14 +149,18 @@ impl Drop for Log {
 
 #[derive(Debug)]
 struct Slot {
+    /// The order lock.
     log: tokio::sync::Mutex<Log>,
-    /// The view as of the last commit, readable without the order lock.
-    published: Mutex<SessionView>,
+    /// The published state, readable without the order lock.
+    published: Mutex<Published>,
+    /// A write failed: the decided view is ahead of the store. The slot has
+    /// left the engine's map; whoever finds it set reads the session back.
+    failed: AtomicBool,
 }
 
 impl Slot {
-    fn published(&self) -> MutexGuard<'_, SessionView> {
-        // Replaced whole under the lock; a panic cannot leave it torn.
+    fn published(&self) -> MutexGuard<'_, Published> {
+        // Changed one event at a time; a panic cannot leave it torn.
         self.published.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -173,30 +237,45 @@ impl LocalEngine {
             if self.window_bytes() <= self.options.history_bytes_total {
                 break;
             }
-            if let Ok(mut log) = slot.log.try_lock() {
-                log.trim(self.options.history_limit, cap);
+            if let Ok(mut published) = slot.published.try_lock() {
+                published.trim(self.options.history_limit, cap);
             }
         }
         before.saturating_sub(self.window_bytes())
     }
 
-    fn empty_log(&self, view: SessionView) -> Log {
-        Log {
-            view,
+    /// The decided and published states of a session with no events yet.
+    fn empty_state(&self, view: SessionView) -> (Log, Published) {
+        let published = Published {
+            view: view.clone(),
             window: VecDeque::new(),
             window_bytes: 0,
             all_windows: Arc::clone(&self.all_windows),
+        };
+        let log = Log {
+            view,
             applied: HashMap::new(),
             commands: VecDeque::new(),
-        }
+            tail: None,
+        };
+        (log, published)
     }
 
-    fn log_of(&self, stored: &StoredSession) -> Log {
-        let mut log = self.empty_log(SessionView::new(&stored.record));
+    /// A slot for a session with no events yet.
+    fn empty_slot(&self, view: SessionView) -> Slot {
+        let (log, published) = self.empty_state(view);
+        slot(log, published)
+    }
+
+    /// A slot for a stored session, its events folded in (and published to
+    /// nobody: they were published when they were committed).
+    fn slot_of(&self, stored: &StoredSession) -> Slot {
+        let (mut log, mut published) = self.empty_state(SessionView::new(&stored.record));
         for event in &stored.events {
-            self.fold(&mut log, event);
+            self.decided(&mut log, event);
+            self.push(&mut published, event);
         }
-        log
+        slot(log, published)
     }
 
     /// The session as it stands: the held copy, or (for a session not in
@@ -204,7 +283,7 @@ impl LocalEngine {
     /// released session does not bring it back.
     async fn current_view(&self, session_id: &str) -> Result<Option<SessionView>, SessionError> {
         if let Some(slot) = self.sessions.get(session_id) {
-            return Ok(Some(slot.published().clone()));
+            return Ok(Some(slot.published().view.clone()));
         }
         Ok(self
             .store
@@ -223,13 +302,14 @@ impl LocalEngine {
             .get(session_id)
             .await?
             .ok_or(SessionError::NotFound)?;
-        let loaded = Arc::new(slot(self.log_of(&stored)));
+        let loaded = Arc::new(self.slot_of(&stored));
         let held = self.sessions.entry(session_id.to_owned()).or_insert(loaded);
         Ok(Arc::clone(held.value()))
     }
 
-    /// Folds a stored event into the log and returns its frame.
-    fn fold(&self, log: &mut Log, event: &SessionEvent) -> Frame {
+    /// Folds an event into the decided state (the view and the
+    /// idempotency index).
+    fn decided(&self, log: &mut Log, event: &SessionEvent) {
         log.view.apply(event);
         if let Some(id) = &event.client_id {
             remember(
@@ -240,30 +320,47 @@ impl LocalEngine {
                 self.options.idempotency_keys,
             );
         }
+    }
+
+    /// Folds a durable event into the published state and returns its frame.
+    fn push(&self, published: &mut Published, event: &SessionEvent) -> Frame {
+        published.view.apply(event);
         let logged = Logged::of(event);
         let frame = logged.frame.clone();
         let len = frame.as_str().len();
-        log.window_bytes += len;
+        published.window_bytes += len;
         self.all_windows.fetch_add(len, Ordering::Relaxed);
-        log.window.push_back(logged);
-        log.trim(self.options.history_limit, self.window_cap());
+        published.window.push_back(logged);
+        published.trim(self.options.history_limit, self.window_cap());
         frame
     }
 
-    /// Stores `bodies` as the session's next events (all or none), then
-    /// folds and publishes them; the caller holds the order. Returns the
-    /// first one's seq.
-    async fn commit(
+    /// Publishes a durable event: folded into the published state and
+    /// handed to the listener under the same lock, so a replay taken from
+    /// the published state and the live events after it never overlap
+    /// out of order or leave a gap.
+    fn publish(&self, slot: &Slot, event: &SessionEvent, from_here: bool) {
+        let mut published = slot.published();
+        let frame = self.push(&mut published, event);
+        if from_here {
+            self.listener.committed(event, &frame);
+        } else {
+            self.listener.received(event, &frame);
+        }
+    }
+
+    /// The session's next events from `bodies`, numbered after the decided
+    /// view's last seq.
+    fn next_events(
         &self,
-        slot: &Slot,
-        log: &mut Log,
+        log: &Log,
         actor: &Principal,
         command_id: Option<&str>,
         bodies: Vec<EventBody>,
-    ) -> Result<u64, SessionError> {
+    ) -> Vec<NewEvent> {
         let first = log.view.last_seq + 1;
         let at = self.clock.now_millis();
-        let events: Vec<NewEvent> = bodies
+        bodies
             .into_iter()
             .zip(first..)
             .map(|(body, seq)| {
@@ -280,15 +377,136 @@ impl LocalEngine {
                     event,
                 }
             })
-            .collect();
-        self.store.append(&events).await?;
-        for NewEvent { event, .. } in &events {
-            let frame = self.fold(log, event);
-            slot.published().apply(event);
-            self.listener.committed(event, &frame);
+            .collect()
+    }
+
+    /// Stores `events` (all or none), then folds and publishes them, all
+    /// under the order lock the caller holds (a store shared with other
+    /// nodes).
+    async fn commit_in_order(
+        &self,
+        slot: &Slot,
+        log: &mut Log,
+        events: &[NewEvent],
+    ) -> Result<(), SessionError> {
+        self.store.append(events).await?;
+        for NewEvent { event, .. } in events {
+            self.decided(log, event);
+            self.publish(slot, event, true);
         }
         self.forget_if_ended(log);
-        Ok(first)
+        Ok(())
+    }
+
+    /// Queues `events` in the store under the order lock, folds them into
+    /// the decided view, releases the lock, and publishes them once they
+    /// are durable and the write before them has settled (a store only this
+    /// process writes). Answers what the caller computes from the decided
+    /// view right after the fold.
+    async fn commit_pipelined(
+        &self,
+        slot: &Slot,
+        mut log: tokio::sync::MutexGuard<'_, Log>,
+        events: &[NewEvent],
+        answer: impl FnOnce(&Log) -> Committed,
+        ordered: Option<&(dyn Fn() + Sync)>,
+    ) -> Result<Committed, SessionError> {
+        let mut write = self.store.append(events);
+        if log.all_published() {
+            let mut cx = Context::from_waker(Waker::noop());
+            if let Poll::Ready(result) = write.as_mut().poll(&mut cx) {
+                // Durable at once (the memory store): publish in place.
+                result?;
+                for NewEvent { event, .. } in events {
+                    self.decided(&mut log, event);
+                    self.publish(slot, event, true);
+                }
+                self.forget_if_ended(&log);
+                return Ok(answer(&log));
+            }
+        }
+        for NewEvent { event, .. } in events {
+            self.decided(&mut log, event);
+        }
+        self.forget_if_ended(&log);
+        let committed = answer(&log);
+        let (settle, settled) = oneshot::channel();
+        let before = log.tail.replace(settled);
+        drop(log);
+        if let Some(ordered) = ordered {
+            ordered();
+        }
+        let durable = write.await.map_err(SessionError::from);
+        let before = self.await_turn(slot, before, committed.seq - 1).await;
+        // The earlier write's failure explains this one's: say that one.
+        match (durable, before) {
+            (Ok(()), Ok(())) => {
+                for NewEvent { event, .. } in events {
+                    self.publish(slot, event, true);
+                }
+                let _ = settle.send(Settled::Published);
+                Ok(committed)
+            }
+            (_, Err(e)) | (Err(e), Ok(())) => {
+                self.discard(slot);
+                let _ = settle.send(Settled::Failed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Waits for the write queued before this one to settle. When it was
+    /// published, this one's turn has come. When it failed, this one did
+    /// not start where the store stands: a retryable error. When its
+    /// command was dropped before it settled (its events may be durable,
+    /// unpublished), what the store has up to `upto` is published first.
+    async fn await_turn(
+        &self,
+        slot: &Slot,
+        before: Option<oneshot::Receiver<Settled>>,
+        upto: u64,
+    ) -> Result<(), SessionError> {
+        let Some(before) = before else {
+            return Ok(());
+        };
+        match before.await {
+            Ok(Settled::Published) => Ok(()),
+            Ok(Settled::Failed) => Err(SessionError::Store(StoreError::Unavailable(
+                "an earlier write to this session failed; retry".into(),
+            ))),
+            Err(_) => self.publish_stored(slot, upto).await,
+        }
+    }
+
+    /// Publishes the stored events after the published state, up to
+    /// `upto`: writes whose commands were dropped while in flight.
+    async fn publish_stored(&self, slot: &Slot, upto: u64) -> Result<(), SessionError> {
+        let (session_id, last) = {
+            let published = slot.published();
+            (published.view.session_id.clone(), published.view.last_seq)
+        };
+        if upto <= last {
+            return Ok(());
+        }
+        let stored = self
+            .store
+            .events_after(&session_id, last, (upto - last) as usize)
+            .await?;
+        for event in &stored {
+            if event.seq == slot.published().view.last_seq + 1 {
+                self.publish(slot, event, true);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a slot whose write failed from the engine (its next user reads
+    /// the session back from the store), then marks it failed.
+    fn discard(&self, slot: &Slot) {
+        let session_id = slot.published().view.session_id.clone();
+        self.sessions
+            .remove_if(&session_id, |_, held| std::ptr::eq(Arc::as_ptr(held), slot));
+        slot.failed.store(true, Ordering::Release);
     }
 
     /// Folds events other nodes stored after the session's last seq, and
@@ -304,11 +522,120 @@ impl LocalEngine {
         Ok(missed.len())
     }
 
+    /// Appends in the session's order (see [`SessionEngine::append`]);
+    /// `ordered`, if given, is called once the write is queued.
+    async fn append_in_order(
+        &self,
+        session_id: &str,
+        append: Append<'_>,
+        ordered: Option<&(dyn Fn() + Sync)>,
+    ) -> Result<Committed, SessionError> {
+        let Append {
+            actor,
+            command_id,
+            mut decide,
+        } = append;
+        'held: loop {
+            let slot = self.slot(session_id).await?;
+            let mut log = slot.log.lock().await;
+            loop {
+                if slot.failed.load(Ordering::Acquire) {
+                    // A write in flight failed: read the session back.
+                    continue 'held;
+                }
+                if let Some(seq) = command_id
+                    .and_then(|id| log.applied.get(&actor.sub)?.get(id))
+                    .copied()
+                {
+                    return self.repeated(&slot, log, seq).await;
+                }
+                let calls_before = log.view.call;
+                let bodies = match decide(&log.view) {
+                    Ok(bodies) => bodies,
+                    // Refused on what this node has seen: another node may
+                    // have committed what makes it valid (the request being
+                    // answered, say). Decide again once caught up.
+                    Err(refused) => {
+                        if self.options.shared_store && self.catch_up(&slot, &mut log).await? > 0 {
+                            continue;
+                        }
+                        return Err(refused);
+                    }
+                };
+                let stored = bodies.len();
+                let first = log.view.last_seq + 1;
+                let answer = |log: &Log| Committed {
+                    seq: if stored == 0 {
+                        log.view.last_seq
+                    } else {
+                        first
+                    },
+                    duplicate: false,
+                    stored,
+                    last_seq: log.view.last_seq,
+                    calls: (calls_before, log.view.call),
+                };
+                if stored == 0 {
+                    return Ok(answer(&log));
+                }
+                let events = self.next_events(&log, actor, command_id, bodies);
+                if !self.options.shared_store {
+                    return self
+                        .commit_pipelined(&slot, log, &events, answer, ordered)
+                        .await;
+                }
+                match self.commit_in_order(&slot, &mut log, &events).await {
+                    Ok(()) => return Ok(answer(&log)),
+                    // Another node appended first: decide again on the
+                    // newer view (refused if the store had nothing newer).
+                    Err(SessionError::Store(e @ StoreError::OutOfOrder { .. })) => {
+                        if self.catch_up(&slot, &mut log).await? == 0 {
+                            return Err(e.into());
+                        }
+                    }
+                    // Applied long ago (beyond the remembered commands).
+                    Err(SessionError::Store(StoreError::DuplicateCommand { seq })) => {
+                        self.catch_up(&slot, &mut log).await?;
+                        return Ok(duplicate(&log.view, seq));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+
+    /// The answer to a command applied before as event `seq`: once that
+    /// event is published, if its write is still in flight (the repeat
+    /// takes a turn in the chain of writes).
+    async fn repeated(
+        &self,
+        slot: &Slot,
+        mut log: tokio::sync::MutexGuard<'_, Log>,
+        seq: u64,
+    ) -> Result<Committed, SessionError> {
+        let answer = duplicate(&log.view, seq);
+        if log.all_published() {
+            return Ok(answer);
+        }
+        let (settle, settled) = oneshot::channel();
+        let before = log.tail.replace(settled);
+        drop(log);
+        match self.await_turn(slot, before, seq).await {
+            Ok(()) => {
+                let _ = settle.send(Settled::Published);
+                Ok(answer)
+            }
+            Err(e) => {
+                let _ = settle.send(Settled::Failed);
+                Err(e)
+            }
+        }
+    }
+
     /// Folds and publishes locally an event another node committed.
     fn receive(&self, slot: &Slot, log: &mut Log, event: &SessionEvent) {
-        let frame = self.fold(log, event);
-        slot.published().apply(event);
-        self.listener.received(event, &frame);
+        self.decided(log, event);
+        self.publish(slot, event, false);
         self.forget_if_ended(log);
     }
 
@@ -346,7 +673,7 @@ impl LocalEngine {
         let held: Vec<(SessionId, u64)> = self
             .sessions
             .iter()
-            .map(|s| (s.key().clone(), s.value().published().last_seq))
+            .map(|s| (s.key().clone(), s.value().published().view.last_seq))
             .collect();
         if held.is_empty() {
             return Ok(0);
@@ -382,6 +709,14 @@ fn duplicate(view: &SessionView, seq: u64) -> Committed {
     }
 }
 
+fn slot(log: Log, published: Published) -> Slot {
+    Slot {
+        log: tokio::sync::Mutex::new(log),
+        published: Mutex::new(published),
+        failed: AtomicBool::new(false),
+    }
+}
+
 /// Remembers that `sub`'s command `id` committed `seq`, forgetting the
 /// oldest command beyond `keep`.
 fn remember(log: &mut Log, sub: &str, id: &str, seq: u64, keep: usize) {
@@ -400,13 +735,6 @@ fn remember(log: &mut Log, sub: &str, id: &str, seq: u64, keep: usize) {
                 log.applied.remove(&sub);
             }
         }
-    }
-}
-
-fn slot(log: Log) -> Slot {
-    Slot {
-        published: Mutex::new(log.view.clone()),
-        log: tokio::sync::Mutex::new(log),
     }
 }
 
@@ -465,7 +793,7 @@ impl SessionEngine for LocalEngine {
                         context: context.clone(),
                     },
                 };
-                let new = Arc::new(slot(self.empty_log(SessionView::new(&record))));
+                let new = Arc::new(self.empty_slot(SessionView::new(&record)));
                 // Held until the store has the session, so a second tab that
                 // finds it waits instead of seeing a session not yet durable.
                 let mut log = new.log.lock().await;
@@ -490,9 +818,8 @@ impl SessionEngine for LocalEngine {
                     }
                     return Err(e.into());
                 }
-                let frame = self.fold(&mut log, &first);
-                new.published().apply(&first);
-                self.listener.committed(&first, &frame);
+                self.decided(&mut log, &first);
+                self.publish(&new, &first, true);
                 return Ok(Opened {
                     view: log.view.clone(),
                     created: true,
@@ -506,72 +833,21 @@ impl SessionEngine for LocalEngine {
         session_id: &'a str,
         append: Append<'a>,
     ) -> BoxFuture<'a, Result<Committed, SessionError>> {
+        Box::pin(self.append_in_order(session_id, append, None))
+    }
+
+    fn append_ordered<'a>(
+        &'a self,
+        session_id: &'a str,
+        append: Append<'a>,
+        ordered: &'a (dyn Fn() + Sync),
+    ) -> BoxFuture<'a, Result<Committed, SessionError>> {
         Box::pin(async move {
-            let slot = self.slot(session_id).await?;
-            let mut log = slot.log.lock().await;
-            let Append {
-                actor,
-                command_id,
-                mut decide,
-            } = append;
-            loop {
-                if let Some(seq) = command_id
-                    .and_then(|id| log.applied.get(&actor.sub)?.get(id))
-                    .copied()
-                {
-                    return Ok(duplicate(&log.view, seq));
-                }
-                let calls_before = log.view.call;
-                let bodies = match decide(&log.view) {
-                    Ok(bodies) => bodies,
-                    // Refused on what this node has seen: another node may
-                    // have committed what makes it valid (the request being
-                    // answered, say). Decide again once caught up.
-                    Err(refused) => {
-                        if self.options.shared_store && self.catch_up(&slot, &mut log).await? > 0 {
-                            continue;
-                        }
-                        return Err(refused);
-                    }
-                };
-                let stored = bodies.len();
-                if stored == 0 {
-                    return Ok(Committed {
-                        seq: log.view.last_seq,
-                        duplicate: false,
-                        stored,
-                        last_seq: log.view.last_seq,
-                        calls: (calls_before, calls_before),
-                    });
-                }
-                match self
-                    .commit(&slot, &mut log, actor, command_id, bodies)
-                    .await
-                {
-                    Ok(seq) => {
-                        return Ok(Committed {
-                            seq,
-                            duplicate: false,
-                            stored,
-                            last_seq: log.view.last_seq,
-                            calls: (calls_before, log.view.call),
-                        })
-                    }
-                    // Another node appended first: decide again on the
-                    // newer view (refused if the store had nothing newer).
-                    Err(SessionError::Store(e @ StoreError::OutOfOrder { .. })) => {
-                        if self.catch_up(&slot, &mut log).await? == 0 {
-                            return Err(e.into());
-                        }
-                    }
-                    // Applied long ago (beyond the remembered commands).
-                    Err(SessionError::Store(StoreError::DuplicateCommand { seq })) => {
-                        self.catch_up(&slot, &mut log).await?;
-                        return Ok(duplicate(&log.view, seq));
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            let committed = self
+                .append_in_order(session_id, append, Some(ordered))
+                .await;
+            ordered();
+            committed
         })
     }
 
@@ -605,21 +881,25 @@ impl SessionEngine for LocalEngine {
     ) -> BoxFuture<'a, Result<Replay, SessionError>> {
         Box::pin(async move {
             let slot = self.slot(session_id).await?;
-            let (view, mut events, mut first_available) = {
+            if self.options.shared_store {
+                // What other nodes acknowledged before this attach must be
+                // in its answer, not only on its way here.
                 let mut log = slot.log.lock().await;
-                if self.options.shared_store {
-                    // What other nodes acknowledged before this attach
-                    // must be in its answer, not only on its way here.
-                    self.catch_up(&slot, &mut log).await?;
-                }
-                let events: Vec<Logged> = log
+                self.catch_up(&slot, &mut log).await?;
+            }
+            let (view, mut events, mut first_available) = {
+                let published = slot.published();
+                let events: Vec<Logged> = published
                     .window
                     .iter()
                     .filter(|e| e.seq > after_seq)
                     .cloned()
                     .collect();
-                let first = log.window.front().map_or(log.view.last_seq + 1, |e| e.seq);
-                (log.view.clone(), events, first)
+                let first = published
+                    .window
+                    .front()
+                    .map_or(published.view.last_seq + 1, |e| e.seq);
+                (published.view.clone(), events, first)
             };
             // Older than the window: from the store, if the gap is short
             // enough. Those events are settled, so the lock is not needed.
@@ -700,7 +980,7 @@ impl SessionEngine for LocalEngine {
     fn forget(&self, ids: &[SessionId]) {
         for id in ids {
             if let Some((_, slot)) = self.sessions.remove(id) {
-                let customer = slot.published().customer.sub.clone();
+                let customer = slot.published().view.customer.sub.clone();
                 self.open_by_customer
                     .remove_if(&customer, |_, open| open == id);
             }

@@ -163,6 +163,25 @@ pub trait SessionEngine: Send + Sync + 'static {
         append: Append<'a>,
     ) -> BoxFuture<'a, Result<Committed, SessionError>>;
 
+    /// [`SessionEngine::append`], calling `ordered` as soon as the append's
+    /// place in the session's order is fixed (its write queued behind the
+    /// session's earlier ones, or the append ended without one). A caller
+    /// that waits for it before starting its next append keeps its appends
+    /// in the order it made them while their writes are in flight together.
+    /// By default, `ordered` is called when the append ends.
+    fn append_ordered<'a>(
+        &'a self,
+        session_id: &'a str,
+        append: Append<'a>,
+        ordered: &'a (dyn Fn() + Sync),
+    ) -> BoxFuture<'a, Result<Committed, SessionError>> {
+        Box::pin(async move {
+            let committed = self.append(session_id, append).await;
+            ordered();
+            committed
+        })
+    }
+
     /// The session as it stands, without waiting behind a store write.
     fn view<'a>(
         &'a self,

@@ -211,6 +211,13 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Appends the next events of one session, in `seq` order, all or
     /// none.
+    ///
+    /// The write is queued when `append` is called, not when its future is
+    /// first polled: appends to one session made one after another are
+    /// applied in that order while earlier ones are still in flight (the
+    /// engine pipelines them), and a run that does not start where the
+    /// store stands (because an earlier one failed) fails as
+    /// [`StoreError::OutOfOrder`].
     fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Loads every session with its events.

@@ -125,8 +125,10 @@ impl SessionStore for MonitoredStore {
     }
 
     fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+        // Queued now, as the trait promises; only the answer is awaited.
+        let write = self.watch(self.inner.append(events));
         Box::pin(async move {
-            let result = self.watch(self.inner.append(events)).await;
+            let result = write.await;
             if result.is_ok() {
                 self.stored(events.iter().map(|e| &e.event));
             }
