@@ -13,7 +13,6 @@
 //! command. Whoever decides to close sets the outbox's close signal; the
 //! task then sends the close frame.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +21,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::FuturesUnordered;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use seam_protocol::{
@@ -684,7 +684,8 @@ const MAX_IN_FLIGHT: usize = 64;
 /// sent, while the connection reads on instead of waiting for each commit.
 #[derive(Default)]
 struct InFlight<'c> {
-    commands: VecDeque<Pin<Box<dyn Future<Output = ()> + Send + 'c>>>,
+    /// Polled only when woken (many wait at once; most are not ready).
+    commands: FuturesUnordered<Pin<Box<dyn Future<Output = ()> + Send + 'c>>>,
     /// Messages started so far: the newest one's number.
     started: u64,
     /// The newest number whose place in order is fixed (or which ended).
@@ -706,7 +707,7 @@ impl<'c> InFlight<'c> {
         let number = self.started;
         let ordered = Arc::clone(&self.ordered);
         let mut identity = Arc::clone(identity);
-        self.commands.push_back(Box::pin(async move {
+        self.commands.push(Box::pin(async move {
             let mark = move || {
                 ordered.fetch_max(number, Ordering::AcqRel);
             };
@@ -740,13 +741,14 @@ impl<'c> InFlight<'c> {
     /// Polls every message in flight: ready when one ended or the newest
     /// got its place in order (either may let the connection read).
     fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let before = self.commands.len();
-        self.commands
-            .retain_mut(|command| command.as_mut().poll(cx).is_pending());
+        let mut ended = false;
+        while let Poll::Ready(Some(())) = self.commands.poll_next_unpin(cx) {
+            ended = true;
+        }
         let ordered = self.ordered.load(Ordering::Acquire);
         let newly_ordered = ordered > self.seen;
         self.seen = ordered;
-        if self.commands.len() < before || newly_ordered {
+        if ended || newly_ordered {
             Poll::Ready(())
         } else {
             Poll::Pending

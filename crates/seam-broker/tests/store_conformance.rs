@@ -2,7 +2,7 @@
 //! runs against the memory store and the SQLite store.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-use seam_broker::conformance::{self, event, one, principal};
+use seam_broker::conformance::{self, event, one, opened, principal, record};
 use seam_broker::store::{MemoryStore, SessionStore, SqliteOptions, SqliteStore};
 use seam_protocol::{EventBody, Role};
 
@@ -41,6 +41,49 @@ async fn the_sqlite_store_conforms_and_keeps_everything_across_reopening() {
         .await
         .unwrap();
     assert_eq!(reopened.get("s3").await.unwrap().unwrap().events.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_database_file_catches_up_with_the_wal_while_the_store_runs() {
+    let dir = std::env::temp_dir().join(format!("seam-checkpoint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("seam.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    store
+        .create(
+            &record("s1", "carol", 1_000),
+            &opened("s1", "carol", 1_000),
+            &[],
+        )
+        .await
+        .unwrap();
+    let carol = principal("carol", Role::Customer);
+    for seq in 2..=200 {
+        let body = EventBody::message(format!("message {seq}"));
+        store
+            .append(&one(event("s1", seq, 1_000 + seq, &carol, body), &[]))
+            .await
+            .unwrap();
+    }
+    // Commits land in the WAL; the checkpointer copies them into the
+    // database file without stopping the writer. The file alone, copied
+    // while the store runs, has them within a few checkpoint intervals.
+    let copy = dir.join("copy.db");
+    let mut found = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        std::fs::copy(&path, &copy).unwrap();
+        let conn = rusqlite::Connection::open(&copy).unwrap();
+        found = conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0);
+        if found == 200 {
+            break;
+        }
+    }
+    assert_eq!(found, 200, "the database file holds every committed event");
+    drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -5,7 +5,9 @@
 //! each item in its own savepoint inside one transaction, commits once, and
 //! only then answers every item: group commit, so many acknowledged events
 //! share one fsync. Reads use a second connection (WAL lets them run beside
-//! the writer). The schema is versioned with `PRAGMA user_version`.
+//! the writer), and a third, on its own thread, checkpoints the WAL into
+//! the database every 250 ms, so the writer never stops for it. The schema
+//! is versioned with `PRAGMA user_version`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -135,6 +137,8 @@ pub struct SqliteStore {
     writes: Mutex<Option<mpsc::Sender<(Write, Reply)>>>,
     reader: Arc<Mutex<Connection>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// The checkpointer thread, and what stops it (dropping the sender).
+    checkpointer: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
     /// Attachments' bytes: one file each, `<session>/<id>`, beside the
     /// database (`attachments/`).
     blobs: PathBuf,
@@ -178,6 +182,30 @@ pub fn backup(from: &Path, to: &Path) -> Result<u64, StoreError> {
     Ok(u64::try_from(pages).unwrap_or(0))
 }
 
+/// The WAL file is cut back to this size when it restarts after a
+/// checkpoint (it is reused, not deleted).
+const WAL_KEEP_BYTES: u64 = 64 << 20;
+
+/// Page cache per connection, in KiB.
+const CACHE_KIB: u32 = 65_536;
+
+/// How often the checkpointer copies what the WAL holds into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Copies the WAL into the database every [`CHECKPOINT_EVERY`] (passive:
+/// it never waits for the writer nor holds it up), until `stop` is dropped.
+fn checkpoint_forever(conn: Connection, stop: mpsc::Receiver<()>) {
+    let failing = crate::throttle::Throttled::new(
+        "cannot checkpoint the SQLite WAL",
+        std::time::Duration::from_secs(60),
+    );
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            failing.warn(&e);
+        }
+    }
+}
+
 fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(backend)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -185,8 +213,13 @@ fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, St
     let sync = if options.full_sync { "FULL" } else { "NORMAL" };
     // secure_delete: deleted rows (an erased customer's transcript) are
     // overwritten in the file, not merely unlinked.
+    // No automatic checkpoints: the checkpointer thread copies the WAL
+    // into the database, so the writer never stops to do it (a checkpoint
+    // on the writer held every write queued behind it for tens of ms).
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA secure_delete = ON;"
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA secure_delete = ON;
+         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_KEEP_BYTES};
+         PRAGMA cache_size = -{CACHE_KIB};"
     ))
     .map_err(backend)?;
     Ok(conn)
@@ -226,6 +259,12 @@ impl SqliteStore {
             .name("seam-sqlite-writer".into())
             .spawn(move || Writer::new(conn, options).run(rx))
             .map_err(backend)?;
+        let checkpoints = open_connection(path, options)?;
+        let (stop, stopped) = mpsc::channel();
+        let checkpointer = std::thread::Builder::new()
+            .name("seam-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_forever(checkpoints, stopped))
+            .map_err(backend)?;
         let blobs = path
             .parent()
             .unwrap_or_else(|| Path::new("."))
@@ -234,6 +273,7 @@ impl SqliteStore {
             writes: Mutex::new(Some(tx)),
             reader: Arc::new(Mutex::new(reader)),
             writer: Mutex::new(Some(writer)),
+            checkpointer: Mutex::new(Some((stop, checkpointer))),
             blobs,
         })
     }
@@ -304,6 +344,15 @@ impl Drop for SqliteStore {
         self.writes.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(writer) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = writer.join();
+        }
+        let checkpointer = self
+            .checkpointer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some((stop, thread)) = checkpointer {
+            drop(stop);
+            let _ = thread.join();
         }
     }
 }
