@@ -478,7 +478,7 @@ async fn serve_frames<'c>(
         // Boxed, with the frame: a command's state (the frame, the
         // command's state machine) exists only while it runs, not in every
         // idle connection's future.
-        let command = Box::pin(run_frame(frame, state, identity, outbox, attached, None));
+        let command = Box::pin(run_frame(frame, state, identity, outbox, attached));
         if !writer.run(command, heartbeat.timeout(), outbox).await {
             return;
         }
@@ -540,25 +540,54 @@ async fn run_frame(
     identity: &mut Arc<Identity>,
     outbox: &Outbox,
     attached: &mut Vec<SessionId>,
-    ordered: Option<&(dyn Fn() + Sync)>,
 ) {
-    let received = Instant::now();
-    let command = frame.type_name();
-    let id = frame.id().map(str::to_owned);
+    let started = Started::of(&frame);
     let ctx = CommandContext {
         identity,
         outbox,
         attached,
         state,
-        ordered,
+        ordered: None,
     };
-    match command::execute(ctx, frame).await {
-        Ok(()) => state.metrics.command(command, "ok", received.elapsed()),
-        Err(e) => {
-            state
-                .metrics
-                .command(command, e.code.as_str(), received.elapsed());
-            outbox.push_frame(&e.into_frame(id));
+    started.answered(state, outbox, command::execute(ctx, frame).await);
+}
+
+/// A command being run, for its metrics and its error answer.
+struct Started {
+    received: Instant,
+    command: &'static str,
+    id: Option<String>,
+}
+
+impl Started {
+    fn of(frame: &ClientFrame) -> Started {
+        Started {
+            received: Instant::now(),
+            command: frame.type_name(),
+            id: frame.id().map(str::to_owned),
+        }
+    }
+
+    /// Counts the command and answers its error, if any.
+    fn answered(
+        self,
+        state: &AppState,
+        outbox: &Outbox,
+        result: Result<(), command::CommandError>,
+    ) {
+        let Started {
+            received,
+            command,
+            id,
+        } = self;
+        match result {
+            Ok(()) => state.metrics.command(command, "ok", received.elapsed()),
+            Err(e) => {
+                state
+                    .metrics
+                    .command(command, e.code.as_str(), received.elapsed());
+                outbox.push_frame(&e.into_frame(id));
+            }
         }
     }
 }
@@ -713,15 +742,15 @@ impl<'c> InFlight<'c> {
             };
             // A message attaches to nothing.
             let mut attached = Vec::new();
-            run_frame(
-                frame,
-                state,
-                &mut identity,
+            let started = Started::of(&frame);
+            let ctx = CommandContext {
+                identity: &mut identity,
                 outbox,
-                &mut attached,
-                Some(&mark),
-            )
-            .await;
+                attached: &mut attached,
+                state,
+                ordered: Some(&mark),
+            };
+            started.answered(state, outbox, command::message(ctx, frame).await);
             mark();
         }));
     }

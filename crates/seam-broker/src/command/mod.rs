@@ -172,6 +172,34 @@ impl CommandContext<'_> {
     }
 }
 
+/// Runs a `message` command, the one a connection pipelines: what
+/// [`execute`] does for it, in a future that holds only its state (a
+/// few hundred bytes, allocated per message in flight) rather than that of
+/// the largest command. Any other frame goes to [`execute`].
+pub(crate) async fn message(
+    ctx: CommandContext<'_>,
+    frame: ClientFrame,
+) -> Result<(), CommandError> {
+    check_text_limit(&frame, ctx.state.config.limits.max_text_chars)?;
+    let ClientFrame::Message {
+        id,
+        session_id,
+        text,
+        quick_replies,
+        card,
+        choice,
+    } = frame
+    else {
+        return Box::pin(execute(ctx, frame)).await;
+    };
+    let extras = crate::session::rules::MessageExtras {
+        quick_replies,
+        card,
+        choice,
+    };
+    chat::message(&ctx, id, session_id, text, extras).await
+}
+
 /// Runs one command. On success the command has queued its answer (an ack,
 /// or an ack with replay for `open_session` and `join`).
 pub(crate) async fn execute(
