@@ -121,6 +121,8 @@ async fn serve(
     let mut shutdown = state.shutdown.subscribe();
 
     let mut attached = Vec::new();
+    // Pipelined messages (`InFlight`), while there are any.
+    let mut in_flight = None;
     // Boxed, so its state is freed once the connection is authenticated.
     match Box::pin(handshake(
         &mut stream,
@@ -178,8 +180,16 @@ async fn serve(
                 &outbox,
                 &mut attached,
                 &mut shutdown,
+                &mut in_flight,
             ))
             .await;
+            // The messages still waiting for the store run to their end:
+            // their events are durable or about to be, and others in their
+            // sessions wait for them to be published.
+            if let Some(in_flight) = in_flight.as_mut() {
+                Box::pin(in_flight.finish()).await;
+            }
+            drop(in_flight);
             let principal = &identity.principal;
             let unwatched = state.hub.unregister(&principal.sub, conn_id, &attached);
             let idle_ms = state.config.limits.release_idle_after_ms;
@@ -306,38 +316,10 @@ async fn handshake(
     }
 }
 
-/// Serves frames until the connection is to close, then lets the
-/// pipelined messages still waiting for the store finish (their events
-/// are durable or about to be, and others in their sessions wait for them
-/// to be published).
-async fn command_loop(
-    stream: &mut SplitStream<WebSocket>,
-    writer: &mut Writer,
-    state: &AppState,
-    identity: &mut Arc<Identity>,
-    outbox: &Outbox,
-    attached: &mut Vec<SessionId>,
-    shutdown: &mut ShutdownSignal,
-) {
-    let mut in_flight = None;
-    serve_frames(
-        stream,
-        writer,
-        state,
-        identity,
-        outbox,
-        attached,
-        shutdown,
-        &mut in_flight,
-    )
-    .await;
-    if let Some(in_flight) = in_flight.as_mut() {
-        in_flight.finish().await;
-    }
-}
-
+/// Serves frames until the connection is to close. Pipelined messages may
+/// still be in flight in `in_flight` when it returns.
 #[allow(clippy::too_many_arguments)] // the connection's parts, borrowed
-async fn serve_frames<'c>(
+async fn command_loop<'c>(
     stream: &mut SplitStream<WebSocket>,
     writer: &mut Writer,
     state: &'c AppState,
@@ -464,22 +446,20 @@ async fn serve_frames<'c>(
             flight.start(frame, state, identity, outbox);
             continue;
         }
-        // Anything else runs alone, after the messages in flight: it may
-        // depend on them, and it may change the connection's state.
-        if let Some(flight) = in_flight.as_mut() {
-            if !writer
-                .run(flight.finish(), heartbeat.timeout(), outbox)
-                .await
-            {
-                return;
+        // Anything else runs alone, after the messages in flight (it may
+        // depend on them, and it may change the connection's state). Boxed,
+        // with the frame: a command's state (the frame, the command's state
+        // machine) exists only while it runs, not in every idle
+        // connection's future.
+        let command = Box::pin(async {
+            if let Some(flight) = in_flight.as_mut() {
+                flight.finish().await;
             }
-            *in_flight = None;
-        }
-        // Boxed, with the frame: a command's state (the frame, the
-        // command's state machine) exists only while it runs, not in every
-        // idle connection's future.
-        let command = Box::pin(run_frame(frame, state, identity, outbox, attached));
-        if !writer.run(command, heartbeat.timeout(), outbox).await {
+            run_frame(frame, state, identity, outbox, attached).await;
+        });
+        let open = writer.run(command, heartbeat.timeout(), outbox).await;
+        *in_flight = None;
+        if !open {
             return;
         }
         unwritten = 0;
