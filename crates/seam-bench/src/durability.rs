@@ -64,6 +64,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
                 SqliteOptions {
                     max_batch: 256,
                     full_sync: true,
+                    ..SqliteOptions::default()
                 },
             ),
         ),
@@ -75,6 +76,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
                 SqliteOptions {
                     max_batch: 1,
                     full_sync: true,
+                    ..SqliteOptions::default()
                 },
             ),
         ),
@@ -86,6 +88,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
                 SqliteOptions {
                     max_batch: 256,
                     full_sync: false,
+                    ..SqliteOptions::default()
                 },
             ),
         ),

@@ -418,6 +418,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn SessionStore>, StartE
             let options = SqliteOptions {
                 max_batch: if config.store.group_commit { 256 } else { 1 },
                 full_sync: config.store.full_sync,
+                ..SqliteOptions::default()
             };
             Arc::new(SqliteStore::open(&path, options)?)
         }

@@ -25,6 +25,7 @@ async fn the_sqlite_store_conforms_and_keeps_everything_across_reopening() {
         SqliteOptions {
             max_batch: 1,
             full_sync: false,
+            ..SqliteOptions::default()
         },
     )
     .unwrap();
@@ -83,6 +84,51 @@ async fn the_database_file_catches_up_with_the_wal_while_the_store_runs() {
         }
     }
     assert_eq!(found, 200, "the database file holds every committed event");
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_wal_starts_over_while_commits_keep_coming() {
+    let dir = std::env::temp_dir().join(format!("seam-wal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("seam.db");
+    let options = SqliteOptions {
+        wal_restart_pages: 200,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open(&path, options).unwrap();
+    store
+        .create(
+            &record("s1", "carol", 1_000),
+            &opened("s1", "carol", 1_000),
+            &[],
+        )
+        .await
+        .unwrap();
+    let carol = principal("carol", Role::Customer);
+    // One commit after another, each a few pages, with no pause: a
+    // passive checkpoint alone never finishes, and the WAL would hold
+    // every page written.
+    let text = "x".repeat(3_000);
+    let mut written = 0;
+    for seq in 2..=1_500 {
+        let body = EventBody::message(text.clone());
+        store
+            .append(&one(event("s1", seq, 1_000 + seq, &carol, body), &[]))
+            .await
+            .unwrap();
+        written += 1;
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let wal_pages: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+        .unwrap();
+    assert!(
+        wal_pages < 1_000,
+        "{wal_pages} pages in the WAL after {written} commits of 3 KB or more: it did not start over"
+    );
+    drop(conn);
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

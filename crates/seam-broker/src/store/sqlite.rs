@@ -102,6 +102,12 @@ pub struct SqliteOptions {
     /// `synchronous=FULL` (survives power loss) rather than `NORMAL`
     /// (survives a process crash, not a power loss).
     pub full_sync: bool,
+    /// WAL pages past which the checkpointer, once it has copied what it
+    /// could without waiting, makes the WAL start over (holding the writer
+    /// for the last few pages and the database's fsync). Without it a
+    /// steady stream of commits keeps a passive checkpoint from ever
+    /// finishing, and the WAL grows for as long as the writes go on.
+    pub wal_restart_pages: u64,
 }
 
 impl Default for SqliteOptions {
@@ -109,6 +115,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             max_batch: 256,
             full_sync: true,
+            wal_restart_pages: 4096,
         }
     }
 }
@@ -192,15 +199,32 @@ const CACHE_KIB: u32 = 65_536;
 /// How often the checkpointer copies what the WAL holds into the database.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Copies the WAL into the database every [`CHECKPOINT_EVERY`] (passive:
-/// it never waits for the writer nor holds it up), until `stop` is dropped.
-fn checkpoint_forever(conn: Connection, stop: mpsc::Receiver<()>) {
+/// Copies the WAL into the database every [`CHECKPOINT_EVERY`] until
+/// `stop` is dropped: passively (never waiting for the writer nor holding
+/// it up), then, once the WAL holds more than `restart_pages`, with a
+/// restart, which waits for the writer's current commit, copies the few
+/// pages the passive pass left and makes the next commit write the WAL
+/// from its start.
+fn checkpoint_forever(conn: Connection, restart_pages: u64, stop: mpsc::Receiver<()>) {
     let failing = crate::throttle::Throttled::new(
         "cannot checkpoint the SQLite WAL",
         std::time::Duration::from_secs(60),
     );
+    let checkpoint = |mode: &str| -> rusqlite::Result<u64> {
+        // (busy, pages in the WAL, pages copied)
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            r.get::<_, i64>(1)
+        })
+        .map(|pages| u64::try_from(pages).unwrap_or(0))
+    };
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        let result = checkpoint("PASSIVE").and_then(|pages| {
+            if pages > restart_pages {
+                checkpoint("RESTART")?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
             failing.warn(&e);
         }
     }
@@ -263,7 +287,7 @@ impl SqliteStore {
         let (stop, stopped) = mpsc::channel();
         let checkpointer = std::thread::Builder::new()
             .name("seam-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_forever(checkpoints, stopped))
+            .spawn(move || checkpoint_forever(checkpoints, options.wal_restart_pages, stopped))
             .map_err(backend)?;
         let blobs = path
             .parent()
