@@ -1412,6 +1412,19 @@ async fn a_message_left_offline_reaches_the_backend_by_webhook_and_the_admin_api
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Alice's session with bob in it: its id, both clients (kept to keep
+/// their connections), and bob's events from now on.
+async fn session_with_agent(
+    broker: &seam_broker::RunningBroker,
+) -> (String, [seam_client::Client; 2], seam_client::Events) {
+    let (alice, _alice_events) = client(broker, customer_token("alice", "billing")).await;
+    let session = alice.open_session(None).await.unwrap();
+    let (bob, mut bob_events) = client(broker, token(Role::Agent, "bob")).await;
+    bob.join(&session.session_id).await.unwrap();
+    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+    (session.session_id, [alice, bob], bob_events)
+}
+
 /// Sends `count` messages `{prefix}{i}` back to back on a raw connection,
 /// without waiting for any answer.
 async fn burst(raw: &mut Raw, session_id: &str, prefix: &str, count: usize) {
@@ -1428,12 +1441,7 @@ async fn burst(raw: &mut Raw, session_id: &str, prefix: &str, count: usize) {
 async fn messages_sent_back_to_back_are_stored_answered_and_seen_in_the_order_sent() {
     let dir = temp_dir("pipelined");
     let broker = start_sqlite(sqlite_config(&dir)).await;
-    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
-    let session = alice.open_session(None).await.unwrap();
-    let sid = session.session_id.clone();
-    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
-    bob.join(&sid).await.unwrap();
-    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+    let (sid, _clients, mut bob_events) = session_with_agent(&broker).await;
 
     // Forty messages in a row on one connection (each waits for the disk
     // while the next is read), a repeat of one still in flight, then a
@@ -1513,12 +1521,7 @@ async fn messages_sent_back_to_back_are_stored_answered_and_seen_in_the_order_se
 async fn messages_in_flight_when_the_sender_hangs_up_still_reach_the_others() {
     let dir = temp_dir("pipelined-hangup");
     let broker = start_sqlite(sqlite_config(&dir)).await;
-    let (alice, _alice_events) = client(&broker, customer_token("alice", "billing")).await;
-    let session = alice.open_session(None).await.unwrap();
-    let sid = session.session_id.clone();
-    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
-    bob.join(&sid).await.unwrap();
-    drain_events(&mut bob_events, Duration::from_millis(100)).await;
+    let (sid, _clients, mut bob_events) = session_with_agent(&broker).await;
 
     let mut raw = Raw::authed(&broker, &customer_token("alice", "billing")).await;
     burst(&mut raw, &sid, "m", 30).await;
