@@ -11,19 +11,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use seam_broker::store::{
-    BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
-    SessionSummary, StoreError, StoredSession,
-};
+use seam_broker::conformance::{Watched, WriteWatch};
+use seam_broker::store::{BoxFuture, NewEvent, SessionStore, StoreError};
 use seam_broker::{MemoryStore, QueueConfig};
 use seam_client::Event;
-use seam_protocol::{Mode, Role, SessionEvent, SessionId};
+use seam_protocol::{Mode, Role};
 use tokio::sync::watch;
 
-/// A real memory store whose event appends can be held at a gate, and
-/// which counts every write.
-struct GatedStore {
-    inner: MemoryStore,
+/// Holds a memory store's event appends at a gate, fails them as a full
+/// disk would, and counts every write.
+struct Gate {
     open: watch::Sender<bool>,
     writes: AtomicUsize,
     closed: AtomicBool,
@@ -32,44 +29,36 @@ struct GatedStore {
     full: AtomicBool,
 }
 
-impl GatedStore {
-    fn new() -> Arc<GatedStore> {
-        Arc::new(GatedStore {
-            inner: MemoryStore::new(),
-            open: watch::Sender::new(true),
-            writes: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
-            writes_after_close: AtomicUsize::new(0),
-            full: AtomicBool::new(false),
-        })
-    }
+type GatedStore = Watched<Gate>;
 
-    fn wrote(&self) {
+fn gated_store() -> Arc<GatedStore> {
+    Arc::new(Watched::new(Gate {
+        open: watch::Sender::new(true),
+        writes: AtomicUsize::new(0),
+        closed: AtomicBool::new(false),
+        writes_after_close: AtomicUsize::new(0),
+        full: AtomicBool::new(false),
+    }))
+}
+
+impl WriteWatch for Gate {
+    fn writing(&self) {
         self.writes.fetch_add(1, Ordering::SeqCst);
         if self.closed.load(Ordering::SeqCst) {
             self.writes_after_close.fetch_add(1, Ordering::SeqCst);
         }
     }
-}
 
-impl SessionStore for GatedStore {
-    fn create<'a>(
+    fn append<'a>(
         &'a self,
-        record: &'a SessionRecord,
-        first: &'a SessionEvent,
-        outbox: &'a [OutboxOp],
+        inner: &'a MemoryStore,
+        events: &'a [NewEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.wrote();
-        self.inner.create(record, first, outbox)
-    }
-
-    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.wrote();
         // Queued when called, as the trait asks; answered once the gate opens.
         let result = if self.full.load(Ordering::SeqCst) {
             Err(StoreError::Backend("database or disk is full".into()))
         } else {
-            futures_util::FutureExt::now_or_never(self.inner.append(events))
+            futures_util::FutureExt::now_or_never(inner.append(events))
                 .unwrap_or_else(|| Err(StoreError::Backend("the memory store waited".into())))
         };
         let mut open = self.open.subscribe();
@@ -78,151 +67,11 @@ impl SessionStore for GatedStore {
             result
         })
     }
-
-    fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-        self.inner.load()
-    }
-
-    fn get<'a>(
-        &'a self,
-        session_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
-        self.inner.get(session_id)
-    }
-
-    fn events_after<'a>(
-        &'a self,
-        session_id: &'a str,
-        after_seq: u64,
-        limit: usize,
-    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
-        self.inner.events_after(session_id, after_seq, limit)
-    }
-
-    fn summary<'a>(
-        &'a self,
-        session_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
-        self.inner.summary(session_id)
-    }
-
-    fn list<'a>(
-        &'a self,
-        filter: &'a SessionFilter,
-    ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
-        self.inner.list(filter)
-    }
-
-    fn delete_ended_before(
-        &self,
-        cutoff: u64,
-    ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
-        self.wrote();
-        self.inner.delete_ended_before(cutoff)
-    }
-
-    fn erase_customer<'a>(
-        &'a self,
-        sub: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
-        self.wrote();
-        self.inner.erase_customer(sub)
-    }
-
-    fn due_deliveries(
-        &self,
-        now: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
-        self.inner.due_deliveries(now, limit)
-    }
-
-    fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>> {
-        self.inner.next_delivery_at()
-    }
-
-    fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.wrote();
-        self.inner.delivery_done(id)
-    }
-
-    fn delivery_retry(
-        &self,
-        id: u64,
-        due_at: u64,
-        attempts: u32,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.wrote();
-        self.inner.delivery_retry(id, due_at, attempts)
-    }
-
-    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        self.inner.pending_deliveries()
-    }
-
-    fn put_receipt<'a>(
-        &'a self,
-        session_id: &'a str,
-        participant: &'a seam_protocol::Principal,
-        delivered_seq: u64,
-        read_seq: u64,
-    ) -> BoxFuture<'a, Result<seam_protocol::Receipt, StoreError>> {
-        self.wrote();
-        self.inner
-            .put_receipt(session_id, participant, delivered_seq, read_seq)
-    }
-
-    fn receipts<'a>(
-        &'a self,
-        session_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<seam_protocol::Receipt>, StoreError>> {
-        self.inner.receipts(session_id)
-    }
-
-    fn put_blob<'a>(
-        &'a self,
-        session_id: &'a str,
-        id: &'a str,
-        bytes: Vec<u8>,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.wrote();
-        self.inner.put_blob(session_id, id, bytes)
-    }
-
-    fn blob<'a>(
-        &'a self,
-        session_id: &'a str,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
-        self.inner.blob(session_id, id)
-    }
-
-    fn canned_responses(
-        &self,
-    ) -> BoxFuture<'_, Result<Vec<seam_protocol::CannedResponse>, StoreError>> {
-        self.inner.canned_responses()
-    }
-
-    fn put_canned_response<'a>(
-        &'a self,
-        reply: &'a seam_protocol::CannedResponse,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.wrote();
-        self.inner.put_canned_response(reply)
-    }
-
-    fn delete_canned_response<'a>(
-        &'a self,
-        shortcut: &'a str,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.wrote();
-        self.inner.delete_canned_response(shortcut)
-    }
 }
 
 #[tokio::test]
 async fn typing_reaches_the_other_side_while_a_message_waits_for_the_store() {
-    let store = GatedStore::new();
+    let store = gated_store();
     let broker = start_on(test_config(), store.clone()).await;
     let (alice, mut alice_events) = client(&broker, customer_token("alice", "billing")).await;
     let session = alice.open_session(None).await.unwrap();
@@ -232,7 +81,7 @@ async fn typing_reaches_the_other_side_while_a_message_waits_for_the_store() {
     drain_events(&mut bob_events, Duration::from_millis(100)).await;
 
     // The store stalls: bob's message is accepted but not yet durable.
-    store.open.send_replace(false);
+    store.watch.open.send_replace(false);
     let sid = session.session_id.clone();
     let stalled = {
         let bob = bob.clone();
@@ -257,7 +106,7 @@ async fn typing_reaches_the_other_side_while_a_message_waits_for_the_store() {
         "{early:?}"
     );
 
-    store.open.send_replace(true);
+    store.watch.open.send_replace(true);
     let ack = stalled.await.unwrap().unwrap();
     assert_eq!(next_message(&mut alice_events).await, "one moment");
     assert!(ack.seq.is_some());
@@ -265,7 +114,7 @@ async fn typing_reaches_the_other_side_while_a_message_waits_for_the_store() {
 
 #[tokio::test]
 async fn nothing_is_written_to_the_store_after_shutdown_returns() {
-    let store = GatedStore::new();
+    let store = gated_store();
     let mut config = test_config();
     config.media.request_timeout_ms = 300;
     config.routing.offer_timeout_ms = 300;
@@ -297,13 +146,13 @@ async fn nothing_is_written_to_the_store_after_shutdown_returns() {
         .request_mode(&chat.session_id, Mode::Video, false, None)
         .await
         .unwrap();
-    let before = store.writes.load(Ordering::SeqCst);
+    let before = store.watch.writes.load(Ordering::SeqCst);
 
     broker.shutdown().await;
-    store.closed.store(true, Ordering::SeqCst);
+    store.watch.closed.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
-        store.writes_after_close.load(Ordering::SeqCst),
+        store.watch.writes_after_close.load(Ordering::SeqCst),
         0,
         "a timer wrote after shutdown ({} writes before it)",
         before
@@ -312,7 +161,7 @@ async fn nothing_is_written_to_the_store_after_shutdown_returns() {
 
 #[tokio::test]
 async fn healthz_reports_a_failing_store_and_its_recovery() {
-    let store = GatedStore::new();
+    let store = gated_store();
     let broker = start_on(test_config(), store.clone()).await;
     let addr = broker.local_addr();
     let (alice, _events) = client(&broker, customer_token("alice", "billing")).await;
@@ -320,7 +169,7 @@ async fn healthz_reports_a_failing_store_and_its_recovery() {
     let (status, body) = http(addr, "GET", "/healthz", None, None).await;
     assert_eq!((status, body["store"]["ok"].as_bool()), (200, Some(true)));
 
-    store.full.store(true, Ordering::SeqCst);
+    store.watch.full.store(true, Ordering::SeqCst);
     let refused = alice.send_message(&session.session_id, "lost?").await;
     assert_eq!(rejected(refused), seam_protocol::ErrorCode::Internal);
     let (status, body) = http(addr, "GET", "/healthz", None, None).await;
@@ -328,7 +177,7 @@ async fn healthz_reports_a_failing_store_and_its_recovery() {
     assert_eq!(body["status"], "store_failing");
     assert_eq!(body["store"]["error"], "database or disk is full");
 
-    store.full.store(false, Ordering::SeqCst);
+    store.watch.full.store(false, Ordering::SeqCst);
     alice
         .send_message(&session.session_id, "back")
         .await

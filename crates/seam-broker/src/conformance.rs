@@ -3,6 +3,8 @@
 //! implementation differs. The broker's own tests run them against the
 //! memory and SQLite stores and the local engine; a new store or engine
 //! (a cluster engine, say) runs the same functions from its tests.
+//! [`Watched`] is a memory store whose writes a test can hold, fail or
+//! count.
 //!
 //! This is test support: it asserts, so it panics by design.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,15 +13,16 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use seam_protocol::{
-    CustomerContext, EventBody, Principal, Role, SessionEvent, SessionState, TransferTarget,
+    CannedResponse, CustomerContext, EventBody, Principal, Receipt, Role, SessionEvent, SessionId,
+    SessionState, TransferTarget,
 };
 
 use crate::engine::{Append, CommitListener, SessionEngine};
 use crate::frame::Frame;
 use crate::session::{rules, SessionError};
 use crate::store::{
-    NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary, StoreError,
-    WebhookKind,
+    BoxFuture, Delivery, MemoryStore, NewEvent, OutboxOp, SessionFilter, SessionRecord,
+    SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
 };
 
 /// A principal.
@@ -782,4 +785,196 @@ where
     let held = engine.sessions_held();
     engine.forget(std::slice::from_ref(&open_id));
     assert_eq!(engine.sessions_held(), held - 1);
+}
+
+/// What a [`Watched`] store does around the writes of its inner memory
+/// store: tests use it to hold, fail or count writes.
+pub trait WriteWatch: Send + Sync + 'static {
+    /// Called before every write (sessions, events, deletions, deliveries,
+    /// receipts, attachments, saved replies).
+    fn writing(&self) {}
+
+    /// Appends `events` to `inner`. The default appends at once; a watch
+    /// may queue the write when called (as the trait requires) and answer
+    /// later, or refuse it.
+    fn append<'a>(
+        &'a self,
+        inner: &'a MemoryStore,
+        events: &'a [NewEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        inner.append(events)
+    }
+}
+
+/// A memory store whose writes go through a [`WriteWatch`].
+pub struct Watched<W> {
+    /// The store that keeps everything.
+    pub inner: MemoryStore,
+    /// What happens around its writes.
+    pub watch: W,
+}
+
+impl<W: WriteWatch> Watched<W> {
+    /// A fresh memory store watched by `watch`.
+    pub fn new(watch: W) -> Watched<W> {
+        Watched {
+            inner: MemoryStore::new(),
+            watch,
+        }
+    }
+}
+
+impl<W: WriteWatch> SessionStore for Watched<W> {
+    fn create<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        first: &'a SessionEvent,
+        outbox: &'a [OutboxOp],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch.writing();
+        self.inner.create(record, first, outbox)
+    }
+
+    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch.writing();
+        self.watch.append(&self.inner, events)
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
+        self.inner.load()
+    }
+
+    fn get<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
+        self.inner.get(session_id)
+    }
+
+    fn events_after<'a>(
+        &'a self,
+        session_id: &'a str,
+        after_seq: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
+        self.inner.events_after(session_id, after_seq, limit)
+    }
+
+    fn summary<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
+        self.inner.summary(session_id)
+    }
+
+    fn list<'a>(
+        &'a self,
+        filter: &'a SessionFilter,
+    ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
+        self.inner.list(filter)
+    }
+
+    fn delete_ended_before(
+        &self,
+        cutoff: u64,
+    ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
+        self.watch.writing();
+        self.inner.delete_ended_before(cutoff)
+    }
+
+    fn erase_customer<'a>(
+        &'a self,
+        sub: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        self.watch.writing();
+        self.inner.erase_customer(sub)
+    }
+
+    fn due_deliveries(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
+        self.inner.due_deliveries(now, limit)
+    }
+
+    fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>> {
+        self.inner.next_delivery_at()
+    }
+
+    fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.inner.pending_deliveries()
+    }
+
+    fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.watch.writing();
+        self.inner.delivery_done(id)
+    }
+
+    fn delivery_retry(
+        &self,
+        id: u64,
+        due_at: u64,
+        attempts: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.watch.writing();
+        self.inner.delivery_retry(id, due_at, attempts)
+    }
+
+    fn put_receipt<'a>(
+        &'a self,
+        session_id: &'a str,
+        participant: &'a Principal,
+        delivered_seq: u64,
+        read_seq: u64,
+    ) -> BoxFuture<'a, Result<Receipt, StoreError>> {
+        self.watch.writing();
+        self.inner
+            .put_receipt(session_id, participant, delivered_seq, read_seq)
+    }
+
+    fn receipts<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>> {
+        self.inner.receipts(session_id)
+    }
+
+    fn put_blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch.writing();
+        self.inner.put_blob(session_id, id, bytes)
+    }
+
+    fn blob<'a>(
+        &'a self,
+        session_id: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        self.inner.blob(session_id, id)
+    }
+
+    fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
+        self.inner.canned_responses()
+    }
+
+    fn put_canned_response<'a>(
+        &'a self,
+        reply: &'a CannedResponse,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.watch.writing();
+        self.inner.put_canned_response(reply)
+    }
+
+    fn delete_canned_response<'a>(
+        &'a self,
+        shortcut: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        self.watch.writing();
+        self.inner.delete_canned_response(shortcut)
+    }
 }

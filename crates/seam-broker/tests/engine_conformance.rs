@@ -3,12 +3,16 @@
 //! picks up where it left off when restored from its store.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use seam_broker::conformance::{self, RecordingListener};
+use seam_broker::conformance::{self, RecordingListener, Watched, WriteWatch};
 use seam_broker::engine::{Append, CommitListener, EngineOptions, LocalEngine, SessionEngine};
 use seam_broker::session::rules;
-use seam_broker::store::{MemoryStore, PostgresStore, SessionStore, SqliteOptions, SqliteStore};
+use seam_broker::store::{
+    BoxFuture, MemoryStore, NewEvent, PostgresStore, SessionStore, SqliteOptions, SqliteStore,
+    StoreError,
+};
 use seam_broker::webhook::WebhookPolicy;
 use seam_broker::{Clock, SystemClock};
 use seam_protocol::{CustomerContext, Principal, Role};
@@ -249,176 +253,47 @@ async fn two_nodes_on_one_postgres_store_keep_one_order() {
     schema.drop_now().await;
 }
 
-/// A memory store whose appends answer only when the test opens the gate,
-/// and which refuses the append of one chosen seq (as a failed commit
-/// would): the writes behind it in flight fail too.
-struct GatedStore {
-    inner: MemoryStore,
+/// Answers a memory store's appends only when the test opens the gate, and
+/// refuses the append of one chosen seq (as a failed commit would): the
+/// writes behind it in flight fail too.
+struct Gate {
     gate: tokio::sync::Semaphore,
-    fail_seq: std::sync::atomic::AtomicU64,
+    fail_seq: AtomicU64,
     /// Appends called so far.
-    appends: std::sync::atomic::AtomicUsize,
+    appends: AtomicUsize,
 }
 
-mod gated {
-    use super::GatedStore;
-    use seam_broker::engine::BoxFuture;
-    use seam_broker::store::{
-        Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore, SessionSummary,
-        StoreError, StoredSession,
-    };
-    use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId};
-    use std::sync::atomic::Ordering;
-
-    impl SessionStore for GatedStore {
-        fn create<'a>(
-            &'a self,
-            record: &'a SessionRecord,
-            first: &'a SessionEvent,
-            outbox: &'a [OutboxOp],
-        ) -> BoxFuture<'a, Result<(), StoreError>> {
-            self.inner.create(record, first, outbox)
-        }
-        fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
-            self.appends.fetch_add(1, Ordering::SeqCst);
-            let fail = self.fail_seq.load(Ordering::SeqCst);
-            let result = if events.first().is_some_and(|n| n.event.seq == fail) {
-                Err(StoreError::Backend("the disk is full".into()))
-            } else {
-                futures_util::FutureExt::now_or_never(self.inner.append(events))
-                    .unwrap_or_else(|| Err(StoreError::Backend("not ready".into())))
-            };
-            Box::pin(async move {
-                if let Ok(permit) = self.gate.acquire().await {
-                    permit.forget();
-                }
-                result
-            })
-        }
-        fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-            self.inner.load()
-        }
-        fn get<'a>(
-            &'a self,
-            session_id: &'a str,
-        ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
-            self.inner.get(session_id)
-        }
-        fn events_after<'a>(
-            &'a self,
-            session_id: &'a str,
-            after_seq: u64,
-            limit: usize,
-        ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
-            self.inner.events_after(session_id, after_seq, limit)
-        }
-        fn summary<'a>(
-            &'a self,
-            session_id: &'a str,
-        ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
-            self.inner.summary(session_id)
-        }
-        fn list<'a>(
-            &'a self,
-            filter: &'a SessionFilter,
-        ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>> {
-            self.inner.list(filter)
-        }
-        fn delete_ended_before(
-            &self,
-            cutoff: u64,
-        ) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
-            self.inner.delete_ended_before(cutoff)
-        }
-        fn erase_customer<'a>(
-            &'a self,
-            sub: &'a str,
-        ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
-            self.inner.erase_customer(sub)
-        }
-        fn due_deliveries(
-            &self,
-            now: u64,
-            limit: usize,
-        ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
-            self.inner.due_deliveries(now, limit)
-        }
-        fn next_delivery_at(&self) -> BoxFuture<'_, Result<Option<u64>, StoreError>> {
-            self.inner.next_delivery_at()
-        }
-        fn pending_deliveries(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-            self.inner.pending_deliveries()
-        }
-        fn delivery_done(&self, id: u64) -> BoxFuture<'_, Result<(), StoreError>> {
-            self.inner.delivery_done(id)
-        }
-        fn delivery_retry(
-            &self,
-            id: u64,
-            due_at: u64,
-            attempts: u32,
-        ) -> BoxFuture<'_, Result<(), StoreError>> {
-            self.inner.delivery_retry(id, due_at, attempts)
-        }
-        fn put_receipt<'a>(
-            &'a self,
-            session_id: &'a str,
-            participant: &'a Principal,
-            delivered_seq: u64,
-            read_seq: u64,
-        ) -> BoxFuture<'a, Result<Receipt, StoreError>> {
-            self.inner
-                .put_receipt(session_id, participant, delivered_seq, read_seq)
-        }
-        fn receipts<'a>(
-            &'a self,
-            session_id: &'a str,
-        ) -> BoxFuture<'a, Result<Vec<Receipt>, StoreError>> {
-            self.inner.receipts(session_id)
-        }
-        fn put_blob<'a>(
-            &'a self,
-            session_id: &'a str,
-            id: &'a str,
-            bytes: Vec<u8>,
-        ) -> BoxFuture<'a, Result<(), StoreError>> {
-            self.inner.put_blob(session_id, id, bytes)
-        }
-        fn blob<'a>(
-            &'a self,
-            session_id: &'a str,
-            id: &'a str,
-        ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
-            self.inner.blob(session_id, id)
-        }
-        fn canned_responses(&self) -> BoxFuture<'_, Result<Vec<CannedResponse>, StoreError>> {
-            self.inner.canned_responses()
-        }
-        fn put_canned_response<'a>(
-            &'a self,
-            reply: &'a CannedResponse,
-        ) -> BoxFuture<'a, Result<(), StoreError>> {
-            self.inner.put_canned_response(reply)
-        }
-        fn delete_canned_response<'a>(
-            &'a self,
-            shortcut: &'a str,
-        ) -> BoxFuture<'a, Result<bool, StoreError>> {
-            self.inner.delete_canned_response(shortcut)
-        }
+impl WriteWatch for Gate {
+    fn append<'a>(
+        &'a self,
+        inner: &'a MemoryStore,
+        events: &'a [NewEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        let fail = self.fail_seq.load(Ordering::SeqCst);
+        let result = if events.first().is_some_and(|n| n.event.seq == fail) {
+            Err(StoreError::Backend("the disk is full".into()))
+        } else {
+            futures_util::FutureExt::now_or_never(inner.append(events))
+                .unwrap_or_else(|| Err(StoreError::Backend("not ready".into())))
+        };
+        Box::pin(async move {
+            if let Ok(permit) = self.gate.acquire().await {
+                permit.forget();
+            }
+            result
+        })
     }
 }
 
 #[tokio::test]
 async fn a_write_that_fails_in_flight_fails_those_behind_it_and_the_session_recovers() {
     use seam_broker::session::SessionError;
-    use seam_broker::store::StoreError;
-    let store = Arc::new(GatedStore {
-        inner: MemoryStore::new(),
+    let store = Arc::new(Watched::new(Gate {
         gate: tokio::sync::Semaphore::new(0),
-        fail_seq: std::sync::atomic::AtomicU64::new(u64::MAX),
-        appends: Default::default(),
-    });
+        fail_seq: AtomicU64::new(u64::MAX),
+        appends: AtomicUsize::new(0),
+    }));
     let listener = Arc::new(RecordingListener::default());
     let engine = Arc::new(local(store.clone(), listener.clone()).await);
     let alice = principal("alice", Role::Customer);
@@ -439,7 +314,7 @@ async fn a_write_that_fails_in_flight_fails_those_behind_it_and_the_session_reco
         }
     };
     // Three commands in flight at once: 2, 3 and 4; the store refuses 2.
-    store.fail_seq.store(2, std::sync::atomic::Ordering::SeqCst);
+    store.watch.fail_seq.store(2, Ordering::SeqCst);
     let sends = ["a", "b", "c"].map(|key| {
         let engine = Arc::clone(&engine);
         let id = id.clone();
@@ -447,10 +322,10 @@ async fn a_write_that_fails_in_flight_fails_those_behind_it_and_the_session_reco
         tokio::spawn(async move { engine.append(&id, append).await })
     });
     // All three are queued before any answers.
-    while store.appends.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+    while store.watch.appends.load(Ordering::SeqCst) < 3 {
         tokio::task::yield_now().await;
     }
-    store.gate.add_permits(3);
+    store.watch.gate.add_permits(3);
     let mut answers = Vec::new();
     for send in sends {
         answers.push(send.await.unwrap());
@@ -471,10 +346,8 @@ async fn a_write_that_fails_in_flight_fails_those_behind_it_and_the_session_reco
     }
     assert_eq!(listener.seqs(&id), [1], "nothing failed is published");
     // Retried, the commands are decided again on what the store has.
-    store
-        .fail_seq
-        .store(u64::MAX, std::sync::atomic::Ordering::SeqCst);
-    store.gate.add_permits(100);
+    store.watch.fail_seq.store(u64::MAX, Ordering::SeqCst);
+    store.watch.gate.add_permits(100);
     for (key, seq) in [("a", 2), ("b", 3), ("c", 4)] {
         let committed = engine.append(&id, say(key)).await.unwrap();
         assert_eq!((committed.seq, committed.duplicate), (seq, false));
