@@ -189,7 +189,6 @@ async fn serve(
             if let Some(in_flight) = in_flight.as_mut() {
                 Box::pin(in_flight.finish()).await;
             }
-            drop(in_flight);
             let principal = &identity.principal;
             let unwatched = state.hub.unregister(&principal.sub, conn_id, &attached);
             let idle_ms = state.config.limits.release_idle_after_ms;

@@ -181,6 +181,11 @@ pub(crate) async fn message(
     frame: ClientFrame,
 ) -> Result<(), CommandError> {
     check_text_limit(&frame, ctx.state.config.limits.max_text_chars)?;
+    checked_message(ctx, frame).await
+}
+
+/// [`message`] once the frame's texts are checked.
+async fn checked_message(ctx: CommandContext<'_>, frame: ClientFrame) -> Result<(), CommandError> {
     let ClientFrame::Message {
         id,
         session_id,
@@ -229,21 +234,7 @@ pub(crate) async fn execute(
             session_id,
             reason,
         } => lifecycle::end(&ctx, id, session_id, reason).await,
-        ClientFrame::Message {
-            id,
-            session_id,
-            text,
-            quick_replies,
-            card,
-            choice,
-        } => {
-            let extras = crate::session::rules::MessageExtras {
-                quick_replies,
-                card,
-                choice,
-            };
-            chat::message(&ctx, id, session_id, text, extras).await
-        }
+        frame @ ClientFrame::Message { .. } => checked_message(ctx, frame).await,
         ClientFrame::Typing {
             id,
             session_id,

@@ -79,6 +79,13 @@ struct Log {
 }
 
 impl Log {
+    /// Becomes the newest write in flight: how to tell the next one how
+    /// this one settled, and what to wait for before this one's turn.
+    fn queue_behind(&mut self) -> (oneshot::Sender<Settled>, Option<oneshot::Receiver<Settled>>) {
+        let (settle, settled) = oneshot::channel();
+        (settle, self.tail.replace(settled))
+    }
+
     /// Whether every write queued so far has been published (the next one
     /// may then publish as soon as it is durable).
     fn all_published(&mut self) -> bool {
@@ -430,8 +437,7 @@ impl LocalEngine {
         }
         self.forget_if_ended(&log);
         let committed = answer(&log);
-        let (settle, settled) = oneshot::channel();
-        let before = log.tail.replace(settled);
+        let (settle, before) = log.queue_behind();
         drop(log);
         if let Some(ordered) = ordered {
             ordered();
@@ -617,8 +623,7 @@ impl LocalEngine {
         if log.all_published() {
             return Ok(answer);
         }
-        let (settle, settled) = oneshot::channel();
-        let before = log.tail.replace(settled);
+        let (settle, before) = log.queue_behind();
         drop(log);
         match self.await_turn(slot, before, seq).await {
             Ok(()) => {
