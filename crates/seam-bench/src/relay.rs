@@ -54,6 +54,10 @@ pub(crate) struct Args {
     /// CPU is reported separately.
     #[arg(long, value_delimiter = ',')]
     engine_pids: Vec<u32>,
+    /// Also print the latency percentiles of each second measured (tells
+    /// a steady queue from stalls).
+    #[arg(long)]
+    timeline: bool,
 }
 
 /// The CPU seconds `pids` have used together.
@@ -75,6 +79,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let epoch = Instant::now();
     let delivered_count = Arc::new(AtomicU64::new(0));
     let latency = Arc::new(Mutex::new(report::histogram()));
+    let seconds: Vec<_> = (0..args.seconds).map(|_| report::histogram()).collect();
+    let timeline = Arc::new(Mutex::new(seconds));
     let measuring = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let deadline_secs = args.seconds;
     let mut setups = Vec::new();
@@ -121,14 +127,18 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         let window = Arc::new(Semaphore::new(args.window.max(1)));
         // Receiver: records latency, frees a window slot per delivery.
         {
-            let (count, latency, window, measuring) = (
+            let (count, latency, timeline, window, measuring) = (
                 Arc::clone(&delivered_count),
                 Arc::clone(&latency),
+                Arc::clone(&timeline),
                 Arc::clone(&window),
                 Arc::clone(&measuring),
             );
             tasks.push(tokio::spawn(async move {
-                let mut local = report::histogram();
+                // Samples (second measured, latency): a histogram per
+                // receiver would cost the load generator more memory than
+                // the servers it measures.
+                let mut samples: Vec<(usize, Duration)> = Vec::new();
                 while let Ok(text) =
                     tokio::time::timeout_at(deadline.into(), receiver.next_text()).await
                 {
@@ -139,12 +149,20 @@ pub(crate) async fn run(args: Args) -> Result<()> {
                     let sent: u64 = payload.get(..20).and_then(|s| s.parse().ok()).unwrap_or(0);
                     let now = epoch.elapsed().as_nanos() as u64;
                     if measuring.load(Ordering::Relaxed) {
-                        report::record(&mut local, Duration::from_nanos(now.saturating_sub(sent)));
+                        let took = Duration::from_nanos(now.saturating_sub(sent));
+                        samples.push((started.elapsed().as_secs() as usize, took));
                         count.fetch_add(1, Ordering::Relaxed);
                     }
                     window.add_permits(1);
                 }
-                latency.lock().await.add(&local).ok();
+                let mut latency = latency.lock().await;
+                let mut timeline = timeline.lock().await;
+                for (second, took) in samples {
+                    report::record(&mut latency, took);
+                    if let Some(h) = timeline.get_mut(second) {
+                        report::record(h, took);
+                    }
+                }
                 drop(receiver);
             }));
         }
@@ -205,6 +223,18 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     };
     let cpu_per_msg_us = per_msg(cpu_before, cpu_after);
     let engine_per_msg_us = per_msg(engine_before, engine_after);
+    if args.timeline {
+        for (second, h) in timeline.lock().await.iter().enumerate() {
+            let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+            println!(
+                "  second {second:>3}: {:>6} msgs  p50 / p99 / max {:.2} / {:.2} / {:.2} ms",
+                h.len(),
+                ms(0.5),
+                ms(0.99),
+                h.max() as f64 / 1000.0
+            );
+        }
+    }
     let latency = latency.lock().await;
     let q = |x: f64| latency.value_at_quantile(x) as f64 / 1000.0;
     let engines = engine_per_msg_us.map_or(String::new(), |c| format!("  engines {c:.2} µs/msg"));
