@@ -295,6 +295,50 @@ async fn one_session_across_three_nodes_is_seen_once_in_one_order_everywhere() {
     cluster.drop_schema().await;
 }
 
+/// Each node folds the listing of what it appends (the writer reads
+/// nothing back): changes made on any node, interleaved with messages from
+/// another, show in the listing read through a third.
+#[tokio::test]
+async fn the_session_listing_follows_changes_made_on_every_node() {
+    let cluster = Cluster::new("listing");
+    let n1 = cluster.node("127.0.0.1");
+    let n2 = cluster.node("127.0.0.2");
+    let n3 = cluster.node("127.0.0.3");
+    let (alice, _alice_events) = connect(&n1.url, customer_token("alice", "billing")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let (bob, _bob_events) = connect(&n2.url, token(Role::Agent, "bob")).await;
+    bob.join(&sid).await.unwrap();
+    // Node 1 appends right after node 2's join, and node 2 after node 1.
+    alice.send_message(&sid, "hello").await.unwrap();
+    bob.send_message(&sid, "hi").await.unwrap();
+    let (carl, _carl_events) = connect(&n3.url, token(Role::Agent, "carl")).await;
+    carl.join(&sid).await.unwrap();
+    alice.send_message(&sid, "two of you?").await.unwrap();
+    bob.end_session(&sid, Some("resolved")).await.unwrap();
+    alice.rate_session(&sid, 4, Some("fine")).await.unwrap();
+
+    let service = token(Role::Service, "backend");
+    let path = "/v1/sessions?customer=alice";
+    let (status, body) = http(http_addr(&n3.url), "GET", path, Some(&service), None).await;
+    assert_eq!(status, 200, "{body}");
+    let listed = &body["sessions"][0];
+    assert_eq!(listed["session_id"], sid.as_str(), "{body}");
+    assert_eq!(listed["state"], "ended", "{listed}");
+    assert_eq!(
+        listed["agents"],
+        serde_json::json!(["bob", "carl"]),
+        "{listed}"
+    );
+    assert_eq!(listed["rating"]["score"], 4, "{listed}");
+    let last = stored_events(&n3.url, &sid).await.len() as u64;
+    assert_eq!(listed["last_seq"], last, "{listed}");
+    let path = "/v1/sessions?agent=carl&state=ended";
+    let (_, body) = http(http_addr(&n1.url), "GET", path, Some(&service), None).await;
+    assert_eq!(body["sessions"].as_array().map(Vec::len), Some(1), "{body}");
+    drop((n1, n2, n3));
+    cluster.drop_schema().await;
+}
+
 #[tokio::test]
 async fn a_node_killed_during_traffic_loses_nothing_acknowledged() {
     let cluster = Cluster::new("kill");

@@ -15,7 +15,7 @@ use seam_broker::conformance::{Watched, WriteWatch};
 use seam_broker::store::{BoxFuture, NewEvent, SessionStore, StoreError};
 use seam_broker::{MemoryStore, QueueConfig};
 use seam_client::Event;
-use seam_protocol::{Mode, Role};
+use seam_protocol::{Mode, Role, SessionSummary};
 use tokio::sync::watch;
 
 /// Holds a memory store's event appends at a gate, fails them as a full
@@ -53,12 +53,13 @@ impl WriteWatch for Gate {
         &'a self,
         inner: &'a MemoryStore,
         events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         // Queued when called, as the trait asks; answered once the gate opens.
         let result = if self.full.load(Ordering::SeqCst) {
             Err(StoreError::Backend("database or disk is full".into()))
         } else {
-            futures_util::FutureExt::now_or_never(inner.append(events))
+            futures_util::FutureExt::now_or_never(inner.append(events, listing))
                 .unwrap_or_else(|| Err(StoreError::Backend("the memory store waited".into())))
         };
         let mut open = self.open.subscribe();

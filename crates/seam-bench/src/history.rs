@@ -276,7 +276,10 @@ async fn write_session(
         );
         batch.push(seam_broker::store::NewEvent::plain(end));
     }
-    store.append(&batch).await?;
+    // Ended sessions end listed as ended, as the engine would fold them.
+    let listing = seam_broker::session::SessionView::folded(&record, [&first])
+        .listing_after(batch.iter().map(|n| &n.event));
+    store.append(&batch, listing.as_ref()).await?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use seam_protocol::{
 
 use crate::engine::{Append, CommitListener, SessionEngine};
 use crate::frame::Frame;
+use crate::session::SessionView;
 use crate::session::{rules, SessionError};
 use crate::store::{
     BoxFuture, Delivery, MemoryStore, NewEvent, OutboxOp, SessionFilter, SessionRecord,
@@ -81,6 +82,21 @@ pub fn opened(session: &str, customer: &str, at: u64) -> SessionEvent {
     )
 }
 
+/// Appends `run` with the listing it leaves (as the engine does), folding
+/// it into `view` once stored.
+pub async fn append_folded(
+    store: &dyn SessionStore,
+    view: &mut SessionView,
+    run: &[NewEvent],
+) -> Result<(), StoreError> {
+    let listing = view.listing_after(run.iter().map(|n| &n.event));
+    store.append(run, listing.as_ref()).await?;
+    for new in run {
+        view.apply(&new.event);
+    }
+    Ok(())
+}
+
 /// The store suite: sessions, ordered appends, reads, listings and their
 /// filters, the webhook outbox, retention and erasure. Run it on an empty
 /// store; it panics (with what differed) where the store does not conform.
@@ -118,6 +134,11 @@ pub async fn store(store: &dyn SessionStore) {
         },
         EventBody::SessionEnded { reason: None },
     ];
+    // The engine hands each append the listing it folds: so does the test.
+    let mut s1_view = SessionView::folded(
+        &record("s1", "alice", 1_000),
+        [&opened("s1", "alice", 1_000)],
+    );
     for (i, body) in s1.into_iter().enumerate() {
         let seq = i as u64 + 2;
         let ops = if matches!(body, EventBody::SessionEnded { .. }) {
@@ -125,30 +146,26 @@ pub async fn store(store: &dyn SessionStore) {
         } else {
             vec![]
         };
-        store
-            .append(&one(event("s1", seq, 1_000 + seq, &alice, body), &ops))
-            .await
-            .unwrap();
+        let run = one(event("s1", seq, 1_000 + seq, &alice, body), &ops);
+        append_folded(store, &mut s1_view, &run).await.unwrap();
     }
-    store
-        .append(&one(
-            event(
-                "s1",
-                7,
-                1_100,
-                &alice,
-                EventBody::Rated {
-                    score: 4,
-                    comment: Some("ok".into()),
-                },
-            ),
-            &[OutboxOp::Hasten {
-                kind: WebhookKind::SessionEnded,
-                now: 1_100,
-            }],
-        ))
-        .await
-        .unwrap();
+    let rated = one(
+        event(
+            "s1",
+            7,
+            1_100,
+            &alice,
+            EventBody::Rated {
+                score: 4,
+                comment: Some("ok".into()),
+            },
+        ),
+        &[OutboxOp::Hasten {
+            kind: WebhookKind::SessionEnded,
+            now: 1_100,
+        }],
+    );
+    append_folded(store, &mut s1_view, &rated).await.unwrap();
 
     // One open session per customer: alice's second waits for s1 to end.
     store
@@ -193,10 +210,10 @@ pub async fn store(store: &dyn SessionStore) {
 
     // Order is enforced; unknown sessions are refused.
     let gap = store
-        .append(&one(
-            event("s2", 3, 2_001, &alice, EventBody::message("x")),
-            &[],
-        ))
+        .append(
+            &one(event("s2", 3, 2_001, &alice, EventBody::message("x")), &[]),
+            None,
+        )
         .await;
     assert!(
         matches!(gap, Err(StoreError::OutOfOrder { expected: 2, .. })),
@@ -204,24 +221,24 @@ pub async fn store(store: &dyn SessionStore) {
     );
     // A refused append leaves the session as it was: the right next one goes in.
     store
-        .append(&one(
-            event("s2", 2, 2_001, &alice, EventBody::message("y")),
-            &[],
-        ))
+        .append(
+            &one(event("s2", 2, 2_001, &alice, EventBody::message("y")), &[]),
+            None,
+        )
         .await
         .unwrap();
     let dup = store
-        .append(&one(
-            event("s1", 7, 1_200, &alice, EventBody::message("x")),
-            &[],
-        ))
+        .append(
+            &one(event("s1", 7, 1_200, &alice, EventBody::message("x")), &[]),
+            None,
+        )
         .await;
     assert!(matches!(dup, Err(StoreError::OutOfOrder { .. })), "{dup:?}");
     let unknown = store
-        .append(&one(
-            event("nope", 2, 1, &alice, EventBody::message("x")),
-            &[],
-        ))
+        .append(
+            &one(event("nope", 2, 1, &alice, EventBody::message("x")), &[]),
+            None,
+        )
         .await;
     assert!(
         matches!(unknown, Err(StoreError::UnknownSession(_))),
@@ -452,11 +469,11 @@ pub async fn store(store: &dyn SessionStore) {
         )
     };
     let (two, three) = (run(2), run(3));
-    let (first, second) = (store.append(&two), store.append(&three));
+    let (first, second) = (store.append(&two, None), store.append(&three, None));
     second.await.unwrap();
     first.await.unwrap();
     let (five, six) = (run(5), run(6));
-    let (skipping, behind) = (store.append(&five), store.append(&six));
+    let (skipping, behind) = (store.append(&five, None), store.append(&six, None));
     assert!(matches!(behind.await, Err(StoreError::OutOfOrder { .. })));
     assert!(matches!(skipping.await, Err(StoreError::OutOfOrder { .. })));
     let stored = store.events_after("s4", 0, 10).await.unwrap();
@@ -801,8 +818,9 @@ pub trait WriteWatch: Send + Sync + 'static {
         &'a self,
         inner: &'a MemoryStore,
         events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        inner.append(events)
+        inner.append(events, listing)
     }
 }
 
@@ -835,9 +853,13 @@ impl<W: WriteWatch> SessionStore for Watched<W> {
         self.inner.create(record, first, outbox)
     }
 
-    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(
+        &'a self,
+        events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.watch.writing();
-        self.watch.append(&self.inner, events)
+        self.watch.append(&self.inner, events, listing)
     }
 
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {

@@ -268,13 +268,14 @@ impl WriteWatch for Gate {
         &'a self,
         inner: &'a MemoryStore,
         events: &'a [NewEvent],
+        listing: Option<&'a seam_protocol::SessionSummary>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.appends.fetch_add(1, Ordering::SeqCst);
         let fail = self.fail_seq.load(Ordering::SeqCst);
         let result = if events.first().is_some_and(|n| n.event.seq == fail) {
             Err(StoreError::Backend("the disk is full".into()))
         } else {
-            futures_util::FutureExt::now_or_never(inner.append(events))
+            futures_util::FutureExt::now_or_never(inner.append(events, listing))
                 .unwrap_or_else(|| Err(StoreError::Backend("not ready".into())))
         };
         Box::pin(async move {

@@ -35,10 +35,13 @@ async fn the_sqlite_store_conforms_and_keeps_everything_across_reopening() {
     // Appending continues where the log stopped.
     let carol = principal("carol", Role::Customer);
     reopened
-        .append(&one(
-            event("s3", 2, 3_001, &carol, EventBody::message("again")),
-            &[],
-        ))
+        .append(
+            &one(
+                event("s3", 2, 3_001, &carol, EventBody::message("again")),
+                &[],
+            ),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(reopened.get("s3").await.unwrap().unwrap().events.len(), 2);
@@ -62,7 +65,7 @@ async fn the_database_file_catches_up_with_the_wal_while_the_store_runs() {
     for seq in 2..=200 {
         let body = EventBody::message(format!("message {seq}"));
         store
-            .append(&one(event("s1", seq, 1_000 + seq, &carol, body), &[]))
+            .append(&one(event("s1", seq, 1_000 + seq, &carol, body), &[]), None)
             .await
             .unwrap();
     }
@@ -107,7 +110,10 @@ async fn the_wal_starts_over_while_commits_keep_coming() {
     for seq in 2..=commits + 1 {
         let body = EventBody::message(text.clone());
         store
-            .append(&one(event("s1", seq as u64, 1_000, &carol, body), &[]))
+            .append(
+                &one(event("s1", seq as u64, 1_000, &carol, body), &[]),
+                None,
+            )
             .await
             .unwrap();
     }
@@ -157,7 +163,7 @@ async fn the_postgres_store_conforms_and_keeps_everything_across_reopening() {
     assert_eq!(left[0].record.session_id, "s3");
     let carol = principal("carol", Role::Customer);
     let again = event("s3", 2, 3_001, &carol, EventBody::message("again"));
-    reopened.append(&one(again, &[])).await.unwrap();
+    reopened.append(&one(again, &[]), None).await.unwrap();
     assert_eq!(reopened.get("s3").await.unwrap().unwrap().events.len(), 2);
     schema.drop_now().await;
 }

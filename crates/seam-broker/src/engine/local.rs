@@ -396,7 +396,8 @@ impl LocalEngine {
         log: &mut Log,
         events: &[NewEvent],
     ) -> Result<(), SessionError> {
-        self.store.append(events).await?;
+        let listing = log.view.listing_after(events.iter().map(|n| &n.event));
+        self.store.append(events, listing.as_ref()).await?;
         for NewEvent { event, .. } in events {
             self.decided(log, event);
             self.publish(slot, event, true);
@@ -418,7 +419,8 @@ impl LocalEngine {
         answer: impl FnOnce(&Log) -> Committed,
         ordered: Option<&(dyn Fn() + Sync)>,
     ) -> Result<Committed, SessionError> {
-        let mut write = self.store.append(events);
+        let listing = log.view.listing_after(events.iter().map(|n| &n.event));
+        let mut write = self.store.append(events, listing.as_ref());
         if log.all_published() {
             let mut cx = Context::from_waker(Waker::noop());
             if let Poll::Ready(result) = write.as_mut().poll(&mut cx) {

@@ -1020,4 +1020,84 @@ mod tests {
         assert!(matches!(force_end(&ended, None), Err(SessionError::Ended)));
         assert!(matches!(record(&ended, note), Err(SessionError::Ended)));
     }
+
+    #[test]
+    fn a_run_hands_the_store_a_listing_only_when_it_changes_one() {
+        let events = |bodies: Vec<EventBody>| -> Vec<SessionEvent> {
+            bodies
+                .into_iter()
+                .enumerate()
+                .map(|(i, body)| SessionEvent {
+                    session_id: "s1".into(),
+                    seq: 3 + i as u64,
+                    at: 9,
+                    from: bob(),
+                    client_id: None,
+                    body,
+                })
+                .collect()
+        };
+        let queued = |q: &str| EventBody::Queued { queue: q.into() };
+        let view = with_bob();
+        // Messages, a join of someone listed already: only last_seq moves.
+        let plain = events(vec![
+            EventBody::message("a"),
+            EventBody::ParticipantJoined { participant: bob() },
+        ]);
+        assert_eq!(view.listing_after(&plain), None);
+        // A change after plain events is found, and the listing is the one
+        // after the whole run (the later queue wins).
+        let moved = events(vec![
+            EventBody::message("a"),
+            queued("billing"),
+            queued("vip"),
+        ]);
+        let listing = view.listing_after(&moved).unwrap();
+        assert_eq!(listing.queue.as_deref(), Some("vip"));
+        assert_eq!(listing.last_seq, 5);
+        assert_eq!(listing.agents, vec!["bob".to_owned()]);
+        // The same queue again changes nothing listed.
+        let mut in_billing = view.clone();
+        for event in &events(vec![queued("billing")]) {
+            in_billing.apply(event);
+        }
+        assert_eq!(
+            in_billing.listing_after(&events(vec![queued("billing")])),
+            None
+        );
+        // Every run: a listing exactly when the folded summary differs in
+        // more than last_seq, and then the folded summary.
+        let runs = [
+            vec![EventBody::SessionEnded { reason: None }],
+            vec![EventBody::Rated {
+                score: 3,
+                comment: None,
+            }],
+            vec![EventBody::ParticipantJoined {
+                participant: who("carl", Role::Agent),
+            }],
+            vec![EventBody::ParticipantJoined {
+                participant: who("dora", Role::Customer),
+            }],
+            vec![EventBody::Transferred {
+                to: seam_protocol::TransferTarget::Queue("vip".into()),
+            }],
+            vec![
+                EventBody::message("b"),
+                EventBody::Note { text: "n".into() },
+            ],
+        ];
+        for bodies in runs {
+            let run = events(bodies);
+            let mut folded = view.clone();
+            for event in &run {
+                folded.apply(event);
+            }
+            let mut before = view.summary();
+            before.last_seq = folded.last_seq;
+            let after = folded.summary();
+            let expected = (after != before).then_some(after);
+            assert_eq!(view.listing_after(&run), expected, "{run:?}");
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //!
 //! [`SessionView`] is what a session's log says now: who is in it, its
 //! mode, a pending upgrade request, its queue, whether it ended and how it
-//! was rated. Live sessions (the engine) and store listings fold events
-//! through the same [`SessionView::apply`], so they cannot disagree. The
-//! match in `apply` is exhaustive: a new event kind does not compile until
-//! the fold decides what it changes.
+//! was rated. Live sessions (the engine) fold events through
+//! [`SessionView::apply`], and the engine hands the stores the listing it
+//! folds ([`SessionView::listing_after`]), so they cannot disagree. The
+//! matches in `apply` and `listing_change` are exhaustive: a new event kind
+//! does not compile until the fold decides what it changes.
 
 use std::collections::BTreeMap;
 
@@ -109,10 +110,77 @@ impl SessionView {
         view
     }
 
-    /// Folds one event in. The caller has checked its order.
+    /// What folding `event` in would change in the session's listing,
+    /// without folding it ([`SessionView::apply`] answers the same).
+    pub fn listing_change(&self, event: &SessionEvent) -> ListingChange {
+        let changed = match &event.body {
+            EventBody::ParticipantJoined { participant } => {
+                participant.role != Role::Customer && !self.agents.contains(&participant.sub)
+            }
+            EventBody::SessionEnded { .. }
+            | EventBody::OfflineMessage { .. }
+            | EventBody::Rated { .. } => true,
+            EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
+                self.queue.as_deref() != Some(queue.as_str())
+            }
+            EventBody::Transferred { to } => match to {
+                TransferTarget::Queue(queue) => self.queue.as_deref() != Some(queue.as_str()),
+                TransferTarget::Agent(_) => false,
+            },
+            EventBody::SessionOpened { .. }
+            | EventBody::Message { .. }
+            | EventBody::Attachment { .. }
+            | EventBody::Assigned { .. }
+            | EventBody::QueueAbandoned { .. }
+            | EventBody::Whisper { .. }
+            | EventBody::Note { .. }
+            | EventBody::StaffAccessed { .. }
+            | EventBody::Unknown
+            | EventBody::ParticipantLeft { .. }
+            | EventBody::ModeRequested { .. }
+            | EventBody::ModeRequestDeclined { .. }
+            | EventBody::ModeRequestCancelled { .. }
+            | EventBody::ModeRequestExpired { .. }
+            | EventBody::ModeChanged { .. }
+            | EventBody::ModeRecommended { .. }
+            | EventBody::MessageEdited { .. }
+            | EventBody::MessageDeleted { .. } => false,
+        };
+        if changed {
+            ListingChange::Changed
+        } else {
+            ListingChange::SeqOnly
+        }
+    }
+
+    /// The session's listing after `events` (a run that starts right after
+    /// this view) when they change it; `None` when they move only
+    /// `last_seq`, as chat messages do. Costs a copy of the view only then.
+    pub fn listing_after<'a>(
+        &self,
+        events: impl IntoIterator<Item = &'a SessionEvent> + Clone,
+    ) -> Option<SessionSummary> {
+        // Until the first event that changes the listing, the listing
+        // stands as in this view: checking each event against it finds
+        // whether the run changes anything.
+        let changes = events
+            .clone()
+            .into_iter()
+            .any(|e| self.listing_change(e) == ListingChange::Changed);
+        changes.then(|| {
+            let mut after = self.clone();
+            for event in events {
+                after.apply(event);
+            }
+            after.summary()
+        })
+    }
+
+    /// Folds one event in and says what it changed in the listing. The
+    /// caller has checked its order.
     pub fn apply(&mut self, event: &SessionEvent) -> ListingChange {
+        let listing = self.listing_change(event);
         self.last_seq = event.seq;
-        let mut listing = ListingChange::SeqOnly;
         match &event.body {
             EventBody::SessionOpened { .. }
             | EventBody::Message { .. }
@@ -129,7 +197,6 @@ impl SessionView {
                 }
                 if participant.role != Role::Customer && !self.agents.contains(&participant.sub) {
                     self.agents.push(participant.sub.clone());
-                    listing = ListingChange::Changed;
                 }
             }
             EventBody::ParticipantLeft { participant, .. } => {
@@ -141,7 +208,6 @@ impl SessionView {
                 self.mode = Mode::Chat;
                 self.screen_share = false;
                 self.mode_request = None;
-                listing = ListingChange::Changed;
             }
             EventBody::ModeRequested { request, .. } => self.mode_request = Some(request.clone()),
             EventBody::ModeRequestDeclined { .. }
@@ -164,13 +230,13 @@ impl SessionView {
                 self.screen_share = *screen_share;
             }
             EventBody::Queued { queue } | EventBody::HandedOff { queue, .. } => {
-                listing = self.set_queue(queue);
+                self.set_queue(queue);
             }
             EventBody::ModeRecommended { recommendation } => {
                 self.recommendation = Some((event.seq, recommendation.clone()));
             }
             EventBody::Transferred { to } => match to {
-                TransferTarget::Queue(queue) => listing = self.set_queue(queue),
+                TransferTarget::Queue(queue) => self.set_queue(queue),
                 TransferTarget::Agent(_) => {}
             },
             EventBody::MessageEdited { seq, text } => {
@@ -187,25 +253,21 @@ impl SessionView {
                 if let Some(queue) = queue {
                     self.set_queue(queue);
                 }
-                listing = ListingChange::Changed;
             }
             EventBody::Rated { score, comment } => {
                 self.rating = Some(Rating {
                     score: *score,
                     comment: comment.clone(),
                 });
-                listing = ListingChange::Changed;
             }
         }
         listing
     }
 
-    fn set_queue(&mut self, queue: &str) -> ListingChange {
-        if self.queue.as_deref() == Some(queue) {
-            return ListingChange::SeqOnly;
+    fn set_queue(&mut self, queue: &str) {
+        if self.queue.as_deref() != Some(queue) {
+            self.queue = Some(queue.to_owned());
         }
-        self.queue = Some(queue.to_owned());
-        ListingChange::Changed
     }
 
     /// Shows `event` as a reader who may not see originals does: a message

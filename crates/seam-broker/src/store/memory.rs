@@ -15,7 +15,7 @@ use super::{
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<SessionId, (StoredSession, SessionView)>,
+    sessions: HashMap<SessionId, (StoredSession, SessionSummary)>,
     outbox: Vec<(Delivery, u64)>,
     next_delivery: u64,
     canned: std::collections::BTreeMap<String, CannedResponse>,
@@ -25,7 +25,7 @@ struct Inner {
 
 impl Inner {
     /// Deletes the sessions whose summary matches, with their deliveries.
-    fn delete_where(&mut self, doomed: impl Fn(&SessionView) -> bool) -> Vec<SessionId> {
+    fn delete_where(&mut self, doomed: impl Fn(&SessionSummary) -> bool) -> Vec<SessionId> {
         let ids: Vec<SessionId> = self
             .sessions
             .values()
@@ -99,8 +99,8 @@ impl SessionStore for MemoryStore {
         outbox: &'a [OutboxOp],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let mut inner = self.inner();
-        let open = inner.sessions.values().find(|(stored, view)| {
-            stored.record.customer.sub == record.customer.sub && view.is_open()
+        let open = inner.sessions.values().find(|(stored, summary)| {
+            stored.record.customer.sub == record.customer.sub && summary.state == SessionState::Open
         });
         if let Some((stored, _)) = open {
             return ready(Err(StoreError::AlreadyOpen {
@@ -108,31 +108,38 @@ impl SessionStore for MemoryStore {
             }));
         }
         let result = check_order(first, 0).map(|()| {
-            let view = SessionView::folded(record, [first]);
+            let summary = SessionView::folded(record, [first]).summary();
             let stored = StoredSession {
                 record: record.clone(),
                 events: vec![first.clone()],
             };
             inner
                 .sessions
-                .insert(record.session_id.clone(), (stored, view));
+                .insert(record.session_id.clone(), (stored, summary));
             inner.apply_outbox(first, outbox);
         });
         ready(result)
     }
 
-    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(
+        &'a self,
+        events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         let Some(session_id) = events.first().map(|n| &n.event.session_id) else {
             return ready(Ok(()));
         };
         let mut inner = self.inner();
         let result = match inner.sessions.get_mut(session_id) {
             None => Err(StoreError::UnknownSession(session_id.clone())),
-            Some((stored, view)) => check_run(events, view.last_seq).map(|()| {
-                for new in events {
-                    stored.events.push(new.event.clone());
-                    view.apply(&new.event);
+            Some((stored, summary)) => check_run(events, summary.last_seq).map(|()| {
+                stored
+                    .events
+                    .extend(events.iter().map(|new| new.event.clone()));
+                if let Some(listing) = listing {
+                    *summary = listing.clone();
                 }
+                summary.last_seq = stored.events.last().map_or(0, |e| e.seq);
             }),
         };
         if result.is_ok() {
@@ -194,7 +201,7 @@ impl SessionStore for MemoryStore {
             .inner()
             .sessions
             .get(session_id)
-            .map(|(_, view)| view.summary());
+            .map(|(_, summary)| summary.clone());
         ready(Ok(found))
     }
 
@@ -206,8 +213,9 @@ impl SessionStore for MemoryStore {
             .inner()
             .sessions
             .values()
-            .map(|(_, view)| view.summary())
+            .map(|(_, summary)| summary)
             .filter(|s| filter.matches(s))
+            .cloned()
             .collect();
         found.sort_by(|a, b| (b.created_at, &b.session_id).cmp(&(a.created_at, &a.session_id)));
         found.truncate(filter.limit);
@@ -223,7 +231,7 @@ impl SessionStore for MemoryStore {
             .inner()
             .sessions
             .iter()
-            .find(|(_, (_, view))| view.customer.sub == sub && view.is_open())
+            .find(|(_, (_, s))| s.customer.sub == sub && s.state == SessionState::Open)
             .map(|(id, _)| id.clone());
         ready(Ok(open))
     }

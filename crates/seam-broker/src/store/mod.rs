@@ -218,7 +218,19 @@ pub trait SessionStore: Send + Sync + 'static {
     /// engine pipelines them), and a run that does not start where the
     /// store stands (because an earlier one failed) fails as
     /// [`StoreError::OutOfOrder`].
-    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>>;
+    ///
+    /// `listing` is the session's listing after the run when the run
+    /// changes it ([`SessionView::listing_after`]: agents joined, queue,
+    /// ended, rated), `None` when only `last_seq` moves. The caller folds
+    /// the session anyway, so a store never reads a session back to keep
+    /// its listing current.
+    ///
+    /// [`SessionView::listing_after`]: crate::session::SessionView::listing_after
+    fn append<'a>(
+        &'a self,
+        events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Loads every session with its events.
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>>;

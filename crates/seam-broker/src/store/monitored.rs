@@ -124,9 +124,13 @@ impl SessionStore for MonitoredStore {
         })
     }
 
-    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(
+        &'a self,
+        events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         // Queued now, as the trait promises; only the answer is awaited.
-        let write = self.watch(self.inner.append(events));
+        let write = self.watch(self.inner.append(events, listing));
         Box::pin(async move {
             let result = write.await;
             if result.is_ok() {

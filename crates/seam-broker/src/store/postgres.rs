@@ -29,9 +29,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use seam_protocol::{
-    CannedResponse, EventBody, Principal, Receipt, SessionEvent, SessionId, SessionState,
-};
+use seam_protocol::{CannedResponse, EventBody, Principal, Receipt, SessionEvent, SessionId};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -41,7 +39,7 @@ use super::{
     check_run, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
     SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
 };
-use crate::session::{ListingChange, SessionView};
+use crate::session::SessionView;
 
 /// Schema migrations, applied in order; `seam_schema.version` counts those
 /// applied.
@@ -330,7 +328,8 @@ async fn migrate(client: &Client, schema: &str) -> Result<(), StoreError> {
 #[derive(Debug)]
 enum Write {
     Create(Box<SessionRecord>, Box<SessionEvent>, Vec<OutboxOp>),
-    Append(Vec<NewEvent>),
+    /// A run of events and the session's listing after it, if it changed.
+    Append(Vec<NewEvent>, Option<Box<SessionSummary>>),
     DeleteEndedBefore(u64),
     EraseCustomer(String),
 }
@@ -340,7 +339,7 @@ impl Write {
     fn session(&self) -> Option<&str> {
         match self {
             Write::Create(record, ..) => Some(&record.session_id),
-            Write::Append(events) => events.first().map(|n| n.event.session_id.as_str()),
+            Write::Append(events, _) => events.first().map(|n| n.event.session_id.as_str()),
             _ => None,
         }
     }
@@ -374,7 +373,6 @@ impl PostgresStore {
             let writer = Writer {
                 connection: Connection::new(&options)?,
                 max_batch: options.max_batch.max(1),
-                views: HashMap::new(),
                 statements: None,
             };
             let (queue_tx, queue) = mpsc::unbounded_channel();
@@ -415,12 +413,11 @@ impl PostgresStore {
     }
 }
 
-/// The writer task: its connection and a cache of session views (to keep
-/// the listing columns current without reading the session back).
+/// The writer task: its connection and its prepared statements. It keeps
+/// nothing per session: the appending node hands it the listing it folded.
 struct Writer {
     connection: Connection,
     max_batch: usize,
-    views: HashMap<SessionId, SessionView>,
     /// The hot statements, prepared on the current connection.
     statements: Option<Statements>,
 }
@@ -463,8 +460,7 @@ impl Statements {
     }
 }
 
-/// One session's events in a batch, folded into the writer's view of it:
-/// what storing them also changes.
+/// One session's events in a batch, and what storing them also changes.
 struct Run<'a> {
     /// The write it came from.
     index: usize,
@@ -472,7 +468,7 @@ struct Run<'a> {
     first: u64,
     events: Vec<&'a SessionEvent>,
     /// The session's new listing, when it changed.
-    listing: Option<SessionSummary>,
+    listing: Option<&'a SessionSummary>,
     /// Staff who joined.
     agents: Vec<&'a str>,
     /// Webhook work, per event.
@@ -480,15 +476,11 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    /// An append run (not empty), folded into `view`.
-    fn fold(index: usize, view: &mut SessionView, run: &'a [NewEvent]) -> Run<'a> {
-        let mut changed = false;
+    /// An append run (not empty) and the listing after it, if it changed.
+    fn of(index: usize, run: &'a [NewEvent], listing: Option<&'a SessionSummary>) -> Run<'a> {
         let mut agents = Vec::new();
         let mut outbox = Vec::new();
         for NewEvent { event, outbox: ops } in run {
-            if view.apply(event) == ListingChange::Changed {
-                changed = true;
-            }
             if let EventBody::ParticipantJoined { participant } = &event.body {
                 agents.push(participant.sub.as_str());
             }
@@ -496,18 +488,12 @@ impl<'a> Run<'a> {
                 outbox.push((event, ops.as_slice()));
             }
         }
-        let listing = changed.then(|| view.summary());
-        agents.retain(|a| {
-            listing
-                .as_ref()
-                .is_some_and(|s| s.agents.iter().any(|x| x == a))
-        });
-        let events: Vec<&SessionEvent> = run.iter().map(|n| &n.event).collect();
+        agents.retain(|a| listing.is_some_and(|s| s.agents.iter().any(|x| x == a)));
         Run {
             index,
             session_id: &run[0].event.session_id,
             first: run[0].event.seq,
-            events,
+            events: run.iter().map(|n| &n.event).collect(),
             listing,
             agents,
             outbox,
@@ -536,10 +522,6 @@ impl<'a> Run<'a> {
         self.listing.is_none() && self.agents.is_empty() && self.outbox.is_empty()
     }
 }
-
-/// Most views the writer caches; beyond it the cache starts again (views
-/// are folded back from the database when needed).
-const MAX_CACHED_VIEWS: usize = 50_000;
 
 impl Writer {
     async fn run(mut self, mut queue: mpsc::UnboundedReceiver<(Write, Reply)>) {
@@ -582,9 +564,6 @@ impl Writer {
                 }
             }
             self.commit(batch).await;
-            if self.views.len() > MAX_CACHED_VIEWS {
-                self.views.clear();
-            }
         }
     }
 
@@ -597,45 +576,31 @@ impl Writer {
             .batch_size
             .observe(batch.len() as f64);
         let (writes, replies): (Vec<Write>, Vec<Reply>) = batch.into_iter().unzip();
-        let touched: Vec<SessionId> = writes
-            .iter()
-            .filter_map(|w| w.session().map(str::to_owned))
-            .collect();
         let first = self.transaction(&writes).await;
         crate::metrics::WRITER
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
         let results = match first {
             Ok(results) => results,
-            Err(StoreError::Unavailable(why)) => {
-                self.forget(&touched);
-                writes
-                    .iter()
-                    .map(|_| Err(StoreError::Unavailable(why.clone())))
-                    .collect()
-            }
+            Err(StoreError::Unavailable(why)) => writes
+                .iter()
+                .map(|_| Err(StoreError::Unavailable(why.clone())))
+                .collect(),
             Err(_) if writes.len() > 1 => {
-                self.forget(&touched);
                 let mut results = Vec::with_capacity(writes.len());
                 for write in &writes {
                     let one = std::slice::from_ref(write);
                     results.push(match self.transaction(one).await {
                         Ok(mut r) => r.pop().unwrap_or(Ok(Vec::new())),
-                        Err(e) => {
-                            self.forget(&touched);
-                            self.explain(write, e).await
-                        }
+                        Err(e) => self.explain(write, e).await,
                     });
                 }
                 results
             }
-            Err(e) => {
-                self.forget(&touched);
-                match writes.first() {
-                    Some(write) => vec![self.explain(write, e).await],
-                    None => Vec::new(),
-                }
-            }
+            Err(e) => match writes.first() {
+                Some(write) => vec![self.explain(write, e).await],
+                None => Vec::new(),
+            },
         };
         for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);
@@ -649,7 +614,7 @@ impl Writer {
         write: &Write,
         error: StoreError,
     ) -> Result<Vec<SessionId>, StoreError> {
-        if let (Write::Append(run), StoreError::Backend(_)) = (write, &error) {
+        if let (Write::Append(run, _), StoreError::Backend(_)) = (write, &error) {
             if let Some((event, command_id)) = run
                 .first()
                 .and_then(|n| Some((&n.event, n.event.client_id.as_ref()?)))
@@ -662,12 +627,6 @@ impl Writer {
             }
         }
         Err(error)
-    }
-
-    fn forget(&mut self, ids: &[SessionId]) {
-        for id in ids {
-            self.views.remove(id);
-        }
     }
 
     /// One transaction for `writes`: the outer error is the transaction's
@@ -697,13 +656,12 @@ impl Writer {
         }
     }
 
-    /// The statements of one batch. Appends are folded into the cached
-    /// views first, as if each session stood where its run begins; one
-    /// statement then moves `last_seq` only where it does stand there and
-    /// stores those runs' events, and the runs it did not store are refused
-    /// (their views forgotten). A batch of plain appends is that one
-    /// statement, atomic by itself; creates, listing changes, agents and
-    /// webhooks join it in one transaction.
+    /// The statements of one batch. One statement moves each appended
+    /// session's `last_seq` only where it stands where the run begins and
+    /// stores those runs' events; the runs it did not store are refused. A
+    /// batch of plain appends is that one statement, atomic by itself;
+    /// creates, listing changes (as the appending node folded them), agents
+    /// and webhooks join it in one transaction.
     async fn apply(
         &mut self,
         client: &Client,
@@ -714,25 +672,17 @@ impl Writer {
             writes.iter().map(|_| Ok(Vec::new())).collect();
         let mut runs: Vec<Run<'_>> = Vec::new();
         for (index, (write, result)) in writes.iter().zip(results.iter_mut()).enumerate() {
-            let Write::Append(events) = write else {
+            let Write::Append(events, listing) = write else {
                 continue;
             };
             let Some(head) = events.first().map(|n| &n.event) else {
                 continue;
             };
-            let from = head.seq.saturating_sub(1);
-            if let Err(refused) = check_run(events, from) {
+            if let Err(refused) = check_run(events, head.seq.saturating_sub(1)) {
                 *result = Err(refused);
                 continue;
             }
-            let view = match self.view_at(client, &head.session_id, from).await? {
-                Ok(view) => view,
-                Err(refused) => {
-                    *result = Err(refused);
-                    continue;
-                }
-            };
-            runs.push(Run::fold(index, view, events));
+            runs.push(Run::of(index, events, listing.as_deref()));
         }
         let creates = writes.iter().any(|w| matches!(w, Write::Create(..)));
         let alone = !creates && runs.iter().all(Run::is_plain);
@@ -747,18 +697,13 @@ impl Writer {
                     continue;
                 };
                 match create(client, record, first).await? {
-                    Ok(()) => {
-                        let view = SessionView::folded(record, [&**first]);
-                        self.views.insert(record.session_id.clone(), view);
-                        runs.push(Run::created(index, first, ops));
-                    }
+                    Ok(()) => runs.push(Run::created(index, first, ops)),
                     Err(refused) => results[index] = Err(refused),
                 }
             }
             self.store_runs(client, statements, &mut runs, &mut results)
                 .await?;
-            let listings: Vec<&SessionSummary> =
-                runs.iter().filter_map(|r| r.listing.as_ref()).collect();
+            let listings: Vec<&SessionSummary> = runs.iter().filter_map(|r| r.listing).collect();
             update_listings(client, &listings).await?;
             for run in &runs {
                 for agent in &run.agents {
@@ -778,15 +723,6 @@ impl Writer {
             Ok(())
         })
         .await?;
-        for run in &runs {
-            if run
-                .listing
-                .as_ref()
-                .is_some_and(|s| s.state == SessionState::Ended)
-            {
-                self.views.remove(run.session_id);
-            }
-        }
         Ok(results)
     }
 
@@ -823,7 +759,6 @@ impl Writer {
             .map(|row| (row.get(0), row.get::<_, i64>(1) as u64))
             .collect();
         for run in runs.iter().filter(|r| !moved.contains(r.session_id)) {
-            self.views.remove(run.session_id);
             results[run.index] = Err(match stands.get(run.session_id) {
                 Some(&last) => StoreError::OutOfOrder {
                     session_id: run.session_id.to_owned(),
@@ -835,40 +770,6 @@ impl Writer {
         }
         runs.retain(|r| moved.contains(r.session_id));
         Ok(())
-    }
-
-    /// The cached view of a session standing at `last_seq`, read from the
-    /// database when the cache is not there (empty, or another node
-    /// appended); the inner error when the session does not stand there.
-    async fn view_at(
-        &mut self,
-        client: &Client,
-        session_id: &str,
-        last_seq: u64,
-    ) -> Result<Result<&mut SessionView, StoreError>, StoreError> {
-        let cached = self
-            .views
-            .get(session_id)
-            .is_some_and(|v| v.last_seq == last_seq);
-        if !cached {
-            let Some(stored) = read_session(client, session_id).await? else {
-                return Ok(Err(StoreError::UnknownSession(session_id.to_owned())));
-            };
-            let view = SessionView::folded(&stored.record, &stored.events);
-            let stands = view.last_seq;
-            self.views.insert(session_id.to_owned(), view);
-            if stands != last_seq {
-                return Ok(Err(StoreError::OutOfOrder {
-                    session_id: session_id.to_owned(),
-                    seq: last_seq + 1,
-                    expected: stands + 1,
-                }));
-            }
-        }
-        Ok(self
-            .views
-            .get_mut(session_id)
-            .ok_or_else(|| StoreError::UnknownSession(session_id.to_owned())))
     }
 
     /// Retention and erasure, each in its own transaction.
@@ -917,7 +818,6 @@ impl Writer {
             Ok(result) => result?,
             Err(_) => return Err(self.connection.unanswered().await),
         };
-        self.forget(&ids);
         Ok(ids)
     }
 }
@@ -1194,8 +1094,13 @@ impl SessionStore for PostgresStore {
         Box::pin(async move { write.await.map(|_| ()) })
     }
 
-    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
-        let write = self.write(Write::Append(events.to_vec()));
+    fn append<'a>(
+        &'a self,
+        events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let listing = listing.map(|l| Box::new(l.clone()));
+        let write = self.write(Write::Append(events.to_vec(), listing));
         Box::pin(async move { write.await.map(|_| ()) })
     }
 

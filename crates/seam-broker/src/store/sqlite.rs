@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use seam_protocol::{
     CannedResponse, CustomerContext, EventBody, Principal, Receipt, SessionEvent, SessionId,
+    SessionState,
 };
 use tokio::sync::oneshot;
 
@@ -24,7 +25,7 @@ use super::{
     check_order, check_run, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter,
     SessionRecord, SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
 };
-use crate::session::{ListingChange, SessionView};
+use crate::session::SessionView;
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -124,7 +125,8 @@ impl Default for SqliteOptions {
 #[derive(Debug)]
 enum Write {
     Create(Box<SessionRecord>, Box<SessionEvent>, Vec<OutboxOp>),
-    Append(Vec<NewEvent>),
+    /// A run of events and the session's listing after it, if it changed.
+    Append(Vec<NewEvent>, Option<Box<SessionSummary>>),
     DeleteEndedBefore(u64),
     EraseCustomer(String),
     DeliveryDone(u64),
@@ -381,11 +383,12 @@ impl Drop for SqliteStore {
     }
 }
 
-/// The writer thread's state: the connection and a cache of session views.
+/// The writer thread's state: the connection and where the sessions it
+/// wrote to recently stand (their last seq).
 struct Writer {
     conn: Connection,
     options: SqliteOptions,
-    views: HashMap<SessionId, SessionView>,
+    positions: HashMap<SessionId, u64>,
 }
 
 impl Writer {
@@ -393,7 +396,7 @@ impl Writer {
         Writer {
             conn,
             options,
-            views: HashMap::new(),
+            positions: HashMap::new(),
         }
     }
 
@@ -413,16 +416,18 @@ impl Writer {
     /// Applies a batch in one transaction, each write in its own savepoint,
     /// and answers every write once the transaction is committed.
     ///
-    /// Session views are folded in place in the cache. A write that rolls
-    /// back, or a transaction that fails, drops the views it touched, so
-    /// they are folded again from the database (through this connection,
+    /// Positions move in the cache as writes apply. A write that rolls
+    /// back, or a transaction that fails, drops the positions it touched,
+    /// so they are read again from the database (through this connection,
     /// which sees the batch's own writes) the next time they are needed.
     fn commit(&mut self, batch: Vec<(Write, Reply)>) {
         let started = std::time::Instant::now();
         crate::metrics::WRITER
             .batch_size
             .observe(batch.len() as f64);
-        let Writer { conn, views, .. } = self;
+        let Writer {
+            conn, positions, ..
+        } = self;
         let mut touched: Vec<SessionId> = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<(), rusqlite::Error> {
@@ -430,14 +435,14 @@ impl Writer {
             for (write, _) in &batch {
                 let mut sp = tx.savepoint()?;
                 let mut this = Vec::new();
-                let result = apply(&sp, views, write, &mut this);
+                let result = apply(&sp, positions, write, &mut this);
                 touched.extend(this.iter().cloned());
                 if result.is_ok() {
                     sp.commit()?;
                 } else {
                     sp.rollback()?;
                     for id in &this {
-                        views.remove(id);
+                        positions.remove(id);
                     }
                 }
                 results.push(result);
@@ -462,12 +467,12 @@ impl Writer {
                 for ((_, reply), result) in batch.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
-                forget_views(views, &touched);
+                forget_positions(positions, &touched);
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed");
                 for id in &touched {
-                    views.remove(id);
+                    positions.remove(id);
                 }
                 for (_, reply) in batch {
                     let _ = reply.send(Err(backend(&e)));
@@ -477,25 +482,20 @@ impl Writer {
     }
 }
 
-/// Most session views the writer keeps folded (the sessions written to
-/// recently); beyond it, views are dropped and folded again when needed.
-const VIEW_CACHE: usize = 10_000;
+/// Most session positions the writer keeps (the sessions written to
+/// recently); beyond it, positions are dropped and read again when needed.
+const POSITION_CACHE: usize = 100_000;
 
-/// Keeps the writer's view cache bounded by live work, not history: ended
-/// sessions leave it once written, and past [`VIEW_CACHE`] views the ones
-/// not written in this batch are dropped until half remain.
-fn forget_views(views: &mut HashMap<SessionId, SessionView>, touched: &[SessionId]) {
-    for id in touched {
-        if views.get(id).is_some_and(|v| !v.is_open()) {
-            views.remove(id);
-        }
-    }
-    if views.len() <= VIEW_CACHE {
+/// Keeps the writer's position cache bounded by live work, not history:
+/// past [`POSITION_CACHE`] positions, the ones not written in this batch
+/// are dropped until half remain (ended sessions leave it when written).
+fn forget_positions(positions: &mut HashMap<SessionId, u64>, touched: &[SessionId]) {
+    if positions.len() <= POSITION_CACHE {
         return;
     }
     let keep: std::collections::HashSet<&SessionId> = touched.iter().collect();
-    let mut excess = views.len() - VIEW_CACHE / 2;
-    views.retain(|id, _| {
+    let mut excess = positions.len() - POSITION_CACHE / 2;
+    positions.retain(|id, _| {
         if excess == 0 || keep.contains(id) {
             return true;
         }
@@ -504,28 +504,32 @@ fn forget_views(views: &mut HashMap<SessionId, SessionView>, touched: &[SessionI
     });
 }
 
-/// The cached view of `session_id`, folded from the database the first
-/// time the writer meets it.
-fn cached_view<'v>(
+/// Where `session_id` stands (its last seq), read from the database the
+/// first time the writer meets it; `None` for a session not stored.
+fn position(
     conn: &Connection,
-    views: &'v mut HashMap<SessionId, SessionView>,
+    positions: &mut HashMap<SessionId, u64>,
     session_id: &str,
-) -> Result<Option<&'v mut SessionView>, StoreError> {
-    if !views.contains_key(session_id) {
-        let Some(stored) = read_session(conn, session_id)? else {
-            return Ok(None);
-        };
-        let view = SessionView::folded(&stored.record, &stored.events);
-        views.insert(session_id.to_owned(), view);
+) -> Result<Option<u64>, StoreError> {
+    if let Some(&last) = positions.get(session_id) {
+        return Ok(Some(last));
     }
-    Ok(views.get_mut(session_id))
+    let last = conn
+        .prepare_cached("SELECT MAX(seq) FROM events WHERE session_id = ?1")
+        .and_then(|mut stmt| stmt.query_row([session_id], |r| r.get::<_, Option<i64>>(0)))
+        .map_err(backend)?
+        .map(|last| last as u64);
+    if let Some(last) = last {
+        positions.insert(session_id.to_owned(), last);
+    }
+    Ok(last)
 }
 
-/// Applies one write, folding sessions' views in `views`; records the
-/// sessions it touched in `touched`.
+/// Applies one write, moving sessions' positions in `positions`; records
+/// the sessions it touched in `touched`.
 fn apply(
     conn: &Connection,
-    views: &mut HashMap<SessionId, SessionView>,
+    positions: &mut HashMap<SessionId, u64>,
     write: &Write,
     touched: &mut Vec<SessionId>,
 ) -> Result<Vec<SessionId>, StoreError> {
@@ -560,35 +564,29 @@ fn apply(
             insert_event(conn, first)?;
             apply_outbox(conn, first, ops)?;
             touched.push(record.session_id.clone());
-            views.insert(record.session_id.clone(), view);
+            positions.insert(record.session_id.clone(), first.seq);
             Ok(Vec::new())
         }
-        Write::Append(events) => {
+        Write::Append(events, listing) => {
             let Some(session_id) = events.first().map(|n| n.event.session_id.clone()) else {
                 return Ok(Vec::new());
             };
-            let view = cached_view(conn, views, &session_id)?
+            let last = position(conn, positions, &session_id)?
                 .ok_or_else(|| StoreError::UnknownSession(session_id.clone()))?;
-            check_run(events, view.last_seq)?;
+            check_run(events, last)?;
             touched.push(session_id.clone());
-            let mut changed = false;
-            let mut joined = Vec::new();
             for NewEvent { event, outbox } in events {
                 insert_event(conn, event)?;
                 apply_outbox(conn, event, outbox)?;
-                if view.apply(event) == ListingChange::Changed {
-                    changed = true;
-                }
-                if let EventBody::ParticipantJoined { participant } = &event.body {
-                    joined.push(participant.sub.clone());
-                }
             }
-            if !changed {
-                // Most events (messages) change nothing listed but `last_seq`,
-                // which reads compute from `events`: leave the row alone.
+            if let Some(last) = events.last() {
+                positions.insert(session_id.clone(), last.event.seq);
+            }
+            // Most runs (messages) change nothing listed but `last_seq`,
+            // which reads compute from `events`: the row stays alone.
+            let Some(summary) = listing else {
                 return Ok(Vec::new());
-            }
-            let summary = view.summary();
+            };
             let state = state_name(summary.state);
             exec(
                 conn,
@@ -598,15 +596,24 @@ fn apply(
                     state,
                     summary.ended_at.map(|t| t as i64),
                     summary.queue,
-                    json(&summary)?,
+                    json(&**summary)?,
                 ],
             )?;
-            for agent in joined.iter().filter(|a| summary.agents.contains(a)) {
-                exec(
-                    conn,
-                    "INSERT OR IGNORE INTO session_agents (session_id, agent) VALUES (?1, ?2)",
-                    params![session_id, agent],
-                )?;
+            for NewEvent { event, .. } in events {
+                let EventBody::ParticipantJoined { participant } = &event.body else {
+                    continue;
+                };
+                if summary.agents.contains(&participant.sub) {
+                    exec(
+                        conn,
+                        "INSERT OR IGNORE INTO session_agents (session_id, agent) VALUES (?1, ?2)",
+                        params![session_id, participant.sub],
+                    )?;
+                }
+            }
+            if summary.state == SessionState::Ended {
+                // Nothing appends to it again: it leaves the cache.
+                positions.remove(&session_id);
             }
             Ok(Vec::new())
         }
@@ -616,7 +623,7 @@ fn apply(
                 "SELECT session_id FROM sessions WHERE state = 'ended' AND ended_at < ?1",
                 params![*cutoff as i64],
             )?;
-            delete_sessions(conn, &ids, views, touched)?;
+            delete_sessions(conn, &ids, positions, touched)?;
             Ok(ids)
         }
         Write::EraseCustomer(sub) => {
@@ -625,7 +632,7 @@ fn apply(
                 "SELECT session_id FROM sessions WHERE customer_sub = ?1",
                 params![sub],
             )?;
-            delete_sessions(conn, &ids, views, touched)?;
+            delete_sessions(conn, &ids, positions, touched)?;
             Ok(ids)
         }
         Write::PutReceipt(session_id, participant, delivered, read) => {
@@ -768,7 +775,7 @@ fn select_ids(
 fn delete_sessions(
     conn: &Connection,
     ids: &[SessionId],
-    views: &mut HashMap<SessionId, SessionView>,
+    positions: &mut HashMap<SessionId, u64>,
     touched: &mut Vec<SessionId>,
 ) -> Result<(), StoreError> {
     for id in ids {
@@ -779,7 +786,7 @@ fn delete_sessions(
                 [id],
             )?;
         }
-        views.remove(id);
+        positions.remove(id);
         touched.push(id.clone());
     }
     Ok(())
@@ -842,8 +849,13 @@ impl SessionStore for SqliteStore {
         Box::pin(async move { write.await.map(|_| ()) })
     }
 
-    fn append<'a>(&'a self, events: &'a [NewEvent]) -> BoxFuture<'a, Result<(), StoreError>> {
-        let write = self.write(Write::Append(events.to_vec()));
+    fn append<'a>(
+        &'a self,
+        events: &'a [NewEvent],
+        listing: Option<&'a SessionSummary>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let listing = listing.map(|l| Box::new(l.clone()));
+        let write = self.write(Write::Append(events.to_vec(), listing));
         Box::pin(async move { write.await.map(|_| ()) })
     }
 
