@@ -316,8 +316,12 @@ fn deliver(envelope: Envelope, node: &str, targets: &Targets) {
         | Envelope::Routing { node: from, .. }
             if from == node => {}
         Envelope::Event { event, .. } => {
-            // Not on the receive loop: it may wait for the session's order
-            // or read a gap from PostgreSQL.
+            // Most events are folded in right here, in the order they came.
+            if engine.try_apply_remote(&event) {
+                return;
+            }
+            // Not on the receive loop: it waits for the session's order or
+            // reads a gap from PostgreSQL.
             let engine = Arc::clone(engine);
             tokio::spawn(async move {
                 if let Err(e) = engine.apply_remote(&event).await {

@@ -253,6 +253,67 @@ async fn two_nodes_on_one_postgres_store_keep_one_order() {
     schema.drop_now().await;
 }
 
+/// Another node's events, as their publishes arrive: the next one is folded
+/// in at once; one seen already, or of a session not held, needs nothing;
+/// after a gap the caller waits, and the catch-up reads what was missed.
+#[tokio::test]
+async fn a_node_folds_the_next_remote_event_in_at_once_and_catches_up_after_a_gap() {
+    let schema = support::Schema::new("remote").await;
+    let store_a: Arc<dyn SessionStore> =
+        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
+    let store_b: Arc<dyn SessionStore> =
+        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
+    let seen_b = Arc::new(RecordingListener::default());
+    let a = on_postgres(Arc::clone(&store_a), Arc::new(RecordingListener::default())).await;
+    let b = on_postgres(store_b, seen_b.clone()).await;
+    let alice = Principal {
+        sub: "alice".into(),
+        role: Role::Customer,
+        name: None,
+    };
+    let id = a
+        .open(&alice, CustomerContext::default(), "tab-a")
+        .await
+        .unwrap()
+        .view
+        .session_id;
+    // Alice's second tab holds the session on node B.
+    let held = b.open(&alice, CustomerContext::default(), "tab-b").await;
+    assert_eq!(held.unwrap().view.session_id, id);
+    let say = |n: &str| {
+        let alice = alice.clone();
+        Append {
+            actor: Box::leak(Box::new(alice.clone())),
+            command_id: Some(Box::leak(n.to_owned().into_boxed_str())),
+            decide: Box::new(move |view| {
+                rules::message(view, &alice, "hi".into(), Default::default())
+            }),
+        }
+    };
+    for n in ["m1", "m2", "m3"] {
+        a.append(&id, say(n)).await.unwrap();
+    }
+    let stored = store_a.events_after(&id, 1, 10).await.unwrap();
+    let (two, four) = (&stored[0], &stored[2]);
+    assert_eq!((two.seq, four.seq), (2, 4));
+
+    assert!(b.try_apply_remote(two), "the next one, folded in at once");
+    assert_eq!(seen_b.seqs(&id), [2]);
+    assert!(b.try_apply_remote(two), "seen already: nothing to do");
+    assert_eq!(seen_b.seqs(&id), [2]);
+    assert!(!b.try_apply_remote(four), "after a gap, the caller waits");
+    assert_eq!(seen_b.seqs(&id), [2]);
+    b.apply_remote(four).await.unwrap();
+    assert_eq!(seen_b.seqs(&id), [2, 3, 4], "caught up from the store");
+    assert_eq!(b.view(&id).await.unwrap().unwrap().last_seq, 4);
+
+    let mut elsewhere = two.clone();
+    elsewhere.session_id = "s_not_held_here".into();
+    assert!(b.try_apply_remote(&elsewhere), "not held: nothing to do");
+    assert!(seen_b.seqs("s_not_held_here").is_empty());
+    schema.drop_now().await;
+}
+
 /// Answers a memory store's appends only when the test opens the gate, and
 /// refuses the append of one chosen seq (as a failed commit would): the
 /// writes behind it in flight fail too.

@@ -674,6 +674,28 @@ impl LocalEngine {
         Ok(())
     }
 
+    /// [`LocalEngine::apply_remote`] without waiting: done (and `true`)
+    /// when the session is not held, the event was seen already, or it is
+    /// the next one and the session's order is free; `false` when it must
+    /// wait for the order or fill a gap first (call `apply_remote` then).
+    pub fn try_apply_remote(&self, event: &SessionEvent) -> bool {
+        let Some(slot) = self
+            .sessions
+            .get(&event.session_id)
+            .map(|s| Arc::clone(s.value()))
+        else {
+            return true;
+        };
+        let Ok(mut log) = slot.log.try_lock() else {
+            return false;
+        };
+        let last = log.view.last_seq;
+        if event.seq == last + 1 {
+            self.receive(&slot, &mut log, event);
+        }
+        event.seq <= last + 1
+    }
+
     /// Compares every held session with the store and catches up those
     /// behind (a publish that never arrived). Returns how many were behind.
     pub async fn check_positions(&self) -> Result<usize, SessionError> {
