@@ -111,7 +111,8 @@ impl SessionView {
     }
 
     /// What folding `event` in would change in the session's listing,
-    /// without folding it ([`SessionView::apply`] answers the same).
+    /// without folding it (a test checks it against what
+    /// [`SessionView::apply`] folds).
     pub fn listing_change(&self, event: &SessionEvent) -> ListingChange {
         let changed = match &event.body {
             EventBody::ParticipantJoined { participant } => {
@@ -176,10 +177,8 @@ impl SessionView {
         })
     }
 
-    /// Folds one event in and says what it changed in the listing. The
-    /// caller has checked its order.
-    pub fn apply(&mut self, event: &SessionEvent) -> ListingChange {
-        let listing = self.listing_change(event);
+    /// Folds one event in. The caller has checked its order.
+    pub fn apply(&mut self, event: &SessionEvent) {
         self.last_seq = event.seq;
         match &event.body {
             EventBody::SessionOpened { .. }
@@ -261,7 +260,6 @@ impl SessionView {
                 });
             }
         }
-        listing
     }
 
     fn set_queue(&mut self, queue: &str) {

@@ -226,7 +226,7 @@ impl SessionStore for MemoryStore {
         &'a self,
         sub: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionId>, StoreError>> {
-        // Without building a summary of every session, as `list` does.
+        // Stops at the first: no summary is copied.
         let open = self
             .inner()
             .sessions
