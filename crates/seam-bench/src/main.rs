@@ -2,6 +2,12 @@
 //! prints figures. Every run is bounded in time and count and targets only
 //! 127.0.0.1.
 
+/// The allocator `seam serve` runs with, so that the embedded brokers
+/// (`durability`) measure what the binary does.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod durability;
 mod embedded;
 mod escalate;
