@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -124,10 +125,11 @@ pub struct SqliteOptions {
     /// (survives a process crash, not a power loss).
     pub full_sync: bool,
     /// WAL pages past which the checkpointer, once it has copied what it
-    /// could without waiting, makes the WAL start over (holding the writer
-    /// for the last few pages and the database's fsync). Without it a
-    /// steady stream of commits keeps a passive checkpoint from ever
-    /// finishing, and the WAL grows for as long as the writes go on.
+    /// could without waiting, asks the writer to make the WAL start over
+    /// between two batches (copying the pages written since, and the
+    /// database's fsync). Without it a steady stream of commits keeps a
+    /// passive checkpoint from ever finishing, and the WAL grows for as
+    /// long as the writes go on.
     pub wal_restart_pages: u64,
 }
 
@@ -224,12 +226,19 @@ const CACHE_KIB: u32 = 8_192;
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Copies the WAL into the database every [`CHECKPOINT_EVERY`] until
-/// `stop` is dropped: passively (never waiting for the writer nor holding
-/// it up), then, once the WAL holds more than `restart_pages`, with a
-/// restart, which waits for the writer's current commit, copies the few
-/// pages the passive pass left and makes the next commit write the WAL
-/// from its start.
-fn checkpoint_forever(conn: Connection, restart_pages: u64, stop: mpsc::Receiver<()>) {
+/// `stop` is dropped, passively (never waiting for the writer nor holding
+/// it up), and once the WAL holds more than `restart_pages`, asks the
+/// writer for a restart ([`Writer::restart_wal`]).
+///
+/// The restart is the writer's to do: run here, it waited for a moment
+/// between two of the writer's transactions, which a busy writer never
+/// leaves, and the WAL grew past 500 MB in ten seconds flat out.
+fn checkpoint_forever(
+    conn: Connection,
+    restart_pages: u64,
+    restart: &AtomicBool,
+    stop: mpsc::Receiver<()>,
+) {
     let failing = crate::throttle::Throttled::new(
         "cannot checkpoint the SQLite WAL",
         std::time::Duration::from_secs(60),
@@ -242,22 +251,17 @@ fn checkpoint_forever(conn: Connection, restart_pages: u64, stop: mpsc::Receiver
         .map(|pages| u64::try_from(pages).unwrap_or(0))
     };
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        let result = checkpoint("PASSIVE").and_then(|pages| {
-            if pages > restart_pages {
-                checkpoint("RESTART")?;
-            }
-            Ok(())
-        });
-        if let Err(e) = result {
-            failing.warn(&e);
+        match checkpoint("PASSIVE") {
+            Ok(pages) if pages > restart_pages => restart.store(true, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => failing.warn(&e),
         }
     }
 }
 
 fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(backend)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(backend)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
     let sync = if options.full_sync { "FULL" } else { "NORMAL" };
     // secure_delete: deleted rows (an erased customer's transcript) are
     // overwritten in the file, not merely unlinked.
@@ -308,15 +312,19 @@ impl SqliteStore {
         migrate(&mut conn)?;
         let reader = open_connection(path, options)?;
         let (tx, rx) = mpsc::channel();
+        let restart = Arc::new(AtomicBool::new(false));
+        let writer = Writer::new(conn, options, Arc::clone(&restart));
         let writer = std::thread::Builder::new()
             .name("seam-sqlite-writer".into())
-            .spawn(move || Writer::new(conn, options).run(rx))
+            .spawn(move || writer.run(rx))
             .map_err(backend)?;
         let checkpoints = open_connection(path, options)?;
         let (stop, stopped) = mpsc::channel();
         let checkpointer = std::thread::Builder::new()
             .name("seam-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_forever(checkpoints, options.wal_restart_pages, stopped))
+            .spawn(move || {
+                checkpoint_forever(checkpoints, options.wal_restart_pages, &restart, stopped)
+            })
             .map_err(backend)?;
         let blobs = path
             .parent()
@@ -410,20 +418,57 @@ impl Drop for SqliteStore {
     }
 }
 
-/// The writer thread's state: the connection and where the sessions it
-/// wrote to recently stand (their last seq).
+/// The writer thread's state: the connection, where the sessions it
+/// wrote to recently stand (their last seq), and the checkpointer's
+/// request for a WAL restart.
 struct Writer {
     conn: Connection,
     options: SqliteOptions,
     positions: HashMap<SessionId, u64>,
+    restart: Arc<AtomicBool>,
+    /// Restarts that found a reader still in the WAL (logged, throttled).
+    restart_busy: crate::throttle::Throttled,
 }
 
+/// How long a WAL restart waits for readers still reading from the WAL
+/// (the writer waits with it); past it, the next request tries again.
+const RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// How long a connection waits for a lock another holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Writer {
-    fn new(conn: Connection, options: SqliteOptions) -> Writer {
+    fn new(conn: Connection, options: SqliteOptions, restart: Arc<AtomicBool>) -> Writer {
         Writer {
             conn,
             options,
             positions: HashMap::new(),
+            restart,
+            restart_busy: crate::throttle::Throttled::new(
+                "the SQLite WAL could not restart yet (a reader was still in it; asked again after the next checkpoint)",
+                std::time::Duration::from_secs(60),
+            ),
+        }
+    }
+
+    /// Makes the WAL start over, as the checkpointer asked: copies what
+    /// its passive pass left, syncs the database, and lets the next commit
+    /// write the WAL from its start (so its file is reused, not grown).
+    /// Between two batches, where no transaction of the writer's is open;
+    /// readers are waited for at most [`RESTART_WAIT`].
+    fn restart_wal(&self) {
+        let restart = || -> rusqlite::Result<bool> {
+            self.conn.busy_timeout(RESTART_WAIT)?;
+            let busy = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+            self.conn.busy_timeout(BUSY_TIMEOUT)?;
+            Ok(busy? != 0)
+        };
+        match restart() {
+            Ok(false) => {}
+            Ok(true) => self.restart_busy.warn(&"busy"),
+            Err(e) => self.restart_busy.warn(&e),
         }
     }
 
@@ -437,6 +482,9 @@ impl Writer {
                 }
             }
             self.commit(batch);
+            if self.restart.swap(false, Ordering::AcqRel) {
+                self.restart_wal();
+            }
         }
     }
 
@@ -1329,6 +1377,85 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The WAL file's size (a restart reuses the file: it does not shrink).
+    fn wal_bytes(path: &Path) -> u64 {
+        std::fs::metadata(path.with_extension("db-wal"))
+            .unwrap()
+            .len()
+    }
+
+    /// Asked by the checkpointer, the writer makes the WAL start over
+    /// after its next batch: the commit after it writes the WAL from its
+    /// start instead of growing it. (Left to the checkpointer, the restart
+    /// waited for a gap between the writer's transactions that a busy
+    /// writer never leaves.)
+    #[test]
+    fn the_writer_restarts_the_wal_when_asked() {
+        let dir = std::env::temp_dir().join(format!("seam-restart-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seam.db");
+        let mut conn = open_connection(&path, SqliteOptions::default()).unwrap();
+        migrate(&mut conn).unwrap();
+        let restart = Arc::new(AtomicBool::new(false));
+        let writer = Writer::new(conn, SqliteOptions::default(), Arc::clone(&restart));
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || writer.run(rx));
+        let send = |write: Write| {
+            let (reply, answer) = oneshot::channel();
+            tx.send((write, reply)).unwrap();
+            answer.blocking_recv().unwrap().unwrap();
+        };
+        let first = message(1, "");
+        let record = SessionRecord {
+            session_id: "s1".into(),
+            epoch: "e1".into(),
+            customer: first.from.clone(),
+            context: CustomerContext::default(),
+            created_at: 1_000,
+        };
+        send(Write::Create(Box::new(record), Box::new(first), Vec::new()));
+        let append = |seq: u64| {
+            Write::Append(
+                vec![NewEvent::plain(message(seq, &"x".repeat(2_000)))],
+                None,
+            )
+        };
+        for seq in 2..=200 {
+            send(append(seq));
+        }
+        // Nothing checkpoints here: every commit grows the WAL.
+        let grown = wal_bytes(&path);
+        send(append(201));
+        assert!(wal_bytes(&path) > grown, "without a restart the WAL grows");
+
+        restart.store(true, Ordering::Release);
+        send(append(202));
+        assert!(!restart.load(Ordering::Acquire), "the request was taken");
+        let restarted = wal_bytes(&path);
+        for seq in 203..=210 {
+            send(append(seq));
+        }
+        assert_eq!(
+            wal_bytes(&path),
+            restarted,
+            "the commits after the restart wrote the WAL from its start"
+        );
+        drop(tx);
+        thread.join().unwrap();
+        // Nothing was lost on the way.
+        let conn = Connection::open(&path).unwrap();
+        let count: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE session_id = 's1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(count, 210);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
