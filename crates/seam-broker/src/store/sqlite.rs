@@ -1307,6 +1307,17 @@ mod tests {
         }
     }
 
+    /// The record of session `s1`, opened by `first`.
+    fn record(first: &SessionEvent) -> SessionRecord {
+        SessionRecord {
+            session_id: "s1".into(),
+            epoch: "e1".into(),
+            customer: first.from.clone(),
+            context: CustomerContext::default(),
+            created_at: 1_000,
+        }
+    }
+
     /// A database written before events were kept in arrival order: its
     /// events survive the migration, in order, and the session goes on.
     #[tokio::test]
@@ -1319,13 +1330,7 @@ mod tests {
             let mut conn = Connection::open(&path).unwrap();
             migrate_to(&mut conn, MIGRATIONS.len() - 1).unwrap();
             let first = message(1, "");
-            let rec = SessionRecord {
-                session_id: "s1".into(),
-                epoch: "e1".into(),
-                customer: first.from.clone(),
-                context: CustomerContext::default(),
-                created_at: 1_000,
-            };
+            let rec = record(&first);
             conn.execute(
                 "INSERT INTO sessions (session_id, epoch, customer_sub, customer, context, created_at, state, summary)
                  VALUES ('s1', ?1, 'carol', ?2, '{}', 1000, 'open', ?3)",
@@ -1410,13 +1415,7 @@ mod tests {
             answer.blocking_recv().unwrap().unwrap();
         };
         let first = message(1, "");
-        let record = SessionRecord {
-            session_id: "s1".into(),
-            epoch: "e1".into(),
-            customer: first.from.clone(),
-            context: CustomerContext::default(),
-            created_at: 1_000,
-        };
+        let record = record(&first);
         send(Write::Create(Box::new(record), Box::new(first), Vec::new()));
         let append = |seq: u64| {
             Write::Append(
