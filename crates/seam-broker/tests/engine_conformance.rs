@@ -148,10 +148,7 @@ async fn the_engine_on_a_shared_postgres_store_conforms() {
 #[tokio::test]
 async fn two_nodes_on_one_postgres_store_keep_one_order() {
     let schema = support::Schema::new("two_nodes").await;
-    let store_a: Arc<dyn SessionStore> =
-        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
-    let store_b: Arc<dyn SessionStore> =
-        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
+    let (store_a, store_b) = (schema.store().await, schema.store().await);
     let (seen_a, seen_b) = (
         Arc::new(RecordingListener::default()),
         Arc::new(RecordingListener::default()),
@@ -259,10 +256,7 @@ async fn two_nodes_on_one_postgres_store_keep_one_order() {
 #[tokio::test]
 async fn a_node_folds_the_next_remote_event_in_at_once_and_catches_up_after_a_gap() {
     let schema = support::Schema::new("remote").await;
-    let store_a: Arc<dyn SessionStore> =
-        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
-    let store_b: Arc<dyn SessionStore> =
-        Arc::new(PostgresStore::open(schema.options.clone()).await.unwrap());
+    let (store_a, store_b) = (schema.store().await, schema.store().await);
     let seen_b = Arc::new(RecordingListener::default());
     let a = on_postgres(Arc::clone(&store_a), Arc::new(RecordingListener::default())).await;
     let b = on_postgres(store_b, seen_b.clone()).await;

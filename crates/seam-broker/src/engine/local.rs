@@ -299,10 +299,15 @@ impl LocalEngine {
             .map(|stored| SessionView::folded(&stored.record, &stored.events)))
     }
 
+    /// The session's slot, if this node holds it in memory.
+    fn held(&self, session_id: &str) -> Option<Arc<Slot>> {
+        self.sessions.get(session_id).map(|s| Arc::clone(s.value()))
+    }
+
     /// The session's slot, read back from the store if it is not in memory.
     async fn slot(&self, session_id: &str) -> Result<Arc<Slot>, SessionError> {
-        if let Some(slot) = self.sessions.get(session_id) {
-            return Ok(Arc::clone(slot.value()));
+        if let Some(slot) = self.held(session_id) {
+            return Ok(slot);
         }
         let stored = self
             .store
@@ -657,11 +662,7 @@ impl LocalEngine {
     /// if this node holds the session and it is the next one; a gap is
     /// filled from the store first; one seen already is ignored.
     pub async fn apply_remote(&self, event: &SessionEvent) -> Result<(), SessionError> {
-        let Some(slot) = self
-            .sessions
-            .get(&event.session_id)
-            .map(|s| Arc::clone(s.value()))
-        else {
+        let Some(slot) = self.held(&event.session_id) else {
             return Ok(());
         };
         let mut log = slot.log.lock().await;
@@ -679,11 +680,7 @@ impl LocalEngine {
     /// the next one and the session's order is free; `false` when it must
     /// wait for the order or fill a gap first (call `apply_remote` then).
     pub fn try_apply_remote(&self, event: &SessionEvent) -> bool {
-        let Some(slot) = self
-            .sessions
-            .get(&event.session_id)
-            .map(|s| Arc::clone(s.value()))
-        else {
+        let Some(slot) = self.held(&event.session_id) else {
             return true;
         };
         let Ok(mut log) = slot.log.try_lock() else {
@@ -715,7 +712,7 @@ impl LocalEngine {
             if stored.get(&id).is_none_or(|&last| last <= seen) {
                 continue;
             }
-            let Some(slot) = self.sessions.get(&id).map(|s| Arc::clone(s.value())) else {
+            let Some(slot) = self.held(&id) else {
                 continue;
             };
             let mut log = slot.log.lock().await;
@@ -893,7 +890,7 @@ impl SessionEngine for LocalEngine {
     ) -> BoxFuture<'a, Result<Option<SessionView>, SessionError>> {
         Box::pin(async move {
             if self.options.shared_store {
-                if let Some(slot) = self.sessions.get(session_id).map(|s| Arc::clone(s.value())) {
+                if let Some(slot) = self.held(session_id) {
                     let mut log = slot.log.lock().await;
                     self.catch_up(&slot, &mut log).await?;
                     return Ok(Some(log.view.clone()));

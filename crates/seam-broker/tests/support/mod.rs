@@ -27,6 +27,16 @@ impl Schema {
         Schema { options }
     }
 
+    /// A PostgreSQL store on this schema (a node of its own, when opened
+    /// more than once).
+    pub async fn store(&self) -> std::sync::Arc<dyn seam_broker::SessionStore> {
+        std::sync::Arc::new(
+            seam_broker::store::PostgresStore::open(self.options.clone())
+                .await
+                .expect("open the PostgreSQL store"),
+        )
+    }
+
     /// Drops the schema and everything in it.
     pub async fn drop_now(self) {
         let (client, connection) = tokio_postgres::connect(&postgres_url(), tokio_postgres::NoTls)
