@@ -15,6 +15,7 @@ use seam_broker::{
     mint_hs256, Broker, Claims, MemoryStore, SessionStore, SqliteOptions, SqliteStore,
 };
 use seam_protocol::{Role, ServerFrame};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::report;
@@ -33,6 +34,10 @@ pub(crate) struct Args {
     /// Seconds each store is driven.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Only the stores whose name starts with this (`memory`, `sqlite`,
+    /// `postgres`, or a whole name such as `postgres, group commit`).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 /// Opens a fresh store for one run.
@@ -104,7 +109,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         "store", "acked", "acks/s"
     );
     let mut baseline = None;
-    for (name, open) in configs {
+    let wanted = |name: &str| args.only.as_deref().is_none_or(|p| name.starts_with(p));
+    for (name, open) in configs.into_iter().filter(|(name, _)| wanted(name)) {
         let store = match open().await {
             Ok(store) => store,
             Err(e) => {
@@ -118,7 +124,9 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         let ratio = baseline
             .map(|b: f64| format!("  ({:.2}x memory)", rate / b))
             .unwrap_or_default();
-        baseline.get_or_insert(rate);
+        if name == "memory" {
+            baseline = Some(rate);
+        }
         println!(
             "{name:<34} {:>12} {:>12.0}  {}{ratio}",
             outcome.acked,
@@ -202,8 +210,11 @@ async fn customer(
 ) -> Result<(u64, hdrhistogram::Histogram<u64>)> {
     let claims = Claims::new(sub.clone(), Role::Customer, 3600);
     let token = mint_hs256(SECRET, &claims)?;
+    // A small read buffer, as seam-client and the relay load client use:
+    // tungstenite zeroes the whole buffer (128 KiB by default) per read.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
     let (mut ws, _) =
-        tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await?;
+        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true).await?;
     let hello = serde_json::json!({"type": "hello", "versions": [1], "token": token});
     ws.send(Message::text(hello.to_string())).await?;
     ws.send(Message::text(r#"{"type":"open_session","id":"open"}"#))

@@ -25,6 +25,12 @@ type Reply = oneshot::Sender<Result<Ack, ClientError>>;
 /// How long the handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Bytes read from the socket at a time. tungstenite zeroes this much of
+/// its read buffer before every read, so its 128 KiB default costs a
+/// 128 KiB memset per frame received; a frame larger than this is simply
+/// read in several calls.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
 /// A request from a [`crate::Client`] handle.
 pub(crate) enum Request {
     Command { frame: ClientFrame, reply: Reply },
@@ -213,9 +219,11 @@ impl Driver {
             let connector = crate::tls::client_config(self.config.extra_roots_pem.as_deref())
                 .map(tokio_tungstenite::Connector::Rustls)
                 .map_err(|e| Failure::Fatal(ClientError::Protocol(e)))?;
+            let websocket = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                .read_buffer_size(READ_BUFFER_BYTES);
             let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(
                 self.config.url.as_str(),
-                None,
+                Some(websocket),
                 true,
                 Some(connector),
             )
