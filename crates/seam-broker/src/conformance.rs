@@ -63,10 +63,7 @@ pub fn event(session: &str, seq: u64, at: u64, from: &Principal, body: EventBody
 
 /// One event to append, with its outbox changes.
 pub fn one(event: SessionEvent, outbox: &[OutboxOp]) -> [NewEvent; 1] {
-    [NewEvent {
-        event,
-        outbox: outbox.to_vec(),
-    }]
+    [NewEvent::new(event, outbox.to_vec())]
 }
 
 /// The first event of a session.

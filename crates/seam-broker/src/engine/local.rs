@@ -280,7 +280,7 @@ impl LocalEngine {
         let (mut log, mut published) = self.empty_state(SessionView::new(&stored.record));
         for event in &stored.events {
             self.decided(&mut log, event);
-            self.push(&mut published, event);
+            self.push(&mut published, event, Frame::event(event));
         }
         slot(log, published)
     }
@@ -334,30 +334,32 @@ impl LocalEngine {
         }
     }
 
-    /// Folds a durable event into the published state and returns its frame.
-    fn push(&self, published: &mut Published, event: &SessionEvent) -> Frame {
+    /// Folds a durable event, serialized as `frame`, into the published
+    /// state.
+    fn push(&self, published: &mut Published, event: &SessionEvent, frame: Frame) {
         published.view.apply(event);
-        let logged = Logged::of(event);
-        let frame = logged.frame.clone();
         let len = frame.as_str().len();
         published.window_bytes += len;
         self.all_windows.fetch_add(len, Ordering::Relaxed);
-        published.window.push_back(logged);
+        published.window.push_back(Logged {
+            seq: event.seq,
+            staff_only: event.body.is_staff_only(),
+            frame,
+        });
         published.trim(self.options.history_limit, self.window_cap());
-        frame
     }
 
     /// Publishes a durable event: folded into the published state and
     /// handed to the listener under the same lock, so a replay taken from
     /// the published state and the live events after it never overlap
     /// out of order or leave a gap.
-    fn publish(&self, slot: &Slot, event: &SessionEvent, from_here: bool) {
+    fn publish(&self, slot: &Slot, event: &SessionEvent, frame: &Frame, from_here: bool) {
         let mut published = slot.published();
-        let frame = self.push(&mut published, event);
+        self.push(&mut published, event, frame.clone());
         if from_here {
-            self.listener.committed(event, &frame);
+            self.listener.committed(event, frame);
         } else {
-            self.listener.received(event, &frame);
+            self.listener.received(event, frame);
         }
     }
 
@@ -384,10 +386,8 @@ impl LocalEngine {
                     client_id: command_id.filter(|_| seq == first).map(str::to_owned),
                     body,
                 };
-                NewEvent {
-                    outbox: self.options.webhooks.ops_for(&event),
-                    event,
-                }
+                let outbox = self.options.webhooks.ops_for(&event);
+                NewEvent::new(event, outbox)
             })
             .collect()
     }
@@ -403,9 +403,9 @@ impl LocalEngine {
     ) -> Result<(), SessionError> {
         let listing = log.view.listing_after(events.iter().map(|n| &n.event));
         self.store.append(events, listing.as_ref()).await?;
-        for NewEvent { event, .. } in events {
+        for NewEvent { event, frame, .. } in events {
             self.decided(log, event);
-            self.publish(slot, event, true);
+            self.publish(slot, event, frame, true);
         }
         self.forget_if_ended(log);
         Ok(())
@@ -431,9 +431,9 @@ impl LocalEngine {
             if let Poll::Ready(result) = write.as_mut().poll(&mut cx) {
                 // Durable at once (the memory store): publish in place.
                 result?;
-                for NewEvent { event, .. } in events {
+                for NewEvent { event, frame, .. } in events {
                     self.decided(&mut log, event);
-                    self.publish(slot, event, true);
+                    self.publish(slot, event, frame, true);
                 }
                 self.forget_if_ended(&log);
                 return Ok(answer(&log));
@@ -454,8 +454,8 @@ impl LocalEngine {
         // The earlier write's failure explains this one's: say that one.
         match (durable, before) {
             (Ok(()), Ok(())) => {
-                for NewEvent { event, .. } in events {
-                    self.publish(slot, event, true);
+                for NewEvent { event, frame, .. } in events {
+                    self.publish(slot, event, frame, true);
                 }
                 let _ = settle.send(Settled::Published);
                 Ok(committed)
@@ -507,7 +507,7 @@ impl LocalEngine {
             .await?;
         for event in &stored {
             if event.seq == slot.published().view.last_seq + 1 {
-                self.publish(slot, event, true);
+                self.publish(slot, event, &Frame::event(event), true);
             }
         }
         Ok(())
@@ -647,7 +647,7 @@ impl LocalEngine {
     /// Folds and publishes locally an event another node committed.
     fn receive(&self, slot: &Slot, log: &mut Log, event: &SessionEvent) {
         self.decided(log, event);
-        self.publish(slot, event, false);
+        self.publish(slot, event, &Frame::event(event), false);
         self.forget_if_ended(log);
     }
 
@@ -845,7 +845,7 @@ impl SessionEngine for LocalEngine {
                     return Err(e.into());
                 }
                 self.decided(&mut log, &first);
-                self.publish(&new, &first, true);
+                self.publish(&new, &first, &Frame::event(&first), true);
                 return Ok(Opened {
                     view: log.view.clone(),
                     created: true,

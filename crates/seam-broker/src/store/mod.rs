@@ -24,6 +24,8 @@ use std::pin::Pin;
 use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId, SessionState};
 use serde::Serialize;
 
+use crate::frame::Frame;
+
 pub use crate::error::StoreError;
 pub use crate::session::{Rating, SessionRecord, SessionSummary};
 pub use memory::MemoryStore;
@@ -158,14 +160,34 @@ pub struct NewEvent {
     pub event: SessionEvent,
     /// Its outbox changes, written in the same write.
     pub outbox: Vec<OutboxOp>,
+    /// Its `event` frame, serialized once: the engine publishes it, and a
+    /// store that keeps events as JSON takes [`NewEvent::json`] from it.
+    pub frame: Frame,
 }
 
 impl NewEvent {
+    /// An event and its outbox changes, serialized once.
+    pub fn new(event: SessionEvent, outbox: Vec<OutboxOp>) -> NewEvent {
+        NewEvent {
+            frame: Frame::event(&event),
+            event,
+            outbox,
+        }
+    }
+
     /// An event causing no webhook.
     pub fn plain(event: SessionEvent) -> NewEvent {
-        NewEvent {
-            event,
-            outbox: Vec::new(),
+        NewEvent::new(event, Vec::new())
+    }
+
+    /// The event's JSON, as stores keep it: cut from the frame, or written
+    /// anew if the frame is not this event's `event` frame.
+    pub fn json(&self) -> Result<String, StoreError> {
+        match self.frame.event_json() {
+            Some(json) => Ok(json),
+            None => {
+                serde_json::to_string(&self.event).map_err(|e| StoreError::Backend(e.to_string()))
+            }
         }
     }
 }

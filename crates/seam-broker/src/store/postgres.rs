@@ -467,6 +467,9 @@ struct Run<'a> {
     session_id: &'a str,
     first: u64,
     events: Vec<&'a SessionEvent>,
+    /// The appended events with their frames (empty for a created
+    /// session's first event), whose JSON is cut from the frame.
+    serialized: &'a [NewEvent],
     /// The session's new listing, when it changed.
     listing: Option<&'a SessionSummary>,
     /// Staff who joined.
@@ -480,7 +483,10 @@ impl<'a> Run<'a> {
     fn of(index: usize, run: &'a [NewEvent], listing: Option<&'a SessionSummary>) -> Run<'a> {
         let mut agents = Vec::new();
         let mut outbox = Vec::new();
-        for NewEvent { event, outbox: ops } in run {
+        for NewEvent {
+            event, outbox: ops, ..
+        } in run
+        {
             if let EventBody::ParticipantJoined { participant } = &event.body {
                 agents.push(participant.sub.as_str());
             }
@@ -494,6 +500,7 @@ impl<'a> Run<'a> {
             session_id: &run[0].event.session_id,
             first: run[0].event.seq,
             events: run.iter().map(|n| &n.event).collect(),
+            serialized: run,
             listing,
             agents,
             outbox,
@@ -507,6 +514,7 @@ impl<'a> Run<'a> {
             session_id: &first.session_id,
             first: first.seq,
             events: vec![first],
+            serialized: &[],
             listing: None,
             agents: Vec::new(),
             outbox: if ops.is_empty() {
@@ -901,19 +909,27 @@ async fn append_runs(
         .iter()
         .map(|r| r.events.last().map_or(r.first, |e| e.seq) as i64)
         .collect();
-    let events = runs.iter().flat_map(|r| r.events.iter());
+    let events = runs.iter().flat_map(|r| {
+        r.events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| (*event, r.serialized.get(i)))
+    });
     let count = runs.iter().map(|r| r.events.len()).sum();
     let mut sessions = Vec::with_capacity(count);
     let mut seqs = Vec::with_capacity(count);
     let mut froms = Vec::with_capacity(count);
     let mut commands: Vec<Option<&str>> = Vec::with_capacity(count);
     let mut bodies = Vec::with_capacity(count);
-    for event in events {
+    for (event, serialized) in events {
         sessions.push(event.session_id.as_str());
         seqs.push(event.seq as i64);
         froms.push(event.from.sub.as_str());
         commands.push(event.client_id.as_deref());
-        bodies.push(json(event)?);
+        bodies.push(match serialized {
+            Some(new) => new.json()?,
+            None => json(event)?,
+        });
     }
     let rows = client
         .query(

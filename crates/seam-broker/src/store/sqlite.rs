@@ -506,20 +506,22 @@ impl Writer {
         let mut touched: Vec<SessionId> = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<(), rusqlite::Error> {
-            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // The savepoint statements, prepared once per connection (a
+            // `Savepoint` would parse its SQL again for every write).
+            let step = |sql: &str| tx.prepare_cached(sql)?.execute([]).map(drop);
             for (write, _) in &batch {
-                let mut sp = tx.savepoint()?;
+                step("SAVEPOINT write")?;
                 let mut this = Vec::new();
-                let result = apply(&sp, positions, write, &mut this);
-                touched.extend(this.iter().cloned());
-                if result.is_ok() {
-                    sp.commit()?;
-                } else {
-                    sp.rollback()?;
+                let result = apply(&tx, positions, write, &mut this);
+                if result.is_err() {
+                    step("ROLLBACK TO write")?;
                     for id in &this {
                         positions.remove(id);
                     }
                 }
+                step("RELEASE write")?;
+                touched.append(&mut this);
                 results.push(result);
             }
             tx.commit()
@@ -650,9 +652,9 @@ fn apply(
                 .ok_or_else(|| StoreError::UnknownSession(session_id.clone()))?;
             check_run(events, last)?;
             touched.push(session_id.clone());
-            for NewEvent { event, outbox } in events {
-                insert_event(conn, event)?;
-                apply_outbox(conn, event, outbox)?;
+            for new in events {
+                insert_json(conn, &new.event, new.json()?)?;
+                apply_outbox(conn, &new.event, &new.outbox)?;
             }
             if let Some(last) = events.last() {
                 positions.insert(session_id.clone(), last.event.seq);
@@ -803,10 +805,15 @@ fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
 }
 
 fn insert_event(conn: &Connection, event: &SessionEvent) -> Result<(), StoreError> {
+    insert_json(conn, event, json(event)?)
+}
+
+/// Inserts `event`, already serialized as `json`.
+fn insert_json(conn: &Connection, event: &SessionEvent, json: String) -> Result<(), StoreError> {
     exec(
         conn,
         "INSERT INTO events (session_id, seq, event) VALUES (?1, ?2, ?3)",
-        params![event.session_id, event.seq as i64, json(event)?],
+        params![event.session_id, event.seq as i64, json],
     )?;
     Ok(())
 }
