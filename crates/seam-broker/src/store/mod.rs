@@ -156,13 +156,14 @@ pub enum OutboxOp {
 /// An event to append, with the webhook deliveries it enqueues or hastens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    /// The event.
+    /// The event. Serialized when the `NewEvent` is made: to change it,
+    /// make a new one.
     pub event: SessionEvent,
     /// Its outbox changes, written in the same write.
     pub outbox: Vec<OutboxOp>,
     /// Its `event` frame, serialized once: the engine publishes it, and a
     /// store that keeps events as JSON takes [`NewEvent::json`] from it.
-    pub frame: Frame,
+    pub(crate) frame: Frame,
 }
 
 impl NewEvent {
@@ -180,8 +181,13 @@ impl NewEvent {
         NewEvent::new(event, Vec::new())
     }
 
-    /// The event's JSON, as stores keep it: cut from the frame, or written
-    /// anew if the frame is not this event's `event` frame.
+    /// The event's `event` frame, as subscribers receive it.
+    pub fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
+    /// The event's JSON, as stores keep it: cut from its frame (written
+    /// anew only if the frame were not an `event` frame).
     pub fn json(&self) -> Result<String, StoreError> {
         match self.frame.event_json() {
             Some(json) => Ok(json),
