@@ -109,6 +109,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         "store", "acked", "acks/s"
     );
     let mut baseline = None;
+    let open_schemas = [bench_schema(512), bench_schema(1)];
     let wanted = |name: &str| args.only.as_deref().is_none_or(|p| name.starts_with(p));
     for (name, open) in configs.into_iter().filter(|(name, _)| wanted(name)) {
         let store = match open().await {
@@ -119,7 +120,11 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             }
         };
         let postgres = name.starts_with("postgres");
-        let outcome = drive(store, postgres, &args).await?;
+        let outcome = drive(store, postgres, &args).await;
+        if postgres {
+            drop_schemas(&open_schemas).await;
+        }
+        let outcome = outcome?;
         let rate = outcome.acked as f64 / outcome.elapsed.as_secs_f64();
         let ratio = baseline
             .map(|b: f64| format!("  ({:.2}x memory)", rate / b))
@@ -150,19 +155,47 @@ fn sqlite(dir: &std::path::Path, name: &str, options: SqliteOptions) -> OpenStor
 }
 
 /// PostgreSQL at `SEAM_BENCH_POSTGRES_URL` (default: this machine's, database
-/// `test`), in a schema of its own for each run; skipped when unreachable.
+/// `test`), in a schema of its own for each run (dropped after it); skipped
+/// when unreachable.
 fn postgres(max_batch: usize) -> OpenStore {
     Box::new(move || {
         Box::pin(async move {
-            let url = std::env::var("SEAM_BENCH_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let mut options = PostgresOptions::new(url);
-            options.schema = format!("bench_{}_{max_batch}", std::process::id());
+            let mut options = PostgresOptions::new(postgres_url());
+            options.schema = bench_schema(max_batch);
             options.max_batch = max_batch;
             let store = PostgresStore::open(options).await?;
             Ok(Arc::new(store) as Arc<dyn SessionStore>)
         })
     })
+}
+
+fn postgres_url() -> String {
+    std::env::var("SEAM_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The schema a PostgreSQL run of this process writes to.
+fn bench_schema(max_batch: usize) -> String {
+    format!("bench_{}_{max_batch}", std::process::id())
+}
+
+/// Drops the schemas this process's PostgreSQL runs created, so repeated
+/// runs leave nothing behind in the database (a failure is only reported).
+async fn drop_schemas(schemas: &[String]) {
+    let dropped = async {
+        let (client, connection) =
+            tokio_postgres::connect(&postgres_url(), tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        for schema in schemas {
+            client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .await?;
+        }
+        Ok::<(), tokio_postgres::Error>(())
+    };
+    if let Err(e) = dropped.await {
+        eprintln!("could not drop the benchmark's schemas: {e}");
+    }
 }
 
 async fn drive(store: Arc<dyn SessionStore>, postgres: bool, args: &Args) -> Result<Outcome> {
