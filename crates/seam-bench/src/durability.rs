@@ -109,7 +109,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         "store", "acked", "acks/s"
     );
     let mut baseline = None;
-    let open_schemas = [bench_schema(512), bench_schema(1)];
+    // Every schema a PostgreSQL run below may create.
+    let schemas = [bench_schema(512), bench_schema(1)];
     let wanted = |name: &str| args.only.as_deref().is_none_or(|p| name.starts_with(p));
     for (name, open) in configs.into_iter().filter(|(name, _)| wanted(name)) {
         let store = match open().await {
@@ -122,7 +123,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         let postgres = name.starts_with("postgres");
         let outcome = drive(store, postgres, &args).await;
         if postgres {
-            drop_schemas(&open_schemas).await;
+            drop_schemas(&schemas).await;
         }
         let outcome = outcome?;
         let rate = outcome.acked as f64 / outcome.elapsed.as_secs_f64();

@@ -181,11 +181,6 @@ impl NewEvent {
         NewEvent::new(event, Vec::new())
     }
 
-    /// The event's `event` frame, as subscribers receive it.
-    pub fn frame(&self) -> &Frame {
-        &self.frame
-    }
-
     /// The event's JSON, as stores keep it: cut from its frame (written
     /// anew only if the frame were not an `event` frame).
     pub fn json(&self) -> Result<String, StoreError> {
