@@ -32,6 +32,8 @@ pub(crate) struct WriterMetrics {
     pub(crate) commit_seconds: Histogram,
     /// How many writes one commit held.
     pub(crate) batch_size: Histogram,
+    /// How long the SQLite writer's WAL restarts took (every write waits).
+    pub(crate) wal_restart_seconds: Histogram,
 }
 
 /// The store writers' metrics.
@@ -45,6 +47,11 @@ pub(crate) static WRITER: LazyLock<WriterMetrics> = LazyLock::new(|| WriterMetri
         "seam_store_commit_batch_size",
         "Writes committed together in one transaction (group commit)",
         BATCH_BUCKETS,
+    ),
+    wal_restart_seconds: histogram(
+        "seam_store_wal_restart_duration_seconds",
+        "Time the SQLite writer spent restarting its WAL (writes wait meanwhile)",
+        LATENCY_BUCKETS,
     ),
 });
 
@@ -263,6 +270,7 @@ impl Metrics {
             Box::new(m.agents.clone()),
             Box::new(WRITER.commit_seconds.clone()),
             Box::new(WRITER.batch_size.clone()),
+            Box::new(WRITER.wal_restart_seconds.clone()),
         ];
         for collector in collectors {
             if let Err(e) = metrics.registry.register(collector) {
@@ -451,6 +459,7 @@ mod tests {
         metrics.event_stored("message");
         metrics.resumed("complete");
         WRITER.batch_size.observe(3.0);
+        WRITER.wal_restart_seconds.observe(0.002);
         let families = metrics.registry.gather();
         let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
         for name in [
@@ -459,6 +468,7 @@ mod tests {
             "seam_events_stored_total",
             "seam_resumes_total",
             "seam_store_commit_batch_size",
+            "seam_store_wal_restart_duration_seconds",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }

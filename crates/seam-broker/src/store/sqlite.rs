@@ -465,7 +465,12 @@ impl Writer {
             self.conn.busy_timeout(BUSY_TIMEOUT)?;
             Ok(busy? != 0)
         };
-        match restart() {
+        let started = std::time::Instant::now();
+        let outcome = restart();
+        crate::metrics::WRITER
+            .wal_restart_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match outcome {
             Ok(false) => {}
             Ok(true) => self.restart_busy.warn(&"busy"),
             Err(e) => self.restart_busy.warn(&e),
