@@ -112,6 +112,7 @@ async fn metrics_count_commands_events_resumes_and_show_queues() {
     assert_eq!(sample(&text, "seam_agents{status=\"away\"}"), 1.0);
     assert!(sample(&text, "seam_store_write_duration_seconds_count") >= 4.0);
     assert!(text.contains("# TYPE seam_store_commit_batch_size histogram"));
+    assert!(text.contains("# TYPE seam_store_wal_restart_duration_seconds histogram"));
     assert!(text.contains("# TYPE seam_commands_total counter"));
     // No user ids in labels.
     assert!(!text.contains("alice") && !text.contains("bob"), "{text}");

@@ -1443,6 +1443,10 @@ mod tests {
         send(append(201));
         assert!(wal_bytes(&path) > grown, "without a restart the WAL grows");
 
+        // Process-wide: other tests' restarts can only add to it.
+        let restarts = crate::metrics::WRITER
+            .wal_restart_seconds
+            .get_sample_count();
         restart.store(true, Ordering::Release);
         send(append(202));
         // The restart itself does not resize the file. (The writer answers
@@ -1453,6 +1457,13 @@ mod tests {
             send(append(seq));
         }
         assert!(!restart.load(Ordering::Acquire), "the request was taken");
+        assert!(
+            crate::metrics::WRITER
+                .wal_restart_seconds
+                .get_sample_count()
+                > restarts,
+            "the restart was measured"
+        );
         assert_eq!(
             wal_bytes(&path),
             restarted,
