@@ -955,10 +955,71 @@ async fn agents_of_a_dead_node_keep_their_status_if_they_come_back_within_the_gr
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(carol_offline, "carol turned offline after the grace period");
+    // Kept for the next dispatcher: carol comes back away, not available.
+    let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let kept: Vec<(String, String)> = client
+        .query(
+            &format!(
+                "SELECT sub, status FROM {}.agent_status ORDER BY sub",
+                cluster.name
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let expected = [("bob", "available"), ("carol", "offline")];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(sub, status)| (sub.to_string(), status.to_string()))
+        .collect();
+    assert_eq!(kept, expected);
     let (customer, _events) = connect(&n1.url, customer_token("dora", "general")).await;
     let sid = customer.open_session(None).await.unwrap().session_id;
     assert_eq!(next_offer(&mut bob_events).await.session_id, sid);
     drop((n1, n2, n3));
+    cluster.drop_schema().await;
+}
+
+/// An agent's status is kept in PostgreSQL, not only by the node it was
+/// set through: Bob sets "available" through the dispatcher's node, with a
+/// second tab open on node 2. The dispatcher dies; node 2 takes over,
+/// knowing Bob only from that second tab, and still offers him the next
+/// customer.
+#[tokio::test]
+async fn an_agents_status_survives_the_death_of_the_node_it_was_set_through() {
+    let cluster = Cluster::routing("status");
+    let mut n1 = cluster.node("127.0.0.1");
+    until_dispatching(&n1).await;
+    let n2 = cluster.node("127.0.0.2");
+    let (_bob_on_1, _bob_on_1_events) = agent(&n1.url, "bob").await;
+    let (_bob_on_2, mut bob_events) = connect(&n2.url, agent_token("bob")).await;
+    n1.kill();
+    until_dispatching(&n2).await;
+    let (supervisor, _sup_events) = connect(&n2.url, token(Role::Supervisor, "sue")).await;
+    let mut bob_status = None;
+    for _ in 0..100 {
+        let overview = supervisor.overview().await.unwrap();
+        bob_status = overview
+            .agents
+            .iter()
+            .find(|a| a.agent.sub == "bob")
+            .map(|a| a.status);
+        if bob_status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(bob_status, Some(AgentStatus::Available));
+    let (customer, _events) = connect(&n2.url, customer_token("dora", "general")).await;
+    let sid = customer.open_session(None).await.unwrap().session_id;
+    assert_eq!(next_offer(&mut bob_events).await.session_id, sid);
+    drop((n1, n2));
     cluster.drop_schema().await;
 }
 

@@ -37,7 +37,7 @@ use crate::routing::{
 };
 use crate::session::SessionView;
 use crate::shutdown::ShutdownSignal;
-use crate::store::SessionStore;
+use crate::store::{AgentStatusRecord, SessionStore};
 
 /// The lease's name in the store.
 const LEASE: &str = "dispatcher";
@@ -154,6 +154,8 @@ pub(crate) struct Dispatcher {
 /// A cluster node's side of routing.
 struct Link {
     peers: Peers,
+    /// Where agents' statuses are kept for the next dispatcher.
+    store: Arc<dyn SessionStore>,
     lease: Duration,
     /// While this node dispatches: until when its lease surely holds.
     leading_until: Mutex<Option<Instant>>,
@@ -200,9 +202,10 @@ impl Dispatcher {
 
     /// From now on, only the node holding the lease dispatches; the others
     /// ask it through `peers`.
-    pub(crate) fn join_cluster(&self, peers: Peers, lease: Duration) {
+    pub(crate) fn join_cluster(&self, peers: Peers, store: Arc<dyn SessionStore>, lease: Duration) {
         let _ = self.link.set(Link {
             peers,
+            store,
             lease,
             leading_until: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
@@ -303,6 +306,13 @@ impl Dispatcher {
             capacity,
             at: self.clock.now_millis(),
         };
+        if let Some(link) = self.link.get() {
+            // Kept for whichever node dispatches next, before it counts.
+            link.store
+                .save_agent_status(&record(sub, &change))
+                .await
+                .map_err(|e| RoutingError::Unavailable(format!("cannot keep the status: {e}")))?;
+        }
         if let Some(entry) = lock(&self.local).get_mut(sub) {
             entry.status = Some((status, change.at));
             if let Some(skills) = &change.skills {
@@ -476,16 +486,29 @@ impl Dispatcher {
 
     /// An agent's offline grace ran out (timer); only the dispatcher acts.
     /// Returns the agent and the sessions they no longer serve.
-    pub(crate) fn went_offline(
+    pub(crate) async fn went_offline(
         &self,
         sub: &str,
         presence: u64,
     ) -> Option<(Principal, Vec<SessionId>)> {
-        if self.dispatches() {
-            self.router.went_offline(sub, presence)
-        } else {
-            None
+        if !self.dispatches() {
+            return None;
         }
+        let gone = self.router.went_offline(sub, presence)?;
+        if let Some(link) = self.link.get() {
+            let offline = StatusChange {
+                status: AgentStatus::Offline,
+                skills: None,
+                capacity: None,
+                at: self.clock.now_millis(),
+            };
+            if let Err(e) = link.store.save_agent_status(&record(sub, &offline)).await {
+                // A later dispatcher may then count them available until
+                // they fail to come back within its grace period.
+                tracing::warn!(error = %e, sub, "cannot record an agent gone offline");
+            }
+        }
+        Some(gone)
     }
 
     /// A call whose failure is only logged (the state it reports heals:
@@ -687,9 +710,12 @@ impl Dispatcher {
                     *lock(&link.leading_until) = Some(started + link.lease - tick);
                     self.forget_silent(link);
                 }
-                Ok(true) => match engine.open_sessions().await {
-                    Ok(open) => self.take_over(link, &open, started + link.lease - tick),
-                    Err(e) => tracing::warn!(error = %e, "cannot take over routing yet"),
+                Ok(true) => match (engine.open_sessions().await, store.agent_statuses().await) {
+                    (Ok(open), Ok(statuses)) => {
+                        self.take_over(link, &open, statuses, started + link.lease - tick);
+                    }
+                    (Err(e), _) => tracing::warn!(error = %e, "cannot take over routing yet"),
+                    (_, Err(e)) => tracing::warn!(error = %e, "cannot take over routing yet"),
                 },
                 Ok(false) => self.step_down(link, "another node holds the dispatcher lease"),
                 Err(e) => {
@@ -713,11 +739,26 @@ impl Dispatcher {
     }
 
     /// This node now dispatches: routing rebuilt from the store's open
-    /// sessions and this node's agents; other nodes are asked for theirs
-    /// as their heartbeats arrive.
-    fn take_over(&self, link: &Link, open: &[SessionView], until: Instant) {
+    /// sessions, the agents' statuses as last set, and this node's agents;
+    /// other nodes are asked for theirs as their heartbeats arrive.
+    fn take_over(
+        &self,
+        link: &Link,
+        open: &[SessionView],
+        statuses: Vec<AgentStatusRecord>,
+        until: Instant,
+    ) {
         self.router.reset();
         self.router.restore(open);
+        self.router.remember(statuses.into_iter().map(|r| {
+            let change = StatusChange {
+                status: r.status,
+                skills: r.skills,
+                capacity: r.capacity,
+                at: r.at,
+            };
+            (r.sub, change)
+        }));
         lock(&link.heard).clear();
         for report in &self.local_reports() {
             self.router.presence(&self.node, report);
@@ -752,6 +793,17 @@ impl Dispatcher {
             tracing::info!(%node, "node silent: its agents' connections are dropped");
             self.router.node_gone(&node);
         }
+    }
+}
+
+/// A status change as the store keeps it.
+fn record(sub: &str, change: &StatusChange) -> AgentStatusRecord {
+    AgentStatusRecord {
+        sub: sub.to_owned(),
+        status: change.status,
+        skills: change.skills.clone(),
+        capacity: change.capacity,
+        at: change.at,
     }
 }
 

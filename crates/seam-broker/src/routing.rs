@@ -265,6 +265,9 @@ struct State {
     visitors: HashMap<String, Visitor>,
     invitations: HashMap<String, (String, Invitation)>,
     invitation_stats: InvitationStats,
+    /// Statuses a new dispatcher read from the store, for agents it has
+    /// not heard from yet: each applies on the agent's first report.
+    remembered: HashMap<String, StatusChange>,
     next: u64,
     /// This node's name: ids stay unique across the nodes that dispatch in turn.
     node: String,
@@ -410,7 +413,8 @@ impl Router {
         let now = self.clock.now_millis();
         let mut actions = Vec::new();
         {
-            let mut st = self.lock();
+            let mut guard = self.lock();
+            let st = &mut *guard;
             let sub = &report.agent.sub;
             let capacity = report.capacity.unwrap_or(self.config.default_capacity);
             let agent = st.agents.entry(sub.clone()).or_insert_with(|| {
@@ -428,6 +432,9 @@ impl Router {
                 agent.principal = report.agent.clone();
                 agent.skills = report.skills.clone();
                 agent.capacity = report.capacity.unwrap_or(self.config.default_capacity);
+            }
+            if let Some(change) = st.remembered.remove(sub).filter(|c| c.at > agent.status_at) {
+                agent.apply(&change);
             }
             let before = agent.connections();
             agent
@@ -484,6 +491,32 @@ impl Router {
         st.offers.clear();
         st.accepted.clear();
         st.stats.clear();
+        st.remembered.clear();
+    }
+
+    /// Takes over agents' statuses as last set (read from the store): each
+    /// applies when its agent is first heard from, unless a newer one
+    /// came with it. Offline agents need none: a connection makes them away.
+    pub(crate) fn remember(&self, statuses: impl IntoIterator<Item = (String, StatusChange)>) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        for (sub, change) in statuses {
+            if change.status == AgentStatus::Offline {
+                continue;
+            }
+            match st.agents.get_mut(&sub) {
+                Some(agent) if agent.restored => {
+                    // Known from its sessions only: its first report
+                    // applies it (and sets skills from the connection).
+                    st.remembered.insert(sub, change);
+                }
+                Some(agent) if change.at > agent.status_at => agent.apply(&change),
+                Some(_) => {}
+                None => {
+                    st.remembered.insert(sub, change);
+                }
+            }
+        }
     }
 
     /// Takes over from the store's open sessions: agents and bots serve
@@ -571,14 +604,9 @@ impl Router {
         let mut actions = Vec::new();
         {
             let mut st = self.lock();
+            st.remembered.remove(sub);
             if let Some(agent) = st.agents.get_mut(sub) {
-                agent.set_status(change.status, change.at);
-                if let Some(skills) = change.skills {
-                    agent.skills = skills;
-                }
-                if let Some(capacity) = change.capacity {
-                    agent.capacity = capacity;
-                }
+                agent.apply(&change);
                 if change.status != AgentStatus::Available {
                     if let Some(offer_id) = agent.offer.take() {
                         st.withdraw(&offer_id);
@@ -1116,6 +1144,17 @@ impl Agent {
     /// Open connections on every node.
     fn connections(&self) -> usize {
         self.nodes.values().map(|(n, _)| n).sum()
+    }
+
+    /// A status change, with the skills and capacity it sets.
+    fn apply(&mut self, change: &StatusChange) {
+        self.set_status(change.status, change.at);
+        if let Some(skills) = &change.skills {
+            self.skills = skills.clone();
+        }
+        if let Some(capacity) = change.capacity {
+            self.capacity = capacity;
+        }
     }
 
     fn set_status(&mut self, status: AgentStatus, at: u64) {

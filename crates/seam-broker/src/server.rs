@@ -144,7 +144,7 @@ impl Broker {
             // The node that takes the dispatcher lease restores routing.
             Some(cluster) => {
                 let lease = Duration::from_millis(config.cluster.lease_ms);
-                routing.join_cluster(cluster.peers(), lease);
+                routing.join_cluster(cluster.peers(), Arc::clone(&store), lease);
             }
             // After a restart: sessions that were waiting for an agent wait
             // again, and agents serve the sessions they took part in.
@@ -294,7 +294,8 @@ impl TimerHandler for FireTimers {
                     }
                 }
                 Timer::AgentOffline { sub, presence } => {
-                    if let Some((agent, served)) = state.routing.went_offline(&sub, presence) {
+                    if let Some((agent, served)) = state.routing.went_offline(&sub, presence).await
+                    {
                         state.lifecycle.agent_gone(&agent, &served).await;
                     }
                 }

@@ -191,3 +191,43 @@ async fn a_postgres_schema_from_a_newer_seam_is_refused() {
     assert!(err.to_string().contains("newer"), "{err}");
     schema.drop_now().await;
 }
+
+/// PostgreSQL keeps each agent's newest status for the next dispatcher: an
+/// older record does not overwrite a newer one, and skills or capacity left
+/// out keep their stored values.
+#[tokio::test]
+async fn postgres_keeps_the_newest_agent_status() {
+    use seam_broker::store::{AgentStatusRecord, PostgresStore};
+    use seam_protocol::AgentStatus;
+    let schema = support::Schema::new("agents").await;
+    let store = PostgresStore::open(schema.options.clone()).await.unwrap();
+    assert!(store.agent_statuses().await.unwrap().is_empty());
+    let set = |status, skills: Option<&[&str]>, capacity, at| AgentStatusRecord {
+        sub: "bob".into(),
+        status,
+        skills: skills.map(|s| s.iter().map(|s| s.to_string()).collect()),
+        capacity,
+        at,
+    };
+    let billing: &[&str] = &["billing"];
+    store
+        .save_agent_status(&set(AgentStatus::Available, Some(billing), Some(3), 100))
+        .await
+        .unwrap();
+    store
+        .save_agent_status(&set(AgentStatus::Away, None, None, 200))
+        .await
+        .unwrap();
+    // Late: set before the "away" above.
+    store
+        .save_agent_status(&set(AgentStatus::Available, None, Some(1), 150))
+        .await
+        .unwrap();
+    let kept = store.agent_statuses().await.unwrap();
+    assert_eq!(kept, [set(AgentStatus::Away, Some(billing), Some(3), 200)]);
+    drop(store);
+    // Kept across reopening, as a new dispatcher reads it.
+    let reopened = PostgresStore::open(schema.options.clone()).await.unwrap();
+    assert_eq!(reopened.agent_statuses().await.unwrap(), kept);
+    schema.drop_now().await;
+}

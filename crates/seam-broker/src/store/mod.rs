@@ -21,7 +21,9 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId, SessionState};
+use seam_protocol::{
+    AgentStatus, CannedResponse, Principal, Receipt, SessionEvent, SessionId, SessionState,
+};
 use serde::Serialize;
 
 use crate::frame::Frame;
@@ -43,6 +45,23 @@ pub struct StoredSession {
     pub record: SessionRecord,
     /// Its events in `seq` order.
     pub events: Vec<SessionEvent>,
+}
+
+/// An agent's or bot's routing status as last set, kept by a store that
+/// several nodes share, so that a node taking over routing starts from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentStatusRecord {
+    /// The agent's (or bot's) `sub`.
+    pub sub: String,
+    /// Its status.
+    pub status: AgentStatus,
+    /// The skills last set with a status, if any were.
+    pub skills: Option<Vec<String>>,
+    /// The capacity last set with a status, if any was.
+    pub capacity: Option<u32>,
+    /// When it was set: Unix milliseconds, on the clock of the node it came
+    /// through.
+    pub at: u64,
 }
 
 /// Which sessions a listing returns.
@@ -345,6 +364,23 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let _ = (name, holder, ttl_ms);
         Box::pin(async { Ok(true) })
+    }
+
+    /// Records an agent's routing status. A record older than the stored
+    /// one (by `at`) is ignored; skills or capacity it leaves out keep
+    /// their stored values. A store no other node shares keeps none: its
+    /// one node's router holds them.
+    fn save_agent_status<'a>(
+        &'a self,
+        record: &'a AgentStatusRecord,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = record;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Every agent status recorded by [`SessionStore::save_agent_status`].
+    fn agent_statuses(&self) -> BoxFuture<'_, Result<Vec<AgentStatusRecord>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     /// The customer's open session, as the store has it.

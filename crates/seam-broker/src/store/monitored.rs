@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId};
 
 use super::{
-    BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord, SessionStore,
-    SessionSummary, StoreError, StoredSession,
+    AgentStatusRecord, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
+    SessionStore, SessionSummary, StoreError, StoredSession,
 };
 use crate::metrics::Metrics;
 use crate::throttle::Throttled;
@@ -174,6 +174,17 @@ impl SessionStore for MonitoredStore {
         ttl_ms: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.inner.hold_lease(name, holder, ttl_ms)
+    }
+
+    fn save_agent_status<'a>(
+        &'a self,
+        record: &'a AgentStatusRecord,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.save_agent_status(record)
+    }
+
+    fn agent_statuses(&self) -> BoxFuture<'_, Result<Vec<AgentStatusRecord>, StoreError>> {
+        self.inner.agent_statuses()
     }
 
     fn open_session_of<'a>(

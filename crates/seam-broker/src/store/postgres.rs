@@ -29,15 +29,18 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use seam_protocol::{CannedResponse, EventBody, Principal, Receipt, SessionEvent, SessionId};
+use seam_protocol::{
+    AgentStatus, CannedResponse, EventBody, Principal, Receipt, SessionEvent, SessionId,
+};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 use super::{
-    check_run, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
-    SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
+    check_run, state_name, AgentStatusRecord, BoxFuture, Delivery, NewEvent, OutboxOp,
+    SessionFilter, SessionRecord, SessionStore, SessionSummary, StoreError, StoredSession,
+    WebhookKind,
 };
 use crate::session::SessionView;
 
@@ -122,6 +125,15 @@ CREATE TABLE attachments (
     PRIMARY KEY (session_id, id)
 );
 "#,
+    r#"
+CREATE TABLE agent_status (
+    sub      TEXT PRIMARY KEY,
+    status   TEXT NOT NULL,
+    skills   TEXT,
+    capacity INTEGER,
+    at       BIGINT NOT NULL
+);
+"#,
 ];
 
 /// How long a node holds a claimed webhook delivery before another node may
@@ -188,6 +200,26 @@ fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(backend)
+}
+
+/// How `agent_status.status` spells a status.
+fn status_name(status: AgentStatus) -> &'static str {
+    match status {
+        AgentStatus::Available => "available",
+        AgentStatus::Away => "away",
+        AgentStatus::Offline => "offline",
+    }
+}
+
+fn parse_status(name: &str) -> Result<AgentStatus, StoreError> {
+    [
+        AgentStatus::Available,
+        AgentStatus::Away,
+        AgentStatus::Offline,
+    ]
+    .into_iter()
+    .find(|s| status_name(*s) == name)
+    .ok_or_else(|| backend(format!("unknown agent status `{name}`")))
 }
 
 /// A connection that is opened again when it was lost.
@@ -1256,6 +1288,63 @@ impl SessionStore for PostgresStore {
                 .await
                 .map_err(pg_error)?
                 .is_some())
+        })
+    }
+
+    fn save_agent_status<'a>(
+        &'a self,
+        record: &'a AgentStatusRecord,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.read(move |client| async move {
+            let status = status_name(record.status);
+            let skills = record.skills.as_ref().map(json).transpose()?;
+            let capacity = record.capacity.map(|c| c as i32);
+            client
+                .execute(
+                    "INSERT INTO agent_status (sub, status, skills, capacity, at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (sub) DO UPDATE
+                        SET status = EXCLUDED.status,
+                            skills = COALESCE(EXCLUDED.skills, agent_status.skills),
+                            capacity = COALESCE(EXCLUDED.capacity, agent_status.capacity),
+                            at = EXCLUDED.at
+                        WHERE agent_status.at <= EXCLUDED.at",
+                    &[
+                        &record.sub,
+                        &status,
+                        &skills,
+                        &capacity,
+                        &(record.at as i64),
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+    }
+
+    fn agent_statuses(&self) -> BoxFuture<'_, Result<Vec<AgentStatusRecord>, StoreError>> {
+        self.read(|client| async move {
+            let rows = client
+                .query(
+                    "SELECT sub, status, skills, capacity, at FROM agent_status",
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|row| {
+                    let status: &str = row.get(1);
+                    let skills: Option<&str> = row.get(2);
+                    Ok(AgentStatusRecord {
+                        sub: row.get(0),
+                        status: parse_status(status)?,
+                        skills: skills.map(parse).transpose()?,
+                        capacity: row.get::<_, Option<i32>>(3).map(|c| c as u32),
+                        at: row.get::<_, i64>(4) as u64,
+                    })
+                })
+                .collect()
         })
     }
 
