@@ -548,6 +548,18 @@ async fn next_offer(events: &mut Events) -> Offer {
     .await
 }
 
+/// The agent the next `assigned` event names.
+async fn assigned_agent(events: &mut Events) -> String {
+    wait_for(events, |e| match e {
+        Event::Session(e) => match e.body {
+            EventBody::Assigned { agent, .. } => Some(agent.sub),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await
+}
+
 /// Who the stored events of `sid` (through node `url`) say it was
 /// assigned to, in order.
 async fn assignments(url: &str, sid: &str) -> Vec<String> {
@@ -576,14 +588,7 @@ async fn customers_reach_agents_on_other_nodes_and_routing_survives_the_dispatch
     let offer = next_offer(&mut bob_events).await;
     assert_eq!(offer.session_id, s1, "bob was idle the longest");
     bob.accept_offer(&offer.offer_id).await.unwrap();
-    let assigned = wait_for(&mut c1_events, |e| match e {
-        Event::Session(e) => match e.body {
-            EventBody::Assigned { agent, .. } => Some(agent.sub),
-            _ => None,
-        },
-        _ => None,
-    })
-    .await;
+    let assigned = assigned_agent(&mut c1_events).await;
     assert_eq!(assigned, "bob");
     let (c2, _c2_events) = connect(&n2.url, customer_token("c2", "general")).await;
     let s2 = c2.open_session(None).await.unwrap().session_id;
@@ -697,14 +702,7 @@ async fn racing_accepts_on_two_nodes_never_double_assign() {
     let (customer, mut events) = connect(&n1.url, customer_token("racer", "general")).await;
     for round in 0..100 {
         let sid = customer.open_session(None).await.unwrap().session_id;
-        let who = wait_for(&mut events, |e| match e {
-            Event::Session(e) => match e.body {
-                EventBody::Assigned { agent, .. } => Some(agent.sub),
-                _ => None,
-            },
-            _ => None,
-        })
-        .await;
+        let who = assigned_agent(&mut events).await;
         // The agent's accept is complete once they joined (ending earlier
         // would make their join, and so their accept, fail).
         let joined = wait_for(&mut events, |e| match e {
@@ -1019,6 +1017,62 @@ async fn an_agents_status_survives_the_death_of_the_node_it_was_set_through() {
     let (customer, _events) = connect(&n2.url, customer_token("dora", "general")).await;
     let sid = customer.open_session(None).await.unwrap().session_id;
     assert_eq!(next_offer(&mut bob_events).await.session_id, sid);
+    drop((n1, n2));
+    cluster.drop_schema().await;
+}
+
+/// A lease renewal that PostgreSQL holds up for most of a lease comes back
+/// late, and finds nobody else took over: routing goes on as it was
+/// (rebuilding it would withdraw the offers out), so an offer made before
+/// can still be accepted.
+#[tokio::test]
+async fn a_late_lease_renewal_keeps_routing_as_it_was() {
+    let cluster = Cluster {
+        extra: ROUTING.replace("offer_timeout_ms = 150", "offer_timeout_ms = 30000"),
+        ..Cluster::new("late")
+    };
+    let n1 = cluster.node("127.0.0.1");
+    until_dispatching(&n1).await;
+    let n2 = cluster.node("127.0.0.2");
+    let (bob, mut bob_events) = agent(&n2.url, "bob").await;
+    let (customer, mut customer_events) = connect(&n2.url, customer_token("dora", "general")).await;
+    let sid = customer.open_session(None).await.unwrap().session_id;
+    let offer = next_offer(&mut bob_events).await;
+    assert_eq!(offer.session_id, sid);
+
+    // Lock the lease's row until 200 ms before the lease runs out (lease
+    // 900 ms, renewed every 300): the next renewal waits behind the lock
+    // and returns after the dispatcher stopped counting on its lease,
+    // while the lease itself has not run out for the other node to take.
+    let (mut client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let stall = client.transaction().await.unwrap();
+    let left: f64 = stall
+        .query_one(
+            &format!(
+                "SELECT (EXTRACT(EPOCH FROM expires_at - clock_timestamp()) * 1000)::float8
+                 FROM {}.leases WHERE name = 'dispatcher' FOR UPDATE",
+                cluster.name
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        left > 300.0,
+        "the dispatcher renews its lease: {left} ms left"
+    );
+    tokio::time::sleep(Duration::from_millis(left as u64 - 200)).await;
+    stall.commit().await.unwrap();
+
+    bob.accept_offer(&offer.offer_id).await.unwrap();
+    let assigned = assigned_agent(&mut customer_events).await;
+    assert_eq!(assigned, "bob");
+    assert_eq!(health(&n1).await["cluster"]["dispatching"], true);
+    assert_eq!(assignments(&n2.url, &sid).await, ["bob"]);
     drop((n1, n2));
     cluster.drop_schema().await;
 }

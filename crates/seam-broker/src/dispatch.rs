@@ -17,7 +17,9 @@
 //! lease counts as gone: its agents' connections are dropped, and they turn
 //! offline after the grace period unless they reconnect elsewhere. A
 //! dispatcher that cannot renew its lease stops before the lease can run
-//! out, so two nodes never dispatch at once.
+//! out, so two nodes never dispatch at once; one whose renewal comes back
+//! late, with nobody else having held the lease, goes on as it was.
+//! Agents' statuses are also kept in the store, for the next dispatcher.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,7 +39,8 @@ use crate::routing::{
 };
 use crate::session::SessionView;
 use crate::shutdown::ShutdownSignal;
-use crate::store::{AgentStatusRecord, SessionStore};
+use crate::store::{AgentStatusRecord, LeaseHold, SessionStore};
+use crate::timers::Timer;
 
 /// The lease's name in the store.
 const LEASE: &str = "dispatcher";
@@ -178,6 +181,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Link {
     fn leading(&self) -> bool {
         lock(&self.leading_until).is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Dispatched until lately and has not stepped down: the renewal is
+    /// late, and may yet find that nobody else took over.
+    fn renewing_late(&self) -> bool {
+        lock(&self.leading_until).is_some_and(|until| Instant::now() >= until)
     }
 }
 
@@ -477,21 +486,32 @@ impl Dispatcher {
             .collect())
     }
 
-    /// An offer's time ran out (timer); only the dispatcher acts on it.
+    /// An offer's time ran out (timer); only the dispatcher acts on it
+    /// (while its lease renewal is late, a moment later).
     pub(crate) fn expire(&self, offer_id: &str) {
         if self.dispatches() {
             self.router.expire(offer_id);
+        } else {
+            self.later(Timer::OfferExpiry {
+                offer_id: offer_id.to_owned(),
+            });
         }
     }
 
-    /// An agent's offline grace ran out (timer); only the dispatcher acts.
-    /// Returns the agent and the sessions they no longer serve.
+    /// An agent's offline grace ran out (timer); only the dispatcher acts
+    /// (while its lease renewal is late, a moment later), and keeps the
+    /// agent's `offline` status in the store. Returns the agent and the
+    /// sessions they no longer serve.
     pub(crate) async fn went_offline(
         &self,
         sub: &str,
         presence: u64,
     ) -> Option<(Principal, Vec<SessionId>)> {
         if !self.dispatches() {
+            self.later(Timer::AgentOffline {
+                sub: sub.to_owned(),
+                presence,
+            });
             return None;
         }
         let gone = self.router.went_offline(sub, presence)?;
@@ -509,6 +529,17 @@ impl Dispatcher {
             }
         }
         Some(gone)
+    }
+
+    /// A routing timer that fired while this node's lease renewal was
+    /// late: it fires again a moment later, when the renewal has told
+    /// whether routing goes on here (a node that stepped down has dropped
+    /// the offers and agents such timers are about).
+    fn later(&self, timer: Timer) {
+        if let Some(link) = self.link.get().filter(|link| link.renewing_late()) {
+            let tick = link.lease / 3;
+            self.router.timers().after(tick.as_millis() as u64, timer);
+        }
     }
 
     /// A call whose failure is only logged (the state it reports heals:
@@ -648,7 +679,7 @@ impl Dispatcher {
             }
             Message::Heartbeat => {
                 self.alive(from);
-                if link.leading() {
+                if link.leading() || link.renewing_late() {
                     self.heard(link, from);
                 }
             }
@@ -706,18 +737,31 @@ impl Dispatcher {
             let started = Instant::now();
             let held = store.hold_lease(LEASE, &self.node, ttl_ms).await;
             match held {
-                Ok(true) if link.leading() => {
+                Ok(LeaseHold::Renewed) if link.leading() => {
                     *lock(&link.leading_until) = Some(started + link.lease - tick);
                     self.forget_silent(link);
                 }
-                Ok(true) => match (engine.open_sessions().await, store.agent_statuses().await) {
-                    (Ok(open), Ok(statuses)) => {
-                        self.take_over(link, &open, statuses, started + link.lease - tick);
+                Ok(LeaseHold::Renewed) if link.renewing_late() => {
+                    // Nobody else held the lease meanwhile: routing is as
+                    // this node left it. Calls and timers held back while
+                    // it could not tell go on now.
+                    *lock(&link.leading_until) = Some(started + link.lease - tick);
+                    link.took_over.notify_waiters();
+                    self.forget_silent(link);
+                    tracing::info!(node = %self.node, "the dispatcher lease was renewed late; routing goes on");
+                }
+                Ok(LeaseHold::Renewed | LeaseHold::Taken) => {
+                    match (engine.open_sessions().await, store.agent_statuses().await) {
+                        (Ok(open), Ok(statuses)) => {
+                            self.take_over(link, &open, statuses, started + link.lease - tick);
+                        }
+                        (Err(e), _) => tracing::warn!(error = %e, "cannot take over routing yet"),
+                        (_, Err(e)) => tracing::warn!(error = %e, "cannot take over routing yet"),
                     }
-                    (Err(e), _) => tracing::warn!(error = %e, "cannot take over routing yet"),
-                    (_, Err(e)) => tracing::warn!(error = %e, "cannot take over routing yet"),
-                },
-                Ok(false) => self.step_down(link, "another node holds the dispatcher lease"),
+                }
+                Ok(LeaseHold::Refused) => {
+                    self.step_down(link, "another node holds the dispatcher lease");
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot renew the dispatcher lease");
                     self.step_down(link, "the dispatcher lease could not be renewed");

@@ -399,6 +399,11 @@ impl Router {
             .unwrap_or_else(|| from.name.clone()))
     }
 
+    /// The timers routing's deadlines run on.
+    pub(crate) fn timers(&self) -> &Timers {
+        &self.timers
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every update keeps the state consistent before it can panic.
         self.state.lock().unwrap_or_else(|p| p.into_inner())

@@ -231,3 +231,28 @@ async fn postgres_keeps_the_newest_agent_status() {
     assert_eq!(reopened.agent_statuses().await.unwrap(), kept);
     schema.drop_now().await;
 }
+
+/// A lease on PostgreSQL says whether its holder kept it throughout: taken
+/// when new or run out, renewed by the holder that had it (even run out,
+/// since nobody else took it), refused to others while it runs.
+#[tokio::test]
+async fn postgres_leases_tell_a_renewal_from_a_take_over() {
+    use seam_broker::store::{LeaseHold, PostgresStore};
+    let schema = support::Schema::new("lease").await;
+    let store = PostgresStore::open(schema.options.clone()).await.unwrap();
+    let hold = |holder: &'static str, ttl_ms| store.hold_lease("l", holder, ttl_ms);
+    assert_eq!(hold("n1", 60_000).await.unwrap(), LeaseHold::Taken);
+    assert_eq!(hold("n1", 60_000).await.unwrap(), LeaseHold::Renewed);
+    assert_eq!(hold("n2", 60_000).await.unwrap(), LeaseHold::Refused);
+    // Run out, and nobody took it: still a renewal for n1.
+    assert_eq!(hold("n1", 0).await.unwrap(), LeaseHold::Renewed);
+    assert_eq!(hold("n1", 0).await.unwrap(), LeaseHold::Renewed);
+    // Run out: n2 takes it; n1 then is refused, and takes it back only as
+    // a take-over once it has run out again.
+    assert_eq!(hold("n2", 60_000).await.unwrap(), LeaseHold::Taken);
+    assert_eq!(hold("n1", 60_000).await.unwrap(), LeaseHold::Refused);
+    assert_eq!(hold("n2", 0).await.unwrap(), LeaseHold::Renewed);
+    assert_eq!(hold("n1", 60_000).await.unwrap(), LeaseHold::Taken);
+    drop(store);
+    schema.drop_now().await;
+}

@@ -64,6 +64,19 @@ pub struct AgentStatusRecord {
     pub at: u64,
 }
 
+/// What [`SessionStore::hold_lease`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseHold {
+    /// Another holder has the lease, and it has not run out.
+    Refused,
+    /// The holder has the lease now; it was nobody's, or another holder's
+    /// that had run out.
+    Taken,
+    /// The holder had the lease last and keeps it (run out or not, nobody
+    /// else held it in between).
+    Renewed,
+}
+
 /// Which sessions a listing returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionFilter {
@@ -352,18 +365,17 @@ pub trait SessionStore: Send + Sync + 'static {
         })
     }
 
-    /// Takes or renews the lease `name` for `holder` for `ttl_ms`; true
-    /// while `holder` holds it. A lease held by another holder is taken
-    /// only once it has run out. A store no other node shares always
-    /// grants it.
+    /// Takes or renews the lease `name` for `holder` for `ttl_ms`. A lease
+    /// held by another holder is taken only once it has run out. A store
+    /// no other node shares always renews it.
     fn hold_lease<'a>(
         &'a self,
         name: &'a str,
         holder: &'a str,
         ttl_ms: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+    ) -> BoxFuture<'a, Result<LeaseHold, StoreError>> {
         let _ = (name, holder, ttl_ms);
-        Box::pin(async { Ok(true) })
+        Box::pin(async { Ok(LeaseHold::Renewed) })
     }
 
     /// Records an agent's routing status. A record older than the stored

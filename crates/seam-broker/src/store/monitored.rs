@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId};
 
 use super::{
-    AgentStatusRecord, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter, SessionRecord,
-    SessionStore, SessionSummary, StoreError, StoredSession,
+    AgentStatusRecord, BoxFuture, Delivery, LeaseHold, NewEvent, OutboxOp, SessionFilter,
+    SessionRecord, SessionStore, SessionSummary, StoreError, StoredSession,
 };
 use crate::metrics::Metrics;
 use crate::throttle::Throttled;
@@ -172,7 +172,7 @@ impl SessionStore for MonitoredStore {
         name: &'a str,
         holder: &'a str,
         ttl_ms: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+    ) -> BoxFuture<'a, Result<LeaseHold, StoreError>> {
         self.inner.hold_lease(name, holder, ttl_ms)
     }
 

@@ -38,7 +38,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 use super::{
-    check_run, state_name, AgentStatusRecord, BoxFuture, Delivery, NewEvent, OutboxOp,
+    check_run, state_name, AgentStatusRecord, BoxFuture, Delivery, LeaseHold, NewEvent, OutboxOp,
     SessionFilter, SessionRecord, SessionStore, SessionSummary, StoreError, StoredSession,
     WebhookKind,
 };
@@ -1270,24 +1270,30 @@ impl SessionStore for PostgresStore {
         name: &'a str,
         holder: &'a str,
         ttl_ms: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+    ) -> BoxFuture<'a, Result<LeaseHold, StoreError>> {
         // PostgreSQL's clock decides when a lease runs out: one clock for
-        // every node.
+        // every node. Only its holder writes a lease row, so a row still
+        // naming `holder` means nobody else held it since.
         self.read(move |client| async move {
             let ttl = ttl_ms as f64 / 1000.0;
-            Ok(client
+            let row = client
                 .query_opt(
-                    "INSERT INTO leases (name, holder, expires_at)
+                    "WITH before AS (SELECT holder FROM leases WHERE name = $1)
+                     INSERT INTO leases (name, holder, expires_at)
                      VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
                      ON CONFLICT (name) DO UPDATE
                         SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
                         WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < clock_timestamp()
-                     RETURNING holder",
+                     RETURNING (SELECT holder FROM before) IS NOT DISTINCT FROM $2",
                     &[&name, &holder, &ttl],
                 )
                 .await
-                .map_err(pg_error)?
-                .is_some())
+                .map_err(pg_error)?;
+            Ok(match row {
+                None => LeaseHold::Refused,
+                Some(row) if row.get::<_, bool>(0) => LeaseHold::Renewed,
+                Some(_) => LeaseHold::Taken,
+            })
         })
     }
 
