@@ -1040,33 +1040,34 @@ async fn a_late_lease_renewal_keeps_routing_as_it_was() {
     let offer = next_offer(&mut bob_events).await;
     assert_eq!(offer.session_id, sid);
 
-    // Lock the lease's row until 200 ms before the lease runs out (lease
+    // Lock the lease's row until 250 ms before the lease runs out (lease
     // 900 ms, renewed every 300): the next renewal waits behind the lock
-    // and returns after the dispatcher stopped counting on its lease,
-    // while the lease itself has not run out for the other node to take.
-    let (mut client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
+    // and returns after the dispatcher stopped counting on its lease
+    // (600 ms after the renewal before), while the lease itself has not
+    // run out for the other node to take. Locked again when a renewal ran
+    // late (a loaded machine) and too little of the lease is left.
+    let (client, connection) = tokio_postgres::connect(POSTGRES, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
-    let stall = client.transaction().await.unwrap();
-    let left: f64 = stall
-        .query_one(
-            &format!(
-                "SELECT (EXTRACT(EPOCH FROM expires_at - clock_timestamp()) * 1000)::float8
-                 FROM {}.leases WHERE name = 'dispatcher' FOR UPDATE",
-                cluster.name
-            ),
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert!(
-        left > 300.0,
-        "the dispatcher renews its lease: {left} ms left"
+    let lock_lease = format!(
+        "SELECT (EXTRACT(EPOCH FROM expires_at - clock_timestamp()) * 1000)::float8
+         FROM {}.leases WHERE name = 'dispatcher' FOR UPDATE",
+        cluster.name
     );
-    tokio::time::sleep(Duration::from_millis(left as u64 - 200)).await;
-    stall.commit().await.unwrap();
+    let mut left = 0.0;
+    for _ in 0..100 {
+        client.batch_execute("BEGIN").await.unwrap();
+        left = client.query_one(&lock_lease, &[]).await.unwrap().get(0);
+        if left > 450.0 {
+            break;
+        }
+        client.batch_execute("ROLLBACK").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(left > 450.0, "the dispatcher renews its lease");
+    tokio::time::sleep(Duration::from_millis(left as u64 - 250)).await;
+    client.batch_execute("COMMIT").await.unwrap();
 
     bob.accept_offer(&offer.offer_id).await.unwrap();
     let assigned = assigned_agent(&mut customer_events).await;
