@@ -794,15 +794,7 @@ impl Dispatcher {
     ) {
         self.router.reset();
         self.router.restore(open);
-        self.router.remember(statuses.into_iter().map(|r| {
-            let change = StatusChange {
-                status: r.status,
-                skills: r.skills,
-                capacity: r.capacity,
-                at: r.at,
-            };
-            (r.sub, change)
-        }));
+        self.router.remember(statuses.into_iter().map(change));
         lock(&link.heard).clear();
         for report in &self.local_reports() {
             self.router.presence(&self.node, report);
@@ -849,6 +841,17 @@ fn record(sub: &str, change: &StatusChange) -> AgentStatusRecord {
         capacity: change.capacity,
         at: change.at,
     }
+}
+
+/// A status change as the store kept it, and whose it is.
+fn change(record: AgentStatusRecord) -> (String, StatusChange) {
+    let change = StatusChange {
+        status: record.status,
+        skills: record.skills,
+        capacity: record.capacity,
+        at: record.at,
+    };
+    (record.sub, change)
 }
 
 fn send(peers: &Peers, message: &Message) {
