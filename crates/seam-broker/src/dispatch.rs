@@ -882,3 +882,55 @@ fn unexpected(answer: Answer) -> RoutingError {
         other => RoutingError::Unavailable(format!("unexpected routing answer {other:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::RoutingConfig;
+    use crate::hub::Hub;
+    use crate::metrics::Metrics;
+    use crate::store::MemoryStore;
+    use crate::timers::Timers;
+
+    /// Offer and grace timers that fire while this node's lease renewal is
+    /// late fire again a third of a lease later; on a node that does not
+    /// dispatch (never did, or stepped down) they are dropped.
+    #[tokio::test]
+    async fn routing_timers_wait_out_a_late_renewal() {
+        let clock = Arc::new(ManualClock::new(10_000));
+        let timers = Timers::new(clock.clone());
+        let router = Router::new(
+            RoutingConfig::default(),
+            Arc::new(Hub::new()),
+            timers.clone(),
+            Metrics::new(),
+        );
+        let dispatcher = Dispatcher::new(Arc::new(router), "n1", clock);
+        let (outgoing, _sent) = tokio::sync::mpsc::unbounded_channel();
+        let store = Arc::new(MemoryStore::new());
+        dispatcher.join_cluster(
+            Peers::new("n1", outgoing),
+            store,
+            Duration::from_millis(900),
+        );
+        let offer = Timer::OfferExpiry {
+            offer_id: "o1".into(),
+        };
+        let grace = Timer::AgentOffline {
+            sub: "bob".into(),
+            presence: 2,
+        };
+
+        dispatcher.expire("o1");
+        assert_eq!(dispatcher.went_offline("bob", 2).await, None);
+        assert!(timers.pending().is_empty(), "{:?}", timers.pending());
+
+        let link = dispatcher.link.get().expect("joined");
+        *lock(&link.leading_until) = Some(Instant::now());
+        assert!(link.renewing_late());
+        dispatcher.expire("o1");
+        assert_eq!(dispatcher.went_offline("bob", 2).await, None);
+        assert_eq!(timers.pending(), [(10_300, offer), (10_300, grace)]);
+    }
+}

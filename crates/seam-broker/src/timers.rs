@@ -134,6 +134,16 @@ impl Timers {
         self.at(self.clock.now_millis().saturating_add(after_ms), timer);
     }
 
+    /// Every timer set, with its deadline, soonest first.
+    #[cfg(test)]
+    pub(crate) fn pending(&self) -> Vec<(u64, Timer)> {
+        let d = self.deadlines();
+        d.order
+            .iter()
+            .filter_map(|(deadline, id)| Some((*deadline, d.timers.get(id)?.clone())))
+            .collect()
+    }
+
     /// The due timer with the earliest deadline, or the next deadline.
     fn next(&self, now: u64) -> Result<Timer, Option<u64>> {
         let mut d = self.deadlines();
