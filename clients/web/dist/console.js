@@ -1758,14 +1758,19 @@ async function main() {
       });
     }
   });
+  let chosen;
   const setStatus = (value) => guard(async () => {
     await seam.send({ type: "set_status", status: value });
+    chosen = value;
     statusLine.textContent = value === "available" ? s.statusAvailable : s.statusAway;
     available.className = value === "available" ? "" : "secondary";
     away.className = value === "away" ? "" : "secondary";
   });
   available.onclick = () => void setStatus("available");
   away.onclick = () => void setStatus("away");
+  seam.on("connected", ({ reconnected }) => {
+    if (reconnected && chosen) void setStatus(chosen);
+  });
   const customerName = (p) => p.name ?? p.sub;
   const refreshEmpty = () => {
     inboxEmpty.hidden = held.size > 0;

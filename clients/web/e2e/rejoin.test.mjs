@@ -50,3 +50,34 @@ test("an agent who closed the console rejoins the session they serve", async () 
     seam.child.kill("SIGTERM");
   }
 });
+
+test("a console says its status again when the broker comes back", async () => {
+  let seam = await startSeam();
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+  try {
+    const agent = await browser.newPage({ viewport: { width: 800, height: 700 } });
+    await agent.goto(`${seam.base}/demo/console?sub=hal&name=Hal`);
+    await ready(agent, "#seam-console");
+    await agent.getByTestId("status-available").click();
+    await agent.getByTestId("agent-status").filter({ hasText: "Available" }).waitFor({ timeout: WAIT });
+
+    // The broker restarts on the same address and data: the agent comes
+    // back `away`, unless the console says "available" again.
+    const exited = new Promise((ok) => seam.child.once("exit", ok));
+    seam.child.kill("SIGTERM");
+    await exited;
+    seam = await startSeam([], seam.addr, seam.dir);
+
+    const customer = await browser.newPage();
+    await customer.goto(`${seam.base}/demo/?sub=rita&name=Rita`);
+    await ready(customer, "#seam-widget");
+    await customer.getByTestId("launcher").click();
+    await customer.getByTestId("input").fill("Is anyone there after the restart?");
+    await customer.getByTestId("send").click();
+    await agent.getByTestId("accept-offer").click({ timeout: WAIT });
+    await agent.getByTestId("history").filter({ hasText: "after the restart" }).waitFor({ timeout: WAIT });
+  } finally {
+    await browser.close();
+    seam.child.kill("SIGTERM");
+  }
+});

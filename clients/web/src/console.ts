@@ -165,15 +165,23 @@ async function main(): Promise<void> {
     },
   });
 
+  // The status the agent chose, said again after every reconnect: a broker
+  // that restarted, or that saw no connection for its grace period, starts
+  // the agent `away` while this console still shows the choice.
+  let chosen: "available" | "away" | undefined;
   const setStatus = (value: "available" | "away") =>
     guard(async () => {
       await seam.send({ type: "set_status", status: value });
+      chosen = value;
       statusLine.textContent = value === "available" ? s.statusAvailable : s.statusAway;
       available.className = value === "available" ? "" : "secondary";
       away.className = value === "away" ? "" : "secondary";
     });
   available.onclick = () => void setStatus("available");
   away.onclick = () => void setStatus("away");
+  seam.on("connected", ({ reconnected }) => {
+    if (reconnected && chosen) void setStatus(chosen);
+  });
 
   // --- Conversations -------------------------------------------------------
 
