@@ -85,6 +85,53 @@ async fn sessions_survive_a_restart_on_sqlite_and_clients_resume() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A broker that restarts starts its agents `away`; the client library says
+/// the status it last set again when it reconnects, so the agent gets the
+/// next customer without doing anything.
+#[tokio::test]
+async fn an_agent_client_says_its_status_again_after_a_restart() {
+    let dir = temp_dir("restart-status");
+    let routed = |dir: &std::path::Path| {
+        let mut config = sqlite_config(dir);
+        config.routing.queues = vec![seam_broker::QueueConfig {
+            name: "general".into(),
+            ..seam_broker::QueueConfig::default()
+        }];
+        config
+    };
+    let broker = start_sqlite(routed(&dir)).await;
+    let addr = broker.local_addr();
+    let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
+    bob.set_status(seam_protocol::AgentStatus::Available)
+        .await
+        .unwrap();
+    broker.shutdown().await;
+
+    let mut config = routed(&dir);
+    config.listen = addr;
+    let broker = start_sqlite(config).await;
+    wait_for(&mut bob_events, |e| {
+        matches!(
+            e,
+            Event::Connected {
+                reconnected: true,
+                ..
+            }
+        )
+        .then_some(())
+    })
+    .await;
+    let (alice, _alice_events) = client(&broker, customer_token("alice", "other")).await;
+    let sid = alice.open_session(None).await.unwrap().session_id;
+    let offer = wait_for(&mut bob_events, |e| match e {
+        Event::Offer(offer) => Some(offer),
+        _ => None,
+    })
+    .await;
+    assert_eq!(offer.session_id, sid);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn after_a_restart_an_agent_who_does_not_come_back_is_replaced() {
     let dir = temp_dir("restart-routing");

@@ -401,7 +401,8 @@ impl Client {
         .map(|_| ())
     }
 
-    /// Agents and bots: sets the routing status.
+    /// Agents and bots: sets the routing status. The client says it again
+    /// after every reconnect.
     pub async fn set_status(&self, status: AgentStatus) -> Result<(), ClientError> {
         self.send(ClientFrame::SetStatus {
             id: self.next_id(),

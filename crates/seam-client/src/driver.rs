@@ -58,6 +58,8 @@ enum PendingKind {
     Resume(SessionId),
     /// An automatic token refresh.
     Refresh,
+    /// The routing status said again after a reconnect.
+    Restate,
 }
 
 /// What the client knows of a session it is attached to.
@@ -87,6 +89,10 @@ pub(crate) struct Driver {
     sessions: HashMap<SessionId, Tracked>,
     welcome: Option<Welcome>,
     next_internal: u64,
+    /// The last `set_status` asked for (its id, and the frame), said again
+    /// after each reconnect: a broker that restarted, or saw no connection
+    /// for its grace period, starts an agent or bot `away`.
+    status: Option<(String, ClientFrame)>,
 }
 
 impl Driver {
@@ -108,6 +114,7 @@ impl Driver {
             sessions: HashMap::new(),
             welcome: None,
             next_internal: 1,
+            status: None,
         }
     }
 
@@ -300,6 +307,32 @@ impl Driver {
                 kind: PendingKind::Resume(session_id.clone()),
             });
         }
+        if let Some((asked, frame)) = &self.status {
+            // Unless that very command is still pending (it goes again below).
+            if !self.pending.iter().any(|p| &p.id == asked) {
+                if let ClientFrame::SetStatus {
+                    status,
+                    skills,
+                    capacity,
+                    ..
+                } = frame
+                {
+                    let id = format!("{}-s{}", self.prefix, self.next_internal);
+                    self.next_internal += 1;
+                    let again = ClientFrame::SetStatus {
+                        id: id.clone(),
+                        status: *status,
+                        skills: skills.clone(),
+                        capacity: *capacity,
+                    };
+                    resumes.push(Pending {
+                        id,
+                        text: to_json(&again),
+                        kind: PendingKind::Restate,
+                    });
+                }
+            }
+        }
         resumes.append(&mut self.pending);
         self.pending = resumes;
         for p in &self.pending {
@@ -360,6 +393,9 @@ impl Driver {
             return None;
         };
         let text = to_json(&frame);
+        if matches!(frame, ClientFrame::SetStatus { .. }) {
+            self.status = Some((id.clone(), frame.clone()));
+        }
         if let Some(max) = self.welcome.as_ref().map(|w| w.limits.max_frame_bytes) {
             if text.len() > max {
                 let error = ErrorFrame {
@@ -535,7 +571,7 @@ impl Driver {
                     });
                 }
             }
-            PendingKind::Refresh => {}
+            PendingKind::Refresh | PendingKind::Restate => {}
         }
     }
 
@@ -573,7 +609,7 @@ impl Driver {
                 }
                 self.emit(Event::Error(error));
             }
-            PendingKind::Refresh => self.emit(Event::Error(error)),
+            PendingKind::Refresh | PendingKind::Restate => self.emit(Event::Error(error)),
         }
     }
 

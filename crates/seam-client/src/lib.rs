@@ -4,8 +4,9 @@
 //! WebSocket: it reconnects with exponential backoff and jitter, re-attaches
 //! every session it had joined from the last sequence number it saw (so
 //! missed events arrive in order), resends commands that were never
-//! acknowledged under their original ids (so nothing is applied twice), and
-//! drops duplicate events. [`Client`]'s methods resolve on the broker's ack;
+//! acknowledged under their original ids (so nothing is applied twice),
+//! says an agent's or bot's last routing status again (a broker that
+//! restarted starts them `away`), and drops duplicate events. [`Client`]'s methods resolve on the broker's ack;
 //! [`Events`] yields everything else, typed.
 //!
 //! ```no_run
