@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use seam_protocol::{
-    Ack, ClientFrame, CloseCode, ErrorCode, ErrorFrame, ResumeOutcome, ServerFrame, SessionId,
-    Welcome, SUPPORTED_VERSIONS,
+    Ack, AgentStatus, ClientFrame, CloseCode, ErrorCode, ErrorFrame, ResumeOutcome, ServerFrame,
+    SessionId, Welcome, SUPPORTED_VERSIONS,
 };
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -89,10 +89,18 @@ pub(crate) struct Driver {
     sessions: HashMap<SessionId, Tracked>,
     welcome: Option<Welcome>,
     next_internal: u64,
-    /// The last `set_status` asked for (its id, and the frame), said again
-    /// after each reconnect: a broker that restarted, or saw no connection
-    /// for its grace period, starts an agent or bot `away`.
-    status: Option<(String, ClientFrame)>,
+    /// The last `set_status` asked for, said again after each reconnect: a
+    /// broker that restarted, or saw no connection for its grace period,
+    /// starts an agent or bot `away`.
+    status: Option<LastStatus>,
+}
+
+/// A `set_status` command: its id, and what it set.
+struct LastStatus {
+    id: String,
+    status: AgentStatus,
+    skills: Option<Vec<String>>,
+    capacity: Option<u32>,
 }
 
 impl Driver {
@@ -307,31 +315,25 @@ impl Driver {
                 kind: PendingKind::Resume(session_id.clone()),
             });
         }
-        if let Some((asked, frame)) = &self.status {
-            // Unless that very command is still pending (it goes again below).
-            if !self.pending.iter().any(|p| &p.id == asked) {
-                if let ClientFrame::SetStatus {
-                    status,
-                    skills,
-                    capacity,
-                    ..
-                } = frame
-                {
-                    let id = format!("{}-s{}", self.prefix, self.next_internal);
-                    self.next_internal += 1;
-                    let again = ClientFrame::SetStatus {
-                        id: id.clone(),
-                        status: *status,
-                        skills: skills.clone(),
-                        capacity: *capacity,
-                    };
-                    resumes.push(Pending {
-                        id,
-                        text: to_json(&again),
-                        kind: PendingKind::Restate,
-                    });
-                }
-            }
+        // Unless that very command is still pending (it goes again below).
+        let last = self
+            .status
+            .as_ref()
+            .filter(|last| !self.pending.iter().any(|p| p.id == last.id));
+        if let Some(last) = last {
+            let id = format!("{}-s{}", self.prefix, self.next_internal);
+            self.next_internal += 1;
+            let again = ClientFrame::SetStatus {
+                id: id.clone(),
+                status: last.status,
+                skills: last.skills.clone(),
+                capacity: last.capacity,
+            };
+            resumes.push(Pending {
+                id,
+                text: to_json(&again),
+                kind: PendingKind::Restate,
+            });
         }
         resumes.append(&mut self.pending);
         self.pending = resumes;
@@ -393,8 +395,19 @@ impl Driver {
             return None;
         };
         let text = to_json(&frame);
-        if matches!(frame, ClientFrame::SetStatus { .. }) {
-            self.status = Some((id.clone(), frame.clone()));
+        if let ClientFrame::SetStatus {
+            status,
+            skills,
+            capacity,
+            ..
+        } = &frame
+        {
+            self.status = Some(LastStatus {
+                id: id.clone(),
+                status: *status,
+                skills: skills.clone(),
+                capacity: *capacity,
+            });
         }
         if let Some(max) = self.welcome.as_ref().map(|w| w.limits.max_frame_bytes) {
             if text.len() > max {
