@@ -22,6 +22,16 @@ fn sqlite_config(dir: &std::path::Path) -> Config {
     config
 }
 
+/// A SQLite broker routing to one queue, `general`.
+fn routed_config(dir: &std::path::Path) -> Config {
+    let mut config = sqlite_config(dir);
+    config.routing.queues = vec![seam_broker::QueueConfig {
+        name: "general".into(),
+        ..seam_broker::QueueConfig::default()
+    }];
+    config
+}
+
 async fn start_sqlite(config: Config) -> seam_broker::RunningBroker {
     let store = seam_broker::open_store(&config).await.unwrap();
     start_on(config, store).await
@@ -91,15 +101,7 @@ async fn sessions_survive_a_restart_on_sqlite_and_clients_resume() {
 #[tokio::test]
 async fn an_agent_client_says_its_status_again_after_a_restart() {
     let dir = temp_dir("restart-status");
-    let routed = |dir: &std::path::Path| {
-        let mut config = sqlite_config(dir);
-        config.routing.queues = vec![seam_broker::QueueConfig {
-            name: "general".into(),
-            ..seam_broker::QueueConfig::default()
-        }];
-        config
-    };
-    let broker = start_sqlite(routed(&dir)).await;
+    let broker = start_sqlite(routed_config(&dir)).await;
     let addr = broker.local_addr();
     let (bob, mut bob_events) = client(&broker, token(Role::Agent, "bob")).await;
     bob.set_status(seam_protocol::AgentStatus::Available)
@@ -107,7 +109,7 @@ async fn an_agent_client_says_its_status_again_after_a_restart() {
         .unwrap();
     broker.shutdown().await;
 
-    let mut config = routed(&dir);
+    let mut config = routed_config(&dir);
     config.listen = addr;
     let broker = start_sqlite(config).await;
     wait_for(&mut bob_events, |e| {
@@ -136,12 +138,8 @@ async fn an_agent_client_says_its_status_again_after_a_restart() {
 async fn after_a_restart_an_agent_who_does_not_come_back_is_replaced() {
     let dir = temp_dir("restart-routing");
     let routed = |dir: &std::path::Path| {
-        let mut config = sqlite_config(dir);
+        let mut config = routed_config(dir);
         config.routing.offline_grace_ms = 1_000;
-        config.routing.queues = vec![seam_broker::QueueConfig {
-            name: "general".into(),
-            ..seam_broker::QueueConfig::default()
-        }];
         config
     };
     let broker = start_sqlite(routed(&dir)).await;
