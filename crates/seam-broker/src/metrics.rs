@@ -381,18 +381,14 @@ impl Metrics {
                     .with_label_values(&name)
                     .set(i64::try_from(queue.abandoned).unwrap_or(i64::MAX));
             }
-            for status in [
-                AgentStatus::Available,
-                AgentStatus::Away,
-                AgentStatus::Offline,
-            ] {
+            for status in AgentStatus::ALL {
                 let agents = overview
                     .agents
                     .iter()
                     .filter(|a| a.status == status)
                     .count();
                 self.agents
-                    .with_label_values(&[status_name(status)])
+                    .with_label_values(&[status.as_str()])
                     .set(count(agents));
             }
         }
@@ -401,14 +397,6 @@ impl Metrics {
             tracing::warn!(error = %e, "metrics could not be encoded");
         }
         String::from_utf8(out).unwrap_or_default()
-    }
-}
-
-fn status_name(status: AgentStatus) -> &'static str {
-    match status {
-        AgentStatus::Available => "available",
-        AgentStatus::Away => "away",
-        AgentStatus::Offline => "offline",
     }
 }
 

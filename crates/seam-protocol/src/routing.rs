@@ -22,6 +22,30 @@ pub enum AgentStatus {
     Offline,
 }
 
+impl AgentStatus {
+    /// Every status.
+    pub const ALL: [AgentStatus; 3] = [
+        AgentStatus::Available,
+        AgentStatus::Away,
+        AgentStatus::Offline,
+    ];
+
+    /// The status's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Available => "available",
+            AgentStatus::Away => "away",
+            AgentStatus::Offline => "offline",
+        }
+    }
+}
+
+impl std::fmt::Display for AgentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a session is being offered to an agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -202,24 +202,11 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(backend)
 }
 
-/// How `agent_status.status` spells a status.
-fn status_name(status: AgentStatus) -> &'static str {
-    match status {
-        AgentStatus::Available => "available",
-        AgentStatus::Away => "away",
-        AgentStatus::Offline => "offline",
-    }
-}
-
 fn parse_status(name: &str) -> Result<AgentStatus, StoreError> {
-    [
-        AgentStatus::Available,
-        AgentStatus::Away,
-        AgentStatus::Offline,
-    ]
-    .into_iter()
-    .find(|s| status_name(*s) == name)
-    .ok_or_else(|| backend(format!("unknown agent status `{name}`")))
+    AgentStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == name)
+        .ok_or_else(|| backend(format!("unknown agent status `{name}`")))
 }
 
 /// A connection that is opened again when it was lost.
@@ -1302,7 +1289,7 @@ impl SessionStore for PostgresStore {
         record: &'a AgentStatusRecord,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.read(move |client| async move {
-            let status = status_name(record.status);
+            let status = record.status.as_str();
             let skills = record.skills.as_ref().map(json).transpose()?;
             let capacity = record.capacity.map(|c| c as i32);
             client
