@@ -499,29 +499,15 @@ impl Router {
         st.remembered.clear();
     }
 
-    /// Takes over agents' statuses as last set (read from the store): each
-    /// applies when its agent is first heard from, unless a newer one
-    /// came with it. Offline agents need none: a connection makes them away.
+    /// Takes over agents' statuses as last set (read from the store, right
+    /// after [`Router::restore`]): each applies on its agent's first
+    /// report, unless a newer one came with it. Offline agents need none:
+    /// a connection makes them away.
     pub(crate) fn remember(&self, statuses: impl IntoIterator<Item = (String, StatusChange)>) {
-        let mut guard = self.lock();
-        let st = &mut *guard;
-        for (sub, change) in statuses {
-            if change.status == AgentStatus::Offline {
-                continue;
-            }
-            match st.agents.get_mut(&sub) {
-                Some(agent) if agent.restored => {
-                    // Known from its sessions only: its first report
-                    // applies it (and sets skills from the connection).
-                    st.remembered.insert(sub, change);
-                }
-                Some(agent) if change.at > agent.status_at => agent.apply(&change),
-                Some(_) => {}
-                None => {
-                    st.remembered.insert(sub, change);
-                }
-            }
-        }
+        let statuses = statuses
+            .into_iter()
+            .filter(|(_, change)| change.status != AgentStatus::Offline);
+        self.lock().remembered.extend(statuses);
     }
 
     /// Takes over from the store's open sessions: agents and bots serve
