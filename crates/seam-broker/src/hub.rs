@@ -22,6 +22,7 @@ use seam_protocol::{EventBody, SessionEvent, SessionId};
 use crate::engine::{CommitListener, Logged};
 use crate::frame::Frame;
 use crate::ids::random_hex;
+use crate::maps::SharedMap;
 use crate::outbox::{Outbound, Outbox};
 use crate::peers::{Audience, Peers};
 use crate::rate_limit::TokenBucket;
@@ -75,8 +76,8 @@ pub(crate) struct PrincipalLimits {
 
 /// Connections of this node by session and by principal.
 pub(crate) struct Hub {
-    sessions: DashMap<SessionId, Vec<Subscription>>,
-    principals: DashMap<String, Connections>,
+    sessions: SharedMap<SessionId, Vec<Subscription>>,
+    principals: SharedMap<String, Connections>,
     node: String,
     next_conn: AtomicU64,
     connections: AtomicUsize,
@@ -106,8 +107,8 @@ impl Hub {
     /// An empty hub with a random node name.
     pub(crate) fn new() -> Hub {
         Hub {
-            sessions: DashMap::new(),
-            principals: DashMap::new(),
+            sessions: SharedMap::default(),
+            principals: SharedMap::default(),
             node: random_hex(4),
             next_conn: AtomicU64::new(1),
             connections: AtomicUsize::new(0),

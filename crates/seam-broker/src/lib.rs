@@ -28,6 +28,7 @@ mod hub;
 mod ids;
 mod lifecycle;
 mod listener;
+mod maps;
 mod media;
 mod metrics;
 mod openapi;

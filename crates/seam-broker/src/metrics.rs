@@ -99,9 +99,9 @@ pub(crate) struct Metrics {
     agents: IntGaugeVec,
     /// Each command type's `ok` counter and duration histogram, resolved
     /// once: the path every message takes skips the label lookup.
-    ok: HashMap<&'static str, (IntCounter, Histogram)>,
+    ok: HashMap<&'static str, (IntCounter, Histogram), foldhash::fast::RandomState>,
     /// Each event kind's counter, resolved once.
-    stored: HashMap<&'static str, IntCounter>,
+    stored: HashMap<&'static str, IntCounter, foldhash::fast::RandomState>,
 }
 
 /// Event kinds resolved up front (others are counted through the labels).
@@ -230,8 +230,8 @@ impl Metrics {
                 "Agents and bots on the roster, by status",
                 &["status"],
             ),
-            ok: HashMap::new(),
-            stored: HashMap::new(),
+            ok: HashMap::default(),
+            stored: HashMap::default(),
         };
         for &command in ClientFrame::TYPES {
             let handles = (

@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::maps::SharedMap;
 use dashmap::mapref::entry::Entry;
-use dashmap::DashMap;
 use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
 use tokio::sync::oneshot;
 
@@ -178,9 +178,9 @@ pub struct LocalEngine {
     listener: Arc<dyn CommitListener>,
     clock: Arc<dyn Clock>,
     options: EngineOptions,
-    sessions: DashMap<SessionId, Arc<Slot>>,
+    sessions: SharedMap<SessionId, Arc<Slot>>,
     /// Customers' open sessions seen so far (a cache: the store decides).
-    open_by_customer: DashMap<String, SessionId>,
+    open_by_customer: SharedMap<String, SessionId>,
     /// Bytes of every held session's window.
     all_windows: Arc<AtomicUsize>,
 }
@@ -209,8 +209,8 @@ impl LocalEngine {
             listener,
             clock,
             options,
-            sessions: DashMap::new(),
-            open_by_customer: DashMap::new(),
+            sessions: SharedMap::default(),
+            open_by_customer: SharedMap::default(),
             all_windows: Arc::new(AtomicUsize::new(0)),
         }
     }

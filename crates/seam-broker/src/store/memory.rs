@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use dashmap::DashMap;
+use crate::maps::SharedMap;
 
 use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId, SessionState};
 
@@ -66,7 +66,7 @@ impl Inner {
 /// customer, and an append takes it only when it queues webhooks.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    sessions: DashMap<SessionId, Entry>,
+    sessions: SharedMap<SessionId, Entry>,
     inner: Mutex<Inner>,
 }
 
