@@ -254,9 +254,7 @@ impl ErrorFrame {
 impl ServerFrame {
     /// Serializes the frame to its JSON text.
     pub fn to_json(&self) -> String {
-        // Every field is a plain string, number, bool, map or sequence with
-        // string keys, so serialization cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+        json_of(self)
     }
 
     /// The JSON of `ServerFrame::Event(event)`, serialized from a borrowed
@@ -268,8 +266,44 @@ impl ServerFrame {
         enum Borrowed<'a> {
             Event(&'a SessionEvent),
         }
-        serde_json::to_string(&Borrowed::Event(event)).unwrap_or_else(|_| String::from("{}"))
+        json_of(&Borrowed::Event(event))
     }
+}
+
+/// Largest scratch buffer a thread keeps between frames (a rare large
+/// frame's buffer is given back).
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    /// Each thread's buffer to serialize frames into.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The JSON text of `value`, allocated once at its exact size.
+///
+/// Serialized into the thread's scratch buffer, then copied: growing a
+/// fresh `String` as it is written reallocates (and copies) it two or
+/// three times for a chat event, and leaves it with spare capacity that
+/// a resume window would hold on to.
+fn json_of(value: &impl Serialize) -> String {
+    // Every field is a plain string, number, bool, map or sequence with
+    // string keys, so serialization cannot fail.
+    let fallback = || serde_json::to_string(value).unwrap_or_else(|_| String::from("{}"));
+    SCRATCH.with(|scratch| {
+        // Taken already: a `Serialize` impl serializing a frame itself.
+        let Ok(mut buffer) = scratch.try_borrow_mut() else {
+            return fallback();
+        };
+        buffer.clear();
+        let json = match serde_json::to_writer(&mut *buffer, value) {
+            Ok(()) => String::from_utf8(buffer.to_vec()).unwrap_or_else(|_| fallback()),
+            Err(_) => String::from("{}"),
+        };
+        if buffer.capacity() > SCRATCH_KEEP {
+            *buffer = Vec::new();
+        }
+        json
+    })
 }
 
 #[cfg(test)]
@@ -295,6 +329,28 @@ mod tests {
             ServerFrame::event_json(&event),
             ServerFrame::Event(event.clone()).to_json()
         );
+    }
+
+    #[test]
+    fn frames_serialize_as_serde_json_writes_them_whatever_came_before() {
+        let frame = |text: String| {
+            ServerFrame::Error(ErrorFrame {
+                id: Some("c-1".into()),
+                ..ErrorFrame::new(ErrorCode::InvalidMessage, text)
+            })
+        };
+        // A large frame (past what the scratch buffer keeps), then small
+        // ones: nothing of one is left in the next.
+        for text in [
+            "é\"\n".repeat(SCRATCH_KEEP),
+            "short".to_owned(),
+            String::new(),
+        ] {
+            let frame = frame(text);
+            let json = frame.to_json();
+            assert_eq!(json, serde_json::to_string(&frame).unwrap());
+            assert_eq!(json.capacity(), json.len(), "allocated at its size");
+        }
     }
 }
 
