@@ -342,16 +342,21 @@ async fn command_loop<'c>(
     let mut unwritten = 0;
 
     loop {
+        // Checked before every wait rather than waited on beside the rest
+        // (a close request also wakes `drain.ready()` below): each wait
+        // registers and drops a waker, once per frame and per write.
+        if writer.drain.closing().is_some() {
+            return;
+        }
         let deadline = next_ping.min(expiry.next());
         if timer.deadline() != deadline {
             timer.as_mut().reset(deadline);
         }
-        // Biased: closing and the deadlines first (a peer that never stops
-        // sending cannot hold them off), then input before output so that
-        // the replies to frames already received go out in one write.
+        // Biased: the deadlines first (a peer that never stops sending
+        // cannot hold them off), then input before output so that the
+        // replies to frames already received go out in one write.
         let wake = tokio::select! {
             biased;
-            _ = writer.close_requested.wait() => return,
             _ = &mut timer => {
                 let now = tokio::time::Instant::now();
                 if now >= expiry.next() {
