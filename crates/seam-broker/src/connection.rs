@@ -170,6 +170,11 @@ async fn serve(
             // Boxed, like every await that happens once: this future stays
             // allocated for the connection's life, sized by its largest.
             Box::pin(state.routing.connected(&identity)).await;
+            // Shutdown closes the connections registered in the hub; one
+            // registered as it began is closed here.
+            if shutdown.is_triggered() {
+                close_going_away(&outbox);
+            }
             // Boxed, and built in place: a future bound to a local first keeps
             // its full size reserved in this one for the connection's life.
             Box::pin(command_loop(
@@ -179,7 +184,6 @@ async fn serve(
                 &mut identity,
                 &outbox,
                 &mut attached,
-                &mut shutdown,
                 &mut in_flight,
             ))
             .await;
@@ -325,7 +329,6 @@ async fn command_loop<'c>(
     identity: &mut Arc<Identity>,
     outbox: &'c Outbox,
     attached: &mut Vec<SessionId>,
-    shutdown: &mut ShutdownSignal,
     in_flight: &mut Option<Box<InFlight<'c>>>,
 ) {
     let limits = &state.config.limits;
@@ -377,10 +380,6 @@ async fn command_loop<'c>(
                 }
                 continue;
             }
-            _ = shutdown.recv() => {
-                close_going_away(outbox);
-                return;
-            }
             _ = writer.drain.ready(), if unwritten >= WRITE_EVERY => Wake::Write,
             _ = InFlight::progress(in_flight), if in_flight.is_some() => Wake::Settled,
             message = stream.next(), if InFlight::may_read(in_flight) => Wake::Frame(message),
@@ -397,14 +396,13 @@ async fn command_loop<'c>(
                 if writer.drain.closing().is_some() {
                     return;
                 }
-                let written = tokio::select! {
-                    biased;
-                    _ = shutdown.recv() => {
-                        close_going_away(outbox);
-                        return;
-                    }
-                    (written, _) = Box::pin(writer.write(heartbeat.timeout(), outbox, None, in_flight.as_deref_mut())) => written,
-                };
+                let (written, _) = Box::pin(writer.write(
+                    heartbeat.timeout(),
+                    outbox,
+                    None,
+                    in_flight.as_deref_mut(),
+                ))
+                .await;
                 if !written {
                     return;
                 }
@@ -579,10 +577,7 @@ impl Started {
 /// Closes for the broker's shutdown (1001): the client reconnects to
 /// another node and resumes.
 fn close_going_away(outbox: &Outbox) {
-    outbox.close_with(
-        CloseCode::GoingAway,
-        "broker shutting down; reconnect and resume",
-    );
+    outbox.close_with(CloseCode::GoingAway, crate::shutdown::GOING_AWAY);
 }
 
 /// The `id` of a frame too large to execute, if it can be read, so the

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
-use seam_protocol::{EventBody, SessionEvent, SessionId};
+use seam_protocol::{CloseCode, EventBody, SessionEvent, SessionId};
 
 use crate::engine::{CommitListener, Logged};
 use crate::frame::Frame;
@@ -176,6 +176,16 @@ impl Hub {
         }
         entry.outboxes.push(outbox.clone());
         Ok(())
+    }
+
+    /// Asks every registered connection to close with `code` (the broker
+    /// shuts down).
+    pub(crate) fn close_all(&self, code: CloseCode, detail: &str) {
+        for connections in self.principals.iter() {
+            for outbox in &connections.outboxes {
+                outbox.close_with(code, detail);
+            }
+        }
     }
 
     /// Takes one command from the principal's shared budget; the wait until

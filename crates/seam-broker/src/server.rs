@@ -371,6 +371,11 @@ impl RunningBroker {
     /// to finish: once it returns, nothing more is written to the store.
     pub async fn shutdown(self) {
         self.state.shutdown.trigger();
+        // Connections registered after this see the signal themselves.
+        self.state.hub.close_all(
+            seam_protocol::CloseCode::GoingAway,
+            crate::shutdown::GOING_AWAY,
+        );
         let drain = Duration::from_millis(self.state.config.limits.shutdown_drain_ms);
         // The listener cuts HTTP connections at the drain deadline.
         let _ = self.server.await;

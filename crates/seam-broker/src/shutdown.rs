@@ -1,13 +1,20 @@
 //! The one way shutdown is signalled, and how the broker waits for every
 //! connection to finish.
 //!
-//! [`Shutdown::trigger`] flips a watch channel every connection selects on.
-//! Each connection holds a [`ShutdownSignal`], which carries a clone of an
-//! mpsc sender; when the last one is dropped, [`Shutdown::drained`] resolves.
+//! [`Shutdown::trigger`] flips a watch channel that the background tasks
+//! and connections still in their handshake select on; the broker then
+//! closes every registered connection through its outbox (`Hub::close_all`),
+//! so a connection's command loop does not wait on the signal beside every
+//! frame. Each connection holds a [`ShutdownSignal`], which carries a clone
+//! of an mpsc sender; when the last one is dropped, [`Shutdown::drained`]
+//! resolves.
 
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch, Mutex};
+
+/// The close frame's detail when the broker shuts down (code 1001).
+pub(crate) const GOING_AWAY: &str = "broker shutting down; reconnect and resume";
 
 /// Owned by the broker: triggers shutdown and waits for connections.
 #[derive(Debug)]
