@@ -487,7 +487,11 @@ impl ClientFrame {
     /// The well-formed path parses once; only a failure pays for a second,
     /// untyped parse to tell bad JSON from an unknown type or a bad field.
     pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
-        let typed_error = match serde_json::from_str::<ClientFrame>(text) {
+        let parsed = match serde_json::from_str::<MessageOnly>(text) {
+            Ok(MessageOnly(frame)) => Ok(frame),
+            Err(_) => serde_json::from_str::<ClientFrame>(text),
+        };
+        let typed_error = match parsed {
             Ok(frame) => {
                 if frame.id().is_some_and(|id| id.len() > MAX_COMMAND_ID_BYTES) {
                     return Err(DecodeError {
@@ -672,6 +676,97 @@ impl ClientFrame {
     }
 }
 
+/// A `message` frame read straight into its fields.
+///
+/// serde's internally tagged enums copy every field of a frame into a
+/// buffer before they know its variant, then read the buffer again; the
+/// frame clients send most is read once instead. Any other frame, and
+/// anything unusual in this one (a second `type`, a repeated field, an
+/// escaped `type`), is an error here, and [`ClientFrame::decode`] then
+/// takes the general path, which decides.
+struct MessageOnly(ClientFrame);
+
+/// The keys of a `message` frame; any other key is read and ignored, as
+/// the general path does.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum MessageKey {
+    Type,
+    Id,
+    SessionId,
+    Text,
+    QuickReplies,
+    Card,
+    Choice,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for MessageOnly {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MessageVisitor)
+    }
+}
+
+struct MessageVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MessageVisitor {
+    type Value = MessageOnly;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a message frame")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<MessageOnly, A::Error> {
+        use serde::de::Error;
+        /// Fills a field once; a repeated field is left to the general path.
+        fn once<T, E: Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
+            match slot.replace(value) {
+                None => Ok(()),
+                Some(_) => Err(E::custom("repeated field")),
+            }
+        }
+        let mut is_message = false;
+        let (mut id, mut session_id, mut text) = (None, None, None);
+        let (mut quick_replies, mut card, mut choice) = (None, None, None);
+        while let Some(key) = map.next_key::<MessageKey>()? {
+            match key {
+                MessageKey::Type => {
+                    let kind: &str = map.next_value()?;
+                    if is_message || kind != "message" {
+                        return Err(A::Error::custom("not a message frame"));
+                    }
+                    is_message = true;
+                }
+                MessageKey::Id => once(&mut id, map.next_value::<CommandId>()?)?,
+                MessageKey::SessionId => once(&mut session_id, map.next_value::<SessionId>()?)?,
+                MessageKey::Text => once(&mut text, map.next_value::<String>()?)?,
+                MessageKey::QuickReplies => {
+                    once(&mut quick_replies, map.next_value::<Vec<QuickReply>>()?)?
+                }
+                MessageKey::Card => once(&mut card, map.next_value::<Option<Box<Card>>>()?)?,
+                MessageKey::Choice => once(&mut choice, map.next_value::<Option<Choice>>()?)?,
+                MessageKey::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        match (is_message, id, session_id, text) {
+            (true, Some(id), Some(session_id), Some(text)) => {
+                Ok(MessageOnly(ClientFrame::Message {
+                    id,
+                    session_id,
+                    text,
+                    quick_replies: quick_replies.unwrap_or_default(),
+                    card: card.flatten(),
+                    choice: choice.flatten(),
+                }))
+            }
+            _ => Err(A::Error::custom("not a complete message frame")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,6 +802,46 @@ mod tests {
         for t in ClientFrame::TYPES {
             let err = ClientFrame::decode(&format!(r#"{{"type":"{t}"}}"#)).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidMessage, "{t}");
+        }
+    }
+
+    #[test]
+    fn message_frames_decode_as_the_general_path_decodes_them_in_any_order() {
+        let general = |text: &str| serde_json::from_str::<ClientFrame>(text).ok();
+        let expected = ClientFrame::Message {
+            id: "c1".into(),
+            session_id: "s_1".into(),
+            text: "hi \"you\" é".into(),
+            quick_replies: Vec::new(),
+            card: None,
+            choice: None,
+        };
+        for text in [
+            r#"{"type":"message","id":"c1","session_id":"s_1","text":"hi \"you\" \u00e9"}"#,
+            r#"{"id":"c1","session_id":"s_1","text":"hi \"you\" é","type":"message"}"#,
+            r#"{"text":"hi \"you\" é","type":"message","extra":[1,{"a":null}],"session_id":"s_1","id":"c1","card":null}"#,
+        ] {
+            assert_eq!(
+                ClientFrame::decode(text).ok().as_ref(),
+                Some(&expected),
+                "{text}"
+            );
+            assert_eq!(general(text).as_ref(), Some(&expected), "{text}");
+        }
+        // What the message path does not take, the general path decides.
+        for text in [
+            // An escaped `type`, and a second `type`.
+            r#"{"type":"m\u0065ssage","id":"c1","session_id":"s","text":"x"}"#,
+            r#"{"type":"message","id":"c1","session_id":"s","text":"x","type":"message"}"#,
+            r#"{"type":"typing","id":"c1","session_id":"s","active":true}"#,
+            r#"{"id":"c1","session_id":"s","active":true,"type":"typing"}"#,
+            r#"{"type":"message","id":"c1","session_id":"s","text":"x","text":"y"}"#,
+            r#"{"type":"message","id":"c1","session_id":"s","text":"x","quick_replies":null}"#,
+            r#"{"type":"message","id":"c1","session_id":"s"}"#,
+            r#"{"type":"message","id":"c1","session_id":"s","text":"x"} trailing"#,
+            r#"{"type":"message","id":"c1","session_id":"s","text":"x","choice":{"seq":3,"id":"yes"}}"#,
+        ] {
+            assert_eq!(ClientFrame::decode(text).ok(), general(text), "{text}");
         }
     }
 }

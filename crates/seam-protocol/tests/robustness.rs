@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-use seam_protocol::{ClientFrame, ErrorCode};
+use seam_protocol::{ClientFrame, ErrorCode, MAX_COMMAND_ID_BYTES};
 
 /// xorshift64*: small, fast and reproducible.
 struct Rng(u64);
@@ -91,6 +91,11 @@ fn mutated_frames_decode_or_get_a_typed_error_and_never_panic() {
         let Ok(text) = std::str::from_utf8(&bytes) else {
             continue; // the transport only hands over UTF-8 text
         };
+        // The path `message` frames take agrees with the general one.
+        let general = serde_json::from_str::<ClientFrame>(text)
+            .ok()
+            .filter(|f| f.id().is_none_or(|id| id.len() <= MAX_COMMAND_ID_BYTES));
+        assert_eq!(ClientFrame::decode(text).ok(), general, "{text}");
         match ClientFrame::decode(text) {
             Ok(frame) => {
                 decoded += 1;
