@@ -76,7 +76,14 @@ stop_nodes() {
   PIDS=()
 }
 
-bench() { ./target/release/seam-bench "$@" | tee /dev/stderr | grep '^{' >> "$RESULTS"; }
+# Printed whole once it ends: `tee /dev/stderr` would reopen a log this
+# script's output is redirected to, and truncate it.
+bench() {
+  local out
+  out=$(./target/release/seam-bench "$@")
+  printf '%s\n' "$out" >&2
+  grep '^{' <<<"$out" >> "$RESULTS"
+}
 
 relay() {
   local label=$1; shift

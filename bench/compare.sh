@@ -51,7 +51,14 @@ start() {
   echo "$name did not start" >&2; exit 1
 }
 
-bench() { ./target/release/seam-bench "$@" | tee /dev/stderr | grep '^{' >> "$RESULTS"; }
+# Printed whole once it ends: `tee /dev/stderr` would reopen a log this
+# script's output is redirected to, and truncate it.
+bench() {
+  local out
+  out=$(./target/release/seam-bench "$@")
+  printf '%s\n' "$out" >&2
+  grep '^{' <<<"$out" >> "$RESULTS"
+}
 
 # run NAME PROTO PORT CMD...: idle, flat-out and fixed-rate runs against a fresh server each.
 run() {
