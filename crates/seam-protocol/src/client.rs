@@ -484,8 +484,11 @@ impl ClientFrame {
 
     /// Decodes one text frame, classifying failures precisely.
     ///
-    /// The well-formed path parses once; only a failure pays for a second,
-    /// untyped parse to tell bad JSON from an unknown type or a bad field.
+    /// A `message` frame is read once, straight into its fields
+    /// (`MessageOnly`); any other frame is read again as the general enum
+    /// (cheaply when its `type` comes first: the message path stops at it).
+    /// Only a failure pays for a further, untyped parse to tell bad JSON
+    /// from an unknown type or a bad field.
     pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
         let parsed = match serde_json::from_str::<MessageOnly>(text) {
             Ok(MessageOnly(frame)) => Ok(frame),
