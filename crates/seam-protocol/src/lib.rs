@@ -13,6 +13,7 @@
 mod admin;
 mod client;
 mod codes;
+mod json;
 mod media;
 mod principal;
 mod rich;

@@ -254,7 +254,13 @@ impl ErrorFrame {
 impl ServerFrame {
     /// Serializes the frame to its JSON text.
     pub fn to_json(&self) -> String {
-        json_of(self)
+        json_of(self, |out| match self {
+            ServerFrame::Event(event) => crate::json::write_event_frame(out, event),
+            ServerFrame::Ack(ack) if crate::json::write_plain_ack_frame(out, ack).is_some() => {
+                Ok(())
+            }
+            _ => crate::json::write(out, self),
+        })
     }
 
     /// The JSON of `ServerFrame::Event(event)`, serialized from a borrowed
@@ -266,7 +272,9 @@ impl ServerFrame {
         enum Borrowed<'a> {
             Event(&'a SessionEvent),
         }
-        json_of(&Borrowed::Event(event))
+        json_of(&Borrowed::Event(event), |out| {
+            crate::json::write_event_frame(out, event)
+        })
     }
 }
 
@@ -281,11 +289,16 @@ thread_local! {
 
 /// The JSON text of `value`, allocated once at its exact size.
 ///
-/// Serialized into the thread's scratch buffer, then copied: growing a
-/// fresh `String` as it is written reallocates (and copies) it two or
-/// three times for a chat event, and leaves it with spare capacity that
-/// a resume window would hold on to.
-fn json_of(value: &impl Serialize) -> String {
+/// Written by `write` (with [`crate::json`]: serde_json's output in fewer
+/// instructions) or, for what that leaves to it, by serde_json, into the
+/// thread's scratch buffer, then copied: growing a fresh `String` as it is
+/// written reallocates (and copies) it two or three times for a chat
+/// event, and leaves it with spare capacity that a resume window would
+/// hold on to.
+fn json_of(
+    value: &impl Serialize,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), crate::json::Unsupported>,
+) -> String {
     // Every field is a plain string, number, bool, map or sequence with
     // string keys, so serialization cannot fail.
     let fallback = || serde_json::to_string(value).unwrap_or_else(|_| String::from("{}"));
@@ -295,7 +308,11 @@ fn json_of(value: &impl Serialize) -> String {
             return fallback();
         };
         buffer.clear();
-        let json = match serde_json::to_writer(&mut *buffer, value) {
+        let written = write(&mut buffer).or_else(|_| {
+            buffer.clear();
+            serde_json::to_writer(&mut *buffer, value)
+        });
+        let json = match written {
             Ok(()) => String::from_utf8(buffer.to_vec()).unwrap_or_else(|_| fallback()),
             Err(_) => String::from("{}"),
         };
