@@ -36,6 +36,12 @@ impl Frame {
         Some(json)
     }
 
+    /// The event back from an `event` frame (a store that keeps frames
+    /// reads them back this way); `None` for any other frame.
+    pub fn to_event(&self) -> Option<SessionEvent> {
+        serde_json::from_str(&self.event_json()?).ok()
+    }
+
     /// The JSON text.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
@@ -73,7 +79,7 @@ mod tests {
     }
 
     #[test]
-    fn an_event_frame_yields_the_events_own_json() {
+    fn an_event_frame_yields_the_events_own_json_and_the_event_back() {
         for event in [
             event(
                 EventBody::message("héllo\n\"quoted\" \\ {braces}"),
@@ -85,6 +91,7 @@ mod tests {
             assert_eq!(json, serde_json::to_string(&event).unwrap());
             let back: SessionEvent = serde_json::from_str(&json).unwrap();
             assert_eq!(back, event);
+            assert_eq!(Frame::event(&event).to_event(), Some(event));
         }
     }
 
@@ -96,5 +103,6 @@ mod tests {
             active: true,
         });
         assert_eq!(typing.event_json(), None);
+        assert_eq!(typing.to_event(), None);
     }
 }

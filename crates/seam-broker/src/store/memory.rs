@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use crate::frame::Frame;
 use crate::maps::SharedMap;
 
 use seam_protocol::{CannedResponse, Principal, Receipt, SessionEvent, SessionId, SessionState};
@@ -15,8 +16,32 @@ use super::{
     SessionStore, SessionSummary, StoreError, StoredSession,
 };
 
-/// A session as the store keeps it: its record and events, and its listing.
-type Entry = (StoredSession, SessionSummary);
+/// A session as the store keeps it: its record, its events as their
+/// `event` frames (shared with the engine's resume windows, so an append
+/// stores no copy), and its listing.
+#[derive(Debug)]
+struct Entry {
+    record: SessionRecord,
+    events: Vec<Frame>,
+    summary: SessionSummary,
+}
+
+impl Entry {
+    /// The session as the store's readers see it.
+    fn stored(&self) -> Result<StoredSession, StoreError> {
+        Ok(StoredSession {
+            record: self.record.clone(),
+            events: self.events.iter().map(event_of).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// The event a kept frame holds.
+fn event_of(frame: &Frame) -> Result<SessionEvent, StoreError> {
+    frame
+        .to_event()
+        .ok_or_else(|| StoreError::Backend(format!("not an event frame: {}", frame.as_str())))
+}
 
 /// Everything but the sessions' events and listings.
 #[derive(Debug, Default)]
@@ -87,8 +112,8 @@ impl MemoryStore {
     fn delete_where(&self, doomed: impl Fn(&SessionSummary) -> bool) -> Vec<SessionId> {
         let mut inner = self.inner();
         let mut ids = Vec::new();
-        self.sessions.retain(|id, (_, summary)| {
-            let keep = !doomed(summary);
+        self.sessions.retain(|id, entry| {
+            let keep = !doomed(&entry.summary);
             if !keep {
                 ids.push(id.clone());
             }
@@ -118,22 +143,20 @@ impl SessionStore for MemoryStore {
         // customer is created meanwhile.
         let mut inner = self.inner();
         let open = self.sessions.iter().find_map(|entry| {
-            let (stored, summary) = entry.value();
-            (stored.record.customer.sub == record.customer.sub
-                && summary.state == SessionState::Open)
-                .then(|| stored.record.session_id.clone())
+            (entry.record.customer.sub == record.customer.sub
+                && entry.summary.state == SessionState::Open)
+                .then(|| entry.record.session_id.clone())
         });
         if let Some(session_id) = open {
             return ready(Err(StoreError::AlreadyOpen { session_id }));
         }
         let result = check_order(first, 0).map(|()| {
-            let summary = SessionView::folded(record, [first]).summary();
-            let stored = StoredSession {
+            let entry = Entry {
                 record: record.clone(),
-                events: vec![first.clone()],
+                events: vec![Frame::event(first)],
+                summary: SessionView::folded(record, [first]).summary(),
             };
-            self.sessions
-                .insert(record.session_id.clone(), (stored, summary));
+            self.sessions.insert(record.session_id.clone(), entry);
             inner.apply_outbox(first, outbox);
         });
         ready(result)
@@ -155,14 +178,15 @@ impl SessionStore for MemoryStore {
             .then(|| self.inner());
         let result = match self.sessions.get_mut(session_id).as_deref_mut() {
             None => Err(StoreError::UnknownSession(session_id.clone())),
-            Some((stored, summary)) => check_run(events, summary.last_seq).map(|()| {
-                stored
+            Some(entry) => check_run(events, entry.summary.last_seq).map(|()| {
+                entry
                     .events
-                    .extend(events.iter().map(|new| new.event.clone()));
+                    .extend(events.iter().map(|new| new.frame.clone()));
+                let last_seq = entry.summary.last_seq;
                 if let Some(listing) = listing {
-                    *summary = listing.clone();
+                    entry.summary = listing.clone();
                 }
-                summary.last_seq = stored.events.last().map_or(0, |e| e.seq);
+                entry.summary.last_seq = events.last().map_or(last_seq, |n| n.event.seq);
             }),
         };
         if let (Ok(()), Some(inner)) = (&result, inner.as_mut()) {
@@ -174,20 +198,16 @@ impl SessionStore for MemoryStore {
     }
 
     fn load(&self) -> BoxFuture<'_, Result<Vec<StoredSession>, StoreError>> {
-        let all = self
-            .sessions
-            .iter()
-            .map(|entry| entry.value().0.clone())
-            .collect();
-        ready(Ok(all))
+        let all = self.sessions.iter().map(|entry| entry.stored()).collect();
+        ready(all)
     }
 
     fn get<'a>(
         &'a self,
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<StoredSession>, StoreError>> {
-        let found = self.sessions.get(session_id).map(|entry| entry.0.clone());
-        ready(Ok(found))
+        let found = self.sessions.get(session_id).map(|entry| entry.stored());
+        ready(found.transpose())
     }
 
     fn events_after<'a>(
@@ -196,27 +216,30 @@ impl SessionStore for MemoryStore {
         after_seq: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<SessionEvent>, StoreError>> {
+        // Seqs start at 1 without gaps: event `seq` is at `seq - 1`.
         let page = self
             .sessions
             .get(session_id)
-            .map_or_else(Vec::new, |entry| {
-                entry
-                    .0
-                    .events
+            .map_or(Ok(Vec::new()), |entry| {
+                let from = usize::try_from(after_seq)
+                    .map_or(entry.events.len(), |after| after.min(entry.events.len()));
+                entry.events[from..]
                     .iter()
-                    .filter(|e| e.seq > after_seq)
                     .take(limit)
-                    .cloned()
+                    .map(event_of)
                     .collect()
             });
-        ready(Ok(page))
+        ready(page)
     }
 
     fn summary<'a>(
         &'a self,
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionSummary>, StoreError>> {
-        let found = self.sessions.get(session_id).map(|entry| entry.1.clone());
+        let found = self
+            .sessions
+            .get(session_id)
+            .map(|entry| entry.summary.clone());
         ready(Ok(found))
     }
 
@@ -227,8 +250,8 @@ impl SessionStore for MemoryStore {
         let mut found: Vec<SessionSummary> = self
             .sessions
             .iter()
-            .filter(|entry| filter.matches(&entry.1))
-            .map(|entry| entry.1.clone())
+            .filter(|entry| filter.matches(&entry.summary))
+            .map(|entry| entry.summary.clone())
             .collect();
         found.sort_by(|a, b| (b.created_at, &b.session_id).cmp(&(a.created_at, &a.session_id)));
         found.truncate(filter.limit);
@@ -241,7 +264,7 @@ impl SessionStore for MemoryStore {
     ) -> BoxFuture<'a, Result<Option<SessionId>, StoreError>> {
         // Stops at the first: no summary is copied.
         let open = self.sessions.iter().find_map(|entry| {
-            let summary = &entry.1;
+            let summary = &entry.summary;
             (summary.customer.sub == sub && summary.state == SessionState::Open)
                 .then(|| entry.key().clone())
         });
