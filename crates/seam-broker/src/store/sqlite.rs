@@ -419,13 +419,19 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Where the sessions the writer wrote to recently stand (their last
+/// seq), by session id. Hashed with foldhash, as the broker's other maps
+/// keyed by the ids it makes (`maps::SharedMap`): looked up for every
+/// append.
+type Positions = HashMap<SessionId, u64, foldhash::fast::RandomState>;
+
 /// The writer thread's state: the connection, where the sessions it
 /// wrote to recently stand (their last seq), and the checkpointer's
 /// request for a WAL restart.
 struct Writer {
     conn: Connection,
     options: SqliteOptions,
-    positions: HashMap<SessionId, u64>,
+    positions: Positions,
     restart: Arc<AtomicBool>,
     /// Restarts that found a reader still in the WAL (logged, throttled).
     restart_busy: crate::throttle::Throttled,
@@ -443,7 +449,7 @@ impl Writer {
         Writer {
             conn,
             options,
-            positions: HashMap::new(),
+            positions: Positions::default(),
             restart,
             restart_busy: crate::throttle::Throttled::new(
                 "the SQLite WAL could not restart yet (a reader was still in it; asked again after the next checkpoint)",
@@ -575,7 +581,7 @@ enum Applied {
 /// `touched`.
 fn transaction(
     conn: &mut Connection,
-    positions: &mut HashMap<SessionId, u64>,
+    positions: &mut Positions,
     writes: &[&Write],
     touched: &mut Vec<SessionId>,
     isolated: bool,
@@ -619,7 +625,7 @@ const POSITION_CACHE: usize = 100_000;
 /// Keeps the writer's position cache bounded by live work, not history:
 /// past [`POSITION_CACHE`] positions, the ones not written in this batch
 /// are dropped until half remain (ended sessions leave it when written).
-fn forget_positions(positions: &mut HashMap<SessionId, u64>, touched: &[SessionId]) {
+fn forget_positions(positions: &mut Positions, touched: &[SessionId]) {
     if positions.len() <= POSITION_CACHE {
         return;
     }
@@ -638,7 +644,7 @@ fn forget_positions(positions: &mut HashMap<SessionId, u64>, touched: &[SessionI
 /// first time the writer meets it; `None` for a session not stored.
 fn position(
     conn: &Connection,
-    positions: &mut HashMap<SessionId, u64>,
+    positions: &mut Positions,
     session_id: &str,
 ) -> Result<Option<u64>, StoreError> {
     if let Some(&last) = positions.get(session_id) {
@@ -659,7 +665,7 @@ fn position(
 /// the sessions it touched in `touched`.
 fn apply(
     conn: &Connection,
-    positions: &mut HashMap<SessionId, u64>,
+    positions: &mut Positions,
     write: &Write,
     touched: &mut Vec<SessionId>,
 ) -> Result<Vec<SessionId>, StoreError> {
@@ -910,7 +916,7 @@ fn select_ids(
 fn delete_sessions(
     conn: &Connection,
     ids: &[SessionId],
-    positions: &mut HashMap<SessionId, u64>,
+    positions: &mut Positions,
     touched: &mut Vec<SessionId>,
 ) -> Result<(), StoreError> {
     for id in ids {
