@@ -5,10 +5,10 @@
 //! them in one transaction, commits once, and only then answers every item:
 //! group commit, so many acknowledged events share one fsync. A batch in
 //! which a write fails is applied again with each write in its own
-//! savepoint, so that write fails alone. Reads use a second connection (WAL lets them run beside
-//! the writer), and a third, on its own thread, checkpoints the WAL into
-//! the database every 250 ms, so the writer never stops for it. The schema
-//! is versioned with `PRAGMA user_version`.
+//! savepoint, so that write fails alone. Reads use a second connection
+//! (WAL lets them run beside the writer), and a third, on its own thread,
+//! checkpoints the WAL into the database every 250 ms, so the writer never
+//! stops for it. The schema is versioned with `PRAGMA user_version`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
