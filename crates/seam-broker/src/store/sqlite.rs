@@ -1373,6 +1373,23 @@ mod tests {
         }
     }
 
+    /// An empty directory for one test (`seam-NAME-PID` in the temporary
+    /// directory) and the database path in it.
+    fn fresh_dir(name: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("seam-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seam.db");
+        (dir, path)
+    }
+
+    /// A writer's connection to a database at `path`, migrated.
+    fn migrated(path: &Path) -> Connection {
+        let mut conn = open_connection(path, SqliteOptions::default()).unwrap();
+        migrate(&mut conn).unwrap();
+        conn
+    }
+
     /// The record of session `s1`, opened by `first`.
     fn record(first: &SessionEvent) -> SessionRecord {
         SessionRecord {
@@ -1388,10 +1405,7 @@ mod tests {
     /// events survive the migration, in order, and the session goes on.
     #[tokio::test]
     async fn events_clustered_by_session_move_to_arrival_order_intact() {
-        let dir = std::env::temp_dir().join(format!("seam-arrival-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("seam.db");
+        let (dir, path) = fresh_dir("arrival");
         {
             let mut conn = Connection::open(&path).unwrap();
             migrate_to(&mut conn, MIGRATIONS.len() - 1).unwrap();
@@ -1457,13 +1471,8 @@ mod tests {
     /// position is right for the next batch.
     #[test]
     fn a_refused_write_fails_alone_in_its_batch() {
-        let dir = std::env::temp_dir().join(format!("seam-batch-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("seam.db");
-        let mut conn = open_connection(&path, SqliteOptions::default()).unwrap();
-        migrate(&mut conn).unwrap();
-        let mut writer = Writer::new(conn, SqliteOptions::default(), Arc::default());
+        let (dir, path) = fresh_dir("batch");
+        let mut writer = Writer::new(migrated(&path), SqliteOptions::default(), Arc::default());
         let mut commit = |writes: Vec<Write>| {
             let (batch, answers): (Vec<_>, Vec<_>) = writes
                 .into_iter()
@@ -1526,14 +1535,13 @@ mod tests {
     /// writer never leaves.)
     #[test]
     fn the_writer_restarts_the_wal_when_asked() {
-        let dir = std::env::temp_dir().join(format!("seam-restart-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("seam.db");
-        let mut conn = open_connection(&path, SqliteOptions::default()).unwrap();
-        migrate(&mut conn).unwrap();
+        let (dir, path) = fresh_dir("restart");
         let restart = Arc::new(AtomicBool::new(false));
-        let writer = Writer::new(conn, SqliteOptions::default(), Arc::clone(&restart));
+        let writer = Writer::new(
+            migrated(&path),
+            SqliteOptions::default(),
+            Arc::clone(&restart),
+        );
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || writer.run(rx));
         let send = |write: Write| {
