@@ -229,6 +229,44 @@ macro_rules! integers {
     )*};
 }
 
+/// What a value and a map key write alike: strings and chars as JSON
+/// strings, a unit variant as its name, a newtype struct as what it wraps
+/// (serde_json's own are left to it). For a serializer with an `out`.
+macro_rules! strings {
+    () => {
+        fn serialize_char(self, v: char) -> Result<(), Unsupported> {
+            write_str(self.out, v.encode_utf8(&mut [0; 4]));
+            Ok(())
+        }
+
+        fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+            write_str(self.out, v);
+            Ok(())
+        }
+
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<(), Unsupported> {
+            write_str(self.out, variant);
+            Ok(())
+        }
+
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            name: &'static str,
+            value: &T,
+        ) -> Result<(), Unsupported> {
+            if is_serde_json_private(name) {
+                return Err(Unsupported);
+            }
+            value.serialize(self)
+        }
+    };
+}
+
 /// The output being written.
 struct Json<'a> {
     out: &'a mut Vec<u8>,
@@ -250,6 +288,13 @@ impl<'s, 'a> Compound<'s, 'a> {
             first: true,
             close,
         }
+    }
+
+    /// An externally tagged variant's contents: `{"variant":` and `open`.
+    fn variant(json: &'s mut Json<'a>, variant: &str, open: &[u8], close: &'static [u8]) -> Self {
+        json.out.push(b'{');
+        write_str(json.out, variant);
+        Compound::open(json, open, close)
     }
 
     fn comma(&mut self) {
@@ -307,15 +352,7 @@ impl<'s, 'a> ser::Serializer for &'s mut Json<'a> {
         Err(Unsupported)
     }
 
-    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
-        write_str(self.out, v.encode_utf8(&mut [0; 4]));
-        Ok(())
-    }
-
-    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
-        write_str(self.out, v);
-        Ok(())
-    }
+    strings!();
 
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Unsupported> {
         let mut array = Compound::open(self, b"[", b"]");
@@ -340,26 +377,6 @@ impl<'s, 'a> ser::Serializer for &'s mut Json<'a> {
 
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
         self.serialize_unit()
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), Unsupported> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        if is_serde_json_private(name) {
-            return Err(Unsupported);
-        }
-        value.serialize(self)
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -397,9 +414,7 @@ impl<'s, 'a> ser::Serializer for &'s mut Json<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'s, 'a>, Unsupported> {
-        self.out.push(b'{');
-        write_str(self.out, variant);
-        Ok(Compound::open(self, b":[", b"]}"))
+        Ok(Compound::variant(self, variant, b":[", b"]}"))
     }
 
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'s, 'a>, Unsupported> {
@@ -424,9 +439,7 @@ impl<'s, 'a> ser::Serializer for &'s mut Json<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'s, 'a>, Unsupported> {
-        self.out.push(b'{');
-        write_str(self.out, variant);
-        Ok(Compound::open(self, b":{", b"}}"))
+        Ok(Compound::variant(self, variant, b":{", b"}}"))
     }
 }
 
@@ -529,35 +542,7 @@ impl ser::Serializer for MapKey<'_> {
 
     integers!(|key, v| key.quoted(v));
 
-    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
-        write_str(self.out, v);
-        Ok(())
-    }
-
-    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
-        write_str(self.out, v.encode_utf8(&mut [0; 4]));
-        Ok(())
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), Unsupported> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        if is_serde_json_private(name) {
-            return Err(Unsupported);
-        }
-        value.serialize(self)
-    }
+    strings!();
 
     fn serialize_bool(self, _: bool) -> Result<(), Unsupported> {
         Err(Unsupported)
