@@ -404,10 +404,17 @@ async fn shutdown_tells_clients_to_go_away_and_health_reports_state() {
         (health["connections"].as_u64(), health["sessions"].as_u64()),
         (Some(1), Some(1))
     );
+    // Connected, not yet past `hello`: closed the same way.
+    let mut greeting = Raw::connect(&broker).await;
     let addr = broker.local_addr();
     let stopping = tokio::spawn(broker.shutdown());
     let (code, reason) = raw.closed().await;
     assert_eq!(code, 1001, "{reason}");
+    assert_eq!(
+        reason,
+        "going_away: broker shutting down; reconnect and resume"
+    );
+    assert_eq!(greeting.closed().await, (code, reason));
     stopping.await.unwrap();
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),

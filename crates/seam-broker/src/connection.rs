@@ -253,7 +253,7 @@ async fn handshake(
     loop {
         let frame = tokio::select! {
             frame = timeout_at(deadline, stream.next()) => frame,
-            _ = shutdown.recv() => return Handshake::Close(CloseCode::GoingAway, "broker shutting down".into()),
+            _ = shutdown.recv() => return Handshake::Close(CloseCode::GoingAway, crate::shutdown::GOING_AWAY.into()),
         };
         let text = match frame {
             Err(_) => {
