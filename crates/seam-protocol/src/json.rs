@@ -15,7 +15,7 @@ use std::fmt::Display;
 
 use serde::ser::{self, Serialize};
 
-use crate::{Ack, Principal, SessionEvent};
+use crate::{Ack, EventBody, Principal, SessionEvent};
 
 /// A value this serializer leaves to serde_json.
 #[derive(Debug)]
@@ -44,8 +44,8 @@ pub(crate) fn write(
 }
 
 /// Appends the JSON of `ServerFrame::Event(event)`, the frame of every
-/// event: its fields written in place, in serde's order, the body through
-/// [`write`].
+/// event: its fields written in place, in serde's order, and the body too
+/// when it is a plain chat message (any other through [`write`]).
 pub(crate) fn write_event_frame(
     out: &mut Vec<u8>,
     event: &SessionEvent,
@@ -79,8 +79,26 @@ pub(crate) fn write_event_frame(
         out.extend_from_slice(br#","client_id":"#);
         write_str(out, id);
     }
-    out.extend_from_slice(br#","body":"#);
-    write(out, body)?;
+    match body {
+        // A chat message with nothing but its text, as most are; every
+        // field named, so a new one is not taken for absent.
+        EventBody::Message {
+            text,
+            quick_replies,
+            card: None,
+            choice: None,
+            edited: false,
+            deleted: false,
+        } if quick_replies.is_empty() => {
+            out.extend_from_slice(br#","body":{"kind":"message","text":"#);
+            write_str(out, text);
+            out.push(b'}');
+        }
+        _ => {
+            out.extend_from_slice(br#","body":"#);
+            write(out, body)?;
+        }
+    }
     out.push(b'}');
     Ok(())
 }
@@ -769,9 +787,18 @@ mod tests {
         if let EventBody::Message { edited, .. } = &mut quick {
             *edited = true;
         }
+        let mut buttons = EventBody::message("choose");
+        if let EventBody::Message { quick_replies, .. } = &mut buttons {
+            quick_replies.push(crate::QuickReply {
+                id: "yes".into(),
+                label: "Yes".into(),
+            });
+        }
         let bodies = [
             EventBody::message("hello \u{1F600} \"quoted\"\t"),
+            EventBody::message(""),
             quick,
+            buttons,
             EventBody::SessionOpened { context },
             EventBody::ParticipantJoined {
                 participant: principals[1].clone(),
