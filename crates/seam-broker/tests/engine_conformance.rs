@@ -415,3 +415,331 @@ async fn a_write_that_fails_in_flight_fails_those_behind_it_and_the_session_reco
 fn principal(sub: &str, role: Role) -> Principal {
     seam_broker::conformance::principal(sub, role)
 }
+
+/// Holds each append until the test lets it through, then applies it, so
+/// "another node" may append to the inner store meanwhile; a write holding
+/// one chosen command's event fails with a chosen error, a chosen number
+/// of times.
+struct Held {
+    gate: tokio::sync::Semaphore,
+    fail: std::sync::Mutex<Option<(&'static str, StoreError, usize)>>,
+    /// Appends called so far.
+    appends: AtomicUsize,
+}
+
+impl Held {
+    fn new() -> Held {
+        Held {
+            gate: tokio::sync::Semaphore::new(0),
+            fail: std::sync::Mutex::new(None),
+            appends: AtomicUsize::new(0),
+        }
+    }
+
+    /// The error this write fails with, if it holds the chosen command.
+    fn failure(&self, events: &[NewEvent]) -> Option<StoreError> {
+        let mut fail = self.fail.lock().unwrap();
+        let (key, error, times) = fail.as_mut()?;
+        let holds = events
+            .iter()
+            .any(|n| n.event.client_id.as_deref() == Some(*key));
+        if !holds || *times == 0 {
+            return None;
+        }
+        *times -= 1;
+        Some(error.clone())
+    }
+}
+
+impl WriteWatch for Held {
+    fn append<'a>(
+        &'a self,
+        inner: &'a MemoryStore,
+        events: &'a [NewEvent],
+        listing: Option<&'a seam_protocol::SessionSummary>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            if let Ok(permit) = self.gate.acquire().await {
+                permit.forget();
+            }
+            if let Some(error) = self.failure(events) {
+                return Err(error);
+            }
+            inner.append(events, listing).await
+        })
+    }
+}
+
+/// An engine on a held memory store it treats as shared with other nodes,
+/// and a session of alice's (seq 1, stored).
+async fn shared_and_held() -> (
+    Arc<LocalEngine>,
+    Arc<Watched<Held>>,
+    Arc<RecordingListener>,
+    String,
+) {
+    let store = Arc::new(Watched::new(Held::new()));
+    let listener = Arc::new(RecordingListener::default());
+    let engine = Arc::new(on_postgres(store.clone(), listener.clone()).await);
+    let alice = principal("alice", Role::Customer);
+    let id = engine
+        .open(&alice, CustomerContext::default(), "open")
+        .await
+        .unwrap()
+        .view
+        .session_id;
+    (engine, store, listener, id)
+}
+
+/// Sends alice's message `key` (its text too), counting it in `placed` once
+/// its place in the session's order is fixed.
+fn send(
+    engine: &Arc<LocalEngine>,
+    id: &str,
+    key: &'static str,
+    placed: &Arc<AtomicUsize>,
+) -> tokio::task::JoinHandle<
+    Result<seam_broker::engine::Committed, seam_broker::session::SessionError>,
+> {
+    let (engine, id, placed) = (Arc::clone(engine), id.to_owned(), Arc::clone(placed));
+    tokio::spawn(async move {
+        let alice = principal("alice", Role::Customer);
+        let append = Append {
+            actor: &alice,
+            command_id: Some(key),
+            decide: Box::new(|view| rules::message(view, &alice, key.into(), Default::default())),
+        };
+        let once = std::sync::atomic::AtomicBool::new(false);
+        let ordered = || {
+            if !once.swap(true, Ordering::SeqCst) {
+                placed.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        engine.append_ordered(&id, append, &ordered).await
+    })
+}
+
+async fn until(what: impl Fn() -> bool) {
+    for _ in 0..10_000 {
+        if what() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("never happened");
+}
+
+/// Sends each key once the one before is placed (a connection's order).
+async fn send_in_order(
+    engine: &Arc<LocalEngine>,
+    id: &str,
+    keys: &[&'static str],
+    placed: &Arc<AtomicUsize>,
+) -> Vec<
+    tokio::task::JoinHandle<
+        Result<seam_broker::engine::Committed, seam_broker::session::SessionError>,
+    >,
+> {
+    let mut sends = Vec::new();
+    for key in keys {
+        let before = placed.load(Ordering::SeqCst);
+        sends.push(send(engine, id, key, placed));
+        until(|| placed.load(Ordering::SeqCst) > before).await;
+    }
+    sends
+}
+
+async fn seqs_of(
+    sends: Vec<
+        tokio::task::JoinHandle<
+            Result<seam_broker::engine::Committed, seam_broker::session::SessionError>,
+        >,
+    >,
+) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    for send in sends {
+        let committed = send.await.unwrap().unwrap();
+        assert!(!committed.duplicate);
+        seqs.push(committed.seq);
+    }
+    seqs
+}
+
+/// The texts of the session's stored messages, in seq order.
+async fn stored_texts(store: &Watched<Held>, id: &str) -> Vec<String> {
+    store
+        .inner
+        .events_after(id, 1, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| match e.body {
+            seam_protocol::EventBody::Message { text, .. } => text,
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+/// On a store other nodes share, commands that come while a write is in
+/// flight decide at once and are stored together, as one write, when it
+/// lands: in their order, each answered once durable.
+#[tokio::test]
+async fn on_a_shared_store_commands_behind_a_write_are_stored_as_one_group() {
+    let (engine, store, listener, id) = shared_and_held().await;
+    let placed = Arc::new(AtomicUsize::new(0));
+    let sends = send_in_order(&engine, &id, &["a", "b", "c", "d"], &placed).await;
+    until(|| store.watch.appends.load(Ordering::SeqCst) == 1).await;
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        store.watch.appends.load(Ordering::SeqCst),
+        1,
+        "b, c and d wait for the write in flight"
+    );
+    assert_eq!(listener.seqs(&id), [1], "nothing published before durable");
+    store.watch.gate.add_permits(100);
+    assert_eq!(seqs_of(sends).await, [2, 3, 4, 5]);
+    assert_eq!(
+        store.watch.appends.load(Ordering::SeqCst),
+        2,
+        "b, c and d in one write"
+    );
+    assert_eq!(listener.seqs(&id), [1, 2, 3, 4, 5]);
+    assert_eq!(stored_texts(&store, &id).await, ["a", "b", "c", "d"]);
+    assert_eq!(engine.view(&id).await.unwrap().unwrap().last_seq, 5);
+}
+
+/// Another node stored an event where this node's write in flight was to
+/// go: the write is refused, and it and every command decided behind it
+/// decide again, in their order, after the other node's event. None of
+/// them sees an error; every node publishes each event once, in order.
+#[tokio::test]
+async fn on_a_shared_store_a_refused_write_and_those_behind_it_decide_again_in_order() {
+    let (engine, store, listener, id) = shared_and_held().await;
+    let placed = Arc::new(AtomicUsize::new(0));
+    let sends = send_in_order(&engine, &id, &["a", "b", "c"], &placed).await;
+    until(|| store.watch.appends.load(Ordering::SeqCst) == 1).await;
+
+    // Alice's tab on another node wins seq 2.
+    let view = engine.view(&id).await.unwrap().unwrap();
+    let alice = principal("alice", Role::Customer);
+    let body = rules::message(&view, &alice, "elsewhere".into(), Default::default())
+        .unwrap()
+        .remove(0);
+    let theirs = seam_protocol::SessionEvent {
+        session_id: id.clone(),
+        seq: 2,
+        at: 1,
+        from: alice.clone(),
+        client_id: Some("other-node".into()),
+        body,
+    };
+    store
+        .inner
+        .append(&[NewEvent::plain(theirs.clone())], None)
+        .await
+        .unwrap();
+    // Its publish arrives while this node's write is in flight: read later.
+    assert!(engine.try_apply_remote(&theirs));
+    assert_eq!(listener.seqs(&id), [1]);
+
+    store.watch.gate.add_permits(100);
+    assert_eq!(seqs_of(sends).await, [3, 4, 5]);
+    assert_eq!(listener.seqs(&id), [1, 2, 3, 4, 5], "once each, in order");
+    assert_eq!(
+        stored_texts(&store, &id).await,
+        ["elsewhere", "a", "b", "c"]
+    );
+    // A resend of a command decided again is its duplicate.
+    let again = seqs_of_duplicate(&engine, &id, "b").await;
+    assert_eq!(again, 4);
+    // And the session goes on.
+    let next = send_in_order(&engine, &id, &["d"], &placed).await;
+    assert_eq!(seqs_of(next).await, [6]);
+}
+
+async fn seqs_of_duplicate(engine: &Arc<LocalEngine>, id: &str, key: &'static str) -> u64 {
+    let placed = Arc::new(AtomicUsize::new(0));
+    let committed = send(engine, id, key, &placed).await.unwrap().unwrap();
+    assert!(committed.duplicate);
+    committed.seq
+}
+
+/// A group refused for one of its commands: each decides again alone, so
+/// the one the store refuses fails by itself and the others are stored.
+#[tokio::test]
+async fn on_a_shared_store_a_command_the_store_refuses_fails_alone() {
+    let (engine, store, listener, id) = shared_and_held().await;
+    *store.watch.fail.lock().unwrap() =
+        Some(("b", StoreError::Backend("value too long".into()), 2));
+    let placed = Arc::new(AtomicUsize::new(0));
+    let sends = send_in_order(&engine, &id, &["a", "b", "c"], &placed).await;
+    store.watch.gate.add_permits(100);
+    let mut answers = Vec::new();
+    for send in sends {
+        answers.push(send.await.unwrap());
+    }
+    assert_eq!(answers[0].as_ref().unwrap().seq, 2);
+    assert!(
+        matches!(
+            &answers[1],
+            Err(seam_broker::session::SessionError::Store(
+                StoreError::Backend(_)
+            ))
+        ),
+        "{:?}",
+        answers[1]
+    );
+    assert_eq!(answers[2].as_ref().unwrap().seq, 3);
+    assert_eq!(listener.seqs(&id), [1, 2, 3]);
+    assert_eq!(stored_texts(&store, &id).await, ["a", "c"]);
+}
+
+/// The store unreachable under a write in flight: it and the commands
+/// behind it fail retryably, nothing is published, and resent, they are
+/// stored in order.
+#[tokio::test]
+async fn on_a_shared_store_an_unreachable_store_fails_the_writes_in_flight_retryably() {
+    use seam_broker::session::SessionError;
+    let (engine, store, listener, id) = shared_and_held().await;
+    *store.watch.fail.lock().unwrap() =
+        Some(("a", StoreError::Unavailable("connection reset".into()), 1));
+    let placed = Arc::new(AtomicUsize::new(0));
+    let sends = send_in_order(&engine, &id, &["a", "b", "c"], &placed).await;
+    store.watch.gate.add_permits(100);
+    for send in sends {
+        let answer = send.await.unwrap();
+        assert!(
+            matches!(answer, Err(SessionError::Store(StoreError::Unavailable(_)))),
+            "{answer:?}"
+        );
+    }
+    assert_eq!(listener.seqs(&id), [1], "nothing failed is published");
+    let resent = send_in_order(&engine, &id, &["a", "b", "c"], &placed).await;
+    assert_eq!(seqs_of(resent).await, [2, 3, 4]);
+    assert_eq!(listener.seqs(&id), [1, 2, 3, 4]);
+}
+
+/// A command resent while its original waits behind the write in flight
+/// is answered as its duplicate once the original is stored.
+#[tokio::test]
+async fn on_a_shared_store_a_resend_waits_for_its_original() {
+    let (engine, store, _listener, id) = shared_and_held().await;
+    let placed = Arc::new(AtomicUsize::new(0));
+    let sends = send_in_order(&engine, &id, &["a", "b"], &placed).await;
+    let resend = send(&engine, &id, "b", &Arc::new(AtomicUsize::new(0)));
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !resend.is_finished(),
+        "not answered before the original is durable"
+    );
+    store.watch.gate.add_permits(100);
+    assert_eq!(seqs_of(sends).await, [2, 3]);
+    let resent = resend.await.unwrap().unwrap();
+    assert_eq!((resent.seq, resent.duplicate), (3, true));
+    assert_eq!(stored_texts(&store, &id).await, ["a", "b"]);
+}

@@ -11,16 +11,28 @@
 //! are published in `seq` order and never before they are durable. A write
 //! that fails fails every later one in flight (their runs no longer start
 //! where the store stands); the session is then dropped from memory and read
-//! back from the store on its next use. On a store other nodes share, the
-//! lock is held through the write, since another node's append can make any
-//! decision in flight stale.
+//! back from the store on its next use.
+//!
+//! On a store other nodes share, another node's append can make any
+//! decision in flight stale, so a write may only be sent once everything
+//! before it is stored. Commands still decide at once, on the view that
+//! includes the decisions in flight; at most one write per session is in
+//! flight, and what was decided behind it is written as one group when it
+//! lands (a per-session group commit, done by a flusher task so that a
+//! command going away loses nothing). When another node took the seq a
+//! group was to have, the group is refused: the view is brought to the
+//! store's, and the refused commands and those behind them decide again,
+//! one at a time and in their order (commands that come meanwhile queue
+//! behind them), so a connection's messages keep their order. A publish
+//! from another node that arrives while a write is in flight is read from
+//! the store once it lands.
 //!
 //! Readers ([`SessionEngine::view`], replays) read the published state: the
 //! view and the replay window as of the last event published.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::maps::SharedMap;
@@ -28,6 +40,7 @@ use dashmap::mapref::entry::Entry;
 use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
 use tokio::sync::oneshot;
 
+use super::slot::{remember, slot, Group, Groups, Log, Outcome, Published, Settled, Slot, Turn};
 use super::{Append, BoxFuture, CommitListener, Committed, Logged, Opened, Replay, SessionEngine};
 use crate::clock::Clock;
 use crate::frame::Frame;
@@ -64,123 +77,15 @@ pub struct EngineOptions {
     pub shared_store: bool,
 }
 
-/// A session's decided state, under its order lock: the view including
-/// the writes in flight, the idempotency index of its last commands, and
-/// the newest write in flight.
-#[derive(Debug)]
-struct Log {
-    view: SessionView,
-    /// sub -> command id -> seq, for the commands in `commands`.
-    applied: HashMap<String, HashMap<String, u64>>,
-    /// The remembered commands, oldest first.
-    commands: VecDeque<(String, String)>,
-    /// Resolves when the newest write in flight has settled.
-    tail: Option<oneshot::Receiver<Settled>>,
-}
-
-impl Log {
-    /// Becomes the newest write in flight: how to tell the next one how
-    /// this one settled, and what to wait for before this one's turn.
-    fn queue_behind(&mut self) -> (oneshot::Sender<Settled>, Option<oneshot::Receiver<Settled>>) {
-        let (settle, settled) = oneshot::channel();
-        (settle, self.tail.replace(settled))
-    }
-
-    /// Whether every write queued so far has been published (the next one
-    /// may then publish as soon as it is durable).
-    fn all_published(&mut self) -> bool {
-        let Some(tail) = self.tail.as_mut() else {
-            return true;
-        };
-        let settled = match tail.try_recv() {
-            Ok(Settled::Published) => {
-                self.tail = None;
-                return true;
-            }
-            Err(oneshot::error::TryRecvError::Empty) => return false,
-            Ok(settled) => Some(settled),
-            Err(oneshot::error::TryRecvError::Closed) => None,
-        };
-        // Taken: hand the next write the same answer.
-        let (settle, again) = oneshot::channel();
-        if let Some(settled) = settled {
-            let _ = settle.send(settled);
-        }
-        self.tail = Some(again);
-        false
-    }
-}
-
-/// How a write in flight ended, handed to the write queued after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Settled {
-    /// Durable, and its events published.
-    Published,
-    /// Not stored; the session was dropped from memory.
-    Failed,
-}
-
-/// What readers see of a session: the view and the recent log as of the
-/// last event published.
-#[derive(Debug)]
-struct Published {
-    view: SessionView,
-    window: VecDeque<Logged>,
-    /// Bytes of the frames in `window`.
-    window_bytes: usize,
-    /// Bytes of every held session's window (shared; this log's part is
-    /// taken out when it is dropped).
-    all_windows: Arc<AtomicUsize>,
-}
-
-impl Published {
-    /// Drops the oldest events while the window holds more than one event
-    /// and more than `limit` events or `bytes` bytes.
-    fn trim(&mut self, limit: usize, bytes: usize) {
-        while self.window.len() > 1 && (self.window.len() > limit || self.window_bytes > bytes) {
-            if let Some(old) = self.window.pop_front() {
-                let len = old.frame.as_str().len();
-                self.window_bytes -= len;
-                self.all_windows.fetch_sub(len, Ordering::Relaxed);
-            }
-        }
-    }
-}
-
-impl Drop for Published {
-    fn drop(&mut self) {
-        self.all_windows
-            .fetch_sub(self.window_bytes, Ordering::Relaxed);
-    }
-}
-
-#[derive(Debug)]
-struct Slot {
-    /// The order lock.
-    log: tokio::sync::Mutex<Log>,
-    /// The published state, readable without the order lock.
-    published: Mutex<Published>,
-    /// A write failed: the decided view is ahead of the store. The slot has
-    /// left the engine's map; whoever finds it set reads the session back.
-    failed: AtomicBool,
-}
-
-impl Slot {
-    fn published(&self) -> MutexGuard<'_, Published> {
-        // Changed one event at a time; a panic cannot leave it torn.
-        self.published.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
 /// Sessions of one broker process, stored through a [`SessionStore`].
 pub struct LocalEngine {
     store: Arc<dyn SessionStore>,
     listener: Arc<dyn CommitListener>,
     clock: Arc<dyn Clock>,
     options: EngineOptions,
-    sessions: SharedMap<SessionId, Arc<Slot>>,
+    sessions: Arc<SharedMap<SessionId, Arc<Slot>>>,
     /// Customers' open sessions seen so far (a cache: the store decides).
-    open_by_customer: SharedMap<String, SessionId>,
+    open_by_customer: Arc<SharedMap<String, SessionId>>,
     /// Bytes of every held session's window.
     all_windows: Arc<AtomicUsize>,
 }
@@ -209,9 +114,22 @@ impl LocalEngine {
             listener,
             clock,
             options,
-            sessions: SharedMap::default(),
-            open_by_customer: SharedMap::default(),
+            sessions: Arc::default(),
+            open_by_customer: Arc::default(),
             all_windows: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Another handle on this engine's state (for a session's flusher).
+    fn share(&self) -> LocalEngine {
+        LocalEngine {
+            store: Arc::clone(&self.store),
+            listener: Arc::clone(&self.listener),
+            clock: Arc::clone(&self.clock),
+            options: self.options.clone(),
+            sessions: Arc::clone(&self.sessions),
+            open_by_customer: Arc::clone(&self.open_by_customer),
+            all_windows: Arc::clone(&self.all_windows),
         }
     }
 
@@ -264,6 +182,7 @@ impl LocalEngine {
             applied: HashMap::new(),
             commands: VecDeque::new(),
             tail: None,
+            groups: Groups::default(),
         };
         (log, published)
     }
@@ -536,7 +455,7 @@ impl LocalEngine {
     }
 
     /// Appends in the session's order (see [`SessionEngine::append`]);
-    /// `ordered`, if given, is called once the write is queued.
+    /// `ordered`, if given, is called once the append's place is fixed.
     async fn append_in_order(
         &self,
         session_id: &str,
@@ -548,19 +467,50 @@ impl LocalEngine {
             command_id,
             mut decide,
         } = append;
+        let shared = self.options.shared_store;
+        // On a shared store, while the commands in flight decide again:
+        // this command's turn to (passed on when it is dropped).
+        let mut turn: Option<Turn> = None;
+        // A refusal already waited for the write in flight and a catch-up.
+        let mut waited = false;
         'held: loop {
             let slot = self.slot(session_id).await?;
             let mut log = slot.log.lock().await;
             loop {
                 if slot.failed.load(Ordering::Acquire) {
-                    // A write in flight failed: read the session back.
+                    // A write in flight failed: read the session back (a
+                    // turn to decide again was this slot's: passed on).
+                    turn = None;
+                    continue 'held;
+                }
+                if shared && log.groups.redoing && turn.is_none() {
+                    // Behind the commands deciding again, in their order.
+                    let (queued, my_turn) = oneshot::channel();
+                    log.groups.redo.push_back(queued);
+                    drop(log);
+                    if let Some(ordered) = ordered {
+                        ordered();
+                    }
+                    if let Ok(Outcome::Redo(given)) = my_turn.await {
+                        turn = Some(given);
+                    }
                     continue 'held;
                 }
                 if let Some(seq) = command_id
                     .and_then(|id| log.applied.get(&actor.sub)?.get(id))
                     .copied()
                 {
-                    return self.repeated(&slot, log, seq).await;
+                    if !shared {
+                        return self.repeated(&slot, log, seq).await;
+                    }
+                    if seq <= slot.published().view.last_seq || !log.groups.writing {
+                        return Ok(duplicate(&log.view, seq));
+                    }
+                    // Its original is being written, or waits behind.
+                    let landed = wait_for_write(&mut log);
+                    drop(log);
+                    let _ = landed.await;
+                    continue 'held;
                 }
                 let calls_before = log.view.call;
                 let bodies = match decide(&log.view) {
@@ -569,7 +519,18 @@ impl LocalEngine {
                     // have committed what makes it valid (the request being
                     // answered, say). Decide again once caught up.
                     Err(refused) => {
-                        if self.options.shared_store && self.catch_up(&slot, &mut log).await? > 0 {
+                        if shared && log.groups.writing && !waited {
+                            // Caught up once the write in flight lands.
+                            waited = true;
+                            let landed = wait_for_write(&mut log);
+                            drop(log);
+                            let _ = landed.await;
+                            continue 'held;
+                        }
+                        if shared
+                            && !log.groups.writing
+                            && self.catch_up(&slot, &mut log).await? > 0
+                        {
                             continue;
                         }
                         return Err(refused);
@@ -592,11 +553,25 @@ impl LocalEngine {
                     return Ok(answer(&log));
                 }
                 let events = self.next_events(&log, actor, command_id, bodies);
-                if !self.options.shared_store {
+                if !shared {
                     return self
                         .commit_pipelined(&slot, log, &events, answer, ordered)
                         .await;
                 }
+                if turn.is_none() {
+                    match self
+                        .commit_grouped(&slot, log, events, answer, ordered)
+                        .await
+                    {
+                        Grouped::Done(result) => return result,
+                        Grouped::Redo(given) => {
+                            turn = Some(given);
+                            continue 'held;
+                        }
+                    }
+                }
+                // Deciding again, in turn: stored alone, the order held
+                // through the write (nothing else is in flight).
                 match self.commit_in_order(&slot, &mut log, &events).await {
                     Ok(()) => return Ok(answer(&log)),
                     // Another node appended first: decide again on the
@@ -615,6 +590,185 @@ impl LocalEngine {
                 }
             }
         }
+    }
+
+    /// Folds `events` into the decided view and adds them to the session's
+    /// group commit (a shared store): written now if no write is in
+    /// flight, else with the group decided behind it. Resolves once they
+    /// are durable and published, or when the command must decide again.
+    async fn commit_grouped(
+        &self,
+        slot: &Arc<Slot>,
+        mut log: tokio::sync::MutexGuard<'_, Log>,
+        events: Vec<NewEvent>,
+        answer: impl FnOnce(&Log) -> Committed,
+        ordered: Option<&(dyn Fn() + Sync)>,
+    ) -> Grouped {
+        let listing = log.view.listing_after(events.iter().map(|n| &n.event));
+        for NewEvent { event, .. } in &events {
+            self.decided(&mut log, event);
+        }
+        self.forget_if_ended(&log);
+        let committed = answer(&log);
+        let (member, outcome) = oneshot::channel();
+        if log.groups.writing {
+            log.groups
+                .pending
+                .get_or_insert_with(Box::default)
+                .add(events, listing, member);
+        } else {
+            log.groups.writing = true;
+            let mut group = Group::default();
+            group.add(events, listing, member);
+            tokio::spawn(self.share().flush(Arc::clone(slot), group));
+        }
+        drop(log);
+        if let Some(ordered) = ordered {
+            ordered();
+        }
+        match outcome.await {
+            Ok(Outcome::Stored) => Grouped::Done(Ok(committed)),
+            Ok(Outcome::Failed(e)) => Grouped::Done(Err(e.into())),
+            Ok(Outcome::Redo(turn)) => Grouped::Redo(turn),
+            Err(_) => Grouped::Done(Err(SessionError::Store(StoreError::Unavailable(
+                "the session's writer stopped; retry".into(),
+            )))),
+        }
+    }
+
+    /// A session's flusher (a shared store): writes its groups one after
+    /// another while commands keep deciding behind them. Each group is
+    /// published once durable; then, if asked, what other nodes stored is
+    /// read; then the group decided meanwhile is written.
+    async fn flush(self, slot: Arc<Slot>, mut group: Group) {
+        loop {
+            let written = self
+                .store
+                .append(&group.events, group.listing.as_ref())
+                .await;
+            let mut log = slot.log.lock().await;
+            if let Err(e) = written {
+                self.group_failed(&slot, &mut log, group, e).await;
+                return;
+            }
+            for NewEvent { event, frame, .. } in &group.events {
+                self.publish(&slot, event, frame, true);
+            }
+            group.stored();
+            if log.groups.catch_up || !log.groups.waiters.is_empty() {
+                log.groups.catch_up = false;
+                match self.catch_up_published(&slot, &mut log).await {
+                    Ok(0) => {}
+                    // Decided without the events just read: again.
+                    Ok(_) => {
+                        if let Some(stale) = log.groups.pending.take() {
+                            log.groups.redo.extend(stale.members);
+                            log.groups.redoing = true;
+                            log.groups.pass_turn(&slot);
+                        }
+                    }
+                    Err(e) => {
+                        self.unavailable(&slot, &mut log, None, &store_error(e));
+                        return;
+                    }
+                }
+                log.groups.wake_waiters();
+            }
+            match log.groups.pending.take() {
+                Some(next) => group = *next,
+                None => {
+                    log.groups.writing = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A group's write failed. The store unreachable: its commands and
+    /// those behind fail (a retryable error) and the session is read back
+    /// on its next use. Refused (another node appended first, a command
+    /// applied long ago): the view is brought to the store's, and every
+    /// command in flight decides again, in its order.
+    async fn group_failed(&self, slot: &Arc<Slot>, log: &mut Log, group: Group, error: StoreError) {
+        if matches!(error, StoreError::Unavailable(_)) {
+            self.unavailable(slot, log, Some(group), &error);
+            return;
+        }
+        let published = slot.published().view.clone();
+        log.forget_commands_after(published.last_seq);
+        log.view = published;
+        if let Err(e) = self.catch_up(slot, log).await {
+            self.unavailable(slot, log, Some(group), &store_error(e));
+            return;
+        }
+        log.groups.redo.extend(group.members);
+        if let Some(behind) = log.groups.pending.take() {
+            log.groups.redo.extend(behind.members);
+        }
+        log.groups.writing = false;
+        log.groups.redoing = true;
+        log.groups.pass_turn(slot);
+        log.groups.wake_waiters();
+    }
+
+    /// Fails the group in flight (if any) and the one behind it, and drops
+    /// the session from memory.
+    fn unavailable(&self, slot: &Slot, log: &mut Log, group: Option<Group>, error: &StoreError) {
+        if let Some(group) = group {
+            group.failed(error);
+        }
+        if let Some(behind) = log.groups.pending.take() {
+            behind.failed(&StoreError::Unavailable(
+                "an earlier write to this session failed; retry".into(),
+            ));
+        }
+        log.groups.writing = false;
+        log.groups.wake_waiters();
+        self.discard(slot);
+    }
+
+    /// Publishes what other nodes stored after the published state, with
+    /// no write of this node's in flight. Decisions made behind it are
+    /// forgotten when there was any (the caller has them decided again).
+    /// Returns how many events were read.
+    async fn catch_up_published(&self, slot: &Slot, log: &mut Log) -> Result<usize, SessionError> {
+        let (session_id, last) = {
+            let published = slot.published();
+            (published.view.session_id.clone(), published.view.last_seq)
+        };
+        let missed = self
+            .store
+            .events_after(&session_id, last, usize::MAX)
+            .await?;
+        if missed.is_empty() {
+            return Ok(0);
+        }
+        if log.view.last_seq != last {
+            log.forget_commands_after(last);
+            log.view = slot.published().view.clone();
+        }
+        for event in &missed {
+            self.receive(slot, log, event);
+        }
+        Ok(missed.len())
+    }
+
+    /// The session's order, caught up with what other nodes stored (a
+    /// shared store): at once when no write of this node's is in flight,
+    /// else once it lands (its flusher reads them).
+    async fn caught_up<'s>(
+        &self,
+        slot: &'s Slot,
+    ) -> Result<tokio::sync::MutexGuard<'s, Log>, SessionError> {
+        let mut log = slot.log.lock().await;
+        if log.groups.writing {
+            let landed = wait_for_write(&mut log);
+            drop(log);
+            let _ = landed.await;
+            return Ok(slot.log.lock().await);
+        }
+        self.catch_up(slot, &mut log).await?;
+        Ok(log)
     }
 
     /// The answer to a command applied before as event `seq`: once that
@@ -666,6 +820,11 @@ impl LocalEngine {
             return Ok(());
         };
         let mut log = slot.log.lock().await;
+        if log.groups.writing {
+            // Read by the flusher, after the write in flight.
+            log.groups.catch_up = true;
+            return Ok(());
+        }
         let last = log.view.last_seq;
         if event.seq == last + 1 {
             self.receive(&slot, &mut log, event);
@@ -686,6 +845,10 @@ impl LocalEngine {
         let Ok(mut log) = slot.log.try_lock() else {
             return false;
         };
+        if log.groups.writing {
+            log.groups.catch_up = true;
+            return true;
+        }
         let last = log.view.last_seq;
         if event.seq == last + 1 {
             self.receive(&slot, &mut log, event);
@@ -716,11 +879,38 @@ impl LocalEngine {
                 continue;
             };
             let mut log = slot.log.lock().await;
-            if self.catch_up(&slot, &mut log).await? > 0 {
+            if log.groups.writing {
+                // Read by its flusher once the write in flight lands.
+                log.groups.catch_up = true;
+            } else if self.catch_up(&slot, &mut log).await? > 0 {
                 behind += 1;
             }
         }
         Ok(behind)
+    }
+}
+
+/// How a command's place in a group commit ended.
+enum Grouped {
+    /// Stored (or not, for good).
+    Done(Result<Committed, SessionError>),
+    /// To decide again, in this turn.
+    Redo(Turn),
+}
+
+/// Resolves once the write in flight has landed and what other nodes
+/// stored has been read.
+fn wait_for_write(log: &mut Log) -> oneshot::Receiver<()> {
+    let (landed, wait) = oneshot::channel();
+    log.groups.waiters.push(landed);
+    wait
+}
+
+/// What a catch-up's failure says of the store.
+fn store_error(error: SessionError) -> StoreError {
+    match error {
+        SessionError::Store(e) => e,
+        other => StoreError::Backend(other.to_string()),
     }
 }
 
@@ -732,35 +922,6 @@ fn duplicate(view: &SessionView, seq: u64) -> Committed {
         stored: 0,
         last_seq: view.last_seq,
         calls: (view.call, view.call),
-    }
-}
-
-fn slot(log: Log, published: Published) -> Slot {
-    Slot {
-        log: tokio::sync::Mutex::new(log),
-        published: Mutex::new(published),
-        failed: AtomicBool::new(false),
-    }
-}
-
-/// Remembers that `sub`'s command `id` committed `seq`, forgetting the
-/// oldest command beyond `keep`.
-fn remember(log: &mut Log, sub: &str, id: &str, seq: u64, keep: usize) {
-    log.applied
-        .entry(sub.to_owned())
-        .or_default()
-        .insert(id.to_owned(), seq);
-    log.commands.push_back((sub.to_owned(), id.to_owned()));
-    while log.commands.len() > keep.max(1) {
-        let Some((sub, id)) = log.commands.pop_front() else {
-            break;
-        };
-        if let Some(ids) = log.applied.get_mut(&sub) {
-            ids.remove(&id);
-            if ids.is_empty() {
-                log.applied.remove(&sub);
-            }
-        }
     }
 }
 
@@ -784,11 +945,12 @@ impl SessionEngine for LocalEngine {
                 if let Some(id) = existing {
                     if let Ok(slot) = self.slot(&id).await {
                         // Waits until a session being created is durable.
-                        let mut log = slot.log.lock().await;
-                        if self.options.shared_store {
+                        let log = if self.options.shared_store {
                             // Another node may have ended it.
-                            self.catch_up(&slot, &mut log).await?;
-                        }
+                            self.caught_up(&slot).await?
+                        } else {
+                            slot.log.lock().await
+                        };
                         if log.view.is_open() {
                             self.open_by_customer
                                 .insert(customer.sub.clone(), id.clone());
@@ -891,8 +1053,7 @@ impl SessionEngine for LocalEngine {
         Box::pin(async move {
             if self.options.shared_store {
                 if let Some(slot) = self.held(session_id) {
-                    let mut log = slot.log.lock().await;
-                    self.catch_up(&slot, &mut log).await?;
+                    let log = self.caught_up(&slot).await?;
                     return Ok(Some(log.view.clone()));
                 }
             }
@@ -910,8 +1071,7 @@ impl SessionEngine for LocalEngine {
             if self.options.shared_store {
                 // What other nodes acknowledged before this attach must be
                 // in its answer, not only on its way here.
-                let mut log = slot.log.lock().await;
-                self.catch_up(&slot, &mut log).await?;
+                drop(self.caught_up(&slot).await?);
             }
             let (view, mut events, mut first_available) = {
                 let published = slot.published();

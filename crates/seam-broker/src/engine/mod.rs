@@ -16,6 +16,7 @@
 //! contract).
 
 mod local;
+mod slot;
 
 use std::future::Future;
 use std::pin::Pin;
