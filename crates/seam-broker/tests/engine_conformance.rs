@@ -353,12 +353,7 @@ async fn a_write_that_fails_in_flight_fails_those_behind_it_and_the_session_reco
     let listener = Arc::new(RecordingListener::default());
     let engine = Arc::new(local(store.clone(), listener.clone()).await);
     let alice = principal("alice", Role::Customer);
-    let id = engine
-        .open(&alice, CustomerContext::default(), "open")
-        .await
-        .unwrap()
-        .view
-        .session_id;
+    let id = alices_session(&engine).await;
     let say = |key: &'static str| {
         let alice = alice.clone();
         Append {
@@ -471,6 +466,17 @@ impl WriteWatch for Held {
     }
 }
 
+/// A session alice opens (seq 1, stored).
+async fn alices_session(engine: &LocalEngine) -> String {
+    let alice = principal("alice", Role::Customer);
+    engine
+        .open(&alice, CustomerContext::default(), "open")
+        .await
+        .unwrap()
+        .view
+        .session_id
+}
+
 /// An engine on a held memory store it treats as shared with other nodes,
 /// and a session of alice's (seq 1, stored).
 async fn shared_and_held() -> (
@@ -482,26 +488,18 @@ async fn shared_and_held() -> (
     let store = Arc::new(Watched::new(Held::new()));
     let listener = Arc::new(RecordingListener::default());
     let engine = Arc::new(on_postgres(store.clone(), listener.clone()).await);
-    let alice = principal("alice", Role::Customer);
-    let id = engine
-        .open(&alice, CustomerContext::default(), "open")
-        .await
-        .unwrap()
-        .view
-        .session_id;
+    let id = alices_session(&engine).await;
     (engine, store, listener, id)
 }
 
+/// A message sent: how its append ended.
+type Sent = tokio::task::JoinHandle<
+    Result<seam_broker::engine::Committed, seam_broker::session::SessionError>,
+>;
+
 /// Sends alice's message `key` (its text too), counting it in `placed` once
 /// its place in the session's order is fixed.
-fn send(
-    engine: &Arc<LocalEngine>,
-    id: &str,
-    key: &'static str,
-    placed: &Arc<AtomicUsize>,
-) -> tokio::task::JoinHandle<
-    Result<seam_broker::engine::Committed, seam_broker::session::SessionError>,
-> {
+fn send(engine: &Arc<LocalEngine>, id: &str, key: &'static str, placed: &Arc<AtomicUsize>) -> Sent {
     let (engine, id, placed) = (Arc::clone(engine), id.to_owned(), Arc::clone(placed));
     tokio::spawn(async move {
         let alice = principal("alice", Role::Customer);
@@ -536,11 +534,7 @@ async fn send_in_order(
     id: &str,
     keys: &[&'static str],
     placed: &Arc<AtomicUsize>,
-) -> Vec<
-    tokio::task::JoinHandle<
-        Result<seam_broker::engine::Committed, seam_broker::session::SessionError>,
-    >,
-> {
+) -> Vec<Sent> {
     let mut sends = Vec::new();
     for key in keys {
         let before = placed.load(Ordering::SeqCst);
@@ -550,13 +544,7 @@ async fn send_in_order(
     sends
 }
 
-async fn seqs_of(
-    sends: Vec<
-        tokio::task::JoinHandle<
-            Result<seam_broker::engine::Committed, seam_broker::session::SessionError>,
-        >,
-    >,
-) -> Vec<u64> {
+async fn seqs_of(sends: Vec<Sent>) -> Vec<u64> {
     let mut seqs = Vec::new();
     for send in sends {
         let committed = send.await.unwrap().unwrap();

@@ -40,7 +40,7 @@ use dashmap::mapref::entry::Entry;
 use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
 use tokio::sync::oneshot;
 
-use super::slot::{remember, slot, Group, Groups, Log, Outcome, Published, Settled, Slot, Turn};
+use super::slot::{slot, Group, Groups, Log, Outcome, Published, Settled, Slot, Turn};
 use super::{Append, BoxFuture, CommitListener, Committed, Logged, Opened, Replay, SessionEngine};
 use crate::clock::Clock;
 use crate::frame::Frame;
@@ -243,8 +243,7 @@ impl LocalEngine {
     fn decided(&self, log: &mut Log, event: &SessionEvent) {
         log.view.apply(event);
         if let Some(id) = &event.client_id {
-            remember(
-                log,
+            log.remember(
                 &event.from.sub,
                 id,
                 event.seq,

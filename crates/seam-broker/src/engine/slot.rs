@@ -74,11 +74,32 @@ impl Log {
             let Some((sub, id)) = self.commands.pop_back() else {
                 break;
             };
-            if let Some(ids) = self.applied.get_mut(&sub) {
-                ids.remove(&id);
-                if ids.is_empty() {
-                    self.applied.remove(&sub);
-                }
+            self.unremember(&sub, &id);
+        }
+    }
+
+    /// Remembers that `sub`'s command `id` committed `seq`, forgetting the
+    /// oldest command beyond `keep`.
+    pub(super) fn remember(&mut self, sub: &str, id: &str, seq: u64, keep: usize) {
+        self.applied
+            .entry(sub.to_owned())
+            .or_default()
+            .insert(id.to_owned(), seq);
+        self.commands.push_back((sub.to_owned(), id.to_owned()));
+        while self.commands.len() > keep.max(1) {
+            let Some((sub, id)) = self.commands.pop_front() else {
+                break;
+            };
+            self.unremember(&sub, &id);
+        }
+    }
+
+    /// Takes `sub`'s command `id` out of the idempotency index.
+    fn unremember(&mut self, sub: &str, id: &str) {
+        if let Some(ids) = self.applied.get_mut(sub) {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.applied.remove(sub);
             }
         }
     }
@@ -285,26 +306,5 @@ pub(super) fn slot(log: Log, published: Published) -> Slot {
         log: tokio::sync::Mutex::new(log),
         published: Mutex::new(published),
         failed: AtomicBool::new(false),
-    }
-}
-
-/// Remembers that `sub`'s command `id` committed `seq`, forgetting the
-/// oldest command beyond `keep`.
-pub(super) fn remember(log: &mut Log, sub: &str, id: &str, seq: u64, keep: usize) {
-    log.applied
-        .entry(sub.to_owned())
-        .or_default()
-        .insert(id.to_owned(), seq);
-    log.commands.push_back((sub.to_owned(), id.to_owned()));
-    while log.commands.len() > keep.max(1) {
-        let Some((sub, id)) = log.commands.pop_front() else {
-            break;
-        };
-        if let Some(ids) = log.applied.get_mut(&sub) {
-            ids.remove(&id);
-            if ids.is_empty() {
-                log.applied.remove(&sub);
-            }
-        }
     }
 }
