@@ -40,6 +40,7 @@ use dashmap::mapref::entry::Entry;
 use seam_protocol::{CustomerContext, EventBody, Principal, SessionEvent, SessionId, SessionState};
 use tokio::sync::oneshot;
 
+use super::applied::Applied;
 use super::slot::{slot, Group, Groups, Log, Outcome, Published, Settled, Slot, Turn};
 use super::{Append, BoxFuture, CommitListener, Committed, Logged, Opened, Replay, SessionEngine};
 use crate::clock::Clock;
@@ -179,8 +180,7 @@ impl LocalEngine {
         };
         let log = Log {
             view,
-            applied: HashMap::new(),
-            commands: VecDeque::new(),
+            applied: Applied::default(),
             tail: None,
             groups: Groups::default(),
         };
@@ -243,7 +243,7 @@ impl LocalEngine {
     fn decided(&self, log: &mut Log, event: &SessionEvent) {
         log.view.apply(event);
         if let Some(id) = &event.client_id {
-            log.remember(
+            log.applied.remember(
                 &event.from.sub,
                 id,
                 event.seq,
@@ -495,10 +495,7 @@ impl LocalEngine {
                     }
                     continue 'held;
                 }
-                if let Some(seq) = command_id
-                    .and_then(|id| log.applied.get(&actor.sub)?.get(id))
-                    .copied()
-                {
+                if let Some(seq) = command_id.and_then(|id| log.applied.get(&actor.sub, id)) {
                     if !shared {
                         return self.repeated(&slot, log, seq).await;
                     }
@@ -694,7 +691,7 @@ impl LocalEngine {
             return;
         }
         let published = slot.published().view.clone();
-        log.forget_commands_after(published.last_seq);
+        log.applied.forget_after(published.last_seq);
         log.view = published;
         if let Err(e) = self.catch_up(slot, log).await {
             self.unavailable(slot, log, Some(group), &store_error(e));
@@ -743,7 +740,7 @@ impl LocalEngine {
             return Ok(0);
         }
         if log.view.last_seq != last {
-            log.forget_commands_after(last);
+            log.applied.forget_after(last);
             log.view = slot.published().view.clone();
         }
         for event in &missed {

@@ -15,6 +15,7 @@
 //! the same trait (the conformance suite in [`crate::conformance`] is the
 //! contract).
 
+mod applied;
 mod local;
 mod slot;
 

@@ -1,12 +1,13 @@
 //! A session's state in the engine: its order lock over the decided
 //! state, and the published state readers see.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 
+use super::applied::Applied;
 use super::Logged;
 use crate::error::StoreError;
 use crate::session::SessionView;
@@ -19,10 +20,8 @@ use crate::store::{NewEvent, SessionSummary};
 #[derive(Debug)]
 pub(super) struct Log {
     pub(super) view: SessionView,
-    /// sub -> command id -> seq, for the commands in `commands`.
-    pub(super) applied: HashMap<String, HashMap<String, u64>>,
-    /// The remembered commands, oldest first.
-    pub(super) commands: VecDeque<(String, String)>,
+    /// The idempotency index of its last commands.
+    pub(super) applied: Applied,
     /// Resolves when the newest write in flight has settled.
     pub(super) tail: Option<oneshot::Receiver<Settled>>,
     /// On a shared store: the write in flight and what waits for it.
@@ -61,47 +60,6 @@ impl Log {
         }
         self.tail = Some(again);
         false
-    }
-
-    /// Forgets the commands remembered as committing after `seq`: they
-    /// were decided, then not stored.
-    pub(super) fn forget_commands_after(&mut self, seq: u64) {
-        while let Some((sub, id)) = self.commands.back() {
-            let at = self.applied.get(sub).and_then(|ids| ids.get(id)).copied();
-            if at.is_some_and(|at| at <= seq) {
-                break;
-            }
-            let Some((sub, id)) = self.commands.pop_back() else {
-                break;
-            };
-            self.unremember(&sub, &id);
-        }
-    }
-
-    /// Remembers that `sub`'s command `id` committed `seq`, forgetting the
-    /// oldest command beyond `keep`.
-    pub(super) fn remember(&mut self, sub: &str, id: &str, seq: u64, keep: usize) {
-        self.applied
-            .entry(sub.to_owned())
-            .or_default()
-            .insert(id.to_owned(), seq);
-        self.commands.push_back((sub.to_owned(), id.to_owned()));
-        while self.commands.len() > keep.max(1) {
-            let Some((sub, id)) = self.commands.pop_front() else {
-                break;
-            };
-            self.unremember(&sub, &id);
-        }
-    }
-
-    /// Takes `sub`'s command `id` out of the idempotency index.
-    fn unremember(&mut self, sub: &str, id: &str) {
-        if let Some(ids) = self.applied.get_mut(sub) {
-            ids.remove(id);
-            if ids.is_empty() {
-                self.applied.remove(sub);
-            }
-        }
     }
 }
 
