@@ -228,10 +228,31 @@ impl NewEvent {
 /// Checks that `events` are one session's, consecutive, right after
 /// `last_seq`.
 fn check_run(events: &[NewEvent], last_seq: u64) -> Result<(), StoreError> {
-    let mut last = last_seq;
-    for new in events {
-        check_order(&new.event, last)?;
-        last = new.event.seq;
+    let Some(first) = events.first() else {
+        return Ok(());
+    };
+    check_seqs(
+        &first.event.session_id,
+        events.iter().map(|n| n.event.seq),
+        last_seq,
+    )
+}
+
+/// Checks that `seqs`, of session `session_id`, follow each other right
+/// after `last_seq`.
+fn check_seqs(
+    session_id: &str,
+    seqs: impl IntoIterator<Item = u64>,
+    last_seq: u64,
+) -> Result<(), StoreError> {
+    for (expected, seq) in (last_seq + 1..).zip(seqs) {
+        if seq != expected {
+            return Err(StoreError::OutOfOrder {
+                session_id: session_id.to_owned(),
+                seq,
+                expected,
+            });
+        }
     }
     Ok(())
 }

@@ -24,9 +24,10 @@ use seam_protocol::{
 use tokio::sync::oneshot;
 
 use super::{
-    check_order, check_run, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter,
+    check_order, check_seqs, state_name, BoxFuture, Delivery, NewEvent, OutboxOp, SessionFilter,
     SessionRecord, SessionStore, SessionSummary, StoreError, StoredSession, WebhookKind,
 };
+use crate::frame::Frame;
 use crate::session::SessionView;
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
@@ -148,8 +149,9 @@ impl Default for SqliteOptions {
 #[derive(Debug)]
 enum Write {
     Create(Box<SessionRecord>, Box<SessionEvent>, Vec<OutboxOp>),
-    /// A run of events and the session's listing after it, if it changed.
-    Append(Vec<NewEvent>, Option<Box<SessionSummary>>),
+    /// A run of one session's events and its listing after them, if it
+    /// changed.
+    Append(SessionId, Vec<Appended>, Option<Box<SessionSummary>>),
     DeleteEndedBefore(u64),
     EraseCustomer(String),
     DeliveryDone(u64),
@@ -159,6 +161,55 @@ enum Write {
     PutCanned(CannedResponse),
     /// Answers the shortcut when there was one to delete.
     DeleteCanned(String),
+}
+
+impl Write {
+    /// The write of an appended run: the events' frames are shared, not
+    /// copied, to the writer thread.
+    fn append(events: &[NewEvent], listing: Option<&SessionSummary>) -> Write {
+        let session_id = events
+            .first()
+            .map(|n| n.event.session_id.clone())
+            .unwrap_or_default();
+        Write::Append(
+            session_id,
+            events.iter().map(Appended::of).collect(),
+            listing.map(|l| Box::new(l.clone())),
+        )
+    }
+}
+
+/// An appended event as the writer stores it: the `event` frame the
+/// engine serialized, and the little else its write needs.
+#[derive(Debug)]
+struct Appended {
+    seq: u64,
+    frame: Frame,
+    /// Its webhook work.
+    outbox: Vec<OutboxOp>,
+    /// The staff member it says joined, if it does.
+    joined: Option<String>,
+}
+
+impl Appended {
+    fn of(new: &NewEvent) -> Appended {
+        Appended {
+            seq: new.event.seq,
+            frame: new.frame.clone(),
+            outbox: new.outbox.clone(),
+            joined: match &new.event.body {
+                EventBody::ParticipantJoined { participant } => Some(participant.sub.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// The event's JSON, cut from its frame.
+    fn json(&self) -> Result<String, StoreError> {
+        self.frame
+            .event_json()
+            .ok_or_else(|| StoreError::Backend("an appended frame is not an event".into()))
+    }
 }
 
 type Reply = oneshot::Sender<Result<Vec<SessionId>, StoreError>>;
@@ -698,25 +749,25 @@ fn apply(
                 ],
             )?;
             insert_event(conn, first)?;
-            apply_outbox(conn, first, ops)?;
+            apply_outbox(conn, &first.session_id, first.seq, ops)?;
             touched.push(record.session_id.clone());
             positions.insert(record.session_id.clone(), first.seq);
             Ok(Vec::new())
         }
-        Write::Append(events, listing) => {
-            let Some(session_id) = events.first().map(|n| n.event.session_id.clone()) else {
+        Write::Append(session_id, events, listing) => {
+            if events.is_empty() {
                 return Ok(Vec::new());
-            };
-            let last = position(conn, positions, &session_id)?
+            }
+            let last = position(conn, positions, session_id)?
                 .ok_or_else(|| StoreError::UnknownSession(session_id.clone()))?;
-            check_run(events, last)?;
+            check_seqs(session_id, events.iter().map(|a| a.seq), last)?;
             touched.push(session_id.clone());
-            for new in events {
-                insert_json(conn, &new.event, new.json()?)?;
-                apply_outbox(conn, &new.event, &new.outbox)?;
+            for appended in events {
+                insert_json(conn, session_id, appended.seq, appended.json()?)?;
+                apply_outbox(conn, session_id, appended.seq, &appended.outbox)?;
             }
             if let Some(last) = events.last() {
-                positions.insert(session_id.clone(), last.event.seq);
+                positions.insert(session_id.clone(), last.seq);
             }
             // Most runs (messages) change nothing listed but `last_seq`,
             // which reads compute from `events`: the row stays alone.
@@ -735,21 +786,18 @@ fn apply(
                     json(&**summary)?,
                 ],
             )?;
-            for NewEvent { event, .. } in events {
-                let EventBody::ParticipantJoined { participant } = &event.body else {
-                    continue;
-                };
-                if summary.agents.contains(&participant.sub) {
+            for agent in events.iter().filter_map(|a| a.joined.as_ref()) {
+                if summary.agents.contains(agent) {
                     exec(
                         conn,
                         "INSERT OR IGNORE INTO session_agents (session_id, agent) VALUES (?1, ?2)",
-                        params![session_id, participant.sub],
+                        params![session_id, agent],
                     )?;
                 }
             }
             if summary.state == SessionState::Ended {
                 // Nothing appends to it again: it leaves the cache.
-                positions.remove(&session_id);
+                positions.remove(session_id);
             }
             Ok(Vec::new())
         }
@@ -864,22 +912,29 @@ fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
 }
 
 fn insert_event(conn: &Connection, event: &SessionEvent) -> Result<(), StoreError> {
-    insert_json(conn, event, json(event)?)
+    insert_json(conn, &event.session_id, event.seq, json(event)?)
 }
 
 /// Inserts `event`, already serialized as `json`.
-fn insert_json(conn: &Connection, event: &SessionEvent, json: String) -> Result<(), StoreError> {
+fn insert_json(
+    conn: &Connection,
+    session_id: &str,
+    seq: u64,
+    json: String,
+) -> Result<(), StoreError> {
     exec(
         conn,
         "INSERT INTO events (session_id, seq, event) VALUES (?1, ?2, ?3)",
-        params![event.session_id, event.seq as i64, json],
+        params![session_id, seq as i64, json],
     )?;
     Ok(())
 }
 
+/// Event `seq`'s webhook work.
 fn apply_outbox(
     conn: &Connection,
-    event: &SessionEvent,
+    session_id: &str,
+    seq: u64,
     ops: &[OutboxOp],
 ) -> Result<(), StoreError> {
     for op in ops {
@@ -887,12 +942,12 @@ fn apply_outbox(
             OutboxOp::Enqueue { url, kind, due_at } => exec(
                 conn,
                 "INSERT INTO outbox (session_id, seq, url, kind, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![event.session_id, event.seq as i64, url, kind.as_str(), *due_at as i64],
+                params![session_id, seq as i64, url, kind.as_str(), *due_at as i64],
             ),
             OutboxOp::Hasten { kind, now } => exec(
                 conn,
                 "UPDATE outbox SET due_at = ?3 WHERE session_id = ?1 AND kind = ?2 AND due_at > ?3",
-                params![event.session_id, kind.as_str(), *now as i64],
+                params![session_id, kind.as_str(), *now as i64],
             ),
         }?;
     }
@@ -995,8 +1050,7 @@ impl SessionStore for SqliteStore {
         events: &'a [NewEvent],
         listing: Option<&'a SessionSummary>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let listing = listing.map(|l| Box::new(l.clone()));
-        let write = self.write(Write::Append(events.to_vec(), listing));
+        let write = self.write(Write::append(events, listing));
         Box::pin(async move { write.await.map(|_| ()) })
     }
 
@@ -1487,7 +1541,7 @@ mod tests {
                 .map(|mut answer| answer.try_recv().unwrap())
                 .collect::<Vec<_>>()
         };
-        let append = |seq: u64| Write::Append(vec![NewEvent::plain(message(seq, "hi"))], None);
+        let append = |seq: u64| Write::append(&[NewEvent::plain(message(seq, "hi"))], None);
         let first = message(1, "");
         let created = commit(vec![Write::Create(
             Box::new(record(&first)),
@@ -1552,12 +1606,8 @@ mod tests {
         let first = message(1, "");
         let record = record(&first);
         send(Write::Create(Box::new(record), Box::new(first), Vec::new()));
-        let append = |seq: u64| {
-            Write::Append(
-                vec![NewEvent::plain(message(seq, &"x".repeat(2_000)))],
-                None,
-            )
-        };
+        let append =
+            |seq: u64| Write::append(&[NewEvent::plain(message(seq, &"x".repeat(2_000)))], None);
         for seq in 2..=200 {
             send(append(seq));
         }
