@@ -55,6 +55,21 @@ pub(crate) static WRITER: LazyLock<WriterMetrics> = LazyLock::new(|| WriterMetri
     ),
 });
 
+/// What the session engines report (process-wide, like the writers).
+pub(crate) struct EngineMetrics {
+    /// Commands decided again because another node stored in their
+    /// session first.
+    pub(crate) decided_again: IntCounter,
+}
+
+/// The session engines' metrics.
+pub(crate) static ENGINE: LazyLock<EngineMetrics> = LazyLock::new(|| EngineMetrics {
+    decided_again: counter(
+        "seam_engine_decided_again_total",
+        "Commands decided again because another node stored in their session first (a cluster)",
+    ),
+});
+
 /// What the gauges show, read at scrape time.
 pub(crate) struct Gauges {
     /// Open WebSocket connections.
@@ -271,6 +286,7 @@ impl Metrics {
             Box::new(WRITER.commit_seconds.clone()),
             Box::new(WRITER.batch_size.clone()),
             Box::new(WRITER.wal_restart_seconds.clone()),
+            Box::new(ENGINE.decided_again.clone()),
         ];
         for collector in collectors {
             if let Err(e) = metrics.registry.register(collector) {
@@ -457,6 +473,7 @@ mod tests {
             "seam_resumes_total",
             "seam_store_commit_batch_size",
             "seam_store_wal_restart_duration_seconds",
+            "seam_engine_decided_again_total",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }

@@ -578,6 +578,7 @@ async fn on_a_shared_store_commands_behind_a_write_are_stored_as_one_group() {
     let placed = Arc::new(AtomicUsize::new(0));
     let sends = send_in_order(&engine, &id, &["a", "b", "c", "d"], &placed).await;
     until(|| store.watch.appends.load(Ordering::SeqCst) == 1).await;
+    assert_eq!(engine.decided_again(), 0);
     for _ in 0..100 {
         tokio::task::yield_now().await;
     }
@@ -635,6 +636,7 @@ async fn on_a_shared_store_a_refused_write_and_those_behind_it_decide_again_in_o
 
     store.watch.gate.add_permits(100);
     assert_eq!(seqs_of(sends).await, [3, 4, 5]);
+    assert_eq!(engine.decided_again(), 3, "counted for the metrics");
     assert_eq!(listener.seqs(&id), [1, 2, 3, 4, 5], "once each, in order");
     assert_eq!(
         stored_texts(&store, &id).await,

@@ -31,7 +31,7 @@
 //! view and the replay window as of the last event published.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -89,6 +89,8 @@ pub struct LocalEngine {
     open_by_customer: Arc<SharedMap<String, SessionId>>,
     /// Bytes of every held session's window.
     all_windows: Arc<AtomicUsize>,
+    /// Commands decided again because another node stored first.
+    decided_again: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for LocalEngine {
@@ -118,6 +120,7 @@ impl LocalEngine {
             sessions: Arc::default(),
             open_by_customer: Arc::default(),
             all_windows: Arc::new(AtomicUsize::new(0)),
+            decided_again: Arc::default(),
         }
     }
 
@@ -131,7 +134,20 @@ impl LocalEngine {
             sessions: Arc::clone(&self.sessions),
             open_by_customer: Arc::clone(&self.open_by_customer),
             all_windows: Arc::clone(&self.all_windows),
+            decided_again: Arc::clone(&self.decided_again),
         }
+    }
+
+    /// Commands this engine decided again because another node stored in
+    /// their session first (a store shared with other nodes).
+    pub fn decided_again(&self) -> u64 {
+        self.decided_again.load(Ordering::Relaxed)
+    }
+
+    /// Counts `n` commands that decide again.
+    fn deciding_again(&self, n: usize) {
+        self.decided_again.fetch_add(n as u64, Ordering::Relaxed);
+        crate::metrics::ENGINE.decided_again.inc_by(n as u64);
     }
 
     /// What each held session's window may keep: its own limit, or a fair
@@ -576,6 +592,7 @@ impl LocalEngine {
                         if self.catch_up(&slot, &mut log).await? == 0 {
                             return Err(e.into());
                         }
+                        self.deciding_again(1);
                     }
                     // Applied long ago (beyond the remembered commands).
                     Err(SessionError::Store(StoreError::DuplicateCommand { seq })) => {
@@ -658,6 +675,7 @@ impl LocalEngine {
                     // Decided without the events just read: again.
                     Ok(_) => {
                         if let Some(stale) = log.groups.pending.take() {
+                            self.deciding_again(stale.members.len());
                             log.groups.redo.extend(stale.members);
                             log.groups.redoing = true;
                             log.groups.pass_turn(&slot);
@@ -701,6 +719,7 @@ impl LocalEngine {
         if let Some(behind) = log.groups.pending.take() {
             log.groups.redo.extend(behind.members);
         }
+        self.deciding_again(log.groups.redo.len());
         log.groups.writing = false;
         log.groups.redoing = true;
         log.groups.pass_turn(slot);
