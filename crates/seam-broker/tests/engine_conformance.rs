@@ -600,6 +600,35 @@ async fn on_a_shared_store_commands_behind_a_write_are_stored_as_one_group() {
     assert_eq!(engine.view(&id).await.unwrap().unwrap().last_seq, 5);
 }
 
+/// Stores alice's message "elsewhere" as event `seq` straight into the
+/// inner store, as another node sharing it would; returns the event.
+async fn another_node_stores(
+    engine: &LocalEngine,
+    store: &Watched<Held>,
+    id: &str,
+    seq: u64,
+) -> seam_protocol::SessionEvent {
+    let view = engine.view(id).await.unwrap().unwrap();
+    let alice = principal("alice", Role::Customer);
+    let body = rules::message(&view, &alice, "elsewhere".into(), Default::default())
+        .unwrap()
+        .remove(0);
+    let theirs = seam_protocol::SessionEvent {
+        session_id: id.to_owned(),
+        seq,
+        at: 1,
+        from: alice,
+        client_id: Some("other-node".into()),
+        body,
+    };
+    store
+        .inner
+        .append(&[NewEvent::plain(theirs.clone())], None)
+        .await
+        .unwrap();
+    theirs
+}
+
 /// Another node stored an event where this node's write in flight was to
 /// go: the write is refused, and it and every command decided behind it
 /// decide again, in their order, after the other node's event. None of
@@ -612,24 +641,7 @@ async fn on_a_shared_store_a_refused_write_and_those_behind_it_decide_again_in_o
     until(|| store.watch.appends.load(Ordering::SeqCst) == 1).await;
 
     // Alice's tab on another node wins seq 2.
-    let view = engine.view(&id).await.unwrap().unwrap();
-    let alice = principal("alice", Role::Customer);
-    let body = rules::message(&view, &alice, "elsewhere".into(), Default::default())
-        .unwrap()
-        .remove(0);
-    let theirs = seam_protocol::SessionEvent {
-        session_id: id.clone(),
-        seq: 2,
-        at: 1,
-        from: alice.clone(),
-        client_id: Some("other-node".into()),
-        body,
-    };
-    store
-        .inner
-        .append(&[NewEvent::plain(theirs.clone())], None)
-        .await
-        .unwrap();
+    let theirs = another_node_stores(&engine, &store, &id, 2).await;
     // Its publish arrives while this node's write is in flight: read later.
     assert!(engine.try_apply_remote(&theirs));
     assert_eq!(listener.seqs(&id), [1]);
@@ -732,4 +744,28 @@ async fn on_a_shared_store_a_resend_waits_for_its_original() {
     let resent = resend.await.unwrap().unwrap();
     assert_eq!((resent.seq, resent.duplicate), (3, true));
     assert_eq!(stored_texts(&store, &id).await, ["a", "b"]);
+}
+
+/// A command whose connection went away while it waited to decide again
+/// gives its turn up: the commands behind it still decide, in order, and
+/// what it never stored stays unstored.
+#[tokio::test]
+async fn on_a_shared_store_a_command_gone_while_deciding_again_passes_its_turn_on() {
+    let (engine, store, listener, id) = shared_and_held().await;
+    let placed = Arc::new(AtomicUsize::new(0));
+    let mut sends = send_in_order(&engine, &id, &["a", "b", "c"], &placed).await;
+    until(|| store.watch.appends.load(Ordering::SeqCst) == 1).await;
+    // Another node takes seq 2, then b's connection goes away.
+    another_node_stores(&engine, &store, &id, 2).await;
+    let gone = sends.remove(1);
+    gone.abort();
+    assert!(gone.await.unwrap_err().is_cancelled());
+    store.watch.gate.add_permits(100);
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(10), seqs_of(sends));
+    assert_eq!(answered.await.expect("c got its turn"), [3, 4]);
+    assert_eq!(stored_texts(&store, &id).await, ["elsewhere", "a", "c"]);
+    assert_eq!(listener.seqs(&id), [1, 2, 3, 4]);
+    // The session is not stuck behind the command that went away.
+    let next = send_in_order(&engine, &id, &["d"], &placed).await;
+    assert_eq!(seqs_of(next).await, [5]);
 }
