@@ -519,9 +519,7 @@ impl LocalEngine {
                         return Ok(duplicate(&log.view, seq));
                     }
                     // Its original is being written, or waits behind.
-                    let landed = wait_for_write(&mut log);
-                    drop(log);
-                    let _ = landed.await;
+                    after_write(log).await;
                     continue 'held;
                 }
                 let calls_before = log.view.call;
@@ -534,9 +532,7 @@ impl LocalEngine {
                         if shared && log.groups.writing && !waited {
                             // Caught up once the write in flight lands.
                             waited = true;
-                            let landed = wait_for_write(&mut log);
-                            drop(log);
-                            let _ = landed.await;
+                            after_write(log).await;
                             continue 'held;
                         }
                         if shared
@@ -676,9 +672,7 @@ impl LocalEngine {
                     Ok(_) => {
                         if let Some(stale) = log.groups.pending.take() {
                             self.deciding_again(stale.members.len());
-                            log.groups.redo.extend(stale.members);
-                            log.groups.redoing = true;
-                            log.groups.pass_turn(&slot);
+                            log.groups.decide_again(stale.members, &slot);
                         }
                     }
                     Err(e) => {
@@ -708,21 +702,18 @@ impl LocalEngine {
             self.unavailable(slot, log, Some(group), &error);
             return;
         }
-        let published = slot.published().view.clone();
-        log.applied.forget_after(published.last_seq);
-        log.view = published;
+        log.reset_to(slot.published().view.clone());
         if let Err(e) = self.catch_up(slot, log).await {
             self.unavailable(slot, log, Some(group), &store_error(e));
             return;
         }
-        log.groups.redo.extend(group.members);
+        let mut members = group.members;
         if let Some(behind) = log.groups.pending.take() {
-            log.groups.redo.extend(behind.members);
+            members.extend(behind.members);
         }
-        self.deciding_again(log.groups.redo.len());
+        self.deciding_again(members.len());
         log.groups.writing = false;
-        log.groups.redoing = true;
-        log.groups.pass_turn(slot);
+        log.groups.decide_again(members, slot);
         log.groups.wake_waiters();
     }
 
@@ -759,8 +750,7 @@ impl LocalEngine {
             return Ok(0);
         }
         if log.view.last_seq != last {
-            log.applied.forget_after(last);
-            log.view = slot.published().view.clone();
+            log.reset_to(slot.published().view.clone());
         }
         for event in &missed {
             self.receive(slot, log, event);
@@ -777,9 +767,7 @@ impl LocalEngine {
     ) -> Result<tokio::sync::MutexGuard<'s, Log>, SessionError> {
         let mut log = slot.log.lock().await;
         if log.groups.writing {
-            let landed = wait_for_write(&mut log);
-            drop(log);
-            let _ = landed.await;
+            after_write(log).await;
             return Ok(slot.log.lock().await);
         }
         self.catch_up(slot, &mut log).await?;
@@ -913,12 +901,13 @@ enum Grouped {
     Redo(Turn),
 }
 
-/// Resolves once the write in flight has landed and what other nodes
-/// stored has been read.
-fn wait_for_write(log: &mut Log) -> oneshot::Receiver<()> {
+/// Lets go of the session's order and resolves once the write in flight
+/// has landed and what other nodes stored has been read.
+async fn after_write(mut log: tokio::sync::MutexGuard<'_, Log>) {
     let (landed, wait) = oneshot::channel();
     log.groups.waiters.push(landed);
-    wait
+    drop(log);
+    let _ = wait.await;
 }
 
 /// What a catch-up's failure says of the store.

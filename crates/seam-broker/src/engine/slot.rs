@@ -29,6 +29,13 @@ pub(super) struct Log {
 }
 
 impl Log {
+    /// Takes the decided state back to `published`: what was decided after
+    /// it was not stored, idempotency entries included.
+    pub(super) fn reset_to(&mut self, published: SessionView) {
+        self.applied.forget_after(published.last_seq);
+        self.view = published;
+    }
+
     /// Becomes the newest write in flight: how to tell the next one how
     /// this one settled, and what to wait for before this one's turn.
     pub(super) fn queue_behind(
@@ -89,6 +96,18 @@ pub(super) struct Groups {
 }
 
 impl Groups {
+    /// Has `members`, whose writes were not stored, decide again one at a
+    /// time in this order (no write is in flight any more).
+    pub(super) fn decide_again(
+        &mut self,
+        members: Vec<oneshot::Sender<Outcome>>,
+        slot: &Arc<Slot>,
+    ) {
+        self.redo.extend(members);
+        self.redoing = true;
+        self.pass_turn(slot);
+    }
+
     /// Hands the turn to the next command waiting to decide again
     /// (skipping those gone); the redo ends when none is left.
     pub(super) fn pass_turn(&mut self, slot: &Arc<Slot>) {
