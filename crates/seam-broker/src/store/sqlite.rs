@@ -1,19 +1,22 @@
 //! The embedded SQLite store (the default for `seam serve`).
 //!
-//! One writer thread owns the write connection. Writes queue up on a
-//! channel; the writer takes everything queued (up to a batch limit), applies
-//! them in one transaction, commits once, and only then answers every item:
-//! group commit, so many acknowledged events share one fsync. A batch in
-//! which a write fails is applied again with each write in its own
-//! savepoint, so that write fails alone. Reads use a second connection
-//! (WAL lets them run beside the writer), and a third, on its own thread,
-//! checkpoints the WAL into the database every 250 ms, so the writer never
-//! stops for it. The schema is versioned with `PRAGMA user_version`.
+//! One connection writes; writes queue up in the order they are made, and
+//! whoever holds the writer commits from the front of the queue: a batch
+//! in one transaction, committed once, and only then is every write in it
+//! answered (group commit, so many acknowledged events share one fsync).
+//! The writer thread commits whatever is queued whenever it is woken; a
+//! caller whose write finds the writer free and quiet commits it on its
+//! own thread instead, saving the two thread wake-ups a hand-off costs
+//! when there is nothing to group it with. A batch in which a write fails
+//! is applied again with each write in its own savepoint, so that write
+//! fails alone. Reads use a second connection (WAL lets them run beside
+//! the writer), and a third, on its own thread, checkpoints the WAL into
+//! the database every 250 ms, so the writer never stops for it. The
+//! schema is versioned with `PRAGMA user_version`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -164,6 +167,13 @@ enum Write {
 }
 
 impl Write {
+    /// Light enough to commit on the caller's thread: everything but the
+    /// maintenance writes, which may touch many sessions (the retention
+    /// sweep) or empty the WAL (an erasure).
+    fn is_light(&self) -> bool {
+        !matches!(self, Write::DeleteEndedBefore(_) | Write::EraseCustomer(_))
+    }
+
     /// The write of an appended run: the events' frames are shared, not
     /// copied, to the writer thread.
     fn append(events: &[NewEvent], listing: Option<&SessionSummary>) -> Write {
@@ -217,8 +227,10 @@ type Reply = oneshot::Sender<Result<Vec<SessionId>, StoreError>>;
 /// Sessions and events in an SQLite database file.
 #[derive(Debug)]
 pub struct SqliteStore {
-    writes: Mutex<Option<mpsc::Sender<(Write, Reply)>>>,
+    /// The writes waiting, and the writer whoever commits them uses.
+    writes: Arc<Writes>,
     reader: Arc<Mutex<Connection>>,
+    /// The writer thread: it commits what callers could not.
     writer: Mutex<Option<JoinHandle<()>>>,
     /// The checkpointer thread, and what stops it (dropping the sender).
     checkpointer: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
@@ -288,7 +300,7 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 fn checkpoint_forever(
     conn: Connection,
     restart_pages: u64,
-    restart: &AtomicBool,
+    writes: &Writes,
     stop: mpsc::Receiver<()>,
 ) {
     let failing = crate::throttle::Throttled::new(
@@ -304,7 +316,7 @@ fn checkpoint_forever(
     };
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         match checkpoint("PASSIVE") {
-            Ok(pages) if pages > restart_pages => restart.store(true, Ordering::Release),
+            Ok(pages) if pages > restart_pages => writes.ask_restart(),
             Ok(_) => {}
             Err(e) => failing.warn(&e),
         }
@@ -363,27 +375,31 @@ impl SqliteStore {
         let mut conn = open_connection(path, options)?;
         migrate(&mut conn)?;
         let reader = open_connection(path, options)?;
-        let (tx, rx) = mpsc::channel();
-        let restart = Arc::new(AtomicBool::new(false));
-        let writer = Writer::new(conn, options, Arc::clone(&restart));
-        let writer = std::thread::Builder::new()
-            .name("seam-sqlite-writer".into())
-            .spawn(move || writer.run(rx))
-            .map_err(backend)?;
+        let writes = Arc::new(Writes::new(Writer::new(conn, options)));
+        let writer = {
+            let writes = Arc::clone(&writes);
+            std::thread::Builder::new()
+                .name("seam-sqlite-writer".into())
+                .spawn(move || writes.run())
+                .map_err(backend)?
+        };
         let checkpoints = open_connection(path, options)?;
         let (stop, stopped) = mpsc::channel();
-        let checkpointer = std::thread::Builder::new()
-            .name("seam-sqlite-checkpoint".into())
-            .spawn(move || {
-                checkpoint_forever(checkpoints, options.wal_restart_pages, &restart, stopped)
-            })
-            .map_err(backend)?;
+        let checkpointer = {
+            let writes = Arc::clone(&writes);
+            std::thread::Builder::new()
+                .name("seam-sqlite-checkpoint".into())
+                .spawn(move || {
+                    checkpoint_forever(checkpoints, options.wal_restart_pages, &writes, stopped)
+                })
+                .map_err(backend)?
+        };
         let blobs = path
             .parent()
             .unwrap_or_else(|| Path::new("."))
             .join("attachments");
         Ok(SqliteStore {
-            writes: Mutex::new(Some(tx)),
+            writes,
             reader: Arc::new(Mutex::new(reader)),
             writer: Mutex::new(Some(writer)),
             checkpointer: Mutex::new(Some((stop, checkpointer))),
@@ -391,17 +407,24 @@ impl SqliteStore {
         })
     }
 
+    /// Queues `write` and, when it is [light](Write::is_light) and the
+    /// writer is free and has been quiet, commits what is queued on the
+    /// caller's thread before returning ([`Writes::commit_here`]): the
+    /// future is then ready at once. Otherwise the writer thread commits
+    /// it.
     fn write(&self, write: Write) -> BoxFuture<'_, Result<Vec<SessionId>, StoreError>> {
         let (reply, answer) = oneshot::channel();
-        let sent = self
-            .writes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|tx| tx.send((write, reply)).is_ok())
-            .unwrap_or(false);
+        let light = write.is_light();
+        let queued = self.writes.push(write, reply);
+        if queued {
+            if light {
+                self.writes.commit_here();
+            } else {
+                self.writes.ring();
+            }
+        }
         Box::pin(async move {
-            if !sent {
+            if !queued {
                 return Err(StoreError::Backend("the store is closed".into()));
             }
             answer
@@ -453,8 +476,8 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        // Closing the channel lets the writer finish its last batch and exit.
-        self.writes.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // Closed, the queue is emptied by the writer thread, which exits.
+        self.writes.close();
         if let Some(writer) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = writer.join();
         }
@@ -476,14 +499,171 @@ impl Drop for SqliteStore {
 /// append.
 type Positions = HashMap<SessionId, u64, foldhash::fast::RandomState>;
 
-/// The writer thread's state: the connection, where the sessions it
-/// wrote to recently stand (their last seq), and the checkpointer's
-/// request for a WAL restart.
+/// The writes waiting to be committed, in the order they were made, and
+/// the writer that commits them.
+///
+/// Whoever holds the writer commits from the front of the queue, so
+/// writes are committed in the order they were queued. A caller whose
+/// write is light and finds the writer free commits one batch itself, on
+/// its own thread: at low rates a write is then committed without waking
+/// the writer thread, and its answer is ready without waking the caller
+/// (two thread wake-ups per write, most of what durability cost beside
+/// the fsync: docs/benchmarks.md). Everything else (a write queued
+/// behind a busy writer, maintenance writes, the WAL restarts) is the
+/// writer thread's, which empties the queue whenever it is woken.
+struct Writes {
+    queue: Mutex<Queue>,
+    /// Wakes the writer thread.
+    bell: Condvar,
+    writer: Mutex<Writer>,
+}
+
+impl std::fmt::Debug for Writes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writes")
+            .field("queued", &self.queue().writes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many of its last commit's length the writer must have been idle
+/// for a caller to commit its write itself ([`Writer::quiet`]).
+const QUIET_COMMITS: u32 = 3;
+
+/// What waits for the writer.
+#[derive(Default)]
+struct Queue {
+    writes: VecDeque<(Write, Reply)>,
+    /// The writer thread waits for the bell.
+    asleep: bool,
+    /// The checkpointer asked for a WAL restart ([`Writer::restart_wal`]).
+    restart: bool,
+    /// The store is dropped: the writer thread empties the queue and exits.
+    closed: bool,
+}
+
+impl Writes {
+    fn new(writer: Writer) -> Writes {
+        Writes {
+            queue: Mutex::default(),
+            bell: Condvar::new(),
+            writer: Mutex::new(writer),
+        }
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a write; false once the store is closed.
+    fn push(&self, write: Write, reply: Reply) -> bool {
+        let mut queue = self.queue();
+        if queue.closed {
+            return false;
+        }
+        queue.writes.push_back((write, reply));
+        true
+    }
+
+    /// Commits one batch from the front of the queue on this thread when
+    /// the writer is free and [quiet](Writer::quiet), then wakes the
+    /// writer thread for what is still queued. A writer found busy needs
+    /// no bell: the thread holding it empties the queue, and a caller
+    /// holding it rings once it is done.
+    fn commit_here(&self) {
+        let mut writer = match self.writer.try_lock() {
+            Ok(writer) => writer,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
+        if writer.quiet() {
+            let batch = self.take(writer.options.max_batch, true);
+            if !batch.is_empty() {
+                writer.commit(batch);
+            }
+        }
+        drop(writer);
+        self.ring();
+    }
+
+    /// Wakes the writer thread if it sleeps while writes are queued.
+    fn ring(&self) {
+        let queue = self.queue();
+        if queue.asleep && !queue.writes.is_empty() {
+            self.bell.notify_one();
+        }
+    }
+
+    /// Takes up to `max` writes from the front of the queue; when
+    /// `light_only`, it stops before the first one that is not light.
+    fn take(&self, max: usize, light_only: bool) -> Vec<(Write, Reply)> {
+        let mut queue = self.queue();
+        let mut batch = Vec::new();
+        while batch.len() < max.max(1) {
+            match queue.writes.front() {
+                Some((write, _)) if !light_only || write.is_light() => {}
+                _ => break,
+            }
+            batch.extend(queue.writes.pop_front());
+        }
+        batch
+    }
+
+    /// Asks the writer thread for a WAL restart, between two batches.
+    fn ask_restart(&self) {
+        let mut queue = self.queue();
+        queue.restart = true;
+        if queue.asleep {
+            self.bell.notify_one();
+        }
+    }
+
+    /// Closes the queue: the writer thread commits what is left and exits.
+    fn close(&self) {
+        self.queue().closed = true;
+        self.bell.notify_one();
+    }
+
+    /// The writer thread: waits for the bell, then commits until the
+    /// queue is empty and restarts the WAL if asked; exits once the queue
+    /// is closed and empty.
+    fn run(&self) {
+        loop {
+            let restart = {
+                let mut queue = self.queue();
+                while queue.writes.is_empty() && !queue.restart {
+                    if queue.closed {
+                        return;
+                    }
+                    queue.asleep = true;
+                    queue = self.bell.wait(queue).unwrap_or_else(|p| p.into_inner());
+                    queue.asleep = false;
+                }
+                std::mem::take(&mut queue.restart)
+            };
+            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                let batch = self.take(writer.options.max_batch, false);
+                if batch.is_empty() {
+                    break;
+                }
+                writer.commit(batch);
+            }
+            if restart {
+                writer.restart_wal();
+            }
+        }
+    }
+}
+
+/// The writer's state: the connection and where the sessions it wrote to
+/// recently stand (their last seq).
 struct Writer {
     conn: Connection,
     options: SqliteOptions,
     positions: Positions,
-    restart: Arc<AtomicBool>,
+    /// When the last commit ended, and how long it took.
+    last_commit: Option<(std::time::Instant, std::time::Duration)>,
     /// Restarts that found a reader still in the WAL (logged, throttled).
     restart_busy: crate::throttle::Throttled,
 }
@@ -496,12 +676,12 @@ const RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Writer {
-    fn new(conn: Connection, options: SqliteOptions, restart: Arc<AtomicBool>) -> Writer {
+    fn new(conn: Connection, options: SqliteOptions) -> Writer {
         Writer {
             conn,
             options,
             positions: Positions::default(),
-            restart,
+            last_commit: None,
             restart_busy: crate::throttle::Throttled::new(
                 "the SQLite WAL could not restart yet (a reader was still in it; asked again after the next checkpoint)",
                 std::time::Duration::from_secs(60),
@@ -535,22 +715,6 @@ impl Writer {
         }
     }
 
-    fn run(mut self, rx: mpsc::Receiver<(Write, Reply)>) {
-        while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while batch.len() < self.options.max_batch.max(1) {
-                match rx.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
-            self.commit(batch);
-            if self.restart.swap(false, Ordering::AcqRel) {
-                self.restart_wal();
-            }
-        }
-    }
-
     /// Applies a batch in one transaction and answers every write once the
     /// transaction is committed.
     ///
@@ -565,6 +729,16 @@ impl Writer {
     /// back, or a transaction that fails, drops the positions it touched,
     /// so they are read again from the database (through this connection,
     /// which sees the batch's own writes) the next time they are needed.
+    /// Idle for [`QUIET_COMMITS`] times as long as its last commit took:
+    /// writes are rare enough that one arriving now most likely has none
+    /// to share a commit with, so its caller may as well commit it. (At
+    /// higher rates others arrive while a commit runs, and the writer
+    /// thread commits them together.)
+    fn quiet(&self) -> bool {
+        self.last_commit
+            .is_none_or(|(ended, took)| ended.elapsed() > took * QUIET_COMMITS)
+    }
+
     fn commit(&mut self, batch: Vec<(Write, Reply)>) {
         let started = std::time::Instant::now();
         crate::metrics::WRITER
@@ -582,9 +756,11 @@ impl Writer {
             }
             outcome = transaction(conn, positions, &writes, &mut touched, true);
         }
+        let took = started.elapsed();
+        self.last_commit = Some((std::time::Instant::now(), took));
         crate::metrics::WRITER
             .commit_seconds
-            .observe(started.elapsed().as_secs_f64());
+            .observe(took.as_secs_f64());
         match outcome {
             Ok(Applied::Committed(results)) => {
                 if writes.iter().any(|w| matches!(w, Write::EraseCustomer(_))) {
@@ -1405,10 +1581,18 @@ mod tests {
 
     use super::*;
     use seam_protocol::Role;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
 
     fn message(seq: u64, text: &str) -> SessionEvent {
+        message_in("s1", seq, text)
+    }
+
+    /// Event `seq` of session `session_id`: it opens the session when 1,
+    /// else says `text`.
+    fn message_in(session_id: &str, seq: u64, text: &str) -> SessionEvent {
         SessionEvent {
-            session_id: "s1".into(),
+            session_id: session_id.into(),
             seq,
             at: 1_000 + seq,
             from: Principal {
@@ -1444,10 +1628,10 @@ mod tests {
         conn
     }
 
-    /// The record of session `s1`, opened by `first`.
+    /// The record of the session `first` opens.
     fn record(first: &SessionEvent) -> SessionRecord {
         SessionRecord {
-            session_id: "s1".into(),
+            session_id: first.session_id.clone(),
             epoch: "e1".into(),
             customer: first.from.clone(),
             context: CustomerContext::default(),
@@ -1526,7 +1710,7 @@ mod tests {
     #[test]
     fn a_refused_write_fails_alone_in_its_batch() {
         let (dir, path) = fresh_dir("batch");
-        let mut writer = Writer::new(migrated(&path), SqliteOptions::default(), Arc::default());
+        let mut writer = Writer::new(migrated(&path), SqliteOptions::default());
         let mut commit = |writes: Vec<Write>| {
             let (batch, answers): (Vec<_>, Vec<_>) = writes
                 .into_iter()
@@ -1582,25 +1766,27 @@ mod tests {
             .len()
     }
 
-    /// Asked by the checkpointer, the writer makes the WAL start over
-    /// after its next batch: the commit after it writes the WAL from its
-    /// start instead of growing it. (Left to the checkpointer, the restart
-    /// waited for a gap between the writer's transactions that a busy
-    /// writer never leaves.)
+    /// Asked by the checkpointer, the writer thread makes the WAL start
+    /// over, even when no write comes to wake it (at low rates callers
+    /// commit their writes themselves): the commits after it write the
+    /// WAL from its start instead of growing it. (Left to the
+    /// checkpointer, the restart waited for a gap between the writer's
+    /// transactions that a busy writer never leaves.)
     #[test]
     fn the_writer_restarts_the_wal_when_asked() {
         let (dir, path) = fresh_dir("restart");
-        let restart = Arc::new(AtomicBool::new(false));
-        let writer = Writer::new(
+        let writes = Arc::new(Writes::new(Writer::new(
             migrated(&path),
             SqliteOptions::default(),
-            Arc::clone(&restart),
-        );
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || writer.run(rx));
+        )));
+        let thread = {
+            let writes = Arc::clone(&writes);
+            std::thread::spawn(move || writes.run())
+        };
         let send = |write: Write| {
             let (reply, answer) = oneshot::channel();
-            tx.send((write, reply)).unwrap();
+            assert!(writes.push(write, reply));
+            writes.commit_here();
             answer.blocking_recv().unwrap().unwrap();
         };
         let first = message(1, "");
@@ -1620,16 +1806,14 @@ mod tests {
         let restarts = crate::metrics::WRITER
             .wal_restart_seconds
             .get_sample_count();
-        restart.store(true, Ordering::Release);
-        send(append(202));
-        // The restart itself does not resize the file. (The writer answers
-        // a batch before it looks at the request, so the request is checked
-        // once a later write has been answered.)
-        let restarted = wal_bytes(&path);
-        for seq in 203..=210 {
-            send(append(seq));
+        writes.ask_restart();
+        let asked = std::time::Instant::now();
+        while writes.queue().restart {
+            assert!(asked.elapsed() < Duration::from_secs(10), "never taken");
+            std::thread::sleep(Duration::from_millis(1));
         }
-        assert!(!restart.load(Ordering::Acquire), "the request was taken");
+        // The thread holds the writer while it restarts.
+        drop(writes.writer.lock().unwrap());
         assert!(
             crate::metrics::WRITER
                 .wal_restart_seconds
@@ -1637,12 +1821,17 @@ mod tests {
                 > restarts,
             "the restart was measured"
         );
+        // The restart itself does not resize the file.
+        let restarted = wal_bytes(&path);
+        for seq in 202..=210 {
+            send(append(seq));
+        }
         assert_eq!(
             wal_bytes(&path),
             restarted,
             "the commits after the restart wrote the WAL from its start"
         );
-        drop(tx);
+        writes.close();
         thread.join().unwrap();
         // Nothing was lost on the way.
         let conn = Connection::open(&path).unwrap();
@@ -1654,6 +1843,125 @@ mod tests {
             )
             .unwrap();
         assert_eq!(count, 210);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Polls `future` once, as a caller does right after making it.
+    fn poll_once<T>(future: &mut BoxFuture<'_, T>) -> Poll<T> {
+        future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// Waits until the writer has been quiet long enough for a caller to
+    /// commit its own write ([`Writer::quiet`]).
+    fn until_quiet(store: &SqliteStore) {
+        let took = store
+            .writes
+            .writer
+            .lock()
+            .unwrap()
+            .last_commit
+            .map_or(Duration::ZERO, |(_, took)| took);
+        std::thread::sleep(took * (QUIET_COMMITS + 1) + Duration::from_millis(1));
+    }
+
+    /// A quiet writer's write is committed on its caller's thread: durable
+    /// when the call returns, without waking the writer thread. A writer
+    /// found busy leaves the write to whoever holds it, who rings the
+    /// thread when done.
+    #[tokio::test]
+    async fn a_write_to_a_quiet_writer_is_committed_by_its_caller() {
+        let (dir, path) = fresh_dir("caller");
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        let first = message(1, "");
+        let record = record(&first);
+        store.create(&record, &first, &[]).await.unwrap();
+
+        until_quiet(&store);
+        let new = [NewEvent::plain(message(2, "committed here"))];
+        let mut append = store.append(&new, None);
+        assert!(
+            matches!(poll_once(&mut append), Poll::Ready(Ok(()))),
+            "durable when the call returned"
+        );
+        drop(append);
+
+        until_quiet(&store);
+        let busy = store.writes.writer.lock().unwrap();
+        let new = [NewEvent::plain(message(3, "left to the holder"))];
+        let mut append = store.append(&new, None);
+        assert!(poll_once(&mut append).is_pending(), "the writer was busy");
+        drop(busy);
+        store.writes.ring();
+        append.await.unwrap();
+
+        let stored = store.get("s1").await.unwrap().unwrap();
+        let seqs: Vec<u64> = stored.events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Writers on many threads, some quiet and committing their own
+    /// writes, some arriving together and committed by the writer thread,
+    /// with retention sweeps (always the thread's) among them: every
+    /// write is stored, each session's in order, and the store can be
+    /// dropped with writes still queued without losing them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writes_from_many_threads_are_all_committed_in_order() {
+        let (dir, path) = fresh_dir("many");
+        let store = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+        const SESSIONS: usize = 8;
+        const EVENTS: u64 = 60;
+        let mut tasks = Vec::new();
+        for s in 0..SESSIONS {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                let id = format!("s{s}");
+                let mut first = message_in(&id, 1, "");
+                first.from.sub = format!("customer-{s}");
+                store.create(&record(&first), &first, &[]).await.unwrap();
+                for seq in 2..=EVENTS {
+                    let new = [NewEvent::plain(message_in(&id, seq, "hi"))];
+                    store.append(&new, None).await.unwrap();
+                    if seq % 3 == s as u64 % 3 {
+                        tokio::time::sleep(Duration::from_millis(seq % 4)).await;
+                    }
+                    if seq % 20 == 0 {
+                        store.delete_ended_before(0).await.unwrap();
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            tokio::time::timeout(Duration::from_secs(30), task)
+                .await
+                .expect("every write answered")
+                .unwrap();
+        }
+        // Queued, not awaited, then the store dropped: the thread commits
+        // them before it exits.
+        let last: Vec<_> = (0..SESSIONS)
+            .map(|s| {
+                [NewEvent::plain(message_in(
+                    &format!("s{s}"),
+                    EVENTS + 1,
+                    "last",
+                ))]
+            })
+            .collect();
+        let pending: Vec<_> = last.iter().map(|new| store.append(new, None)).collect();
+        drop(pending);
+        drop(Arc::into_inner(store).unwrap());
+
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        for s in 0..SESSIONS {
+            let stored = store.get(&format!("s{s}")).await.unwrap().unwrap();
+            let seqs: Vec<u64> = stored.events.iter().map(|e| e.seq).collect();
+            assert_eq!(seqs, (1..=EVENTS + 1).collect::<Vec<_>>(), "session s{s}");
+        }
+        drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
