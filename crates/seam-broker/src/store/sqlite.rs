@@ -504,13 +504,14 @@ type Positions = HashMap<SessionId, u64, foldhash::fast::RandomState>;
 ///
 /// Whoever holds the writer commits from the front of the queue, so
 /// writes are committed in the order they were queued. A caller whose
-/// write is light and finds the writer free commits one batch itself, on
-/// its own thread: at low rates a write is then committed without waking
-/// the writer thread, and its answer is ready without waking the caller
-/// (two thread wake-ups per write, most of what durability cost beside
-/// the fsync: docs/benchmarks.md). Everything else (a write queued
-/// behind a busy writer, maintenance writes, the WAL restarts) is the
-/// writer thread's, which empties the queue whenever it is woken.
+/// write is light and finds the writer free and [quiet](Writer::quiet)
+/// commits one batch itself, on its own thread: at low rates a write is
+/// then committed without waking the writer thread, and its answer is
+/// ready without waking the caller (two thread wake-ups per write, about
+/// a third of what durability cost at 500 writes a second:
+/// docs/benchmarks.md). Everything else (writes arriving while a commit
+/// runs, maintenance writes, the WAL restarts) is the writer thread's,
+/// which empties the queue whenever it is woken.
 struct Writes {
     queue: Mutex<Queue>,
     /// Wakes the writer thread.
@@ -525,10 +526,6 @@ impl std::fmt::Debug for Writes {
             .finish_non_exhaustive()
     }
 }
-
-/// How many of its last commit's length the writer must have been idle
-/// for a caller to commit its write itself ([`Writer::quiet`]).
-const QUIET_COMMITS: u32 = 3;
 
 /// What waits for the writer.
 #[derive(Default)]
@@ -671,6 +668,10 @@ struct Writer {
 /// How long a WAL restart waits for readers still reading from the WAL
 /// (the writer waits with it); past it, the next request tries again.
 const RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// How many of its last commit's length the writer must have been idle
+/// for a caller to commit its write itself ([`Writer::quiet`]).
+const QUIET_COMMITS: u32 = 3;
 
 /// How long a connection waits for a lock another holds.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
