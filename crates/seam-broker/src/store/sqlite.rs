@@ -673,6 +673,10 @@ const RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 /// for a caller to commit its write itself ([`Writer::quiet`]).
 const QUIET_COMMITS: u32 = 3;
 
+/// The longest commit after which a caller may still commit its own write
+/// ([`Writer::quiet`]): its runtime thread does nothing else meanwhile.
+const QUICK_COMMIT: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// How long a connection waits for a lock another holds.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -730,14 +734,18 @@ impl Writer {
     /// back, or a transaction that fails, drops the positions it touched,
     /// so they are read again from the database (through this connection,
     /// which sees the batch's own writes) the next time they are needed.
-    /// Idle for [`QUIET_COMMITS`] times as long as its last commit took:
-    /// writes are rare enough that one arriving now most likely has none
-    /// to share a commit with, so its caller may as well commit it. (At
-    /// higher rates others arrive while a commit runs, and the writer
-    /// thread commits them together.)
+    /// Idle for [`QUIET_COMMITS`] times as long as its last commit took,
+    /// and that commit quick (at most [`QUICK_COMMIT`]): writes are rare
+    /// enough that one arriving now most likely has none to share a commit
+    /// with, so its caller may as well commit it. (At higher rates others
+    /// arrive while a commit runs, and the writer thread commits them
+    /// together. On a disk whose commits are slow, a caller committing
+    /// would hold its runtime thread, and the tasks queued on it, that
+    /// long: the writer thread commits everything.)
     fn quiet(&self) -> bool {
-        self.last_commit
-            .is_none_or(|(ended, took)| ended.elapsed() > took * QUIET_COMMITS)
+        self.last_commit.is_none_or(|(ended, took)| {
+            took <= QUICK_COMMIT && ended.elapsed() > took * QUIET_COMMITS
+        })
     }
 
     fn commit(&mut self, batch: Vec<(Write, Reply)>) {
@@ -1854,17 +1862,13 @@ mod tests {
             .poll(&mut Context::from_waker(Waker::noop()))
     }
 
-    /// Waits until the writer has been quiet long enough for a caller to
-    /// commit its own write ([`Writer::quiet`]).
-    fn until_quiet(store: &SqliteStore) {
-        let took = store
-            .writes
-            .writer
-            .lock()
-            .unwrap()
-            .last_commit
-            .map_or(Duration::ZERO, |(_, took)| took);
-        std::thread::sleep(took * (QUIET_COMMITS + 1) + Duration::from_millis(1));
+    /// Makes the writer quiet ([`Writer::quiet`]), as after a quick
+    /// commit long ago, whatever this machine's disk took for the last one.
+    fn as_if_quiet(store: &SqliteStore) {
+        let long_ago = std::time::Instant::now()
+            .checked_sub(Duration::from_secs(1))
+            .unwrap();
+        store.writes.writer.lock().unwrap().last_commit = Some((long_ago, Duration::ZERO));
     }
 
     /// A quiet writer's write is committed on its caller's thread: durable
@@ -1879,7 +1883,7 @@ mod tests {
         let record = record(&first);
         store.create(&record, &first, &[]).await.unwrap();
 
-        until_quiet(&store);
+        as_if_quiet(&store);
         let new = [NewEvent::plain(message(2, "committed here"))];
         let mut append = store.append(&new, None);
         assert!(
@@ -1888,7 +1892,7 @@ mod tests {
         );
         drop(append);
 
-        until_quiet(&store);
+        as_if_quiet(&store);
         let busy = store.writes.writer.lock().unwrap();
         let new = [NewEvent::plain(message(3, "left to the holder"))];
         let mut append = store.append(&new, None);
@@ -1963,6 +1967,25 @@ mod tests {
             assert_eq!(seqs, (1..=EVENTS + 1).collect::<Vec<_>>(), "session s{s}");
         }
         drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A caller commits only after a quiet spell, and never after a slow
+    /// commit (a slow disk would hold its runtime thread).
+    #[test]
+    fn a_caller_commits_only_after_quick_commits_and_a_quiet_spell() {
+        let (dir, path) = fresh_dir("quiet");
+        let mut writer = Writer::new(migrated(&path), SqliteOptions::default());
+        assert!(writer.quiet(), "nothing committed yet");
+        let now = std::time::Instant::now();
+        writer.last_commit = Some((now, Duration::from_millis(1)));
+        assert!(!writer.quiet(), "just committed");
+        let long_ago = now.checked_sub(Duration::from_secs(1)).unwrap();
+        writer.last_commit = Some((long_ago, Duration::from_millis(1)));
+        assert!(writer.quiet(), "idle for far longer than a quick commit");
+        writer.last_commit = Some((long_ago, QUICK_COMMIT * 2));
+        assert!(!writer.quiet(), "the last commit was slow");
+        drop(writer);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
