@@ -720,20 +720,6 @@ impl Writer {
         }
     }
 
-    /// Applies a batch in one transaction and answers every write once the
-    /// transaction is committed.
-    ///
-    /// The writes are applied one after the other, without savepoints:
-    /// nearly every batch is appends that all succeed, and a savepoint per
-    /// write copied each page it touched into a sub-journal (a tenth of
-    /// the writer's work flat out). When a write fails, the transaction
-    /// is rolled back and the batch applied again with each write in its
-    /// own savepoint, so the failed write fails alone.
-    ///
-    /// Positions move in the cache as writes apply. A write that rolls
-    /// back, or a transaction that fails, drops the positions it touched,
-    /// so they are read again from the database (through this connection,
-    /// which sees the batch's own writes) the next time they are needed.
     /// Idle for [`QUIET_COMMITS`] times as long as its last commit took,
     /// and that commit quick (at most [`QUICK_COMMIT`]): writes are rare
     /// enough that one arriving now most likely has none to share a commit
@@ -748,6 +734,20 @@ impl Writer {
         })
     }
 
+    /// Applies a batch in one transaction and answers every write once the
+    /// transaction is committed.
+    ///
+    /// The writes are applied one after the other, without savepoints:
+    /// nearly every batch is appends that all succeed, and a savepoint per
+    /// write copied each page it touched into a sub-journal (a tenth of
+    /// the writer's work flat out). When a write fails, the transaction
+    /// is rolled back and the batch applied again with each write in its
+    /// own savepoint, so the failed write fails alone.
+    ///
+    /// Positions move in the cache as writes apply. A write that rolls
+    /// back, or a transaction that fails, drops the positions it touched,
+    /// so they are read again from the database (through this connection,
+    /// which sees the batch's own writes) the next time they are needed.
     fn commit(&mut self, batch: Vec<(Write, Reply)>) {
         let started = std::time::Instant::now();
         crate::metrics::WRITER
@@ -765,8 +765,9 @@ impl Writer {
             }
             outcome = transaction(conn, positions, &writes, &mut touched, true);
         }
-        let took = started.elapsed();
-        self.last_commit = Some((std::time::Instant::now(), took));
+        let ended = std::time::Instant::now();
+        let took = ended.duration_since(started);
+        self.last_commit = Some((ended, took));
         crate::metrics::WRITER
             .commit_seconds
             .observe(took.as_secs_f64());
