@@ -622,11 +622,13 @@ impl Writes {
     }
 
     /// The writer thread: waits for the bell, then commits until the
-    /// queue is empty and restarts the WAL if asked; exits once the queue
-    /// is closed and empty.
+    /// queue is empty, restarting the WAL between two batches when asked
+    /// (under a steady stream of writes the queue is seldom empty, and the
+    /// WAL would grow until it was); exits once the queue is closed and
+    /// empty.
     fn run(&self) {
         loop {
-            let restart = {
+            {
                 let mut queue = self.queue();
                 while queue.writes.is_empty() && !queue.restart {
                     if queue.closed {
@@ -636,18 +638,17 @@ impl Writes {
                     queue = self.bell.wait(queue).unwrap_or_else(|p| p.into_inner());
                     queue.asleep = false;
                 }
-                std::mem::take(&mut queue.restart)
-            };
+            }
             let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             loop {
+                if std::mem::take(&mut self.queue().restart) {
+                    writer.restart_wal();
+                }
                 let batch = self.take(writer.options.max_batch, false);
                 if batch.is_empty() {
                     break;
                 }
                 writer.commit(batch);
-            }
-            if restart {
-                writer.restart_wal();
             }
         }
     }
@@ -1854,6 +1855,69 @@ mod tests {
             .unwrap();
         assert_eq!(count, 210);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A restart asked while writes are queued is made between two
+    /// batches, not once the queue is empty (a steady stream of writes
+    /// would keep it from ever coming): the WAL then holds only the
+    /// commits made after it.
+    #[test]
+    fn a_restart_asked_while_writes_are_queued_comes_before_the_next_batch() {
+        let (dir, path) = fresh_dir("restart-queued");
+        let options = SqliteOptions {
+            max_batch: 1,
+            ..SqliteOptions::default()
+        };
+        let writes = Arc::new(Writes::new(Writer::new(migrated(&path), options)));
+        let thread = {
+            let writes = Arc::clone(&writes);
+            std::thread::spawn(move || writes.run())
+        };
+        let queue = |write: Write| {
+            let (reply, answer) = oneshot::channel();
+            assert!(writes.push(write, reply));
+            writes.ring();
+            answer
+        };
+        let first = message(1, "");
+        let record = record(&first);
+        let append = |seq: u64| Write::append(&[NewEvent::plain(message(seq, "x"))], None);
+        // A hundred commits, one write each, before any restart is asked.
+        let mut answers = vec![queue(Write::Create(
+            Box::new(record),
+            Box::new(first),
+            Vec::new(),
+        ))];
+        answers.extend((2..=100).map(|seq| queue(append(seq))));
+        for answer in answers.drain(..) {
+            answer.blocking_recv().unwrap().unwrap();
+        }
+
+        // Three more queued while the writer is held, and a restart asked.
+        let held = writes.writer.lock().unwrap();
+        answers.extend((101..=103).map(|seq| queue(append(seq))));
+        writes.ask_restart();
+        drop(held);
+        for answer in answers {
+            answer.blocking_recv().unwrap().unwrap();
+        }
+        writes.close();
+        thread.join().unwrap();
+        let frames = wal_frames(&path);
+        assert!(
+            frames < 20,
+            "the WAL holds the three commits after the restart, not {frames} frames"
+        );
+        drop(writes);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The frames the WAL holds (its log, whether checkpointed or not),
+    /// read through a connection of its own.
+    fn wal_frames(path: &Path) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+            .unwrap()
     }
 
     /// Polls `future` once, as a caller does right after making it.
