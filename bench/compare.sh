@@ -10,6 +10,9 @@
 #                               # also an older seam binary, in the same run
 #   ONLY="seam seam-sqlite" bench/compare.sh
 #                               # only these servers
+#   ROUNDS=3 bench/compare.sh   # every relay run three times, the servers
+#                               # interleaved round by round; the table gives
+#                               # medians and spreads, the targets per round
 #
 # seam runs twice: on the memory store (`seam`) and on its default, SQLite
 # (`seam-sqlite`); a BASELINE binary the same way (`before`, `before-sqlite`).
@@ -20,6 +23,7 @@ IDLE=${IDLE:-19000}
 PAIRS_RATE=${PAIRS_RATE:-5000}
 FLAT_PAIRS=${FLAT_PAIRS:-100}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+ROUNDS=${ROUNDS:-1}
 if [ -n "${QUICK:-}" ]; then IDLE=1000; PAIRS_RATE=300; SECONDS_PER_RUN=3; fi
 OUT=target/bench
 mkdir -p "$OUT"
@@ -57,15 +61,18 @@ bench() {
   local out
   out=$(./target/release/seam-bench "$@")
   printf '%s\n' "$out" >&2
-  grep '^{' <<<"$out" >> "$RESULTS"
+  grep '^{' <<<"$out" | sed "s/^{/{\"round\": $ROUND, /" >> "$RESULTS"
 }
 
-# run NAME PROTO PORT CMD...: idle, flat-out and fixed-rate runs against a fresh server each.
+# run NAME PROTO PORT CMD...: idle (first round only), flat-out and
+# fixed-rate runs against a fresh server each.
 run() {
   local name=$1 proto=$2 port=$3; shift 3
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return 0; fi
-  echo "== $name"
-  start "$name" "$port" "$@"; bench idle --addr 127.0.0.1:"$port" --proto "$proto" --pid "$SERVER_PID" --conns "$IDLE" --label "$name"; kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  echo "== $name (round $ROUND of $ROUNDS)"
+  if [ "$ROUND" = 1 ]; then
+    start "$name" "$port" "$@"; bench idle --addr 127.0.0.1:"$port" --proto "$proto" --pid "$SERVER_PID" --conns "$IDLE" --label "$name"; kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  fi
   start "$name" "$port" "$@"; bench relay --addr 127.0.0.1:"$port" --proto "$proto" --pid "$SERVER_PID" --pairs "$FLAT_PAIRS" --seconds "$SECONDS_PER_RUN" --label "$name"; kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   for pairs in 500 2000 "$PAIRS_RATE"; do
     start "$name" "$port" "$@"; bench relay --addr 127.0.0.1:"$port" --proto "$proto" --pid "$SERVER_PID" --pairs "$pairs" --rate 1 --seconds "$SECONDS_PER_RUN" --label "$name"; kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
@@ -79,11 +86,13 @@ seam_run() {
   run "$name" seam 9001 "$bin" serve --config bench/seam-bench.toml --log warn
   run "$name-sqlite" seam 9001 "$bin" serve --config "$SQLITE_CONFIG" --log warn
 }
-seam_run seam ./target/release/seam
-if [ -n "${BASELINE:-}" ]; then seam_run before "$BASELINE"; fi
-run bare-relay plain 9002 ./target/release/bare-relay 127.0.0.1:9002
-run node-ws plain 9003 node bench/peers/ws-relay.js 9003
-run socket.io socketio 9004 node bench/peers/socketio-relay.js 9004
+for ROUND in $(seq "$ROUNDS"); do
+  seam_run seam ./target/release/seam
+  if [ -n "${BASELINE:-}" ]; then seam_run before "$BASELINE"; fi
+  run bare-relay plain 9002 ./target/release/bare-relay 127.0.0.1:9002
+  run node-ws plain 9003 node bench/peers/ws-relay.js 9003
+  run socket.io socketio 9004 node bench/peers/socketio-relay.js 9004
+done
 
 echo
 python3 bench/table.py "$RESULTS" "$OUT/latency.png"
