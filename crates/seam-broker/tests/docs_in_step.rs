@@ -1,10 +1,10 @@
 //! Keeps the documents in step with the code, read from the source: every
 //! HTTP route is in docs/http-api.md with its method (and, under `/v1`, in
 //! the OpenAPI document) and every route the document names exists; every
-//! metric is in its table and every metric the table names exists; every
-//! configuration key the README and docs/ name is one `seam config
-//! default` writes. A route, metric or key added, renamed or removed
-//! without its documentation fails here.
+//! metric and every webhook is in its table there, and every one a table
+//! names exists; every configuration key the README and docs/ name is one
+//! `seam config default` writes. A route, metric, webhook or key added,
+//! renamed or removed without its documentation fails here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
@@ -266,6 +266,34 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     assert!(
         undocumented.is_empty() && unknown.is_empty(),
         "metrics missing from docs/http-api.md: {undocumented:?}; documented but not registered: {unknown:?}"
+    );
+}
+
+// --- webhooks ---
+
+#[test]
+fn every_webhook_kind_is_in_the_table_and_every_one_it_names_exists() {
+    let store = code(&src("store/mod.rs"));
+    let start = store
+        .find("pub enum WebhookKind")
+        .expect("WebhookKind moved");
+    let end = start + store[start..].find("\n}").unwrap();
+    let sent: BTreeSet<String> = store[start..end]
+        .split("rename = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    assert!(sent.len() >= 5, "webhook kinds found: {sent:?}");
+    let documented: BTreeSet<String> = doc("http-api.md")
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `session."))
+        .filter_map(|rest| rest.split('`').next())
+        .map(|name| format!("session.{name}"))
+        .collect();
+    assert_eq!(
+        sent, documented,
+        "WebhookKind against docs/http-api.md's webhook table"
     );
 }
 
