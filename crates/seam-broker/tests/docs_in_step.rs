@@ -28,6 +28,7 @@ fn is_page(path: &str) -> bool {
     path == "/ws" || path.starts_with("/demo") || path.starts_with("/console")
 }
 
+/// HTTP methods, as axum's routing functions are named.
 const METHODS: &[&str] = &["get", "post", "put", "delete", "patch"];
 
 fn src(file: &str) -> String {
