@@ -1,5 +1,7 @@
 //! The `seam` binary as a newcomer uses it: serve in dev mode or from a
-//! config file, mint a token, connect, and stop with SIGTERM.
+//! config file, mint a token, connect, and stop with SIGTERM; and every
+//! `seam …` command line the README and docs/ show names subcommands and
+//! options the binary has.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 mod common;
@@ -170,4 +172,148 @@ async fn a_toml_file_configures_the_broker_and_environment_variables_override_it
         .unwrap()
         .contains("max_text_chars"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `seam …` command lines of the README and docs/: lines of fenced
+/// code blocks (after an optional `sudo -u seam `) and code spans, with
+/// their continuation lines joined, each with where it is written.
+fn documented_command_lines() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    let mut lines = Vec::new();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut fenced = false;
+        let mut pending = String::new();
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                continue;
+            }
+            if fenced {
+                let line = line.trim_start();
+                let line = line.strip_prefix("sudo -u seam ").unwrap_or(line);
+                if pending.is_empty() && !line.starts_with("seam ") {
+                    continue;
+                }
+                pending.push_str(line.trim_end_matches('\\'));
+                pending.push(' ');
+                if !line.ends_with('\\') {
+                    lines.push((name.clone(), std::mem::take(&mut pending)));
+                }
+            } else {
+                for span in line.split('`').skip(1).step_by(2) {
+                    if span.starts_with("seam ") {
+                        lines.push((name.clone(), span.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// A command line's words, quotes removed, up to a comment, pipe or
+/// redirection.
+fn words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => quote = Some(c),
+            (None, c) if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let end = words
+        .iter()
+        .position(|w| w.starts_with('#') || ["|", ">", "<", "&&", ";", "&"].contains(&w.as_str()))
+        .unwrap_or(words.len());
+    words.truncate(end);
+    words
+}
+
+/// `seam <path…> --help`, which must succeed.
+fn help_of(path: &[String]) -> String {
+    let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+    args.push("--help");
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "seam {} --help failed",
+        args.join(" ")
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The subcommands a help text lists under `Commands:`.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_command_line_in_the_documents_names_real_subcommands_and_options() {
+    let lines = documented_command_lines();
+    assert!(lines.len() >= 15, "command lines found: {lines:?}");
+    let mut helps = std::collections::HashMap::new();
+    let mut wrong = Vec::new();
+    for (file, line) in &lines {
+        let words = words(line);
+        let mut path: Vec<String> = Vec::new();
+        let mut help = helps
+            .entry(path.clone())
+            .or_insert_with(|| help_of(&path))
+            .clone();
+        for (i, word) in words.iter().enumerate().skip(1) {
+            if let Some(option) = word.strip_prefix("--") {
+                let option = option.split('=').next().unwrap_or_default();
+                if !help.contains(&format!("--{option} "))
+                    && !help.contains(&format!("--{option}\n"))
+                    && !help.contains(&format!("--{option},"))
+                {
+                    wrong.push(format!(
+                        "{file}: `{line}`: `seam {}` has no --{option}",
+                        path.join(" ")
+                    ));
+                }
+            } else if subcommands(&help).contains(word) {
+                path.push(word.clone());
+                help = helps
+                    .entry(path.clone())
+                    .or_insert_with(|| help_of(&path))
+                    .clone();
+            } else if i == 1 {
+                wrong.push(format!("{file}: `{line}`: no subcommand `{word}`"));
+                break;
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "documented command lines seam would refuse:\n{}",
+        wrong.join("\n")
+    );
 }
