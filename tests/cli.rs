@@ -175,8 +175,9 @@ async fn a_toml_file_configures_the_broker_and_environment_variables_override_it
 }
 
 /// The `seam …` command lines of the README and docs/: lines of fenced
-/// code blocks (after an optional `sudo -u seam `) and code spans, with
-/// their continuation lines joined, each with where it is written.
+/// code blocks (the binary run directly or as [`as_seam`] reads it) and
+/// code spans, with their continuation lines joined, each with where it is
+/// written.
 fn documented_command_lines() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md")];
@@ -198,8 +199,8 @@ fn documented_command_lines() -> Vec<(String, String)> {
                 continue;
             }
             if fenced {
-                let line = line.trim_start();
-                let line = line.strip_prefix("sudo -u seam ").unwrap_or(line);
+                let line = as_seam(line.trim_start());
+                let line = line.as_str();
                 if pending.is_empty() && !line.starts_with("seam ") {
                     continue;
                 }
@@ -218,6 +219,33 @@ fn documented_command_lines() -> Vec<(String, String)> {
         }
     }
     lines
+}
+
+/// A line of a code block as the `seam` command it runs, when it runs one
+/// through `sudo -u seam`, `cargo run [-q|--release] --` or `$(seam …)`;
+/// otherwise the line as it is.
+fn as_seam(line: &str) -> String {
+    let line = line.strip_prefix("sudo -u seam ").unwrap_or(line);
+    for runner in [
+        "cargo run -q -- ",
+        "cargo run --release -- ",
+        "cargo run -- ",
+    ] {
+        if let Some(i) = line.find(runner) {
+            let args = &line[i + runner.len()..];
+            let args = if line[..i].ends_with("$(") {
+                args.split(')').next().unwrap_or(args)
+            } else {
+                args
+            };
+            return format!("seam {args}");
+        }
+    }
+    if let Some(i) = line.find("$(seam ") {
+        let inner = &line[i + 2..];
+        return inner.split(')').next().unwrap_or(inner).to_owned();
+    }
+    line.to_owned()
 }
 
 /// A command line's words, quotes removed, up to a comment, pipe or
