@@ -3,12 +3,14 @@
 //! the OpenAPI document) and every route the document names exists; every
 //! metric and every webhook is in its table there, and every one a table
 //! names exists; every configuration key the README and docs/ name is one
-//! `seam config default` writes. A route, metric, webhook or key added,
-//! renamed or removed without its documentation fails here.
+//! `seam config default` writes, and every default they quote beside a key
+//! (`` `key` (default 10 s) ``) is its default. A route, metric, webhook or
+//! key added, renamed or removed, or a default changed, without its
+//! documentation fails here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 // --- HTTP routes ---
@@ -311,17 +313,19 @@ const NOT_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Every key of the default configuration file, dotted (`auth.issuer`),
-/// commented-out optional keys included.
-fn keys() -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
+/// with its default as written there (`None` for an optional key, which
+/// the file shows commented out).
+fn defaults() -> BTreeMap<String, Option<String>> {
+    let mut keys = BTreeMap::new();
     let mut section = String::new();
     for line in seam_broker::config::default_toml().lines() {
         if let Some(name) = line.strip_prefix('[') {
             section = name.trim_end_matches(']').to_owned();
             continue;
         }
+        let optional = line.starts_with('#');
         let line = line.trim_start_matches('#').trim_start();
-        let Some((key, _)) = line.split_once('=') else {
+        let Some((key, value)) = line.split_once('=') else {
             continue;
         };
         let key = key.trim();
@@ -330,14 +334,20 @@ fn keys() -> BTreeSet<String> {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         {
-            keys.insert(if section.is_empty() {
+            let key = if section.is_empty() {
                 key.to_owned()
             } else {
                 format!("{section}.{key}")
-            });
+            };
+            keys.insert(key, (!optional).then(|| value.trim().to_owned()));
         }
     }
     keys
+}
+
+/// Every key of the default configuration file, dotted.
+fn keys() -> BTreeSet<String> {
+    defaults().into_keys().collect()
 }
 
 /// The documents: the README and everything in docs/.
@@ -413,5 +423,86 @@ fn every_configuration_key_the_documents_name_exists() {
     assert!(
         unknown.is_empty(),
         "the documents name configuration keys that do not exist: {unknown:?}"
+    );
+}
+
+/// A quantity as the documents write it (`10 s`, `32 KiB`, `7 days`,
+/// `5 %`, `10,000`), in milliseconds, bytes, a fraction or a plain number.
+fn quantity(text: &str) -> Option<f64> {
+    let text = text.trim_start();
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
+        .unwrap_or(text.len());
+    let number: f64 = text[..end]
+        .replace(',', "")
+        .trim_end_matches('.')
+        .parse()
+        .ok()?;
+    let unit = text[end..]
+        .trim_start()
+        .split(|c: char| !c.is_alphanumeric() && c != '%')
+        .next()
+        .unwrap_or_default();
+    let scale = match unit {
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "day" | "days" => 86_400_000.0,
+        "KiB" => 1_024.0,
+        "MiB" => 1_048_576.0,
+        "%" => 0.01,
+        _ => 1.0,
+    };
+    Some(number * scale)
+}
+
+/// A key's default in the unit [`quantity`] gives.
+fn default_quantity(key: &str, value: &str) -> Option<f64> {
+    let number: f64 = value.parse().ok()?;
+    Some(if key.ends_with("_ms") {
+        number
+    } else if key.ends_with("_secs") {
+        number * 1_000.0
+    } else {
+        number
+    })
+}
+
+#[test]
+fn every_default_the_documents_quote_is_the_default() {
+    let defaults = defaults();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (file, text) in documents() {
+        for (i, _) in text.match_indices("` (default ") {
+            let Some(open) = text[..i].rfind('`') else {
+                continue;
+            };
+            let key = &text[open + 1..i];
+            let Some(Some(value)) = defaults.get(key) else {
+                continue;
+            };
+            let quoted = &text[i + "` (default ".len()..];
+            let quoted = &quoted[..quoted.find([')', ';']).unwrap_or(quoted.len())];
+            let (Some(said), Some(is)) = (quantity(quoted), default_quantity(key, value)) else {
+                wrong.push(format!(
+                    "{file}: `{key}` (default {quoted}): cannot compare with {value}"
+                ));
+                continue;
+            };
+            checked += 1;
+            if (said - is).abs() > is.abs() * 1e-9 {
+                wrong.push(format!(
+                    "{file}: `{key}` (default {quoted}), but the default is {value}"
+                ));
+            }
+        }
+    }
+    assert!(checked >= 8, "only {checked} quoted defaults found");
+    assert!(
+        wrong.is_empty(),
+        "defaults the documents misquote:\n{}",
+        wrong.join("\n")
     );
 }
