@@ -1770,6 +1770,27 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A writer on the migrated database at `path`, and its writer thread
+    /// running.
+    fn writer_thread(path: &Path, options: SqliteOptions) -> (Arc<Writes>, JoinHandle<()>) {
+        let writes = Arc::new(Writes::new(Writer::new(migrated(path), options)));
+        let thread = {
+            let writes = Arc::clone(&writes);
+            std::thread::spawn(move || writes.run())
+        };
+        (writes, thread)
+    }
+
+    /// Queues `write` (nobody is told of it yet) and gives its answer.
+    fn queued(
+        writes: &Writes,
+        write: Write,
+    ) -> oneshot::Receiver<Result<Vec<SessionId>, StoreError>> {
+        let (reply, answer) = oneshot::channel();
+        assert!(writes.push(write, reply));
+        answer
+    }
+
     /// The WAL file's size (a restart reuses the file: it does not shrink).
     fn wal_bytes(path: &Path) -> u64 {
         std::fs::metadata(path.with_extension("db-wal"))
@@ -1786,17 +1807,9 @@ mod tests {
     #[test]
     fn the_writer_restarts_the_wal_when_asked() {
         let (dir, path) = fresh_dir("restart");
-        let writes = Arc::new(Writes::new(Writer::new(
-            migrated(&path),
-            SqliteOptions::default(),
-        )));
-        let thread = {
-            let writes = Arc::clone(&writes);
-            std::thread::spawn(move || writes.run())
-        };
+        let (writes, thread) = writer_thread(&path, SqliteOptions::default());
         let send = |write: Write| {
-            let (reply, answer) = oneshot::channel();
-            assert!(writes.push(write, reply));
+            let answer = queued(&writes, write);
             writes.commit_here();
             answer.blocking_recv().unwrap().unwrap();
         };
@@ -1868,14 +1881,9 @@ mod tests {
             max_batch: 1,
             ..SqliteOptions::default()
         };
-        let writes = Arc::new(Writes::new(Writer::new(migrated(&path), options)));
-        let thread = {
-            let writes = Arc::clone(&writes);
-            std::thread::spawn(move || writes.run())
-        };
+        let (writes, thread) = writer_thread(&path, options);
         let queue = |write: Write| {
-            let (reply, answer) = oneshot::channel();
-            assert!(writes.push(write, reply));
+            let answer = queued(&writes, write);
             writes.ring();
             answer
         };
