@@ -307,14 +307,17 @@ fn every_command_line_in_the_documents_names_real_subcommands_and_options() {
     let lines = documented_command_lines();
     assert!(lines.len() >= 15, "command lines found: {lines:?}");
     let mut helps = std::collections::HashMap::new();
+    let mut help_at = |path: &Vec<String>| -> String {
+        helps
+            .entry(path.clone())
+            .or_insert_with(|| help_of(path))
+            .clone()
+    };
     let mut wrong = Vec::new();
     for (file, line) in &lines {
         let words = words(line);
         let mut path: Vec<String> = Vec::new();
-        let mut help = helps
-            .entry(path.clone())
-            .or_insert_with(|| help_of(&path))
-            .clone();
+        let mut help = help_at(&path);
         for (i, word) in words.iter().enumerate().skip(1) {
             if let Some(option) = word.strip_prefix("--") {
                 let option = option.split('=').next().unwrap_or_default();
@@ -329,10 +332,7 @@ fn every_command_line_in_the_documents_names_real_subcommands_and_options() {
                 }
             } else if subcommands(&help).contains(word) {
                 path.push(word.clone());
-                help = helps
-                    .entry(path.clone())
-                    .or_insert_with(|| help_of(&path))
-                    .clone();
+                help = help_at(&path);
             } else if i == 1 {
                 wrong.push(format!("{file}: `{line}`: no subcommand `{word}`"));
                 break;

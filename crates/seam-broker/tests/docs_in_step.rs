@@ -402,13 +402,12 @@ fn every_configuration_key_the_documents_name_exists() {
         for span in text.split('`').skip(1).step_by(2) {
             let Some(name) = dotted(span) else { continue };
             let section = name.split('.').next().unwrap_or_default();
-            if sections.contains(section) && keys.contains(name) {
-                named.insert(name.to_owned());
+            if !sections.contains(section) {
+                continue;
             }
-            if sections.contains(section)
-                && !keys.contains(name)
-                && !NOT_KEYS.iter().any(|(n, _)| *n == name)
-            {
+            if keys.contains(name) {
+                named.insert(name.to_owned());
+            } else if !NOT_KEYS.iter().any(|(n, _)| *n == name) {
                 unknown.insert(format!("{file}: {name}"));
             }
         }
@@ -457,12 +456,11 @@ fn quantity(text: &str) -> Option<f64> {
     Some(number * scale)
 }
 
-/// A key's default in the unit [`quantity`] gives.
+/// A key's default in the unit [`quantity`] gives (a `_secs` key's in
+/// milliseconds).
 fn default_quantity(key: &str, value: &str) -> Option<f64> {
     let number: f64 = value.parse().ok()?;
-    Some(if key.ends_with("_ms") {
-        number
-    } else if key.ends_with("_secs") {
+    Some(if key.ends_with("_secs") {
         number * 1_000.0
     } else {
         number
